@@ -1,0 +1,49 @@
+#pragma once
+// Wires the daemon together: worker threads, listeners, the shared context, the janitor,
+// and the signals that reload (SIGHUP), drain (SIGTERM) or stop (SIGINT) it.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sluice/config/proxy_config.hpp"
+#include "sluice/core/asio.hpp"
+#include "sluice/net/listener.hpp"
+#include "sluice/pool/pool_registry.hpp"
+#include "sluice/session/proxy_context.hpp"
+
+namespace sluice::app {
+
+class ProxyServer {
+ public:
+  ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config);
+  ~ProxyServer();
+
+  // Runs until stopped by a signal; returns the process exit code.
+  int run();
+
+ private:
+  void open_listeners();
+  awaitable<void> handle_signals();
+  awaitable<void> run_janitor();
+  awaitable<void> drain();
+  bool reload();
+  void stop_listeners();
+
+  const std::string config_path_;
+  asio::io_context io_;
+  session::ConfigStore config_store_;
+  pool::PoolRegistry pools_;
+  session::CancelRegistry cancels_;
+  session::ClientLimits clients_;
+  session::ProxyContext context_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  asio::signal_set signals_;
+};
+
+std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
+                                                               const config::UserConfig* user,
+                                                               const std::string& user_name,
+                                                               const config::PoolSettings& settings);
+
+}  // namespace sluice::app

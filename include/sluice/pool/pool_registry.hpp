@@ -1,0 +1,46 @@
+#pragma once
+// All pools, keyed by (database, user), and the caps they share. Pools are created on
+// the first client of a pair and live until the database is removed by a reload.
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "sluice/config/proxy_config.hpp"
+#include "sluice/pool/server_pool.hpp"
+
+namespace sluice::pool {
+
+class PoolRegistry {
+ public:
+  // Builds the protocol-specific connector for a pool; injected by the app layer.
+  using ConnectorFactory = std::function<std::shared_ptr<ServerConnector>(
+      const config::DatabaseConfig& database, const config::UserConfig* user, const std::string& user_name,
+      const config::PoolSettings& settings)>;
+
+  explicit PoolRegistry(ConnectorFactory factory) : factory_(std::move(factory)) {}
+
+  std::shared_ptr<ServerPool> find_or_create(const config::ProxyConfig& config,
+                                             const config::DatabaseConfig& database,
+                                             const std::string& user_name);
+
+  // Applies a new config snapshot: changed limits take effect, pools of removed
+  // databases refuse new clients and close their idle backends.
+  void apply(const config::ProxyConfig& config);
+
+  std::vector<std::shared_ptr<ServerPool>> pools() const;
+  void sweep(TimePoint now);
+
+ private:
+  std::shared_ptr<ConnectionCap> cap_for(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,
+                                         const std::string& name, int limit);
+
+  const ConnectorFactory factory_;
+  mutable std::mutex mutex_;
+  std::map<PoolKey, std::shared_ptr<ServerPool>> pools_;
+  std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_;  // max_db_connections
+  std::map<std::string, std::shared_ptr<ConnectionCap>> user_caps_;      // max_user_connections
+};
+
+}  // namespace sluice::pool

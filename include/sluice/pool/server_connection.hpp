@@ -1,0 +1,61 @@
+#pragma once
+// A backend connection as the pool sees it: a socket plus lifecycle bookkeeping.
+// Protocol front ends derive from it to keep their own per-backend data
+// (PostgreSQL: BackendKeyData and ParameterStatus; MySQL: the connection id).
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "sluice/core/asio.hpp"
+#include "sluice/core/failure.hpp"
+
+namespace sluice::pool {
+
+// Every backend is in exactly one state and sits in that state's list in its pool.
+enum class ServerState {
+  connecting,  // TCP connect and login in progress (counted against the caps)
+  idle,        // logged in, unused, ready to hand out
+  active,      // held by exactly one client session through a Lease
+};
+
+const char* to_string(ServerState state);
+
+class ServerConnection {
+ public:
+  explicit ServerConnection(asio::any_io_executor executor) : socket_(std::move(executor)) {}
+  virtual ~ServerConnection() = default;
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  tcp::socket& socket() { return socket_; }
+  ServerState state() const { return state_; }
+  std::uint64_t id() const { return id_; }
+  TimePoint created_at() const { return created_at_; }
+  TimePoint last_used_at() const { return last_used_at_; }
+
+  // Called just before the pool closes the socket: a protocol may say goodbye
+  // (PostgreSQL Terminate) so the server logs a clean disconnect. Must not block.
+  virtual void say_goodbye() {}
+
+ private:
+  friend class ServerPool;
+  tcp::socket socket_;
+  ServerState state_ = ServerState::connecting;
+  std::uint64_t id_ = 0;
+  TimePoint created_at_ = Clock::now();
+  TimePoint last_used_at_ = created_at_;
+  TimePoint expires_at_ = TimePoint::max();  // server_lifetime, with jitter
+  std::list<std::unique_ptr<ServerConnection>>::iterator position_;
+};
+
+// Protocol-specific part of opening a backend: the pool decides when, the connector knows how.
+class ServerConnector {
+ public:
+  virtual ~ServerConnector() = default;
+  virtual std::unique_ptr<ServerConnection> create(asio::any_io_executor executor) = 0;
+  // TCP connect and log in, within server_connect_timeout.
+  virtual awaitable<Status> open(ServerConnection& connection) = 0;
+};
+
+}  // namespace sluice::pool

@@ -1,0 +1,114 @@
+#pragma once
+// One pool of backend connections per (database, user). Protocol-agnostic: it deals in
+// ServerConnections that a ServerConnector opens. All state changes happen under one
+// short mutex in this class; sessions on any worker thread may call in.
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "sluice/config/proxy_config.hpp"
+#include "sluice/core/asio.hpp"
+#include "sluice/core/failure.hpp"
+#include "sluice/pool/connection_cap.hpp"
+#include "sluice/pool/server_connection.hpp"
+
+namespace sluice::pool {
+
+class ServerPool;
+
+// Exclusive use of one backend by one session. Dropping a Lease without release()
+// closes the backend: a connection whose state is unknown is never reused.
+class Lease {
+ public:
+  Lease() = default;
+  Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection);
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  ~Lease();
+
+  explicit operator bool() const { return connection_ != nullptr; }
+  ServerConnection& connection() const { return *connection_; }
+  ServerPool& pool() const { return *pool_; }
+
+  void release();  // clean: back to the pool for the next client
+  void discard();  // dirty or dead: close it
+
+ private:
+  std::shared_ptr<ServerPool> pool_;
+  ServerConnection* connection_ = nullptr;
+};
+
+struct PoolKey {
+  std::string database;
+  std::string user;
+  auto operator<=>(const PoolKey&) const = default;
+};
+
+// Container sizes, read under the pool's lock: the counts never drift from the lists.
+struct PoolCounts {
+  int connecting = 0;
+  int idle = 0;
+  int active = 0;
+  int waiting = 0;
+  TimePoint oldest_wait_since = TimePoint::max();
+};
+
+class ServerPool : public std::enable_shared_from_this<ServerPool> {
+ public:
+  ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector, config::PoolSettings settings,
+             std::shared_ptr<ConnectionCap> database_cap, std::shared_ptr<ConnectionCap> user_cap);
+  ~ServerPool();
+
+  // Hands out an idle backend, opens a new one if the caps allow, or queues the caller
+  // (FIFO) until one is released or query_wait_timeout passes.
+  awaitable<Expected<Lease>> acquire(asio::any_io_executor session_executor);
+
+  // Periodic maintenance: closes idle backends past server_idle_timeout above min_pool_size.
+  void sweep(TimePoint now);
+
+  void update_settings(const config::PoolSettings& settings);
+  config::PoolSettings settings() const;
+  PoolCounts counts() const;
+  const PoolKey& key() const { return key_; }
+  const std::shared_ptr<ServerConnector>& connector() const { return connector_; }
+
+  // Refuses new acquisitions (database removed or shutting down); active leases finish.
+  void close_to_new_clients(Failure reason);
+  void close_idle();
+
+ private:
+  friend class Lease;
+  struct Waiter;
+  using ConnectionList = std::list<std::unique_ptr<ServerConnection>>;
+
+  enum class Attempt { leased, opening, queued, refused };
+  Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out);
+  awaitable<Expected<Lease>> open_new(ServerConnection* connection);
+  bool may_open_locked() const;
+  void give_back(ServerConnection* connection, bool reusable);
+  void transition_locked(ServerConnection* connection, ServerState to);
+  std::unique_ptr<ServerConnection> remove_locked(ServerConnection* connection);
+  void wake_one_locked();
+  ConnectionList& list_for(ServerState state);
+  TimePoint lifetime_deadline(TimePoint now) const;
+
+  const PoolKey key_;
+  const std::shared_ptr<ServerConnector> connector_;
+  const std::shared_ptr<ConnectionCap> database_cap_;
+  const std::shared_ptr<ConnectionCap> user_cap_;
+
+  mutable std::mutex mutex_;
+  config::PoolSettings settings_;
+  ConnectionList connecting_;  // opening: counted against pool_size and the caps
+  ConnectionList idle_;        // released clean; handed out most-recently-used first
+  ConnectionList active_;      // leased to exactly one session
+  std::deque<std::shared_ptr<Waiter>> waiters_;  // clients queued for a backend, in arrival order
+  std::uint64_t next_connection_id_ = 1;
+  TimePoint login_retry_until_ = TimePoint::min();  // server_login_retry after a failed login
+  Failure last_login_failure_;
+  std::optional<Failure> closed_;
+};
+
+}  // namespace sluice::pool

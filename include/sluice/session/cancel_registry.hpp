@@ -1,0 +1,72 @@
+#pragma once
+// Maps the BackendKeyData Sluice gave each client to whatever backend that client
+// holds right now, so a CancelRequest (which arrives on a new connection) reaches
+// the right server — and nothing at all when the client holds none.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace sluice::session {
+
+struct CancelKey {
+  std::uint32_t process_id = 0;
+  std::uint32_t secret_key = 0;
+};
+
+// Where a cancel for one client must go; written by its session, read by cancellers.
+class CancelTarget {
+ public:
+  struct Backend {
+    std::string host;
+    std::uint16_t port = 0;
+    std::uint32_t process_id = 0;
+    std::uint32_t secret_key = 0;
+  };
+  void set(std::optional<Backend> backend) {
+    std::lock_guard lock(mutex_);
+    backend_ = std::move(backend);
+  }
+  std::optional<Backend> get() const {
+    std::lock_guard lock(mutex_);
+    return backend_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<Backend> backend_;
+};
+
+class CancelRegistry {
+ public:
+  // Issues a fresh, unguessable key for a new client.
+  CancelKey add(std::shared_ptr<CancelTarget> target);
+  void remove(const CancelKey& key);
+  std::shared_ptr<CancelTarget> find(const CancelKey& key) const;
+
+ private:
+  static std::uint64_t pack(const CancelKey& key) {
+    return (std::uint64_t{key.process_id} << 32) | key.secret_key;
+  }
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<CancelTarget>> targets_;
+};
+
+// Registers on construction, unregisters on destruction.
+class CancelRegistration {
+ public:
+  CancelRegistration(CancelRegistry& registry, std::shared_ptr<CancelTarget> target)
+      : registry_(registry), key_(registry.add(std::move(target))) {}
+  ~CancelRegistration() { registry_.remove(key_); }
+  CancelRegistration(const CancelRegistration&) = delete;
+  CancelRegistration& operator=(const CancelRegistration&) = delete;
+  const CancelKey& key() const { return key_; }
+
+ private:
+  CancelRegistry& registry_;
+  CancelKey key_;
+};
+
+}  // namespace sluice::session

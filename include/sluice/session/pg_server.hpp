@@ -1,0 +1,68 @@
+#pragma once
+// The PostgreSQL side of a backend: connecting, logging in (trust, cleartext, md5,
+// SCRAM-SHA-256), and the per-backend state the session needs (its cancel key and the
+// parameter values it last reported).
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/auth/scram_client.hpp"
+#include "sluice/pool/server_connection.hpp"
+
+namespace sluice::session {
+
+using ParameterList = std::vector<std::pair<std::string, std::string>>;
+
+// Sets or replaces one parameter, keeping first-seen order.
+void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value);
+const std::string* find_parameter(const ParameterList& parameters, std::string_view name);
+
+struct BackendTarget {
+  std::string host;
+  std::uint16_t port = 5432;
+  std::string dbname;
+  std::string user;
+  std::optional<std::string> password;  // plain text or an "md5..." hash
+  std::chrono::milliseconds connect_timeout{15000};
+};
+
+class PgServerConnection : public pool::ServerConnection {
+ public:
+  using pool::ServerConnection::ServerConnection;
+  void say_goodbye() override;
+
+  std::uint32_t process_id = 0;   // BackendKeyData: what a CancelRequest must carry
+  std::uint32_t secret_key = 0;
+  ParameterList parameters;       // as the server last reported them (ParameterStatus)
+};
+
+class PgServerConnector : public pool::ServerConnector {
+ public:
+  explicit PgServerConnector(BackendTarget target) : target_(std::move(target)) {}
+
+  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
+  awaitable<Status> open(pool::ServerConnection& connection) override;
+
+  const BackendTarget& target() const { return target_; }
+  // The parameters the first backend reported, sent to clients at login.
+  std::optional<ParameterList> server_parameters() const;
+
+ private:
+  awaitable<Status> connect(PgServerConnection& server);
+  awaitable<Status> log_in(PgServerConnection& server);
+  // Builds the reply to one Authentication request into `reply` (empty: nothing to send).
+  Status answer_authentication(std::string_view body, std::string& reply,
+                               std::optional<auth::ScramClientExchange>& scram) const;
+
+  const BackendTarget target_;
+  mutable std::mutex mutex_;
+  std::optional<ParameterList> server_parameters_;
+};
+
+// Asks the backend with this key to cancel its running statement, on a new connection.
+awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,
+                                    std::uint32_t process_id, std::uint32_t secret_key);
+
+}  // namespace sluice::session

@@ -1,0 +1,79 @@
+#pragma once
+// What every session shares: the current config snapshot, the pools, the cancel keys
+// and the client caps. Owned by the app layer; sessions hold a reference.
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "sluice/auth/credential.hpp"
+#include "sluice/config/proxy_config.hpp"
+#include "sluice/pool/pool_registry.hpp"
+#include "sluice/session/cancel_registry.hpp"
+
+namespace sluice::session {
+
+// A config snapshot plus what is derived from it once per load (SCRAM secrets for
+// plain-text passwords cost a PBKDF2 each: never per login).
+struct RuntimeConfig {
+  std::shared_ptr<const config::ProxyConfig> config;
+  std::map<std::string, auth::Credential, std::less<>> credentials;
+};
+
+std::shared_ptr<const RuntimeConfig> make_runtime_config(std::shared_ptr<const config::ProxyConfig> config);
+
+class ConfigStore {
+ public:
+  explicit ConfigStore(std::shared_ptr<const RuntimeConfig> initial) : current_(std::move(initial)) {}
+  std::shared_ptr<const RuntimeConfig> current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void install(std::shared_ptr<const RuntimeConfig> next) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(next);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const RuntimeConfig> current_;
+};
+
+// Client session counts for max_client_connections (global and per user). Exact across threads.
+class ClientLimits {
+ public:
+  class Ticket;
+  // Counts a client in, or says which cap refused it.
+  std::optional<std::string> admit(const config::ProxyConfig& config, const std::string& user, Ticket& ticket);
+  int total() const { return total_.load(); }
+
+  class Ticket {
+   public:
+    Ticket() = default;
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    ~Ticket();
+
+   private:
+    friend class ClientLimits;
+    ClientLimits* limits_ = nullptr;
+    std::string user_;
+  };
+
+ private:
+  void leave(const std::string& user);
+  std::atomic<int> total_{0};
+  std::mutex mutex_;
+  std::map<std::string, int, std::less<>> per_user_;
+};
+
+struct ProxyContext {
+  ConfigStore& config;
+  pool::PoolRegistry& pools;
+  CancelRegistry& cancels;
+  ClientLimits& clients;
+  std::atomic<bool> shutting_down{false};
+};
+
+}  // namespace sluice::session

@@ -1,0 +1,130 @@
+#include "sluice/app/proxy_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "sluice/config/loader.hpp"
+#include "sluice/session/pg_server.hpp"
+#include "sluice/session/pg_session.hpp"
+
+namespace sluice::app {
+
+namespace {
+constexpr auto kJanitorPeriod = std::chrono::milliseconds(100);
+}
+
+std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
+                                                               const config::UserConfig* user,
+                                                               const std::string& user_name,
+                                                               const config::PoolSettings& settings) {
+  session::BackendTarget target;
+  target.host = database.host;
+  target.port = database.port;
+  target.dbname = database.dbname.empty() ? database.name : database.dbname;
+  if (database.user) {
+    target.user = *database.user;
+    target.password = database.password;
+  } else {
+    target.user = user_name;
+    if (user && user->password) target.password = *user->password;
+  }
+  // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can.
+  if (target.password && target.password->starts_with("SCRAM-SHA-256$")) target.password.reset();
+  target.connect_timeout = settings.server_connect_timeout;
+  return std::make_shared<session::PgServerConnector>(std::move(target));
+}
+
+ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
+    : config_path_(std::move(config_path)),
+      config_store_(session::make_runtime_config(std::move(config))),
+      pools_(make_postgres_connector),
+      context_{config_store_, pools_, cancels_, clients_},
+      signals_(io_, SIGHUP, SIGTERM, SIGINT) {
+  open_listeners();
+}
+
+ProxyServer::~ProxyServer() = default;
+
+void ProxyServer::open_listeners() {
+  const auto config = config_store_.current()->config;
+  for (const auto& address : config->listen_postgres) {
+    listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
+      session::PgSession::start(std::make_shared<session::PgSession>(std::move(socket), context_));
+    }));
+    spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
+  }
+}
+
+int ProxyServer::run() {
+  for (auto& listener : listeners_) listener->start();
+  asio::co_spawn(io_, handle_signals(), asio::detached);
+  asio::co_spawn(io_, run_janitor(), asio::detached);
+
+  const int workers = std::max(1, config_store_.current()->config->workers);
+  std::vector<std::jthread> threads;
+  for (int i = 1; i < workers; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  threads.clear();
+  spdlog::info("sluice stopped");
+  return 0;
+}
+
+awaitable<void> ProxyServer::handle_signals() {
+  for (;;) {
+    auto [error, signal] = co_await signals_.async_wait(use_nothrow);
+    if (error) co_return;
+    if (signal == SIGHUP) {
+      reload();
+    } else if (signal == SIGTERM) {
+      spdlog::info("SIGTERM: draining");
+      asio::co_spawn(io_, drain(), asio::detached);
+    } else {
+      spdlog::info("SIGINT: stopping now");
+      io_.stop();
+      co_return;
+    }
+  }
+}
+
+// An invalid file changes nothing: the running config stays, the errors are logged.
+bool ProxyServer::reload() {
+  auto loaded = config::load_config_file(config_path_);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) spdlog::error("reload rejected: {}", config::format_error(error));
+    return false;
+  }
+  pools_.apply(*loaded.config);
+  config_store_.install(session::make_runtime_config(loaded.config));
+  spdlog::info("configuration reloaded from {}", config_path_);
+  return true;
+}
+
+void ProxyServer::stop_listeners() {
+  for (auto& listener : listeners_) listener->stop();
+}
+
+// SIGTERM: stop accepting, let clients finish within shutdown_timeout, then stop.
+awaitable<void> ProxyServer::drain() {
+  context_.shutting_down = true;
+  stop_listeners();
+  const auto timeout = config_store_.current()->config->shutdown_timeout;
+  const auto deadline = Clock::now() + timeout;
+  asio::steady_timer tick(io_);
+  while (clients_.total() > 0 && (timeout.count() == 0 || Clock::now() < deadline)) {
+    tick.expires_after(std::chrono::milliseconds(50));
+    co_await tick.async_wait(use_nothrow);
+  }
+  io_.stop();
+}
+
+// One sweep for every pool's idle and lifetime limits.
+awaitable<void> ProxyServer::run_janitor() {
+  asio::steady_timer tick(io_);
+  for (;;) {
+    tick.expires_after(kJanitorPeriod);
+    auto [error] = co_await tick.async_wait(use_nothrow);
+    if (error) co_return;
+    pools_.sweep(Clock::now());
+  }
+}
+
+}  // namespace sluice::app

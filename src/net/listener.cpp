@@ -1,0 +1,51 @@
+#include "sluice/net/listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sluice::net {
+
+namespace {
+tcp::endpoint resolve_endpoint(const config::ListenAddress& address) {
+  error_code error;
+  auto ip = asio::ip::make_address(address.host, error);
+  if (!error) return {ip, address.port};
+  if (address.host == "localhost") return {asio::ip::address_v4::loopback(), address.port};
+  if (address.host == "*" || address.host.empty()) return {asio::ip::address_v4::any(), address.port};
+  throw std::runtime_error("cannot listen on '" + address.host + "': not an IP address");
+}
+}  // namespace
+
+Listener::Listener(asio::io_context& io, const config::ListenAddress& address, OnAccept on_accept)
+    : io_(io), acceptor_(io), on_accept_(std::move(on_accept)) {
+  const auto endpoint = resolve_endpoint(address);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void Listener::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+void Listener::stop() {
+  error_code ignored;
+  acceptor_.close(ignored);
+}
+
+awaitable<void> Listener::accept_loop() {
+  asio::steady_timer backoff(io_);
+  while (acceptor_.is_open()) {
+    auto [error, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), use_nothrow);
+    if (!error) {
+      on_accept_(std::move(socket));
+      continue;
+    }
+    if (error == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    // Out of file descriptors and friends: log, pause briefly, keep serving the others.
+    spdlog::warn("accept on {} failed: {}", acceptor_.local_endpoint().port(), error.message());
+    backoff.expires_after(std::chrono::milliseconds(50));
+    co_await backoff.async_wait(use_nothrow);
+  }
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,62 @@
+#include "sluice/pool/pool_registry.hpp"
+
+namespace sluice::pool {
+
+std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConfig& config,
+                                                         const config::DatabaseConfig& database,
+                                                         const std::string& user_name) {
+  std::lock_guard lock(mutex_);
+  PoolKey key{database.name, user_name};
+  if (auto found = pools_.find(key); found != pools_.end()) return found->second;
+
+  const auto* user = config.find_user(user_name);
+  const auto settings = config.resolve(database, user);
+  auto database_cap = cap_for(database_caps_, database.name, settings.max_db_connections);
+  auto user_cap = cap_for(user_caps_, user_name, user ? user->max_user_connections : 0);
+  auto pool = std::make_shared<ServerPool>(key, factory_(database, user, user_name, settings), settings,
+                                           std::move(database_cap), std::move(user_cap));
+  pools_.emplace(std::move(key), pool);
+  return pool;
+}
+
+void PoolRegistry::apply(const config::ProxyConfig& config) {
+  std::lock_guard lock(mutex_);
+  for (auto it = pools_.begin(); it != pools_.end();) {
+    const auto& [key, pool] = *it;
+    const auto* database = config.find_database(key.database);
+    if (!database) {
+      pool->close_to_new_clients(Failure{"database_removed", "3D000", "no such database: " + key.database});
+      pool->close_idle();
+      it = pools_.erase(it);  // active leases keep the pool alive until they finish
+      continue;
+    }
+    const auto* user = config.find_user(key.user);
+    const auto settings = config.resolve(*database, user);
+    pool->update_settings(settings);
+    cap_for(database_caps_, key.database, settings.max_db_connections);
+    cap_for(user_caps_, key.user, user ? user->max_user_connections : 0);
+    ++it;
+  }
+}
+
+std::vector<std::shared_ptr<ServerPool>> PoolRegistry::pools() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<ServerPool>> result;
+  result.reserve(pools_.size());
+  for (const auto& [key, pool] : pools_) result.push_back(pool);
+  return result;
+}
+
+void PoolRegistry::sweep(TimePoint now) {
+  for (const auto& pool : pools()) pool->sweep(now);
+}
+
+std::shared_ptr<ConnectionCap> PoolRegistry::cap_for(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,
+                                                     const std::string& name, int limit) {
+  auto& cap = caps[name];
+  if (!cap) cap = std::make_shared<ConnectionCap>(limit);
+  cap->set_limit(limit);
+  return cap;
+}
+
+}  // namespace sluice::pool

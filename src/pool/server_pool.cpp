@@ -1,0 +1,299 @@
+#include "sluice/pool/server_pool.hpp"
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+namespace sluice::pool {
+
+const char* to_string(ServerState state) {
+  switch (state) {
+    case ServerState::connecting: return "connecting";
+    case ServerState::idle: return "idle";
+    case ServerState::active: return "active";
+  }
+  return "unknown";
+}
+
+// A client queued for a backend. Shared with the pool so a hand-off posted to the
+// client's executor stays valid even if the client gave up in the meantime.
+struct ServerPool::Waiter {
+  explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  asio::steady_timer timer;  // expires at the client's query_wait_timeout; cancelled to wake it
+  ServerConnection* granted = nullptr;  // a backend handed over directly by give_back()
+  bool queued = false;
+  bool has_waited = false;  // re-enters at the head of the queue: it keeps its place in line
+  TimePoint since = Clock::now();
+};
+
+namespace {
+void wake(const std::shared_ptr<void>& keep_alive, asio::steady_timer& timer) {
+  asio::post(timer.get_executor(), [keep_alive, &timer] { timer.cancel(); });
+}
+}  // namespace
+
+// ---- Lease ---------------------------------------------------------------------------
+
+Lease::Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection)
+    : pool_(std::move(pool)), connection_(connection) {}
+
+Lease::Lease(Lease&& other) noexcept
+    : pool_(std::move(other.pool_)), connection_(std::exchange(other.connection_, nullptr)) {}
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    discard();
+    pool_ = std::move(other.pool_);
+    connection_ = std::exchange(other.connection_, nullptr);
+  }
+  return *this;
+}
+
+Lease::~Lease() { discard(); }
+
+void Lease::release() {
+  if (auto* connection = std::exchange(connection_, nullptr)) pool_->give_back(connection, true);
+}
+
+void Lease::discard() {
+  if (auto* connection = std::exchange(connection_, nullptr)) pool_->give_back(connection, false);
+}
+
+// ---- ServerPool ----------------------------------------------------------------------
+
+ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
+                       config::PoolSettings settings, std::shared_ptr<ConnectionCap> database_cap,
+                       std::shared_ptr<ConnectionCap> user_cap)
+    : key_(std::move(key)),
+      connector_(std::move(connector)),
+      database_cap_(std::move(database_cap)),
+      user_cap_(std::move(user_cap)),
+      settings_(std::move(settings)) {}
+
+ServerPool::~ServerPool() = default;
+
+awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor) {
+  auto waiter = std::make_shared<Waiter>(session_executor);
+  const auto wait_limit = settings().query_wait_timeout;
+  const TimePoint deadline = wait_limit.count() > 0 ? waiter->since + wait_limit : TimePoint::max();
+  for (;;) {
+    ServerConnection* connection = nullptr;
+    Attempt attempt;
+    Failure refusal;
+    {
+      std::lock_guard lock(mutex_);
+      attempt = try_lease_locked(waiter, connection);
+      if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
+    }
+    if (attempt == Attempt::leased) co_return Lease(shared_from_this(), connection);
+    if (attempt == Attempt::opening) co_return co_await open_new(connection);
+    if (attempt == Attempt::refused) co_return refusal;
+
+    waiter->timer.expires_at(deadline);
+    co_await waiter->timer.async_wait(use_nothrow);
+    {
+      std::lock_guard lock(mutex_);
+      if (waiter->queued) {
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), waiter));
+        waiter->queued = false;
+      }
+      waiter->has_waited = true;
+      connection = std::exchange(waiter->granted, nullptr);
+    }
+    if (connection) co_return Lease(shared_from_this(), connection);
+    if (Clock::now() >= deadline) {
+      co_return Failure{"query_wait_timeout", "57014", "query_wait_timeout"};
+    }
+  }
+}
+
+ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter,
+                                                 ServerConnection*& out) {
+  if (closed_) return Attempt::refused;
+  // Newcomers queue behind clients already waiting: arrival order within a pool.
+  if (waiters_.empty() || waiter->has_waited) {
+    if (!idle_.empty()) {
+      out = idle_.front().get();
+      transition_locked(out, ServerState::active);
+      return Attempt::leased;
+    }
+    if (Clock::now() < login_retry_until_) return Attempt::refused;
+    if (may_open_locked()) {
+      auto connection = connector_->create(waiter->timer.get_executor());
+      connection->id_ = next_connection_id_++;
+      connection->expires_at_ = lifetime_deadline(connection->created_at_);
+      connecting_.push_front(std::move(connection));
+      connecting_.front()->position_ = connecting_.begin();
+      out = connecting_.front().get();
+      return Attempt::opening;
+    }
+  }
+  waiter->queued = true;
+  if (waiter->has_waited) {
+    waiters_.push_front(waiter);
+  } else {
+    waiters_.push_back(waiter);
+  }
+  return Attempt::queued;
+}
+
+// Takes a slot under pool_size and under the shared caps; gives it back on the way out.
+bool ServerPool::may_open_locked() const {
+  const auto total = connecting_.size() + idle_.size() + active_.size();
+  if (static_cast<int>(total) >= settings_.pool_size) return false;
+  if (!database_cap_->try_take()) return false;
+  if (!user_cap_->try_take()) {
+    database_cap_->give_back();
+    return false;
+  }
+  return true;
+}
+
+awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
+  Status status = co_await connector_->open(*connection);
+  std::unique_ptr<ServerConnection> failed;
+  {
+    std::lock_guard lock(mutex_);
+    if (status.ok()) {
+      transition_locked(connection, ServerState::active);
+    } else {
+      login_retry_until_ = Clock::now() + settings_.server_login_retry;
+      last_login_failure_ = status.failure();
+      failed = remove_locked(connection);
+      // Everyone queued learns at once that the server is unreachable.
+      while (!waiters_.empty()) wake_one_locked();
+    }
+  }
+  if (!status.ok()) co_return status.failure();
+  co_return Lease(shared_from_this(), connection);
+}
+
+void ServerPool::give_back(ServerConnection* connection, bool reusable) {
+  std::unique_ptr<ServerConnection> closing;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    connection->last_used_at_ = now;
+    const auto total = connecting_.size() + idle_.size() + active_.size();
+    const bool keep = reusable && !closed_ && now < connection->expires_at_ &&
+                      static_cast<int>(total) <= settings_.pool_size;
+    if (!keep) {
+      closing = remove_locked(connection);
+      wake_one_locked();  // a slot is free: the next waiter may open a backend
+    } else if (!waiters_.empty()) {
+      // Hand over directly: the backend stays active and the queue keeps its order.
+      auto waiter = waiters_.front();
+      waiters_.pop_front();
+      waiter->queued = false;
+      waiter->granted = connection;
+      wake(waiter, waiter->timer);
+    } else {
+      transition_locked(connection, ServerState::idle);
+    }
+  }
+  if (closing) closing->say_goodbye();
+}
+
+void ServerPool::sweep(TimePoint now) {
+  std::vector<std::unique_ptr<ServerConnection>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    const auto idle_timeout = settings_.server_idle_timeout;
+    // Least recently used sit at the back of idle_.
+    while (!idle_.empty()) {
+      auto* oldest = idle_.back().get();
+      const auto total = connecting_.size() + idle_.size() + active_.size();
+      const bool too_old = now >= oldest->expires_at_;
+      const bool idle_too_long = idle_timeout.count() > 0 && now - oldest->last_used_at_ >= idle_timeout &&
+                                 static_cast<int>(total) > settings_.min_pool_size;
+      if (!too_old && !idle_too_long) break;
+      closing.push_back(remove_locked(oldest));
+    }
+  }
+  for (auto& connection : closing) connection->say_goodbye();
+}
+
+void ServerPool::update_settings(const config::PoolSettings& settings) {
+  std::lock_guard lock(mutex_);
+  const int grown = settings.pool_size - settings_.pool_size;
+  settings_ = settings;
+  for (int i = 0; i < grown && !waiters_.empty(); ++i) wake_one_locked();
+}
+
+config::PoolSettings ServerPool::settings() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
+
+PoolCounts ServerPool::counts() const {
+  std::lock_guard lock(mutex_);
+  PoolCounts counts;
+  counts.connecting = static_cast<int>(connecting_.size());
+  counts.idle = static_cast<int>(idle_.size());
+  counts.active = static_cast<int>(active_.size());
+  counts.waiting = static_cast<int>(waiters_.size());
+  for (const auto& waiter : waiters_) counts.oldest_wait_since = std::min(counts.oldest_wait_since, waiter->since);
+  return counts;
+}
+
+void ServerPool::close_to_new_clients(Failure reason) {
+  std::lock_guard lock(mutex_);
+  closed_ = std::move(reason);
+  while (!waiters_.empty()) wake_one_locked();
+}
+
+void ServerPool::close_idle() {
+  std::vector<std::unique_ptr<ServerConnection>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get()));
+  }
+  for (auto& connection : closing) connection->say_goodbye();
+}
+
+void ServerPool::wake_one_locked() {
+  if (waiters_.empty()) return;
+  auto waiter = waiters_.front();
+  waiters_.pop_front();
+  waiter->queued = false;
+  wake(waiter, waiter->timer);
+}
+
+ServerPool::ConnectionList& ServerPool::list_for(ServerState state) {
+  switch (state) {
+    case ServerState::connecting: return connecting_;
+    case ServerState::idle: return idle_;
+    case ServerState::active: return active_;
+  }
+  return active_;
+}
+
+// The only place a backend changes state: it moves to the front of the new state's list.
+void ServerPool::transition_locked(ServerConnection* connection, ServerState to) {
+  auto& from_list = list_for(connection->state_);
+  auto& to_list = list_for(to);
+  to_list.splice(to_list.begin(), from_list, connection->position_);
+  connection->position_ = to_list.begin();
+  connection->state_ = to;
+}
+
+std::unique_ptr<ServerConnection> ServerPool::remove_locked(ServerConnection* connection) {
+  auto& list = list_for(connection->state_);
+  auto owned = std::move(*connection->position_);
+  list.erase(connection->position_);
+  database_cap_->give_back();
+  user_cap_->give_back();
+  return owned;
+}
+
+// Backends recycle after server_lifetime, minus up to 10% jitter so they do not all
+// reconnect at the same moment.
+TimePoint ServerPool::lifetime_deadline(TimePoint now) const {
+  const auto lifetime = settings_.server_lifetime;
+  if (lifetime.count() <= 0) return TimePoint::max();
+  thread_local std::minstd_rand jitter_source{std::random_device{}()};
+  const auto jitter = std::uniform_int_distribution<long>(0, lifetime.count() / 10)(jitter_source);
+  return now + lifetime - std::chrono::milliseconds(jitter);
+}
+
+}  // namespace sluice::pool

@@ -1,0 +1,36 @@
+#include "sluice/session/pg_io.hpp"
+
+#include <array>
+
+#include "sluice/protocol/postgres/header.hpp"
+
+namespace sluice::session {
+
+Failure protocol_violation(std::string detail) {
+  return Failure{"protocol_violation", "08P01", "protocol violation: " + std::move(detail)};
+}
+
+Failure server_lost() { return Failure{"server_lost", "08006", "server connection lost"}; }
+
+awaitable<Expected<PgMessage>> read_pg_message(tcp::socket& socket, std::string& buffer, std::size_t max_body,
+                                               const Failure& lost) {
+  std::array<std::uint8_t, pg::kHeaderLength> header_bytes;
+  auto [header_error, header_read] = co_await asio::async_read(socket, asio::buffer(header_bytes), use_nothrow);
+  if (header_error) co_return lost;
+  const auto header = *pg::parse_header(header_bytes);
+  if (pg::validate_length(header.length, max_body + pg::kMinMessageLength) != pg::ScanError::none) {
+    co_return protocol_violation("invalid message length " + std::to_string(header.length));
+  }
+  buffer.resize(header.length - pg::kMinMessageLength);
+  auto [body_error, body_read] = co_await asio::async_read(socket, asio::buffer(buffer), use_nothrow);
+  if (body_error) co_return lost;
+  co_return PgMessage{header.type, buffer};
+}
+
+awaitable<Status> write_all(tcp::socket& socket, std::string_view bytes, const Failure& lost) {
+  auto [error, written] = co_await asio::async_write(socket, asio::buffer(bytes), use_nothrow);
+  if (error) co_return lost;
+  co_return ok_status();
+}
+
+}  // namespace sluice::session

@@ -1,0 +1,213 @@
+#include <spdlog/spdlog.h>
+
+#include "sluice/auth/md5.hpp"
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+#include "sluice/session/pg_io.hpp"
+#include "sluice/session/pg_server.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace sluice::session {
+
+namespace {
+// Login-phase messages from a server are small; anything bigger is not a PostgreSQL server.
+constexpr std::size_t kMaxLoginMessage = 64 * 1024;
+
+Failure connect_failure(const BackendTarget& target, std::string_view why) {
+  return Failure{"server_connect_failed", "08001",
+                 "could not connect to server " + target.host + ":" + std::to_string(target.port) + ": " +
+                     std::string(why)};
+}
+
+Failure login_failure(std::string_view why) {
+  return Failure{"server_login_failed", "08001", "server login failed: " + std::string(why)};
+}
+}  // namespace
+
+void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value) {
+  for (auto& [known, current] : parameters) {
+    if (known == name) {
+      current = value;
+      return;
+    }
+  }
+  parameters.emplace_back(name, value);
+}
+
+const std::string* find_parameter(const ParameterList& parameters, std::string_view name) {
+  for (const auto& [known, value] : parameters) {
+    if (known == name) return &value;
+  }
+  return nullptr;
+}
+
+void PgServerConnection::say_goodbye() {
+  std::string terminate;
+  pg::write_terminate(terminate);
+  error_code ignored;
+  socket().non_blocking(true, ignored);
+  socket().write_some(asio::buffer(terminate), ignored);
+}
+
+std::unique_ptr<pool::ServerConnection> PgServerConnector::create(asio::any_io_executor executor) {
+  return std::make_unique<PgServerConnection>(std::move(executor));
+}
+
+std::optional<ParameterList> PgServerConnector::server_parameters() const {
+  std::lock_guard lock(mutex_);
+  return server_parameters_;
+}
+
+awaitable<Status> PgServerConnector::open(pool::ServerConnection& connection) {
+  using namespace asio::experimental::awaitable_operators;
+  auto& server = static_cast<PgServerConnection&>(connection);
+  asio::steady_timer deadline(co_await asio::this_coro::executor);
+  // 0 disables the timeout; a day stands in for "never" without overflowing the clock.
+  deadline.expires_after(target_.connect_timeout.count() > 0 ? target_.connect_timeout
+                                                              : std::chrono::milliseconds(std::chrono::hours(24)));
+  auto outcome = co_await (connect(server) || deadline.async_wait(use_nothrow));
+  if (outcome.index() == 1) {
+    error_code ignored;
+    server.socket().close(ignored);
+    co_return connect_failure(target_, "server_connect_timeout");
+  }
+  co_return std::get<0>(std::move(outcome));
+}
+
+awaitable<Status> PgServerConnector::connect(PgServerConnection& server) {
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(target_.host, std::to_string(target_.port), use_nothrow);
+  if (resolve_error) co_return connect_failure(target_, resolve_error.message());
+  auto [connect_error, endpoint] = co_await asio::async_connect(server.socket(), endpoints, use_nothrow);
+  if (connect_error) co_return connect_failure(target_, connect_error.message());
+  error_code ignored;
+  server.socket().set_option(tcp::no_delay(true), ignored);
+  server.socket().set_option(asio::socket_base::keep_alive(true), ignored);
+  co_return co_await log_in(server);
+}
+
+awaitable<Status> PgServerConnector::log_in(PgServerConnection& server) {
+  std::string out;
+  const std::pair<std::string, std::string> startup[] = {{"user", target_.user}, {"database", target_.dbname}};
+  pg::write_startup_message(out, startup);
+  const Failure lost = login_failure("connection closed during login");
+  if (auto sent = co_await write_all(server.socket(), out, lost); !sent) co_return sent.failure();
+
+  std::string buffer;
+  std::optional<auth::ScramClientExchange> scram;
+  for (;;) {
+    auto message = co_await read_pg_message(server.socket(), buffer, kMaxLoginMessage, lost);
+    if (!message) co_return message.failure();
+    const auto body = as_bytes(message->body);
+    switch (message->type) {
+      case pg::backend::Authentication: {
+        std::string reply;
+        if (auto answered = answer_authentication(message->body, reply, scram); !answered) {
+          co_return answered.failure();
+        }
+        if (!reply.empty()) {
+          if (auto sent = co_await write_all(server.socket(), reply, lost); !sent) co_return sent.failure();
+        }
+        break;
+      }
+      case pg::backend::ParameterStatus:
+        if (auto parameter = pg::read_parameter_status(body)) {
+          set_parameter(server.parameters, parameter->name, parameter->value);
+        }
+        break;
+      case pg::backend::BackendKeyData:
+        if (auto key = pg::read_backend_key_data(body)) {
+          server.process_id = key->process_id;
+          server.secret_key = key->secret_key;
+        }
+        break;
+      case pg::backend::ErrorResponse: {
+        // The server's own verdict (wrong password, no such database...) goes to the client as is.
+        auto fields = pg::read_error_fields(body);
+        if (!fields) co_return login_failure("malformed ErrorResponse");
+        co_return Failure{"server_login_failed", fields->sqlstate, fields->message};
+      }
+      case pg::backend::ReadyForQuery: {
+        std::lock_guard lock(mutex_);
+        if (!server_parameters_) server_parameters_ = server.parameters;
+        co_return ok_status();
+      }
+      default:
+        break;  // NoticeResponse, NegotiateProtocolVersion: nothing to act on
+    }
+  }
+}
+
+Status PgServerConnector::answer_authentication(std::string_view body, std::string& reply,
+                                                std::optional<auth::ScramClientExchange>& scram) const {
+  auto request = pg::read_authentication(as_bytes(body));
+  if (!request) return login_failure("malformed Authentication message");
+  const auto& password = target_.password;
+  const bool is_md5_hash = password && password->size() == 35 && password->starts_with("md5");
+  switch (request->code) {
+    case pg::auth_code::Ok:
+      return ok_status();
+    case pg::auth_code::CleartextPassword:
+      if (!password || is_md5_hash) return login_failure("server asks for a cleartext password; none configured");
+      pg::write_password_message(reply, *password);
+      return ok_status();
+    case pg::auth_code::MD5Password: {
+      if (!password) return login_failure("server asks for a password; none configured");
+      std::span<const std::uint8_t, 4> salt(request->data.data(), 4);
+      const auto stored = is_md5_hash ? *password : auth::pg_md5_password(*password, target_.user);
+      pg::write_password_message(reply, auth::pg_md5_salted_response(stored, salt));
+      return ok_status();
+    }
+    case pg::auth_code::SASL: {
+      if (!password || is_md5_hash) return login_failure("server asks for SCRAM; no plain password configured");
+      const auto mechanisms = pg::read_sasl_mechanisms(request->data);
+      if (std::find(mechanisms.begin(), mechanisms.end(), "SCRAM-SHA-256") == mechanisms.end()) {
+        return login_failure("server offers no SCRAM-SHA-256");
+      }
+      scram.emplace(*password);
+      pg::write_sasl_initial_response(reply, "SCRAM-SHA-256", scram->client_first_message());
+      return ok_status();
+    }
+    case pg::auth_code::SASLContinue: {
+      if (!scram) return login_failure("unexpected SASLContinue");
+      const std::string_view data(reinterpret_cast<const char*>(request->data.data()), request->data.size());
+      auto final_message = scram->handle_server_first(data);
+      if (!final_message) return login_failure(scram->error());
+      pg::write_sasl_response(reply, *final_message);
+      return ok_status();
+    }
+    case pg::auth_code::SASLFinal: {
+      const std::string_view data(reinterpret_cast<const char*>(request->data.data()), request->data.size());
+      if (!scram || !scram->verify_server_final(data)) {
+        return login_failure("server's SCRAM signature does not verify");
+      }
+      return ok_status();
+    }
+    default:
+      return login_failure("unsupported authentication method " + std::to_string(request->code));
+  }
+}
+
+awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,
+                                    std::uint32_t process_id, std::uint32_t secret_key) {
+  tcp::resolver resolver(executor);
+  auto [resolve_error, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
+  if (resolve_error) co_return;
+  tcp::socket socket(executor);
+  auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
+  if (connect_error) {
+    spdlog::warn("cancel request to {}:{} failed: {}", host, port, connect_error.message());
+    co_return;
+  }
+  std::string request;
+  pg::write_cancel_request(request, process_id, secret_key);
+  co_await asio::async_write(socket, asio::buffer(request), use_nothrow);
+  // The server closes the connection once it has read the request.
+  char sink;
+  co_await socket.async_read_some(asio::buffer(&sink, 1), use_nothrow);
+}
+
+}  // namespace sluice::session

@@ -1,0 +1,241 @@
+// PgSession, part one: from the first byte to ReadyForQuery.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "sluice/auth/scram_server.hpp"
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+#include "sluice/session/pg_io.hpp"
+#include "sluice/session/pg_session.hpp"
+#include "sluice/session/tracked_parameters.hpp"
+
+namespace sluice::session {
+
+namespace {
+constexpr std::size_t kMaxPasswordMessage = 8 * 1024;
+constexpr int kMaxEncryptionRequests = 2;  // SSLRequest and GSSENCRequest, each answered 'N'
+
+Failure client_gone() { return Failure{"client_close", "08006", "client closed the connection"}; }
+
+Failure auth_failed(const std::string& user) {
+  return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + user + "\""};
+}
+
+std::string describe(const tcp::socket& socket) {
+  error_code error;
+  const auto endpoint = socket.remote_endpoint(error);
+  if (error) return "?";
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+}  // namespace
+
+PgSession::PgSession(tcp::socket client, ProxyContext& context)
+    : client_(std::move(client)),
+      context_(context),
+      runtime_(context.config.current()),
+      cancel_target_(std::make_shared<CancelTarget>()),
+      client_scanner_(runtime_->config->max_packet_size),
+      server_scanner_(runtime_->config->max_packet_size),
+      pump_done_(client_.get_executor()) {
+  remote_ = describe(client_);
+}
+
+PgSession::~PgSession() = default;
+
+void PgSession::start(std::shared_ptr<PgSession> session) {
+  auto executor = session->client_.get_executor();
+  asio::co_spawn(executor, [session]() mutable -> awaitable<void> { co_await session->run(); },
+                 asio::detached);
+}
+
+awaitable<void> PgSession::run() {
+  using namespace asio::experimental::awaitable_operators;
+  error_code ignored;
+  client_.set_option(tcp::no_delay(true), ignored);
+
+  // client_login_timeout bounds everything up to ReadyForQuery (slowloris included).
+  const auto login_timeout = runtime_->config->defaults.client_login_timeout;
+  asio::steady_timer login_deadline(client_.get_executor());
+  login_deadline.expires_after(login_timeout.count() > 0 ? login_timeout
+                                                         : std::chrono::milliseconds(std::chrono::hours(24)));
+  auto login = co_await (log_in() || login_deadline.async_wait(use_nothrow));
+  Status outcome = login.index() == 0 ? std::get<0>(std::move(login))
+                                      : Status(Failure{"client_login_timeout", "08006", "client_login_timeout"});
+  if (outcome.ok() && !database_.empty()) {
+    spdlog::info("client login: user={} database={} application_name={} address={}", user_, database_,
+                 startup_.find("application_name") ? *startup_.find("application_name") : "", remote_);
+    outcome = co_await relay_client();
+  }
+  co_await finish(outcome);
+}
+
+awaitable<Status> PgSession::log_in() {
+  auto startup = co_await read_startup();
+  if (!startup) co_return startup.failure();
+  if (!*startup) co_return ok_status();  // a CancelRequest: nothing more to do
+  if (auto chosen = choose_pool(); !chosen) co_return chosen.failure();
+  if (auto authenticated = co_await authenticate(); !authenticated) co_return authenticated.failure();
+  if (auto reason = context_.clients.admit(*runtime_->config, user_, ticket_.emplace())) {
+    ticket_.reset();
+    co_return Failure{*reason, "53300", "too many connections: " + *reason + " reached"};
+  }
+  co_return co_await send_welcome();
+}
+
+awaitable<Expected<bool>> PgSession::read_startup() {
+  std::array<std::uint8_t, pg::kMaxStartupPacketLength> packet;
+  for (int requests = 0;; ++requests) {
+    auto [length_error, length_read] = co_await asio::async_read(client_, asio::buffer(packet.data(), 4), use_nothrow);
+    if (length_error) co_return client_gone();
+    const std::uint32_t length = (std::uint32_t{packet[0]} << 24) | (packet[1] << 16) | (packet[2] << 8) | packet[3];
+    if (length < pg::kMinStartupPacketLength || length > pg::kMaxStartupPacketLength) {
+      co_return protocol_violation("invalid startup packet length " + std::to_string(length));
+    }
+    auto [body_error, body_read] =
+        co_await asio::async_read(client_, asio::buffer(packet.data() + 4, length - 4), use_nothrow);
+    if (body_error) co_return client_gone();
+    auto parsed = pg::parse_startup(std::span<const std::uint8_t>(packet.data(), length));
+    if (parsed.status != pg::ParseStatus::complete) co_return protocol_violation(parsed.error);
+
+    switch (parsed.packet.kind) {
+      case pg::StartupKind::startup:
+        startup_ = std::move(parsed.packet);
+        co_return true;
+      case pg::StartupKind::cancel_request:
+        handle_cancel_request(parsed.packet);
+        co_return false;
+      case pg::StartupKind::ssl_request:
+      case pg::StartupKind::gssenc_request: {
+        if (requests >= kMaxEncryptionRequests) co_return protocol_violation("too many encryption requests");
+        std::string refusal;
+        pg::write_ssl_refusal(refusal);  // TLS is not offered yet: the client goes on in plain text
+        if (auto sent = co_await write_all(client_, refusal, client_gone()); !sent) co_return sent.failure();
+        break;
+      }
+    }
+  }
+}
+
+void PgSession::handle_cancel_request(const pg::StartupPacket& packet) {
+  auto target = context_.cancels.find({packet.cancel_process_id, packet.cancel_secret_key});
+  if (!target) return;  // unknown key: say nothing, like PostgreSQL
+  auto backend = target->get();
+  if (!backend) return;  // that client holds no backend: nothing is running
+  asio::co_spawn(client_.get_executor(),
+                 send_cancel_request(client_.get_executor(), backend->host, backend->port, backend->process_id,
+                                     backend->secret_key),
+                 asio::detached);
+}
+
+Status PgSession::choose_pool() {
+  const auto* user = startup_.find("user");
+  user_ = user ? *user : "";
+  const auto* database = startup_.find("database");
+  database_ = database && !database->empty() ? *database : user_;
+  const auto& config = *runtime_->config;
+  const auto* database_config = config.find_database(database_);
+  if (!database_config) {
+    const auto name = std::exchange(database_, "");
+    return Failure{"unknown_database", "3D000", "no such database: " + name};
+  }
+  pool_ = context_.pools.find_or_create(config, *database_config, user_);
+  connector_ = std::static_pointer_cast<PgServerConnector>(pool_->connector());
+  pool_mode_ = pool_->settings().pool_mode;
+  return ok_status();
+}
+
+awaitable<Status> PgSession::authenticate() {
+  const auto& config = *runtime_->config;
+  if (config.auth_type == config::AuthType::trust) co_return ok_status();
+  const auth::Credential* credential = nullptr;
+  if (auto found = runtime_->credentials.find(user_); found != runtime_->credentials.end()) {
+    credential = &found->second;
+  }
+  if (config.auth_type == config::AuthType::md5) co_return co_await authenticate_md5(credential);
+  co_return co_await authenticate_scram(credential);
+}
+
+awaitable<Expected<std::string>> PgSession::read_password_message() {
+  std::string buffer;
+  auto message = co_await read_pg_message(client_, buffer, kMaxPasswordMessage, client_gone());
+  if (!message) co_return message.failure();
+  if (message->type != pg::frontend::PasswordMessage) {
+    co_return protocol_violation("expected a password message");
+  }
+  co_return buffer;
+}
+
+awaitable<Status> PgSession::authenticate_md5(const auth::Credential* credential) {
+  const auto salt_bytes = auth::random_bytes(4);
+  std::array<std::uint8_t, 4> salt;
+  std::copy(salt_bytes.begin(), salt_bytes.end(), salt.begin());
+  std::string request;
+  pg::write_authentication_md5_password(request, salt);
+  if (auto sent = co_await write_all(client_, request, client_gone()); !sent) co_return sent.failure();
+  auto body = co_await read_password_message();
+  if (!body) co_return body.failure();
+  auto response = pg::read_password_message(as_bytes(*body));
+  if (!response) co_return protocol_violation("malformed password message");
+  if (!credential || !auth::verify_md5_response(*credential, user_, salt, *response)) co_return auth_failed(user_);
+  co_return ok_status();
+}
+
+awaitable<Status> PgSession::authenticate_scram(const auth::Credential* credential) {
+  std::string out;
+  const std::string_view mechanisms[] = {"SCRAM-SHA-256"};
+  pg::write_authentication_sasl(out, mechanisms);
+  if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
+
+  auto first = co_await read_password_message();
+  if (!first) co_return first.failure();
+  auto initial = pg::read_sasl_initial_response(as_bytes(*first));
+  if (!initial || initial->mechanism != "SCRAM-SHA-256") co_return protocol_violation("expected SCRAM-SHA-256");
+  if (!credential) co_return auth_failed(user_);
+  auth::ScramServerExchange exchange(credential->scram);
+  auto server_first = exchange.handle_client_first(initial->data);
+  if (!server_first) co_return auth_failed(user_);
+  out.clear();
+  pg::write_authentication_sasl_continue(out, *server_first);
+  if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
+
+  auto final_message = co_await read_password_message();
+  if (!final_message) co_return final_message.failure();
+  auto server_final = exchange.handle_client_final(pg::read_sasl_response(as_bytes(*final_message)));
+  if (!server_final) co_return auth_failed(user_);
+  out.clear();
+  pg::write_authentication_sasl_final(out, *server_final);
+  if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
+  co_return ok_status();
+}
+
+// AuthenticationOk, the server's parameters as this client will see them, our own
+// BackendKeyData, ReadyForQuery. The parameters come from a real backend: the first
+// client of a pool opens one to learn them.
+awaitable<Status> PgSession::send_welcome() {
+  auto server_parameters = connector_->server_parameters();
+  if (!server_parameters) {
+    auto lease = co_await pool_->acquire(client_.get_executor());
+    if (!lease) co_return lease.failure();
+    server_parameters = connector_->server_parameters();
+    if (pool_mode_ == config::PoolMode::session) {
+      if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
+    } else {
+      lease->release();
+    }
+  }
+  client_parameters_ = initial_client_parameters(startup_, server_parameters.value_or(ParameterList{}));
+
+  cancel_registration_.emplace(context_.cancels, cancel_target_);
+  std::string out;
+  pg::write_authentication_ok(out);
+  auto reported = server_parameters.value_or(ParameterList{});
+  for (const auto& [name, value] : client_parameters_) set_parameter(reported, name, value);
+  for (const auto& [name, value] : reported) pg::write_parameter_status(out, name, value);
+  pg::write_backend_key_data(out, cancel_registration_->key().process_id, cancel_registration_->key().secret_key);
+  pg::write_ready_for_query(out, pg::transaction_status::Idle);
+  co_return co_await write_all(client_, out, client_gone());
+}
+
+}  // namespace sluice::session

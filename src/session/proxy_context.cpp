@@ -1,0 +1,57 @@
+#include "sluice/session/proxy_context.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sluice::session {
+
+std::shared_ptr<const RuntimeConfig> make_runtime_config(std::shared_ptr<const config::ProxyConfig> config) {
+  auto runtime = std::make_shared<RuntimeConfig>();
+  for (const auto& [name, user] : config->users) {
+    if (!user.password) continue;
+    if (auto credential = auth::make_credential(*user.password, name)) {
+      runtime->credentials.emplace(name, std::move(*credential));
+    } else {
+      spdlog::warn("user {}: password is neither plain text, an md5 hash nor a SCRAM verifier", name);
+    }
+  }
+  runtime->config = std::move(config);
+  return runtime;
+}
+
+std::optional<std::string> ClientLimits::admit(const config::ProxyConfig& config, const std::string& user,
+                                               Ticket& ticket) {
+  const int global_cap = config.max_client_connections;
+  if (global_cap > 0 && total_.fetch_add(1) >= global_cap) {
+    total_.fetch_sub(1);
+    return "max_client_connections";
+  }
+  if (global_cap <= 0) total_.fetch_add(1);
+  const auto* user_config = config.find_user(user);
+  const int user_cap = user_config ? user_config->max_client_connections : 0;
+  {
+    std::lock_guard lock(mutex_);
+    int& count = per_user_[user];
+    if (user_cap > 0 && count >= user_cap) {
+      if (count == 0) per_user_.erase(user);
+      total_.fetch_sub(1);
+      return "max_client_connections (user " + user + ")";
+    }
+    ++count;
+  }
+  ticket.limits_ = this;
+  ticket.user_ = user;
+  return std::nullopt;
+}
+
+void ClientLimits::leave(const std::string& user) {
+  total_.fetch_sub(1);
+  std::lock_guard lock(mutex_);
+  auto found = per_user_.find(user);
+  if (found != per_user_.end() && --found->second == 0) per_user_.erase(found);
+}
+
+ClientLimits::Ticket::~Ticket() {
+  if (limits_) limits_->leave(user_);
+}
+
+}  // namespace sluice::session
