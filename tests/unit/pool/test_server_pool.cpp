@@ -1,0 +1,212 @@
+// ServerPool logic against a connector that opens nothing: no sockets, no server.
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <vector>
+
+#include "sluice/pool/server_pool.hpp"
+
+using namespace sluice;
+using namespace std::chrono_literals;
+
+namespace {
+
+class FakeConnector : public pool::ServerConnector {
+ public:
+  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
+    return std::make_unique<pool::ServerConnection>(std::move(executor));
+  }
+  awaitable<Status> open(pool::ServerConnection&) override {
+    ++opened;
+    if (fail_next) {
+      fail_next = false;
+      co_return Failure{"server_connect_failed", "08001", "could not connect to server"};
+    }
+    co_return ok_status();
+  }
+  int opened = 0;
+  bool fail_next = false;
+};
+
+config::PoolSettings small_pool(int size, std::chrono::milliseconds wait = 200ms) {
+  config::PoolSettings settings;
+  settings.pool_size = size;
+  settings.query_wait_timeout = wait;
+  settings.server_login_retry = 1000ms;
+  return settings;
+}
+
+struct Fixture {
+  asio::io_context io;
+  std::shared_ptr<FakeConnector> connector = std::make_shared<FakeConnector>();
+  std::shared_ptr<pool::ConnectionCap> database_cap = std::make_shared<pool::ConnectionCap>(0);
+  std::shared_ptr<pool::ConnectionCap> user_cap = std::make_shared<pool::ConnectionCap>(0);
+
+  std::shared_ptr<pool::ServerPool> make_pool(config::PoolSettings settings) {
+    return std::make_shared<pool::ServerPool>(pool::PoolKey{"db", "user"}, connector, settings, database_cap,
+                                              user_cap);
+  }
+
+  // Runs `body` as a coroutine to completion.
+  template <class Body>
+  void run(Body body) {
+    asio::co_spawn(io, body(), [](std::exception_ptr error) {
+      if (error) std::rethrow_exception(error);
+    });
+    io.run();
+    io.restart();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pool opens backends on demand up to pool_size", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(2));
+  f.run([&]() -> awaitable<void> {
+    auto first = co_await pool->acquire(f.io.get_executor());
+    auto second = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(first.ok());
+    REQUIRE(second.ok());
+    CHECK(pool->counts().active == 2);
+    auto third = co_await pool->acquire(f.io.get_executor());  // full: waits, then times out
+    REQUIRE_FALSE(third.ok());
+    CHECK(third.failure().reason == "query_wait_timeout");
+    CHECK(third.failure().sqlstate == "57014");
+  });
+  CHECK(f.connector->opened == 2);
+}
+
+TEST_CASE("a released backend is reused, not reopened", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(1));
+  f.run([&]() -> awaitable<void> {
+    for (int i = 0; i < 5; ++i) {
+      auto lease = co_await pool->acquire(f.io.get_executor());
+      REQUIRE(lease.ok());
+      lease->release();
+    }
+    auto counts = pool->counts();
+    CHECK(counts.idle == 1);
+    CHECK(counts.active == 0);
+  });
+  CHECK(f.connector->opened == 1);
+}
+
+TEST_CASE("waiting clients get released backends in arrival order", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(1, 5000ms));
+  std::vector<int> served;
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(holder.ok());
+    auto executor = co_await asio::this_coro::executor;
+    for (int id = 0; id < 4; ++id) {
+      asio::co_spawn(executor, [&, id]() -> awaitable<void> {
+        auto lease = co_await pool->acquire(f.io.get_executor());
+        REQUIRE(lease.ok());
+        served.push_back(id);
+        lease->release();
+      }, asio::detached);
+    }
+    asio::steady_timer pause(executor, 20ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    CHECK(pool->counts().waiting == 4);
+    holder->release();
+  });
+  CHECK(served == std::vector<int>{0, 1, 2, 3});
+  CHECK(f.connector->opened == 1);
+}
+
+TEST_CASE("a discarded backend frees its slot for a waiting client", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(1, 5000ms));
+  bool waiter_served = false;
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(holder.ok());
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, [&]() -> awaitable<void> {
+      auto lease = co_await pool->acquire(f.io.get_executor());
+      waiter_served = lease.ok();
+    }, asio::detached);
+    asio::steady_timer pause(executor, 20ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    holder->discard();
+  });
+  CHECK(waiter_served);
+  CHECK(f.connector->opened == 2);
+}
+
+TEST_CASE("a failed login makes the pool fail fast for server_login_retry", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(2));
+  f.connector->fail_next = true;
+  f.run([&]() -> awaitable<void> {
+    auto first = co_await pool->acquire(f.io.get_executor());
+    REQUIRE_FALSE(first.ok());
+    CHECK(first.failure().sqlstate == "08001");
+    const auto before = Clock::now();
+    auto second = co_await pool->acquire(f.io.get_executor());
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.failure().sqlstate == "08001");
+    CHECK(Clock::now() - before < 100ms);  // refused at once, not after query_wait_timeout
+  });
+  CHECK(f.connector->opened == 1);
+  CHECK(pool->counts().connecting == 0);
+}
+
+TEST_CASE("a shared database cap bounds backends across pools", "[pool]") {
+  Fixture f;
+  f.database_cap->set_limit(1);
+  auto pool_a = f.make_pool(small_pool(5, 50ms));
+  auto pool_b = std::make_shared<pool::ServerPool>(pool::PoolKey{"db", "other"}, f.connector, small_pool(5, 50ms),
+                                                   f.database_cap, std::make_shared<pool::ConnectionCap>(0));
+  f.run([&]() -> awaitable<void> {
+    auto a = co_await pool_a->acquire(f.io.get_executor());
+    REQUIRE(a.ok());
+    auto b = co_await pool_b->acquire(f.io.get_executor());
+    CHECK_FALSE(b.ok());
+    a->discard();
+    auto b_again = co_await pool_b->acquire(f.io.get_executor());
+    CHECK(b_again.ok());
+    CHECK(f.database_cap->used() == 1);
+  });
+  CHECK(f.database_cap->used() == 0);  // dropped leases close their backends
+}
+
+TEST_CASE("sweep closes backends idle past server_idle_timeout above min_pool_size", "[pool]") {
+  Fixture f;
+  auto settings = small_pool(3);
+  settings.server_idle_timeout = 10ms;
+  settings.min_pool_size = 1;
+  auto pool = f.make_pool(settings);
+  f.run([&]() -> awaitable<void> {
+    auto a = co_await pool->acquire(f.io.get_executor());
+    auto b = co_await pool->acquire(f.io.get_executor());
+    auto c = co_await pool->acquire(f.io.get_executor());
+    a->release();
+    b->release();
+    c->release();
+  });
+  CHECK(pool->counts().idle == 3);
+  pool->sweep(Clock::now());
+  CHECK(pool->counts().idle == 3);  // not idle long enough yet
+  pool->sweep(Clock::now() + 50ms);
+  CHECK(pool->counts().idle == 1);  // min_pool_size stays
+}
+
+TEST_CASE("a lowered pool_size shrinks the pool as backends come back", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(3));
+  f.run([&]() -> awaitable<void> {
+    auto a = co_await pool->acquire(f.io.get_executor());
+    auto b = co_await pool->acquire(f.io.get_executor());
+    auto c = co_await pool->acquire(f.io.get_executor());
+    pool->update_settings(small_pool(1));
+    a->release();
+    b->release();
+    c->release();
+  });
+  CHECK(pool->counts().idle == 1);
+}
