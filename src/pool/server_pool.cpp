@@ -1,5 +1,7 @@
 #include "sluice/pool/server_pool.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <random>
 #include <vector>
@@ -11,6 +13,19 @@ const char* to_string(ServerState state) {
     case ServerState::connecting: return "connecting";
     case ServerState::idle: return "idle";
     case ServerState::active: return "active";
+  }
+  return "unknown";
+}
+
+const char* to_string(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::server_lifetime: return "server_lifetime";
+    case CloseReason::server_idle_timeout: return "server_idle_timeout";
+    case CloseReason::not_reusable: return "not_reusable";
+    case CloseReason::login_failed: return "login_failed";
+    case CloseReason::pool_shrunk: return "pool_shrunk";
+    case CloseReason::pool_closed: return "pool_closed";
+    case CloseReason::count_: break;
   }
   return "unknown";
 }
@@ -85,8 +100,12 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
       attempt = try_lease_locked(waiter, connection);
       if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
     }
-    if (attempt == Attempt::leased) co_return Lease(shared_from_this(), connection);
-    if (attempt == Attempt::opening) co_return co_await open_new(connection);
+    if (attempt == Attempt::leased) co_return handed_out(waiter->since, connection);
+    if (attempt == Attempt::opening) {
+      auto opened = co_await open_new(connection);
+      if (opened) record_wait(waiter->since);
+      co_return opened;
+    }
     if (attempt == Attempt::refused) co_return refusal;
 
     waiter->timer.expires_at(deadline);
@@ -100,7 +119,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
       waiter->has_waited = true;
       connection = std::exchange(waiter->granted, nullptr);
     }
-    if (connection) co_return Lease(shared_from_this(), connection);
+    if (connection) co_return handed_out(waiter->since, connection);
     if (Clock::now() >= deadline) {
       co_return Failure{"query_wait_timeout", "57014", "query_wait_timeout"};
     }
@@ -149,17 +168,33 @@ bool ServerPool::may_open_locked() const {
   return true;
 }
 
+void ServerPool::record_wait(TimePoint since) {
+  const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since);
+  stats_.add(stats_.wait_time_us, static_cast<std::uint64_t>(waited.count()));
+  stats_.add(stats_.acquisitions, 1);
+}
+
+Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection) {
+  record_wait(since);
+  return Lease(shared_from_this(), connection);
+}
+
 awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
   Status status = co_await connector_->open(*connection);
   std::unique_ptr<ServerConnection> failed;
   {
     std::lock_guard lock(mutex_);
     if (status.ok()) {
+      stats_.add(stats_.servers_opened, 1);
+      spdlog::info("server opened: database={} user={} id={}", key_.database, key_.user, connection->id_);
       transition_locked(connection, ServerState::active);
     } else {
+      stats_.add(stats_.server_connect_failures, 1);
+      spdlog::warn("server login failed: database={} user={} reason={} ({})", key_.database, key_.user,
+                   status.failure().reason, status.failure().message);
       login_retry_until_ = Clock::now() + settings_.server_login_retry;
       last_login_failure_ = status.failure();
-      failed = remove_locked(connection);
+      failed = remove_locked(connection, CloseReason::login_failed);
       // Everyone queued learns at once that the server is unreachable.
       while (!waiters_.empty()) wake_one_locked();
     }
@@ -175,10 +210,18 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable) {
     const auto now = Clock::now();
     connection->last_used_at_ = now;
     const auto total = connecting_.size() + idle_.size() + active_.size();
-    const bool keep = reusable && !closed_ && now < connection->expires_at_ &&
-                      static_cast<int>(total) <= settings_.pool_size;
-    if (!keep) {
-      closing = remove_locked(connection);
+    std::optional<CloseReason> close_reason;
+    if (!reusable) {
+      close_reason = CloseReason::not_reusable;
+    } else if (closed_) {
+      close_reason = CloseReason::pool_closed;
+    } else if (now >= connection->expires_at_) {
+      close_reason = CloseReason::server_lifetime;
+    } else if (static_cast<int>(total) > settings_.pool_size) {
+      close_reason = CloseReason::pool_shrunk;
+    }
+    if (close_reason) {
+      closing = remove_locked(connection, *close_reason);
       wake_one_locked();  // a slot is free: the next waiter may open a backend
     } else if (!waiters_.empty()) {
       // Hand over directly: the backend stays active and the queue keeps its order.
@@ -207,7 +250,7 @@ void ServerPool::sweep(TimePoint now) {
       const bool idle_too_long = idle_timeout.count() > 0 && now - oldest->last_used_at_ >= idle_timeout &&
                                  static_cast<int>(total) > settings_.min_pool_size;
       if (!too_old && !idle_too_long) break;
-      closing.push_back(remove_locked(oldest));
+      closing.push_back(remove_locked(oldest, too_old ? CloseReason::server_lifetime : CloseReason::server_idle_timeout));
     }
   }
   for (auto& connection : closing) connection->say_goodbye();
@@ -246,7 +289,7 @@ void ServerPool::close_idle() {
   std::vector<std::unique_ptr<ServerConnection>> closing;
   {
     std::lock_guard lock(mutex_);
-    while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get()));
+    while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get(), CloseReason::pool_closed));
   }
   for (auto& connection : closing) connection->say_goodbye();
 }
@@ -277,7 +320,13 @@ void ServerPool::transition_locked(ServerConnection* connection, ServerState to)
   connection->state_ = to;
 }
 
-std::unique_ptr<ServerConnection> ServerPool::remove_locked(ServerConnection* connection) {
+std::unique_ptr<ServerConnection> ServerPool::remove_locked(ServerConnection* connection, CloseReason reason) {
+  stats_.closed(reason);
+  if (reason != CloseReason::login_failed) {
+    const auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - connection->created_at_);
+    spdlog::info("server closed: database={} user={} id={} reason={} age={}s", key_.database, key_.user,
+                 connection->id_, to_string(reason), age.count());
+  }
   auto& list = list_for(connection->state_);
   auto owned = std::move(*connection->position_);
   list.erase(connection->position_);

@@ -12,6 +12,7 @@
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
 #include "sluice/pool/connection_cap.hpp"
+#include "sluice/pool/pool_stats.hpp"
 #include "sluice/pool/server_connection.hpp"
 
 namespace sluice::pool {
@@ -73,6 +74,9 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   PoolCounts counts() const;
   const PoolKey& key() const { return key_; }
   const std::shared_ptr<ServerConnector>& connector() const { return connector_; }
+  PoolStats& stats() { return stats_; }
+  const ConnectionCap& database_cap() const { return *database_cap_; }
+  const ConnectionCap& user_cap() const { return *user_cap_; }
 
   // Refuses new acquisitions (database removed or shutting down); active leases finish.
   void close_to_new_clients(Failure reason);
@@ -86,10 +90,12 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   enum class Attempt { leased, opening, queued, refused };
   Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out);
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
+  Lease handed_out(TimePoint waiting_since, ServerConnection* connection);
+  void record_wait(TimePoint waiting_since);
   bool may_open_locked() const;
   void give_back(ServerConnection* connection, bool reusable);
   void transition_locked(ServerConnection* connection, ServerState to);
-  std::unique_ptr<ServerConnection> remove_locked(ServerConnection* connection);
+  std::unique_ptr<ServerConnection> remove_locked(ServerConnection* connection, CloseReason reason);
   void wake_one_locked();
   ConnectionList& list_for(ServerState state);
   TimePoint lifetime_deadline(TimePoint now) const;
@@ -109,6 +115,7 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   TimePoint login_retry_until_ = TimePoint::min();  // server_login_retry after a failed login
   Failure last_login_failure_;
   std::optional<Failure> closed_;
+  PoolStats stats_;
 };
 
 }  // namespace sluice::pool

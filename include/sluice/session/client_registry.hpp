@@ -1,0 +1,63 @@
+#pragma once
+// Every connected client, for the janitor (timeouts), the drain, the admin console and
+// the metrics. Sessions register a handle; readers get snapshots, never session internals.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/core/asio.hpp"
+#include "sluice/core/failure.hpp"
+
+namespace sluice::session {
+
+enum class ClientState {
+  login,    // startup and authentication
+  idle,     // logged in, holds no backend (or, in session mode, sits idle on one)
+  waiting,  // queued for a backend
+  active,   // holds a backend
+};
+const char* to_string(ClientState state);
+
+struct ClientSnapshot {
+  std::uint64_t id = 0;
+  std::string protocol;  // "postgres" | "mysql"
+  std::string user, database, application_name;
+  std::string address;
+  std::uint16_t port = 0;
+  ClientState state = ClientState::login;
+  std::chrono::system_clock::time_point connected_at;
+  TimePoint state_since;            // when it entered `state`
+  TimePoint transaction_since;      // TimePoint{} when not in a transaction
+  std::uint64_t server_id = 0;      // the backend it holds, 0 if none
+  std::uint32_t server_process_id = 0;
+};
+
+// What the janitor and the drain need from a session; implemented per protocol.
+class ClientHandle {
+ public:
+  virtual ~ClientHandle() = default;
+  virtual ClientSnapshot snapshot() const = 0;
+  // Called by the janitor from any thread; the session acts on its own strand.
+  virtual void check_timeouts(TimePoint now) = 0;
+  // Asks the client to leave: at once when idle, after its transaction otherwise.
+  virtual void request_stop(Failure reason) = 0;
+};
+
+class ClientRegistry {
+ public:
+  std::uint64_t add(std::weak_ptr<ClientHandle> client);
+  void remove(std::uint64_t id);
+  std::vector<std::shared_ptr<ClientHandle>> clients() const;
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, std::weak_ptr<ClientHandle>> clients_;
+};
+
+}  // namespace sluice::session

@@ -1,0 +1,857 @@
+// Walks the YAML tree of sluice.yaml section by section, reporting every problem with its
+// position, then cross-checks what needs more than one section and freezes the result.
+
+#include "sluice/config/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <thread>
+#include <tuple>
+
+namespace sluice::config {
+namespace {
+
+constexpr int int_max = std::numeric_limits<int>::max();
+constexpr int max_workers = 256;
+constexpr std::uint64_t min_packet_size = 1ULL << 10;
+// PostgreSQL and MySQL both cap a single message at 1 GB; larger would only invite abuse.
+constexpr std::uint64_t max_packet_size_limit = 1ULL << 30;
+constexpr std::array<std::string_view, 2> reserved_database_names{"sluice", "pgbouncer"};
+constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
+constexpr std::array<std::string_view, 2> log_formats{"text", "json"};
+constexpr std::string_view scram_prefix = "SCRAM-SHA-256$";
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics: every reader reports here and carries on, so one run shows every problem.
+
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string path) : path_(std::move(path)) {}
+
+  void report(const YAML::Mark& mark, std::string message) {
+    errors_.push_back({path_, one_based(mark.line), one_based(mark.column), std::move(message)});
+  }
+
+  bool empty() const { return errors_.empty(); }
+
+  // Sorted by position, with repeats dropped (an aliased node is read once per use).
+  std::vector<ConfigError> take_sorted() {
+    auto position = [](const ConfigError& e) { return std::tie(e.line, e.column, e.message); };
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [&](const ConfigError& a, const ConfigError& b) { return position(a) < position(b); });
+    auto same = [&](const ConfigError& a, const ConfigError& b) { return position(a) == position(b); };
+    errors_.erase(std::unique(errors_.begin(), errors_.end(), same), errors_.end());
+    return std::move(errors_);
+  }
+
+ private:
+  // yaml-cpp counts from 0 and uses -1 for "no position"; people count from 1.
+  static int one_based(int zero_based) { return zero_based < 0 ? 1 : zero_based + 1; }
+
+  std::string path_;
+  std::vector<ConfigError> errors_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// "Did you mean": optimal-string-alignment distance, ignoring case and '-' versus '_'.
+
+char fold(char c) { return c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = fold(a[i - 1]) == fold(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      const bool transposed = i > 1 && j > 1 && fold(a[i - 1]) == fold(b[j - 2]) && fold(a[i - 2]) == fold(b[j - 1]);
+      if (transposed) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// " (did you mean 'x'?)" when one candidate is close enough to be a plausible typo, else "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
+  const std::size_t allowed = std::clamp<std::size_t>(word.size() / 3, 1, 3);
+  std::string_view best;
+  std::size_t best_distance = allowed + 1;
+  for (std::string_view candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + std::string(best) + "'?)";
+}
+
+std::string join(const std::vector<std::string_view>& words) {
+  std::string out;
+  for (std::string_view word : words) out += (out.empty() ? "" : ", ") + std::string(word);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapping entries.
+
+struct Entry {
+  std::string key;
+  std::string path;  // dotted, for messages: "databases.app.pool_size"
+  YAML::Mark key_mark;
+  YAML::Node value;
+
+  // An empty value's own mark points at the next token; the key is where the reader looks.
+  YAML::Mark value_mark() const { return value.IsNull() ? key_mark : value.Mark(); }
+};
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  if (node.IsNull()) return "nothing";
+  return "'" + node.Scalar() + "'";
+}
+
+std::string location_of(const std::string& where) { return where.empty() ? "at the top level" : "in " + where; }
+
+std::string child_path(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
+std::vector<Entry> entries_of(const YAML::Node& map, const std::string& where, Diagnostics& diag);
+
+// YAML merge keys ("<<: *base") let many databases share one block; explicit keys win.
+void add_merged(const YAML::Node& source, const std::string& where, std::vector<Entry>& merged, Diagnostics& diag) {
+  if (source.IsMap()) {
+    for (Entry& entry : entries_of(source, where, diag)) merged.push_back(std::move(entry));
+    return;
+  }
+  if (source.IsSequence()) {
+    for (const YAML::Node& item : source) add_merged(item, where, merged, diag);
+    return;
+  }
+  diag.report(source.Mark(), child_path(where, "<<") + ": expected a mapping or a list of mappings to merge");
+}
+
+bool has_key(const std::vector<Entry>& entries, const std::string& key) {
+  return std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; });
+}
+
+// Entries in document order; reports keys that are not plain names and keys given twice.
+std::vector<Entry> entries_of(const YAML::Node& map, const std::string& where, Diagnostics& diag) {
+  std::vector<Entry> entries;
+  std::vector<Entry> merged;
+  // Range-for keeps each (key, value) pair alive; yaml-cpp's `it->first` would dangle.
+  for (const auto& pair : map) {
+    const YAML::Node& key = pair.first;
+    if (!key.IsScalar()) {
+      diag.report(key.Mark(), "expected a plain key name " + location_of(where) + ", got " + describe(key));
+    } else if (key.Scalar() == "<<") {
+      add_merged(pair.second, where, merged, diag);
+    } else if (has_key(entries, key.Scalar())) {
+      diag.report(key.Mark(), "duplicate key '" + key.Scalar() + "' " + location_of(where));
+    } else {
+      entries.push_back({key.Scalar(), child_path(where, key.Scalar()), key.Mark(), pair.second});
+    }
+  }
+  for (Entry& entry : merged) {
+    if (!has_key(entries, entry.key)) entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value readers: each reports a wrong value at the value's position and returns nullopt.
+
+template <typename T, typename U>
+void assign(T& target, const std::optional<U>& value) {
+  if (value) target = *value;
+}
+
+std::optional<std::string> read_scalar(const Entry& e, std::string_view expected, Diagnostics& diag) {
+  if (e.value.IsScalar()) return e.value.Scalar();
+  diag.report(e.value_mark(), e.path + ": expected " + std::string(expected) + ", got " + describe(e.value));
+  return std::nullopt;
+}
+
+std::optional<std::string> read_string(const Entry& e, Diagnostics& diag) { return read_scalar(e, "a string", diag); }
+
+std::optional<std::string> read_nonempty_string(const Entry& e, Diagnostics& diag) {
+  auto text = read_string(e, diag);
+  if (text && text->empty()) {
+    diag.report(e.value_mark(), e.path + ": must not be empty (remove the key or write null to leave it unset)");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::string range_text(long long min, long long max) {
+  if (max == int_max) return "at least " + std::to_string(min);
+  return "between " + std::to_string(min) + " and " + std::to_string(max);
+}
+
+std::optional<int> read_integer(const Entry& e, int min, int max, Diagnostics& diag) {
+  auto text = read_scalar(e, "an integer", diag);
+  if (!text) return std::nullopt;
+  long long value = 0;
+  const char* end = text->data() + text->size();
+  auto [rest, ec] = std::from_chars(text->data(), end, value);
+  if (text->empty() || rest != end || ec == std::errc::invalid_argument) {
+    diag.report(e.value_mark(), e.path + ": expected an integer, got '" + *text + "'");
+    return std::nullopt;
+  }
+  if (ec == std::errc::result_out_of_range || value < min || value > max) {
+    diag.report(e.value_mark(), e.path + ": must be " + range_text(min, max) + ", got " + *text);
+    return std::nullopt;
+  }
+  return static_cast<int>(value);
+}
+
+std::optional<Duration> read_duration(const Entry& e, Diagnostics& diag) {
+  auto text = read_scalar(e, "a duration like 250ms, 30s, 5m or 1h", diag);
+  if (!text) return std::nullopt;
+  std::string error;
+  auto duration = parse_duration(*text, error);
+  if (!duration) diag.report(e.value_mark(), e.path + ": " + error);
+  return duration;
+}
+
+// One of a fixed set of words, with a suggestion for near misses.
+std::optional<std::string> read_word(const Entry& e, const std::vector<std::string_view>& choices, Diagnostics& diag) {
+  auto text = read_scalar(e, "one of " + join(choices), diag);
+  if (!text) return std::nullopt;
+  if (std::find(choices.begin(), choices.end(), *text) != choices.end()) return text;
+  diag.report(e.value_mark(),
+              e.path + ": expected one of " + join(choices) + ", got '" + *text + "'" + did_you_mean(*text, choices));
+  return std::nullopt;
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> read_enum(const Entry& e, const std::array<std::pair<Enum, std::string_view>, N>& names,
+                              Diagnostics& diag) {
+  std::vector<std::string_view> choices;
+  for (const auto& [value, name] : names) choices.push_back(name);
+  auto word = read_word(e, choices, diag);
+  if (!word) return std::nullopt;
+  for (const auto& [value, name] : names) {
+    if (name == *word) return value;
+  }
+  return std::nullopt;
+}
+
+template <std::size_t N>
+std::optional<std::string> read_word(const Entry& e, const std::array<std::string_view, N>& choices, Diagnostics& diag) {
+  return read_word(e, std::vector<std::string_view>(choices.begin(), choices.end()), diag);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key tables: each section is a table of (key, reader); a reader sees only non-null values,
+// because `key: null` means the same as leaving the key out.
+
+template <typename Target>
+struct KeyReader {
+  std::string_view name;
+  void (*read)(const Entry&, Target&, Diagnostics&);
+};
+
+template <typename Target, std::size_t N>
+bool dispatch(const std::array<KeyReader<Target>, N>& keys, const Entry& entry, Target& target, Diagnostics& diag) {
+  for (const KeyReader<Target>& key : keys) {
+    if (key.name != entry.key) continue;
+    if (!entry.value.IsNull()) key.read(entry, target, diag);
+    return true;
+  }
+  return false;
+}
+
+template <typename Target, std::size_t N>
+void add_names(const std::array<KeyReader<Target>, N>& keys, std::vector<std::string_view>& names) {
+  for (const KeyReader<Target>& key : keys) names.push_back(key.name);
+}
+
+using Overrides = PoolOverrides;
+using Diag = Diagnostics;
+
+const std::array<KeyReader<Overrides>, 18> pool_keys{{
+    {"pool_mode", [](const Entry& e, Overrides& o, Diag& d) { o.pool_mode = read_enum(e, pool_mode_names, d); }},
+    {"pool_size", [](const Entry& e, Overrides& o, Diag& d) { o.pool_size = read_integer(e, 1, int_max, d); }},
+    {"min_pool_size", [](const Entry& e, Overrides& o, Diag& d) { o.min_pool_size = read_integer(e, 0, int_max, d); }},
+    {"reserve_pool_size",
+     [](const Entry& e, Overrides& o, Diag& d) { o.reserve_pool_size = read_integer(e, 0, int_max, d); }},
+    {"reserve_pool_timeout",
+     [](const Entry& e, Overrides& o, Diag& d) { o.reserve_pool_timeout = read_duration(e, d); }},
+    {"max_db_connections",
+     [](const Entry& e, Overrides& o, Diag& d) { o.max_db_connections = read_integer(e, 0, int_max, d); }},
+    {"statement_timeout", [](const Entry& e, Overrides& o, Diag& d) { o.statement_timeout = read_duration(e, d); }},
+    {"query_wait_timeout", [](const Entry& e, Overrides& o, Diag& d) { o.query_wait_timeout = read_duration(e, d); }},
+    {"idle_transaction_timeout",
+     [](const Entry& e, Overrides& o, Diag& d) { o.idle_transaction_timeout = read_duration(e, d); }},
+    {"client_idle_timeout", [](const Entry& e, Overrides& o, Diag& d) { o.client_idle_timeout = read_duration(e, d); }},
+    {"client_login_timeout",
+     [](const Entry& e, Overrides& o, Diag& d) { o.client_login_timeout = read_duration(e, d); }},
+    {"server_idle_timeout", [](const Entry& e, Overrides& o, Diag& d) { o.server_idle_timeout = read_duration(e, d); }},
+    {"server_lifetime", [](const Entry& e, Overrides& o, Diag& d) { o.server_lifetime = read_duration(e, d); }},
+    {"server_connect_timeout",
+     [](const Entry& e, Overrides& o, Diag& d) { o.server_connect_timeout = read_duration(e, d); }},
+    {"server_login_retry", [](const Entry& e, Overrides& o, Diag& d) { o.server_login_retry = read_duration(e, d); }},
+    {"server_check_delay", [](const Entry& e, Overrides& o, Diag& d) { o.server_check_delay = read_duration(e, d); }},
+    {"server_check_query", [](const Entry& e, Overrides& o, Diag& d) { o.server_check_query = read_string(e, d); }},
+    {"server_reset_query", [](const Entry& e, Overrides& o, Diag& d) { o.server_reset_query = read_string(e, d); }},
+}};
+
+// One layer of pool settings plus where each key was written, for cross-check messages.
+struct PoolLayer {
+  std::string where;  // "defaults", "databases.app", "users.bob"
+  YAML::Mark mark;    // of the section's key
+  PoolOverrides overrides;
+  std::map<std::string, YAML::Mark, std::less<>> marks;
+
+  bool sets(std::string_view key) const { return marks.find(key) != marks.end(); }
+
+  YAML::Mark mark_of(std::string_view first_choice, std::string_view second_choice) const {
+    if (auto it = marks.find(first_choice); it != marks.end()) return it->second;
+    if (auto it = marks.find(second_choice); it != marks.end()) return it->second;
+    return mark;
+  }
+};
+
+bool read_pool_key(const Entry& entry, PoolLayer& layer, Diagnostics& diag) {
+  if (!dispatch(pool_keys, entry, layer.overrides, diag)) return false;
+  if (!entry.value.IsNull()) layer.marks[entry.key] = entry.value_mark();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases and users.
+
+struct DatabaseDraft {
+  DatabaseConfig config;
+  PoolLayer layer;
+  bool port_set = false;
+  std::optional<YAML::Mark> password_mark;
+};
+
+struct UserDraft {
+  UserConfig config;
+  PoolLayer layer;
+};
+
+const std::array<KeyReader<DatabaseDraft>, 6> database_keys{{
+    {"protocol",
+     [](const Entry& e, DatabaseDraft& db, Diag& d) { assign(db.config.protocol, read_enum(e, protocol_names, d)); }},
+    {"host", [](const Entry& e, DatabaseDraft& db, Diag& d) { assign(db.config.host, read_nonempty_string(e, d)); }},
+    {"port",
+     [](const Entry& e, DatabaseDraft& db, Diag& d) {
+       assign(db.config.port, read_integer(e, 1, 65535, d));
+       db.port_set = true;
+     }},
+    {"dbname",
+     [](const Entry& e, DatabaseDraft& db, Diag& d) { assign(db.config.dbname, read_nonempty_string(e, d)); }},
+    {"user", [](const Entry& e, DatabaseDraft& db, Diag& d) { db.config.user = read_nonempty_string(e, d); }},
+    {"password",
+     [](const Entry& e, DatabaseDraft& db, Diag& d) {
+       db.config.password = read_string(e, d);
+       db.password_mark = e.value_mark();
+     }},
+}};
+
+bool is_base64(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return false;
+  const std::size_t padding = text.size() - text.find_last_not_of('=') - 1;
+  if (padding > 2) return false;
+  return std::all_of(text.begin(), text.end() - static_cast<std::ptrdiff_t>(padding), [](unsigned char c) {
+    return std::isalnum(c) || c == '+' || c == '/';
+  });
+}
+
+bool is_positive_integer(std::string_view text) {
+  int value = 0;
+  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc{} && rest == text.data() + text.size() && value > 0;
+}
+
+// PostgreSQL's verifier form: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>,
+// each key being 32 bytes in base64 (44 characters).
+bool is_scram_verifier(std::string_view text) {
+  text.remove_prefix(scram_prefix.size());
+  const auto dollar = text.find('$');
+  if (dollar == std::string_view::npos) return false;
+  std::string_view head = text.substr(0, dollar), keys = text.substr(dollar + 1);
+  const auto colon1 = head.find(':'), colon2 = keys.find(':');
+  if (colon1 == std::string_view::npos || colon2 == std::string_view::npos) return false;
+  std::string_view stored = keys.substr(0, colon2), server = keys.substr(colon2 + 1);
+  return is_positive_integer(head.substr(0, colon1)) && is_base64(head.substr(colon1 + 1)) && stored.size() == 44 &&
+         is_base64(stored) && server.size() == 44 && is_base64(server);
+}
+
+void read_user_password(const Entry& e, UserDraft& user, Diagnostics& diag) {
+  user.config.password = read_string(e, diag);
+  const auto& password = user.config.password;
+  // PostgreSQL never accepts an empty password; "no password" is written by leaving the key out.
+  if (password && password->empty()) {
+    diag.report(e.value_mark(), e.path + ": empty password: leave the key out (or write null) for a user "
+                                         "without a password");
+  }
+  // A mistyped verifier would otherwise surface only as failed logins.
+  if (password && password->starts_with(scram_prefix) && !is_scram_verifier(*password)) {
+    diag.report(e.value_mark(), e.path + ": malformed SCRAM-SHA-256 verifier: expected "
+                                         "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>");
+  }
+}
+
+const std::array<KeyReader<UserDraft>, 3> user_keys{{
+    {"password", read_user_password},
+    {"max_user_connections",
+     [](const Entry& e, UserDraft& u, Diag& d) { assign(u.config.max_user_connections, read_integer(e, 0, int_max, d)); }},
+    {"max_client_connections",
+     [](const Entry& e, UserDraft& u, Diag& d) {
+       assign(u.config.max_client_connections, read_integer(e, 0, int_max, d));
+     }},
+}};
+
+// ---------------------------------------------------------------------------------------------
+// Top level.
+
+// An address as written, with where it came from so clashes can name both places.
+struct PlacedAddress {
+  ListenAddress address;
+  std::string path;
+  YAML::Mark mark;
+};
+
+// Everything gathered by the walk; becomes a ProxyConfig once the cross-checks pass.
+struct Draft {
+  ProxyConfig config;
+  bool listen_postgres_set = false;
+  bool bad_address = false;  // a rejected address must not also read as "no listener"
+  YAML::Mark listen_mark;
+  std::vector<PlacedAddress> addresses;
+  PoolLayer defaults{"defaults", {}, {}, {}};
+  std::vector<DatabaseDraft> databases;
+  std::vector<UserDraft> users;
+};
+
+int auto_workers() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp(static_cast<int>(cores), 1, max_workers);
+}
+
+std::optional<ListenAddress> read_address(const YAML::Node& node, const YAML::Mark& mark, const std::string& path,
+                                          Diagnostics& diag) {
+  if (!node.IsScalar()) {
+    diag.report(mark, path + ": expected an address like 127.0.0.1:6432, got " + describe(node));
+    return std::nullopt;
+  }
+  std::string error;
+  auto address = parse_listen_address(node.Scalar(), error);
+  if (!address) diag.report(mark, path + ": " + error);
+  return address;
+}
+
+// One address or a list of them; each is kept with its position for the clash check.
+std::vector<ListenAddress> read_address_list(const Entry& e, Draft& draft, Diagnostics& diag) {
+  std::vector<ListenAddress> result;
+  auto keep = [&](const YAML::Node& node, const YAML::Mark& mark, const std::string& path) {
+    auto address = read_address(node, mark, path, diag);
+    draft.bad_address |= !address;
+    if (!address) return;
+    draft.addresses.push_back({*address, path, mark});
+    result.push_back(*address);
+  };
+  if (!e.value.IsSequence()) {
+    keep(e.value, e.value_mark(), e.path);
+    return result;
+  }
+  for (std::size_t i = 0; i < e.value.size(); ++i) {
+    keep(e.value[i], e.value[i].Mark(), e.path + "[" + std::to_string(i) + "]");
+  }
+  return result;
+}
+
+const std::array<KeyReader<Draft>, 3> listen_keys{{
+    {"postgres",
+     [](const Entry& e, Draft& draft, Diag& d) {
+       draft.config.listen_postgres = read_address_list(e, draft, d);
+       draft.listen_postgres_set = true;
+     }},
+    {"mysql", [](const Entry& e, Draft& draft, Diag& d) { draft.config.listen_mysql = read_address_list(e, draft, d); }},
+    {"metrics",
+     [](const Entry& e, Draft& draft, Diag& d) {
+       if (auto address = read_address(e.value, e.value_mark(), e.path, d)) {
+         draft.addresses.push_back({*address, e.path, e.value_mark()});
+         draft.config.listen_metrics = *address;
+       }
+     }},
+}};
+
+void read_workers(const Entry& e, Draft& draft, Diagnostics& diag) {
+  const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+  if (text == "auto") {
+    draft.config.workers = auto_workers();
+    return;
+  }
+  int value = 0;
+  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec == std::errc{} && rest == text.data() + text.size() && value >= 1 && value <= max_workers) {
+    draft.config.workers = value;
+    return;
+  }
+  diag.report(e.value_mark(), e.path + ": expected 'auto' or a number from 1 to " + std::to_string(max_workers) +
+                                  ", got " + describe(e.value));
+}
+
+void read_max_packet_size(const Entry& e, Draft& draft, Diagnostics& diag) {
+  auto text = read_scalar(e, "a size like 64kB, 16MB or 1GB", diag);
+  if (!text) return;
+  std::string error;
+  auto size = parse_byte_size(*text, error);
+  if (!size) {
+    diag.report(e.value_mark(), e.path + ": " + error);
+  } else if (*size < min_packet_size || *size > max_packet_size_limit) {
+    diag.report(e.value_mark(), e.path + ": must be between " + format_byte_size(min_packet_size) + " and " +
+                                    format_byte_size(max_packet_size_limit) + ", got " + *text);
+  } else {
+    draft.config.max_packet_size = *size;
+  }
+}
+
+// "a, b ,c" -> {"a", "b", "c"}: PgBouncer writes user lists as one comma-separated string.
+void split_names(std::string_view text, std::vector<std::string>& names) {
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    const auto first = name.find_first_not_of(' ');
+    if (first != std::string_view::npos) names.emplace_back(name.substr(first, name.find_last_not_of(' ') + 1 - first));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+}
+
+// A list of user names, or one string of comma-separated names.
+std::vector<std::string> read_name_list(const Entry& e, Diagnostics& diag) {
+  std::vector<std::string> names;
+  auto add = [&](const YAML::Node& node) {
+    if (node.IsScalar() && !node.Scalar().empty()) return split_names(node.Scalar(), names);
+    diag.report(node.IsNull() ? e.key_mark : node.Mark(), e.path + ": expected a user name, got " + describe(node));
+  };
+  if (e.value.IsSequence()) {
+    for (const YAML::Node& item : e.value) add(item);
+  } else {
+    add(e.value);
+  }
+  return names;
+}
+
+void report_unknown_key(const Entry& e, const std::string& where, const std::vector<std::string_view>& known,
+                        Diagnostics& diag);
+
+bool expect_mapping(const Entry& e, std::string_view what, Diagnostics& diag) {
+  if (e.value.IsMap()) return true;
+  diag.report(e.value_mark(), e.path + ": expected a mapping of " + std::string(what) + ", got " + describe(e.value));
+  return false;
+}
+
+void read_listen(const Entry& e, Draft& draft, Diagnostics& diag) {
+  draft.listen_mark = e.key_mark;
+  if (!expect_mapping(e, "listeners (postgres, mysql, metrics)", diag)) return;
+  std::vector<std::string_view> known;
+  add_names(listen_keys, known);
+  for (const Entry& entry : entries_of(e.value, e.path, diag)) {
+    if (!dispatch(listen_keys, entry, draft, diag)) report_unknown_key(entry, e.path, known, diag);
+  }
+}
+
+void read_defaults(const Entry& e, Draft& draft, Diagnostics& diag) {
+  draft.defaults.mark = e.key_mark;
+  if (!expect_mapping(e, "pool settings", diag)) return;
+  std::vector<std::string_view> known;
+  add_names(pool_keys, known);
+  for (const Entry& entry : entries_of(e.value, e.path, diag)) {
+    if (!read_pool_key(entry, draft.defaults, diag)) report_unknown_key(entry, e.path, known, diag);
+  }
+}
+
+bool check_database_name(const Entry& e, Diagnostics& diag) {
+  if (e.key.empty()) {
+    diag.report(e.key_mark, "databases: a database name must not be empty");
+    return false;
+  }
+  const bool reserved =
+      std::find(reserved_database_names.begin(), reserved_database_names.end(), e.key) != reserved_database_names.end();
+  if (reserved) diag.report(e.key_mark, e.path + ": the name '" + e.key + "' is reserved for the admin console");
+  return !reserved;
+}
+
+DatabaseDraft read_database(const Entry& e, Diagnostics& diag) {
+  DatabaseDraft db;
+  db.config.name = e.key;
+  db.layer = {e.path, e.key_mark, {}, {}};
+  std::vector<std::string_view> known;
+  add_names(database_keys, known);
+  add_names(pool_keys, known);
+  // `app:` with no body is a database with every setting at its default.
+  if (!e.value.IsNull() && expect_mapping(e, "database settings", diag)) {
+    for (const Entry& entry : entries_of(e.value, e.path, diag)) {
+      if (dispatch(database_keys, entry, db, diag) || read_pool_key(entry, db.layer, diag)) continue;
+      report_unknown_key(entry, e.path, known, diag);
+    }
+  }
+  if (db.config.dbname.empty()) db.config.dbname = db.config.name;
+  if (!db.port_set && db.config.protocol == Protocol::mysql) db.config.port = default_mysql_port;
+  db.config.overrides = db.layer.overrides;
+  return db;
+}
+
+void read_databases(const Entry& e, Draft& draft, Diagnostics& diag) {
+  if (!expect_mapping(e, "databases by name", diag)) return;
+  for (const Entry& entry : entries_of(e.value, e.path, diag)) {
+    if (check_database_name(entry, diag)) draft.databases.push_back(read_database(entry, diag));
+  }
+}
+
+UserDraft read_user(const Entry& e, Diagnostics& diag) {
+  UserDraft user;
+  user.config.name = e.key;
+  user.layer = {e.path, e.key_mark, {}, {}};
+  std::vector<std::string_view> known;
+  add_names(user_keys, known);
+  add_names(pool_keys, known);
+  // A user with no body exists but has no password: it is named, it just cannot log in.
+  if (!e.value.IsNull() && expect_mapping(e, "user settings", diag)) {
+    for (const Entry& entry : entries_of(e.value, e.path, diag)) {
+      if (dispatch(user_keys, entry, user, diag) || read_pool_key(entry, user.layer, diag)) continue;
+      report_unknown_key(entry, e.path, known, diag);
+    }
+  }
+  user.config.overrides = user.layer.overrides;
+  return user;
+}
+
+void read_users(const Entry& e, Draft& draft, Diagnostics& diag) {
+  if (!expect_mapping(e, "users by name", diag)) return;
+  for (const Entry& entry : entries_of(e.value, e.path, diag)) {
+    if (entry.key.empty()) {
+      diag.report(entry.key_mark, "users: a user name must not be empty");
+      continue;
+    }
+    draft.users.push_back(read_user(entry, diag));
+  }
+}
+
+const std::array<KeyReader<Draft>, 13> top_level_keys{{
+    {"listen", read_listen},
+    {"workers", read_workers},
+    {"max_client_connections",
+     [](const Entry& e, Draft& draft, Diag& d) {
+       assign(draft.config.max_client_connections, read_integer(e, 1, int_max, d));
+     }},
+    {"shutdown_timeout",
+     [](const Entry& e, Draft& draft, Diag& d) { assign(draft.config.shutdown_timeout, read_duration(e, d)); }},
+    {"auth_type",
+     [](const Entry& e, Draft& draft, Diag& d) { assign(draft.config.auth_type, read_enum(e, auth_type_names, d)); }},
+    {"admin_users", [](const Entry& e, Draft& draft, Diag& d) { draft.config.admin_users = read_name_list(e, d); }},
+    {"stats_users", [](const Entry& e, Draft& draft, Diag& d) { draft.config.stats_users = read_name_list(e, d); }},
+    {"max_packet_size", read_max_packet_size},
+    {"log_level", [](const Entry& e, Draft& draft, Diag& d) { assign(draft.config.log_level, read_word(e, log_levels, d)); }},
+    {"log_format",
+     [](const Entry& e, Draft& draft, Diag& d) { assign(draft.config.log_format, read_word(e, log_formats, d)); }},
+    {"defaults", read_defaults},
+    {"databases", read_databases},
+    {"users", read_users},
+}};
+
+template <typename Target, std::size_t N>
+bool is_key_of(const std::array<KeyReader<Target>, N>& keys, std::string_view name) {
+  return std::any_of(keys.begin(), keys.end(), [&](const KeyReader<Target>& key) { return key.name == name; });
+}
+
+// For a key that is valid elsewhere, say where it belongs instead of guessing a typo.
+std::string placement_hint(std::string_view key) {
+  if (is_key_of(pool_keys, key)) return " (a pool setting: it belongs under defaults, a database or a user)";
+  if (is_key_of(database_keys, key)) return " (a database setting: it belongs under databases.NAME)";
+  if (is_key_of(user_keys, key)) return " (a user setting: it belongs under users.NAME)";
+  if (is_key_of(top_level_keys, key)) return " (a top-level setting)";
+  if (is_key_of(listen_keys, key)) return " (a listener: it belongs under listen)";
+  return "";
+}
+
+void report_unknown_key(const Entry& e, const std::string& where, const std::vector<std::string_view>& known,
+                        Diagnostics& diag) {
+  std::string hint = did_you_mean(e.key, known);
+  if (hint.empty()) hint = placement_hint(e.key);
+  diag.report(e.key_mark, "unknown key '" + e.key + "' " + location_of(where) + hint);
+}
+
+void read_top_level(const YAML::Node& root, Draft& draft, Diagnostics& diag) {
+  std::vector<std::string_view> known;
+  add_names(top_level_keys, known);
+  for (const Entry& entry : entries_of(root, "", diag)) {
+    if (!dispatch(top_level_keys, entry, draft, diag)) report_unknown_key(entry, "", known, diag);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-checks: rules that span sections, run after the walk.
+
+bool check_pool_sizes(const PoolSettings& settings, const PoolLayer& layer, const std::string& context,
+                      Diagnostics& diag) {
+  if (settings.min_pool_size <= settings.pool_size) return true;
+  diag.report(layer.mark_of("min_pool_size", "pool_size"),
+              context + ": min_pool_size (" + std::to_string(settings.min_pool_size) + ") is larger than pool_size (" +
+                  std::to_string(settings.pool_size) + ")");
+  return false;
+}
+
+bool sets_pool_size(const PoolLayer& layer) { return layer.sets("pool_size") || layer.sets("min_pool_size"); }
+
+// Each layer is checked on its own; a (database, user) pair is checked only when both layers
+// touch the sizes, since otherwise it resolves like one of the single-layer checks.
+void check_all_pool_sizes(Draft& draft, Diagnostics& diag) {
+  const PoolSettings& defaults = draft.config.defaults;
+  check_pool_sizes(defaults, draft.defaults, "defaults", diag);
+  std::vector<const DatabaseDraft*> databases;
+  std::vector<const UserDraft*> users;
+  for (const DatabaseDraft& db : draft.databases) {
+    if (check_pool_sizes(draft.config.resolve(db.config, nullptr), db.layer, db.layer.where, diag) &&
+        sets_pool_size(db.layer))
+      databases.push_back(&db);
+  }
+  for (const UserDraft& user : draft.users) {
+    PoolSettings settings = defaults;
+    apply_overrides(settings, user.config.overrides);
+    if (check_pool_sizes(settings, user.layer, user.layer.where, diag) && sets_pool_size(user.layer))
+      users.push_back(&user);
+  }
+  for (const DatabaseDraft* db : databases) {
+    for (const UserDraft* user : users) {
+      const std::string context = user->layer.where + " with " + db->layer.where;
+      check_pool_sizes(draft.config.resolve(db->config, &user->config), user->layer, context, diag);
+    }
+  }
+}
+
+void check_database_passwords(const Draft& draft, Diagnostics& diag) {
+  for (const DatabaseDraft& db : draft.databases) {
+    if (db.config.password && !db.config.user) {
+      diag.report(*db.password_mark, db.layer.where +
+                                         ".password: set without user; the password is only used to log in "
+                                         "as the forced backend user");
+    }
+  }
+}
+
+void add_default_listener(Draft& draft) {
+  if (draft.listen_postgres_set) return;
+  ListenAddress fallback{"127.0.0.1", 6432};
+  draft.config.listen_postgres.push_back(fallback);
+  draft.addresses.insert(draft.addresses.begin(), {fallback, "listen.postgres (default)", draft.listen_mark});
+}
+
+void check_listeners(const Draft& draft, Diagnostics& diag) {
+  if (draft.config.listen_postgres.empty() && draft.config.listen_mysql.empty() && !draft.bad_address) {
+    diag.report(draft.listen_mark, "listen: no client listener: give listen.postgres or listen.mysql an address");
+  }
+  for (std::size_t i = 0; i < draft.addresses.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (draft.addresses[i].address != draft.addresses[j].address) continue;
+      diag.report(draft.addresses[i].mark, draft.addresses[i].path + ": address " +
+                                               format_listen_address(draft.addresses[i].address) +
+                                               " is already used by " + draft.addresses[j].path);
+      break;
+    }
+  }
+}
+
+std::shared_ptr<const ProxyConfig> finish(Draft& draft, Diagnostics& diag) {
+  add_default_listener(draft);
+  check_listeners(draft, diag);
+  apply_overrides(draft.config.defaults, draft.defaults.overrides);
+  check_all_pool_sizes(draft, diag);
+  check_database_passwords(draft, diag);
+  if (!diag.empty()) return nullptr;
+  for (DatabaseDraft& db : draft.databases) draft.config.databases.emplace(db.config.name, std::move(db.config));
+  for (UserDraft& user : draft.users) draft.config.users.emplace(user.config.name, std::move(user.config));
+  return std::make_shared<const ProxyConfig>(std::move(draft.config));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points.
+
+std::optional<YAML::Node> parse_document(std::string_view yaml, Diagnostics& diag) {
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    for (std::size_t i = 1; i < documents.size(); ++i) {
+      if (!documents[i].IsNull())
+        diag.report(documents[i].Mark(), "only one YAML document is allowed; remove the '---' separator");
+    }
+    return documents.empty() ? YAML::Node() : documents.front();
+  } catch (const YAML::Exception& e) {
+    diag.report(e.mark, "YAML syntax error: " + e.msg);
+    return std::nullopt;
+  }
+}
+
+LoadResult load(std::string_view yaml, const std::string& path) {
+  Diagnostics diag(path);
+  Draft draft;
+  draft.config.workers = auto_workers();
+  auto root = parse_document(yaml, diag);
+  if (root && !root->IsNull() && !root->IsMap()) {
+    diag.report(root->Mark(), "expected a mapping of settings at the top level, got " + describe(*root));
+  } else if (root && root->IsMap()) {
+    read_top_level(*root, draft, diag);
+  }
+  // A syntax error leaves nothing trustworthy to cross-check.
+  auto config = root ? finish(draft, diag) : nullptr;
+  if (!diag.empty()) config = nullptr;
+  return LoadResult{std::move(config), diag.take_sorted()};
+}
+
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    error = "is a directory";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = errno != 0 ? std::strerror(errno) : "cannot open";
+    return std::nullopt;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    error = "read failed";
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string format_error(const ConfigError& error) {
+  return error.path + ":" + std::to_string(error.line) + ":" + std::to_string(error.column) + ": " + error.message;
+}
+
+LoadResult load_config_file(const std::string& path) {
+  std::string error;
+  errno = 0;
+  auto text = read_file(path, error);
+  if (!text) return LoadResult{nullptr, {ConfigError{path, 1, 1, "cannot read config file: " + error}}};
+  return load(*text, path);
+}
+
+LoadResult load_config_string(std::string_view yaml, const std::string& path_for_messages) {
+  return load(yaml, path_for_messages);
+}
+
+}  // namespace sluice::config
