@@ -37,7 +37,7 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
     : config_path_(std::move(config_path)),
       config_store_(session::make_runtime_config(std::move(config))),
       pools_(make_postgres_connector),
-      context_{config_store_, pools_, cancels_, clients_},
+      context_{config_store_, pools_, cancels_, clients_, registry_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
   open_listeners();
 }
@@ -106,6 +106,9 @@ void ProxyServer::stop_listeners() {
 awaitable<void> ProxyServer::drain() {
   context_.shutting_down = true;
   stop_listeners();
+  for (const auto& client : registry_.clients()) {
+    client->request_stop(Failure{"shutdown", "57P01", "sluice is shutting down"});
+  }
   const auto timeout = config_store_.current()->config->shutdown_timeout;
   const auto deadline = Clock::now() + timeout;
   asio::steady_timer tick(io_);
@@ -123,7 +126,9 @@ awaitable<void> ProxyServer::run_janitor() {
     tick.expires_after(kJanitorPeriod);
     auto [error] = co_await tick.async_wait(use_nothrow);
     if (error) co_return;
-    pools_.sweep(Clock::now());
+    const auto now = Clock::now();
+    pools_.sweep(now);
+    for (const auto& client : registry_.clients()) client->check_timeouts(now);
   }
 }
 

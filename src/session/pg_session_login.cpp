@@ -23,12 +23,6 @@ Failure auth_failed(const std::string& user) {
   return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + user + "\""};
 }
 
-std::string describe(const tcp::socket& socket) {
-  error_code error;
-  const auto endpoint = socket.remote_endpoint(error);
-  if (error) return "?";
-  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
 }  // namespace
 
 PgSession::PgSession(tcp::socket client, ProxyContext& context)
@@ -39,12 +33,18 @@ PgSession::PgSession(tcp::socket client, ProxyContext& context)
       client_scanner_(runtime_->config->max_packet_size),
       server_scanner_(runtime_->config->max_packet_size),
       pump_done_(client_.get_executor()) {
-  remote_ = describe(client_);
+  error_code error;
+  const auto endpoint = client_.remote_endpoint(error);
+  if (!error) {
+    address_ = endpoint.address().to_string();
+    port_ = endpoint.port();
+  }
 }
 
-PgSession::~PgSession() = default;
+PgSession::~PgSession() { context_.registry.remove(registry_id_); }
 
 void PgSession::start(std::shared_ptr<PgSession> session) {
+  session->registry_id_ = session->context_.registry.add(session);
   auto executor = session->client_.get_executor();
   asio::co_spawn(executor, [session]() mutable -> awaitable<void> { co_await session->run(); },
                  asio::detached);
@@ -64,8 +64,8 @@ awaitable<void> PgSession::run() {
   Status outcome = login.index() == 0 ? std::get<0>(std::move(login))
                                       : Status(Failure{"client_login_timeout", "08006", "client_login_timeout"});
   if (outcome.ok() && !database_.empty()) {
-    spdlog::info("client login: user={} database={} application_name={} address={}", user_, database_,
-                 startup_.find("application_name") ? *startup_.find("application_name") : "", remote_);
+    spdlog::info("client login: user={} database={} application_name={} address={}:{}", user_, database_,
+                 application_name_, address_, port_);
     outcome = co_await relay_client();
   }
   co_await finish(outcome);
@@ -81,7 +81,13 @@ awaitable<Status> PgSession::log_in() {
     ticket_.reset();
     co_return Failure{*reason, "53300", "too many connections: " + *reason + " reached"};
   }
-  co_return co_await send_welcome();
+  if (auto welcomed = co_await send_welcome(); !welcomed) co_return welcomed.failure();
+  clock_.set_limits(pool_->settings());
+  if (!lease_) {
+    set_state(ClientState::idle);
+    clock_.client_idle(Clock::now());
+  }
+  co_return ok_status();
 }
 
 awaitable<Expected<bool>> PgSession::read_startup() {
@@ -132,6 +138,10 @@ void PgSession::handle_cancel_request(const pg::StartupPacket& packet) {
 Status PgSession::choose_pool() {
   const auto* user = startup_.find("user");
   user_ = user ? *user : "";
+  if (const auto* application_name = startup_.find("application_name")) {
+    std::lock_guard lock(snapshot_mutex_);
+    application_name_ = *application_name;
+  }
   const auto* database = startup_.find("database");
   database_ = database && !database->empty() ? *database : user_;
   const auto& config = *runtime_->config;

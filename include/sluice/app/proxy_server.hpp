@@ -36,6 +36,7 @@ class ProxyServer {
   pool::PoolRegistry pools_;
   session::CancelRegistry cancels_;
   session::ClientLimits clients_;
+  session::ClientRegistry registry_;
   session::ProxyContext context_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   asio::signal_set signals_;

@@ -6,6 +6,7 @@
 // the client and writes the server; the pump reads the server and writes the client, and
 // is the one that notices (at ReadyForQuery) that the backend can go back to the pool.
 #include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,19 +17,26 @@
 #include "sluice/pool/server_pool.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
 #include "sluice/protocol/postgres/startup.hpp"
+#include "sluice/session/client_registry.hpp"
 #include "sluice/session/pg_io.hpp"
 #include "sluice/session/pg_server.hpp"
 #include "sluice/session/proxy_context.hpp"
+#include "sluice/session/session_clock.hpp"
 
 namespace sluice::session {
 
-class PgSession : public std::enable_shared_from_this<PgSession> {
+class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSession> {
  public:
   PgSession(tcp::socket client, ProxyContext& context);
-  ~PgSession();
+  ~PgSession() override;
 
   // Spawns the session on its own strand; the session keeps itself alive until done.
   static void start(std::shared_ptr<PgSession> session);
+
+  // ClientHandle: safe from any thread.
+  ClientSnapshot snapshot() const override;
+  void check_timeouts(TimePoint now) override;
+  void request_stop(Failure reason) override;
 
  private:
   // --- login (pg_session_login.cpp) ---
@@ -45,24 +53,35 @@ class PgSession : public std::enable_shared_from_this<PgSession> {
 
   // --- data phase (pg_session_relay.cpp) ---
   awaitable<Status> relay_client();
-  awaitable<Status> forward_to_server(std::size_t length);
-  awaitable<Status> attach_lease(pool::Lease lease);
-  awaitable<Status> sync_parameters();
-  awaitable<void> pump_server(std::shared_ptr<PgSession> self);
-  void on_server_message(const pg::MessageView& message);
   void on_client_message(const pg::MessageView& message);
+  awaitable<Status> forward_to_server(std::size_t length);
+  awaitable<void> pump_server(std::shared_ptr<PgSession> self);
+  awaitable<bool> relay_to_client(std::span<std::uint8_t> chunk);
+  void on_server_message(const pg::MessageView& message);
   bool backend_is_clean() const;
   bool may_release() const;
+  void stop(Failure reason);
+
+  // --- backend handling (pg_session_backend.cpp) ---
+  awaitable<Status> attach_lease(pool::Lease lease);
   void release_lease();
-  awaitable<void> finish(const Status& outcome);
+  awaitable<Expected<char>> run_internal_query(std::string_view sql, bool errors_fail);
+  awaitable<Status> sync_parameters();
+  awaitable<void> settle_backend();
+  void cancel_backend_statement();
   awaitable<void> stop_pump();
-  awaitable<Status> reset_backend();
+  awaitable<void> finish(const Status& outcome);
   awaitable<void> send_error(const Failure& failure, std::string_view severity);
   PgServerConnection& server() const;
+
+  // --- timeouts (pg_session_control.cpp) ---
+  void on_timeout(TimeoutKind kind);
+  void set_state(ClientState state);
 
   tcp::socket client_;
   ProxyContext& context_;
   std::shared_ptr<const RuntimeConfig> runtime_;  // the snapshot this client logged in under
+  std::uint64_t registry_id_ = 0;
 
   pg::StartupPacket startup_;
   std::string user_;
@@ -74,7 +93,19 @@ class PgSession : public std::enable_shared_from_this<PgSession> {
   ParameterList client_parameters_;  // tracked parameters as this client believes them
   std::shared_ptr<CancelTarget> cancel_target_;
   std::optional<CancelRegistration> cancel_registration_;
-  std::string remote_;  // "address:port", for logs
+  std::string address_;
+  std::uint16_t port_ = 0;
+  std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
+
+  // Read by other threads (janitor, admin, metrics).
+  SessionClock clock_;
+  mutable std::mutex snapshot_mutex_;
+  std::string application_name_;
+  ClientState state_ = ClientState::login;
+  TimePoint state_since_ = Clock::now();
+  TimePoint transaction_since_{};
+  std::uint64_t server_id_ = 0;
+  std::uint32_t server_process_id_ = 0;
 
   // Data phase state, touched only on the session's strand.
   pool::Lease lease_;
@@ -88,7 +119,14 @@ class PgSession : public std::enable_shared_from_this<PgSession> {
   bool stopping_ = false;
   bool pump_running_ = false;
   bool error_sent_ = false;
-  std::optional<Failure> pump_failure_;  // why the pump ended the session (server lost, statement mode)
+  bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
+  std::optional<Failure> stop_reason_;  // why the session must end (server lost, timeout, shutdown)
+  std::optional<Failure> stop_after_transaction_;  // drain: leave once the backend is clean
+  TimePoint lease_started_;
+  TimePoint statement_started_;
+  std::uint64_t bytes_from_client_ = 0;
+  std::uint64_t bytes_to_client_ = 0;
+  std::uint64_t queries_ = 0;
   asio::steady_timer pump_done_;
   std::vector<std::uint8_t> client_buffer_;  // only while the client is busy: idle clients hold none
   std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_

@@ -11,6 +11,7 @@
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/session/cancel_registry.hpp"
+#include "sluice/session/client_registry.hpp"
 
 namespace sluice::session {
 
@@ -73,6 +74,7 @@ struct ProxyContext {
   pool::PoolRegistry& pools;
   CancelRegistry& cancels;
   ClientLimits& clients;
+  ClientRegistry& registry;
   std::atomic<bool> shutting_down{false};
 };
 

@@ -1,0 +1,195 @@
+// PgSession, part three: taking a backend, giving it back clean, and leaving.
+#include <spdlog/spdlog.h>
+
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+#include "sluice/session/pg_io.hpp"
+#include "sluice/session/pg_session.hpp"
+#include "sluice/session/tracked_parameters.hpp"
+
+namespace sluice::session {
+
+namespace {
+constexpr std::size_t kMaxInternalReply = 64 * 1024;
+
+std::uint64_t micros_since(TimePoint start) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+}
+}  // namespace
+
+PgServerConnection& PgSession::server() const { return static_cast<PgServerConnection&>(lease_.connection()); }
+
+// A fresh lease: make the backend look like this client's own session, then start the pump.
+awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
+  lease_ = std::move(lease);
+  auto& backend = server();
+  clock_.set_limits(pool_->settings());
+  const auto& target = connector_->target();
+  cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
+  if (auto synced = co_await sync_parameters(); !synced) {
+    cancel_target_->set(std::nullopt);
+    lease_.discard();
+    co_return synced.failure();
+  }
+  server_scanner_.reset();
+  transaction_status_ = pg::transaction_status::Idle;
+  lease_started_ = Clock::now();
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    server_id_ = backend.id();
+    server_process_id_ = backend.process_id;
+    transaction_since_ = lease_started_;
+  }
+  set_state(ClientState::active);
+  pump_running_ = true;
+  asio::co_spawn(client_.get_executor(), pump_server(shared_from_this()), asio::detached);
+  co_return ok_status();
+}
+
+void PgSession::release_lease() {
+  auto& stats = pool_->stats();
+  stats.add(stats.transactions, 1);
+  stats.add(stats.transaction_time_us, micros_since(lease_started_));
+  stats.add(stats.queries, std::exchange(queries_, 0));
+  stats.add(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
+  stats.add(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
+  cancel_target_->set(std::nullopt);
+  lease_.release();
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    server_id_ = 0;
+    server_process_id_ = 0;
+    transaction_since_ = {};
+  }
+  set_state(ClientState::idle);
+}
+
+// Sends one query of Sluice's own and reads its replies, which the client never sees.
+// Returns the transaction status of the final ReadyForQuery.
+awaitable<Expected<char>> PgSession::run_internal_query(std::string_view sql, bool errors_fail) {
+  auto& backend = server();
+  std::string out;
+  pg::write_query(out, sql);
+  if (auto sent = co_await write_all(backend.socket(), out, server_lost()); !sent) co_return sent.failure();
+  std::string buffer;
+  std::optional<Failure> failure;
+  for (;;) {
+    auto message = co_await read_pg_message(backend.socket(), buffer, kMaxInternalReply, server_lost());
+    if (!message) co_return message.failure();
+    const auto body = as_bytes(message->body);
+    if (message->type == pg::backend::ParameterStatus) {
+      if (auto parameter = pg::read_parameter_status(body)) {
+        set_parameter(backend.parameters, parameter->name, parameter->value);
+        // The server's spelling ("UTF8" for "utf8") becomes the client's: no SET next time.
+        if (is_tracked_parameter(parameter->name)) set_parameter(client_parameters_, parameter->name, parameter->value);
+      }
+    } else if (message->type == pg::backend::ErrorResponse) {
+      auto fields = pg::read_error_fields(body);
+      const auto text = fields ? fields->message : std::string("malformed ErrorResponse");
+      spdlog::warn("user={} database={}: internal query failed: {}", user_, database_, text);
+      if (errors_fail) failure = Failure{"server_reset_query", "08006", "server connection reset failed: " + text};
+    } else if (message->type == pg::backend::ReadyForQuery) {
+      if (failure) co_return *failure;
+      auto status = pg::read_ready_for_query(body);
+      if (!status) co_return server_lost();
+      co_return *status;
+    }
+  }
+}
+
+// SET for every tracked parameter the backend has differently.
+awaitable<Status> PgSession::sync_parameters() {
+  const auto statement = parameter_sync_statement(client_parameters_, server().parameters);
+  if (statement.empty()) co_return ok_status();
+  auto status = co_await run_internal_query(statement, false);
+  if (!status) co_return status.failure();
+  co_return ok_status();
+}
+
+// The client is leaving: a backend goes back only if it is provably clean.
+awaitable<void> PgSession::settle_backend() {
+  if (!lease_) co_return;
+  const bool lost = stop_reason_ && stop_reason_->reason == "server_lost";
+  if (lost || pending_syncs_ > 0 || unsynced_ || !client_scanner_.at_boundary()) {
+    // Mid-statement or mid-message: its state cannot be known. Stop what runs, then close.
+    if (!lost && pending_syncs_ > 0) cancel_backend_statement();
+    cancel_target_->set(std::nullopt);
+    lease_.discard();
+    co_return;
+  }
+  if (transaction_status_ != pg::transaction_status::Idle) {
+    auto status = co_await run_internal_query("ROLLBACK", true);
+    if (!status || *status != pg::transaction_status::Idle) {
+      lease_.discard();
+      co_return;
+    }
+    transaction_status_ = pg::transaction_status::Idle;
+  }
+  if (pool_mode_ == config::PoolMode::session) {
+    const auto reset_query = pool_->settings().server_reset_query;
+    if (!reset_query.empty()) {
+      auto status = co_await run_internal_query(reset_query, true);
+      if (!status || *status != pg::transaction_status::Idle) {
+        lease_.discard();
+        co_return;
+      }
+    }
+  }
+  release_lease();
+}
+
+void PgSession::cancel_backend_statement() {
+  const auto& target = connector_->target();
+  auto& backend = server();
+  asio::co_spawn(client_.get_executor(),
+                 send_cancel_request(client_.get_executor(), target.host, target.port, backend.process_id,
+                                     backend.secret_key),
+                 asio::detached);
+}
+
+awaitable<void> PgSession::stop_pump() {
+  if (!pump_running_) co_return;
+  stopping_ = true;
+  error_code ignored;
+  server().socket().cancel(ignored);
+  client_.cancel(ignored);
+  pump_done_.expires_at(TimePoint::max());
+  while (pump_running_) co_await pump_done_.async_wait(use_nothrow);
+  stopping_ = false;
+}
+
+// The client is leaving (or being sent away): settle the backend, then tell the client why.
+awaitable<void> PgSession::finish(const Status& outcome) {
+  co_await stop_pump();
+  co_await settle_backend();
+  if (!outcome.ok()) {
+    const auto& failure = outcome.failure();
+    if (failure.reason != "client_close") {
+      spdlog::info("client closed: user={} database={} address={}:{} reason={} ({})", user_, database_, address_,
+                   port_, failure.reason, failure.message);
+      co_await send_error(failure, "FATAL");
+    } else if (!database_.empty()) {
+      spdlog::info("client logout: user={} database={} address={}:{} reason=client_close", user_, database_,
+                   address_, port_);
+    }
+  } else if (!database_.empty()) {
+    spdlog::info("client logout: user={} database={} address={}:{} reason=terminate", user_, database_, address_,
+                 port_);
+  }
+  context_.registry.remove(registry_id_);
+  error_code ignored;
+  client_.shutdown(tcp::socket::shutdown_both, ignored);
+  client_.close(ignored);
+}
+
+awaitable<void> PgSession::send_error(const Failure& failure, std::string_view severity) {
+  if (error_sent_) co_return;
+  error_sent_ = true;
+  std::string out;
+  pg::write_error_response(out, severity, failure.sqlstate, failure.message);
+  co_await asio::async_write(client_, asio::buffer(out), use_nothrow);
+}
+
+}  // namespace sluice::session

@@ -1,0 +1,92 @@
+// PgSession, part four: what other threads may ask of a session — a snapshot for the admin
+// console and metrics, a timeout found by the janitor, a request to leave (drain, KILL).
+#include <spdlog/spdlog.h>
+
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/session/pg_session.hpp"
+
+namespace sluice::session {
+
+namespace {
+// How long a cancelled statement may take to stop before its backend is closed.
+constexpr std::chrono::milliseconds kCancelGrace{2000};
+}  // namespace
+
+ClientSnapshot PgSession::snapshot() const {
+  ClientSnapshot snapshot;
+  snapshot.protocol = "postgres";
+  snapshot.address = address_;
+  snapshot.port = port_;
+  snapshot.connected_at = connected_at_;
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot.id = registry_id_;
+  snapshot.user = user_;
+  snapshot.database = database_;
+  snapshot.application_name = application_name_;
+  snapshot.state = state_;
+  snapshot.state_since = state_since_;
+  snapshot.transaction_since = transaction_since_;
+  snapshot.server_id = server_id_;
+  snapshot.server_process_id = server_process_id_;
+  return snapshot;
+}
+
+void PgSession::set_state(ClientState state) {
+  std::lock_guard lock(snapshot_mutex_);
+  state_ = state;
+  state_since_ = Clock::now();
+}
+
+void PgSession::check_timeouts(TimePoint now) {
+  const auto kind = clock_.tripped(now, kCancelGrace);
+  if (!kind || !clock_.claim_timeout()) return;
+  asio::post(client_.get_executor(), [self = shared_from_this(), kind = *kind] {
+    self->on_timeout(kind);
+    self->clock_.timeout_handled();
+  });
+}
+
+void PgSession::request_stop(Failure reason) {
+  asio::post(client_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+    const bool idle_now = !self->lease_ || (self->pool_mode_ == config::PoolMode::session && self->backend_is_clean());
+    if (idle_now) {
+      self->stop(std::move(reason));
+    } else {
+      self->stop_after_transaction_ = std::move(reason);
+    }
+  });
+}
+
+// On the session's strand: re-check (the state may have moved on since the sweep), then act.
+void PgSession::on_timeout(TimeoutKind kind) {
+  switch (kind) {
+    case TimeoutKind::statement_timeout:
+      clock_.statement_finished();
+      if (!lease_ || pending_syncs_ == 0) return;
+      spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user_, database_,
+                   address_, port_);
+      statement_timed_out_ = true;
+      clock_.cancel_sent(Clock::now());
+      cancel_backend_statement();
+      return;
+    case TimeoutKind::cancel_grace:
+      clock_.cancel_settled();
+      if (!lease_ || pending_syncs_ == 0) return;
+      spdlog::warn("statement_timeout: cancel did not take effect; closing backend of user={} database={}", user_,
+                   database_);
+      stop(Failure{"statement_timeout", "08006", "server connection lost: statement did not stop after cancel"});
+      return;
+    case TimeoutKind::idle_transaction_timeout:
+      clock_.not_idle_in_transaction();
+      if (!lease_ || pending_syncs_ > 0 || transaction_status_ == pg::transaction_status::Idle) return;
+      stop(Failure{"idle_transaction_timeout", "25P03", "idle transaction timeout"});
+      return;
+    case TimeoutKind::client_idle_timeout:
+      clock_.client_busy();
+      if (lease_ && !(pool_mode_ == config::PoolMode::session && backend_is_clean())) return;
+      stop(Failure{"client_idle_timeout", "57P05", "client_idle_timeout: closing idle connection"});
+      return;
+  }
+}
+
+}  // namespace sluice::session
