@@ -37,7 +37,7 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
     : config_path_(std::move(config_path)),
       config_store_(session::make_runtime_config(std::move(config))),
       pools_(make_postgres_connector),
-      context_{config_store_, pools_, cancels_, clients_, registry_},
+      context_{config_store_, pools_, cancels_, clients_, registry_, *this},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
   open_listeners();
 }
@@ -86,6 +86,10 @@ awaitable<void> ProxyServer::handle_signals() {
 }
 
 // An invalid file changes nothing: the running config stays, the errors are logged.
+void ProxyServer::shutdown() {
+  asio::post(io_, [this] { asio::co_spawn(io_, drain(), asio::detached); });
+}
+
 bool ProxyServer::reload() {
   auto loaded = config::load_config_file(config_path_);
   if (!loaded.ok()) {

@@ -25,6 +25,7 @@ const char* to_string(CloseReason reason) {
     case CloseReason::login_failed: return "login_failed";
     case CloseReason::pool_shrunk: return "pool_shrunk";
     case CloseReason::pool_closed: return "pool_closed";
+    case CloseReason::reconnect: return "reconnect";
     case CloseReason::count_: break;
   }
   return "unknown";
@@ -129,6 +130,11 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
 ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter,
                                                  ServerConnection*& out) {
   if (closed_) return Attempt::refused;
+  if (paused_) {
+    waiter->queued = true;
+    waiters_.push_back(waiter);
+    return Attempt::queued;
+  }
   // Newcomers queue behind clients already waiting: arrival order within a pool.
   if (waiters_.empty() || waiter->has_waited) {
     if (!idle_.empty()) {
@@ -141,6 +147,7 @@ ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& 
       auto connection = connector_->create(waiter->timer.get_executor());
       connection->id_ = next_connection_id_++;
       connection->expires_at_ = lifetime_deadline(connection->created_at_);
+      connection->generation_ = generation_;
       connecting_.push_front(std::move(connection));
       connecting_.front()->position_ = connecting_.begin();
       out = connecting_.front().get();
@@ -215,6 +222,8 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable) {
       close_reason = CloseReason::not_reusable;
     } else if (closed_) {
       close_reason = CloseReason::pool_closed;
+    } else if (connection->generation_ != generation_) {
+      close_reason = CloseReason::reconnect;
     } else if (now >= connection->expires_at_) {
       close_reason = CloseReason::server_lifetime;
     } else if (static_cast<int>(total) > settings_.pool_size) {
@@ -223,7 +232,7 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable) {
     if (close_reason) {
       closing = remove_locked(connection, *close_reason);
       wake_one_locked();  // a slot is free: the next waiter may open a backend
-    } else if (!waiters_.empty()) {
+    } else if (!waiters_.empty() && !paused_) {
       // Hand over directly: the backend stays active and the queue keeps its order.
       auto waiter = waiters_.front();
       waiters_.pop_front();
@@ -279,17 +288,41 @@ PoolCounts ServerPool::counts() const {
   return counts;
 }
 
+void ServerPool::pause() {
+  std::lock_guard lock(mutex_);
+  paused_ = true;
+}
+
+void ServerPool::resume() {
+  std::lock_guard lock(mutex_);
+  paused_ = false;
+  while (!waiters_.empty()) wake_one_locked();
+}
+
+bool ServerPool::paused() const {
+  std::lock_guard lock(mutex_);
+  return paused_;
+}
+
+void ServerPool::reconnect() {
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+  }
+  close_idle(CloseReason::reconnect);
+}
+
 void ServerPool::close_to_new_clients(Failure reason) {
   std::lock_guard lock(mutex_);
   closed_ = std::move(reason);
   while (!waiters_.empty()) wake_one_locked();
 }
 
-void ServerPool::close_idle() {
+void ServerPool::close_idle(CloseReason reason) {
   std::vector<std::unique_ptr<ServerConnection>> closing;
   {
     std::lock_guard lock(mutex_);
-    while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get(), CloseReason::pool_closed));
+    while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get(), reason));
   }
   for (auto& connection : closing) connection->say_goodbye();
 }

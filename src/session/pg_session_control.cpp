@@ -57,6 +57,12 @@ void PgSession::request_stop(Failure reason) {
   });
 }
 
+void PgSession::kill(Failure reason) {
+  asio::post(client_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+    self->stop(std::move(reason));
+  });
+}
+
 // On the session's strand: re-check (the state may have moved on since the sweep), then act.
 void PgSession::on_timeout(TimeoutKind kind) {
   switch (kind) {

@@ -63,7 +63,9 @@ awaitable<void> PgSession::run() {
   auto login = co_await (log_in() || login_deadline.async_wait(use_nothrow));
   Status outcome = login.index() == 0 ? std::get<0>(std::move(login))
                                       : Status(Failure{"client_login_timeout", "08006", "client_login_timeout"});
-  if (outcome.ok() && !database_.empty()) {
+  if (outcome.ok() && admin_console_) {
+    outcome = co_await serve_admin_console();
+  } else if (outcome.ok() && !database_.empty()) {
     spdlog::info("client login: user={} database={} application_name={} address={}:{}", user_, database_,
                  application_name_, address_, port_);
     outcome = co_await relay_client();
@@ -77,6 +79,10 @@ awaitable<Status> PgSession::log_in() {
   if (!*startup) co_return ok_status();  // a CancelRequest: nothing more to do
   if (auto chosen = choose_pool(); !chosen) co_return chosen.failure();
   if (auto authenticated = co_await authenticate(); !authenticated) co_return authenticated.failure();
+  if (admin_console_) {
+    if (auto allowed = check_admin_access(); !allowed) co_return allowed.failure();
+    co_return co_await send_admin_welcome();
+  }
   if (auto reason = context_.clients.admit(*runtime_->config, user_, ticket_.emplace())) {
     ticket_.reset();
     co_return Failure{*reason, "53300", "too many connections: " + *reason + " reached"};
@@ -145,6 +151,10 @@ Status PgSession::choose_pool() {
   const auto* database = startup_.find("database");
   database_ = database && !database->empty() ? *database : user_;
   const auto& config = *runtime_->config;
+  if (database_ == "sluice" || database_ == "pgbouncer") {
+    admin_console_ = true;
+    return ok_status();
+  }
   const auto* database_config = config.find_database(database_);
   if (!database_config) {
     const auto name = std::exchange(database_, "");

@@ -14,10 +14,10 @@
 
 namespace sluice::app {
 
-class ProxyServer {
+class ProxyServer : public session::ProxyControl {
  public:
   ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config);
-  ~ProxyServer();
+  ~ProxyServer() override;
 
   // Runs until stopped by a signal; returns the process exit code.
   int run();
@@ -27,7 +27,8 @@ class ProxyServer {
   awaitable<void> handle_signals();
   awaitable<void> run_janitor();
   awaitable<void> drain();
-  bool reload();
+  bool reload() override;
+  void shutdown() override;
   void stop_listeners();
 
   const std::string config_path_;

@@ -8,7 +8,16 @@
 namespace sluice::pool {
 
 // Why a backend was closed; the values are the config keys or fixed words used in logs.
-enum class CloseReason { server_lifetime, server_idle_timeout, not_reusable, login_failed, pool_shrunk, pool_closed, count_ };
+enum class CloseReason {
+  server_lifetime,
+  server_idle_timeout,
+  not_reusable,
+  login_failed,
+  pool_shrunk,
+  pool_closed,
+  reconnect,
+  count_
+};
 const char* to_string(CloseReason reason);
 
 struct PoolStats {

@@ -46,6 +46,7 @@ class ServerConnection {
   TimePoint created_at_ = Clock::now();
   TimePoint last_used_at_ = created_at_;
   TimePoint expires_at_ = TimePoint::max();  // server_lifetime, with jitter
+  std::uint64_t generation_ = 0;
   std::list<std::unique_ptr<ServerConnection>>::iterator position_;
 };
 

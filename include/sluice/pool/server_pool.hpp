@@ -78,9 +78,16 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   const ConnectionCap& database_cap() const { return *database_cap_; }
   const ConnectionCap& user_cap() const { return *user_cap_; }
 
+  // PAUSE: clients queue instead of getting a backend until resume(); leases in use finish.
+  void pause();
+  void resume();
+  bool paused() const;
+  // RECONNECT: idle backends close now, leased ones when they come back.
+  void reconnect();
+
   // Refuses new acquisitions (database removed or shutting down); active leases finish.
   void close_to_new_clients(Failure reason);
-  void close_idle();
+  void close_idle(CloseReason reason = CloseReason::pool_closed);
 
  private:
   friend class Lease;
@@ -115,6 +122,8 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   TimePoint login_retry_until_ = TimePoint::min();  // server_login_retry after a failed login
   Failure last_login_failure_;
   std::optional<Failure> closed_;
+  bool paused_ = false;
+  std::uint64_t generation_ = 0;  // bumped by reconnect(): older backends are not reused
   PoolStats stats_;
 };
 

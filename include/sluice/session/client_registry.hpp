@@ -45,6 +45,8 @@ class ClientHandle {
   virtual void check_timeouts(TimePoint now) = 0;
   // Asks the client to leave: at once when idle, after its transaction otherwise.
   virtual void request_stop(Failure reason) = 0;
+  // Disconnects now (KILL), whatever the client is doing; its backend is cancelled and closed.
+  virtual void kill(Failure reason) = 0;
 };
 
 class ClientRegistry {

@@ -37,6 +37,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   ClientSnapshot snapshot() const override;
   void check_timeouts(TimePoint now) override;
   void request_stop(Failure reason) override;
+  void kill(Failure reason) override;
 
  private:
   // --- login (pg_session_login.cpp) ---
@@ -50,6 +51,11 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   awaitable<Expected<std::string>> read_password_message();  // its body
   awaitable<Status> send_welcome();
   void handle_cancel_request(const pg::StartupPacket& packet);
+
+  // --- admin console (pg_admin_session.cpp): the virtual database `sluice` / `pgbouncer` ---
+  Status check_admin_access() const;
+  awaitable<Status> send_admin_welcome();
+  awaitable<Status> serve_admin_console();
 
   // --- data phase (pg_session_relay.cpp) ---
   awaitable<Status> relay_client();
@@ -90,6 +96,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::shared_ptr<pool::ServerPool> pool_;
   std::shared_ptr<PgServerConnector> connector_;
   config::PoolMode pool_mode_ = config::PoolMode::transaction;
+  bool admin_console_ = false;
   ParameterList client_parameters_;  // tracked parameters as this client believes them
   std::shared_ptr<CancelTarget> cancel_target_;
   std::optional<CancelRegistration> cancel_registration_;

@@ -69,12 +69,21 @@ class ClientLimits {
   std::map<std::string, int, std::less<>> per_user_;
 };
 
+// Daemon-wide actions the admin console may trigger; implemented by the app layer.
+class ProxyControl {
+ public:
+  virtual ~ProxyControl() = default;
+  virtual bool reload() = 0;    // false: the file is invalid and the running config stays
+  virtual void shutdown() = 0;  // as SIGTERM: drain, then exit
+};
+
 struct ProxyContext {
   ConfigStore& config;
   pool::PoolRegistry& pools;
   CancelRegistry& cancels;
   ClientLimits& clients;
   ClientRegistry& registry;
+  ProxyControl& control;
   std::atomic<bool> shutting_down{false};
 };
 
