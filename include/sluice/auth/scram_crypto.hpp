@@ -1,0 +1,43 @@
+#pragma once
+
+// SCRAM-SHA-256 primitives (RFC 5802 §3) over OpenSSL. Every function reports an OpenSSL
+// failure as nullopt/false instead of yielding a zeroed key that might compare equal.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace sluice::auth {
+
+inline constexpr std::size_t scram_key_length = 32;  // SHA-256 output size
+using ScramKey = std::array<std::uint8_t, scram_key_length>;
+
+// Upper bound on PBKDF2 rounds we will run or accept. A hostile server picks the count, and
+// each round costs ~1 µs; even this cap is about a minute of CPU, so callers must not derive
+// keys on an I/O thread.
+inline constexpr int max_scram_iterations = 100'000'000;
+
+std::optional<ScramKey> sha256(std::span<const std::uint8_t> data);
+std::optional<ScramKey> hmac_sha256(std::span<const std::uint8_t> key, std::string_view data);
+
+// SaltedPassword := Hi(password, salt, i). nullopt if i is outside [1, max_scram_iterations].
+// No SASLprep: the password is used as its raw (UTF-8) bytes, which is what PostgreSQL does
+// whenever SASLprep fails, and identical for the ASCII passwords that dominate in practice.
+std::optional<ScramKey> scram_salted_password(std::string_view password, std::string_view salt,
+                                              int iterations);
+
+// ClientKey := HMAC(SaltedPassword, "Client Key"); ServerKey := HMAC(SaltedPassword, "Server Key").
+std::optional<ScramKey> scram_client_key(const ScramKey& salted_password);
+std::optional<ScramKey> scram_server_key(const ScramKey& salted_password);
+
+// Equality that takes the same time wherever the first difference is (proofs, signatures).
+bool constant_time_equal(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
+
+// Base64 text that decodes to exactly one key (proofs, signatures, verifier keys).
+std::optional<ScramKey> decode_scram_key(std::string_view base64);
+
+ScramKey xor_keys(const ScramKey& a, const ScramKey& b);
+
+}  // namespace sluice::auth

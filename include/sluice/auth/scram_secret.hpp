@@ -1,0 +1,51 @@
+#pragma once
+
+// A SCRAM-SHA-256 verifier, as PostgreSQL stores it in pg_authid.rolpassword.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sluice/auth/scram_crypto.hpp"
+
+namespace sluice::auth {
+
+inline constexpr std::string_view scram_verifier_prefix = "SCRAM-SHA-256$";
+inline constexpr int default_scram_iterations = 4096;  // PostgreSQL's scram_iterations default
+inline constexpr std::size_t default_scram_salt_length = 16;  // PostgreSQL's SCRAM_DEFAULT_SALT_LEN
+
+struct ScramSecret {
+  int iterations = default_scram_iterations;
+  std::string salt;  // raw bytes
+  ScramKey stored_key{};
+  ScramKey server_key{};
+};
+
+// Parses "SCRAM-SHA-256$<iter>:<salt b64>$<StoredKey b64>:<ServerKey b64>"; nullopt if any
+// part is missing, not canonical base64, a key is not 32 bytes, or iterations are out of
+// [1, max_scram_iterations].
+std::optional<ScramSecret> parse_scram_verifier(std::string_view text);
+
+// The inverse of parse_scram_verifier, in PostgreSQL's exact spelling.
+std::string format_scram_verifier(const ScramSecret& secret);
+
+// Derives a secret; nullopt if iterations are out of range or OpenSSL fails.
+std::optional<ScramSecret> try_make_scram_secret(std::string_view password,
+                                                 std::string_view raw_salt, int iterations);
+
+// As try_make_scram_secret, but on failure returns a secret with all-zero keys, which
+// ScramServerExchange refuses, so a failed derivation can never authenticate anyone.
+ScramSecret make_scram_secret(std::string_view password, std::string_view raw_salt,
+                              int iterations);
+
+// n cryptographically random bytes, or an empty string if the OpenSSL RNG fails
+// (callers treat empty as failure whenever n > 0).
+std::string random_bytes(std::size_t n);
+
+// Fills `out` with cryptographically random bytes; false (contents unspecified) if the RNG
+// fails. Prefer this for fixed-size values (salts, cancel keys): the failure is hard to miss.
+[[nodiscard]] bool random_fill(std::span<std::uint8_t> out);
+
+}  // namespace sluice::auth
