@@ -30,6 +30,7 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
   // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can.
   if (target.password && target.password->starts_with("SCRAM-SHA-256$")) target.password.reset();
   target.connect_timeout = settings.server_connect_timeout;
+  target.check_query = settings.server_check_query;
   return std::make_shared<session::PgServerConnector>(std::move(target));
 }
 
@@ -37,9 +38,10 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
     : config_path_(std::move(config_path)),
       config_store_(session::make_runtime_config(std::move(config))),
       pools_(make_postgres_connector),
-      context_{config_store_, pools_, cancels_, clients_, registry_, *this},
+      context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
   open_listeners();
+  open_metrics_listener();
 }
 
 ProxyServer::~ProxyServer() = default;
@@ -52,6 +54,14 @@ void ProxyServer::open_listeners() {
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
   }
+}
+
+// listen.metrics: Prometheus scrapes /metrics there. A reload does not move it.
+void ProxyServer::open_metrics_listener() {
+  const auto address = config_store_.current()->config->listen_metrics;
+  if (!address) return;
+  auto collector = std::make_shared<metrics::Collector>(config_store_, pools_, registry_, events_);
+  metrics_exposer_ = std::make_unique<metrics::MetricsExposer>(*address, std::move(collector));
 }
 
 int ProxyServer::run() {
@@ -94,11 +104,13 @@ bool ProxyServer::reload() {
   auto loaded = config::load_config_file(config_path_);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("reload rejected: {}", config::format_error(error));
+    events_.count_reload(false);
     return false;
   }
   pools_.apply(*loaded.config);
   config_store_.install(session::make_runtime_config(loaded.config));
   spdlog::info("configuration reloaded from {}", config_path_);
+  events_.count_reload(true);
   return true;
 }
 
@@ -131,8 +143,8 @@ awaitable<void> ProxyServer::run_janitor() {
     auto [error] = co_await tick.async_wait(use_nothrow);
     if (error) co_return;
     const auto now = Clock::now();
-    pools_.sweep(now);
-    for (const auto& client : registry_.clients()) client->check_timeouts(now);
+    pools_.sweep(now, io_.get_executor());
+    registry_.for_each([now](session::ClientHandle& client) { client.check_timeouts(now); });
   }
 }
 

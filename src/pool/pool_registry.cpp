@@ -15,6 +15,8 @@ std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConf
   auto user_cap = cap_for(user_caps_, user_name, user ? user->max_user_connections : 0);
   auto pool = std::make_shared<ServerPool>(key, factory_(database, user, user_name, settings), settings,
                                            std::move(database_cap), std::move(user_cap));
+  database_caps_[database.name]->add_member(pool);
+  user_caps_[user_name]->add_member(pool);
   pools_.emplace(std::move(key), pool);
   return pool;
 }
@@ -47,8 +49,11 @@ std::vector<std::shared_ptr<ServerPool>> PoolRegistry::pools() const {
   return result;
 }
 
-void PoolRegistry::sweep(TimePoint now) {
-  for (const auto& pool : pools()) pool->sweep(now);
+void PoolRegistry::sweep(TimePoint now, const asio::any_io_executor& executor) {
+  for (const auto& pool : pools()) {
+    pool->sweep(now);
+    if (pool->below_minimum()) asio::co_spawn(executor, pool->fill_to_minimum(executor), asio::detached);
+  }
 }
 
 std::shared_ptr<ConnectionCap> PoolRegistry::cap_for(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,

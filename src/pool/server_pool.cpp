@@ -26,6 +26,8 @@ const char* to_string(CloseReason reason) {
     case CloseReason::pool_shrunk: return "pool_shrunk";
     case CloseReason::pool_closed: return "pool_closed";
     case CloseReason::reconnect: return "reconnect";
+    case CloseReason::fair_share: return "fair_share";
+    case CloseReason::check_failed: return "server_check_delay";
     case CloseReason::count_: break;
   }
   return "unknown";
@@ -39,6 +41,7 @@ struct ServerPool::Waiter {
   ServerConnection* granted = nullptr;  // a backend handed over directly by give_back()
   bool queued = false;
   bool has_waited = false;  // re-enters at the head of the queue: it keeps its place in line
+  bool may_use_reserve = false;  // waited reserve_pool_timeout: may open beyond pool_size
   TimePoint since = Clock::now();
 };
 
@@ -68,11 +71,15 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 Lease::~Lease() { discard(); }
 
 void Lease::release() {
-  if (auto* connection = std::exchange(connection_, nullptr)) pool_->give_back(connection, true);
+  if (auto* connection = std::exchange(connection_, nullptr)) {
+    pool_->give_back(connection, true, CloseReason::not_reusable);
+  }
 }
 
 void Lease::discard() {
-  if (auto* connection = std::exchange(connection_, nullptr)) pool_->give_back(connection, false);
+  if (auto* connection = std::exchange(connection_, nullptr)) {
+    pool_->give_back(connection, false, CloseReason::not_reusable);
+  }
 }
 
 // ---- ServerPool ----------------------------------------------------------------------
@@ -89,19 +96,39 @@ ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
 ServerPool::~ServerPool() = default;
 
 awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor) {
+  if (auto* connection = take_idle_fast()) co_return handed_out(Clock::now(), connection);
   auto waiter = std::make_shared<Waiter>(session_executor);
-  const auto wait_limit = settings().query_wait_timeout;
-  const TimePoint deadline = wait_limit.count() > 0 ? waiter->since + wait_limit : TimePoint::max();
+  const auto limits = settings();
+  const TimePoint deadline =
+      limits.query_wait_timeout.count() > 0 ? waiter->since + limits.query_wait_timeout : TimePoint::max();
+  const TimePoint reserve_at =
+      limits.reserve_pool_size > 0 ? waiter->since + limits.reserve_pool_timeout : TimePoint::max();
   for (;;) {
     ServerConnection* connection = nullptr;
+    ConnectionCap* blocking_cap = nullptr;
     Attempt attempt;
     Failure refusal;
+    bool needs_check = false;
     {
       std::lock_guard lock(mutex_);
-      attempt = try_lease_locked(waiter, connection);
+      waiter->may_use_reserve = Clock::now() >= reserve_at;
+      attempt = try_lease_locked(waiter, connection, blocking_cap);
       if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
+      const auto check_delay = settings_.server_check_delay;
+      needs_check = attempt == Attempt::leased && check_delay.count() > 0 &&
+                    Clock::now() - connection->last_used_at_ >= check_delay;
     }
-    if (attempt == Attempt::leased) co_return handed_out(waiter->since, connection);
+    if (blocking_cap) {
+      blocking_cap->block(shared_from_this());
+      blocking_cap->reclaim_idle_for(this);
+    }
+    if (attempt == Attempt::leased) {
+      if (needs_check && !co_await connector_->check(*connection)) {
+        give_back(connection, false, CloseReason::check_failed);
+        continue;  // a dead backend is replaced; the client never sees it
+      }
+      co_return handed_out(waiter->since, connection);
+    }
     if (attempt == Attempt::opening) {
       auto opened = co_await open_new(connection);
       if (opened) record_wait(waiter->since);
@@ -109,7 +136,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     }
     if (attempt == Attempt::refused) co_return refusal;
 
-    waiter->timer.expires_at(deadline);
+    waiter->timer.expires_at(waiter->may_use_reserve ? deadline : std::min(deadline, reserve_at));
     co_await waiter->timer.async_wait(use_nothrow);
     {
       std::lock_guard lock(mutex_);
@@ -127,30 +154,31 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
   }
 }
 
-ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter,
-                                                 ServerConnection*& out) {
+// The common case under load: an idle backend, fresh enough to need no check, and nobody
+// queued ahead. No waiter, no timer.
+ServerConnection* ServerPool::take_idle_fast() {
+  std::lock_guard lock(mutex_);
+  if (closed_ || paused_ || !waiters_.empty() || idle_.empty()) return nullptr;
+  auto* connection = idle_.front().get();
+  const auto check_delay = settings_.server_check_delay;
+  if (check_delay.count() > 0 && Clock::now() - connection->last_used_at_ >= check_delay) return nullptr;
+  transition_locked(connection, ServerState::active);
+  return connection;
+}
+
+ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
+                                                 ConnectionCap*& blocking_cap) {
   if (closed_) return Attempt::refused;
-  if (paused_) {
-    waiter->queued = true;
-    waiters_.push_back(waiter);
-    return Attempt::queued;
-  }
   // Newcomers queue behind clients already waiting: arrival order within a pool.
-  if (waiters_.empty() || waiter->has_waited) {
+  if (!paused_ && (waiters_.empty() || waiter->has_waited)) {
     if (!idle_.empty()) {
       out = idle_.front().get();
       transition_locked(out, ServerState::active);
       return Attempt::leased;
     }
     if (Clock::now() < login_retry_until_) return Attempt::refused;
-    if (may_open_locked()) {
-      auto connection = connector_->create(waiter->timer.get_executor());
-      connection->id_ = next_connection_id_++;
-      connection->expires_at_ = lifetime_deadline(connection->created_at_);
-      connection->generation_ = generation_;
-      connecting_.push_front(std::move(connection));
-      connecting_.front()->position_ = connecting_.begin();
-      out = connecting_.front().get();
+    if (may_open_locked(waiter->may_use_reserve, blocking_cap)) {
+      out = start_opening_locked(waiter->timer.get_executor());
       return Attempt::opening;
     }
   }
@@ -163,13 +191,29 @@ ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& 
   return Attempt::queued;
 }
 
-// Takes a slot under pool_size and under the shared caps; gives it back on the way out.
-bool ServerPool::may_open_locked() const {
-  const auto total = connecting_.size() + idle_.size() + active_.size();
-  if (static_cast<int>(total) >= settings_.pool_size) return false;
-  if (!database_cap_->try_take()) return false;
+ServerConnection* ServerPool::start_opening_locked(asio::any_io_executor executor) {
+  auto connection = connector_->create(std::move(executor));
+  connection->id_ = next_connection_id_++;
+  connection->expires_at_ = lifetime_deadline(connection->created_at_);
+  connection->generation_ = generation_;
+  connecting_.push_front(std::move(connection));
+  connecting_.front()->position_ = connecting_.begin();
+  return connecting_.front().get();
+}
+
+// Takes a slot under pool_size (plus reserve_pool_size for a client that waited
+// reserve_pool_timeout) and under the shared caps; remove_locked() gives it back.
+bool ServerPool::may_open_locked(bool use_reserve, ConnectionCap*& blocking_cap) const {
+  const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
+  const int limit = settings_.pool_size + (use_reserve ? settings_.reserve_pool_size : 0);
+  if (total >= limit) return false;
+  if (!database_cap_->try_take()) {
+    blocking_cap = database_cap_.get();
+    return false;
+  }
   if (!user_cap_->try_take()) {
     database_cap_->give_back();
+    blocking_cap = user_cap_.get();
     return false;
   }
   return true;
@@ -206,12 +250,16 @@ awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
       while (!waiters_.empty()) wake_one_locked();
     }
   }
-  if (!status.ok()) co_return status.failure();
+  if (!status.ok()) {
+    notify_caps();
+    co_return status.failure();
+  }
   co_return Lease(shared_from_this(), connection);
 }
 
-void ServerPool::give_back(ServerConnection* connection, bool reusable) {
+void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseReason if_not_reusable) {
   std::unique_ptr<ServerConnection> closing;
+  bool still_waiting = false;
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
@@ -219,7 +267,7 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable) {
     const auto total = connecting_.size() + idle_.size() + active_.size();
     std::optional<CloseReason> close_reason;
     if (!reusable) {
-      close_reason = CloseReason::not_reusable;
+      close_reason = if_not_reusable;
     } else if (closed_) {
       close_reason = CloseReason::pool_closed;
     } else if (connection->generation_ != generation_) {
@@ -228,10 +276,14 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable) {
       close_reason = CloseReason::server_lifetime;
     } else if (static_cast<int>(total) > settings_.pool_size) {
       close_reason = CloseReason::pool_shrunk;
+    } else if (database_cap_->has_blocked_other_than(this) || user_cap_->has_blocked_other_than(this)) {
+      close_reason = CloseReason::fair_share;
     }
     if (close_reason) {
       closing = remove_locked(connection, *close_reason);
-      wake_one_locked();  // a slot is free: the next waiter may open a backend
+      // The freed slot is another pool's turn under fair share; otherwise ours.
+      if (close_reason != CloseReason::fair_share) wake_one_locked();
+      still_waiting = close_reason == CloseReason::fair_share && !waiters_.empty();
     } else if (!waiters_.empty() && !paused_) {
       // Hand over directly: the backend stays active and the queue keeps its order.
       auto waiter = waiters_.front();
@@ -243,7 +295,77 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable) {
       transition_locked(connection, ServerState::idle);
     }
   }
-  if (closing) closing->say_goodbye();
+  if (!closing) return;
+  closing->say_goodbye();
+  if (still_waiting) {
+    // Our own clients wait too: queue for the next turn.
+    database_cap_->block(shared_from_this());
+    user_cap_->block(shared_from_this());
+  }
+  notify_caps();
+}
+
+void ServerPool::notify_caps() {
+  database_cap_->wake_next(this);
+  user_cap_->wake_next(this);
+}
+
+void ServerPool::cap_slot_freed() {
+  bool more_waiting = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (waiters_.empty()) return;
+    wake_one_locked();
+    more_waiting = !waiters_.empty();
+  }
+  if (more_waiting) {
+    database_cap_->block(shared_from_this());
+    user_cap_->block(shared_from_this());
+  }
+}
+
+bool ServerPool::close_one_idle() {
+  std::unique_ptr<ServerConnection> closing;
+  {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) return false;
+    closing = remove_locked(idle_.back().get(), CloseReason::fair_share);
+  }
+  closing->say_goodbye();
+  notify_caps();
+  return true;
+}
+
+bool ServerPool::below_minimum() const {
+  std::lock_guard lock(mutex_);
+  const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
+  return !filling_ && !closed_ && total < settings_.min_pool_size && Clock::now() >= login_retry_until_;
+}
+
+// min_pool_size: backends opened ahead of demand, so the first clients do not pay for them.
+awaitable<void> ServerPool::fill_to_minimum(asio::any_io_executor executor) {
+  {
+    std::lock_guard lock(mutex_);
+    if (filling_) co_return;
+    filling_ = true;
+  }
+  for (;;) {
+    ServerConnection* connection = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
+      ConnectionCap* blocking_cap = nullptr;
+      if (closed_ || total >= settings_.min_pool_size || Clock::now() < login_retry_until_ ||
+          !may_open_locked(false, blocking_cap)) {
+        filling_ = false;
+        break;
+      }
+      connection = start_opening_locked(executor);
+    }
+    auto lease = co_await open_new(connection);
+    if (!lease) continue;  // login_retry_until_ now stops the loop
+    lease->release();
+  }
 }
 
 void ServerPool::sweep(TimePoint now) {
@@ -263,6 +385,7 @@ void ServerPool::sweep(TimePoint now) {
     }
   }
   for (auto& connection : closing) connection->say_goodbye();
+  if (!closing.empty()) notify_caps();
 }
 
 void ServerPool::update_settings(const config::PoolSettings& settings) {
@@ -286,6 +409,21 @@ PoolCounts ServerPool::counts() const {
   counts.waiting = static_cast<int>(waiters_.size());
   for (const auto& waiter : waiters_) counts.oldest_wait_since = std::min(counts.oldest_wait_since, waiter->since);
   return counts;
+}
+
+std::vector<ServerInfo> ServerPool::servers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ServerInfo> servers;
+  servers.reserve(connecting_.size() + idle_.size() + active_.size());
+  for (const auto* list : {&connecting_, &idle_, &active_}) {
+    for (const auto& connection : *list) {
+      const bool logged_in = connection->state_ != ServerState::connecting;
+      servers.push_back(ServerInfo{connection->id_, connection->state_, connection->created_at_,
+                                   connection->last_used_at_, connection->generation_ != generation_,
+                                   logged_in ? connection->remote_process_id() : 0});
+    }
+  }
+  return servers;
 }
 
 void ServerPool::pause() {
@@ -325,6 +463,7 @@ void ServerPool::close_idle(CloseReason reason) {
     while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get(), reason));
   }
   for (auto& connection : closing) connection->say_goodbye();
+  if (!closing.empty()) notify_caps();
 }
 
 void ServerPool::wake_one_locked() {

@@ -1,5 +1,7 @@
 #include "sluice/session/cancel_registry.hpp"
 
+#include <array>
+#include <cstdlib>
 #include <cstring>
 
 #include "sluice/auth/scram_secret.hpp"
@@ -10,8 +12,9 @@ CancelKey CancelRegistry::add(std::shared_ptr<CancelTarget> target) {
   std::lock_guard lock(mutex_);
   for (;;) {
     // Unguessable: a key is all it takes to cancel someone's query.
+    std::array<std::uint8_t, 8> random{};
+    if (!auth::random_fill(random)) std::abort();  // no entropy: nothing safe to hand out
     std::uint64_t bits = 0;
-    const auto random = auth::random_bytes(sizeof bits);
     std::memcpy(&bits, random.data(), sizeof bits);
     // Process ids look like small positive numbers to clients that print them.
     CancelKey key{static_cast<std::uint32_t>(bits >> 32) & 0x3fffffffu, static_cast<std::uint32_t>(bits)};

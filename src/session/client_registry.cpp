@@ -12,10 +12,10 @@ const char* to_string(ClientState state) {
   return "unknown";
 }
 
-std::uint64_t ClientRegistry::add(std::weak_ptr<ClientHandle> client) {
+std::uint64_t ClientRegistry::add(ClientHandle* client) {
   std::lock_guard lock(mutex_);
   const auto id = next_id_++;
-  clients_.emplace(id, std::move(client));
+  clients_.emplace(id, client);
   return id;
 }
 
@@ -28,8 +28,8 @@ std::vector<std::shared_ptr<ClientHandle>> ClientRegistry::clients() const {
   std::vector<std::shared_ptr<ClientHandle>> result;
   std::lock_guard lock(mutex_);
   result.reserve(clients_.size());
-  for (const auto& [id, weak] : clients_) {
-    if (auto client = weak.lock()) result.push_back(std::move(client));
+  for (const auto& [id, client] : clients_) {
+    if (auto shared = client->shared_handle()) result.push_back(std::move(shared));
   }
   return result;
 }

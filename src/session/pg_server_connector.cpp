@@ -76,6 +76,38 @@ awaitable<Status> PgServerConnector::open(pool::ServerConnection& connection) {
   co_return std::get<0>(std::move(outcome));
 }
 
+awaitable<bool> PgServerConnector::check(pool::ServerConnection& connection) {
+  using namespace asio::experimental::awaitable_operators;
+  auto& server = static_cast<PgServerConnection&>(connection);
+  asio::steady_timer deadline(co_await asio::this_coro::executor);
+  deadline.expires_after(target_.connect_timeout.count() > 0 ? target_.connect_timeout
+                                                              : std::chrono::milliseconds(std::chrono::hours(24)));
+  auto outcome = co_await (round_trip(server) || deadline.async_wait(use_nothrow));
+  co_return outcome.index() == 0 && std::get<0>(outcome);
+}
+
+awaitable<bool> PgServerConnector::round_trip(PgServerConnection& server) {
+  std::string out;
+  pg::write_query(out, target_.check_query);
+  const Failure lost = server_lost();
+  if (!co_await write_all(server.socket(), out, lost)) co_return false;
+  std::string buffer;
+  bool failed = false;
+  for (;;) {
+    auto message = co_await read_pg_message(server.socket(), buffer, kMaxLoginMessage, lost);
+    if (!message) co_return false;
+    if (message->type == pg::backend::ErrorResponse) failed = true;
+    if (message->type == pg::backend::ParameterStatus) {
+      if (auto parameter = pg::read_parameter_status(as_bytes(message->body))) {
+        set_parameter(server.parameters, parameter->name, parameter->value);
+      }
+    }
+    if (message->type == pg::backend::ReadyForQuery) {
+      co_return !failed && pg::read_ready_for_query(as_bytes(message->body)) == pg::transaction_status::Idle;
+    }
+  }
+}
+
 awaitable<Status> PgServerConnector::connect(PgServerConnection& server) {
   tcp::resolver resolver(co_await asio::this_coro::executor);
   auto [resolve_error, endpoints] =
@@ -146,7 +178,7 @@ Status PgServerConnector::answer_authentication(std::string_view body, std::stri
   auto request = pg::read_authentication(as_bytes(body));
   if (!request) return login_failure("malformed Authentication message");
   const auto& password = target_.password;
-  const bool is_md5_hash = password && password->size() == 35 && password->starts_with("md5");
+  const bool is_md5_hash = password && auth::is_md5_hash(*password);
   switch (request->code) {
     case pg::auth_code::Ok:
       return ok_status();
@@ -156,6 +188,7 @@ Status PgServerConnector::answer_authentication(std::string_view body, std::stri
       return ok_status();
     case pg::auth_code::MD5Password: {
       if (!password) return login_failure("server asks for a password; none configured");
+      if (request->data.size() != 4) return login_failure("malformed md5 salt");
       std::span<const std::uint8_t, 4> salt(request->data.data(), 4);
       const auto stored = is_md5_hash ? *password : auth::pg_md5_password(*password, target_.user);
       pg::write_password_message(reply, auth::pg_md5_salted_response(stored, salt));

@@ -17,6 +17,8 @@ std::uint64_t micros_since(TimePoint start) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
 }
+
+double seconds_since(TimePoint start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 }  // namespace
 
 PgServerConnection& PgSession::server() const { return static_cast<PgServerConnection&>(lease_.connection()); }
@@ -24,6 +26,14 @@ PgServerConnection& PgSession::server() const { return static_cast<PgServerConne
 // A fresh lease: make the backend look like this client's own session, then start the pump.
 awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
   lease_ = std::move(lease);
+  std::optional<TimePoint> waiting_since;  // set when this client queued for the backend
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    if (state_ == ClientState::waiting) waiting_since = state_since_;
+  }
+  if (waiting_since) {
+    context_.metrics.observe_wait(pool_->key().database, pool_->key().user, seconds_since(*waiting_since));
+  }
   auto& backend = server();
   clock_.set_limits(pool_->settings());
   const auto& target = connector_->target();
@@ -51,7 +61,10 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
 void PgSession::release_lease() {
   auto& stats = pool_->stats();
   stats.add(stats.transactions, 1);
-  stats.add(stats.transaction_time_us, micros_since(lease_started_));
+  const auto held_us = micros_since(lease_started_);
+  stats.add(stats.transaction_time_us, held_us);
+  const auto& key = pool_->key();
+  context_.metrics.observe_transaction(key.database, key.user, static_cast<double>(held_us) / 1e6);
   stats.add(stats.queries, std::exchange(queries_, 0));
   stats.add(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
   stats.add(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
@@ -141,6 +154,8 @@ awaitable<void> PgSession::settle_backend() {
 }
 
 void PgSession::cancel_backend_statement() {
+  // From on_timeout (the pump still runs), not from a client that is leaving mid-statement.
+  if (statement_timed_out_ && pump_running_) context_.metrics.count_timeout("statement_timeout");
   const auto& target = connector_->target();
   auto& backend = server();
   asio::co_spawn(client_.get_executor(),
@@ -177,6 +192,9 @@ awaitable<void> PgSession::finish(const Status& outcome) {
   } else if (!database_.empty()) {
     spdlog::info("client logout: user={} database={} address={}:{} reason=terminate", user_, database_, address_,
                  port_);
+  }
+  if (!outcome.ok() || !database_.empty()) {
+    context_.metrics.count_disconnect(outcome.ok() ? "terminate" : outcome.failure().reason);
   }
   context_.registry.remove(registry_id_);
   error_code ignored;

@@ -39,15 +39,19 @@ void PgSession::set_state(ClientState state) {
 
 void PgSession::check_timeouts(TimePoint now) {
   const auto kind = clock_.tripped(now, kCancelGrace);
-  if (!kind || !clock_.claim_timeout()) return;
-  asio::post(client_.get_executor(), [self = shared_from_this(), kind = *kind] {
+  if (!kind) return;
+  auto self = weak_from_this().lock();
+  if (!self || !clock_.claim_timeout()) return;
+  asio::post(client_.get_executor(), [self = std::move(self), kind = *kind] {
     self->on_timeout(kind);
     self->clock_.timeout_handled();
   });
 }
 
 void PgSession::request_stop(Failure reason) {
-  asio::post(client_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+  auto self = weak_from_this().lock();
+  if (!self) return;
+  asio::post(client_.get_executor(), [self = std::move(self), reason = std::move(reason)]() mutable {
     const bool idle_now = !self->lease_ || (self->pool_mode_ == config::PoolMode::session && self->backend_is_clean());
     if (idle_now) {
       self->stop(std::move(reason));
@@ -58,7 +62,9 @@ void PgSession::request_stop(Failure reason) {
 }
 
 void PgSession::kill(Failure reason) {
-  asio::post(client_.get_executor(), [self = shared_from_this(), reason = std::move(reason)]() mutable {
+  auto self = weak_from_this().lock();
+  if (!self) return;
+  asio::post(client_.get_executor(), [self = std::move(self), reason = std::move(reason)]() mutable {
     self->stop(std::move(reason));
   });
 }

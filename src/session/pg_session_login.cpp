@@ -44,7 +44,7 @@ PgSession::PgSession(tcp::socket client, ProxyContext& context)
 PgSession::~PgSession() { context_.registry.remove(registry_id_); }
 
 void PgSession::start(std::shared_ptr<PgSession> session) {
-  session->registry_id_ = session->context_.registry.add(session);
+  session->registry_id_ = session->context_.registry.add(session.get());
   auto executor = session->client_.get_executor();
   asio::co_spawn(executor, [session]() mutable -> awaitable<void> { co_await session->run(); },
                  asio::detached);
@@ -63,6 +63,7 @@ awaitable<void> PgSession::run() {
   auto login = co_await (log_in() || login_deadline.async_wait(use_nothrow));
   Status outcome = login.index() == 0 ? std::get<0>(std::move(login))
                                       : Status(Failure{"client_login_timeout", "08006", "client_login_timeout"});
+  startup_ = {};  // everything needed from it is copied by now: idle clients stay small
   if (outcome.ok() && admin_console_) {
     outcome = co_await serve_admin_console();
   } else if (outcome.ok() && !database_.empty()) {
@@ -188,9 +189,8 @@ awaitable<Expected<std::string>> PgSession::read_password_message() {
 }
 
 awaitable<Status> PgSession::authenticate_md5(const auth::Credential* credential) {
-  const auto salt_bytes = auth::random_bytes(4);
-  std::array<std::uint8_t, 4> salt;
-  std::copy(salt_bytes.begin(), salt_bytes.end(), salt.begin());
+  std::array<std::uint8_t, 4> salt{};
+  if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
   std::string request;
   pg::write_authentication_md5_password(request, salt);
   if (auto sent = co_await write_all(client_, request, client_gone()); !sent) co_return sent.failure();
@@ -215,7 +215,10 @@ awaitable<Status> PgSession::authenticate_scram(const auth::Credential* credenti
   if (!credential) co_return auth_failed(user_);
   auth::ScramServerExchange exchange(credential->scram);
   auto server_first = exchange.handle_client_first(initial->data);
-  if (!server_first) co_return auth_failed(user_);
+  if (!server_first) {
+    spdlog::info("SCRAM exchange with user={} failed: {}", user_, exchange.error());
+    co_return auth_failed(user_);
+  }
   out.clear();
   pg::write_authentication_sasl_continue(out, *server_first);
   if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
@@ -223,7 +226,10 @@ awaitable<Status> PgSession::authenticate_scram(const auth::Credential* credenti
   auto final_message = co_await read_password_message();
   if (!final_message) co_return final_message.failure();
   auto server_final = exchange.handle_client_final(pg::read_sasl_response(as_bytes(*final_message)));
-  if (!server_final) co_return auth_failed(user_);
+  if (!server_final) {
+    spdlog::info("SCRAM exchange with user={} failed: {}", user_, exchange.error());
+    co_return auth_failed(user_);
+  }
   out.clear();
   pg::write_authentication_sasl_final(out, *server_final);
   if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();

@@ -32,13 +32,15 @@ Failure statement_timeout() {
 // The main loop: wait for the client, read what it sent, lease a backend if needed, relay.
 awaitable<Status> PgSession::relay_client() {
   for (;;) {
-    if (!lease_ && held_ == 0) {
-      client_buffer_ = {};  // an idle client holds no buffer
+    if (held_ == 0) {
+      // Wait without a buffer: between messages, and all the time it is idle, a client
+      // holds none (borrowing one back from the thread's spares costs no malloc).
+      client_buffer_.reset();
       auto [wait_error] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
       if (stop_reason_) co_return *stop_reason_;
       if (wait_error) co_return client_closed();
     }
-    if (client_buffer_.empty()) client_buffer_.resize(kClientBufferSize);
+    if (client_buffer_.empty()) client_buffer_ = net::PooledBuffer(kClientBufferSize);
     auto [read_error, received] = co_await client_.async_read_some(
         asio::buffer(client_buffer_.data() + held_, client_buffer_.size() - held_), use_nothrow);
     if (stop_reason_) co_return *stop_reason_;
@@ -122,10 +124,10 @@ awaitable<Status> PgSession::forward_to_server(std::size_t length) {
 // Server -> client while leased. Ends when the backend goes back to the pool, the server
 // is lost, or the session stops.
 awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSession> self) {
-  std::vector<std::uint8_t> buffer(kServerBufferSize);
+  net::PooledBuffer buffer(kServerBufferSize);
   auto& socket = server().socket();
   for (;;) {
-    auto [read_error, received] = co_await socket.async_read_some(asio::buffer(buffer), use_nothrow);
+    auto [read_error, received] = co_await socket.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
     if (stopping_) break;
     if (read_error) {
       stop(server_lost());

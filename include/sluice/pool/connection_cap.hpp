@@ -1,9 +1,26 @@
 #pragma once
 // A cap on backend connections shared by several pools: max_db_connections (one per
 // database) and max_user_connections (one per user). Exact across threads.
+//
+// Fairness: a pool that has clients waiting only because of this cap registers as
+// blocked. While any other pool is blocked, backends released under the cap are closed
+// instead of reused, and the freed slot goes to the blocked pools in turn (round robin),
+// so one busy pool cannot keep the whole cap forever.
 #include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 namespace sluice::pool {
+
+// What a cap needs from the pools under it.
+class CapMember {
+ public:
+  virtual ~CapMember() = default;
+  virtual void cap_slot_freed() = 0;  // a blocked pool's turn: wake its first waiter
+  virtual bool close_one_idle() = 0;  // give an idle backend back to the cap, if any
+};
 
 class ConnectionCap {
  public:
@@ -23,9 +40,22 @@ class ConnectionCap {
   int limit() const { return limit_.load(std::memory_order_relaxed); }
   int used() const { return used_.load(std::memory_order_relaxed); }
 
+  void add_member(std::weak_ptr<CapMember> member);
+  // The pool has clients it cannot serve because of this cap (no-op if already queued).
+  void block(const std::shared_ptr<CapMember>& member);
+  bool has_blocked_other_than(const CapMember* member) const;
+  // A slot was freed by `freed_by`: the next blocked pool (not `freed_by`) gets its turn.
+  // Call without holding any pool's lock.
+  void wake_next(const CapMember* freed_by);
+  // A pool just blocked: ask another pool to close an idle backend for it.
+  void reclaim_idle_for(const CapMember* blocked);
+
  private:
   std::atomic<int> limit_;
   std::atomic<int> used_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::weak_ptr<CapMember>> members_;
+  std::deque<std::weak_ptr<CapMember>> blocked_;  // in the order they blocked
 };
 
 }  // namespace sluice::pool

@@ -30,7 +30,8 @@ class PoolRegistry {
   void apply(const config::ProxyConfig& config);
 
   std::vector<std::shared_ptr<ServerPool>> pools() const;
-  void sweep(TimePoint now);
+  // Every pool's idle and lifetime limits, and min_pool_size refills run on `executor`.
+  void sweep(TimePoint now, const asio::any_io_executor& executor);
 
  private:
   std::shared_ptr<ConnectionCap> cap_for(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,

@@ -16,6 +16,8 @@ enum class CloseReason {
   pool_shrunk,
   pool_closed,
   reconnect,
+  fair_share,      // another pool under the same max_db/max_user cap is waiting for a slot
+  check_failed,    // server_check_delay's check found it dead
   count_
 };
 const char* to_string(CloseReason reason);

@@ -37,6 +37,9 @@ class ServerConnection {
   // Called just before the pool closes the socket: a protocol may say goodbye
   // (PostgreSQL Terminate) so the server logs a clean disconnect. Must not block.
   virtual void say_goodbye() {}
+  // The server's own id for this connection (PostgreSQL: the backend pid), 0 if unknown.
+  // For SHOW SERVERS; read only once the connection has logged in.
+  virtual std::uint32_t remote_process_id() const { return 0; }
 
  private:
   friend class ServerPool;
@@ -57,6 +60,8 @@ class ServerConnector {
   virtual std::unique_ptr<ServerConnection> create(asio::any_io_executor executor) = 0;
   // TCP connect and log in, within server_connect_timeout.
   virtual awaitable<Status> open(ServerConnection& connection) = 0;
+  // server_check_delay: is a backend that sat idle a while still alive? (false: close it)
+  virtual awaitable<bool> check(ServerConnection& connection) = 0;
 };
 
 }  // namespace sluice::pool

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/core/asio.hpp"
@@ -56,11 +57,21 @@ struct PoolCounts {
   TimePoint oldest_wait_since = TimePoint::max();
 };
 
-class ServerPool : public std::enable_shared_from_this<ServerPool> {
+// One backend as SHOW SERVERS lists it: a copy taken under the pool's lock.
+struct ServerInfo {
+  std::uint64_t id = 0;
+  ServerState state = ServerState::connecting;
+  TimePoint created_at;
+  TimePoint last_used_at;
+  bool close_needed = false;           // RECONNECT: closed when it comes back instead of reused
+  std::uint32_t remote_process_id = 0;  // 0 while connecting
+};
+
+class ServerPool : public CapMember, public std::enable_shared_from_this<ServerPool> {
  public:
   ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector, config::PoolSettings settings,
              std::shared_ptr<ConnectionCap> database_cap, std::shared_ptr<ConnectionCap> user_cap);
-  ~ServerPool();
+  ~ServerPool() override;
 
   // Hands out an idle backend, opens a new one if the caps allow, or queues the caller
   // (FIFO) until one is released or query_wait_timeout passes.
@@ -68,10 +79,18 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
 
   // Periodic maintenance: closes idle backends past server_idle_timeout above min_pool_size.
   void sweep(TimePoint now);
+  // Opens backends until min_pool_size are open (no-op if another fill runs or logins fail).
+  awaitable<void> fill_to_minimum(asio::any_io_executor executor);
+  bool below_minimum() const;
+
+  // CapMember: fairness between pools sharing max_db_connections / max_user_connections.
+  void cap_slot_freed() override;
+  bool close_one_idle() override;
 
   void update_settings(const config::PoolSettings& settings);
   config::PoolSettings settings() const;
   PoolCounts counts() const;
+  std::vector<ServerInfo> servers() const;  // every backend, in state order (connecting, idle, active)
   const PoolKey& key() const { return key_; }
   const std::shared_ptr<ServerConnector>& connector() const { return connector_; }
   PoolStats& stats() { return stats_; }
@@ -95,12 +114,16 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   using ConnectionList = std::list<std::unique_ptr<ServerConnection>>;
 
   enum class Attempt { leased, opening, queued, refused };
-  Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out);
+  Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
+                           ConnectionCap*& blocking_cap);
+  ServerConnection* take_idle_fast();
+  ServerConnection* start_opening_locked(asio::any_io_executor executor);
+  void notify_caps();
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
   Lease handed_out(TimePoint waiting_since, ServerConnection* connection);
   void record_wait(TimePoint waiting_since);
-  bool may_open_locked() const;
-  void give_back(ServerConnection* connection, bool reusable);
+  bool may_open_locked(bool use_reserve, ConnectionCap*& blocking_cap) const;
+  void give_back(ServerConnection* connection, bool reusable, CloseReason if_not_reusable);
   void transition_locked(ServerConnection* connection, ServerState to);
   std::unique_ptr<ServerConnection> remove_locked(ServerConnection* connection, CloseReason reason);
   void wake_one_locked();
@@ -123,6 +146,7 @@ class ServerPool : public std::enable_shared_from_this<ServerPool> {
   Failure last_login_failure_;
   std::optional<Failure> closed_;
   bool paused_ = false;
+  bool filling_ = false;  // a fill_to_minimum() is running
   std::uint64_t generation_ = 0;  // bumped by reconnect(): older backends are not reused
   PoolStats stats_;
 };

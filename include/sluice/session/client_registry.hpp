@@ -47,19 +47,31 @@ class ClientHandle {
   virtual void request_stop(Failure reason) = 0;
   // Disconnects now (KILL), whatever the client is doing; its backend is cancelled and closed.
   virtual void kill(Failure reason) = 0;
+  // A counted reference, or null if the client is already going away.
+  virtual std::shared_ptr<ClientHandle> shared_handle() = 0;
 };
 
+// Sessions add themselves when they start and remove themselves before they are destroyed,
+// so the raw pointers here are valid while the registry's lock is held.
 class ClientRegistry {
  public:
-  std::uint64_t add(std::weak_ptr<ClientHandle> client);
+  std::uint64_t add(ClientHandle* client);
   void remove(std::uint64_t id);
   std::vector<std::shared_ptr<ClientHandle>> clients() const;
   std::size_t size() const;
 
+  // Visits every client under the lock: cheap enough for a sweep over 100,000 idle
+  // clients (no reference counting). `visit` must not call back into the registry.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, client] : clients_) visit(*client);
+  }
+
  private:
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, std::weak_ptr<ClientHandle>> clients_;
+  std::unordered_map<std::uint64_t, ClientHandle*> clients_;
 };
 
 }  // namespace sluice::session

@@ -26,12 +26,14 @@ struct BackendTarget {
   std::string user;
   std::optional<std::string> password;  // plain text or an "md5..." hash
   std::chrono::milliseconds connect_timeout{15000};
+  std::string check_query;  // server_check_query; empty: an empty query, the cheapest round trip
 };
 
 class PgServerConnection : public pool::ServerConnection {
  public:
   using pool::ServerConnection::ServerConnection;
   void say_goodbye() override;
+  std::uint32_t remote_process_id() const override { return process_id; }
 
   std::uint32_t process_id = 0;   // BackendKeyData: what a CancelRequest must carry
   std::uint32_t secret_key = 0;
@@ -44,6 +46,7 @@ class PgServerConnector : public pool::ServerConnector {
 
   std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
   awaitable<Status> open(pool::ServerConnection& connection) override;
+  awaitable<bool> check(pool::ServerConnection& connection) override;
 
   const BackendTarget& target() const { return target_; }
   // The parameters the first backend reported, sent to clients at login.
@@ -52,6 +55,7 @@ class PgServerConnector : public pool::ServerConnector {
  private:
   awaitable<Status> connect(PgServerConnection& server);
   awaitable<Status> log_in(PgServerConnection& server);
+  awaitable<bool> round_trip(PgServerConnection& server);
   // Builds the reply to one Authentication request into `reply` (empty: nothing to send).
   Status answer_authentication(std::string_view body, std::string& reply,
                                std::optional<auth::ScramClientExchange>& scram) const;

@@ -14,6 +14,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/net/buffer_pool.hpp"
 #include "sluice/pool/server_pool.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
 #include "sluice/protocol/postgres/startup.hpp"
@@ -38,6 +39,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   void check_timeouts(TimePoint now) override;
   void request_stop(Failure reason) override;
   void kill(Failure reason) override;
+  std::shared_ptr<ClientHandle> shared_handle() override { return weak_from_this().lock(); }
 
  private:
   // --- login (pg_session_login.cpp) ---
@@ -116,8 +118,8 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
 
   // Data phase state, touched only on the session's strand.
   pool::Lease lease_;
-  pg::MessageScanner client_scanner_;
-  pg::MessageScanner server_scanner_;
+  pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
+  pg::BasicMessageScanner<256> server_scanner_;  // ReadyForQuery and ParameterStatus bodies
   int pending_syncs_ = 0;       // Query/Sync/FunctionCall sent whose ReadyForQuery has not come back
   bool unsynced_ = false;       // extended-protocol messages sent since the last Sync
   bool writing_to_server_ = false;
@@ -135,7 +137,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::uint64_t bytes_to_client_ = 0;
   std::uint64_t queries_ = 0;
   asio::steady_timer pump_done_;
-  std::vector<std::uint8_t> client_buffer_;  // only while the client is busy: idle clients hold none
+  net::PooledBuffer client_buffer_;  // only while the client is busy: idle clients hold none
   std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_
 };
 

@@ -9,6 +9,7 @@
 
 #include "sluice/auth/credential.hpp"
 #include "sluice/config/proxy_config.hpp"
+#include "sluice/metrics/event_metrics.hpp"
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/session/cancel_registry.hpp"
 #include "sluice/session/client_registry.hpp"
@@ -84,6 +85,7 @@ struct ProxyContext {
   ClientLimits& clients;
   ClientRegistry& registry;
   ProxyControl& control;
+  metrics::EventMetrics& metrics;  // waits, transaction times, disconnect reasons, reloads
   std::atomic<bool> shutting_down{false};
 };
 

@@ -24,8 +24,14 @@ class FakeConnector : public pool::ServerConnector {
     }
     co_return ok_status();
   }
+  awaitable<bool> check(pool::ServerConnection&) override {
+    ++checked;
+    co_return check_passes;
+  }
   int opened = 0;
+  int checked = 0;
   bool fail_next = false;
+  bool check_passes = true;
 };
 
 config::PoolSettings small_pool(int size, std::chrono::milliseconds wait = 200ms) {
@@ -209,4 +215,75 @@ TEST_CASE("a lowered pool_size shrinks the pool as backends come back", "[pool]"
     c->release();
   });
   CHECK(pool->counts().idle == 1);
+}
+
+TEST_CASE("a backend idle past server_check_delay is checked, and replaced if dead", "[pool]") {
+  Fixture f;
+  auto settings = small_pool(2);
+  settings.server_check_delay = 1ms;
+  auto pool = f.make_pool(settings);
+  f.run([&]() -> awaitable<void> {
+    auto first = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(first.ok());
+    first->release();
+    asio::steady_timer pause(co_await asio::this_coro::executor, 5ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    f.connector->check_passes = false;
+    auto second = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(second.ok());  // the dead one was closed and a new one opened
+  });
+  CHECK(f.connector->checked == 1);
+  CHECK(f.connector->opened == 2);
+}
+
+TEST_CASE("reserve_pool_size opens extra backends only after reserve_pool_timeout", "[pool]") {
+  Fixture f;
+  auto settings = small_pool(1, 1000ms);
+  settings.reserve_pool_size = 1;
+  settings.reserve_pool_timeout = 50ms;
+  auto pool = f.make_pool(settings);
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(holder.ok());
+    const auto before = Clock::now();
+    auto extra = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(extra.ok());
+    CHECK(Clock::now() - before >= 50ms);
+    CHECK(Clock::now() - before < 900ms);
+    CHECK(pool->counts().active == 2);
+  });
+  CHECK(f.connector->opened == 2);
+}
+
+TEST_CASE("pools sharing a cap take turns: a busy pool cannot starve another", "[pool]") {
+  Fixture f;
+  f.database_cap->set_limit(2);
+  auto busy = f.make_pool(small_pool(10, 2000ms));
+  auto quiet = std::make_shared<pool::ServerPool>(pool::PoolKey{"db", "quiet"}, f.connector, small_pool(10, 2000ms),
+                                                  f.database_cap, std::make_shared<pool::ConnectionCap>(0));
+  f.database_cap->add_member(busy);
+  f.database_cap->add_member(quiet);
+  bool quiet_served = false;
+  int busy_served = 0;
+  f.run([&]() -> awaitable<void> {
+    auto executor = co_await asio::this_coro::executor;
+    // 20 busy clients, each holding a backend for 5 ms, keep the cap full.
+    for (int i = 0; i < 20; ++i) {
+      asio::co_spawn(executor, [&]() -> awaitable<void> {
+        auto lease = co_await busy->acquire(f.io.get_executor());
+        REQUIRE(lease.ok());
+        asio::steady_timer hold(co_await asio::this_coro::executor, 5ms);
+        co_await hold.async_wait(asio::use_awaitable);
+        ++busy_served;
+        lease->release();
+      }, asio::detached);
+    }
+    asio::steady_timer pause(executor, 2ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    auto lease = co_await quiet->acquire(f.io.get_executor());
+    quiet_served = lease.ok();
+    CHECK(busy_served < 20);  // served before the busy pool's queue drained
+  });
+  CHECK(quiet_served);
+  CHECK(busy_served == 20);
 }

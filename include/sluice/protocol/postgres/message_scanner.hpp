@@ -39,17 +39,22 @@ struct MessageView {
   bool body_truncated;
 };
 
-class MessageScanner {
- public:
-  struct ScanResult {
-    ScanError error = ScanError::none;
-    // chunk.size(), unless on_message stopped the scan (then: just past that
-    // message) or a length was bad (then: just past the last complete message
-    // in this chunk, so the bytes before it can still be relayed).
-    std::size_t consumed = 0;
-  };
+struct ScanResult {
+  ScanError error = ScanError::none;
+  // chunk.size(), unless on_message stopped the scan (then: just past that
+  // message) or a length was bad (then: just past the last complete message
+  // in this chunk, so the bytes before it can still be relayed).
+  std::size_t consumed = 0;
+};
 
-  explicit MessageScanner(std::uint64_t max_message_length)
+// Captures the first CaptureLimit body bytes of each message: the client side of a session
+// needs none (types and lengths decide routing), the server side only small messages.
+template <std::size_t CaptureLimit>
+class BasicMessageScanner {
+ public:
+  using ScanResult = pg::ScanResult;
+
+  explicit BasicMessageScanner(std::uint64_t max_message_length)
       : max_message_length_(max_message_length) {}
 
   // Walks `chunk`, calling on_message(const MessageView&) for every message
@@ -85,17 +90,19 @@ class MessageScanner {
   std::uint32_t body_remaining_ = 0;  // of the pending message; <= kMaxWireLength
   std::uint16_t captured_ = 0;       // body prefix bytes held in capture_
   std::array<std::uint8_t, kHeaderLength> header_{};
-  std::array<std::uint8_t, kCaptureLimit> capture_;
+  std::array<std::uint8_t, CaptureLimit> capture_;
 };
 
-using ScanResult = MessageScanner::ScanResult;
+using MessageScanner = BasicMessageScanner<kCaptureLimit>;
 
-inline std::optional<char> MessageScanner::pending_type() const {
+template <std::size_t CaptureLimit>
+inline std::optional<char> BasicMessageScanner<CaptureLimit>::pending_type() const {
   if (!header_complete()) return std::nullopt;
   return static_cast<char>(header_[0]);
 }
 
-inline void MessageScanner::reset() {
+template <std::size_t CaptureLimit>
+inline void BasicMessageScanner<CaptureLimit>::reset() {
   error_ = ScanError::none;
   header_size_ = 0;
   body_remaining_ = 0;
@@ -103,7 +110,8 @@ inline void MessageScanner::reset() {
 }
 
 // Validates a complete header and makes it the pending message.
-inline ScanError MessageScanner::begin_message(const std::uint8_t* header) {
+template <std::size_t CaptureLimit>
+inline ScanError BasicMessageScanner<CaptureLimit>::begin_message(const std::uint8_t* header) {
   const std::uint32_t length = load_be32(header + 1);
   error_ = validate_length(length, max_message_length_);
   if (error_ != ScanError::none) return error_;
@@ -115,9 +123,10 @@ inline ScanError MessageScanner::begin_message(const std::uint8_t* header) {
 }
 
 // Consumes up to `available` body bytes of the pending message, keeping its prefix.
-inline std::size_t MessageScanner::take_body(const std::uint8_t* bytes, std::size_t available) {
+template <std::size_t CaptureLimit>
+inline std::size_t BasicMessageScanner<CaptureLimit>::take_body(const std::uint8_t* bytes, std::size_t available) {
   const std::size_t taken = std::min<std::size_t>(body_remaining_, available);
-  const std::size_t kept = std::min(taken, kCaptureLimit - captured_);
+  const std::size_t kept = std::min(taken, CaptureLimit - captured_);
   if (kept > 0) std::memcpy(capture_.data() + captured_, bytes, kept);
   captured_ = static_cast<std::uint16_t>(captured_ + kept);
   body_remaining_ -= static_cast<std::uint32_t>(taken);
@@ -125,16 +134,18 @@ inline std::size_t MessageScanner::take_body(const std::uint8_t* bytes, std::siz
 }
 
 // The pending message is complete: describe it and return to a boundary.
-inline MessageView MessageScanner::finish_message(std::size_t end) {
+template <std::size_t CaptureLimit>
+inline MessageView BasicMessageScanner<CaptureLimit>::finish_message(std::size_t end) {
   const std::uint32_t length = load_be32(header_.data() + 1);
   header_size_ = 0;
   return MessageView{static_cast<char>(header_[0]), length, end,
                      std::span<const std::uint8_t>(capture_.data(), captured_),
-                     length - kMinMessageLength > kCaptureLimit};
+                     length - kMinMessageLength > CaptureLimit};
 }
 
+template <std::size_t CaptureLimit>
 template <class OnMessage>
-bool MessageScanner::deliver(OnMessage& on_message, const MessageView& view) {
+bool BasicMessageScanner<CaptureLimit>::deliver(OnMessage& on_message, const MessageView& view) {
   if constexpr (std::is_void_v<std::invoke_result_t<OnMessage&, const MessageView&>>) {
     on_message(view);
     return true;
@@ -143,8 +154,9 @@ bool MessageScanner::deliver(OnMessage& on_message, const MessageView& view) {
   }
 }
 
+template <std::size_t CaptureLimit>
 template <class OnMessage>
-MessageScanner::ScanResult MessageScanner::scan(std::span<const std::uint8_t> chunk,
+ScanResult BasicMessageScanner<CaptureLimit>::scan(std::span<const std::uint8_t> chunk,
                                                 OnMessage&& on_message) {
   if (error_ != ScanError::none) return {error_, 0};
   const std::uint8_t* data = chunk.data();
@@ -162,8 +174,8 @@ MessageScanner::ScanResult MessageScanner::scan(std::span<const std::uint8_t> ch
       const std::size_t body_length = length - kMinMessageLength;
       if (body_length <= size - body_start) {
         const MessageView view{static_cast<char>(data[pos]), length, body_start + body_length,
-                               chunk.subspan(body_start, std::min(body_length, kCaptureLimit)),
-                               body_length > kCaptureLimit};
+                               chunk.subspan(body_start, std::min(body_length, CaptureLimit)),
+                               body_length > CaptureLimit};
         pos = last_end = view.end;
         if (!deliver(on_message, view)) return {ScanError::none, pos};
         continue;
