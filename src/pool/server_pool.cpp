@@ -109,15 +109,17 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     Attempt attempt;
     Failure refusal;
     bool needs_check = false;
+    bool freed_slots = false;
     {
       std::lock_guard lock(mutex_);
       waiter->may_use_reserve = Clock::now() >= reserve_at;
-      attempt = try_lease_locked(waiter, connection, blocking_cap);
+      attempt = try_lease_locked(waiter, connection, blocking_cap, freed_slots);
       if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
       const auto check_delay = settings_.server_check_delay;
       needs_check = attempt == Attempt::leased && check_delay.count() > 0 &&
                     Clock::now() - connection->last_used_at_ >= check_delay;
     }
+    if (freed_slots) notify_caps();
     if (blocking_cap) {
       blocking_cap->block(shared_from_this());
       blocking_cap->reclaim_idle_for(this);
@@ -162,15 +164,32 @@ ServerConnection* ServerPool::take_idle_fast() {
   auto* connection = idle_.front().get();
   const auto check_delay = settings_.server_check_delay;
   if (check_delay.count() > 0 && Clock::now() - connection->last_used_at_ >= check_delay) return nullptr;
+  if (!connection->looks_alive()) return nullptr;  // the slow path closes it
   transition_locked(connection, ServerState::active);
   return connection;
 }
 
+// An idle backend must have nothing to say: EOF (server restarted, network reset) or an
+// unsolicited message (pg_terminate_backend's FATAL) means it is gone. One non-blocking
+// peek per lease spares the client a stale connection.
+int ServerPool::drop_dead_idle_locked() {
+  int dropped = 0;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto* connection = (it++)->get();
+    if (connection->looks_alive()) continue;
+    remove_locked(connection, CloseReason::check_failed);
+    ++dropped;
+  }
+  if (dropped > 0) wake_one_locked();
+  return dropped;
+}
+
 ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
-                                                 ConnectionCap*& blocking_cap) {
+                                                 ConnectionCap*& blocking_cap, bool& freed_slots) {
   if (closed_) return Attempt::refused;
   // Newcomers queue behind clients already waiting: arrival order within a pool.
   if (!paused_ && (waiters_.empty() || waiter->has_waited)) {
+    if (drop_dead_idle_locked() > 0) freed_slots = true;
     if (!idle_.empty()) {
       out = idle_.front().get();
       transition_locked(out, ServerState::active);

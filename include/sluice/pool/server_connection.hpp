@@ -34,6 +34,9 @@ class ServerConnection {
   TimePoint created_at() const { return created_at_; }
   TimePoint last_used_at() const { return last_used_at_; }
 
+  // False if the peer closed the connection or sent something while it sat idle.
+  virtual bool looks_alive();
+
   // Called just before the pool closes the socket: a protocol may say goodbye
   // (PostgreSQL Terminate) so the server logs a clean disconnect. Must not block.
   virtual void say_goodbye() {}

@@ -115,7 +115,8 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
 
   enum class Attempt { leased, opening, queued, refused };
   Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
-                           ConnectionCap*& blocking_cap);
+                           ConnectionCap*& blocking_cap, bool& freed_slots);
+  int drop_dead_idle_locked();
   ServerConnection* take_idle_fast();
   ServerConnection* start_opening_locked(asio::any_io_executor executor);
   void notify_caps();

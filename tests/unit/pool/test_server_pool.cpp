@@ -11,10 +11,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// No socket behind it: alive as long as the test says so.
+class FakeConnection : public pool::ServerConnection {
+ public:
+  using pool::ServerConnection::ServerConnection;
+  bool looks_alive() override { return true; }
+};
+
 class FakeConnector : public pool::ServerConnector {
  public:
   std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
-    return std::make_unique<pool::ServerConnection>(std::move(executor));
+    return std::make_unique<FakeConnection>(std::move(executor));
   }
   awaitable<Status> open(pool::ServerConnection&) override {
     ++opened;
