@@ -68,6 +68,7 @@ int ProxyServer::run() {
   for (auto& listener : listeners_) listener->start();
   asio::co_spawn(io_, handle_signals(), asio::detached);
   asio::co_spawn(io_, run_janitor(), asio::detached);
+  notifier_.ready();  // listeners are bound (in the constructor): clients can connect
 
   const int workers = std::max(1, config_store_.current()->config->workers);
   std::vector<std::jthread> threads;
@@ -101,6 +102,13 @@ void ProxyServer::shutdown() {
 }
 
 bool ProxyServer::reload() {
+  notifier_.reloading();
+  const bool applied = apply_config_file();
+  notifier_.ready();
+  return applied;
+}
+
+bool ProxyServer::apply_config_file() {
   auto loaded = config::load_config_file(config_path_);
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) spdlog::error("reload rejected: {}", config::format_error(error));
@@ -120,6 +128,7 @@ void ProxyServer::stop_listeners() {
 
 // SIGTERM: stop accepting, let clients finish within shutdown_timeout, then stop.
 awaitable<void> ProxyServer::drain() {
+  notifier_.stopping();
   context_.shutting_down = true;
   stop_listeners();
   for (const auto& client : registry_.clients()) {

@@ -124,7 +124,8 @@ Status PgSession::check_admin_access() const {
   const auto& config = *runtime_->config;
   if (config.is_admin_user(user_) || config.is_stats_user(user_)) return ok_status();
   return Failure{"admin_access", "42501",
-                 "permission denied for the admin console: user \"" + user_ + "\" is in neither admin_users nor stats_users"};
+                 "permission denied for the admin console: user \"" + user_ +
+                     "\" is in neither admin_users nor stats_users"};
 }
 
 awaitable<Status> PgSession::send_admin_welcome() {

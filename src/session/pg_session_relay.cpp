@@ -134,12 +134,13 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
       break;
     }
     if (!co_await relay_to_client(std::span<std::uint8_t>(buffer.data(), received)) || stopping_) break;
+    if (pool_mode_ == config::PoolMode::statement && transaction_status_ != pg::transaction_status::Idle) {
+      // Whatever the client sent meanwhile: a statement left a transaction open.
+      stop(statement_mode_violation());
+      break;
+    }
     if (pending_syncs_ == 0 && transaction_status_ != pg::transaction_status::Idle) {
       clock_.idle_in_transaction(Clock::now());
-      if (pool_mode_ == config::PoolMode::statement) {
-        stop(statement_mode_violation());
-        break;
-      }
     } else if (pending_syncs_ == 0) {
       clock_.client_idle(Clock::now());
     }

@@ -6,8 +6,11 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/app/systemd_notify.hpp"
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/core/asio.hpp"
+#include "sluice/metrics/event_metrics.hpp"
+#include "sluice/metrics/metrics_exposer.hpp"
 #include "sluice/net/listener.hpp"
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/session/proxy_context.hpp"
@@ -24,10 +27,12 @@ class ProxyServer : public session::ProxyControl {
 
  private:
   void open_listeners();
+  void open_metrics_listener();
   awaitable<void> handle_signals();
   awaitable<void> run_janitor();
   awaitable<void> drain();
   bool reload() override;
+  bool apply_config_file();
   void shutdown() override;
   void stop_listeners();
 
@@ -38,9 +43,12 @@ class ProxyServer : public session::ProxyControl {
   session::CancelRegistry cancels_;
   session::ClientLimits clients_;
   session::ClientRegistry registry_;
+  metrics::EventMetrics events_;
   session::ProxyContext context_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   asio::signal_set signals_;
+  SystemdNotifier notifier_;
+  std::unique_ptr<metrics::MetricsExposer> metrics_exposer_;  // last: stops scraping before the rest goes
 };
 
 std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,

@@ -1,0 +1,9 @@
+// Everything an integration test needs: the shared PostgreSQL, the Sluice process, libpq helpers.
+#pragma once
+
+#include "net.hpp"
+#include "pg.hpp"
+#include "postgres_server.hpp"
+#include "process.hpp"
+#include "sluice_process.hpp"
+#include "temp_dir.hpp"

@@ -1,0 +1,58 @@
+// A throwaway PostgreSQL 15 server on a free loopback port, in its own temp directory, shared by
+// every test in this process (started on first use, stopped at exit). Its data directory is a
+// copy of a template (initdb + the test roles and databases, made once and kept in /tmp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+namespace sluice_it {
+
+inline constexpr const char* kPostgresBinDir = "/usr/lib/postgresql/15/bin";
+
+class PostgresServer {
+public:
+    // Template copy (built first if missing) + start; throws with the server log on failure.
+    PostgresServer();
+    PostgresServer(const PostgresServer&) = delete;
+    PostgresServer& operator=(const PostgresServer&) = delete;
+    ~PostgresServer();
+
+    int port() const { return port_; }
+    const std::string& socket_dir() const { return dir_.path(); }
+    pid_t pid() const { return process_.pid(); }
+    const std::string& log_path() const { return log_path_; }
+
+    // Superuser `postgres` over the unix socket (trust), bypassing Sluice.
+    std::string superuser_conninfo(const std::string& database = "postgres") const;
+    // A TCP connection straight to PostgreSQL as `user` (scram), bypassing Sluice.
+    std::string direct_conninfo(const std::string& user, const std::string& password,
+                                const std::string& database) const;
+    // psql as superuser over the socket: {psql, -X, -At, -h, dir, -p, port, -U, postgres, -d, db}.
+    std::vector<std::string> psql_command(const std::string& database = "postgres") const;
+
+    // Backends of `user` connected to `database`, from pg_stat_activity (direct connection).
+    int count_backends(const std::string& user, const std::string& database) const;
+    // A query's first value, run directly as superuser.
+    std::string query(const std::string& sql, const std::string& database = "postgres") const;
+    // Runs SQL directly as superuser; throws on failure.
+    void execute(const std::string& sql, const std::string& database = "postgres") const;
+
+private:
+    TempDir dir_;
+    std::string data_dir_;
+    std::string log_path_;
+    int port_ = 0;
+    ChildProcess process_;
+};
+
+// The process-wide server, started on first call.
+PostgresServer& postgres();
+// Stops the shared server if it was started (also runs at exit).
+void stop_shared_postgres();
+
+}  // namespace sluice_it
