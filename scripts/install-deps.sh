@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libpq-dev libmariadb-dev libyaml-cpp-dev libspdlog-dev prometheus-cpp-dev
   catch2 libssl-dev
   postgresql-15 postgresql-client-15 pgbouncer
-  ca-certificates procps iproute2 util-linux
+  ca-certificates procps iproute2 util-linux systemd prometheus
 )
 
 missing=()

@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
+#include <sstream>
 #include <regex>
 
 #include "support/harness.hpp"

@@ -1,0 +1,259 @@
+// The admin console: one table maps each verb to its handler, its argument rule and who
+// may run it; SHOW has its own table of views (show_views.cpp).
+#include "sluice/admin/admin_console.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+namespace sluice::admin {
+
+namespace {
+
+enum class Argument { none, optional, required };
+
+std::string upper(std::string_view text) {
+  std::string result(text);
+  std::transform(result.begin(), result.end(), result.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return result;
+}
+
+ResultSet command_done(std::string tag) {
+  ResultSet result;
+  result.command_tag = std::move(tag);
+  return result;
+}
+
+Failure no_such_database(const std::string& name) {
+  return Failure{"unknown_database", "3D000", "no such database: " + name};
+}
+
+struct ShowEntry {
+  std::string_view subject;
+  ResultSet (*view)(const AdminSnapshot&);
+};
+
+constexpr std::array<ShowEntry, 12> kShowViews{{
+    {"pools", show_pools},
+    {"clients", show_clients},
+    {"servers", show_servers},
+    {"stats", show_stats},
+    {"stats_totals", show_stats_totals},
+    {"stats_averages", show_stats_averages},
+    {"databases", show_databases},
+    {"users", show_users},
+    {"config", show_config},
+    {"lists", show_lists},
+    {"version", show_version},
+    {"help", show_help},
+}};
+
+// Client parameters drivers like to SET on connect; the console accepts and ignores them.
+constexpr std::array<std::string_view, 7> kIgnoredParameters{
+    "application_name", "client_encoding",    "datestyle", "default_transaction_isolation",
+    "extra_float_digits", "standard_conforming_strings", "timezone"};
+
+// One pool's counts, settings, backends and counters, copied now.
+PoolView view_of(pool::ServerPool& pool) {
+  PoolView view;
+  view.key = pool.key();
+  view.counts = pool.counts();
+  view.settings = pool.settings();
+  view.paused = pool.paused();
+  view.servers = pool.servers();
+  const auto& stats = pool.stats();
+  view.totals = StatsTotals{stats.acquisitions.load(),        stats.transactions.load(),
+                            stats.queries.load(),             stats.bytes_from_clients.load(),
+                            stats.bytes_to_clients.load(),    stats.transaction_time_us.load(),
+                            stats.query_time_us.load(),       stats.wait_time_us.load()};
+  view.servers_opened = stats.servers_opened.load();
+  view.server_connect_failures = stats.server_connect_failures.load();
+  for (const auto& closed : stats.servers_closed) view.servers_closed += closed.load();
+  view.database_connections = pool.database_cap().used();
+  view.user_connections = pool.user_cap().used();
+  return view;
+}
+
+}  // namespace
+
+struct AdminConsole::Entry {
+  std::string_view verb;
+  Argument argument;
+  bool admin_only;  // stats_users get 42501
+  Handler run;
+};
+
+AdminConsole::AdminConsole(session::ProxyContext& context, AdminRole role, std::string user,
+                           StatsAverages& averages, PauseWait pause_wait)
+    : context_(context), role_(role), user_(std::move(user)), averages_(averages), pause_wait_(pause_wait) {}
+
+const AdminConsole::Entry* AdminConsole::find_entry(std::string_view verb) {
+  static const std::array<Entry, 8> entries{{
+      {"show", Argument::required, false, &AdminConsole::run_show},
+      {"set", Argument::required, false, &AdminConsole::run_set},
+      {"pause", Argument::optional, true, &AdminConsole::run_pause},
+      {"resume", Argument::optional, true, &AdminConsole::run_resume},
+      {"reconnect", Argument::optional, true, &AdminConsole::run_reconnect},
+      {"kill", Argument::required, true, &AdminConsole::run_kill},
+      {"reload", Argument::none, true, &AdminConsole::run_reload},
+      {"shutdown", Argument::none, true, &AdminConsole::run_shutdown},
+  }};
+  for (const auto& entry : entries) {
+    if (entry.verb == verb) return &entry;
+  }
+  return nullptr;
+}
+
+awaitable<Expected<ResultSet>> AdminConsole::execute(std::string_view query, std::function<bool()> interrupted) {
+  auto command = parse_admin_command(query);
+  if (!command) co_return command.failure();
+  if (command->empty()) co_return ResultSet{};
+  const Entry* entry = find_entry(command->verb);
+  if (!entry) co_return invalid_command(query);
+  if (entry->admin_only && role_ != AdminRole::admin) {
+    co_return Failure{"stats_users", "42501",
+                      "permission denied: " + upper(entry->verb) + " needs admin_users; stats_users may only SHOW"};
+  }
+  const bool has_argument = command->argument.has_value();
+  if ((entry->argument == Argument::none && has_argument) || (entry->argument == Argument::required && !has_argument)) {
+    co_return invalid_command(query);
+  }
+  interrupted_ = std::move(interrupted);
+  co_return co_await (this->*entry->run)(*command);
+}
+
+AdminSnapshot AdminConsole::take_snapshot() const {
+  AdminSnapshot snapshot;
+  snapshot.config = context_.config.current()->config;
+  snapshot.averages = &averages_;
+  for (const auto& pool : context_.pools.pools()) snapshot.pools.push_back(view_of(*pool));
+  context_.registry.for_each([&](session::ClientHandle& client) { snapshot.clients.push_back(client.snapshot()); });
+  std::sort(snapshot.clients.begin(), snapshot.clients.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  snapshot.now = Clock::now();
+  snapshot.wall_now = std::chrono::system_clock::now();
+  return snapshot;
+}
+
+// ---- SHOW, SET -------------------------------------------------------------------------
+
+awaitable<Expected<ResultSet>> AdminConsole::run_show(const AdminCommand& command) {
+  for (const auto& [subject, view] : kShowViews) {
+    if (subject == *command.argument) co_return view(take_snapshot());
+  }
+  co_return invalid_command("SHOW " + *command.argument);
+}
+
+awaitable<Expected<ResultSet>> AdminConsole::run_set(const AdminCommand& command) {
+  const auto& name = *command.argument;
+  if (std::find(kIgnoredParameters.begin(), kIgnoredParameters.end(), name) == kIgnoredParameters.end()) {
+    co_return Failure{"admin_set", "0A000", "SET " + name + " is not supported: edit the config file, then RELOAD"};
+  }
+  auto result = command_done("SET");
+  result.notices.push_back("SET ignored");
+  co_return result;
+}
+
+// ---- PAUSE, RESUME, RECONNECT, KILL ----------------------------------------------------
+
+bool AdminConsole::database_known(const std::string& database) const {
+  if (context_.config.current()->config->find_database(database)) return true;
+  const auto pools = context_.pools.pools();
+  return std::any_of(pools.begin(), pools.end(), [&](const auto& pool) { return pool->key().database == database; });
+}
+
+Expected<AdminConsole::Pools> AdminConsole::pools_named(const std::optional<std::string>& database) const {
+  auto pools = context_.pools.pools();
+  if (!database) return pools;
+  if (!database_known(*database)) return no_such_database(*database);
+  std::erase_if(pools, [&](const auto& pool) { return pool->key().database != *database; });
+  return pools;
+}
+
+// PAUSE: new transactions queue at once; the answer waits until the transactions running
+// now have given their backends back (or pause_wait_.limit passes).
+awaitable<Expected<ResultSet>> AdminConsole::run_pause(const AdminCommand& command) {
+  auto pools = pools_named(command.argument);
+  if (!pools) co_return pools.failure();
+  for (const auto& pool : *pools) pool->pause();
+  spdlog::info("admin: PAUSE {} by user={}", command.argument.value_or("(all)"), user_);
+
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  const auto deadline = Clock::now() + pause_wait_.limit;
+  for (;;) {
+    int busy = 0;
+    bool still_paused = true;
+    for (const auto& pool : *pools) {
+      const auto counts = pool->counts();
+      busy += counts.active + counts.connecting;
+      still_paused = still_paused && pool->paused();
+    }
+    if (busy == 0) co_return command_done("PAUSE");
+    if (!still_paused) co_return Failure{"admin_pause", "57014", "PAUSE canceled by RESUME"};
+    if (interrupted_ && interrupted_()) co_return Failure{"admin_pause", "57014", "PAUSE interrupted"};
+    if (Clock::now() >= deadline) {
+      co_return Failure{"admin_pause", "57014",
+                        "PAUSE: " + std::to_string(busy) + " backends still in use after " +
+                            std::to_string(pause_wait_.limit.count()) + "ms; the pools stay paused"};
+    }
+    poll.expires_after(pause_wait_.poll);
+    co_await poll.async_wait(use_nothrow);
+  }
+}
+
+awaitable<Expected<ResultSet>> AdminConsole::run_resume(const AdminCommand& command) {
+  auto pools = pools_named(command.argument);
+  if (!pools) co_return pools.failure();
+  for (const auto& pool : *pools) pool->resume();
+  spdlog::info("admin: RESUME {} by user={}", command.argument.value_or("(all)"), user_);
+  co_return command_done("RESUME");
+}
+
+awaitable<Expected<ResultSet>> AdminConsole::run_reconnect(const AdminCommand& command) {
+  auto pools = pools_named(command.argument);
+  if (!pools) co_return pools.failure();
+  for (const auto& pool : *pools) pool->reconnect();
+  spdlog::info("admin: RECONNECT {} by user={}", command.argument.value_or("(all)"), user_);
+  co_return command_done("RECONNECT");
+}
+
+// KILL db: its clients are disconnected now, its idle backends closed now, and the
+// backends those clients held closed when they come back (a killed client may roll its
+// transaction back and return a clean backend: it is still not reused).
+awaitable<Expected<ResultSet>> AdminConsole::run_kill(const AdminCommand& command) {
+  const auto& database = *command.argument;
+  auto pools = pools_named(database);
+  if (!pools) co_return pools.failure();
+  int killed = 0;
+  for (const auto& client : context_.registry.clients()) {
+    if (client->snapshot().database != database) continue;
+    client->kill(Failure{"admin_kill", "57P01", "killed by admin"});
+    ++killed;
+  }
+  for (const auto& pool : *pools) pool->reconnect();
+  spdlog::info("admin: KILL {} by user={}: {} clients disconnected", database, user_, killed);
+  co_return command_done("KILL");
+}
+
+// ---- RELOAD, SHUTDOWN ------------------------------------------------------------------
+
+awaitable<Expected<ResultSet>> AdminConsole::run_reload(const AdminCommand&) {
+  spdlog::info("admin: RELOAD by user={}", user_);
+  if (!context_.control.reload()) {
+    co_return Failure{"reload", "58000",
+                      "RELOAD failed: the configuration file is invalid (its errors are in the log); "
+                      "the running configuration stays"};
+  }
+  co_return command_done("RELOAD");
+}
+
+awaitable<Expected<ResultSet>> AdminConsole::run_shutdown(const AdminCommand&) {
+  spdlog::info("admin: SHUTDOWN by user={}", user_);
+  auto result = command_done("SHUTDOWN");
+  result.after_sent = [&control = context_.control] { control.shutdown(); };
+  co_return result;
+}
+
+}  // namespace sluice::admin

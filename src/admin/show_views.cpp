@@ -1,0 +1,493 @@
+// The SHOW commands. Column lists come first, each next to the command that fills it:
+// PgBouncer's columns in its order, then Sluice's own after a comment saying so.
+#include "sluice/admin/show_views.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+
+#include "sluice/config/duration.hpp"
+
+namespace sluice::admin {
+
+namespace {
+
+using Columns = std::initializer_list<const char*>;
+
+ResultSet with_columns(Columns columns) {
+  ResultSet result;
+  result.command_tag = "SHOW";
+  for (const char* name : columns) result.columns.emplace_back(name);
+  return result;
+}
+
+template <class Number>
+std::optional<std::string> number(Number value) {
+  return std::to_string(value);
+}
+
+std::optional<std::string> text(std::string_view value) { return std::string(value); }
+
+std::optional<std::string> flag(bool value) { return value ? "1" : "0"; }
+
+std::int64_t micros(std::chrono::steady_clock::duration duration) {
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
+}
+
+// A steady-clock moment on the wall clock, as of the snapshot.
+std::chrono::system_clock::time_point wall_time(const AdminSnapshot& snapshot, TimePoint moment) {
+  return snapshot.wall_now -
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(snapshot.now - moment);
+}
+
+// Opaque, unique labels standing in for PgBouncer's ptr/link pointers.
+std::string client_label(std::uint64_t id) { return "c" + std::to_string(id); }
+
+std::string server_label(const pool::PoolKey& key, std::uint64_t id) {
+  return "s" + std::to_string(id) + ":" + key.database + "/" + key.user;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const auto& item : items) joined += (joined.empty() ? "" : ",") + item;
+  return joined;
+}
+
+const char* server_state_name(pool::ServerState state) {
+  switch (state) {
+    case pool::ServerState::connecting: return "new";  // PgBouncer's name for a backend logging in
+    case pool::ServerState::idle: return "idle";
+    case pool::ServerState::active: return "active";
+  }
+  return "unknown";
+}
+
+// Clients counted per pool, as SHOW POOLS reports them.
+struct PoolClients {
+  int active = 0;   // PgBouncer's cl_active: logged in and not waiting (idle or holding a backend)
+  int waiting = 0;
+  TimePoint oldest_wait = TimePoint::max();
+};
+
+std::map<pool::PoolKey, PoolClients> clients_per_pool(const AdminSnapshot& snapshot) {
+  std::map<pool::PoolKey, PoolClients> per_pool;
+  for (const auto& client : snapshot.clients) {
+    if (client.state == session::ClientState::login) continue;
+    auto& counts = per_pool[pool::PoolKey{client.database, client.user}];
+    if (client.state == session::ClientState::waiting) {
+      ++counts.waiting;
+      counts.oldest_wait = std::min(counts.oldest_wait, client.state_since);
+    } else {
+      ++counts.active;
+    }
+  }
+  return per_pool;
+}
+
+}  // namespace
+
+std::string format_timestamp(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char buffer[32];
+  const auto length = std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &parts);
+  return std::string(buffer, length);
+}
+
+// ---- SHOW POOLS ------------------------------------------------------------------------
+
+ResultSet show_pools(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
+                              "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled",
+                              "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode",
+                              "load_balance_hosts",
+                              // Sluice's own:
+                              "paused", "pool_size"});
+  const auto clients = clients_per_pool(snapshot);
+  for (const auto& pool : snapshot.pools) {
+    const auto found = clients.find(pool.key);
+    const PoolClients counts = found == clients.end() ? PoolClients{} : found->second;
+    const auto oldest = std::min(counts.oldest_wait, pool.counts.oldest_wait_since);
+    const auto max_wait = oldest == TimePoint::max() ? 0 : micros(snapshot.now - oldest);
+    result.rows.push_back({text(pool.key.database), text(pool.key.user), number(counts.active),
+                           number(counts.waiting), number(0), number(0), number(pool.counts.active), number(0),
+                           number(0), number(pool.counts.idle), number(0), number(0),
+                           number(pool.counts.connecting), number(max_wait / 1'000'000),
+                           number(max_wait % 1'000'000), text(config::to_string(pool.settings.pool_mode)),
+                           std::nullopt, flag(pool.paused), number(pool.settings.pool_size)});
+  }
+  return result;
+}
+
+// ---- SHOW CLIENTS / SHOW SERVERS -------------------------------------------------------
+
+namespace {
+
+// PgBouncer's socket columns, shared by SHOW CLIENTS and SHOW SERVERS.
+ResultSet with_socket_columns(Columns own_columns) {
+  auto result = with_columns({"type", "user", "database", "replication", "state", "addr", "port", "local_addr",
+                              "local_port", "connect_time", "request_time", "wait", "wait_us", "close_needed",
+                              "ptr", "link", "remote_pid", "tls", "application_name", "prepared_statements", "id"});
+  for (const char* name : own_columns) result.columns.emplace_back(name);
+  return result;
+}
+
+Row client_row(const AdminSnapshot& snapshot, const session::ClientSnapshot& client) {
+  const auto wait = client.state == session::ClientState::waiting ? micros(snapshot.now - client.state_since) : 0;
+  const bool in_transaction = client.transaction_since != TimePoint{};
+  std::optional<std::string> link = std::string();
+  if (client.server_id != 0) link = server_label({client.database, client.user}, client.server_id);
+  return {text("C"), text(client.user.empty() ? "(nouser)" : client.user),
+          text(client.database.empty() ? "(nodb)" : client.database), text("none"),
+          text(session::to_string(client.state)), text(client.address), number(client.port), std::nullopt,
+          std::nullopt, text(format_timestamp(client.connected_at)),
+          text(format_timestamp(wall_time(snapshot, client.state_since))), number(wait / 1'000'000),
+          number(wait % 1'000'000), number(0), text(client_label(client.id)), link, number(0), text(""),
+          text(client.application_name), number(0), number(client.id),
+          // Sluice's own: protocol, how long its transaction has been open, the backend's pid.
+          text(client.protocol),
+          in_transaction ? number(micros(snapshot.now - client.transaction_since)) : std::nullopt,
+          client.server_id != 0 ? number(client.server_process_id) : std::nullopt};
+}
+
+}  // namespace
+
+ResultSet show_clients(const AdminSnapshot& snapshot) {
+  auto result = with_socket_columns({"protocol", "xact_age_us", "server_pid"});
+  for (const auto& client : snapshot.clients) result.rows.push_back(client_row(snapshot, client));
+  return result;
+}
+
+namespace {
+
+struct ServerContext {
+  const AdminSnapshot& snapshot;
+  const PoolView& pool;
+  const config::DatabaseConfig* database;  // null once a reload removed it
+  const session::ClientSnapshot* holder;   // the client holding this backend, if any
+};
+
+Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
+  const auto& key = context.pool.key;
+  const auto* database = context.database;
+  const std::string login_user = database && database->user ? *database->user : key.user;
+  std::optional<std::string> link = std::string();
+  if (context.holder) link = client_label(context.holder->id);
+  return {text("S"), text(login_user), text(key.database), text("none"), text(server_state_name(server.state)),
+          database ? text(database->host) : std::nullopt, database ? number(database->port) : std::nullopt,
+          std::nullopt, std::nullopt, text(format_timestamp(wall_time(context.snapshot, server.created_at))),
+          text(format_timestamp(wall_time(context.snapshot, server.last_used_at))), number(0), number(0),
+          flag(server.close_needed), text(server_label(key, server.id)), link, number(server.remote_process_id),
+          text(""), text(context.holder ? context.holder->application_name : ""), number(0), number(server.id),
+          // Sluice's own:
+          text(config::to_string(database ? database->protocol : config::Protocol::postgres))};
+}
+
+}  // namespace
+
+ResultSet show_servers(const AdminSnapshot& snapshot) {
+  auto result = with_socket_columns({"protocol"});
+  // Which client holds which backend: (database, user, server id) -> client.
+  std::map<std::pair<pool::PoolKey, std::uint64_t>, const session::ClientSnapshot*> holders;
+  for (const auto& client : snapshot.clients) {
+    if (client.server_id != 0) holders[{{client.database, client.user}, client.server_id}] = &client;
+  }
+  for (const auto& pool : snapshot.pools) {
+    const auto* database = snapshot.config->find_database(pool.key.database);
+    for (const auto& server : pool.servers) {
+      const auto holder = holders.find({pool.key, server.id});
+      const ServerContext context{snapshot, pool, database, holder == holders.end() ? nullptr : holder->second};
+      result.rows.push_back(server_row(context, server));
+    }
+  }
+  return result;
+}
+
+// ---- SHOW STATS ------------------------------------------------------------------------
+
+namespace {
+
+struct DatabaseStats {
+  StatsTotals totals;
+  std::uint64_t servers_opened = 0;
+  std::uint64_t server_connect_failures = 0;
+  std::uint64_t servers_closed = 0;
+};
+
+std::map<std::string, DatabaseStats> stats_per_database(const AdminSnapshot& snapshot) {
+  std::map<std::string, DatabaseStats> per_database;
+  for (const auto& pool : snapshot.pools) {
+    auto& stats = per_database[pool.key.database];
+    stats.totals += pool.totals;
+    stats.servers_opened += pool.servers_opened;
+    stats.server_connect_failures += pool.server_connect_failures;
+    stats.servers_closed += pool.servers_closed;
+  }
+  return per_database;
+}
+
+StatsRates averages_of(const AdminSnapshot& snapshot, const std::string& database, const StatsTotals& totals) {
+  return snapshot.averages ? snapshot.averages->update(database, totals, snapshot.now) : StatsRates{};
+}
+
+// total_* in PgBouncer's order; the prepared-statement and connect counts Sluice does not keep are 0.
+void append_totals(Row& row, const StatsTotals& totals) {
+  for (auto value : {totals.server_assignments, totals.transactions, totals.queries, totals.received, totals.sent,
+                     totals.transaction_time_us, totals.query_time_us, totals.wait_time_us}) {
+    row.push_back(number(value));
+  }
+  for (int unkept = 0; unkept < 4; ++unkept) row.push_back(number(0));
+}
+
+void append_averages(Row& row, const StatsRates& rates) {
+  for (auto value : {rates.server_assignments, rates.transactions, rates.queries, rates.received, rates.sent,
+                     rates.transaction_time_us, rates.query_time_us, rates.wait_time_us}) {
+    row.push_back(number(value));
+  }
+  for (int unkept = 0; unkept < 4; ++unkept) row.push_back(number(0));
+}
+
+}  // namespace
+
+ResultSet show_stats(const AdminSnapshot& snapshot) {
+  auto result = with_columns(
+      {"database", "total_server_assignment_count", "total_xact_count", "total_query_count", "total_received",
+       "total_sent", "total_xact_time", "total_query_time", "total_wait_time", "total_client_parse_count",
+       "total_server_parse_count", "total_bind_count", "total_client_connect_count", "avg_server_assignment_count",
+       "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent", "avg_xact_time", "avg_query_time",
+       "avg_wait_time", "avg_client_parse_count", "avg_server_parse_count", "avg_bind_count",
+       "avg_client_connect_count",
+       // Sluice's own: backend lifecycle counters.
+       "total_server_open_count", "total_server_login_failure_count", "total_server_close_count"});
+  for (const auto& [database, stats] : stats_per_database(snapshot)) {
+    Row row{text(database)};
+    append_totals(row, stats.totals);
+    append_averages(row, averages_of(snapshot, database, stats.totals));
+    for (auto value : {stats.servers_opened, stats.server_connect_failures, stats.servers_closed}) {
+      row.push_back(number(value));
+    }
+    result.rows.push_back(std::move(row));
+  }
+  return result;
+}
+
+namespace {
+Columns kStatsPartColumns = {"database",       "server_assignment_count", "xact_count",         "query_count",
+                             "bytes_received", "bytes_sent",              "xact_time",          "query_time",
+                             "wait_time",      "client_parse_count",      "server_parse_count", "bind_count",
+                             "client_connect_count"};
+}
+
+ResultSet show_stats_totals(const AdminSnapshot& snapshot) {
+  auto result = with_columns(kStatsPartColumns);
+  for (const auto& [database, stats] : stats_per_database(snapshot)) {
+    Row row{text(database)};
+    append_totals(row, stats.totals);
+    result.rows.push_back(std::move(row));
+  }
+  return result;
+}
+
+ResultSet show_stats_averages(const AdminSnapshot& snapshot) {
+  auto result = with_columns(kStatsPartColumns);
+  for (const auto& [database, stats] : stats_per_database(snapshot)) {
+    Row row{text(database)};
+    append_averages(row, averages_of(snapshot, database, stats.totals));
+    result.rows.push_back(std::move(row));
+  }
+  return result;
+}
+
+// ---- SHOW DATABASES / SHOW USERS -------------------------------------------------------
+
+namespace {
+
+struct DatabaseUse {
+  int backends = 0;
+  int clients = 0;
+  bool paused = false;
+};
+
+std::map<std::string, DatabaseUse> use_per_database(const AdminSnapshot& snapshot) {
+  std::map<std::string, DatabaseUse> use;
+  for (const auto& pool : snapshot.pools) {
+    auto& entry = use[pool.key.database];
+    entry.backends = std::max(entry.backends, pool.database_connections);
+    entry.paused = entry.paused || pool.paused;
+  }
+  for (const auto& client : snapshot.clients) {
+    if (!client.database.empty() && client.state != session::ClientState::login) ++use[client.database].clients;
+  }
+  return use;
+}
+
+Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig& database, const DatabaseUse& use) {
+  const auto settings = config.resolve(database, nullptr);
+  const auto& overridden_mode = database.overrides.pool_mode;
+  return {text(database.name), text(database.host), number(database.port),
+          text(database.dbname.empty() ? database.name : database.dbname),
+          database.user ? text(*database.user) : std::nullopt, number(settings.pool_size),
+          number(settings.min_pool_size), number(settings.reserve_pool_size),
+          number(std::chrono::duration_cast<std::chrono::seconds>(settings.server_lifetime).count()),
+          overridden_mode ? text(config::to_string(*overridden_mode)) : std::nullopt, std::nullopt,
+          number(settings.max_db_connections), number(use.backends), number(0), number(use.clients),
+          flag(use.paused), flag(false),
+          // Sluice's own:
+          text(config::to_string(database.protocol))};
+}
+
+}  // namespace
+
+ResultSet show_databases(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"name", "host", "port", "database", "force_user", "pool_size", "min_pool_size",
+                              "reserve_pool_size", "server_lifetime", "pool_mode", "load_balance_hosts",
+                              "max_connections", "current_connections", "max_client_connections",
+                              "current_client_connections", "paused", "disabled",
+                              // Sluice's own:
+                              "protocol"});
+  const auto use = use_per_database(snapshot);
+  for (const auto& [name, database] : snapshot.config->databases) {
+    const auto found = use.find(name);
+    result.rows.push_back(database_row(*snapshot.config, database, found == use.end() ? DatabaseUse{} : found->second));
+  }
+  return result;
+}
+
+ResultSet show_users(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"name", "pool_size", "reserve_pool_size", "pool_mode", "max_user_connections",
+                              "current_connections", "max_user_client_connections", "current_client_connections"});
+  std::map<std::string, int> backends, clients;
+  for (const auto& pool : snapshot.pools) {
+    backends[pool.key.user] = std::max(backends[pool.key.user], pool.user_connections);
+  }
+  for (const auto& client : snapshot.clients) {
+    if (client.state != session::ClientState::login && !is_admin_database(client.database)) ++clients[client.user];
+  }
+  for (const auto& [name, user] : snapshot.config->users) {
+    const auto& overrides = user.overrides;
+    result.rows.push_back(
+        {text(name), overrides.pool_size ? number(*overrides.pool_size) : std::nullopt,
+         overrides.reserve_pool_size ? number(*overrides.reserve_pool_size) : std::nullopt,
+         overrides.pool_mode ? text(config::to_string(*overrides.pool_mode)) : std::nullopt,
+         number(user.max_user_connections), number(backends[name]), number(user.max_client_connections),
+         number(clients[name])});
+  }
+  return result;
+}
+
+// ---- SHOW CONFIG -----------------------------------------------------------------------
+
+namespace {
+
+std::string addresses(const std::vector<config::ListenAddress>& list) {
+  std::vector<std::string> formatted;
+  for (const auto& address : list) formatted.push_back(config::format_listen_address(address));
+  return join(formatted);
+}
+
+void add_setting(ResultSet& result, const char* key, std::string value, std::string default_value, bool changeable) {
+  result.rows.push_back({std::move(key), std::move(value), std::move(default_value), text(changeable ? "yes" : "no")});
+}
+
+// Every key of `defaults`: a reload applies them to the pools.
+void add_pool_settings(ResultSet& result, const config::PoolSettings& value, const config::PoolSettings& fallback) {
+  using config::format_duration;
+  auto setting = [&](const char* key, std::string current, std::string default_value) {
+    add_setting(result, key, std::move(current), std::move(default_value), true);
+  };
+  setting("defaults.pool_mode", std::string(to_string(value.pool_mode)), std::string(to_string(fallback.pool_mode)));
+  setting("defaults.pool_size", std::to_string(value.pool_size), std::to_string(fallback.pool_size));
+  setting("defaults.min_pool_size", std::to_string(value.min_pool_size), std::to_string(fallback.min_pool_size));
+  setting("defaults.reserve_pool_size", std::to_string(value.reserve_pool_size),
+          std::to_string(fallback.reserve_pool_size));
+  setting("defaults.max_db_connections", std::to_string(value.max_db_connections),
+          std::to_string(fallback.max_db_connections));
+  const std::pair<const char*, config::Duration config::PoolSettings::*> durations[] = {
+      {"defaults.reserve_pool_timeout", &config::PoolSettings::reserve_pool_timeout},
+      {"defaults.statement_timeout", &config::PoolSettings::statement_timeout},
+      {"defaults.query_wait_timeout", &config::PoolSettings::query_wait_timeout},
+      {"defaults.idle_transaction_timeout", &config::PoolSettings::idle_transaction_timeout},
+      {"defaults.client_idle_timeout", &config::PoolSettings::client_idle_timeout},
+      {"defaults.client_login_timeout", &config::PoolSettings::client_login_timeout},
+      {"defaults.server_idle_timeout", &config::PoolSettings::server_idle_timeout},
+      {"defaults.server_lifetime", &config::PoolSettings::server_lifetime},
+      {"defaults.server_connect_timeout", &config::PoolSettings::server_connect_timeout},
+      {"defaults.server_login_retry", &config::PoolSettings::server_login_retry},
+      {"defaults.server_check_delay", &config::PoolSettings::server_check_delay},
+  };
+  for (const auto& [key, member] : durations) {
+    setting(key, format_duration(value.*member), format_duration(fallback.*member));
+  }
+  setting("defaults.server_check_query", value.server_check_query, fallback.server_check_query);
+  setting("defaults.server_reset_query", value.server_reset_query, fallback.server_reset_query);
+}
+
+}  // namespace
+
+ResultSet show_config(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"key", "value", "default", "changeable"});
+  const auto& config = *snapshot.config;
+  const config::ProxyConfig fallback;
+  add_setting(result, "listen.postgres", addresses(config.listen_postgres), "127.0.0.1:6432", false);
+  add_setting(result, "listen.mysql", addresses(config.listen_mysql), "", false);
+  add_setting(result, "listen.metrics",
+              config.listen_metrics ? config::format_listen_address(*config.listen_metrics) : "", "", false);
+  add_setting(result, "workers", std::to_string(config.workers), "auto", false);
+  add_setting(result, "max_client_connections", std::to_string(config.max_client_connections),
+              std::to_string(fallback.max_client_connections), true);
+  add_setting(result, "shutdown_timeout", config::format_duration(config.shutdown_timeout),
+              config::format_duration(fallback.shutdown_timeout), true);
+  add_setting(result, "auth_type", std::string(to_string(config.auth_type)), std::string(to_string(fallback.auth_type)),
+              true);
+  add_setting(result, "admin_users", join(config.admin_users), "", true);
+  add_setting(result, "stats_users", join(config.stats_users), "", true);
+  add_setting(result, "max_packet_size", config::format_byte_size(config.max_packet_size),
+              config::format_byte_size(fallback.max_packet_size), true);
+  add_setting(result, "log_level", config.log_level, fallback.log_level, false);
+  add_setting(result, "log_format", config.log_format, fallback.log_format, false);
+  add_pool_settings(result, config.defaults, fallback.defaults);
+  return result;
+}
+
+// ---- SHOW LISTS / VERSION / HELP -------------------------------------------------------
+
+ResultSet show_lists(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"list", "items"});
+  std::size_t login_clients = 0;
+  std::size_t servers = 0;
+  for (const auto& client : snapshot.clients) login_clients += client.state == session::ClientState::login;
+  for (const auto& pool : snapshot.pools) servers += pool.servers.size();
+  const std::pair<const char*, std::size_t> lists[] = {
+      {"databases", snapshot.config->databases.size()}, {"users", snapshot.config->users.size()},
+      {"peers", 0}, {"pools", snapshot.pools.size()}, {"peer_pools", 0}, {"free_clients", 0},
+      {"used_clients", snapshot.clients.size()}, {"login_clients", login_clients}, {"free_servers", 0},
+      {"used_servers", servers}, {"dns_names", 0}, {"dns_zones", 0}, {"dns_queries", 0}, {"dns_pending", 0}};
+  for (const auto& [name, items] : lists) result.rows.push_back({text(name), number(items)});
+  return result;
+}
+
+ResultSet show_version(const AdminSnapshot&) {
+  auto result = with_columns({"version"});
+  result.rows.push_back({text("Sluice " SLUICE_VERSION)});
+  return result;
+}
+
+ResultSet show_help(const AdminSnapshot&) {
+  ResultSet result;
+  result.command_tag = "SHOW";
+  result.notices.push_back(
+      "Console usage\n"
+      "\tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION\n"
+      "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|LISTS\n"
+      "\tSET key = arg (accepted and ignored for client parameters)\n"
+      "\tRELOAD\n"
+      "\tPAUSE [<db>]\n"
+      "\tRESUME [<db>]\n"
+      "\tRECONNECT [<db>]\n"
+      "\tKILL <db>\n"
+      "\tSHUTDOWN");
+  return result;
+}
+
+}  // namespace sluice::admin

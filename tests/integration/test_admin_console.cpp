@@ -1,0 +1,375 @@
+// The admin console through libpq, as psql and pgbouncer_exporter use it: the virtual
+// databases `sluice` and `pgbouncer`, who may log in and run what, every SHOW command (with
+// PgBouncer's columns where PgBouncer has the command), and PAUSE/RESUME, RELOAD, KILL,
+// RECONNECT and SHUTDOWN acting on a real Sluice in front of a real PostgreSQL.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+namespace {
+
+// Polls `condition` until it holds or `timeout` passes; returns its last value.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = Clock::now() + timeout;
+    while (!condition()) {
+        if (Clock::now() >= deadline) return condition();
+        std::this_thread::sleep_for(25ms);
+    }
+    return true;
+}
+
+SluiceOptions pool_of(int size) {
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: " + std::to_string(size);
+    return options;
+}
+
+Connection admin_console(const SluiceProcess& sluice, const std::string& database = "sluice") {
+    return connect(sluice.conninfo("admin", "admin", database));
+}
+
+// A SHOW result as column names and rows of text (NULL as "NULL").
+struct Table {
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::string>> rows;
+
+    int index(const std::string& column) const {
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            if (columns[i] == column) return static_cast<int>(i);
+        }
+        return -1;
+    }
+    std::string at(std::size_t row, const std::string& column) const {
+        const int i = index(column);
+        if (i < 0 || row >= rows.size()) throw std::runtime_error("no " + column + " in row " + std::to_string(row));
+        return rows[row][static_cast<std::size_t>(i)];
+    }
+    // Rows whose `column` equals `value`.
+    std::vector<std::size_t> where(const std::string& column, const std::string& value) const {
+        std::vector<std::size_t> found;
+        for (std::size_t row = 0; row < rows.size(); ++row) {
+            if (at(row, column) == value) found.push_back(row);
+        }
+        return found;
+    }
+};
+
+Table show(PGconn* console, const std::string& command) {
+    PgResult result = exec(console, command);
+    INFO(command << ": " << describe(result.get()));
+    REQUIRE(PQresultStatus(result.get()) == PGRES_TUPLES_OK);
+    Table table;
+    for (int column = 0; column < PQnfields(result.get()); ++column) {
+        table.columns.push_back(PQfname(result.get(), column));
+    }
+    for (int row = 0; row < PQntuples(result.get()); ++row) {
+        std::vector<std::string> values;
+        for (int column = 0; column < PQnfields(result.get()); ++column) {
+            values.push_back(PQgetisnull(result.get(), row, column) ? "NULL" : PQgetvalue(result.get(), row, column));
+        }
+        table.rows.push_back(std::move(values));
+    }
+    return table;
+}
+
+// PgBouncer's own columns must lead, in its order.
+void check_leading_columns(const Table& table, const std::vector<std::string>& expected) {
+    REQUIRE(table.columns.size() >= expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        INFO("column " << i);
+        CHECK(table.columns[i] == expected[i]);
+    }
+}
+
+const std::vector<std::string> kPoolsColumns = {
+    "database",  "user",     "cl_active", "cl_waiting", "cl_active_cancel_req", "cl_waiting_cancel_req",
+    "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used", "sv_tested", "sv_login",
+    "maxwait",   "maxwait_us", "pool_mode", "load_balance_hosts"};
+
+const std::vector<std::string> kStatsColumns = {
+    "database", "total_server_assignment_count", "total_xact_count", "total_query_count", "total_received",
+    "total_sent", "total_xact_time", "total_query_time", "total_wait_time", "total_client_parse_count",
+    "total_server_parse_count", "total_bind_count", "total_client_connect_count", "avg_server_assignment_count",
+    "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent", "avg_xact_time", "avg_query_time",
+    "avg_wait_time", "avg_client_parse_count", "avg_server_parse_count", "avg_bind_count",
+    "avg_client_connect_count"};
+
+const std::vector<std::string> kSocketColumns = {
+    "type", "user", "database", "replication", "state", "addr", "port", "local_addr", "local_port",
+    "connect_time", "request_time", "wait", "wait_us", "close_needed", "ptr", "link", "remote_pid", "tls",
+    "application_name", "prepared_statements", "id"};
+
+// The command's result: COMMAND_OK expected, else the SQLSTATE.
+std::string command_outcome(PGconn* console, const std::string& command, Duration timeout = kQueryTimeout) {
+    PgResult result = exec(console, command, timeout);
+    if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return "ok";
+    INFO(command << ": " << describe(result.get()));
+    return sqlstate(result.get());
+}
+
+// True once a query sent with PQsendQuery has its answer (without blocking).
+bool answered(PGconn* conn) {
+    if (PQconsumeInput(conn) == 0) return true;  // the connection broke: that is an answer too
+    return PQisBusy(conn) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("admin console: every SHOW answers, with PgBouncer's columns in PgBouncer's order", "[admin]") {
+    SluiceProcess sluice(pool_of(2));
+    Connection app = connect(sluice.conninfo("app", "app", "app", "application_name=it_admin_app"));
+    CHECK(query_value(app, "select 1") == "1");
+    Connection console = admin_console(sluice);
+
+    const Table pools = show(console, "SHOW POOLS");
+    check_leading_columns(pools, kPoolsColumns);
+    const auto app_pool = pools.where("database", "app");
+    REQUIRE(app_pool.size() == 1);
+    CHECK(pools.at(app_pool[0], "user") == "app");
+    CHECK(pools.at(app_pool[0], "cl_active") == "1");
+    CHECK(pools.at(app_pool[0], "sv_idle") == "1");
+    CHECK(pools.at(app_pool[0], "pool_mode") == "transaction");
+
+    const Table stats = show(console, "show stats;");
+    check_leading_columns(stats, kStatsColumns);
+    const auto app_stats = stats.where("database", "app");
+    REQUIRE(app_stats.size() == 1);
+    CHECK(std::stoll(stats.at(app_stats[0], "total_xact_count")) >= 1);
+    CHECK(std::stoll(stats.at(app_stats[0], "total_received")) > 0);
+
+    const Table clients = show(console, "SHOW CLIENTS");
+    check_leading_columns(clients, kSocketColumns);
+    const auto app_client = clients.where("application_name", "it_admin_app");
+    REQUIRE(app_client.size() == 1);
+    CHECK(clients.at(app_client[0], "type") == "C");
+    CHECK(clients.at(app_client[0], "user") == "app");
+    CHECK(clients.at(app_client[0], "database") == "app");
+    CHECK(clients.at(app_client[0], "state") == "idle");
+    CHECK(clients.at(app_client[0], "addr") == "127.0.0.1");
+    CHECK(std::stoi(clients.at(app_client[0], "port")) > 0);
+    CHECK(clients.at(app_client[0], "link").empty());
+    CHECK(clients.where("database", "sluice").size() == 1);  // the console itself
+
+    check_leading_columns(show(console, "SHOW SERVERS"), kSocketColumns);
+    check_leading_columns(show(console, "SHOW DATABASES"),
+                          {"name", "host", "port", "database", "force_user", "pool_size", "min_pool_size",
+                           "reserve_pool_size", "server_lifetime", "pool_mode", "load_balance_hosts",
+                           "max_connections", "current_connections", "max_client_connections",
+                           "current_client_connections", "paused", "disabled"});
+    check_leading_columns(show(console, "SHOW USERS"),
+                          {"name", "pool_size", "reserve_pool_size", "pool_mode", "max_user_connections",
+                           "current_connections", "max_user_client_connections", "current_client_connections"});
+    check_leading_columns(show(console, "SHOW CONFIG"), {"key", "value", "default", "changeable"});
+    check_leading_columns(show(console, "SHOW LISTS"), {"list", "items"});
+    check_leading_columns(show(console, "SHOW STATS_TOTALS"), {"database", "server_assignment_count"});
+    check_leading_columns(show(console, "SHOW STATS_AVERAGES"), {"database", "server_assignment_count"});
+    const Table version = show(console, "SHOW VERSION");
+    REQUIRE(version.rows.size() == 1);
+    CHECK(version.at(0, "version").rfind("Sluice ", 0) == 0);
+
+    std::vector<std::string> notices;
+    PQsetNoticeReceiver(
+        console,
+        [](void* sink, const PGresult* notice) {
+            auto* messages = static_cast<std::vector<std::string>*>(sink);
+            messages->push_back(PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY));
+        },
+        &notices);
+    PgResult help = exec(console, "SHOW HELP");
+    CHECK(PQresultStatus(help.get()) == PGRES_COMMAND_OK);
+    REQUIRE(notices.size() == 1);
+    CHECK(notices[0].find("SHOW") != std::string::npos);
+}
+
+TEST_CASE("admin console: SHOW CLIENTS and SHOW SERVERS name the backend a client holds", "[admin]") {
+    SluiceProcess sluice(pool_of(2));
+    Connection app = connect(sluice.conninfo("app", "app", "app", "application_name=it_holder"));
+    exec_ok(app, "begin");
+    const std::string backend_pid = query_value(app, "select pg_backend_pid()");
+    Connection console = admin_console(sluice);
+
+    const Table clients = show(console, "SHOW CLIENTS");
+    const auto holder = clients.where("application_name", "it_holder");
+    REQUIRE(holder.size() == 1);
+    CHECK(clients.at(holder[0], "state") == "active");
+    CHECK(clients.at(holder[0], "server_pid") == backend_pid);
+    CHECK(clients.at(holder[0], "xact_age_us") != "NULL");
+    const std::string link = clients.at(holder[0], "link");
+    REQUIRE_FALSE(link.empty());
+
+    const Table servers = show(console, "SHOW SERVERS");
+    const auto held = servers.where("ptr", link);
+    REQUIRE(held.size() == 1);
+    CHECK(servers.at(held[0], "state") == "active");
+    CHECK(servers.at(held[0], "remote_pid") == backend_pid);
+    CHECK(servers.at(held[0], "link") == clients.at(holder[0], "ptr"));
+    CHECK(servers.at(held[0], "application_name") == "it_holder");
+    CHECK(servers.at(held[0], "port") == std::to_string(postgres().port()));
+    exec_ok(app, "commit");
+}
+
+TEST_CASE("admin console: the database name pgbouncer is an alias", "[admin]") {
+    SluiceProcess sluice;
+    Connection console = admin_console(sluice, "pgbouncer");
+    CHECK(show(console, "SHOW VERSION").rows.size() == 1);
+    check_leading_columns(show(console, "SHOW POOLS"), kPoolsColumns);
+    CHECK(show(console, "SHOW CLIENTS").where("database", "pgbouncer").size() == 1);
+}
+
+TEST_CASE("admin console: a user in neither admin_users nor stats_users is refused", "[admin]") {
+    SluiceProcess sluice;
+    for (const char* database : {"sluice", "pgbouncer"}) {
+        Connection refused = try_connect(sluice.conninfo("app", "app", database));
+        INFO(database << ": " << refused.error_message());
+        CHECK_FALSE(refused.ok());
+        CHECK(refused.error_message().find("permission denied for the admin console") != std::string::npos);
+    }
+    // A wrong password is still an authentication failure, not a permission question.
+    Connection wrong = try_connect(sluice.conninfo("admin", "wrong", "sluice"));
+    CHECK_FALSE(wrong.ok());
+    CHECK(wrong.error_message().find("password authentication failed") != std::string::npos);
+}
+
+TEST_CASE("admin console: stats_users may SHOW, but PAUSE and friends get 42501", "[admin]") {
+    SluiceProcess sluice;
+    Connection monitor = connect(sluice.conninfo("monitor", "monitor", "pgbouncer"));
+    check_leading_columns(show(monitor, "SHOW POOLS"), kPoolsColumns);
+    check_leading_columns(show(monitor, "SHOW STATS"), kStatsColumns);
+    for (const char* command : {"PAUSE", "PAUSE app", "RESUME", "RELOAD", "KILL app", "RECONNECT", "SHUTDOWN"}) {
+        INFO(command);
+        CHECK(command_outcome(monitor, command) == "42501");
+    }
+    CHECK(sluice.running());
+    // Still connected and usable after the refusals.
+    CHECK(show(monitor, "SHOW VERSION").rows.size() == 1);
+}
+
+TEST_CASE("admin console: unknown commands and the extended protocol get errors, not a hang-up", "[admin]") {
+    SluiceProcess sluice;
+    Connection console = admin_console(sluice);
+    CHECK(command_outcome(console, "SELECT 1") == "42601");
+    CHECK(command_outcome(console, "SHOW NOTHING") == "42601");
+    CHECK(command_outcome(console, "KILL nowhere") == "3D000");
+    PgResult extended = exec_params(console, "SHOW POOLS", {});
+    CHECK(sqlstate(extended.get()) == "0A000");
+    CHECK(show(console, "SHOW VERSION").rows.size() == 1);
+}
+
+TEST_CASE("admin console: PAUSE lets running transactions finish and holds new ones until RESUME", "[admin]") {
+    SluiceProcess sluice(pool_of(2));
+    Connection running = connect(sluice.conninfo("app", "app"));
+    Connection newcomer = connect(sluice.conninfo("app", "app"));
+    CHECK(query_value(newcomer, "select 1") == "1");  // its pool exists; the pool has room for both
+    exec_ok(running, "begin");
+    CHECK(query_value(running, "select 'in transaction'") == "in transaction");
+
+    Connection console = admin_console(sluice);
+    REQUIRE(PQsendQuery(console, "PAUSE app") == 1);
+    std::this_thread::sleep_for(300ms);
+    CHECK_FALSE(answered(console));  // waits for the running transaction
+
+    // A new transaction waits although a backend is free.
+    REQUIRE(PQsendQuery(newcomer, "select 'newcomer'") == 1);
+    std::this_thread::sleep_for(300ms);
+    CHECK_FALSE(answered(newcomer));
+
+    // The running transaction goes on and finishes; then PAUSE answers.
+    CHECK(query_value(running, "select 'still running'") == "still running");
+    exec_ok(running, "commit");
+    PgResult paused = wait_for_result(console, 10s);
+    INFO(describe(paused.get()));
+    CHECK(PQresultStatus(paused.get()) == PGRES_COMMAND_OK);
+    std::this_thread::sleep_for(200ms);
+    CHECK_FALSE(answered(newcomer));
+
+    Connection observer = admin_console(sluice);
+    const Table pools = show(observer, "SHOW POOLS");
+    const auto app_pool = pools.where("database", "app");
+    REQUIRE(app_pool.size() == 1);
+    CHECK(pools.at(app_pool[0], "cl_waiting") == "1");
+    CHECK(pools.at(app_pool[0], "sv_active") == "0");
+    CHECK(pools.at(app_pool[0], "paused") == "1");
+    CHECK(show(observer, "SHOW DATABASES").at(0, "paused") == "1");
+
+    CHECK(command_outcome(console, "RESUME app") == "ok");
+    PgResult released = wait_for_result(newcomer, 10s);
+    REQUIRE(PQresultStatus(released.get()) == PGRES_TUPLES_OK);
+    CHECK(std::string(PQgetvalue(released.get(), 0, 0)) == "newcomer");
+}
+
+TEST_CASE("admin console: RELOAD applies a valid file and reports a broken one", "[admin]") {
+    SluiceProcess sluice;
+    Connection console = admin_console(sluice);
+
+    sluice.write_config("listen: [unterminated\n");
+    PgResult broken = exec(console, "RELOAD");
+    INFO(describe(broken.get()));
+    CHECK(sqlstate(broken.get()) == "58000");
+    CHECK(std::string(PQresultErrorField(broken.get(), PG_DIAG_MESSAGE_PRIMARY)).find("RELOAD failed") == 0);
+    CHECK(sluice.running());
+
+    SluiceOptions changed;
+    changed.defaults = "pool_size: 7";
+    sluice.write_config(sluice_config(sluice.port(), changed));
+    CHECK(command_outcome(console, "RELOAD;") == "ok");
+    const Table config = show(console, "SHOW CONFIG");
+    const auto pool_size = config.where("key", "defaults.pool_size");
+    REQUIRE(pool_size.size() == 1);
+    CHECK(config.at(pool_size[0], "value") == "7");
+    // The daemon still serves clients under the new file.
+    Connection app = connect(sluice.conninfo("app", "app"));
+    CHECK(query_value(app, "select 1") == "1");
+}
+
+TEST_CASE("admin console: KILL disconnects the database's clients and no one else", "[admin]") {
+    SluiceProcess sluice(pool_of(3));
+    Connection idle_victim = connect(sluice.conninfo("app", "app", "app"));
+    Connection busy_victim = connect(sluice.conninfo("app", "app", "app"));
+    Connection bystander = connect(sluice.conninfo("app", "app", "app2"));
+    CHECK(query_value(idle_victim, "select 1") == "1");
+    exec_ok(busy_victim, "begin");
+    CHECK(query_value(busy_victim, "select 2") == "2");
+    CHECK(query_value(bystander, "select 3") == "3");
+    Connection console = admin_console(sluice);
+
+    CHECK(command_outcome(console, "KILL app") == "ok");
+    CHECK(eventually([&] { return show(console, "SHOW CLIENTS").where("database", "app").empty(); }));
+    for (PGconn* victim : {idle_victim.get(), busy_victim.get()}) {
+        PgResult after = exec(victim, "select 1");
+        CHECK_FALSE(succeeded(after.get()));
+        CHECK(PQstatus(victim) == CONNECTION_BAD);
+    }
+    CHECK(query_value(bystander, "select 4") == "4");
+    CHECK(eventually([] { return postgres().count_backends("app", "app") == 0; }));
+    // The database itself is not disabled: a new client gets in.
+    Connection next = connect(sluice.conninfo("app", "app", "app"));
+    CHECK(query_value(next, "select 5") == "5");
+}
+
+TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {
+    SluiceProcess sluice(pool_of(1));
+    Connection app = connect(sluice.conninfo("app", "app"));
+    const std::string first_pid = query_value(app, "select pg_backend_pid()");
+    Connection console = admin_console(sluice);
+    const Table before = show(console, "SHOW SERVERS");
+    REQUIRE(before.where("remote_pid", first_pid).size() == 1);
+
+    CHECK(command_outcome(console, "RECONNECT app") == "ok");
+    const std::string second_pid = query_value(app, "select pg_backend_pid()");
+    CHECK(second_pid != first_pid);
+    CHECK(show(console, "SHOW SERVERS").where("remote_pid", first_pid).empty());
+    CHECK(command_outcome(console, "RECONNECT") == "ok");  // every database
+}
+
+TEST_CASE("admin console: SHUTDOWN answers, then the daemon drains and exits", "[admin]") {
+    SluiceProcess sluice;
+    Connection console = admin_console(sluice);
+    PgResult result = exec(console, "SHUTDOWN");
+    CHECK(PQresultStatus(result.get()) == PGRES_COMMAND_OK);
+    CHECK(eventually([&] { return !sluice.running(); }, 10s));
+}
