@@ -89,7 +89,7 @@ TEST_CASE("systemd-analyze verify accepts the unit file", "[systemd]") {
     const auto unit = std::regex_replace(text.str(), std::regex("/usr/local/bin/sluice"), kSluiceBinary);
     const auto unit_path = dir.path() + "/sluice.service";
     std::ofstream(unit_path) << unit;
-    const auto result = run_command({"systemd-analyze", "verify", unit_path});
+    const auto result = run_command({"/usr/bin/systemd-analyze", "verify", unit_path});
     INFO(result.output);
     CHECK(result.exit_code == 0);
     CHECK(result.output.find("sluice.service") == std::string::npos);  // no warning about our unit
