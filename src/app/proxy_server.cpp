@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "sluice/config/loader.hpp"
 #include "sluice/session/pg_server.hpp"
 #include "sluice/session/pg_session.hpp"
@@ -9,8 +11,36 @@
 namespace sluice::app {
 
 namespace {
-constexpr auto kJanitorPeriod = std::chrono::milliseconds(100);
+using std::chrono::milliseconds;
+constexpr milliseconds kPoolSweepPeriod{100};
+
+// The shortest per-client limit anywhere in the config (0: none is set). The client sweep
+// runs ten times per that limit, at most every 10 ms and at least every second: precise
+// enough, and 15,000 idle clients under a 60 s limit cost a sweep per second, not ten.
+milliseconds shortest_client_limit(const config::ProxyConfig& config) {
+  milliseconds shortest{0};
+  auto consider = [&](const std::optional<config::Duration>& limit) {
+    if (limit && limit->count() > 0 && (shortest.count() == 0 || *limit < shortest)) shortest = *limit;
+  };
+  auto consider_overrides = [&](const config::PoolOverrides& overrides) {
+    consider(overrides.statement_timeout);
+    consider(overrides.idle_transaction_timeout);
+    consider(overrides.client_idle_timeout);
+  };
+  consider(config.defaults.statement_timeout);
+  consider(config.defaults.idle_transaction_timeout);
+  consider(config.defaults.client_idle_timeout);
+  for (const auto& [name, database] : config.databases) consider_overrides(database.overrides);
+  for (const auto& [name, user] : config.users) consider_overrides(user.overrides);
+  return shortest;
 }
+
+milliseconds client_sweep_period(const config::ProxyConfig& config) {
+  const auto shortest = shortest_client_limit(config);
+  if (shortest.count() == 0) return milliseconds{0};
+  return std::clamp(shortest / 10, milliseconds{10}, milliseconds{1000});
+}
+}  // namespace
 
 std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
                                                                const config::UserConfig* user,
@@ -145,15 +175,27 @@ awaitable<void> ProxyServer::drain() {
 }
 
 // One sweep for every pool's idle and lifetime limits.
+// One sweep for every pool's limits, and (only when a per-client limit is set) one visit
+// of every client's SessionClock: no client has a timer of its own.
 awaitable<void> ProxyServer::run_janitor() {
   asio::steady_timer tick(io_);
+  TimePoint next_pool_sweep = Clock::now();
+  TimePoint next_client_sweep = Clock::now();
   for (;;) {
-    tick.expires_after(kJanitorPeriod);
+    const auto client_period = client_sweep_period(*config_store_.current()->config);
+    const auto period = client_period.count() > 0 ? std::min(client_period, kPoolSweepPeriod) : kPoolSweepPeriod;
+    tick.expires_after(period);
     auto [error] = co_await tick.async_wait(use_nothrow);
     if (error) co_return;
     const auto now = Clock::now();
-    pools_.sweep(now, io_.get_executor());
-    registry_.for_each([now](session::ClientHandle& client) { client.check_timeouts(now); });
+    if (now >= next_pool_sweep) {
+      pools_.sweep(now, io_.get_executor());
+      next_pool_sweep = now + kPoolSweepPeriod;
+    }
+    if (client_period.count() > 0 && now >= next_client_sweep) {
+      registry_.for_each([now](session::ClientHandle& client) { client.check_timeouts(now); });
+      next_client_sweep = now + client_period;
+    }
   }
 }
 

@@ -43,7 +43,6 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
     lease_.discard();
     co_return synced.failure();
   }
-  server_scanner_.reset();
   transaction_status_ = pg::transaction_status::Idle;
   lease_started_ = Clock::now();
   {
@@ -170,8 +169,10 @@ awaitable<void> PgSession::stop_pump() {
   error_code ignored;
   server().socket().cancel(ignored);
   client_.cancel(ignored);
-  pump_done_.expires_at(TimePoint::max());
-  while (pump_running_) co_await pump_done_.async_wait(use_nothrow);
+  asio::steady_timer pump_done(client_.get_executor(), TimePoint::max());
+  pump_done_ = &pump_done;
+  while (pump_running_) co_await pump_done.async_wait(use_nothrow);
+  pump_done_ = nullptr;
   stopping_ = false;
 }
 

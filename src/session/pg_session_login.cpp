@@ -30,9 +30,7 @@ PgSession::PgSession(tcp::socket client, ProxyContext& context)
       context_(context),
       runtime_(context.config.current()),
       cancel_target_(std::make_shared<CancelTarget>()),
-      client_scanner_(runtime_->config->max_packet_size),
-      server_scanner_(runtime_->config->max_packet_size),
-      pump_done_(client_.get_executor()) {
+      client_scanner_(runtime_->config->max_packet_size) {
   error_code error;
   const auto endpoint = client_.remote_endpoint(error);
   if (!error) {
@@ -51,18 +49,9 @@ void PgSession::start(std::shared_ptr<PgSession> session) {
 }
 
 awaitable<void> PgSession::run() {
-  using namespace asio::experimental::awaitable_operators;
   error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
-
-  // client_login_timeout bounds everything up to ReadyForQuery (slowloris included).
-  const auto login_timeout = runtime_->config->defaults.client_login_timeout;
-  asio::steady_timer login_deadline(client_.get_executor());
-  login_deadline.expires_after(login_timeout.count() > 0 ? login_timeout
-                                                         : std::chrono::milliseconds(std::chrono::hours(24)));
-  auto login = co_await (log_in() || login_deadline.async_wait(use_nothrow));
-  Status outcome = login.index() == 0 ? std::get<0>(std::move(login))
-                                      : Status(Failure{"client_login_timeout", "08006", "client_login_timeout"});
+  Status outcome = co_await log_in_within_deadline();
   startup_ = {};  // everything needed from it is copied by now: idle clients stay small
   if (outcome.ok() && admin_console_) {
     outcome = co_await serve_admin_console();
@@ -72,6 +61,19 @@ awaitable<void> PgSession::run() {
     outcome = co_await relay_client();
   }
   co_await finish(outcome);
+}
+
+// client_login_timeout bounds everything up to ReadyForQuery (slowloris included). A
+// coroutine of its own, so the timer is gone once the client is in.
+awaitable<Status> PgSession::log_in_within_deadline() {
+  using namespace asio::experimental::awaitable_operators;
+  const auto login_timeout = runtime_->config->defaults.client_login_timeout;
+  asio::steady_timer login_deadline(client_.get_executor());
+  login_deadline.expires_after(login_timeout.count() > 0 ? login_timeout
+                                                         : std::chrono::milliseconds(std::chrono::hours(24)));
+  auto login = co_await (log_in() || login_deadline.async_wait(use_nothrow));
+  if (login.index() == 0) co_return std::get<0>(std::move(login));
+  co_return Failure{"client_login_timeout", "08006", "client_login_timeout"};
 }
 
 awaitable<Status> PgSession::log_in() {

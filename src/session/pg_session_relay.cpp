@@ -125,6 +125,7 @@ awaitable<Status> PgSession::forward_to_server(std::size_t length) {
 // is lost, or the session stops.
 awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSession> self) {
   net::PooledBuffer buffer(kServerBufferSize);
+  ServerScanner scanner(runtime_->config->max_packet_size);  // lives as long as the lease
   auto& socket = server().socket();
   for (;;) {
     auto [read_error, received] = co_await socket.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
@@ -133,7 +134,7 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
       stop(server_lost());
       break;
     }
-    if (!co_await relay_to_client(std::span<std::uint8_t>(buffer.data(), received)) || stopping_) break;
+    if (!co_await relay_to_client(scanner, std::span<std::uint8_t>(buffer.data(), received)) || stopping_) break;
     if (pool_mode_ == config::PoolMode::statement && transaction_status_ != pg::transaction_status::Idle) {
       // Whatever the client sent meanwhile: a statement left a transaction open.
       stop(statement_mode_violation());
@@ -154,14 +155,14 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
     }
   }
   pump_running_ = false;
-  pump_done_.cancel();
+  if (pump_done_) pump_done_->cancel();
 }
 
 // Scans one chunk from the server and writes it to the client. False: the session is over.
-awaitable<bool> PgSession::relay_to_client(std::span<std::uint8_t> chunk) {
+awaitable<bool> PgSession::relay_to_client(ServerScanner& scanner, std::span<std::uint8_t> chunk) {
   // A cancel of ours: its ErrorResponse, when whole in this chunk, gets the real reason.
   std::optional<std::pair<std::size_t, std::size_t>> timeout_error;  // [start, end) in chunk
-  const auto scanned = server_scanner_.scan(chunk, [&](const pg::MessageView& message) {
+  const auto scanned = scanner.scan(chunk, [&](const pg::MessageView& message) {
     const std::size_t size = std::size_t{message.length} + 1;
     if (message.type == pg::backend::ErrorResponse && statement_timed_out_ && message.end >= size) {
       statement_timed_out_ = false;

@@ -44,6 +44,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
  private:
   // --- login (pg_session_login.cpp) ---
   awaitable<void> run();
+  awaitable<Status> log_in_within_deadline();
   awaitable<Status> log_in();
   awaitable<Expected<bool>> read_startup();  // false: it was a CancelRequest, now handled
   Status choose_pool();
@@ -64,7 +65,8 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   void on_client_message(const pg::MessageView& message);
   awaitable<Status> forward_to_server(std::size_t length);
   awaitable<void> pump_server(std::shared_ptr<PgSession> self);
-  awaitable<bool> relay_to_client(std::span<std::uint8_t> chunk);
+  using ServerScanner = pg::BasicMessageScanner<256>;  // ReadyForQuery and ParameterStatus bodies
+  awaitable<bool> relay_to_client(ServerScanner& scanner, std::span<std::uint8_t> chunk);
   void on_server_message(const pg::MessageView& message);
   bool backend_is_clean() const;
   bool may_release() const;
@@ -119,7 +121,6 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   // Data phase state, touched only on the session's strand.
   pool::Lease lease_;
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
-  pg::BasicMessageScanner<256> server_scanner_;  // ReadyForQuery and ParameterStatus bodies
   int pending_syncs_ = 0;       // Query/Sync/FunctionCall sent whose ReadyForQuery has not come back
   bool unsynced_ = false;       // extended-protocol messages sent since the last Sync
   bool writing_to_server_ = false;
@@ -136,7 +137,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::uint64_t bytes_from_client_ = 0;
   std::uint64_t bytes_to_client_ = 0;
   std::uint64_t queries_ = 0;
-  asio::steady_timer pump_done_;
+  asio::steady_timer* pump_done_ = nullptr;  // set while stop_pump() waits for the pump to end
   net::PooledBuffer client_buffer_;  // only while the client is busy: idle clients hold none
   std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_
 };
