@@ -85,7 +85,9 @@ struct ProxyContext {
   ClientLimits& clients;
   ClientRegistry& registry;
   ProxyControl& control;
-  metrics::EventMetrics& metrics;  // waits, transaction times, disconnect reasons, reloads
+  // Waits, transaction times, disconnect reasons, reloads. Contexts built without one
+  // (unit tests) record into a process-wide instance nobody exports.
+  metrics::EventMetrics& metrics = metrics::EventMetrics::unexported();
   std::atomic<bool> shutting_down{false};
 };
 
