@@ -13,6 +13,7 @@ namespace sluice::app {
 namespace {
 using std::chrono::milliseconds;
 constexpr milliseconds kPoolSweepPeriod{100};
+constexpr std::chrono::seconds kStatsLogPeriod{60};
 
 // The shortest per-client limit anywhere in the config (0: none is set). The client sweep
 // runs ten times per that limit, at most every 10 ms and at least every second: precise
@@ -181,6 +182,7 @@ awaitable<void> ProxyServer::run_janitor() {
   asio::steady_timer tick(io_);
   TimePoint next_pool_sweep = Clock::now();
   TimePoint next_client_sweep = Clock::now();
+  TimePoint next_stats_log = Clock::now() + kStatsLogPeriod;
   for (;;) {
     const auto client_period = client_sweep_period(*config_store_.current()->config);
     const auto period = client_period.count() > 0 ? std::min(client_period, kPoolSweepPeriod) : kPoolSweepPeriod;
@@ -192,10 +194,35 @@ awaitable<void> ProxyServer::run_janitor() {
       pools_.sweep(now, io_.get_executor());
       next_pool_sweep = now + kPoolSweepPeriod;
     }
+    if (now >= next_stats_log) {
+      log_pool_stats();
+      next_stats_log = now + kStatsLogPeriod;
+    }
     if (client_period.count() > 0 && now >= next_client_sweep) {
       registry_.for_each([now](session::ClientHandle& client) { client.check_timeouts(now); });
       next_client_sweep = now + client_period;
     }
+  }
+}
+
+// One line per pool per minute: what it did since the last line and how full it is now.
+void ProxyServer::log_pool_stats() {
+  for (const auto& pool : pools_.pools()) {
+    auto& stats = pool->stats();
+    const auto counts = pool->counts();
+    const std::uint64_t transactions = stats.transactions.load(std::memory_order_relaxed);
+    const std::uint64_t queries = stats.queries.load(std::memory_order_relaxed);
+    const std::uint64_t wait_us = stats.wait_time_us.load(std::memory_order_relaxed);
+    const std::uint64_t acquisitions = stats.acquisitions.load(std::memory_order_relaxed);
+    auto& last = last_logged_[pool->key()];
+    const auto new_acquisitions = acquisitions - last.acquisitions;
+    spdlog::info(
+        "stats: database={} user={} xacts={} queries={} avg_wait_us={} servers_active={} servers_idle={} "
+        "clients_waiting={}",
+        pool->key().database, pool->key().user, transactions - last.transactions, queries - last.queries,
+        new_acquisitions ? (wait_us - last.wait_us) / new_acquisitions : 0, counts.active, counts.idle,
+        counts.waiting);
+    last = {transactions, queries, wait_us, acquisitions};
   }
 }
 

@@ -32,7 +32,7 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
     if (state_ == ClientState::waiting) waiting_since = state_since_;
   }
   if (waiting_since) {
-    context_.metrics.observe_wait(pool_->key().database, pool_->key().user, seconds_since(*waiting_since));
+    histograms_->wait.observe(seconds_since(*waiting_since));
   }
   auto& backend = server();
   clock_.set_limits(pool_->settings());
@@ -62,8 +62,7 @@ void PgSession::release_lease() {
   stats.add(stats.transactions, 1);
   const auto held_us = micros_since(lease_started_);
   stats.add(stats.transaction_time_us, held_us);
-  const auto& key = pool_->key();
-  context_.metrics.observe_transaction(key.database, key.user, static_cast<double>(held_us) / 1e6);
+  histograms_->transaction.observe(static_cast<double>(held_us) / 1e6);
   stats.add(stats.queries, std::exchange(queries_, 0));
   stats.add(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
   stats.add(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));

@@ -90,6 +90,7 @@ awaitable<Status> PgSession::log_in() {
     ticket_.reset();
     co_return Failure{*reason, "53300", "too many connections: " + *reason + " reached"};
   }
+  join_pool();  // only now: made-up user names never create pools
   if (auto welcomed = co_await send_welcome(); !welcomed) co_return welcomed.failure();
   clock_.set_limits(pool_->settings());
   if (!lease_) {
@@ -163,10 +164,15 @@ Status PgSession::choose_pool() {
     const auto name = std::exchange(database_, "");
     return Failure{"unknown_database", "3D000", "no such database: " + name};
   }
-  pool_ = context_.pools.find_or_create(config, *database_config, user_);
+  database_config_ = database_config;
+  return ok_status();
+}
+
+void PgSession::join_pool() {
+  pool_ = context_.pools.find_or_create(*runtime_->config, *database_config_, user_);
   connector_ = std::static_pointer_cast<PgServerConnector>(pool_->connector());
   pool_mode_ = pool_->settings().pool_mode;
-  return ok_status();
+  histograms_ = &context_.metrics.histograms_for(pool_->key().database, pool_->key().user);
 }
 
 awaitable<Status> PgSession::authenticate() {

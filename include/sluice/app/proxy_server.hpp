@@ -1,6 +1,7 @@
 #pragma once
 // Wires the daemon together: worker threads, listeners, the shared context, the janitor,
 // and the signals that reload (SIGHUP), drain (SIGTERM) or stop (SIGINT) it.
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,6 +34,7 @@ class ProxyServer : public session::ProxyControl {
   awaitable<void> drain();
   bool reload() override;
   bool apply_config_file();
+  void log_pool_stats();
   void shutdown() override;
   void stop_listeners();
 
@@ -48,6 +50,10 @@ class ProxyServer : public session::ProxyControl {
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   asio::signal_set signals_;
   SystemdNotifier notifier_;
+  struct LoggedTotals {
+    std::uint64_t transactions = 0, queries = 0, wait_us = 0, acquisitions = 0;
+  };
+  std::map<pool::PoolKey, LoggedTotals> last_logged_;  // janitor only
   std::unique_ptr<metrics::MetricsExposer> metrics_exposer_;  // last: stops scraping before the rest goes
 };
 

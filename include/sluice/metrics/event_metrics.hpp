@@ -92,6 +92,9 @@ class EventMetrics {
   };
 
   // A client got a backend after waiting `seconds` (pool labels: its database and user).
+  // The histograms of one pool; stable for the process's life, so sessions keep the reference
+  // and the per-transaction path does no lookup.
+  PoolHistograms& histograms_for(const std::string& database, const std::string& user);
   void observe_wait(const std::string& database, const std::string& user, double seconds);
   // A client gave a backend back after holding it `seconds`.
   void observe_transaction(const std::string& database, const std::string& user, double seconds);
@@ -109,7 +112,6 @@ class EventMetrics {
   static EventMetrics& unexported();
 
  private:
-  PoolHistograms& histograms_for(const std::string& database, const std::string& user);
   static void bump(std::span<std::atomic<std::uint64_t>> counters, std::span<const std::string_view> names,
                    std::string_view name);
 

@@ -14,6 +14,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/buffer_pool.hpp"
 #include "sluice/pool/server_pool.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
@@ -47,7 +48,8 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   awaitable<Status> log_in_within_deadline();
   awaitable<Status> log_in();
   awaitable<Expected<bool>> read_startup();  // false: it was a CancelRequest, now handled
-  Status choose_pool();
+  Status choose_pool();  // the database: refused at once if unknown
+  void join_pool();      // after authentication
   awaitable<Status> authenticate();
   awaitable<Status> authenticate_md5(const auth::Credential* credential);
   awaitable<Status> authenticate_scram(const auth::Credential* credential);
@@ -97,7 +99,9 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::string user_;
   std::string database_;
   std::optional<ClientLimits::Ticket> ticket_;
+  const config::DatabaseConfig* database_config_ = nullptr;  // points into runtime_
   std::shared_ptr<pool::ServerPool> pool_;
+  metrics::EventMetrics::PoolHistograms* histograms_ = nullptr;  // this pool's, looked up once
   std::shared_ptr<PgServerConnector> connector_;
   config::PoolMode pool_mode_ = config::PoolMode::transaction;
   bool admin_console_ = false;
