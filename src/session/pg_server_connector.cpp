@@ -157,10 +157,11 @@ awaitable<Status> PgServerConnector::log_in(PgServerConnection& server) {
         }
         break;
       case pg::backend::ErrorResponse: {
-        // The server's own verdict (wrong password, no such database...) goes to the client as is.
+        // The server's verdict (wrong password, no such database...) is the operator's to fix,
+        // not the client's: 08001 with the server's words, and server_login_retry starts.
         auto fields = pg::read_error_fields(body);
-        if (!fields) co_return login_failure("malformed ErrorResponse");
-        co_return Failure{"server_login_failed", fields->sqlstate, fields->message};
+        co_return login_failure(fields ? fields->message + " (SQLSTATE " + fields->sqlstate + ")"
+                                       : std::string("malformed ErrorResponse"));
       }
       case pg::backend::ReadyForQuery: {
         std::lock_guard lock(mutex_);
