@@ -233,6 +233,7 @@ EOF
 }
 
 # start_sluice AUTH (trust|scram) POOL_SIZE
+# SLUICE_DEFAULTS: extra lines for `defaults:`, e.g. $'client_idle_timeout: 5m\nserver_idle_timeout: 30s'.
 # Never fatal: on any failure sets SL_PID="" and SL_REASON, and returns 1.
 start_sluice() {
     local auth=${1:-trust} pool=${2:-20} d=$BENCH_TMP/sluice
@@ -254,6 +255,7 @@ auth_type: $sl_auth
 defaults:
   pool_mode: transaction
   pool_size: $pool
+${SLUICE_DEFAULTS:+$(printf '%s\n' "$SLUICE_DEFAULTS" | sed 's/^/  /')}
 databases:
   $BENCH_DB:
     host: 127.0.0.1

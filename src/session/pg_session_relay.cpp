@@ -110,6 +110,8 @@ awaitable<Status> PgSession::forward_to_server(std::size_t length) {
     auto lease = co_await pool_->acquire(client_.get_executor());
     if (!lease) co_return lease.failure();
     if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
+    // statement_timeout counts time on the server, not time queued for a backend.
+    statement_started_ = Clock::now();
   }
   if (pending_syncs_ > 0) clock_.statement_started(statement_started_);
   writing_to_server_ = true;
