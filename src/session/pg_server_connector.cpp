@@ -7,7 +7,7 @@
 #include "sluice/session/pg_io.hpp"
 #include "sluice/session/pg_server.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include "sluice/core/deadline.hpp"
 
 namespace sluice::session {
 
@@ -61,29 +61,17 @@ std::optional<ParameterList> PgServerConnector::server_parameters() const {
 }
 
 awaitable<Status> PgServerConnector::open(pool::ServerConnection& connection) {
-  using namespace asio::experimental::awaitable_operators;
   auto& server = static_cast<PgServerConnection&>(connection);
-  asio::steady_timer deadline(co_await asio::this_coro::executor);
-  // 0 disables the timeout; a day stands in for "never" without overflowing the clock.
-  deadline.expires_after(target_.connect_timeout.count() > 0 ? target_.connect_timeout
-                                                              : std::chrono::milliseconds(std::chrono::hours(24)));
-  auto outcome = co_await (connect(server) || deadline.async_wait(use_nothrow));
-  if (outcome.index() == 1) {
-    error_code ignored;
-    server.socket().close(ignored);
-    co_return connect_failure(target_, "server_connect_timeout");
-  }
-  co_return std::get<0>(std::move(outcome));
+  auto outcome = co_await within(target_.connect_timeout, connect(server));
+  if (outcome) co_return std::move(*outcome);
+  error_code ignored;
+  server.socket().close(ignored);
+  co_return connect_failure(target_, "server_connect_timeout");
 }
 
 awaitable<bool> PgServerConnector::check(pool::ServerConnection& connection) {
-  using namespace asio::experimental::awaitable_operators;
-  auto& server = static_cast<PgServerConnection&>(connection);
-  asio::steady_timer deadline(co_await asio::this_coro::executor);
-  deadline.expires_after(target_.connect_timeout.count() > 0 ? target_.connect_timeout
-                                                              : std::chrono::milliseconds(std::chrono::hours(24)));
-  auto outcome = co_await (round_trip(server) || deadline.async_wait(use_nothrow));
-  co_return outcome.index() == 0 && std::get<0>(outcome);
+  auto outcome = co_await within(target_.connect_timeout, round_trip(static_cast<PgServerConnection&>(connection)));
+  co_return outcome.value_or(false);
 }
 
 awaitable<bool> PgServerConnector::round_trip(PgServerConnection& server) {

@@ -1,7 +1,7 @@
 // PgSession, part one: from the first byte to ReadyForQuery.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include "sluice/core/deadline.hpp"
 
 #include "sluice/auth/scram_server.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
@@ -66,13 +66,8 @@ awaitable<void> PgSession::run() {
 // client_login_timeout bounds everything up to ReadyForQuery (slowloris included). A
 // coroutine of its own, so the timer is gone once the client is in.
 awaitable<Status> PgSession::log_in_within_deadline() {
-  using namespace asio::experimental::awaitable_operators;
-  const auto login_timeout = runtime_->config->defaults.client_login_timeout;
-  asio::steady_timer login_deadline(client_.get_executor());
-  login_deadline.expires_after(login_timeout.count() > 0 ? login_timeout
-                                                         : std::chrono::milliseconds(std::chrono::hours(24)));
-  auto login = co_await (log_in() || login_deadline.async_wait(use_nothrow));
-  if (login.index() == 0) co_return std::get<0>(std::move(login));
+  auto login = co_await within(runtime_->config->defaults.client_login_timeout, log_in());
+  if (login) co_return std::move(*login);
   co_return Failure{"client_login_timeout", "08006", "client_login_timeout"};
 }
 
