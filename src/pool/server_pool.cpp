@@ -51,37 +51,6 @@ void wake(const std::shared_ptr<void>& keep_alive, asio::steady_timer& timer) {
 }
 }  // namespace
 
-// ---- Lease ---------------------------------------------------------------------------
-
-Lease::Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection)
-    : pool_(std::move(pool)), connection_(connection) {}
-
-Lease::Lease(Lease&& other) noexcept
-    : pool_(std::move(other.pool_)), connection_(std::exchange(other.connection_, nullptr)) {}
-
-Lease& Lease::operator=(Lease&& other) noexcept {
-  if (this != &other) {
-    discard();
-    pool_ = std::move(other.pool_);
-    connection_ = std::exchange(other.connection_, nullptr);
-  }
-  return *this;
-}
-
-Lease::~Lease() { discard(); }
-
-void Lease::release() {
-  if (auto* connection = std::exchange(connection_, nullptr)) {
-    pool_->give_back(connection, true, CloseReason::not_reusable);
-  }
-}
-
-void Lease::discard() {
-  if (auto* connection = std::exchange(connection_, nullptr)) {
-    pool_->give_back(connection, false, CloseReason::not_reusable);
-  }
-}
-
 // ---- ServerPool ----------------------------------------------------------------------
 
 ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
@@ -322,89 +291,6 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
     user_cap_->block(shared_from_this());
   }
   notify_caps();
-}
-
-void ServerPool::notify_caps() {
-  database_cap_->wake_next(this);
-  user_cap_->wake_next(this);
-}
-
-void ServerPool::cap_slot_freed() {
-  bool more_waiting = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (waiters_.empty()) return;
-    wake_one_locked();
-    more_waiting = !waiters_.empty();
-  }
-  if (more_waiting) {
-    database_cap_->block(shared_from_this());
-    user_cap_->block(shared_from_this());
-  }
-}
-
-bool ServerPool::close_one_idle() {
-  std::unique_ptr<ServerConnection> closing;
-  {
-    std::lock_guard lock(mutex_);
-    if (idle_.empty()) return false;
-    closing = remove_locked(idle_.back().get(), CloseReason::fair_share);
-  }
-  closing->say_goodbye();
-  notify_caps();
-  return true;
-}
-
-bool ServerPool::below_minimum() const {
-  std::lock_guard lock(mutex_);
-  const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
-  return !filling_ && !closed_ && total < settings_.min_pool_size && Clock::now() >= login_retry_until_;
-}
-
-// min_pool_size: backends opened ahead of demand, so the first clients do not pay for them.
-awaitable<void> ServerPool::fill_to_minimum(asio::any_io_executor executor) {
-  {
-    std::lock_guard lock(mutex_);
-    if (filling_) co_return;
-    filling_ = true;
-  }
-  for (;;) {
-    ServerConnection* connection = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
-      ConnectionCap* blocking_cap = nullptr;
-      if (closed_ || total >= settings_.min_pool_size || Clock::now() < login_retry_until_ ||
-          !may_open_locked(false, blocking_cap)) {
-        filling_ = false;
-        break;
-      }
-      connection = start_opening_locked(executor);
-    }
-    auto lease = co_await open_new(connection);
-    if (!lease) continue;  // login_retry_until_ now stops the loop
-    lease->release();
-  }
-}
-
-void ServerPool::sweep(TimePoint now) {
-  std::vector<std::unique_ptr<ServerConnection>> closing;
-  {
-    std::lock_guard lock(mutex_);
-    const auto idle_timeout = settings_.server_idle_timeout;
-    // Least recently used sit at the back of idle_.
-    while (!idle_.empty()) {
-      auto* oldest = idle_.back().get();
-      const auto total = connecting_.size() + idle_.size() + active_.size();
-      const bool too_old = now >= oldest->expires_at_;
-      const bool idle_too_long = idle_timeout.count() > 0 && now - oldest->last_used_at_ >= idle_timeout &&
-                                 static_cast<int>(total) > settings_.min_pool_size;
-      if (!too_old && !idle_too_long) break;
-      closing.push_back(remove_locked(oldest, too_old ? CloseReason::server_lifetime : CloseReason::server_idle_timeout));
-    }
-  }
-  for (auto& connection : closing) connection->say_goodbye();
-  if (!closing.empty()) notify_caps();
 }
 
 void ServerPool::update_settings(const config::PoolSettings& settings) {
