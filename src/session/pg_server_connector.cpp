@@ -13,7 +13,7 @@ namespace sluice::session {
 
 namespace {
 // Login-phase messages from a server are small; anything bigger is not a PostgreSQL server.
-constexpr std::size_t kMaxLoginMessage = 64 * 1024;
+constexpr std::size_t kMaxLoginMessage = 64 * 1024;  // also bounds replies to internal queries
 
 Failure connect_failure(const BackendTarget& target, std::string_view why) {
   return Failure{"server_connect_failed", "08001",
@@ -70,28 +70,37 @@ awaitable<Status> PgServerConnector::open(pool::ServerConnection& connection) {
 }
 
 awaitable<bool> PgServerConnector::check(pool::ServerConnection& connection) {
-  auto outcome = co_await within(target_.connect_timeout, round_trip(static_cast<PgServerConnection&>(connection)));
-  co_return outcome.value_or(false);
+  auto& server = static_cast<PgServerConnection&>(connection);
+  auto outcome = co_await within(target_.connect_timeout, run_backend_query(server, target_.check_query));
+  co_return outcome && outcome->ok() && !(*outcome)->error &&
+      (*outcome)->transaction_status == pg::transaction_status::Idle;
 }
 
-awaitable<bool> PgServerConnector::round_trip(PgServerConnection& server) {
+awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& server, std::string_view sql,
+                                                          const ParameterObserver& on_parameter) {
   std::string out;
-  pg::write_query(out, target_.check_query);
+  pg::write_query(out, sql);
   const Failure lost = server_lost();
-  if (!co_await write_all(server.socket(), out, lost)) co_return false;
+  if (auto sent = co_await write_all(server.socket(), out, lost); !sent) co_return sent.failure();
   std::string buffer;
-  bool failed = false;
+  BackendQueryResult result;
   for (;;) {
     auto message = co_await read_pg_message(server.socket(), buffer, kMaxLoginMessage, lost);
-    if (!message) co_return false;
-    if (message->type == pg::backend::ErrorResponse) failed = true;
+    if (!message) co_return message.failure();
+    const auto body = as_bytes(message->body);
     if (message->type == pg::backend::ParameterStatus) {
-      if (auto parameter = pg::read_parameter_status(as_bytes(message->body))) {
+      if (auto parameter = pg::read_parameter_status(body)) {
         set_parameter(server.parameters, parameter->name, parameter->value);
+        if (on_parameter) on_parameter(parameter->name, parameter->value);
       }
-    }
-    if (message->type == pg::backend::ReadyForQuery) {
-      co_return !failed && pg::read_ready_for_query(as_bytes(message->body)) == pg::transaction_status::Idle;
+    } else if (message->type == pg::backend::ErrorResponse) {
+      auto fields = pg::read_error_fields(body);
+      result.error = fields ? fields->message : std::string("malformed ErrorResponse");
+    } else if (message->type == pg::backend::ReadyForQuery) {
+      auto status = pg::read_ready_for_query(body);
+      if (!status) co_return lost;
+      result.transaction_status = *status;
+      co_return result;
     }
   }
 }

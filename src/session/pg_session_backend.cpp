@@ -11,7 +11,6 @@
 namespace sluice::session {
 
 namespace {
-constexpr std::size_t kMaxInternalReply = 64 * 1024;
 
 std::uint64_t micros_since(TimePoint start) {
   return static_cast<std::uint64_t>(
@@ -80,34 +79,16 @@ void PgSession::release_lease() {
 // Sends one query of Sluice's own and reads its replies, which the client never sees.
 // Returns the transaction status of the final ReadyForQuery.
 awaitable<Expected<char>> PgSession::run_internal_query(std::string_view sql, bool errors_fail) {
-  auto& backend = server();
-  std::string out;
-  pg::write_query(out, sql);
-  if (auto sent = co_await write_all(backend.socket(), out, server_lost()); !sent) co_return sent.failure();
-  std::string buffer;
-  std::optional<Failure> failure;
-  for (;;) {
-    auto message = co_await read_pg_message(backend.socket(), buffer, kMaxInternalReply, server_lost());
-    if (!message) co_return message.failure();
-    const auto body = as_bytes(message->body);
-    if (message->type == pg::backend::ParameterStatus) {
-      if (auto parameter = pg::read_parameter_status(body)) {
-        set_parameter(backend.parameters, parameter->name, parameter->value);
-        // The server's spelling ("UTF8" for "utf8") becomes the client's: no SET next time.
-        if (is_tracked_parameter(parameter->name)) set_parameter(client_parameters_, parameter->name, parameter->value);
-      }
-    } else if (message->type == pg::backend::ErrorResponse) {
-      auto fields = pg::read_error_fields(body);
-      const auto text = fields ? fields->message : std::string("malformed ErrorResponse");
-      spdlog::warn("user={} database={}: internal query failed: {}", user_, database_, text);
-      if (errors_fail) failure = Failure{"server_reset_query", "08006", "server connection reset failed: " + text};
-    } else if (message->type == pg::backend::ReadyForQuery) {
-      if (failure) co_return *failure;
-      auto status = pg::read_ready_for_query(body);
-      if (!status) co_return server_lost();
-      co_return *status;
-    }
+  // The server's spelling ("UTF8" for "utf8") becomes the client's: no SET next time.
+  auto result = co_await run_backend_query(server(), sql, [this](std::string_view name, std::string_view value) {
+    if (is_tracked_parameter(name)) set_parameter(client_parameters_, name, value);
+  });
+  if (!result) co_return result.failure();
+  if (result->error) {
+    spdlog::warn("user={} database={}: internal query failed: {}", user_, database_, *result->error);
+    if (errors_fail) co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + *result->error};
   }
+  co_return result->transaction_status;
 }
 
 // SET for every tracked parameter the backend has differently.

@@ -2,6 +2,7 @@
 // The PostgreSQL side of a backend: connecting, logging in (trust, cleartext, md5,
 // SCRAM-SHA-256), and the per-backend state the session needs (its cancel key and the
 // parameter values it last reported).
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -55,7 +56,6 @@ class PgServerConnector : public pool::ServerConnector {
  private:
   awaitable<Status> connect(PgServerConnection& server);
   awaitable<Status> log_in(PgServerConnection& server);
-  awaitable<bool> round_trip(PgServerConnection& server);
   // Builds the reply to one Authentication request into `reply` (empty: nothing to send).
   Status answer_authentication(std::string_view body, std::string& reply,
                                std::optional<auth::ScramClientExchange>& scram) const;
@@ -64,6 +64,17 @@ class PgServerConnector : public pool::ServerConnector {
   mutable std::mutex mutex_;
   std::optional<ParameterList> server_parameters_;
 };
+
+// One query of Sluice's own (parameter sync, ROLLBACK, reset, health check) on a backend no
+// client is talking to: sends it, reads the replies up to ReadyForQuery, keeps
+// server.parameters current and reports each ParameterStatus to `on_parameter`.
+struct BackendQueryResult {
+  char transaction_status = 'I';
+  std::optional<std::string> error;  // the ErrorResponse's message, if the query failed
+};
+using ParameterObserver = std::function<void(std::string_view name, std::string_view value)>;
+awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& server, std::string_view sql,
+                                                          const ParameterObserver& on_parameter = {});
 
 // Asks the backend with this key to cancel its running statement, on a new connection.
 awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,
