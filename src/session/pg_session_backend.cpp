@@ -12,6 +12,9 @@ namespace sluice::session {
 
 namespace {
 
+// How long a backend is held back waiting for our CancelRequest to reach the server.
+constexpr std::chrono::milliseconds kCancelDeliveryLimit{2000};
+
 std::uint64_t micros_since(TimePoint start) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
@@ -137,16 +140,26 @@ void PgSession::cancel_backend_statement() {
   if (statement_timed_out_ && pump_running_) context_.metrics.count_timeout("statement_timeout");
   const auto& target = connector_->target();
   auto& backend = server();
+  auto delivered = std::make_shared<asio::steady_timer>(client_.get_executor(), Clock::now() + kCancelDeliveryLimit);
+  cancel_in_flight_ = delivered;
   asio::co_spawn(client_.get_executor(),
                  send_cancel_request(client_.get_executor(), target.host, target.port, backend.process_id,
                                      backend.secret_key),
-                 asio::detached);
+                 [delivered](std::exception_ptr) { delivered->expires_at(TimePoint::min()); });
+}
+
+awaitable<void> PgSession::wait_for_cancel_delivery() {
+  auto delivered = cancel_in_flight_;  // the pump and the main loop may both wait on it
+  if (!delivered) co_return;
+  co_await delivered->async_wait(use_nothrow);
+  if (cancel_in_flight_ == delivered) cancel_in_flight_.reset();
 }
 
 awaitable<void> PgSession::stop_pump() {
   if (!pump_running_) co_return;
   stopping_ = true;
   error_code ignored;
+  if (cancel_in_flight_) cancel_in_flight_->expires_at(TimePoint::min());
   server().socket().cancel(ignored);
   client_.cancel(ignored);
   asio::steady_timer pump_done(client_.get_executor(), TimePoint::max());

@@ -1,7 +1,9 @@
 // PgSession, part two: relaying traffic between the client and a leased backend, and
 // deciding when that backend is clean enough to go back to the pool.
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "sluice/protocol/postgres/constants.hpp"
@@ -26,6 +28,14 @@ Failure statement_mode_violation() {
 
 Failure statement_timeout() {
   return Failure{"statement_timeout", "57014", "canceling statement due to statement timeout"};
+}
+
+// True once the client has closed or reset its connection: a non-blocking peek (unread data
+// means it is still there, and is read in turn).
+bool client_has_left(tcp::socket& client) {
+  char byte;
+  const auto peeked = ::recv(client.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 }  // namespace
 
@@ -109,8 +119,21 @@ awaitable<Status> PgSession::forward_to_server(std::size_t length) {
     set_state(ClientState::waiting);
     auto lease = co_await pool_->acquire(client_.get_executor());
     if (!lease) co_return lease.failure();
+    // Left while queued: the backend goes back untouched, instead of running a statement
+    // nobody will read and then being closed because the client left mid-statement.
+    if (client_has_left(client_)) {
+      lease->release();
+      co_return client_closed();
+    }
     if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
     // statement_timeout counts time on the server, not time queued for a backend.
+    statement_started_ = Clock::now();
+  }
+  if (cancel_in_flight_) {
+    // Our statement_timeout cancel is still on its way: PostgreSQL may signal the backend
+    // twice (process and process group), so wait until it has, while the backend is idle.
+    co_await wait_for_cancel_delivery();
+    if (stop_reason_) co_return *stop_reason_;
     statement_started_ = Clock::now();
   }
   if (pending_syncs_ > 0) clock_.statement_started(statement_started_);
@@ -150,6 +173,10 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
     if (stop_after_transaction_ && backend_is_clean() && !writing_to_server_) {
       stop(*stop_after_transaction_);
       break;
+    }
+    if (may_release() && cancel_in_flight_) {
+      co_await wait_for_cancel_delivery();
+      if (stopping_) break;
     }
     if (may_release()) {
       release_lease();

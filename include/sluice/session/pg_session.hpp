@@ -77,6 +77,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   // --- backend handling (pg_session_backend.cpp) ---
   awaitable<Status> attach_lease(pool::Lease lease);
   void release_lease();
+  awaitable<void> wait_for_cancel_delivery();
   awaitable<Expected<char>> run_internal_query(std::string_view sql, bool errors_fail);
   awaitable<Status> sync_parameters();
   awaitable<void> settle_backend();
@@ -142,6 +143,10 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::uint64_t bytes_to_client_ = 0;
   std::uint64_t queries_ = 0;
   asio::steady_timer* pump_done_ = nullptr;  // set while stop_pump() waits for the pump to end
+  // Set while our statement_timeout CancelRequest is on its way; expires once the server has
+  // acted on it. Until then the backend is neither released nor sent the next statement, so a
+  // late signal cannot cancel that statement (an idle backend ignores a cancel).
+  std::shared_ptr<asio::steady_timer> cancel_in_flight_;
   net::PooledBuffer client_buffer_;  // only while the client is busy: idle clients hold none
   std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_
 };
