@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libpq-dev libmariadb-dev libyaml-cpp-dev libspdlog-dev prometheus-cpp-dev
   catch2 libssl-dev
+  clang-14 libclang-rt-14-dev llvm-14   # libFuzzer (scripts/fuzz.sh), llvm-symbolizer for sanitizer traces
   postgresql-15 postgresql-client-15 pgbouncer
   ca-certificates procps iproute2 util-linux systemd prometheus
 )

@@ -145,7 +145,7 @@ auto ScramClientExchange::parse_server_first(std::string_view message)
     return fail("malformed SCRAM message: expected iteration count i=");
   }
   const auto iteration_count = parse_scram_iterations(iterations->value);
-  if (!iteration_count) return fail("SCRAM iteration count must be an integer from 1 to 100000000");
+  if (!iteration_count) return fail("SCRAM iteration count must be an integer from 1 to 1000000");
   while (!reader.at_end()) {
     if (!is_extension(reader.next_attribute())) {
       return fail("malformed SCRAM message: bad attribute after iteration count");

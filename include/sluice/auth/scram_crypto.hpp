@@ -14,10 +14,10 @@ namespace sluice::auth {
 inline constexpr std::size_t scram_key_length = 32;  // SHA-256 output size
 using ScramKey = std::array<std::uint8_t, scram_key_length>;
 
-// Upper bound on PBKDF2 rounds we will run or accept. A hostile server picks the count, and
-// each round costs ~1 µs; even this cap is about a minute of CPU, so callers must not derive
-// keys on an I/O thread.
-inline constexpr int max_scram_iterations = 100'000'000;
+// Upper bound on PBKDF2 rounds we will run or accept. A backend picks the count and the key
+// is derived on an I/O thread during backend login, so the cap bounds what a hostile or
+// misconfigured server can stall: ~1-3 s at this cap (PostgreSQL's default is 4096).
+inline constexpr int max_scram_iterations = 1'000'000;
 
 std::optional<ScramKey> sha256(std::span<const std::uint8_t> data);
 std::optional<ScramKey> hmac_sha256(std::span<const std::uint8_t> key, std::string_view data);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the test suite against a sanitizer build and fails on any sanitizer report.
+#
+#   scripts/sanitize.sh address   # ASan + UBSan: every unit and integration test (build-asan/)
+#   scripts/sanitize.sh thread    # TSan: the pool unit tests, and the concurrency-heavy
+#                                 # integration tests driving a TSan daemon (build-tsan/)
+#
+# Reports go to files (log_path), not only to stderr: the daemon under test is a child of the
+# test process, so a report it prints would otherwise be lost in a log nobody reads. Any file
+# there at the end fails the run and is printed. Needs the normal build in build/ for `thread`
+# (its integration tests drive the instrumented daemon through SLUICE_TEST_BINARY).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+kind=${1:?usage: scripts/sanitize.sh address|thread}
+normal_build=${SLUICE_BUILD_DIR:-build}
+reports=$(mktemp -d /tmp/sluice-sanitizer.XXXXXX)
+chmod 0777 "$reports"   # processes started as the postgres user may also be instrumented
+suppressions=$PWD/scripts/sanitizer
+symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer  # readable stack traces in the reports
+[[ -x $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=$symbolizer TSAN_SYMBOLIZER_PATH=$symbolizer \
+  UBSAN_SYMBOLIZER_PATH=$symbolizer
+
+case "$kind" in
+  address)
+    build_dir=build-asan
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON
+    cmake --build "$build_dir" -j2
+    export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
+    export LSAN_OPTIONS="suppressions=$suppressions/lsan.supp:print_suppressions=0"
+    export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
+    # Everything but the soak, which measures RSS slopes that ASan's quarantine distorts.
+    ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 600 -E '^soak'
+    ;;
+  thread)
+    build_dir=build-tsan
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON
+    cmake --build "$build_dir" -j2 --target sluice sluice_unit_tests
+    export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=0:second_deadlock_stack=1:suppressions=$suppressions/tsan.supp"
+    "$build_dir/sluice_unit_tests" "[pool]"
+    # The tests where many sessions, the janitor, reloads and admin commands run at once.
+    export SLUICE_TEST_BINARY=$PWD/$build_dir/sluice
+    ctest --test-dir "$normal_build" --output-on-failure --timeout 600 \
+      -R '^integration: .*(concurren|fair|reload|admin console: (PAUSE|KILL|RECONNECT)|cancel|killed|vanish|restart|storm|waiting|pgbench|drain|max_db|max_user)'
+    ;;
+  *)
+    echo "scripts/sanitize.sh: unknown kind '$kind' (address or thread)" >&2
+    exit 2
+    ;;
+esac
+
+shopt -s nullglob
+found=("$reports"/*)
+if ((${#found[@]} > 0)); then
+  echo "sanitize.sh: ${#found[@]} sanitizer report(s) under $kind:" >&2
+  for report in "${found[@]}"; do
+    echo "===== $report" >&2
+    head -n 80 "$report" >&2
+  done
+  exit 1
+fi
+echo "sanitize.sh: $kind: no sanitizer reports"
+rm -rf "$reports"

@@ -1,0 +1,97 @@
+// The untyped first packets from a client: StartupMessage, SSLRequest, GSSENCRequest,
+// CancelRequest. Parsed as PgSession::read_startup does (exactly `length` bytes, up to two
+// encryption requests before the real packet), and on its own with invariants: a prefix
+// of a complete packet needs more, and a complete packet is written back byte for byte.
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "fuzz_support.hpp"
+#include "fuzz_targets.hpp"
+#include "sluice/protocol/postgres/byte_order.hpp"
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/startup.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+
+namespace {
+
+using namespace sluice;
+
+constexpr int kMaxEncryptionRequests = 2;  // PgSession: SSLRequest and GSSENCRequest
+
+// The packet rebuilt by Sluice's own writers, where one exists; empty otherwise.
+std::string rewrite(const pg::StartupPacket& packet) {
+  std::string out;
+  switch (packet.kind) {
+    case pg::StartupKind::startup:
+      pg::write_startup_message(out, packet.parameters);
+      pg::store_be32(out, 4, packet.protocol_version);  // the writer always says 3.0
+      break;
+    case pg::StartupKind::ssl_request: pg::write_ssl_request(out); break;
+    case pg::StartupKind::cancel_request:
+      pg::write_cancel_request(out, packet.cancel_process_id, packet.cancel_secret_key);
+      break;
+    case pg::StartupKind::gssenc_request: break;
+  }
+  return out;
+}
+
+void check_complete(std::span<const std::uint8_t> input, const pg::StartupParse& parse) {
+  SLUICE_FUZZ_CHECK(parse.consumed >= pg::kMinStartupPacketLength);
+  SLUICE_FUZZ_CHECK(parse.consumed <= pg::kMaxStartupPacketLength && parse.consumed <= input.size());
+  SLUICE_FUZZ_CHECK(parse.consumed == pg::load_be32(input.data()));
+  SLUICE_FUZZ_CHECK(parse.error.empty());
+  const auto& packet = parse.packet;
+  if (packet.kind == pg::StartupKind::startup) {
+    SLUICE_FUZZ_CHECK(packet.find("user") != nullptr);
+    SLUICE_FUZZ_CHECK(pg::protocol_major(packet.protocol_version) == 3);
+  }
+  const std::string rewritten = rewrite(packet);
+  if (!rewritten.empty()) SLUICE_FUZZ_CHECK(rewritten == fuzz::as_text(input.first(parse.consumed)));
+  // Any prefix: the bytes at hand cannot prove anything wrong, so it must ask for more.
+  const auto cuts = fuzz::cut_points(input.first(parse.consumed), 1);
+  if (!cuts.empty()) {
+    const auto prefix = pg::parse_startup(input.first(cuts.front()));
+    SLUICE_FUZZ_CHECK(prefix.status == pg::ParseStatus::need_more && prefix.consumed == 0);
+  }
+}
+
+void check_alone(std::span<const std::uint8_t> input) {
+  const auto parse = pg::parse_startup(input);
+  switch (parse.status) {
+    case pg::ParseStatus::complete: return check_complete(input, parse);
+    case pg::ParseStatus::malformed:
+      SLUICE_FUZZ_CHECK(!parse.error.empty() && parse.consumed == 0);
+      return;
+    case pg::ParseStatus::need_more:
+      SLUICE_FUZZ_CHECK(input.size() < pg::kMinStartupPacketLength || input.size() < pg::load_be32(input.data()));
+      return;
+  }
+}
+
+// PgSession::read_startup: read the length, check it, read exactly that much, parse.
+void drive_like_session(std::span<const std::uint8_t> input) {
+  for (int requests = 0; input.size() >= 4; ++requests) {
+    const std::uint32_t length = pg::load_be32(input.data());
+    if (length < pg::kMinStartupPacketLength || length > pg::kMaxStartupPacketLength) return;
+    if (input.size() < length) return;  // the client went away mid-packet
+    const auto parse = pg::parse_startup(input.first(length));
+    // Handed a whole packet, the parser must decide; "need more" would be a silent hang-up.
+    SLUICE_FUZZ_CHECK(parse.status != pg::ParseStatus::need_more);
+    if (parse.status == pg::ParseStatus::malformed) return;
+    SLUICE_FUZZ_CHECK(parse.consumed == length);
+    const auto kind = parse.packet.kind;
+    if (kind == pg::StartupKind::startup || kind == pg::StartupKind::cancel_request) return;
+    if (requests >= kMaxEncryptionRequests) return;  // "too many encryption requests"
+    input = input.subspan(length);
+  }
+}
+
+}  // namespace
+
+int sluice_fuzz_pg_startup(const std::uint8_t* data, std::size_t size) {
+  const std::span<const std::uint8_t> input(data, size);
+  check_alone(input);
+  drive_like_session(input);
+  return 0;
+}
