@@ -10,8 +10,12 @@ namespace sluice::pool {
 
 void ServerPool::sweep(TimePoint now) {
   std::vector<std::unique_ptr<ServerConnection>> closing;
+  bool dropped_dead = false;
   {
     std::lock_guard lock(mutex_);
+    // A backend that died while idle (pg_terminate_backend, server restart) is closed now,
+    // not when a client next asks for one: SHOW SERVERS and the counts stay true.
+    dropped_dead = drop_dead_idle_locked() > 0;
     const auto idle_timeout = settings_.server_idle_timeout;
     // Least recently used sit at the back of idle_.
     while (!idle_.empty()) {
@@ -25,7 +29,7 @@ void ServerPool::sweep(TimePoint now) {
     }
   }
   for (auto& connection : closing) connection->say_goodbye();
-  if (!closing.empty()) notify_caps();
+  if (!closing.empty() || dropped_dead) notify_caps();
 }
 
 void ServerPool::notify_caps() {
