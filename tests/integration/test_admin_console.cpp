@@ -356,8 +356,13 @@ TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {
     Connection app = connect(sluice.conninfo("app", "app"));
     const std::string first_pid = query_value(app, "select pg_backend_pid()");
     Connection console = admin_console(sluice);
-    const Table before = show(console, "SHOW SERVERS");
-    REQUIRE(before.where("remote_pid", first_pid).size() == 1);
+    // The client has its answer a moment before its backend is back in the pool; a query sent
+    // in that moment would still run on it. Wait until it is idle, so RECONNECT must replace it.
+    REQUIRE(eventually([&] {
+        const Table servers = show(console, "SHOW SERVERS");
+        const auto rows = servers.where("remote_pid", first_pid);
+        return rows.size() == 1 && servers.at(rows.front(), "state") == "idle";
+    }, 5s));
 
     CHECK(command_outcome(console, "RECONNECT app") == "ok");
     const std::string second_pid = query_value(app, "select pg_backend_pid()");

@@ -239,7 +239,7 @@ TEST_CASE("queueing under load does not trip statement_timeout",
 
 // ---------------------------------------------------------------- 2. reserve pool + query_wait_timeout
 
-TEST_CASE("reserve pool serves a waiter after reserve_pool_timeout; the next one gets query_wait_timeout",
+TEST_CASE("reserve pool serves a waiter after reserve_pool_timeout, the next one gets query_wait_timeout",
           "[limits][reserve][query_wait_timeout]") {
     wait_quiet();
     SluiceOptions options;
@@ -329,7 +329,7 @@ LoadResult run_load(std::vector<Connection>& clients, int per_client, const std:
 
 }  // namespace
 
-TEST_CASE("max_db_connections caps backends to a database across users; clients wait",
+TEST_CASE("max_db_connections caps backends to a database across users, clients wait",
           "[limits][caps][max_db_connections]") {
     wait_quiet();
     SluiceOptions options;
@@ -348,7 +348,7 @@ TEST_CASE("max_db_connections caps backends to a database across users; clients 
     CHECK(direct.db_backends("app") <= 2);
 }
 
-TEST_CASE("max_user_connections caps a user's backends across databases; clients wait",
+TEST_CASE("max_user_connections caps a user's backends across databases, clients wait",
           "[limits][caps][max_user_connections]") {
     wait_quiet();
     SluiceOptions options;
@@ -540,7 +540,7 @@ TEST_CASE("client_idle_timeout disconnects an idle client", "[limits][idle][clie
     CHECK(query_value(busy, "select 1") == "1");
 }
 
-TEST_CASE("idle_transaction_timeout disconnects a client idle in a transaction; its backend is reused",
+TEST_CASE("idle_transaction_timeout disconnects a client idle in a transaction, its backend is reused",
           "[limits][idle][idle_transaction_timeout]") {
     wait_quiet();
     postgres().execute("create table if not exists limits_itx(x int)", "app");

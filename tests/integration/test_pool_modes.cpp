@@ -46,9 +46,11 @@ void set_env(const char* name, const char* value) {
 
 }  // namespace
 
-TEST_CASE("a client that leaves inside a transaction leaves no dirty backend", "[pg][dirty]") {
+TEST_CASE("a client that leaves inside a transaction leaves no dirty backend", "[pg][dirty][faults][client-vanish]") {
     std::string mode = GENERATE(as<std::string>{}, "transaction", "session");
-    INFO("pool_mode " << mode);
+    // With a Terminate, or vanishing without one (a crashed client: its socket just closes).
+    std::string leave = GENERATE(as<std::string>{}, "terminate", "vanish");
+    INFO("pool_mode " << mode << ", client leaves by " << leave);
     postgres().execute("create table if not exists dirty_t(x int)", "app");
     postgres().execute("grant all on dirty_t to app", "app");
     postgres().execute("truncate dirty_t", "app");
@@ -59,7 +61,11 @@ TEST_CASE("a client that leaves inside a transaction leaves no dirty backend", "
     exec_ok(leaver, "insert into dirty_t values (1)");
     // The transaction really is open on the backend.
     REQUIRE(idle_in_transaction_backends() == 1);
-    leaver.close();  // Terminate without COMMIT
+    if (leave == "vanish") {
+        leaver.vanish();
+    } else {
+        leaver.close();  // Terminate without COMMIT
+    }
 
     CHECK(eventually([] { return idle_in_transaction_backends() == 0; }));
     Connection next = connect(sluice.conninfo("app", "app"));

@@ -13,7 +13,9 @@ namespace {
 
 constexpr long kRows = 200000;
 constexpr int kRowBytes = 1000;
-constexpr long kRssLimitKib = 64 * 1024;
+// Growth, not absolute RSS: a sanitizer build starts near 100 MB (shadow memory) but must not
+// grow more than an uninstrumented one does.
+constexpr long kRssGrowthLimitKib = 48 * 1024;
 
 }  // namespace
 
@@ -79,6 +81,6 @@ TEST_CASE("a 200 MB result streams through sluice in bounded memory", "[pg][memo
     CHECK(rows == kRows);
     CHECK(wrong_length == 0);
     CHECK(max_rss > 0);
-    CHECK(max_rss < kRssLimitKib);
+    CHECK(max_rss - rss_before < kRssGrowthLimitKib);
     CHECK(query_value(conn, "select 'after'") == "after");
 }

@@ -63,7 +63,7 @@ TEST_CASE("sluice tells systemd READY=1, RELOADING=1 then READY=1, and STOPPING=
     const auto config_path = dir.path() + "/sluice.yaml";
     std::ofstream(config_path) << sluice_config(port);
 
-    ChildProcess sluice(SpawnOptions{{kSluiceBinary, "--config", config_path},
+    ChildProcess sluice(SpawnOptions{{sluice_binary(), "--config", config_path},
                                      dir.path() + "/sluice.log",
                                      {"NOTIFY_SOCKET=" + socket_path}});
     REQUIRE(notify.wait_for("READY=1", 10s));
@@ -86,7 +86,7 @@ TEST_CASE("systemd-analyze verify accepts the unit file", "[systemd]") {
     REQUIRE(original.good());
     std::stringstream text;
     text << original.rdbuf();
-    const auto unit = std::regex_replace(text.str(), std::regex("/usr/local/bin/sluice"), kSluiceBinary);
+    const auto unit = std::regex_replace(text.str(), std::regex("/usr/local/bin/sluice"), sluice_binary());
     const auto unit_path = dir.path() + "/sluice.service";
     std::ofstream(unit_path) << unit;
     const auto result = run_command({"/usr/bin/systemd-analyze", "verify", unit_path});

@@ -25,6 +25,7 @@ public:
     RawSocket& operator=(const RawSocket&) = delete;
     ~RawSocket();
 
+    int fd() const { return fd_; }
     void send_bytes(const std::string& bytes);
     // Exactly n bytes, or std::nullopt if the peer closed first; throws on timeout.
     std::optional<std::string> receive_exact(std::size_t n);

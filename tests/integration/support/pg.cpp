@@ -1,6 +1,7 @@
 #include "pg.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -44,6 +45,11 @@ bool is_copy_status(ExecStatusType status) {
 
 std::string Connection::error_message() const {
     return conn_ ? PQerrorMessage(conn_.get()) : "no connection object";
+}
+
+void Connection::vanish() {
+    if (conn_ && PQsocket(conn_.get()) >= 0) shutdown(PQsocket(conn_.get()), SHUT_RDWR);
+    conn_.reset();  // PQfinish's Terminate now fails on the shut-down socket: nothing is sent
 }
 
 Connection try_connect(const std::string& conninfo, Duration timeout) {

@@ -58,6 +58,9 @@ public:
     std::string error_message() const;
     // Closes now (PQfinish): for a client that "just goes away".
     void close() { conn_.reset(); }
+    // Disappears without a Terminate, like a crashed client: both directions of the socket are
+    // shut down (the server sees EOF, or a reset if data was still unread), then libpq lets go.
+    void vanish();
 
 private:
     std::unique_ptr<PGconn, PgConnDeleter> conn_;

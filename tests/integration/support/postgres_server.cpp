@@ -231,6 +231,42 @@ void PostgresServer::execute(const std::string& sql, const std::string& database
     exec_ok(direct, sql);
 }
 
+int PostgresServer::count_client_backends(const std::string& database) const {
+    Connection direct = connect(superuser_conninfo());
+    PgResult result = exec_params(direct,
+                                  "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
+                                  "AND usename <> 'postgres' AND backend_type = 'client backend'",
+                                  {database});
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+        throw std::runtime_error("count_client_backends: " + describe(result.get()));
+    }
+    return std::stoi(PQgetvalue(result.get(), 0, 0));
+}
+
+void PostgresServer::stop(const std::string& mode) {
+    int signal = 0;
+    if (mode == "smart") signal = SIGTERM;
+    if (mode == "fast") signal = SIGINT;
+    if (mode == "immediate") signal = SIGQUIT;
+    if (signal == 0) throw std::invalid_argument("PostgresServer::stop: unknown mode " + mode);
+    if (!process_.running()) return;
+    // The postmaster is the child itself (setpriv execs it), so the signal reaches it directly.
+    process_.stop(signal, kStopGrace);
+}
+
+void PostgresServer::start() {
+    if (process_.running()) return;
+    process_ = start_postgres(data_dir_, dir_.path(), port_, log_path_);
+    wait_until_ready(process_, superuser_conninfo(), log_path_);
+}
+
+void PostgresServer::restart(const std::string& mode) {
+    stop(mode);
+    start();
+}
+
+bool PostgresServer::running() { return process_.running(); }
+
 PostgresServer& postgres() {
     std::lock_guard lock(shared_mutex);
     if (!shared_server) {

@@ -41,6 +41,17 @@ public:
     std::string query(const std::string& sql, const std::string& database = "postgres") const;
     // Runs SQL directly as superuser; throws on failure.
     void execute(const std::string& sql, const std::string& database = "postgres") const;
+    // Client backends on `database` of every user but the superuser (ours), from pg_stat_activity.
+    int count_client_backends(const std::string& database) const;
+
+    // Stops the server the way `pg_ctl stop -m MODE` would: "smart" (SIGTERM: waits for
+    // clients), "fast" (SIGINT: disconnects them, checkpoint) or "immediate" (SIGQUIT: no
+    // checkpoint; the next start recovers). Waits until the postmaster has exited.
+    void stop(const std::string& mode = "fast");
+    // Starts it again on the same port and data directory; waits until it accepts logins.
+    void start();
+    void restart(const std::string& mode = "fast");
+    bool running();
 
 private:
     TempDir dir_;

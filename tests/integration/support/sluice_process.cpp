@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,6 +16,12 @@
 #include "postgres_server.hpp"
 
 namespace sluice_it {
+
+const char* sluice_binary() {
+    const char* override_path = std::getenv("SLUICE_TEST_BINARY");
+    return override_path != nullptr && *override_path != '\0' ? override_path : kSluiceBinary;
+}
+
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
@@ -137,7 +145,7 @@ SluiceProcess::~SluiceProcess() {
 }
 
 void SluiceProcess::start() {
-    process_ = ChildProcess(SpawnOptions{{kSluiceBinary, "--config", config_path_}, log_path_, {}, SIGKILL});
+    process_ = ChildProcess(SpawnOptions{{sluice_binary(), "--config", config_path_}, log_path_, {}, SIGKILL});
     auto deadline = Clock::now() + kStartTimeout;
     while (!wait_for_tcp(port_, std::chrono::milliseconds(100))) {
         if (!process_.running()) {
@@ -180,8 +188,20 @@ long SluiceProcess::rss_kib() const {
     return -1;
 }
 
+int SluiceProcess::open_fds() const {
+    std::error_code error;
+    std::filesystem::directory_iterator entries("/proc/" + std::to_string(process_.pid()) + "/fd", error);
+    if (error) return -1;
+    int count = 0;
+    for (auto it = entries; it != std::filesystem::directory_iterator(); it.increment(error)) {
+        if (error) return -1;
+        ++count;
+    }
+    return count;
+}
+
 CommandResult check_config(const std::string& path) {
-    return run_command({kSluiceBinary, "--check-config", path}, {}, std::chrono::seconds(20));
+    return run_command({sluice_binary(), "--check-config", path}, {}, std::chrono::seconds(20));
 }
 
 }  // namespace sluice_it

@@ -19,6 +19,10 @@ using namespace std::chrono_literals;
 #endif
 inline constexpr const char* kSluiceBinary = SLUICE_BINARY;
 
+// The daemon to test: $SLUICE_TEST_BINARY when set (CI points it at a ThreadSanitizer build so
+// the same tests drive an instrumented daemon), else the one built alongside these tests.
+const char* sluice_binary();
+
 struct SluiceUser {
     std::string name;
     std::string password;
@@ -75,6 +79,8 @@ public:
     int stop(std::chrono::milliseconds grace = 5s);
     // Resident set size from /proc/<pid>/status, in KiB (-1 if unavailable).
     long rss_kib() const;
+    // Open file descriptors, counted in /proc/<pid>/fd (-1 if unavailable).
+    int open_fds() const;
 
 private:
     void start();

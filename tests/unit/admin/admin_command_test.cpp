@@ -20,7 +20,7 @@ TEST_CASE("commands parse case-insensitively with an optional trailing semicolon
   }
 }
 
-TEST_CASE("a database argument keeps its spelling; quoted names may hold anything", "[admin]") {
+TEST_CASE("a database argument keeps its spelling, quoted names may hold anything", "[admin]") {
   auto plain = parse_admin_command("pause MyDb");
   REQUIRE(plain.ok());
   CHECK(plain->verb == "pause");

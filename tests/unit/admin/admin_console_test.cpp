@@ -139,7 +139,7 @@ TEST_CASE("stats_users may SHOW but get 42501 for anything that acts", "[admin]"
   CHECK(f.control.reloads == 0);
 }
 
-TEST_CASE("unknown commands and subjects are 42601; a bad argument count too", "[admin]") {
+TEST_CASE("unknown commands and subjects are 42601, a bad argument count too", "[admin]") {
   Fixture f;
   auto console = f.console(AdminRole::admin);
   for (const char* query : {"SELECT 1", "SHOW", "SHOW nonsense", "KILL", "RELOAD now", "SHUTDOWN app", "FLY"}) {
@@ -184,7 +184,7 @@ TEST_CASE("SHOW reads the live pools and clients", "[admin]") {
   }
 }
 
-TEST_CASE("PAUSE queues new transactions and answers once running ones are done; RESUME lets them go",
+TEST_CASE("PAUSE queues new transactions and answers once running ones are done, RESUME lets them go",
           "[admin]") {
   Fixture f;
   auto console = f.console(AdminRole::admin);
@@ -292,7 +292,7 @@ TEST_CASE("KILL disconnects the database's clients only and closes its idle back
   CHECK(pool->counts().idle == 0);
 }
 
-TEST_CASE("RECONNECT marks backends to close; SHOW SERVERS says so", "[admin]") {
+TEST_CASE("RECONNECT marks backends to close, SHOW SERVERS says so", "[admin]") {
   Fixture f;
   auto console = f.console(AdminRole::admin);
   auto pool = f.pool("app");

@@ -99,7 +99,7 @@ TEST_CASE("bytes after the packet are left for the caller", "[pg][startup]") {
   CHECK(result.consumed == packet.size());
 }
 
-TEST_CASE("empty parameter values are kept; a repeated name: the last wins", "[pg][startup]") {
+TEST_CASE("empty parameter values are kept, a repeated name: the last wins", "[pg][startup]") {
   const auto result = parse(untyped_packet(kProtocolVersion3, "user\0a\0database\0\0user\0b\0\0"s));
   REQUIRE(result.status == ParseStatus::complete);
   CHECK(result.packet.parameters.size() == 3);
