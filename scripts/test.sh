@@ -14,7 +14,7 @@ bash scripts/install-deps.sh
 
 build_dir=${SLUICE_BUILD_DIR:-build}  # CI uses build/; override for a second tree
 export SLUICE_BUILD_DIR=$build_dir
-stages=${SLUICE_STAGES:-normal fuzz}
+stages=${SLUICE_STAGES:-normal address fuzz}
 
 run_stage() {
   local name=$1 started=$SECONDS
