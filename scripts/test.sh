@@ -2,7 +2,7 @@
 # Installs dependencies, builds everything and runs every test. This is what CI runs (.ci/run).
 #   normal   the normal build: unit, integration (incl. faults), fuzz-corpus replay, short soak
 #   address  the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
-#   fuzz     every libFuzzer target for FUZZ_SECONDS (default 30) each
+#   fuzz     every libFuzzer target for FUZZ_SECONDS (default 20) each
 #   thread   the concurrency-heavy tests against a ThreadSanitizer daemon (not in the default:
 #            it would take CI past its 40-minute budget on 2 cores; run it by hand)
 # Exits non-zero on any failure or sanitizer report. SLUICE_STAGES (default "normal address
@@ -39,7 +39,7 @@ for stage in $stages; do
   case "$stage" in
     normal) run_stage normal normal_suite ;;
     address | thread) run_stage "$stage" bash scripts/sanitize.sh "$stage" ;;
-    fuzz) run_stage fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh ;;
+    fuzz) run_stage fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh ;;
     *) echo "test.sh: unknown stage '$stage'" >&2; exit 2 ;;
   esac
 done
