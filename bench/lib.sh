@@ -232,6 +232,21 @@ EOF
         || { tail -20 "$d/pgbouncer.log" "$d/stderr.log" >&2; die "PgBouncer did not start"; }
 }
 
+# The `databases:` and `users:` of a Sluice config that routes the bench database and user to
+# the bench PostgreSQL.
+bench_routes_yaml() {
+    cat <<EOF
+databases:
+  $BENCH_DB:
+    host: 127.0.0.1
+    port: $PG_PORT
+    dbname: $BENCH_DB
+users:
+  $BENCH_USER:
+    password: $BENCH_PASSWORD
+EOF
+}
+
 # start_sluice AUTH (trust|scram) POOL_SIZE
 # SLUICE_DEFAULTS: extra lines for `defaults:`, e.g. $'client_idle_timeout: 5m\nserver_idle_timeout: 30s'.
 # Never fatal: on any failure sets SL_PID="" and SL_REASON, and returns 1.
@@ -256,14 +271,7 @@ defaults:
   pool_mode: transaction
   pool_size: $pool
 ${SLUICE_DEFAULTS:+$(printf '%s\n' "$SLUICE_DEFAULTS" | sed 's/^/  /')}
-databases:
-  $BENCH_DB:
-    host: 127.0.0.1
-    port: $PG_PORT
-    dbname: $BENCH_DB
-users:
-  $BENCH_USER:
-    password: $BENCH_PASSWORD
+$(bench_routes_yaml)
 EOF
     log "start Sluice ($SLUICE_BIN) on 127.0.0.1:$SL_PORT (transaction, pool $pool, auth $sl_auth)"
     "$SLUICE_BIN" --config "$d/sluice.yaml" >"$d/sluice.log" 2>&1 &

@@ -101,14 +101,7 @@ defaults:
   query_wait_timeout: 60s
   server_login_retry: 1s
   server_connect_timeout: 5s
-databases:
-  $BENCH_DB:
-    host: 127.0.0.1
-    port: $PG_PORT
-    dbname: $BENCH_DB
-users:
-  $BENCH_USER:
-    password: $BENCH_PASSWORD
+$(bench_routes_yaml)
 EOF
     mv "$SL_CONFIG.new" "$SL_CONFIG"   # a reload never reads a half-written file
 }

@@ -6,6 +6,7 @@
 #
 #   scripts/fuzz.sh                              # every target, 60 s each, two at a time
 #   FUZZ_SECONDS=300 FUZZ_TARGETS="pg_startup scram_client" scripts/fuzz.sh
+#   FUZZ_BUILD_ONLY=1 scripts/fuzz.sh           # build the targets, run nothing
 #
 # A finding becomes a regression test: minimise it (fuzz_<name> -minimize_crash=1 -runs=10000
 # <file>), save it as tests/fuzz/regressions/<name>/<what-it-is>, fix the parser; the normal
@@ -25,6 +26,7 @@ fi
 
 CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DSLUICE_FUZZ=ON >/dev/null
 cmake --build "$build" --target fuzz_all -j 2
+[[ -n "${FUZZ_BUILD_ONLY:-}" ]] && exit 0
 
 if [[ -n "${FUZZ_TARGETS:-}" ]]; then
   read -r -a targets <<<"$FUZZ_TARGETS"

@@ -1,7 +1,6 @@
 // Replays every fuzz target over its committed inputs in the normal (gcc) build: the seed
 // corpus in corpus/<name>/ and every past finding in regressions/<name>/. A finding that
 // comes back crashes (abort) here, and Catch2 names the test and the file.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -6,22 +6,12 @@
 
 #include <thread>
 
+#include "support/admin.hpp"
 #include "support/harness.hpp"
 
 using namespace sluice_it;
 
 namespace {
-
-// Polls `condition` until it holds or `timeout` passes; returns its last value.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = Clock::now() + timeout;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return condition();
-        std::this_thread::sleep_for(25ms);
-    }
-    return true;
-}
 
 SluiceOptions pool_of(int size) {
     SluiceOptions options;
@@ -29,56 +19,8 @@ SluiceOptions pool_of(int size) {
     return options;
 }
 
-Connection admin_console(const SluiceProcess& sluice, const std::string& database = "sluice") {
-    return connect(sluice.conninfo("admin", "admin", database));
-}
-
-// A SHOW result as column names and rows of text (NULL as "NULL").
-struct Table {
-    std::vector<std::string> columns;
-    std::vector<std::vector<std::string>> rows;
-
-    int index(const std::string& column) const {
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-            if (columns[i] == column) return static_cast<int>(i);
-        }
-        return -1;
-    }
-    std::string at(std::size_t row, const std::string& column) const {
-        const int i = index(column);
-        if (i < 0 || row >= rows.size()) throw std::runtime_error("no " + column + " in row " + std::to_string(row));
-        return rows[row][static_cast<std::size_t>(i)];
-    }
-    // Rows whose `column` equals `value`.
-    std::vector<std::size_t> where(const std::string& column, const std::string& value) const {
-        std::vector<std::size_t> found;
-        for (std::size_t row = 0; row < rows.size(); ++row) {
-            if (at(row, column) == value) found.push_back(row);
-        }
-        return found;
-    }
-};
-
-Table show(PGconn* console, const std::string& command) {
-    PgResult result = exec(console, command);
-    INFO(command << ": " << describe(result.get()));
-    REQUIRE(PQresultStatus(result.get()) == PGRES_TUPLES_OK);
-    Table table;
-    for (int column = 0; column < PQnfields(result.get()); ++column) {
-        table.columns.push_back(PQfname(result.get(), column));
-    }
-    for (int row = 0; row < PQntuples(result.get()); ++row) {
-        std::vector<std::string> values;
-        for (int column = 0; column < PQnfields(result.get()); ++column) {
-            values.push_back(PQgetisnull(result.get(), row, column) ? "NULL" : PQgetvalue(result.get(), row, column));
-        }
-        table.rows.push_back(std::move(values));
-    }
-    return table;
-}
-
 // PgBouncer's own columns must lead, in its order.
-void check_leading_columns(const Table& table, const std::vector<std::string>& expected) {
+void check_leading_columns(const AdminTable& table, const std::vector<std::string>& expected) {
     REQUIRE(table.columns.size() >= expected.size());
     for (std::size_t i = 0; i < expected.size(); ++i) {
         INFO("column " << i);
@@ -124,9 +66,9 @@ TEST_CASE("admin console: every SHOW answers, with PgBouncer's columns in PgBoun
     SluiceProcess sluice(pool_of(2));
     Connection app = connect(sluice.conninfo("app", "app", "app", "application_name=it_admin_app"));
     CHECK(query_value(app, "select 1") == "1");
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
 
-    const Table pools = show(console, "SHOW POOLS");
+    const AdminTable pools = admin_show(console, "SHOW POOLS");
     check_leading_columns(pools, kPoolsColumns);
     const auto app_pool = pools.where("database", "app");
     REQUIRE(app_pool.size() == 1);
@@ -135,14 +77,14 @@ TEST_CASE("admin console: every SHOW answers, with PgBouncer's columns in PgBoun
     CHECK(pools.at(app_pool[0], "sv_idle") == "1");
     CHECK(pools.at(app_pool[0], "pool_mode") == "transaction");
 
-    const Table stats = show(console, "show stats;");
+    const AdminTable stats = admin_show(console, "show stats;");
     check_leading_columns(stats, kStatsColumns);
     const auto app_stats = stats.where("database", "app");
     REQUIRE(app_stats.size() == 1);
     CHECK(std::stoll(stats.at(app_stats[0], "total_xact_count")) >= 1);
     CHECK(std::stoll(stats.at(app_stats[0], "total_received")) > 0);
 
-    const Table clients = show(console, "SHOW CLIENTS");
+    const AdminTable clients = admin_show(console, "SHOW CLIENTS");
     check_leading_columns(clients, kSocketColumns);
     const auto app_client = clients.where("application_name", "it_admin_app");
     REQUIRE(app_client.size() == 1);
@@ -155,20 +97,20 @@ TEST_CASE("admin console: every SHOW answers, with PgBouncer's columns in PgBoun
     CHECK(clients.at(app_client[0], "link").empty());
     CHECK(clients.where("database", "sluice").size() == 1);  // the console itself
 
-    check_leading_columns(show(console, "SHOW SERVERS"), kSocketColumns);
-    check_leading_columns(show(console, "SHOW DATABASES"),
+    check_leading_columns(admin_show(console, "SHOW SERVERS"), kSocketColumns);
+    check_leading_columns(admin_show(console, "SHOW DATABASES"),
                           {"name", "host", "port", "database", "force_user", "pool_size", "min_pool_size",
                            "reserve_pool_size", "server_lifetime", "pool_mode", "load_balance_hosts",
                            "max_connections", "current_connections", "max_client_connections",
                            "current_client_connections", "paused", "disabled"});
-    check_leading_columns(show(console, "SHOW USERS"),
+    check_leading_columns(admin_show(console, "SHOW USERS"),
                           {"name", "pool_size", "reserve_pool_size", "pool_mode", "max_user_connections",
                            "current_connections", "max_user_client_connections", "current_client_connections"});
-    check_leading_columns(show(console, "SHOW CONFIG"), {"key", "value", "default", "changeable"});
-    check_leading_columns(show(console, "SHOW LISTS"), {"list", "items"});
-    check_leading_columns(show(console, "SHOW STATS_TOTALS"), {"database", "server_assignment_count"});
-    check_leading_columns(show(console, "SHOW STATS_AVERAGES"), {"database", "server_assignment_count"});
-    const Table version = show(console, "SHOW VERSION");
+    check_leading_columns(admin_show(console, "SHOW CONFIG"), {"key", "value", "default", "changeable"});
+    check_leading_columns(admin_show(console, "SHOW LISTS"), {"list", "items"});
+    check_leading_columns(admin_show(console, "SHOW STATS_TOTALS"), {"database", "server_assignment_count"});
+    check_leading_columns(admin_show(console, "SHOW STATS_AVERAGES"), {"database", "server_assignment_count"});
+    const AdminTable version = admin_show(console, "SHOW VERSION");
     REQUIRE(version.rows.size() == 1);
     CHECK(version.at(0, "version").rfind("Sluice ", 0) == 0);
 
@@ -191,9 +133,9 @@ TEST_CASE("admin console: SHOW CLIENTS and SHOW SERVERS name the backend a clien
     Connection app = connect(sluice.conninfo("app", "app", "app", "application_name=it_holder"));
     exec_ok(app, "begin");
     const std::string backend_pid = query_value(app, "select pg_backend_pid()");
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
 
-    const Table clients = show(console, "SHOW CLIENTS");
+    const AdminTable clients = admin_show(console, "SHOW CLIENTS");
     const auto holder = clients.where("application_name", "it_holder");
     REQUIRE(holder.size() == 1);
     CHECK(clients.at(holder[0], "state") == "active");
@@ -202,7 +144,7 @@ TEST_CASE("admin console: SHOW CLIENTS and SHOW SERVERS name the backend a clien
     const std::string link = clients.at(holder[0], "link");
     REQUIRE_FALSE(link.empty());
 
-    const Table servers = show(console, "SHOW SERVERS");
+    const AdminTable servers = admin_show(console, "SHOW SERVERS");
     const auto held = servers.where("ptr", link);
     REQUIRE(held.size() == 1);
     CHECK(servers.at(held[0], "state") == "active");
@@ -215,10 +157,10 @@ TEST_CASE("admin console: SHOW CLIENTS and SHOW SERVERS name the backend a clien
 
 TEST_CASE("admin console: the database name pgbouncer is an alias", "[admin]") {
     SluiceProcess sluice;
-    Connection console = admin_console(sluice, "pgbouncer");
-    CHECK(show(console, "SHOW VERSION").rows.size() == 1);
-    check_leading_columns(show(console, "SHOW POOLS"), kPoolsColumns);
-    CHECK(show(console, "SHOW CLIENTS").where("database", "pgbouncer").size() == 1);
+    Connection console = admin_connect(sluice, "pgbouncer");
+    CHECK(admin_show(console, "SHOW VERSION").rows.size() == 1);
+    check_leading_columns(admin_show(console, "SHOW POOLS"), kPoolsColumns);
+    CHECK(admin_show(console, "SHOW CLIENTS").where("database", "pgbouncer").size() == 1);
 }
 
 TEST_CASE("admin console: a user in neither admin_users nor stats_users is refused", "[admin]") {
@@ -238,26 +180,26 @@ TEST_CASE("admin console: a user in neither admin_users nor stats_users is refus
 TEST_CASE("admin console: stats_users may SHOW, but PAUSE and friends get 42501", "[admin]") {
     SluiceProcess sluice;
     Connection monitor = connect(sluice.conninfo("monitor", "monitor", "pgbouncer"));
-    check_leading_columns(show(monitor, "SHOW POOLS"), kPoolsColumns);
-    check_leading_columns(show(monitor, "SHOW STATS"), kStatsColumns);
+    check_leading_columns(admin_show(monitor, "SHOW POOLS"), kPoolsColumns);
+    check_leading_columns(admin_show(monitor, "SHOW STATS"), kStatsColumns);
     for (const char* command : {"PAUSE", "PAUSE app", "RESUME", "RELOAD", "KILL app", "RECONNECT", "SHUTDOWN"}) {
         INFO(command);
         CHECK(command_outcome(monitor, command) == "42501");
     }
     CHECK(sluice.running());
     // Still connected and usable after the refusals.
-    CHECK(show(monitor, "SHOW VERSION").rows.size() == 1);
+    CHECK(admin_show(monitor, "SHOW VERSION").rows.size() == 1);
 }
 
 TEST_CASE("admin console: unknown commands and the extended protocol get errors, not a hang-up", "[admin]") {
     SluiceProcess sluice;
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
     CHECK(command_outcome(console, "SELECT 1") == "42601");
     CHECK(command_outcome(console, "SHOW NOTHING") == "42601");
     CHECK(command_outcome(console, "KILL nowhere") == "3D000");
     PgResult extended = exec_params(console, "SHOW POOLS", {});
     CHECK(sqlstate(extended.get()) == "0A000");
-    CHECK(show(console, "SHOW VERSION").rows.size() == 1);
+    CHECK(admin_show(console, "SHOW VERSION").rows.size() == 1);
 }
 
 TEST_CASE("admin console: PAUSE lets running transactions finish and holds new ones until RESUME", "[admin]") {
@@ -268,7 +210,7 @@ TEST_CASE("admin console: PAUSE lets running transactions finish and holds new o
     exec_ok(running, "begin");
     CHECK(query_value(running, "select 'in transaction'") == "in transaction");
 
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
     REQUIRE(PQsendQuery(console, "PAUSE app") == 1);
     std::this_thread::sleep_for(300ms);
     CHECK_FALSE(answered(console));  // waits for the running transaction
@@ -287,14 +229,14 @@ TEST_CASE("admin console: PAUSE lets running transactions finish and holds new o
     std::this_thread::sleep_for(200ms);
     CHECK_FALSE(answered(newcomer));
 
-    Connection observer = admin_console(sluice);
-    const Table pools = show(observer, "SHOW POOLS");
+    Connection observer = admin_connect(sluice);
+    const AdminTable pools = admin_show(observer, "SHOW POOLS");
     const auto app_pool = pools.where("database", "app");
     REQUIRE(app_pool.size() == 1);
     CHECK(pools.at(app_pool[0], "cl_waiting") == "1");
     CHECK(pools.at(app_pool[0], "sv_active") == "0");
     CHECK(pools.at(app_pool[0], "paused") == "1");
-    CHECK(show(observer, "SHOW DATABASES").at(0, "paused") == "1");
+    CHECK(admin_show(observer, "SHOW DATABASES").at(0, "paused") == "1");
 
     CHECK(command_outcome(console, "RESUME app") == "ok");
     PgResult released = wait_for_result(newcomer, 10s);
@@ -304,7 +246,7 @@ TEST_CASE("admin console: PAUSE lets running transactions finish and holds new o
 
 TEST_CASE("admin console: RELOAD applies a valid file and reports a broken one", "[admin]") {
     SluiceProcess sluice;
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
 
     sluice.write_config("listen: [unterminated\n");
     PgResult broken = exec(console, "RELOAD");
@@ -317,7 +259,7 @@ TEST_CASE("admin console: RELOAD applies a valid file and reports a broken one",
     changed.defaults = "pool_size: 7";
     sluice.write_config(sluice_config(sluice.port(), changed));
     CHECK(command_outcome(console, "RELOAD;") == "ok");
-    const Table config = show(console, "SHOW CONFIG");
+    const AdminTable config = admin_show(console, "SHOW CONFIG");
     const auto pool_size = config.where("key", "defaults.pool_size");
     REQUIRE(pool_size.size() == 1);
     CHECK(config.at(pool_size[0], "value") == "7");
@@ -335,10 +277,10 @@ TEST_CASE("admin console: KILL disconnects the database's clients and no one els
     exec_ok(busy_victim, "begin");
     CHECK(query_value(busy_victim, "select 2") == "2");
     CHECK(query_value(bystander, "select 3") == "3");
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
 
     CHECK(command_outcome(console, "KILL app") == "ok");
-    CHECK(eventually([&] { return show(console, "SHOW CLIENTS").where("database", "app").empty(); }));
+    CHECK(eventually([&] { return admin_show(console, "SHOW CLIENTS").where("database", "app").empty(); }));
     for (PGconn* victim : {idle_victim.get(), busy_victim.get()}) {
         PgResult after = exec(victim, "select 1");
         CHECK_FALSE(succeeded(after.get()));
@@ -355,11 +297,11 @@ TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {
     SluiceProcess sluice(pool_of(1));
     Connection app = connect(sluice.conninfo("app", "app"));
     const std::string first_pid = query_value(app, "select pg_backend_pid()");
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
     // The client has its answer a moment before its backend is back in the pool; a query sent
     // in that moment would still run on it. Wait until it is idle, so RECONNECT must replace it.
     REQUIRE(eventually([&] {
-        const Table servers = show(console, "SHOW SERVERS");
+        const AdminTable servers = admin_show(console, "SHOW SERVERS");
         const auto rows = servers.where("remote_pid", first_pid);
         return rows.size() == 1 && servers.at(rows.front(), "state") == "idle";
     }, 5s));
@@ -367,13 +309,13 @@ TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {
     CHECK(command_outcome(console, "RECONNECT app") == "ok");
     const std::string second_pid = query_value(app, "select pg_backend_pid()");
     CHECK(second_pid != first_pid);
-    CHECK(show(console, "SHOW SERVERS").where("remote_pid", first_pid).empty());
+    CHECK(admin_show(console, "SHOW SERVERS").where("remote_pid", first_pid).empty());
     CHECK(command_outcome(console, "RECONNECT") == "ok");  // every database
 }
 
 TEST_CASE("admin console: SHUTDOWN answers, then the daemon drains and exits", "[admin]") {
     SluiceProcess sluice;
-    Connection console = admin_console(sluice);
+    Connection console = admin_connect(sluice);
     PgResult result = exec(console, "SHUTDOWN");
     CHECK(PQresultStatus(result.get()) == PGRES_COMMAND_OK);
     CHECK(eventually([&] { return !sluice.running(); }, 10s));

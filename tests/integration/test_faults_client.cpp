@@ -66,6 +66,15 @@ void check_next_client_served_clean(const SluiceProcess& sluice) {
     check_clean_backend(next);
 }
 
+// The client leaves without a Terminate while its `marker` statement runs: the statement stops.
+void vanish_and_check_statement_stops(Connection& leaver, const std::string& marker) {
+    auto vanished = Clock::now();
+    leaver.vanish();
+    const bool stopped = eventually([&] { return active_queries(marker) == 0; }, Ms(3000));
+    INFO("statement gone " << since(vanished).count() << " ms after the client");
+    CHECK(stopped);
+}
+
 // Reads up to `count` rows of a single-row-mode result; returns how many came in time.
 int read_rows(PGconn* conn, int count, Ms timeout) {
     auto deadline = Clock::now() + timeout;
@@ -91,11 +100,7 @@ TEST_CASE("a client that vanishes mid-query: its statement stops and its backend
     REQUIRE(PQsendQuery(leaver, ("select pg_sleep(30) /* " + marker + " */").c_str()) == 1);
     REQUIRE(eventually([&] { return active_queries(marker) == 1; }));
 
-    auto vanished = Clock::now();
-    leaver.vanish();
-    const bool stopped = eventually([&] { return active_queries(marker) == 0; }, Ms(3000));
-    INFO("statement gone " << since(vanished).count() << " ms after the client");
-    CHECK(stopped);
+    vanish_and_check_statement_stops(leaver, marker);
 
     check_next_client_served_clean(sluice);
     check_no_backend_leaked(sluice, 1);
@@ -158,11 +163,7 @@ TEST_CASE("a client that vanishes mid-result: the backend stops streaming and is
     REQUIRE(read_rows(leaver, 1000, Ms(10000)) == 1000);
     REQUIRE(active_queries(marker) == 1);  // still streaming, held back by the client
 
-    auto vanished = Clock::now();
-    leaver.vanish();
-    const bool stopped = eventually([&] { return active_queries(marker) == 0; }, Ms(3000));
-    INFO("statement gone " << since(vanished).count() << " ms after the client");
-    CHECK(stopped);
+    vanish_and_check_statement_stops(leaver, marker);
 
     check_next_client_served_clean(sluice);
     check_no_backend_leaked(sluice, 1);

@@ -19,21 +19,6 @@ using namespace sluice_it;
 
 namespace {
 
-using Ms = std::chrono::milliseconds;
-
-Ms since(Clock::time_point start) { return std::chrono::duration_cast<Ms>(Clock::now() - start); }
-
-// Polls `condition` until it holds or `timeout` passes; returns its last value.
-template <typename Condition>
-bool eventually(Condition condition, Ms timeout = 3s) {
-    auto deadline = Clock::now() + timeout;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return condition();
-        std::this_thread::sleep_for(25ms);
-    }
-    return true;
-}
-
 // A direct superuser connection to PostgreSQL, for sampling pg_stat_activity cheaply.
 class Direct {
 public:

@@ -24,17 +24,6 @@ int idle_in_transaction_backends() {
         "select count(*) from pg_stat_activity where usename = 'app' and state like 'idle in transaction%'"));
 }
 
-// Polls `condition` until it holds or `timeout` passes; returns its last value.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = Clock::now() + timeout;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return condition();
-        std::this_thread::sleep_for(25ms);
-    }
-    return true;
-}
-
 // Sets or clears an environment variable libpq reads at connect time (PGTZ, PGDATESTYLE).
 void set_env(const char* name, const char* value) {
     if (value) {

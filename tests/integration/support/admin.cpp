@@ -25,7 +25,9 @@ std::vector<std::size_t> AdminTable::where(const std::string& column, const std:
     return found;
 }
 
-Connection admin_connect(const SluiceProcess& sluice) { return connect(sluice.conninfo("admin", "admin", "sluice")); }
+Connection admin_connect(const SluiceProcess& sluice, const std::string& database) {
+    return connect(sluice.conninfo("admin", "admin", database));
+}
 
 AdminTable admin_show(PGconn* console, const std::string& command, Duration timeout) {
     PgResult result = exec(console, command, timeout);

@@ -22,8 +22,9 @@ struct AdminTable {
     std::vector<std::size_t> where(const std::string& column, const std::string& value) const;
 };
 
-// Logs in to the virtual database `sluice` as the admin user of the generated config.
-Connection admin_connect(const SluiceProcess& sluice);
+// Logs in to the admin console (the virtual database `sluice`, or its alias `pgbouncer`) as the
+// admin user of the generated config.
+Connection admin_connect(const SluiceProcess& sluice, const std::string& database = "sluice");
 // Runs a SHOW command; throws PgError unless it returns rows.
 AdminTable admin_show(PGconn* console, const std::string& command, Duration timeout = kQueryTimeout);
 

@@ -1,39 +1,20 @@
-// Helpers for the fault-injection tests (test_faults_*.cpp): polling with a deadline, raw
-// logins, and an audit that compares the backends PostgreSQL sees (pg_stat_activity, read
-// directly) with those Sluice reports (SHOW SERVERS). Clients that leave without a Terminate
-// use Connection::vanish (pg.hpp).
+// Helpers for the fault-injection tests (test_faults_*.cpp): raw logins, and an audit that
+// compares the backends PostgreSQL sees (pg_stat_activity, read directly) with those Sluice
+// reports (SHOW SERVERS). Clients that leave without a Terminate use Connection::vanish (pg.hpp).
 #pragma once
 
-#include <chrono>
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "admin.hpp"
 #include "net.hpp"
 #include "pg.hpp"
+#include "poll.hpp"
 #include "process.hpp"
 #include "sluice_process.hpp"
 
 namespace sluice_it {
-
-using Ms = std::chrono::milliseconds;
-
-inline Ms since(Clock::time_point start) {
-    return std::chrono::duration_cast<Ms>(Clock::now() - start);
-}
-
-// Polls `condition` until it holds or `timeout` passes; returns its last value.
-template <typename Condition>
-bool eventually(Condition condition, Ms timeout = Ms(5000), Ms interval = Ms(25)) {
-    auto deadline = Clock::now() + timeout;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return condition();
-        std::this_thread::sleep_for(interval);
-    }
-    return true;
-}
 
 // Queries other than our own that are running (state active) and contain `marker`,
 // read directly from PostgreSQL.

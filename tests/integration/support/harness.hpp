@@ -3,6 +3,7 @@
 
 #include "net.hpp"
 #include "pg.hpp"
+#include "poll.hpp"
 #include "postgres_server.hpp"
 #include "process.hpp"
 #include "sluice_process.hpp"
