@@ -172,12 +172,12 @@ Expected<AdminConsole::Pools> AdminConsole::pools_named(const std::optional<std:
   return pools;
 }
 
-// PAUSE: new transactions queue at once; the answer waits until the transactions running
-// now have given their backends back (or pause_wait_.limit passes).
+// PAUSE: new transactions queue at once, also in pools created later; the answer waits until
+// the transactions running now have given their backends back (or pause_wait_.limit passes).
 awaitable<Expected<ResultSet>> AdminConsole::run_pause(const AdminCommand& command) {
   auto pools = pools_named(command.argument);
   if (!pools) co_return pools.failure();
-  for (const auto& pool : *pools) pool->pause();
+  context_.pools.pause(command.argument);
   spdlog::info("admin: PAUSE {} by user={}", command.argument.value_or("(all)"), user_);
 
   asio::steady_timer poll(co_await asio::this_coro::executor);
@@ -204,9 +204,8 @@ awaitable<Expected<ResultSet>> AdminConsole::run_pause(const AdminCommand& comma
 }
 
 awaitable<Expected<ResultSet>> AdminConsole::run_resume(const AdminCommand& command) {
-  auto pools = pools_named(command.argument);
-  if (!pools) co_return pools.failure();
-  for (const auto& pool : *pools) pool->resume();
+  if (auto known = pools_named(command.argument); !known) co_return known.failure();
+  context_.pools.resume(command.argument);
   spdlog::info("admin: RESUME {} by user={}", command.argument.value_or("(all)"), user_);
   co_return command_done("RESUME");
 }
@@ -241,10 +240,14 @@ awaitable<Expected<ResultSet>> AdminConsole::run_kill(const AdminCommand& comman
 
 awaitable<Expected<ResultSet>> AdminConsole::run_reload(const AdminCommand&) {
   spdlog::info("admin: RELOAD by user={}", user_);
-  if (!context_.control.reload()) {
-    co_return Failure{"reload", "58000",
-                      "RELOAD failed: the configuration file is invalid (its errors are in the log); "
-                      "the running configuration stays"};
+  const auto result = context_.control.reload();
+  if (!result.applied()) {
+    // The first error names the file and line; the rest are in the log.
+    std::string message = "RELOAD failed: " + result.errors.front();
+    if (result.errors.size() > 1) {
+      message += " (and " + std::to_string(result.errors.size() - 1) + " more in the log)";
+    }
+    co_return Failure{"reload", "58000", message + "; the running configuration stays"};
   }
   co_return command_done("RELOAD");
 }

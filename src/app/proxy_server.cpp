@@ -132,25 +132,29 @@ void ProxyServer::shutdown() {
   asio::post(io_, [this] { asio::co_spawn(io_, drain(), asio::detached); });
 }
 
-bool ProxyServer::reload() {
+session::ReloadResult ProxyServer::reload() {
   notifier_.reloading();
-  const bool applied = apply_config_file();
+  auto result = apply_config_file();
   notifier_.ready();
-  return applied;
+  return result;
 }
 
-bool ProxyServer::apply_config_file() {
+session::ReloadResult ProxyServer::apply_config_file() {
   auto loaded = config::load_config_file(config_path_);
   if (!loaded.ok()) {
-    for (const auto& error : loaded.errors) spdlog::error("reload rejected: {}", config::format_error(error));
+    session::ReloadResult rejected;
+    for (const auto& error : loaded.errors) {
+      rejected.errors.push_back(config::format_error(error));
+      spdlog::error("reload rejected: {}", rejected.errors.back());
+    }
     events_.count_reload(false);
-    return false;
+    return rejected;
   }
   pools_.apply(*loaded.config);
   config_store_.install(session::make_runtime_config(loaded.config));
   spdlog::info("configuration reloaded from {}", config_path_);
   events_.count_reload(true);
-  return true;
+  return {};
 }
 
 void ProxyServer::stop_listeners() {

@@ -3,6 +3,7 @@
 
 #include "sluice/config/loader.hpp"
 
+#include "sluice/auth/scram_secret.hpp"
 #include "yaml_reading.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -32,7 +33,6 @@ constexpr std::uint64_t max_packet_size_limit = 1ULL << 30;
 constexpr std::array<std::string_view, 2> reserved_database_names{"sluice", "pgbouncer"};
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 2> log_formats{"text", "json"};
-constexpr std::string_view scram_prefix = "SCRAM-SHA-256$";
 
 using Overrides = PoolOverrides;
 using Diag = Diagnostics;
@@ -120,35 +120,6 @@ const std::array<KeyReader<DatabaseDraft>, 6> database_keys{{
      }},
 }};
 
-bool is_base64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return false;
-  const std::size_t padding = text.size() - text.find_last_not_of('=') - 1;
-  if (padding > 2) return false;
-  return std::all_of(text.begin(), text.end() - static_cast<std::ptrdiff_t>(padding), [](unsigned char c) {
-    return std::isalnum(c) || c == '+' || c == '/';
-  });
-}
-
-bool is_positive_integer(std::string_view text) {
-  int value = 0;
-  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc{} && rest == text.data() + text.size() && value > 0;
-}
-
-// PostgreSQL's verifier form: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>,
-// each key being 32 bytes in base64 (44 characters).
-bool is_scram_verifier(std::string_view text) {
-  text.remove_prefix(scram_prefix.size());
-  const auto dollar = text.find('$');
-  if (dollar == std::string_view::npos) return false;
-  std::string_view head = text.substr(0, dollar), keys = text.substr(dollar + 1);
-  const auto colon1 = head.find(':'), colon2 = keys.find(':');
-  if (colon1 == std::string_view::npos || colon2 == std::string_view::npos) return false;
-  std::string_view stored = keys.substr(0, colon2), server = keys.substr(colon2 + 1);
-  return is_positive_integer(head.substr(0, colon1)) && is_base64(head.substr(colon1 + 1)) && stored.size() == 44 &&
-         is_base64(stored) && server.size() == 44 && is_base64(server);
-}
-
 void read_user_password(const Entry& e, UserDraft& user, Diagnostics& diag) {
   user.config.password = read_string(e, diag);
   const auto& password = user.config.password;
@@ -157,10 +128,13 @@ void read_user_password(const Entry& e, UserDraft& user, Diagnostics& diag) {
     diag.report(e.value_mark(), e.path + ": empty password: leave the key out (or write null) for a user "
                                          "without a password");
   }
-  // A mistyped verifier would otherwise surface only as failed logins.
-  if (password && password->starts_with(scram_prefix) && !is_scram_verifier(*password)) {
+  // A mistyped verifier would otherwise surface only as failed logins: check it with the parser
+  // logins use.
+  if (password && password->starts_with(auth::scram_verifier_prefix) && !auth::parse_scram_verifier(*password)) {
     diag.report(e.value_mark(), e.path + ": malformed SCRAM-SHA-256 verifier: expected "
-                                         "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>");
+                                         "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> "
+                                         "(iterations 1 to " + std::to_string(auth::max_scram_iterations) +
+                                         ", salt and keys in base64, keys of 32 bytes)");
   }
 }
 

@@ -17,8 +17,25 @@ std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConf
                                            std::move(database_cap), std::move(user_cap));
   database_caps_[database.name]->add_member(pool);
   user_caps_[user_name]->add_member(pool);
+  if (pause_state_.covers(database.name)) pool->pause();
   pools_.emplace(std::move(key), pool);
   return pool;
+}
+
+void PoolRegistry::pause(const std::optional<std::string>& database) {
+  std::lock_guard lock(mutex_);
+  pause_state_.pause(database);
+  for (const auto& [key, pool] : pools_) {
+    if (!database || key.database == *database) pool->pause();
+  }
+}
+
+void PoolRegistry::resume(const std::optional<std::string>& database) {
+  std::lock_guard lock(mutex_);
+  pause_state_.resume(database);
+  for (const auto& [key, pool] : pools_) {
+    if (!database || key.database == *database) pool->resume();
+  }
 }
 
 void PoolRegistry::apply(const config::ProxyConfig& config) {

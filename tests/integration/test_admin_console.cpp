@@ -252,7 +252,8 @@ TEST_CASE("admin console: RELOAD applies a valid file and reports a broken one",
     PgResult broken = exec(console, "RELOAD");
     INFO(describe(broken.get()));
     CHECK(sqlstate(broken.get()) == "58000");
-    CHECK(std::string(PQresultErrorField(broken.get(), PG_DIAG_MESSAGE_PRIMARY)).find("RELOAD failed") == 0);
+    const std::string message = PQresultErrorField(broken.get(), PG_DIAG_MESSAGE_PRIMARY);
+    CHECK(message.find("RELOAD failed: " + sluice.config_path() + ":") == 0);
     CHECK(sluice.running());
 
     SluiceOptions changed;

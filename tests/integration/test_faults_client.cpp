@@ -75,6 +75,20 @@ void vanish_and_check_statement_stops(Connection& leaver, const std::string& mar
     CHECK(stopped);
 }
 
+// After clients vanished while queued: the backend was not spent on them (had their statements
+// run, it would have been closed, their client having left mid-statement): the queue is empty,
+// and the next client gets the same backend (`pid`) at once, clean.
+void check_backend_not_spent_on_vanished(const SluiceProcess& sluice, PGconn* console, const std::string& pid) {
+    CHECK(eventually([&] { return pool_view(console, "app", "app").cl_waiting == 0; }));
+    auto started = Clock::now();
+    Connection next = connect(sluice.conninfo("app", "app"));
+    CHECK(query_value(next, "select pg_backend_pid()") == pid);
+    INFO("next client served after " << since(started).count() << " ms");
+    CHECK(since(started) < Ms(1000));
+    check_clean_backend(next);
+    check_no_backend_leaked(sluice, 1);
+}
+
 // Reads up to `count` rows of a single-row-mode result; returns how many came in time.
 int read_rows(PGconn* conn, int count, Ms timeout) {
     auto deadline = Clock::now() + timeout;
@@ -187,16 +201,7 @@ TEST_CASE("clients that vanish while queued for a backend cost no backend", "[fa
     for (auto& client : queued) client.vanish();
     exec_ok(holder, "commit");
 
-    // The backend is not spent on them: still the same one, not closed and reopened per
-    // vanished client, and free at once for the next client.
-    CHECK(eventually([&] { return pool_view(console, "app", "app").cl_waiting == 0; }));
-    auto started = Clock::now();
-    Connection next = connect(sluice.conninfo("app", "app"));
-    CHECK(query_value(next, "select pg_backend_pid()") == pid);
-    INFO("next client served after " << since(started).count() << " ms");
-    CHECK(since(started) < Ms(1000));
-    check_clean_backend(next);
-    check_no_backend_leaked(sluice, 1);
+    check_backend_not_spent_on_vanished(sluice, console, pid);
 }
 
 namespace {
@@ -635,4 +640,38 @@ TEST_CASE("a storm of 5,000 connects: every client is served, fds come back down
     CHECK(serves(sluice, "app", ""));
     check_no_backend_leaked(sluice, kPoolSize);
     CHECK(sluice.running());
+}
+
+TEST_CASE("clients that pipelined more before vanishing while queued cost no backend either",
+          "[faults][client-vanish][queued][pipelined]") {
+    SluiceProcess sluice(transaction_pool(1, "query_wait_timeout: 10s"));
+    Connection console = admin_connect(sluice);
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    exec_ok(holder, "begin");
+    const std::string pid = query_value(holder, "select pg_backend_pid()");
+
+    // A first statement queues them; a second one, sent while they wait, stays unread in
+    // Sluice's socket ahead of their FIN.
+    constexpr int kQueued = 5;
+    std::vector<Connection> queued;
+    for (int i = 0; i < kQueued; ++i) {
+        queued.push_back(connect(sluice.conninfo("app", "app")));
+        PGconn* conn = queued.back();
+        REQUIRE(PQenterPipelineMode(conn) == 1);
+        REQUIRE(PQsendQueryParams(conn, "select pg_sleep(0.2) /* faults-pipelined-first */", 0, nullptr, nullptr,
+                                  nullptr, nullptr, 0) == 1);
+        REQUIRE(PQflush(conn) == 0);
+    }
+    REQUIRE(eventually([&] { return pool_view(console, "app", "app").cl_waiting == kQueued; }));
+    for (auto& client : queued) {
+        REQUIRE(PQsendQueryParams(client, "select pg_sleep(0.2) /* faults-pipelined-second */", 0, nullptr, nullptr,
+                                  nullptr, nullptr, 0) == 1);
+        REQUIRE(PQpipelineSync(client) == 1);
+        REQUIRE(PQflush(client) == 0);
+    }
+    std::this_thread::sleep_for(Ms(100));  // the second statements reach Sluice's socket
+    for (auto& client : queued) client.vanish();
+    exec_ok(holder, "commit");
+
+    check_backend_not_spent_on_vanished(sluice, console, pid);
 }

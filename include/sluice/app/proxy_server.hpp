@@ -32,8 +32,8 @@ class ProxyServer : public session::ProxyControl {
   awaitable<void> handle_signals();
   awaitable<void> run_janitor();
   awaitable<void> drain();
-  bool reload() override;
-  bool apply_config_file();
+  session::ReloadResult reload() override;
+  session::ReloadResult apply_config_file();
   void log_pool_stats();
   void shutdown() override;
   void stop_listeners();

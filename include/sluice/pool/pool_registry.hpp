@@ -5,9 +5,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sluice/config/proxy_config.hpp"
+#include "sluice/pool/pause_state.hpp"
 #include "sluice/pool/server_pool.hpp"
 
 namespace sluice::pool {
@@ -29,6 +32,11 @@ class PoolRegistry {
   // databases refuse new clients and close their idle backends.
   void apply(const config::ProxyConfig& config);
 
+  // PAUSE/RESUME of one database's pools, or of all (nullopt); remembered for pools created
+  // while paused.
+  void pause(const std::optional<std::string>& database);
+  void resume(const std::optional<std::string>& database);
+
   std::vector<std::shared_ptr<ServerPool>> pools() const;
   // Every pool's idle and lifetime limits, and min_pool_size refills run on `executor`.
   void sweep(TimePoint now, const asio::any_io_executor& executor);
@@ -42,6 +50,7 @@ class PoolRegistry {
   std::map<PoolKey, std::shared_ptr<ServerPool>> pools_;
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_;  // max_db_connections
   std::map<std::string, std::shared_ptr<ConnectionCap>> user_caps_;      // max_user_connections
+  PauseState pause_state_;
 };
 
 }  // namespace sluice::pool

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "sluice/auth/credential.hpp"
 #include "sluice/config/proxy_config.hpp"
@@ -70,12 +71,18 @@ class ClientLimits {
   std::map<std::string, int, std::less<>> per_user_;
 };
 
+// What a reload of the config file did.
+struct ReloadResult {
+  std::vector<std::string> errors;  // "PATH:LINE:COL: message"; empty when the file was applied
+  bool applied() const { return errors.empty(); }
+};
+
 // Daemon-wide actions the admin console may trigger; implemented by the app layer.
 class ProxyControl {
  public:
   virtual ~ProxyControl() = default;
-  virtual bool reload() = 0;    // false: the file is invalid and the running config stays
-  virtual void shutdown() = 0;  // as SIGTERM: drain, then exit
+  virtual ReloadResult reload() = 0;  // an invalid file changes nothing: the running config stays
+  virtual void shutdown() = 0;        // as SIGTERM: drain, then exit
 };
 
 struct ProxyContext {

@@ -24,12 +24,12 @@ class FakeConnector : public pool::ServerConnector {
 
 class FakeControl : public session::ProxyControl {
  public:
-  bool reload() override {
+  session::ReloadResult reload() override {
     ++reloads;
-    return reload_succeeds;
+    return reload_errors;
   }
   void shutdown() override { ++shutdowns; }
-  bool reload_succeeds = true;
+  session::ReloadResult reload_errors;  // none: the reload applies
   int reloads = 0;
   int shutdowns = 0;
 };
@@ -224,6 +224,29 @@ TEST_CASE("PAUSE queues new transactions and answers once running ones are done,
   });
 }
 
+TEST_CASE("PAUSE covers pools created after it, RESUME releases them", "[admin]") {
+  Fixture f;
+  auto console = f.console(AdminRole::admin);
+  REQUIRE(f.execute(console, "PAUSE app").ok());
+  auto later = f.pool("app", "bob");  // the first client of another user, after the PAUSE
+  auto elsewhere = f.pool("other", "bob");
+  CHECK(later->paused());
+  CHECK_FALSE(elsewhere->paused());
+  REQUIRE(f.execute(console, "RESUME app").ok());
+  CHECK_FALSE(later->paused());
+  CHECK_FALSE(f.pool("app", "carol")->paused());
+
+  REQUIRE(f.execute(console, "PAUSE").ok());
+  CHECK(f.pool("other", "dave")->paused());
+  CHECK(later->paused());
+  REQUIRE(f.execute(console, "RESUME other").ok());  // one database back while the rest stay paused
+  CHECK_FALSE(f.pool("other", "erin")->paused());
+  CHECK(f.pool("app", "erin")->paused());
+  REQUIRE(f.execute(console, "RESUME").ok());
+  CHECK_FALSE(f.pool("app", "frank")->paused());
+  CHECK_FALSE(later->paused());
+}
+
 TEST_CASE("PAUSE gives up after its limit with 57014 and leaves the pool paused", "[admin]") {
   Fixture f;
   auto console = f.console(AdminRole::admin, {5ms, 50ms});
@@ -310,17 +333,23 @@ TEST_CASE("RECONNECT marks backends to close, SHOW SERVERS says so", "[admin]") 
   });
 }
 
-TEST_CASE("RELOAD reports an invalid file as 58000", "[admin]") {
+TEST_CASE("RELOAD reports an invalid file as 58000, naming the file and line", "[admin]") {
   Fixture f;
   auto console = f.console(AdminRole::admin);
   auto good = f.execute(console, "RELOAD");
   REQUIRE(good.ok());
   CHECK(good->command_tag == "RELOAD");
-  f.control.reload_succeeds = false;
+  f.control.reload_errors.errors = {"/etc/sluice.yaml:3:5: unknown key 'pool_sise'"};
   auto bad = f.execute(console, "reload;");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.failure().sqlstate == "58000");
-  CHECK(f.control.reloads == 2);
+  CHECK(bad.failure().message ==
+        "RELOAD failed: /etc/sluice.yaml:3:5: unknown key 'pool_sise'; the running configuration stays");
+  f.control.reload_errors.errors.push_back("/etc/sluice.yaml:9:1: another");
+  auto two = f.execute(console, "RELOAD");
+  REQUIRE_FALSE(two.ok());
+  CHECK(two.failure().message.find("(and 1 more in the log)") != std::string::npos);
+  CHECK(f.control.reloads == 3);
 }
 
 TEST_CASE("SHUTDOWN starts the drain only once its answer is out", "[admin]") {
