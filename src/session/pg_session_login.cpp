@@ -42,7 +42,12 @@ PgSession::PgSession(tcp::socket client, ProxyContext& context)
 PgSession::~PgSession() { context_.registry.remove(registry_id_); }
 
 void PgSession::start(std::shared_ptr<PgSession> session) {
-  session->registry_id_ = session->context_.registry.add(session.get());
+  // Listed before the id is stored: a scrape or SHOW CLIENTS may snapshot it at once.
+  const auto registry_id = session->context_.registry.add(session.get());
+  {
+    std::lock_guard lock(session->snapshot_mutex_);
+    session->registry_id_ = registry_id;
+  }
   auto executor = session->client_.get_executor();
   asio::co_spawn(executor, [session]() mutable -> awaitable<void> { co_await session->run(); },
                  asio::detached);

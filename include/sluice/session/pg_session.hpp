@@ -94,7 +94,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   tcp::socket client_;
   ProxyContext& context_;
   std::shared_ptr<const RuntimeConfig> runtime_;  // the snapshot this client logged in under
-  std::uint64_t registry_id_ = 0;
+  std::uint64_t registry_id_ = 0;  // set under snapshot_mutex_: snapshot() reads it from other threads
 
   pg::StartupPacket startup_;
   std::string user_;
