@@ -37,6 +37,7 @@ configure_and_build() {
   return 0
 }
 
+tests_failed=0  # a failing test does not stop the run before the reports are shown
 case "$kind" in
   address)
     build_dir=build-asan
@@ -47,9 +48,9 @@ case "$kind" in
     export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1"
     export LSAN_OPTIONS="suppressions=$suppressions/lsan.supp:print_suppressions=0"
     export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
-    ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 600 -R '^(unit|fuzz-replay):'
+    ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 600 -R '^(unit|fuzz-replay):' || tests_failed=1
     SLUICE_TEST_BINARY=$PWD/$build_dir/sluice \
-      ctest --test-dir "$normal_build" --output-on-failure --timeout 600 -R '^integration:'
+      ctest --test-dir "$normal_build" --output-on-failure --timeout 600 -R '^integration:' || tests_failed=1
     ;;
   thread)
     build_dir=build-tsan
@@ -59,7 +60,8 @@ case "$kind" in
     # The tests where many sessions, the janitor, reloads and admin commands run at once.
     export SLUICE_TEST_BINARY=$PWD/$build_dir/sluice
     ctest --test-dir "$normal_build" --output-on-failure --timeout 600 \
-      -R '^integration:.*(concurren|fair|reload|admin console: (PAUSE|KILL|RECONNECT)|cancel|killed|vanish|restart|storm|waiting|pgbench|drain|max_db|max_user)'
+      -R '^integration:.*(concurren|fair|reload|admin console: (PAUSE|KILL|RECONNECT)|cancel|killed|vanish|restart|storm|waiting|pgbench|drain|max_db|max_user)' \
+      || tests_failed=1
     ;;
   *)
     echo "scripts/sanitize.sh: unknown kind '$kind' (address or thread)" >&2
@@ -79,3 +81,7 @@ if ((${#found[@]} > 0)); then
 fi
 echo "sanitize.sh: $kind: no sanitizer reports"
 rm -rf "$reports"
+if ((tests_failed)); then
+  echo "sanitize.sh: $kind: tests failed (see above)" >&2
+  exit 1
+fi

@@ -103,6 +103,15 @@ HttpResponse http_get(int port, const std::string& target, std::chrono::seconds 
     return response;
 }
 
+// Waits until /metrics answers 200. prometheus-cpp listens before the path has its handler, and
+// a request in between (a few ms at startup, longer under TSan) is answered 404.
+bool wait_for_metrics(int port, std::chrono::seconds timeout = 10s) {
+    for (const auto deadline = Clock::now() + timeout; Clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
+        if (wait_for_tcp(port, 1s) && http_get(port, "/metrics", 2s).status == 200) return true;
+    }
+    return false;
+}
+
 std::string url_encode(const std::string& text) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;
@@ -280,7 +289,7 @@ TEST_CASE("Prometheus scrapes a saturated pool and sees its clients waiting", "[
     SluiceOptions options;
     options.defaults = "pool_mode: transaction\npool_size: " + std::to_string(kPoolSize) + "\nquery_wait_timeout: 60s";
     SluiceProcess sluice([&](int port) { return with_metrics_listener(sluice_config(port, options), metrics_port); });
-    REQUIRE(wait_for_tcp(metrics_port, 10s));
+    REQUIRE(wait_for_metrics(metrics_port));
 
     SaturatingLoad load(sluice.conninfo("app", "app"), kLoadClients);
 
@@ -416,7 +425,7 @@ TEST_CASE("no metric or log line contains a password", "[metrics]") {
         return with_metrics_listener(sluice_config(port, options), metrics_port);
     };
     SluiceProcess sluice(make_config);
-    REQUIRE(wait_for_tcp(metrics_port, 10s));
+    REQUIRE(wait_for_metrics(metrics_port));
 
     // Logins with the secret (user password, forced database password), a wrong password,
     // and the secret sent as another user's password.
@@ -465,7 +474,7 @@ TEST_CASE("timeouts and cap refusals and disconnects are counted by kind", "[met
                      {"alice", "alice", "statement_timeout: 300ms"},
                      {"bob", "bob", "max_client_connections: 1"}};
     SluiceProcess sluice([&](int port) { return with_metrics_listener(sluice_config(port, options), metrics_port); });
-    REQUIRE(wait_for_tcp(metrics_port, 10s));
+    REQUIRE(wait_for_metrics(metrics_port));
 
     // statement_timeout cancels the statement; the client stays.
     Connection alice = connect(sluice.conninfo("alice", "alice"));
