@@ -21,6 +21,8 @@ stages=${SLUICE_STAGES:-normal address thread fuzz}
 # waits for its tree's mark, then builds in the foreground, a no-op unless the background build
 # failed (its error then shows in the stage's own output).
 prebuild_dir=$(mktemp -d /tmp/sluice-prebuild.XXXXXX)
+idle_priority=(chrt --idle 0)
+chrt --idle 0 true 2>/dev/null || idle_priority=(nice -n 19)  # where SCHED_IDLE is not allowed
 prebuild_pid=""
 start_prebuild() {
   local trees=()
@@ -32,9 +34,9 @@ start_prebuild() {
   (
     for tree in "${trees[@]}"; do
       if [[ $tree == fuzz ]]; then
-        FUZZ_BUILD_ONLY=1 chrt --idle 0 bash scripts/fuzz.sh >"$prebuild_dir/$tree.log" 2>&1 || true
+        FUZZ_BUILD_ONLY=1 "${idle_priority[@]}" bash scripts/fuzz.sh >"$prebuild_dir/$tree.log" 2>&1 || true
       else
-        chrt --idle 0 bash scripts/sanitize.sh "$tree" build >"$prebuild_dir/$tree.log" 2>&1 || true
+        "${idle_priority[@]}" bash scripts/sanitize.sh "$tree" build >"$prebuild_dir/$tree.log" 2>&1 || true
       fi
       touch "$prebuild_dir/$tree.done"
     done
