@@ -147,22 +147,24 @@ void PgSession::handle_cancel_request(const pg::StartupPacket& packet) {
 
 Status PgSession::choose_pool() {
   const auto* user = startup_.find("user");
-  user_ = user ? *user : "";
-  if (const auto* application_name = startup_.find("application_name")) {
-    std::lock_guard lock(snapshot_mutex_);
-    application_name_ = *application_name;
-  }
   const auto* database = startup_.find("database");
-  database_ = database && !database->empty() ? *database : user_;
-  const auto& config = *runtime_->config;
-  if (database_ == "sluice" || database_ == "pgbouncer") {
+  const auto* application_name = startup_.find("application_name");
+  std::string user_name = user ? *user : "";
+  std::string database_name = database && !database->empty() ? *database : user_name;
+  const bool admin = database_name == "sluice" || database_name == "pgbouncer";
+  const auto* database_config = admin ? nullptr : runtime_->config->find_database(database_name);
+  const bool known = admin || database_config;
+  {
+    // Listed in the client registry already: SHOW CLIENTS and scrapes read these meanwhile.
+    std::lock_guard lock(snapshot_mutex_);
+    user_ = std::move(user_name);
+    if (known) database_ = database_name;
+    if (application_name) application_name_ = *application_name;
+  }
+  if (!known) return Failure{"unknown_database", "3D000", "no such database: " + database_name};
+  if (admin) {
     admin_console_ = true;
     return ok_status();
-  }
-  const auto* database_config = config.find_database(database_);
-  if (!database_config) {
-    const auto name = std::exchange(database_, "");
-    return Failure{"unknown_database", "3D000", "no such database: " + name};
   }
   database_config_ = database_config;
   return ok_status();
