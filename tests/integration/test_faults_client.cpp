@@ -75,6 +75,19 @@ void vanish_and_check_statement_stops(Connection& leaver, const std::string& mar
     CHECK(stopped);
 }
 
+// A pool of one backend, held by an open transaction: clients that ask now queue behind it.
+struct HeldPool {
+    SluiceProcess sluice{transaction_pool(1, "query_wait_timeout: 10s")};
+    Connection console = admin_connect(sluice);
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    std::string pid = held_backend_pid(holder);  // the one backend
+
+    static std::string held_backend_pid(PGconn* holder) {
+        exec_ok(holder, "begin");
+        return query_value(holder, "select pg_backend_pid()");
+    }
+};
+
 // After clients vanished while queued: the backend was not spent on them (had their statements
 // run, it would have been closed, their client having left mid-statement): the queue is empty,
 // and the next client gets the same backend (`pid`) at once, clean.
@@ -184,11 +197,8 @@ TEST_CASE("a client that vanishes mid-result: the backend stops streaming and is
 }
 
 TEST_CASE("clients that vanish while queued for a backend cost no backend", "[faults][client-vanish][queued]") {
-    SluiceProcess sluice(transaction_pool(1, "query_wait_timeout: 10s"));
-    Connection console = admin_connect(sluice);
-    Connection holder = connect(sluice.conninfo("app", "app"));
-    exec_ok(holder, "begin");
-    const std::string pid = query_value(holder, "select pg_backend_pid()");
+    HeldPool held;
+    auto& [sluice, console, holder, pid] = held;
 
     // They ask, queue behind the holder's transaction, and go away without a word.
     constexpr int kQueued = 20;
@@ -644,11 +654,8 @@ TEST_CASE("a storm of 5,000 connects: every client is served, fds come back down
 
 TEST_CASE("clients that pipelined more before vanishing while queued cost no backend either",
           "[faults][client-vanish][queued][pipelined]") {
-    SluiceProcess sluice(transaction_pool(1, "query_wait_timeout: 10s"));
-    Connection console = admin_connect(sluice);
-    Connection holder = connect(sluice.conninfo("app", "app"));
-    exec_ok(holder, "begin");
-    const std::string pid = query_value(holder, "select pg_backend_pid()");
+    HeldPool held;
+    auto& [sluice, console, holder, pid] = held;
 
     // A first statement queues them; a second one, sent while they wait, stays unread in
     // Sluice's socket ahead of their FIN.
