@@ -6,10 +6,6 @@
 
 namespace sluice::session {
 
-Failure protocol_violation(std::string detail) {
-  return Failure{"protocol_violation", "08P01", "protocol violation: " + std::move(detail)};
-}
-
 Failure server_lost() { return Failure{"server_lost", "08006", "server connection lost"}; }
 
 awaitable<Expected<PgMessage>> read_pg_message(tcp::socket& socket, std::string& buffer, std::size_t max_body,

@@ -45,7 +45,7 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
     lease_.discard();
     co_return synced.failure();
   }
-  transaction_status_ = pg::transaction_status::Idle;
+  unit_.backend_at_rest();
   lease_started_ = Clock::now();
   {
     std::lock_guard lock(snapshot_mutex_);
@@ -107,20 +107,20 @@ awaitable<Status> PgSession::sync_parameters() {
 awaitable<void> PgSession::settle_backend() {
   if (!lease_) co_return;
   const bool lost = stop_reason_ && stop_reason_->reason == "server_lost";
-  if (lost || pending_syncs_ > 0 || unsynced_ || !client_scanner_.at_boundary()) {
+  if (lost || unit_.statement_running() || unit_.unsynced() || !client_scanner_.at_boundary()) {
     // Mid-statement or mid-message: its state cannot be known. Stop what runs, then close.
-    if (!lost && pending_syncs_ > 0) cancel_backend_statement();
+    if (!lost && unit_.statement_running()) cancel_backend_statement();
     cancel_target_->set(std::nullopt);
     lease_.discard();
     co_return;
   }
-  if (transaction_status_ != pg::transaction_status::Idle) {
+  if (unit_.in_transaction()) {
     auto status = co_await run_internal_query("ROLLBACK", true);
     if (!status || *status != pg::transaction_status::Idle) {
       lease_.discard();
       co_return;
     }
-    transaction_status_ = pg::transaction_status::Idle;
+    unit_.backend_at_rest();
   }
   if (pool_mode_ == config::PoolMode::session) {
     const auto reset_query = pool_->settings().server_reset_query;

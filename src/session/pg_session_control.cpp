@@ -74,7 +74,7 @@ void PgSession::on_timeout(TimeoutKind kind) {
   switch (kind) {
     case TimeoutKind::statement_timeout:
       clock_.statement_finished();
-      if (!lease_ || pending_syncs_ == 0) return;
+      if (!lease_ || !unit_.statement_running()) return;
       spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user_, database_,
                    address_, port_);
       statement_timed_out_ = true;
@@ -83,14 +83,14 @@ void PgSession::on_timeout(TimeoutKind kind) {
       return;
     case TimeoutKind::cancel_grace:
       clock_.cancel_settled();
-      if (!lease_ || pending_syncs_ == 0) return;
+      if (!lease_ || !unit_.statement_running()) return;
       spdlog::warn("statement_timeout: cancel did not take effect; closing backend of user={} database={}", user_,
                    database_);
       stop(Failure{"statement_timeout", "08006", "server connection lost: statement did not stop after cancel"});
       return;
     case TimeoutKind::idle_transaction_timeout:
       clock_.not_idle_in_transaction();
-      if (!lease_ || pending_syncs_ > 0 || transaction_status_ == pg::transaction_status::Idle) return;
+      if (!lease_ || unit_.statement_running() || !unit_.in_transaction()) return;
       stop(Failure{"idle_transaction_timeout", "25P03", "idle transaction timeout"});
       return;
     case TimeoutKind::client_idle_timeout:

@@ -3,7 +3,7 @@
 
 #include "sluice/core/deadline.hpp"
 
-#include "sluice/auth/scram_server.hpp"
+#include "sluice/auth/scram_secret.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
@@ -14,14 +14,7 @@
 namespace sluice::session {
 
 namespace {
-constexpr std::size_t kMaxPasswordMessage = 8 * 1024;
-constexpr int kMaxEncryptionRequests = 2;  // SSLRequest and GSSENCRequest, each answered 'N'
-
 Failure client_gone() { return Failure{"client_close", "08006", "client closed the connection"}; }
-
-Failure auth_failed(const std::string& user) {
-  return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + user + "\""};
-}
 
 }  // namespace
 
@@ -77,11 +70,17 @@ awaitable<Status> PgSession::log_in_within_deadline() {
 }
 
 awaitable<Status> PgSession::log_in() {
-  auto startup = co_await read_startup();
-  if (!startup) co_return startup.failure();
-  if (!*startup) co_return ok_status();  // a CancelRequest: nothing more to do
+  pg::ClientLogin login;
+  auto event = co_await drive_login(login);
+  if (!event) co_return event.failure();
+  if (*event == pg::ClientLoginEvent::cancel_request) {
+    handle_cancel_request(login.startup());
+    co_return ok_status();  // nothing more to do
+  }
+  if (*event != pg::ClientLoginEvent::startup) co_return login.failure();
+  startup_ = login.startup();
   if (auto chosen = choose_pool(); !chosen) co_return chosen.failure();
-  if (auto authenticated = co_await authenticate(); !authenticated) co_return authenticated.failure();
+  if (auto authenticated = co_await authenticate(login); !authenticated) co_return authenticated.failure();
   if (admin_console_) {
     if (auto allowed = check_admin_access(); !allowed) co_return allowed.failure();
     co_return co_await send_admin_welcome();
@@ -100,36 +99,27 @@ awaitable<Status> PgSession::log_in() {
   co_return ok_status();
 }
 
-awaitable<Expected<bool>> PgSession::read_startup() {
-  std::array<std::uint8_t, pg::kMaxStartupPacketLength> packet;
-  for (int requests = 0;; ++requests) {
-    auto [length_error, length_read] = co_await asio::async_read(client_, asio::buffer(packet.data(), 4), use_nothrow);
-    if (length_error) co_return client_gone();
-    const std::uint32_t length = (std::uint32_t{packet[0]} << 24) | (packet[1] << 16) | (packet[2] << 8) | packet[3];
-    if (length < pg::kMinStartupPacketLength || length > pg::kMaxStartupPacketLength) {
-      co_return protocol_violation("invalid startup packet length " + std::to_string(length));
+awaitable<Expected<pg::ClientLoginEvent>> PgSession::drive_login(pg::ClientLogin& login) {
+  for (;;) {
+    const auto event = login.next();
+    if (!login.output().empty()) {
+      if (auto sent = co_await write_all(client_, login.output(), client_gone()); !sent) co_return sent.failure();
+      login.output().clear();
     }
-    auto [body_error, body_read] =
-        co_await asio::async_read(client_, asio::buffer(packet.data() + 4, length - 4), use_nothrow);
-    if (body_error) co_return client_gone();
-    auto parsed = pg::parse_startup(std::span<const std::uint8_t>(packet.data(), length));
-    if (parsed.status != pg::ParseStatus::complete) co_return protocol_violation(parsed.error);
-
-    switch (parsed.packet.kind) {
-      case pg::StartupKind::startup:
-        startup_ = std::move(parsed.packet);
-        co_return true;
-      case pg::StartupKind::cancel_request:
-        handle_cancel_request(parsed.packet);
-        co_return false;
-      case pg::StartupKind::ssl_request:
-      case pg::StartupKind::gssenc_request: {
-        if (requests >= kMaxEncryptionRequests) co_return protocol_violation("too many encryption requests");
-        std::string refusal;
-        pg::write_ssl_refusal(refusal);  // TLS is not offered yet: the client goes on in plain text
-        if (auto sent = co_await write_all(client_, refusal, client_gone()); !sent) co_return sent.failure();
+    switch (event) {
+      case pg::ClientLoginEvent::need_input: {
+        const auto wanted = login.input();
+        auto [error, read] =
+            co_await asio::async_read(client_, asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+        if (error) co_return client_gone();
+        login.received(read);
         break;
       }
+      case pg::ClientLoginEvent::encryption_request:
+        login.refuse_encryption();  // TLS is not offered yet: the client goes on in plain text
+        break;
+      default:
+        co_return event;
     }
   }
 }
@@ -177,73 +167,31 @@ void PgSession::join_pool() {
   histograms_ = &context_.metrics.histograms_for(pool_->key().database, pool_->key().user);
 }
 
-awaitable<Status> PgSession::authenticate() {
+awaitable<Status> PgSession::authenticate(pg::ClientLogin& login) {
   const auto& config = *runtime_->config;
-  if (config.auth_type == config::AuthType::trust) co_return ok_status();
   const auth::Credential* credential = nullptr;
   if (auto found = runtime_->credentials.find(user_); found != runtime_->credentials.end()) {
     credential = &found->second;
   }
-  if (config.auth_type == config::AuthType::md5) co_return co_await authenticate_md5(credential);
-  co_return co_await authenticate_scram(credential);
-}
-
-awaitable<Expected<std::string>> PgSession::read_password_message() {
-  std::string buffer;
-  auto message = co_await read_pg_message(client_, buffer, kMaxPasswordMessage, client_gone());
-  if (!message) co_return message.failure();
-  if (message->type != pg::frontend::PasswordMessage) {
-    co_return protocol_violation("expected a password message");
+  switch (config.auth_type) {
+    case config::AuthType::trust:
+      login.begin_trust();
+      break;
+    case config::AuthType::md5: {
+      std::array<std::uint8_t, 4> salt{};
+      if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
+      login.begin_md5(credential, salt);
+      break;
+    }
+    case config::AuthType::scram_sha_256:
+      login.begin_scram(credential);
+      break;
   }
-  co_return buffer;
-}
-
-awaitable<Status> PgSession::authenticate_md5(const auth::Credential* credential) {
-  std::array<std::uint8_t, 4> salt{};
-  if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
-  std::string request;
-  pg::write_authentication_md5_password(request, salt);
-  if (auto sent = co_await write_all(client_, request, client_gone()); !sent) co_return sent.failure();
-  auto body = co_await read_password_message();
-  if (!body) co_return body.failure();
-  auto response = pg::read_password_message(as_bytes(*body));
-  if (!response) co_return protocol_violation("malformed password message");
-  if (!credential || !auth::verify_md5_response(*credential, user_, salt, *response)) co_return auth_failed(user_);
-  co_return ok_status();
-}
-
-awaitable<Status> PgSession::authenticate_scram(const auth::Credential* credential) {
-  std::string out;
-  const std::string_view mechanisms[] = {"SCRAM-SHA-256"};
-  pg::write_authentication_sasl(out, mechanisms);
-  if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
-
-  auto first = co_await read_password_message();
-  if (!first) co_return first.failure();
-  auto initial = pg::read_sasl_initial_response(as_bytes(*first));
-  if (!initial || initial->mechanism != "SCRAM-SHA-256") co_return protocol_violation("expected SCRAM-SHA-256");
-  if (!credential) co_return auth_failed(user_);
-  auth::ScramServerExchange exchange(credential->scram);
-  auto server_first = exchange.handle_client_first(initial->data);
-  if (!server_first) {
-    spdlog::info("SCRAM exchange with user={} failed: {}", user_, exchange.error());
-    co_return auth_failed(user_);
-  }
-  out.clear();
-  pg::write_authentication_sasl_continue(out, *server_first);
-  if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
-
-  auto final_message = co_await read_password_message();
-  if (!final_message) co_return final_message.failure();
-  auto server_final = exchange.handle_client_final(pg::read_sasl_response(as_bytes(*final_message)));
-  if (!server_final) {
-    spdlog::info("SCRAM exchange with user={} failed: {}", user_, exchange.error());
-    co_return auth_failed(user_);
-  }
-  out.clear();
-  pg::write_authentication_sasl_final(out, *server_final);
-  if (auto sent = co_await write_all(client_, out, client_gone()); !sent) co_return sent.failure();
-  co_return ok_status();
+  auto event = co_await drive_login(login);
+  if (!event) co_return event.failure();
+  if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
+  if (!login.auth_error().empty()) spdlog::info("SCRAM exchange with user={} failed: {}", user_, login.auth_error());
+  co_return login.failure();
 }
 
 // AuthenticationOk, the server's parameters as this client will see them, our own

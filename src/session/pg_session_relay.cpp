@@ -98,24 +98,7 @@ awaitable<Status> PgSession::relay_client() {
 }
 
 void PgSession::on_client_message(const pg::MessageView& message) {
-  switch (message.type) {
-    case pg::frontend::Query:
-    case pg::frontend::FunctionCall:
-    case pg::frontend::Sync:
-      if (pending_syncs_++ == 0) statement_started_ = Clock::now();
-      if (message.type == pg::frontend::Sync) unsynced_ = false;
-      break;
-    case pg::frontend::Parse:
-    case pg::frontend::Bind:
-    case pg::frontend::Describe:
-    case pg::frontend::Execute:
-    case pg::frontend::Close:
-    case pg::frontend::Flush:
-      unsynced_ = true;  // the backend holds state for this client until the next Sync
-      break;
-    default:
-      break;  // CopyData/CopyDone/CopyFail belong to the Query already counted
-  }
+  if (unit_.on_client_message(message.type)) statement_started_ = Clock::now();
 }
 
 awaitable<Status> PgSession::forward_to_server(std::size_t length) {
@@ -140,7 +123,7 @@ awaitable<Status> PgSession::forward_to_server(std::size_t length) {
     if (stop_reason_) co_return *stop_reason_;
     statement_started_ = Clock::now();
   }
-  if (pending_syncs_ > 0) clock_.statement_started(statement_started_);
+  if (unit_.statement_running()) clock_.statement_started(statement_started_);
   writing_to_server_ = true;
   auto [error, written] =
       co_await asio::async_write(server().socket(), asio::buffer(client_buffer_.data(), length), use_nothrow);
@@ -164,14 +147,14 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
       break;
     }
     if (!co_await relay_to_client(scanner, std::span<std::uint8_t>(buffer.data(), received)) || stopping_) break;
-    if (pool_mode_ == config::PoolMode::statement && transaction_status_ != pg::transaction_status::Idle) {
+    if (pool_mode_ == config::PoolMode::statement && unit_.in_transaction()) {
       // Whatever the client sent meanwhile: a statement left a transaction open.
       stop(statement_mode_violation());
       break;
     }
-    if (pending_syncs_ == 0 && transaction_status_ != pg::transaction_status::Idle) {
+    if (!unit_.statement_running() && unit_.in_transaction()) {
       clock_.idle_in_transaction(Clock::now());
-    } else if (pending_syncs_ == 0) {
+    } else if (!unit_.statement_running()) {
       clock_.client_idle(Clock::now());
     }
     if (stop_after_transaction_ && backend_is_clean() && !writing_to_server_) {
@@ -224,8 +207,7 @@ awaitable<bool> PgSession::relay_to_client(ServerScanner& scanner, std::span<std
 
 void PgSession::on_server_message(const pg::MessageView& message) {
   if (message.type == pg::backend::ReadyForQuery) {
-    if (auto status = pg::read_ready_for_query(message.body)) transaction_status_ = *status;
-    if (pending_syncs_ > 0 && --pending_syncs_ == 0) {
+    if (unit_.on_server_message(message.type, message.body)) {
       ++queries_;
       clock_.statement_finished();
       clock_.cancel_settled();
@@ -247,8 +229,7 @@ void PgSession::on_server_message(const pg::MessageView& message) {
 
 // Idle, nothing in flight, no half-sent message: another client can have it.
 bool PgSession::backend_is_clean() const {
-  return transaction_status_ == pg::transaction_status::Idle && pending_syncs_ == 0 && !unsynced_ &&
-         client_scanner_.at_boundary() && !stop_reason_;
+  return unit_.at_rest() && client_scanner_.at_boundary() && !stop_reason_;
 }
 
 bool PgSession::may_release() const {

@@ -8,6 +8,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/protocol/postgres/failures.hpp"
 
 namespace sluice::session {
 
@@ -23,7 +24,7 @@ awaitable<Expected<PgMessage>> read_pg_message(tcp::socket& socket, std::string&
 
 awaitable<Status> write_all(tcp::socket& socket, std::string_view bytes, const Failure& lost);
 
-Failure protocol_violation(std::string detail);
+using pg::protocol_violation;
 Failure server_lost();
 
 inline std::span<const std::uint8_t> as_bytes(std::string_view text) {

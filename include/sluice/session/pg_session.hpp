@@ -17,8 +17,10 @@
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/buffer_pool.hpp"
 #include "sluice/pool/server_pool.hpp"
+#include "sluice/protocol/postgres/client_login.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
 #include "sluice/protocol/postgres/startup.hpp"
+#include "sluice/protocol/postgres/unit_of_work.hpp"
 #include "sluice/session/client_registry.hpp"
 #include "sluice/session/pg_io.hpp"
 #include "sluice/session/pg_server.hpp"
@@ -47,13 +49,11 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   awaitable<void> run();
   awaitable<Status> log_in_within_deadline();
   awaitable<Status> log_in();
-  awaitable<Expected<bool>> read_startup();  // false: it was a CancelRequest, now handled
+  // Runs the login machine until it needs a decision: reads and writes for it meanwhile.
+  awaitable<Expected<pg::ClientLoginEvent>> drive_login(pg::ClientLogin& login);
   Status choose_pool();  // the database: refused at once if unknown
   void join_pool();      // after authentication
-  awaitable<Status> authenticate();
-  awaitable<Status> authenticate_md5(const auth::Credential* credential);
-  awaitable<Status> authenticate_scram(const auth::Credential* credential);
-  awaitable<Expected<std::string>> read_password_message();  // its body
+  awaitable<Status> authenticate(pg::ClientLogin& login);
   awaitable<Status> send_welcome();
   void handle_cancel_request(const pg::StartupPacket& packet);
 
@@ -126,11 +126,9 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   // Data phase state, touched only on the session's strand.
   pool::Lease lease_;
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
-  int pending_syncs_ = 0;       // Query/Sync/FunctionCall sent whose ReadyForQuery has not come back
-  bool unsynced_ = false;       // extended-protocol messages sent since the last Sync
+  pg::UnitOfWork unit_;         // what the backend holds for this client: the release decision
   bool writing_to_server_ = false;
   bool terminate_requested_ = false;
-  char transaction_status_ = 'I';  // from the last ReadyForQuery
   bool stopping_ = false;
   bool pump_running_ = false;
   bool error_sent_ = false;

@@ -1,14 +1,17 @@
 // The untyped first packets from a client: StartupMessage, SSLRequest, GSSENCRequest,
-// CancelRequest. Parsed as PgSession::read_startup does (exactly `length` bytes, up to two
-// encryption requests before the real packet), and on its own with invariants: a prefix
-// of a complete packet needs more, and a complete packet is written back byte for byte.
+// CancelRequest. Driven through the daemon's login machine (pg::ClientLogin: exactly
+// `length` bytes, up to two encryption requests before the real packet), and parsed on its
+// own with invariants: a prefix of a complete packet needs more, and a complete packet is
+// written back byte for byte.
 #include <cstdint>
 #include <span>
 #include <string>
 
 #include "fuzz_support.hpp"
 #include "fuzz_targets.hpp"
+#include "login_driver.hpp"
 #include "sluice/protocol/postgres/byte_order.hpp"
+#include "sluice/protocol/postgres/client_login.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/startup.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
@@ -16,8 +19,6 @@
 namespace {
 
 using namespace sluice;
-
-constexpr int kMaxEncryptionRequests = 2;  // PgSession: SSLRequest and GSSENCRequest
 
 // The packet rebuilt by Sluice's own writers, where one exists; empty otherwise.
 std::string rewrite(const pg::StartupPacket& packet) {
@@ -69,21 +70,28 @@ void check_alone(std::span<const std::uint8_t> input) {
   }
 }
 
-// PgSession::read_startup: read the length, check it, read exactly that much, parse.
+// The daemon's own login machine, as a session drives it: encryption requests refused,
+// up to the startup packet, a CancelRequest, or the end of the input.
 void drive_like_session(std::span<const std::uint8_t> input) {
-  for (int requests = 0; input.size() >= 4; ++requests) {
-    const std::uint32_t length = pg::load_be32(input.data());
-    if (length < pg::kMinStartupPacketLength || length > pg::kMaxStartupPacketLength) return;
-    if (input.size() < length) return;  // the client went away mid-packet
-    const auto parse = pg::parse_startup(input.first(length));
-    // Handed a whole packet, the parser must decide; "need more" would be a silent hang-up.
-    SLUICE_FUZZ_CHECK(parse.status != pg::ParseStatus::need_more);
-    if (parse.status == pg::ParseStatus::malformed) return;
-    SLUICE_FUZZ_CHECK(parse.consumed == length);
-    const auto kind = parse.packet.kind;
-    if (kind == pg::StartupKind::startup || kind == pg::StartupKind::cancel_request) return;
-    if (requests >= kMaxEncryptionRequests) return;  // "too many encryption requests"
-    input = input.subspan(length);
+  pg::ClientLogin login;
+  for (;;) {
+    switch (fuzz::feed_client_login(login, input)) {
+      case pg::ClientLoginEvent::encryption_request:
+        login.refuse_encryption();
+        SLUICE_FUZZ_CHECK(!login.output().empty() && login.output().back() == 'N');
+        break;
+      case pg::ClientLoginEvent::startup:
+        SLUICE_FUZZ_CHECK(login.startup().find("user") != nullptr);
+        return;
+      case pg::ClientLoginEvent::failed:
+        SLUICE_FUZZ_CHECK(login.failure().sqlstate == "08P01" && login.input().empty());
+        return;
+      case pg::ClientLoginEvent::need_input:
+        SLUICE_FUZZ_CHECK(input.empty());  // the client went away mid-packet
+        return;
+      case pg::ClientLoginEvent::cancel_request: return;
+      case pg::ClientLoginEvent::authenticated: SLUICE_FUZZ_CHECK(!"authenticated before a method was chosen"); return;
+    }
   }
 }
 

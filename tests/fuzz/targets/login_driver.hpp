@@ -1,0 +1,28 @@
+// Feeds fuzz input to the daemon's own login machines the way a session's reads would:
+// exactly the bytes a machine asks for, until it wants a decision or the input runs out.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "sluice/protocol/postgres/client_login.hpp"
+
+namespace sluice::fuzz {
+
+// The first event that is not need_input, or need_input once `input` is used up (the client
+// went away). Consumes what it fed from `input`.
+inline pg::ClientLoginEvent feed_client_login(pg::ClientLogin& login, std::span<const std::uint8_t>& input) {
+  for (;;) {
+    const auto event = login.next();
+    if (event != pg::ClientLoginEvent::need_input || input.empty()) return event;
+    const auto wanted = login.input();
+    const std::size_t count = std::min(wanted.size(), input.size());
+    std::memcpy(wanted.data(), input.data(), count);
+    login.received(count);
+    input = input.subspan(count);
+  }
+}
+
+}  // namespace sluice::fuzz
