@@ -146,6 +146,9 @@ auto ScramClientExchange::parse_server_first(std::string_view message)
   }
   const auto iteration_count = parse_scram_iterations(iterations->value);
   if (!iteration_count) return fail("SCRAM iteration count must be an integer from 1 to 1000000");
+  if (*iteration_count > max_iterations_) {
+    return fail("SCRAM iteration count above this client's limit");
+  }
   while (!reader.at_end()) {
     if (!is_extension(reader.next_attribute())) {
       return fail("malformed SCRAM message: bad attribute after iteration count");

@@ -1,8 +1,8 @@
 #include <spdlog/spdlog.h>
 
-#include "sluice/auth/md5.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/server_login.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/pg_io.hpp"
 #include "sluice/session/pg_server.hpp"
@@ -21,9 +21,6 @@ Failure connect_failure(const BackendTarget& target, std::string_view why) {
                      std::string(why)};
 }
 
-Failure login_failure(std::string_view why) {
-  return Failure{"server_login_failed", "08001", "server login failed: " + std::string(why)};
-}
 }  // namespace
 
 void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value) {
@@ -119,107 +116,28 @@ awaitable<Status> PgServerConnector::connect(PgServerConnection& server) {
 }
 
 awaitable<Status> PgServerConnector::log_in(PgServerConnection& server) {
-  std::string out;
-  const std::pair<std::string, std::string> startup[] = {{"user", target_.user}, {"database", target_.dbname}};
-  pg::write_startup_message(out, startup);
-  const Failure lost = login_failure("connection closed during login");
-  if (auto sent = co_await write_all(server.socket(), out, lost); !sent) co_return sent.failure();
-
-  std::string buffer;
-  std::optional<auth::ScramClientExchange> scram;
+  pg::ServerLogin login({target_.user, target_.dbname, target_.password, {}}, {kMaxLoginMessage});
+  const Failure lost = pg::server_login_failure("connection closed during login");
   for (;;) {
-    auto message = co_await read_pg_message(server.socket(), buffer, kMaxLoginMessage, lost);
-    if (!message) co_return message.failure();
-    const auto body = as_bytes(message->body);
-    switch (message->type) {
-      case pg::backend::Authentication: {
-        std::string reply;
-        if (auto answered = answer_authentication(message->body, reply, scram); !answered) {
-          co_return answered.failure();
-        }
-        if (!reply.empty()) {
-          if (auto sent = co_await write_all(server.socket(), reply, lost); !sent) co_return sent.failure();
-        }
-        break;
-      }
-      case pg::backend::ParameterStatus:
-        if (auto parameter = pg::read_parameter_status(body)) {
-          set_parameter(server.parameters, parameter->name, parameter->value);
-        }
-        break;
-      case pg::backend::BackendKeyData:
-        if (auto key = pg::read_backend_key_data(body)) {
-          server.process_id = key->process_id;
-          server.secret_key = key->secret_key;
-        }
-        break;
-      case pg::backend::ErrorResponse: {
-        // The server's verdict (wrong password, no such database...) is the operator's to fix,
-        // not the client's: 08001 with the server's words, and server_login_retry starts.
-        auto fields = pg::read_error_fields(body);
-        co_return login_failure(fields ? fields->message + " (SQLSTATE " + fields->sqlstate + ")"
-                                       : std::string("malformed ErrorResponse"));
-      }
-      case pg::backend::ReadyForQuery: {
-        std::lock_guard lock(mutex_);
-        if (!server_parameters_) server_parameters_ = server.parameters;
-        co_return ok_status();
-      }
-      default:
-        break;  // NoticeResponse, NegotiateProtocolVersion: nothing to act on
+    const auto event = login.next();
+    if (!login.output().empty()) {
+      if (auto sent = co_await write_all(server.socket(), login.output(), lost); !sent) co_return sent.failure();
+      login.output().clear();
     }
+    if (event == pg::ServerLoginEvent::failed) co_return login.failure();
+    if (event == pg::ServerLoginEvent::ready) break;
+    const auto wanted = login.input();
+    auto [error, read] =
+        co_await asio::async_read(server.socket(), asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+    if (error) co_return lost;
+    login.received(read);
   }
-}
-
-Status PgServerConnector::answer_authentication(std::string_view body, std::string& reply,
-                                                std::optional<auth::ScramClientExchange>& scram) const {
-  auto request = pg::read_authentication(as_bytes(body));
-  if (!request) return login_failure("malformed Authentication message");
-  const auto& password = target_.password;
-  const bool is_md5_hash = password && auth::is_md5_hash(*password);
-  switch (request->code) {
-    case pg::auth_code::Ok:
-      return ok_status();
-    case pg::auth_code::CleartextPassword:
-      if (!password || is_md5_hash) return login_failure("server asks for a cleartext password; none configured");
-      pg::write_password_message(reply, *password);
-      return ok_status();
-    case pg::auth_code::MD5Password: {
-      if (!password) return login_failure("server asks for a password; none configured");
-      if (request->data.size() != 4) return login_failure("malformed md5 salt");
-      std::span<const std::uint8_t, 4> salt(request->data.data(), 4);
-      const auto stored = is_md5_hash ? *password : auth::pg_md5_password(*password, target_.user);
-      pg::write_password_message(reply, auth::pg_md5_salted_response(stored, salt));
-      return ok_status();
-    }
-    case pg::auth_code::SASL: {
-      if (!password || is_md5_hash) return login_failure("server asks for SCRAM; no plain password configured");
-      const auto mechanisms = pg::read_sasl_mechanisms(request->data);
-      if (std::find(mechanisms.begin(), mechanisms.end(), "SCRAM-SHA-256") == mechanisms.end()) {
-        return login_failure("server offers no SCRAM-SHA-256");
-      }
-      scram.emplace(*password);
-      pg::write_sasl_initial_response(reply, "SCRAM-SHA-256", scram->client_first_message());
-      return ok_status();
-    }
-    case pg::auth_code::SASLContinue: {
-      if (!scram) return login_failure("unexpected SASLContinue");
-      const std::string_view data(reinterpret_cast<const char*>(request->data.data()), request->data.size());
-      auto final_message = scram->handle_server_first(data);
-      if (!final_message) return login_failure(scram->error());
-      pg::write_sasl_response(reply, *final_message);
-      return ok_status();
-    }
-    case pg::auth_code::SASLFinal: {
-      const std::string_view data(reinterpret_cast<const char*>(request->data.data()), request->data.size());
-      if (!scram || !scram->verify_server_final(data)) {
-        return login_failure("server's SCRAM signature does not verify");
-      }
-      return ok_status();
-    }
-    default:
-      return login_failure("unsupported authentication method " + std::to_string(request->code));
-  }
+  for (const auto& [name, value] : login.parameters()) set_parameter(server.parameters, name, value);
+  server.process_id = login.process_id();
+  server.secret_key = login.secret_key();
+  std::lock_guard lock(mutex_);
+  if (!server_parameters_) server_parameters_ = server.parameters;
+  co_return ok_status();
 }
 
 awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/auth/scram_crypto.hpp"
 #include "sluice/auth/scram_secret.hpp"
 
 namespace sluice::auth {
@@ -38,6 +39,9 @@ class ScramClientExchange {
   bool verify_server_final(std::string_view message);
 
   const std::string& error() const { return error_; }
+  // A lower cap than max_scram_iterations on what a server may ask for (fuzzers bound
+  // PBKDF2's cost with it); a server first message above it fails.
+  void limit_iterations(int max_iterations) { max_iterations_ = max_iterations; }
 
  private:
   enum class State { initial, awaiting_server_first, awaiting_server_final, succeeded, failed };
@@ -65,6 +69,7 @@ class ScramClientExchange {
   ScramKey server_signature_{};
   std::string client_first_bare_;
   State state_ = State::initial;
+  int max_iterations_ = max_scram_iterations;
   std::string error_;
 };
 

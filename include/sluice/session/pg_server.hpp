@@ -9,7 +9,6 @@
 #include <utility>
 #include <vector>
 
-#include "sluice/auth/scram_client.hpp"
 #include "sluice/pool/server_connection.hpp"
 
 namespace sluice::session {
@@ -56,9 +55,6 @@ class PgServerConnector : public pool::ServerConnector {
  private:
   awaitable<Status> connect(PgServerConnection& server);
   awaitable<Status> log_in(PgServerConnection& server);
-  // Builds the reply to one Authentication request into `reply` (empty: nothing to send).
-  Status answer_authentication(std::string_view body, std::string& reply,
-                               std::optional<auth::ScramClientExchange>& scram) const;
 
   const BackendTarget target_;
   mutable std::mutex mutex_;

@@ -7,16 +7,16 @@
 #include <cstring>
 #include <span>
 
-#include "sluice/protocol/postgres/client_login.hpp"
 
 namespace sluice::fuzz {
 
-// The first event that is not need_input, or need_input once `input` is used up (the client
-// went away). Consumes what it fed from `input`.
-inline pg::ClientLoginEvent feed_client_login(pg::ClientLogin& login, std::span<const std::uint8_t>& input) {
+// The first event that is not need_input, or need_input once `input` is used up (the peer
+// went away). Consumes what it fed from `input`. Login: pg::ClientLogin or pg::ServerLogin.
+template <class Login>
+auto feed_login(Login& login, std::span<const std::uint8_t>& input) {
   for (;;) {
     const auto event = login.next();
-    if (event != pg::ClientLoginEvent::need_input || input.empty()) return event;
+    if (event != decltype(event)::need_input || input.empty()) return event;
     const auto wanted = login.input();
     const std::size_t count = std::min(wanted.size(), input.size());
     std::memcpy(wanted.data(), input.data(), count);

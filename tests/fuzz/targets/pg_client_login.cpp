@@ -31,14 +31,14 @@ pg::ClientLogin started_login() {
   pg::write_startup_message(startup, parameters);
   pg::ClientLogin login;
   std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(startup.data()), startup.size());
-  SLUICE_FUZZ_CHECK(fuzz::feed_client_login(login, bytes) == pg::ClientLoginEvent::startup);
+  SLUICE_FUZZ_CHECK(fuzz::feed_login(login, bytes) == pg::ClientLoginEvent::startup);
   return login;
 }
 
 pg::ClientLoginEvent md5_login(const auth::Credential& credential, std::span<const std::uint8_t> input) {
   auto login = started_login();
   login.begin_md5(&credential, kMd5Salt);
-  return fuzz::feed_client_login(login, input);
+  return fuzz::feed_login(login, input);
 }
 
 // A plain and an md5 credential for the same password must accept exactly the same answers,
@@ -61,7 +61,7 @@ void authenticate_scram(std::span<const std::uint8_t> input) {
   const auth::Credential credential{auth::PasswordKind::scram, {}, fuzz::scram_fixture().secret};
   auto login = started_login();
   login.begin_scram(&credential, std::string(fuzz::kScramServerNonce));
-  if (fuzz::feed_client_login(login, input) == pg::ClientLoginEvent::authenticated) {
+  if (fuzz::feed_login(login, input) == pg::ClientLoginEvent::authenticated) {
     SLUICE_FUZZ_CHECK(login.scram_client_key() == fuzz::scram_fixture().client_key);
   }
 }

@@ -75,7 +75,7 @@ void check_alone(std::span<const std::uint8_t> input) {
 void drive_like_session(std::span<const std::uint8_t> input) {
   pg::ClientLogin login;
   for (;;) {
-    switch (fuzz::feed_client_login(login, input)) {
+    switch (fuzz::feed_login(login, input)) {
       case pg::ClientLoginEvent::encryption_request:
         login.refuse_encryption();
         SLUICE_FUZZ_CHECK(!login.output().empty() && login.output().back() == 'N');
