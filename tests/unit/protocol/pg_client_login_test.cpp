@@ -17,6 +17,8 @@
 #include "sluice/protocol/postgres/readers.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 
+#include "feed_login.hpp"
+
 using namespace sluice;
 using pg::ClientLogin;
 using pg::ClientLoginEvent;
@@ -24,20 +26,6 @@ using pg::ClientLoginEvent;
 namespace {
 
 constexpr std::array<std::uint8_t, 4> kSalt = {9, 8, 7, 6};
-
-// Feeds `bytes`, at most `step` at a time, until the machine wants a decision or the bytes
-// run out (then need_input).
-ClientLoginEvent feed(ClientLogin& login, std::string_view bytes, std::size_t step = SIZE_MAX) {
-  for (;;) {
-    const auto event = login.next();
-    if (event != ClientLoginEvent::need_input || bytes.empty()) return event;
-    auto input = login.input();
-    const std::size_t count = std::min({input.size(), bytes.size(), step});
-    std::memcpy(input.data(), bytes.data(), count);
-    login.received(count);
-    bytes.remove_prefix(count);
-  }
-}
 
 std::string startup_message(std::string user = "alice") {
   std::string out;

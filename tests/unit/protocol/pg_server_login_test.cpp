@@ -15,23 +15,13 @@
 #include "sluice/protocol/postgres/server_login.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 
+#include "feed_login.hpp"
+
 using namespace sluice;
 using pg::ServerLogin;
 using pg::ServerLoginEvent;
 
 namespace {
-
-ServerLoginEvent feed(ServerLogin& login, std::string_view bytes, std::size_t step = SIZE_MAX) {
-  for (;;) {
-    const auto event = login.next();
-    if (event != ServerLoginEvent::need_input || bytes.empty()) return event;
-    auto input = login.input();
-    const std::size_t count = std::min({input.size(), bytes.size(), step});
-    std::memcpy(input.data(), bytes.data(), count);
-    login.received(count);
-    bytes.remove_prefix(count);
-  }
-}
 
 std::string welcome() {
   std::string out;
