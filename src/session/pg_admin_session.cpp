@@ -149,12 +149,12 @@ awaitable<Status> PgSession::serve_admin_console() {
   admin::AdminConsole console(context_, admin ? admin::AdminRole::admin : admin::AdminRole::stats, user_);
   spdlog::info("admin console login: user={} role={} address={}:{}", user_, admin ? "admin" : "stats", address_,
                port_);
-  const auto interrupted = [this] { return stop_reason_.has_value(); };
+  const auto interrupted = [this] { return core_.stopping(); };
   std::string buffer;
   bool skipping_to_sync = false;  // an extended-protocol batch was refused: drop the rest of it
   for (;;) {
     auto message = co_await read_pg_message(client_, buffer, kMaxAdminMessage, admin_client_gone());
-    if (stop_reason_) co_return *stop_reason_;
+    if (core_.stopping()) co_return *core_.stop_reason();
     if (!message) co_return message.failure();
     const auto kind = classify(message->type);
     if (kind == AdminMessage::terminate) co_return ok_status();
@@ -170,7 +170,7 @@ awaitable<Status> PgSession::serve_admin_console() {
     } else {
       answered = co_await write_all(client_, refusal(kind, skipping_to_sync), admin_client_gone());
     }
-    if (stop_reason_) co_return *stop_reason_;
+    if (core_.stopping()) co_return *core_.stop_reason();
     if (!answered) co_return answered;
     if (buffer.capacity() > kAdminWriteChunk) buffer = {};  // do not keep a large message's buffer
   }

@@ -23,11 +23,11 @@ std::uint64_t micros_since(TimePoint start) {
 double seconds_since(TimePoint start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 }  // namespace
 
-PgServerConnection& PgSession::server() const { return static_cast<PgServerConnection&>(lease_.connection()); }
+PgServerConnection& PgSession::server() const { return static_cast<PgServerConnection&>(core_.lease().connection()); }
 
 // A fresh lease: make the backend look like this client's own session, then start the pump.
 awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
-  lease_ = std::move(lease);
+  core_.attach(std::move(lease));
   std::optional<TimePoint> waiting_since;  // set when this client queued for the backend
   {
     std::lock_guard lock(snapshot_mutex_);
@@ -42,7 +42,7 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
   cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
   if (auto synced = co_await sync_parameters(); !synced) {
     cancel_target_->set(std::nullopt);
-    lease_.discard();
+    core_.lease().discard();
     co_return synced.failure();
   }
   unit_.backend_at_rest();
@@ -69,7 +69,7 @@ void PgSession::release_lease() {
   stats.add(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
   stats.add(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
   cancel_target_->set(std::nullopt);
-  lease_.release();
+  core_.lease().release();
   {
     std::lock_guard lock(snapshot_mutex_);
     server_id_ = 0;
@@ -105,34 +105,37 @@ awaitable<Status> PgSession::sync_parameters() {
 
 // The client is leaving: a backend goes back only if it is provably clean.
 awaitable<void> PgSession::settle_backend() {
-  if (!lease_) co_return;
-  const bool lost = stop_reason_ && stop_reason_->reason == "server_lost";
-  if (lost || unit_.statement_running() || unit_.unsynced() || !client_scanner_.at_boundary()) {
-    // Mid-statement or mid-message: its state cannot be known. Stop what runs, then close.
-    if (!lost && unit_.statement_running()) cancel_backend_statement();
-    cancel_target_->set(std::nullopt);
-    lease_.discard();
-    co_return;
-  }
-  if (unit_.in_transaction()) {
-    auto status = co_await run_internal_query("ROLLBACK", true);
-    if (!status || *status != pg::transaction_status::Idle) {
-      lease_.discard();
+  if (!core_.has_lease()) co_return;
+  switch (core_.settle_plan(work_state())) {
+    case SettlePlan::cancel_then_discard:
+      cancel_backend_statement();  // mid-statement: stop what runs, then close
+      [[fallthrough]];
+    case SettlePlan::discard:
+      cancel_target_->set(std::nullopt);
+      core_.lease().discard();
       co_return;
-    }
-    unit_.backend_at_rest();
+    case SettlePlan::roll_back_then_release:
+      if (!co_await run_settling_query("ROLLBACK")) co_return;
+      unit_.backend_at_rest();
+      break;
+    case SettlePlan::release:
+      break;
   }
-  if (pool_mode_ == config::PoolMode::session) {
+  if (core_.reset_before_release()) {
     const auto reset_query = pool_->settings().server_reset_query;
-    if (!reset_query.empty()) {
-      auto status = co_await run_internal_query(reset_query, true);
-      if (!status || *status != pg::transaction_status::Idle) {
-        lease_.discard();
-        co_return;
-      }
-    }
+    if (!reset_query.empty() && !co_await run_settling_query(reset_query)) co_return;
   }
   release_lease();
+}
+
+// A query of Sluice's own while settling: false (and the backend closed) unless it left the
+// backend idle outside a transaction.
+awaitable<bool> PgSession::run_settling_query(std::string_view sql) {
+  auto status = co_await run_internal_query(sql, true);
+  if (status && *status == pg::transaction_status::Idle) co_return true;
+  cancel_target_->set(std::nullopt);
+  core_.lease().discard();
+  co_return false;
 }
 
 void PgSession::cancel_backend_statement() {

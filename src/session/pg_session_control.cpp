@@ -52,12 +52,7 @@ void PgSession::request_stop(Failure reason) {
   auto self = weak_from_this().lock();
   if (!self) return;
   asio::post(client_.get_executor(), [self = std::move(self), reason = std::move(reason)]() mutable {
-    const bool idle_now = !self->lease_ || (self->pool_mode_ == config::PoolMode::session && self->backend_is_clean());
-    if (idle_now) {
-      self->stop(std::move(reason));
-    } else {
-      self->stop_after_transaction_ = std::move(reason);
-    }
+    if (self->core_.request_stop(std::move(reason), self->work_state())) self->stop(*self->core_.stop_reason());
   });
 }
 
@@ -72,31 +67,27 @@ void PgSession::kill(Failure reason) {
 // On the session's strand: re-check (the state may have moved on since the sweep), then act.
 void PgSession::on_timeout(TimeoutKind kind) {
   switch (kind) {
-    case TimeoutKind::statement_timeout:
-      clock_.statement_finished();
-      if (!lease_ || !unit_.statement_running()) return;
+    case TimeoutKind::statement_timeout: clock_.statement_finished(); break;
+    case TimeoutKind::cancel_grace: clock_.cancel_settled(); break;
+    case TimeoutKind::idle_transaction_timeout: clock_.not_idle_in_transaction(); break;
+    case TimeoutKind::client_idle_timeout: clock_.client_busy(); break;
+  }
+  auto action = core_.on_timeout(kind, work_state());
+  switch (action.kind) {
+    case TimeoutAction::Kind::none: return;
+    case TimeoutAction::Kind::cancel_statement:
       spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user_, database_,
                    address_, port_);
       statement_timed_out_ = true;
       clock_.cancel_sent(Clock::now());
       cancel_backend_statement();
       return;
-    case TimeoutKind::cancel_grace:
-      clock_.cancel_settled();
-      if (!lease_ || !unit_.statement_running()) return;
-      spdlog::warn("statement_timeout: cancel did not take effect; closing backend of user={} database={}", user_,
-                   database_);
-      stop(Failure{"statement_timeout", "08006", "server connection lost: statement did not stop after cancel"});
-      return;
-    case TimeoutKind::idle_transaction_timeout:
-      clock_.not_idle_in_transaction();
-      if (!lease_ || unit_.statement_running() || !unit_.in_transaction()) return;
-      stop(Failure{"idle_transaction_timeout", "25P03", "idle transaction timeout"});
-      return;
-    case TimeoutKind::client_idle_timeout:
-      clock_.client_busy();
-      if (lease_ && !(pool_mode_ == config::PoolMode::session && backend_is_clean())) return;
-      stop(Failure{"client_idle_timeout", "57P05", "client_idle_timeout: closing idle connection"});
+    case TimeoutAction::Kind::stop:
+      if (kind == TimeoutKind::cancel_grace) {
+        spdlog::warn("statement_timeout: cancel did not take effect; closing backend of user={} database={}", user_,
+                     database_);
+      }
+      stop(std::move(*action.failure));
       return;
   }
 }

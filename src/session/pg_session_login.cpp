@@ -92,7 +92,7 @@ awaitable<Status> PgSession::log_in() {
   join_pool();  // only now: made-up user names never create pools
   if (auto welcomed = co_await send_welcome(); !welcomed) co_return welcomed.failure();
   clock_.set_limits(pool_->settings());
-  if (!lease_) {
+  if (!core_.has_lease()) {
     set_state(ClientState::idle);
     clock_.client_idle(Clock::now());
   }
@@ -163,7 +163,7 @@ Status PgSession::choose_pool() {
 void PgSession::join_pool() {
   pool_ = context_.pools.find_or_create(*runtime_->config, *database_config_, user_);
   connector_ = std::static_pointer_cast<PgServerConnector>(pool_->connector());
-  pool_mode_ = pool_->settings().pool_mode;
+  core_.set_pool_mode(pool_->settings().pool_mode);
   histograms_ = &context_.metrics.histograms_for(pool_->key().database, pool_->key().user);
 }
 
@@ -203,7 +203,7 @@ awaitable<Status> PgSession::send_welcome() {
     auto lease = co_await pool_->acquire(client_.get_executor());
     if (!lease) co_return lease.failure();
     server_parameters = connector_->server_parameters();
-    if (pool_mode_ == config::PoolMode::session) {
+    if (core_.pool_mode() == config::PoolMode::session) {
       if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
     } else {
       lease->release();

@@ -23,10 +23,6 @@ constexpr std::size_t kServerBufferSize = 32 * 1024;
 
 Failure client_closed() { return Failure{"client_close", "08006", "client closed the connection"}; }
 
-Failure statement_mode_violation() {
-  return Failure{"pool_mode", "25001", "transaction blocks are not allowed in statement pool mode"};
-}
-
 Failure statement_timeout() {
   return Failure{"statement_timeout", "57014", "canceling statement due to statement timeout"};
 }
@@ -51,13 +47,13 @@ awaitable<Status> PgSession::relay_client() {
       // holds none (borrowing one back from the thread's spares costs no malloc).
       client_buffer_.reset();
       auto [wait_error] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
-      if (stop_reason_) co_return *stop_reason_;
+      if (core_.stopping()) co_return *core_.stop_reason();
       if (wait_error) co_return client_closed();
     }
     if (client_buffer_.empty()) client_buffer_ = net::PooledBuffer(kClientBufferSize);
     auto [read_error, received] = co_await client_.async_read_some(
         asio::buffer(client_buffer_.data() + held_, client_buffer_.size() - held_), use_nothrow);
-    if (stop_reason_) co_return *stop_reason_;
+    if (core_.stopping()) co_return *core_.stop_reason();
     if (read_error) co_return client_closed();
     bytes_from_client_ += received;
     clock_.client_busy();
@@ -102,7 +98,7 @@ void PgSession::on_client_message(const pg::MessageView& message) {
 }
 
 awaitable<Status> PgSession::forward_to_server(std::size_t length) {
-  if (!lease_) {
+  if (!core_.has_lease()) {
     set_state(ClientState::waiting);
     auto lease = co_await pool_->acquire(client_.get_executor());
     if (!lease) co_return lease.failure();
@@ -120,15 +116,15 @@ awaitable<Status> PgSession::forward_to_server(std::size_t length) {
     // Our statement_timeout cancel is still on its way: PostgreSQL may signal the backend
     // twice (process and process group), so wait until it has, while the backend is idle.
     co_await wait_for_cancel_delivery();
-    if (stop_reason_) co_return *stop_reason_;
+    if (core_.stopping()) co_return *core_.stop_reason();
     statement_started_ = Clock::now();
   }
   if (unit_.statement_running()) clock_.statement_started(statement_started_);
-  writing_to_server_ = true;
+  core_.set_writing(true);
   auto [error, written] =
       co_await asio::async_write(server().socket(), asio::buffer(client_buffer_.data(), length), use_nothrow);
-  writing_to_server_ = false;
-  if (stop_reason_) co_return *stop_reason_;
+  core_.set_writing(false);
+  if (core_.stopping()) co_return *core_.stop_reason();
   if (error) co_return server_lost();
   co_return ok_status();
 }
@@ -147,9 +143,9 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
       break;
     }
     if (!co_await relay_to_client(scanner, std::span<std::uint8_t>(buffer.data(), received)) || stopping_) break;
-    if (pool_mode_ == config::PoolMode::statement && unit_.in_transaction()) {
+    if (auto violation = core_.check_pool_mode(work_state())) {
       // Whatever the client sent meanwhile: a statement left a transaction open.
-      stop(statement_mode_violation());
+      stop(std::move(*violation));
       break;
     }
     if (!unit_.statement_running() && unit_.in_transaction()) {
@@ -157,15 +153,15 @@ awaitable<void> PgSession::pump_server([[maybe_unused]] std::shared_ptr<PgSessio
     } else if (!unit_.statement_running()) {
       clock_.client_idle(Clock::now());
     }
-    if (stop_after_transaction_ && backend_is_clean() && !writing_to_server_) {
-      stop(*stop_after_transaction_);
+    if (auto due = core_.due_stop(work_state())) {
+      stop(std::move(*due));
       break;
     }
-    if (may_release() && cancel_in_flight_) {
+    if (core_.may_release(work_state()) && cancel_in_flight_) {
       co_await wait_for_cancel_delivery();
       if (stopping_) break;
     }
-    if (may_release()) {
+    if (core_.may_release(work_state())) {
       release_lease();
       break;
     }
@@ -227,18 +223,14 @@ void PgSession::on_server_message(const pg::MessageView& message) {
   }
 }
 
-// Idle, nothing in flight, no half-sent message: another client can have it.
-bool PgSession::backend_is_clean() const {
-  return unit_.at_rest() && client_scanner_.at_boundary() && !stop_reason_;
-}
-
-bool PgSession::may_release() const {
-  return pool_mode_ != config::PoolMode::session && !writing_to_server_ && backend_is_clean();
+WorkState PgSession::work_state() const {
+  return WorkState{unit_.statement_running(), unit_.in_transaction(),
+                   unit_.unsynced() || !client_scanner_.at_boundary()};
 }
 
 // Ends the session for `reason`: wakes the main loop wherever it waits on the client.
 void PgSession::stop(Failure reason) {
-  if (!stop_reason_) stop_reason_ = std::move(reason);
+  core_.stop(std::move(reason));
   error_code ignored;
   client_.cancel(ignored);
 }

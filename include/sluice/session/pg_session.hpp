@@ -26,6 +26,7 @@
 #include "sluice/session/pg_server.hpp"
 #include "sluice/session/proxy_context.hpp"
 #include "sluice/session/session_clock.hpp"
+#include "sluice/session/session_core.hpp"
 
 namespace sluice::session {
 
@@ -70,8 +71,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   using ServerScanner = pg::BasicMessageScanner<256>;  // ReadyForQuery and ParameterStatus bodies
   awaitable<bool> relay_to_client(ServerScanner& scanner, std::span<std::uint8_t> chunk);
   void on_server_message(const pg::MessageView& message);
-  bool backend_is_clean() const;
-  bool may_release() const;
+  WorkState work_state() const;  // the backend's state for this client, as the core reads it
   void stop(Failure reason);
 
   // --- backend handling (pg_session_backend.cpp) ---
@@ -81,6 +81,7 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   awaitable<Expected<char>> run_internal_query(std::string_view sql, bool errors_fail);
   awaitable<Status> sync_parameters();
   awaitable<void> settle_backend();
+  awaitable<bool> run_settling_query(std::string_view sql);
   void cancel_backend_statement();
   awaitable<void> stop_pump();
   awaitable<void> finish(const Status& outcome);
@@ -104,7 +105,6 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::shared_ptr<pool::ServerPool> pool_;
   metrics::EventMetrics::PoolHistograms* histograms_ = nullptr;  // this pool's, looked up once
   std::shared_ptr<PgServerConnector> connector_;
-  config::PoolMode pool_mode_ = config::PoolMode::transaction;
   bool admin_console_ = false;
   ParameterList client_parameters_;  // tracked parameters as this client believes them
   std::shared_ptr<CancelTarget> cancel_target_;
@@ -124,17 +124,14 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   std::uint32_t server_process_id_ = 0;
 
   // Data phase state, touched only on the session's strand.
-  pool::Lease lease_;
+  SessionCore core_;            // the lease and every protocol-neutral decision about it
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
   pg::UnitOfWork unit_;         // what the backend holds for this client: the release decision
-  bool writing_to_server_ = false;
   bool terminate_requested_ = false;
   bool stopping_ = false;
   bool pump_running_ = false;
   bool error_sent_ = false;
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
-  std::optional<Failure> stop_reason_;  // why the session must end (server lost, timeout, shutdown)
-  std::optional<Failure> stop_after_transaction_;  // drain: leave once the backend is clean
   TimePoint lease_started_;
   TimePoint statement_started_;
   std::uint64_t bytes_from_client_ = 0;

@@ -1,0 +1,67 @@
+#include "sluice/session/session_core.hpp"
+
+namespace sluice::session {
+
+void SessionCore::stop(Failure reason) {
+  if (!stop_reason_) stop_reason_ = std::move(reason);
+}
+
+bool SessionCore::idle_between_transactions(const WorkState& work) const {
+  return !lease_ || (mode_ == config::PoolMode::session && backend_clean(work));
+}
+
+bool SessionCore::request_stop(Failure reason, const WorkState& work) {
+  if (idle_between_transactions(work)) {
+    stop(std::move(reason));
+    return true;
+  }
+  if (!stop_after_transaction_) stop_after_transaction_ = std::move(reason);
+  return false;
+}
+
+std::optional<Failure> SessionCore::due_stop(const WorkState& work) const {
+  if (stop_after_transaction_ && backend_clean(work) && !writing_) return stop_after_transaction_;
+  return std::nullopt;
+}
+
+bool SessionCore::may_release(const WorkState& work) const {
+  return lease_ && mode_ != config::PoolMode::session && !writing_ && backend_clean(work);
+}
+
+std::optional<Failure> SessionCore::check_pool_mode(const WorkState& work) const {
+  if (mode_ == config::PoolMode::statement && work.in_transaction) {
+    return Failure{"pool_mode", "25001", "transaction blocks are not allowed in statement pool mode"};
+  }
+  return std::nullopt;
+}
+
+TimeoutAction SessionCore::on_timeout(TimeoutKind kind, const WorkState& work) const {
+  using Kind = TimeoutAction::Kind;
+  switch (kind) {
+    case TimeoutKind::statement_timeout:
+      if (!lease_ || !work.statement_running) return {};
+      return {Kind::cancel_statement, std::nullopt};
+    case TimeoutKind::cancel_grace:
+      if (!lease_ || !work.statement_running) return {};
+      return {Kind::stop,
+              Failure{"statement_timeout", "08006", "server connection lost: statement did not stop after cancel"}};
+    case TimeoutKind::idle_transaction_timeout:
+      if (!lease_ || work.statement_running || !work.in_transaction) return {};
+      return {Kind::stop, Failure{"idle_transaction_timeout", "25P03", "idle transaction timeout"}};
+    case TimeoutKind::client_idle_timeout:
+      if (!idle_between_transactions(work)) return {};
+      return {Kind::stop, Failure{"client_idle_timeout", "57P05", "client_idle_timeout: closing idle connection"}};
+  }
+  return {};
+}
+
+SettlePlan SessionCore::settle_plan(const WorkState& work) const {
+  const bool server_lost = stop_reason_ && stop_reason_->reason == "server_lost";
+  if (server_lost) return SettlePlan::discard;
+  if (work.statement_running) return SettlePlan::cancel_then_discard;
+  if (work.partial) return SettlePlan::discard;
+  if (work.in_transaction) return SettlePlan::roll_back_then_release;
+  return SettlePlan::release;
+}
+
+}  // namespace sluice::session
