@@ -227,6 +227,7 @@ void PgSession::on_server_message(const pg::MessageView& message) {
     if (auto status = pg::read_ready_for_query(message.body)) transaction_status_ = *status;
     if (pending_syncs_ > 0 && --pending_syncs_ == 0) {
       ++queries_;
+      query_time_ += Clock::now() - statement_started_;
       clock_.statement_finished();
       clock_.cancel_settled();
       statement_timed_out_ = false;
