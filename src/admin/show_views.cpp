@@ -259,7 +259,10 @@ ResultSet show_stats(const AdminSnapshot& snapshot) {
        "avg_wait_time", "avg_client_parse_count", "avg_server_parse_count", "avg_bind_count",
        "avg_client_connect_count",
        // Sluice's own: backend lifecycle counters.
-       "total_server_open_count", "total_server_login_failure_count", "total_server_close_count"});
+       "total_server_open_count", "total_server_login_failure_count", "total_server_close_count",
+       // PgBouncer's name for total_query_count before 1.8, last: Debian's prometheus-pgbouncer-exporter
+       // (1.7) reads it by name.
+       "total_requests"});
   for (const auto& [database, stats] : stats_per_database(snapshot)) {
     Row row{text(database)};
     append_totals(row, stats.totals);
@@ -267,6 +270,7 @@ ResultSet show_stats(const AdminSnapshot& snapshot) {
     for (auto value : {stats.servers_opened, stats.server_connect_failures, stats.servers_closed}) {
       row.push_back(number(value));
     }
+    row.push_back(number(stats.totals.queries));
     result.rows.push_back(std::move(row));
   }
   return result;
@@ -334,7 +338,7 @@ Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig
           number(settings.max_db_connections), number(use.backends), number(0), number(use.clients),
           flag(use.paused), flag(false),
           // Sluice's own:
-          text(config::to_string(database.protocol))};
+          text(config::to_string(database.protocol)), number(settings.reserve_pool_size)};
 }
 
 }  // namespace
@@ -344,8 +348,11 @@ ResultSet show_databases(const AdminSnapshot& snapshot) {
                               "reserve_pool_size", "server_lifetime", "pool_mode", "load_balance_hosts",
                               "max_connections", "current_connections", "max_client_connections",
                               "current_client_connections", "paused", "disabled",
-                              // Sluice's own:
-                              "protocol"});
+                              // Sluice's own. reserve_pool is reserve_pool_size under its name before
+                              // PgBouncer 1.24, kept for tools that read it by name (Debian's
+                              // prometheus-pgbouncer-exporter); here, not in its old place, so
+                              // 1.24's column order stays intact.
+                              "protocol", "reserve_pool"});
   const auto use = use_per_database(snapshot);
   for (const auto& [name, database] : snapshot.config->databases) {
     const auto found = use.find(name);

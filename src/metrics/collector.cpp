@@ -114,6 +114,7 @@ void render_pool(Families& out, const PoolView& pool) {
   out[Family::pool_paused].add({d, u}, pool.paused ? 1 : 0);
   out[Family::transactions_total].add({d, u}, static_cast<double>(pool.transactions));
   out[Family::queries_total].add({d, u}, static_cast<double>(pool.queries));
+  out[Family::query_duration_seconds_total].add({d, u}, static_cast<double>(pool.query_time_us) / 1e6);
   out[Family::client_received_bytes_total].add({d, u}, static_cast<double>(pool.received_bytes));
   out[Family::client_sent_bytes_total].add({d, u}, static_cast<double>(pool.sent_bytes));
   out[Family::server_connections_opened_total].add({d, u}, static_cast<double>(pool.servers_opened));
@@ -158,6 +159,7 @@ PoolView view_of(pool::ServerPool& pool) {
   auto& stats = pool.stats();
   view.transactions = stats.transactions.load(std::memory_order_relaxed);
   view.queries = stats.queries.load(std::memory_order_relaxed);
+  view.query_time_us = stats.query_time_us.load(std::memory_order_relaxed);
   view.received_bytes = stats.bytes_from_clients.load(std::memory_order_relaxed);
   view.sent_bytes = stats.bytes_to_clients.load(std::memory_order_relaxed);
   view.servers_opened = stats.servers_opened.load(std::memory_order_relaxed);

@@ -41,8 +41,7 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
   const auto& target = connector_->target();
   cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
   if (auto synced = co_await sync_parameters(); !synced) {
-    cancel_target_->set(std::nullopt);
-    core_.lease().discard();
+    discard_lease();
     co_return synced.failure();
   }
   unit_.backend_at_rest();
@@ -65,9 +64,7 @@ void PgSession::release_lease() {
   const auto held_us = micros_since(lease_started_);
   stats.add(stats.transaction_time_us, held_us);
   histograms_->transaction.observe(static_cast<double>(held_us) / 1e6);
-  stats.add(stats.queries, std::exchange(queries_, 0));
-  stats.add(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
-  stats.add(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
+  flush_counters();
   cancel_target_->set(std::nullopt);
   core_.lease().release();
   {
@@ -77,6 +74,28 @@ void PgSession::release_lease() {
     transaction_since_ = {};
   }
   set_state(ClientState::idle);
+}
+
+// A backend whose state cannot be known is closed; the work the client did on it still counts.
+void PgSession::discard_lease() {
+  flush_counters();
+  cancel_target_->set(std::nullopt);
+  core_.lease().discard();
+}
+
+// Adds what this session counted since the last flush to its pool's stats: once per lease
+// (released or discarded) and once as the client leaves, never per message.
+void PgSession::flush_counters() {
+  if (!pool_) return;  // the admin console, or a login that never chose a pool
+  auto& stats = pool_->stats();
+  const auto move_into = [&stats](pool::PoolStats::Counter& counter, std::uint64_t count) {
+    if (count != 0) stats.add(counter, count);
+  };
+  const auto query_time = std::chrono::duration_cast<std::chrono::microseconds>(std::exchange(query_time_, {}));
+  move_into(stats.queries, std::exchange(queries_, 0));
+  move_into(stats.query_time_us, static_cast<std::uint64_t>(query_time.count()));
+  move_into(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
+  move_into(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
 }
 
 // Sends one query of Sluice's own and reads its replies, which the client never sees.
@@ -111,8 +130,7 @@ awaitable<void> PgSession::settle_backend() {
       cancel_backend_statement();  // mid-statement: stop what runs, then close
       [[fallthrough]];
     case SettlePlan::discard:
-      cancel_target_->set(std::nullopt);
-      core_.lease().discard();
+      discard_lease();
       co_return;
     case SettlePlan::roll_back_then_release:
       if (!co_await run_settling_query("ROLLBACK")) co_return;
@@ -133,8 +151,7 @@ awaitable<void> PgSession::settle_backend() {
 awaitable<bool> PgSession::run_settling_query(std::string_view sql) {
   auto status = co_await run_internal_query(sql, true);
   if (status && *status == pg::transaction_status::Idle) co_return true;
-  cancel_target_->set(std::nullopt);
-  core_.lease().discard();
+  discard_lease();
   co_return false;
 }
 
@@ -176,6 +193,7 @@ awaitable<void> PgSession::stop_pump() {
 awaitable<void> PgSession::finish(const Status& outcome) {
   co_await stop_pump();
   co_await settle_backend();
+  flush_counters();  // bytes of a client that left without a backend (query_wait_timeout, queued)
   if (!outcome.ok()) {
     const auto& failure = outcome.failure();
     if (failure.reason != "client_close") {

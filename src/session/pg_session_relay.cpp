@@ -205,6 +205,7 @@ void PgSession::on_server_message(const pg::MessageView& message) {
   if (message.type == pg::backend::ReadyForQuery) {
     if (unit_.on_server_message(message.type, message.body)) {
       ++queries_;
+      query_time_ += Clock::now() - statement_started_;
       clock_.statement_finished();
       clock_.cancel_settled();
       statement_timed_out_ = false;

@@ -5,9 +5,6 @@
 // Needs Debian's `prometheus` package (it ships promtool too). Without it these tests fail.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,18 +34,6 @@ const std::string kAlertsTestFile = kSourceDir + "/docs/prometheus/alerts_test.y
 const std::string kDashboardFile = kSourceDir + "/docs/grafana/sluice.json";
 const std::string kRunbookFile = kSourceDir + "/docs/runbook.md";
 
-// The absolute path of `program` on PATH (or in /usr/bin), or "" if it is not installed.
-std::string find_program(const std::string& program) {
-    std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-    path += ":/usr/bin:/usr/local/bin";
-    std::istringstream dirs(path);
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        const std::string candidate = dir + "/" + program;
-        if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return "";
-}
-
 // Skipping is not passing: a missing tool fails the test and says what to install.
 std::string require_program(const std::string& program) {
     const auto path = find_program(program);
@@ -66,41 +51,6 @@ std::string with_metrics_listener(std::string yaml, int metrics_port) {
     REQUIRE(at != std::string::npos);
     yaml.insert(at + listen.size(), "  metrics: 127.0.0.1:" + std::to_string(metrics_port) + "\n");
     return yaml;
-}
-
-struct HttpResponse {
-    int status = 0;
-    std::string body;
-};
-
-// A blocking HTTP/1.0 GET on 127.0.0.1:port (the server closes after the response).
-HttpResponse http_get(int port, const std::string& target, std::chrono::seconds timeout = 10s) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    timeval limit{static_cast<time_t>(timeout.count()), 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    HttpResponse response;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        close(fd);
-        return response;
-    }
-    const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    std::string raw;
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-        char buffer[16384];
-        for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;) raw.append(buffer, static_cast<std::size_t>(n));
-    }
-    close(fd);
-    const auto header_end = raw.find("\r\n\r\n");
-    if (!raw.starts_with("HTTP/1.") || header_end == std::string::npos) return response;
-    response.status = std::stoi(raw.substr(9, 3));
-    response.body = raw.substr(header_end + 4);
-    return response;
 }
 
 // Waits until /metrics answers 200. prometheus-cpp listens before the path has its handler, and
@@ -125,15 +75,6 @@ std::string url_encode(const std::string& text) {
         }
     }
     return out;
-}
-
-// The value of the exposition line `series value`, if present.
-std::optional<double> exposition_value(const std::string& text, const std::string& series) {
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-    }
-    return std::nullopt;
 }
 
 // Every sample value of an instant-vector answer of Prometheus's query API:

@@ -49,6 +49,8 @@
     "Backend leases returned to the pool: transactions in transaction mode, sessions in session mode")             \
   X(queries_total, Counter, "sluice_queries_total", "database user",                                               \
     "Queries (Query and Sync round trips) completed")                                                               \
+  X(query_duration_seconds_total, Counter, "sluice_query_duration_seconds_total", "database user",                 \
+    "Time from a Query or Sync sent to its ReadyForQuery, summed over completed queries")                          \
   X(client_received_bytes_total, Counter, "sluice_client_received_bytes_total", "database user",                   \
     "Bytes received from clients and relayed to backends")                                                          \
   X(client_sent_bytes_total, Counter, "sluice_client_sent_bytes_total", "database user",                           \

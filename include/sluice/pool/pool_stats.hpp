@@ -1,6 +1,7 @@
 #pragma once
-// Cumulative counters of one pool, bumped once per transaction or per backend event
-// (never per message) and read when /metrics or SHOW STATS asks.
+// Cumulative counters of one pool, bumped once per lease or per backend event (never per
+// message: a session counts its queries and bytes itself and adds them when its lease ends,
+// released or discarded) and read when /metrics or SHOW STATS asks.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -24,12 +25,12 @@ const char* to_string(CloseReason reason);
 
 struct PoolStats {
   using Counter = std::atomic<std::uint64_t>;
-  Counter transactions{0};          // leases returned (transaction mode: one per transaction)
-  Counter queries{0};               // Query/Sync round trips completed
+  Counter transactions{0};          // leases returned clean (transaction mode: one per transaction)
+  Counter queries{0};               // Query/Sync round trips completed, on any lease
   Counter bytes_from_clients{0};
   Counter bytes_to_clients{0};
   Counter transaction_time_us{0};   // time backends were held, summed
-  Counter query_time_us{0};
+  Counter query_time_us{0};         // Query/Sync sent until its ReadyForQuery, summed
   Counter wait_time_us{0};          // time clients waited for a backend, summed
   Counter acquisitions{0};          // backends handed out
   Counter servers_opened{0};

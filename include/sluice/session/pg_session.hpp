@@ -77,6 +77,8 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   // --- backend handling (pg_session_backend.cpp) ---
   awaitable<Status> attach_lease(pool::Lease lease);
   void release_lease();
+  void discard_lease();
+  void flush_counters();
   awaitable<void> wait_for_cancel_delivery();
   awaitable<Expected<char>> run_internal_query(std::string_view sql, bool errors_fail);
   awaitable<Status> sync_parameters();
@@ -134,9 +136,12 @@ class PgSession : public ClientHandle, public std::enable_shared_from_this<PgSes
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
   TimePoint lease_started_;
   TimePoint statement_started_;
+  // Counted here, per message; added to the pool's PoolStats once per lease however it ends
+  // (flush_counters), so the hot path does no shared atomic write.
   std::uint64_t bytes_from_client_ = 0;
   std::uint64_t bytes_to_client_ = 0;
   std::uint64_t queries_ = 0;
+  Clock::duration query_time_{};  // Query/Sync sent to its ReadyForQuery, summed
   asio::steady_timer* pump_done_ = nullptr;  // set while stop_pump() waits for the pump to end
   // Set while our statement_timeout CancelRequest is on its way; expires once the server has
   // acted on it. Until then the backend is neither released nor sent the next statement, so a

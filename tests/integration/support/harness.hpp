@@ -1,6 +1,7 @@
 // Everything an integration test needs: the shared PostgreSQL, the Sluice process, libpq helpers.
 #pragma once
 
+#include "http.hpp"
 #include "net.hpp"
 #include "pg.hpp"
 #include "poll.hpp"

@@ -24,6 +24,7 @@ std::shared_ptr<config::ProxyConfig> sample_config() {
   app.host = "10.0.0.5";
   app.port = 5433;
   app.overrides.pool_mode = config::PoolMode::session;
+  app.overrides.reserve_pool_size = 4;
   config->databases["app"] = app;
   config::DatabaseConfig forced;
   forced.name = "reports";
@@ -191,11 +192,44 @@ TEST_CASE("SHOW STATS: PgBouncer's totals and averages per database", "[admin]")
   CHECK(value(result, 0, "total_query_count") == "20");
   CHECK(value(result, 0, "avg_xact_count") == "0");
   CHECK(value(result, 0, "total_server_open_count") == "2");
+  // PgBouncer's pre-1.8 name of total_query_count, last so no column moves.
+  CHECK(result.columns.back() == "total_requests");
+  CHECK(value(result, 0, "total_requests") == "20");
 
   const auto totals = admin::show_stats_totals(snapshot);
   CHECK(totals.columns.size() == 13);
   CHECK(value(totals, 0, "xact_count") == "10");
   CHECK(admin::show_stats_averages(snapshot).columns == totals.columns);
+}
+
+TEST_CASE("SHOW STATS: query time, its total and its average per query", "[admin]") {
+  auto snapshot = sample_snapshot();
+  admin::StatsAverages averages(60s);
+  snapshot.averages = &averages;
+  auto& totals = snapshot.pools.front().totals;
+  totals.queries = 20;
+  totals.query_time_us = 50'000;
+  totals.transactions = 10;
+  totals.transaction_time_us = 80'000;
+  const auto first = admin::show_stats(snapshot);  // the window starts here
+  CHECK(value(first, 0, "total_query_time") == "50000");
+  CHECK(value(first, 0, "avg_query_time") == "0");
+
+  // Ten seconds later: 40 more queries that took 600 ms between them.
+  snapshot.now += 10s;
+  totals.queries = 60;
+  totals.query_time_us = 650'000;
+  totals.transactions = 30;
+  totals.transaction_time_us = 880'000;
+  const auto later = admin::show_stats(snapshot);
+  CHECK(value(later, 0, "total_query_count") == "60");
+  CHECK(value(later, 0, "total_requests") == "60");
+  CHECK(value(later, 0, "total_query_time") == "650000");
+  CHECK(value(later, 0, "avg_query_count") == "4");       // 40 queries in 10 s
+  CHECK(value(later, 0, "avg_query_time") == "15000");    // 600 ms over 40 queries, in µs
+  CHECK(value(later, 0, "avg_xact_time") == "40000");     // 800 ms over 20 transactions
+  const auto totals_view = admin::show_stats_totals(snapshot);
+  CHECK(value(totals_view, 0, "query_time") == "650000");
 }
 
 TEST_CASE("SHOW DATABASES and SHOW USERS: the configured entries", "[admin]") {
@@ -215,6 +249,11 @@ TEST_CASE("SHOW DATABASES and SHOW USERS: the configured entries", "[admin]") {
   CHECK(value(databases, 1, "database") == "reporting");
   CHECK(value(databases, 1, "force_user") == "reporter");
   CHECK(value(databases, 1, "pool_mode") == "NULL");
+  // reserve_pool: PgBouncer's name before 1.24, after Sluice's own columns so 1.24's order holds.
+  CHECK(value(databases, 0, "reserve_pool_size") == "4");
+  CHECK(value(databases, 0, "reserve_pool") == "4");
+  CHECK(value(databases, 1, "reserve_pool") == "0");
+  CHECK(databases.column_index("reserve_pool") > databases.column_index("disabled"));
 
   const auto users = admin::show_users(snapshot);
   check_prefix(users, {"name", "pool_size", "reserve_pool_size", "pool_mode", "max_user_connections",

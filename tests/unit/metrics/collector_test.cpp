@@ -40,6 +40,8 @@ metrics::PoolView busy_pool() {
   pool.servers_active = 2;
   pool.pool_size = 2;
   pool.transactions = 123456789;
+  pool.queries = 300;
+  pool.query_time_us = 1'500'250;
   pool.received_bytes = 9007199254740991;  // 2^53 - 1: still exact in a double
   pool.servers_closed = {{"server_lifetime", 3}, {"login_failed", 1}};
   return pool;
@@ -99,6 +101,10 @@ TEST_CASE("render writes pool gauges and counters with database and user labels"
   // Large counters survive the text format exactly.
   CHECK(sample(text, R"(sluice_transactions_total{database="app",user="alice"})") == 123456789);
   CHECK(sample(text, R"(sluice_client_received_bytes_total{database="app",user="alice"})") == 9007199254740991.0);
+  CHECK(sample(text, R"(sluice_queries_total{database="app",user="alice"})") == 300);
+  // Query time in the base unit: µs counted, seconds exported.
+  CHECK(sample(text, R"(sluice_query_duration_seconds_total{database="app",user="alice"})") == Approx(1.50025));
+  CHECK(text.find("# TYPE sluice_query_duration_seconds_total counter") != std::string::npos);
   CHECK(text.find("# TYPE sluice_transactions_total counter") != std::string::npos);
   CHECK(text.find("# TYPE sluice_client_connections gauge") != std::string::npos);
 }
@@ -146,7 +152,9 @@ TEST_CASE("gather counts clients into their pools and leaves out pools never use
   session::ConfigStore config_store(session::make_runtime_config(proxy_config));
   pool::PoolRegistry pools([](const config::DatabaseConfig&, const config::UserConfig*, const std::string&,
                               const config::PoolSettings&) { return std::make_shared<FakeConnector>(); });
-  pools.find_or_create(*proxy_config, proxy_config->databases["app"], "alice");
+  auto& alice_stats = pools.find_or_create(*proxy_config, proxy_config->databases["app"], "alice")->stats();
+  alice_stats.add(alice_stats.queries, 3);
+  alice_stats.add(alice_stats.query_time_us, 2'000'000);
   pools.find_or_create(*proxy_config, proxy_config->databases["app"], "mallory");  // a login that failed
 
   const auto now = Clock::now();
@@ -172,6 +180,8 @@ TEST_CASE("gather counts clients into their pools and leaves out pools never use
   CHECK(alice.clients_idle == 1);
   CHECK(alice.longest_wait_seconds == Approx(3.0));
   CHECK(alice.pool_size == 20);
+  CHECK(alice.queries == 3);
+  CHECK(alice.query_time_us == 2'000'000);
   CHECK(view.clients_login == 1);
   CHECK(view.max_client_connections == 50);
   REQUIRE(view.user_caps.size() == 1);

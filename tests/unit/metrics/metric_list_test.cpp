@@ -56,6 +56,7 @@ TEST_CASE("the family list names what the issue asks for", "[metrics]") {
   for (const char* name : {"sluice_client_connections", "sluice_server_connections", "sluice_pool_size",
                            "sluice_client_wait_longest_seconds", "sluice_client_wait_seconds",
                            "sluice_transaction_duration_seconds", "sluice_transactions_total", "sluice_queries_total",
+                           "sluice_query_duration_seconds_total",
                            "sluice_client_received_bytes_total", "sluice_client_sent_bytes_total",
                            "sluice_timeouts_total", "sluice_refusals_total", "sluice_server_connections_opened_total",
                            "sluice_server_connections_closed_total", "sluice_config_reloads_total",
