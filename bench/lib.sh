@@ -322,7 +322,9 @@ now_epoch() { date +%s.%6N; }
 sleep_until() {
     local s
     s=$(awk -v t="$1" -v n="$(now_epoch)" 'BEGIN { d = t - n; if (d < 0) d = 0; printf "%.3f", d }')
-    sleep "$s"
+    # In the background: a trapped TERM then ends `wait` at once instead of after the sleep.
+    sleep "$s" &
+    wait $!
 }
 
 # The 1/5/15-minute load averages, for result headers.
