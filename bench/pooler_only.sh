@@ -45,7 +45,10 @@ for m in $MODES; do case "$m" in simple|extended|prepared) ;; *) die "bad mode $
 for t in $TARGETS; do
     case "$t" in direct|pgbouncer|sluice-w[1-9]|sluice-w[1-9][0-9]) ;; *) die "bad target $t (direct|pgbouncer|sluice-wN)" ;; esac
 done
-for c in $CLIENTS; do [ "$c" -ge 1 ] && [ "$c" -le 5000 ] || die "bad client count $c"; done
+for c in $CLIENTS; do
+    case "$c" in ''|*[!0-9]*) die "bad client count $c" ;; esac
+    if [ "$c" -lt 1 ] || [ "$c" -gt 5000 ]; then die "client count $c out of range 1..5000"; fi
+done
 require_cmd pgbench "apt-get install -y postgresql-client-15"
 case " $TARGETS " in *" pgbouncer "*) [ -x "$PGBOUNCER_BIN" ] || die "PgBouncer not found at $PGBOUNCER_BIN (apt-get install -y pgbouncer)" ;; esac
 
@@ -145,7 +148,7 @@ measure_one() {
 }
 
 # --- warm-up (not recorded): opens the pools' server connections ---
-MAX_C=$(printf '%s\n' $CLIENTS | sort -n | tail -1)
+MAX_C=$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | tail -1)
 if [ "$WARMUP" -gt 0 ]; then
     for t in $TARGETS; do
         [ -n "$(unavailable "$t")" ] && continue

@@ -42,6 +42,7 @@ if [ -z "${CASES:-}" ]; then
         CASES="10:simple 50:simple 50:extended 200:simple"
     fi
 fi
+# shellcheck disable=SC2086,SC2116   # unquoted on purpose: squeezes the whitespace
 CASES=$(echo $CASES)
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}

@@ -50,6 +50,8 @@ for t in $TARGETS; do case "$t" in pgbouncer|sluice) ;; *) die "bad target $t (p
 require_cmd pgbench "apt-get install -y postgresql-client-15"
 require_cmd strace "apt-get install -y strace"
 require_cmd timeout "coreutils"
+case " $TARGETS " in *" sluice "*) [ -x "$SLUICE_BIN" ] || die "Sluice not found at $SLUICE_BIN (set SLUICE_BIN or build it)" ;; esac
+case " $TARGETS " in *" pgbouncer "*) [ -x "$PGBOUNCER_BIN" ] || die "PgBouncer not found at $PGBOUNCER_BIN (apt-get install -y pgbouncer)" ;; esac
 
 LOAD_START=$(load_now)
 install_traps
