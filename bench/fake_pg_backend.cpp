@@ -267,8 +267,10 @@ private:
             out_.push_back('N');
         } else if (code == kProtocolV3) {
             on_startup(std::string_view(in_).substr(at + 8, length - 8));
+        } else if (code == kCancelRequest) {
+            keep = false;  // nothing here runs long enough to cancel: just close
         } else {
-            keep = false;  // CancelRequest (nothing runs here to cancel) or an unknown code
+            keep = false;  // unknown protocol version or request code
         }
         return length;
     }
