@@ -34,7 +34,6 @@ IDLE_BATCH=${IDLE_BATCH:-200}
 IDLE_QUERY=${IDLE_QUERY:-0}
 SETTLE=${SETTLE:-2}
 OUT_DIR=${OUT_DIR:-}
-CLK_TCK=$(getconf CLK_TCK)
 
 for t in $TARGETS; do case "$t" in pgbouncer|sluice) ;; *) die "bad target $t (pgbouncer|sluice)" ;; esac; done
 [ "$IDLE_CLIENTS" -le 19900 ] || die "IDLE_CLIENTS must stay below the 20000 open-file cap"
@@ -43,10 +42,8 @@ install_traps
 apply_nice
 make_tmp
 
-log "compiling idle_clients"
 IDLE_BIN=$BENCH_TMP/idle_clients
-g++ -O2 -std=c++20 "$HERE/idle_clients.cpp" -lpq -o "$IDLE_BIN" 2>"$BENCH_TMP/g++.log" \
-    || { cat "$BENCH_TMP/g++.log" >&2; die "could not compile bench/idle_clients.cpp (need g++ and libpq-dev)"; }
+build_tool "$HERE/idle_clients.cpp" "$IDLE_BIN" -lpq   # needs libpq-dev
 
 start_postgres trust 200
 SLUICE_OK=0

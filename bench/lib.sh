@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared helpers for the Sluice benchmark scripts (bench/run.sh, bench/idle_memory.sh).
+# Shared helpers for the Sluice benchmark scripts (bench/run.sh, bench/idle_memory.sh,
+# bench/pooler_only.sh, bench/syscalls.sh).
 # Sourced, not executed. Starts a throwaway PostgreSQL, PgBouncer and Sluice on
 # loopback ports below 32768 inside one temp dir, and tears everything down again.
 #
@@ -21,10 +22,23 @@ PGB_PORT="" ; PGB_PID=""
 SL_PORT="" ; SL_PID=""
 SL_REASON=""
 BENCH_CHILD_PIDS=()          # clients (pgbench, idle_clients) to kill on exit
+BENCH_SERVER_PIDS=()         # other servers (every Sluice instance, fake backends) to stop on exit
 _USED_PORTS=" "
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# require_cmd CMD HINT: die with HINT (what to install) unless CMD is on the PATH.
+require_cmd() { command -v "$1" >/dev/null 2>&1 || die "$1 not found ($2)"; }
+
+# build_tool SOURCE OUTPUT [LINK_FLAGS...]: compile a bench/*.cpp helper into the temp dir.
+build_tool() {
+    local src=$1 out=$2; shift 2
+    require_cmd g++ "apt-get install -y g++"
+    log "compiling $(basename "$src")"
+    g++ -O2 -std=c++20 "$src" "$@" -o "$out" 2>"$out.g++.log" \
+        || { cat "$out.g++.log" >&2; die "could not compile $src"; }
+}
 
 # Run a command as the postgres OS user when we are root (PostgreSQL and
 # PgBouncer both refuse to run as root). For background processes use
@@ -90,6 +104,7 @@ cleanup() {
     local p
     for p in "${BENCH_CHILD_PIDS[@]}"; do stop_pid "$p" 2; done
     [ -n "$SL_PID" ] && { kill -INT "$SL_PID" 2>/dev/null; stop_pid "$SL_PID" 3; }
+    for p in "${BENCH_SERVER_PIDS[@]}"; do [ -n "$p" ] && { kill -INT "$p" 2>/dev/null; stop_pid "$p" 3; }; done
     [ -n "$PGB_PID" ] && stop_pid "$PGB_PID" 3
     if [ -n "$PG_DATA" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
         local pm
@@ -247,11 +262,14 @@ users:
 EOF
 }
 
-# start_sluice AUTH (trust|scram) POOL_SIZE
+# start_sluice AUTH (trust|scram) POOL_SIZE [WORKERS] [NAME]
+# WORKERS: `workers:` of the config (default auto). NAME: the instance's directory under the temp
+# dir (default sluice); start several instances with different NAMEs and copy SL_PID/SL_PORT
+# after each call. Every instance is stopped on exit.
 # SLUICE_DEFAULTS: extra lines for `defaults:`, e.g. $'client_idle_timeout: 5m\nserver_idle_timeout: 30s'.
 # Never fatal: on any failure sets SL_PID="" and SL_REASON, and returns 1.
 start_sluice() {
-    local auth=${1:-trust} pool=${2:-20} d=$BENCH_TMP/sluice
+    local auth=${1:-trust} pool=${2:-20} workers=${3:-auto} d=$BENCH_TMP/${4:-sluice}
     SL_PID="" ; SL_REASON=""
     mkdir -p "$d"
     if [ ! -x "$SLUICE_BIN" ]; then
@@ -264,7 +282,7 @@ start_sluice() {
     cat >"$d/sluice.yaml" <<EOF
 listen:
   postgres: 127.0.0.1:$SL_PORT
-workers: auto
+workers: $workers
 max_client_connections: 20000
 auth_type: $sl_auth
 defaults:
@@ -273,9 +291,10 @@ defaults:
 ${SLUICE_DEFAULTS:+$(printf '%s\n' "$SLUICE_DEFAULTS" | sed 's/^/  /')}
 $(bench_routes_yaml)
 EOF
-    log "start Sluice ($SLUICE_BIN) on 127.0.0.1:$SL_PORT (transaction, pool $pool, auth $sl_auth)"
+    log "start Sluice ($SLUICE_BIN) on 127.0.0.1:$SL_PORT (transaction, pool $pool, auth $sl_auth, workers $workers)"
     "$SLUICE_BIN" --config "$d/sluice.yaml" >"$d/sluice.log" 2>&1 &
     SL_PID=$!
+    BENCH_SERVER_PIDS+=("$SL_PID")
     local rc=0
     wait_ready "$SL_PORT" 20 "$SL_PID" || rc=$?
     if [ $rc -ne 0 ]; then
@@ -294,3 +313,19 @@ EOF
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 # utime+stime of all threads, in clock ticks (fields 14,15 after the "(comm)").
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
+CLK_TCK=$(getconf CLK_TCK)
+# µs of CPU per unit: cpu_us_per TICKS COUNT
+cpu_us_per() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (t != "" && n > 0) printf "%.1f", t / hz * 1e6 / n; else print "NA" }'; }
+
+# Wall clock with µs, and sleeping until such a time.
+now_epoch() { date +%s.%6N; }
+sleep_until() {
+    local s
+    s=$(awk -v t="$1" -v n="$(now_epoch)" 'BEGIN { d = t - n; if (d < 0) d = 0; printf "%.3f", d }')
+    # In the background: a trapped TERM then ends `wait` at once instead of after the sleep.
+    sleep "$s" &
+    wait $!
+}
+
+# The 1/5/15-minute load averages, for result headers.
+load_now() { cut -d' ' -f1-3 /proc/loadavg; }

@@ -4,13 +4,16 @@
 #   bench/run.sh                                   # defaults below
 #   ROUNDS=2 DURATION=5 bench/run.sh               # quick run
 #   SLUICE_BIN=/path/to/sluice CLIENTS="100 50 10" MODES=simple bench/run.sh
+#   CASES="50:simple 50:extended" bench/run.sh
 #
 # Environment:
 #   ROUNDS=3           rounds; the order of the targets rotates every round
 #   DURATION=15        seconds per pgbench run
 #   POOL_SIZE=20       server connections per pool (PgBouncer default_pool_size, Sluice pool_size)
-#   CLIENTS="50 10"    pgbench client counts (-c)
-#   MODES="simple extended"   pgbench -M protocol modes
+#   CASES="10:simple 50:simple 50:extended 200:simple"
+#                      CLIENTS:MODE pairs to run (the cases of the hot-path issue)
+#   CLIENTS=, MODES=   if either is set (and CASES is not), every CLIENTS × MODES pair is run
+#                      instead; the unset one defaults to "10 50 200" / "simple extended"
 #   JOBS=2             pgbench threads (-j)
 #   SCALE=10           pgbench -i scale factor
 #   AUTH=trust         trust | scram (PostgreSQL, PgBouncer and Sluice all use it)
@@ -31,8 +34,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
 POOL_SIZE=${POOL_SIZE:-20}
-CLIENTS=${CLIENTS:-"50 10"}
-MODES=${MODES:-"simple extended"}
+if [ -z "${CASES:-}" ]; then
+    if [ -n "${CLIENTS:-}" ] || [ -n "${MODES:-}" ]; then
+        CASES=""
+        for c in ${CLIENTS:-10 50 200}; do for m in ${MODES:-simple extended}; do CASES="$CASES $c:$m"; done; done
+    else
+        CASES="10:simple 50:simple 50:extended 200:simple"
+    fi
+fi
+# shellcheck disable=SC2086,SC2116   # unquoted on purpose: squeezes the whitespace
+CASES=$(echo $CASES)
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
 AUTH=${AUTH:-trust}
@@ -42,7 +53,10 @@ OUT_DIR=${OUT_DIR:-}
 PG_MAX_CONN=200
 
 case "$AUTH" in trust|scram) ;; *) die "AUTH must be trust or scram" ;; esac
-for m in $MODES; do case "$m" in simple|extended|prepared) ;; *) die "bad mode $m" ;; esac; done
+for cm in $CASES; do
+    case "${cm%%:*}" in ''|*[!0-9]*) die "bad case $cm (CLIENTS:MODE)" ;; esac
+    case "${cm#*:}" in simple|extended|prepared) ;; *) die "bad mode in case $cm" ;; esac
+done
 for t in $TARGETS; do case "$t" in direct|pgbouncer|sluice) ;; *) die "bad target $t" ;; esac; done
 command -v pgbench >/dev/null || die "pgbench not found (apt-get install -y postgresql-client-15)"
 
@@ -56,13 +70,17 @@ make_tmp
 RES=$BENCH_TMP/results.tsv
 FAILS=$BENCH_TMP/failures.log
 : >"$FAILS"
-printf 'round\tclients\tmode\ttarget\tstatus\ttps\tlat_avg_ms\tp99_ms\tfailed_tx\n' >"$RES"
+printf 'round\tclients\tmode\ttarget\tstatus\ttps\tlat_avg_ms\tp99_ms\tfailed_tx\ttransactions\tpooler_ticks\n' >"$RES"
 
 start_postgres "$AUTH" "$PG_MAX_CONN"
 init_pgbench "$SCALE"
 case " $TARGETS " in *" pgbouncer "*) start_pgbouncer "$AUTH" "$POOL_SIZE" ;; esac
 SLUICE_OK=0
 case " $TARGETS " in *" sluice "*) start_sluice "$AUTH" "$POOL_SIZE" && SLUICE_OK=1 ;; esac
+
+pid_of() {
+    case "$1" in pgbouncer) echo "$PGB_PID" ;; sluice) echo "$SL_PID" ;; esac
+}
 
 port_of() {
     case "$1" in direct) echo "$PG_PORT" ;; pgbouncer) echo "$PGB_PORT" ;; sluice) echo "$SL_PORT" ;; esac
@@ -99,26 +117,32 @@ p99_ms() {
 
 # bench_one ROUND C MODE TARGET
 bench_one() {
-    local r=$1 c=$2 mode=$3 target=$4 why port dir rc tps lat p99 failed
+    local r=$1 c=$2 mode=$3 target=$4 why port dir rc tps lat p99 failed tx pid cpu0 cpu1 ticks=NA
     check_sluice
     why=$(unavailable "$target" "$c")
     if [ -n "$why" ]; then
-        printf '%s\t%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\n' "$r" "$c" "$mode" "$target" "$why" >>"$RES"
+        printf '%s\t%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\n' "$r" "$c" "$mode" "$target" "$why" >>"$RES"
         return
     fi
     port=$(port_of "$target")
+    pid=$(pid_of "$target")
     dir=$BENCH_TMP/runs/r${r}_c${c}_${mode}_${target}
     mkdir -p "$dir"
     rc=0
+    # The pooler's own CPU across the whole pgbench run (its connects included: a few ms at most).
+    cpu0=$( [ -n "$pid" ] && cpu_ticks "$pid")
     PGPASSWORD=$BENCH_PASSWORD run_child "$dir/out" pgbench -n -S -c "$c" -j "$JOBS" -T "$DURATION" \
         -M "$mode" --log --log-prefix="$dir/tx" -h 127.0.0.1 -p "$port" -U "$BENCH_USER" "$BENCH_DB" \
         || rc=$?
+    cpu1=$( [ -n "$pid" ] && cpu_ticks "$pid")
+    [ -n "$cpu0" ] && [ -n "$cpu1" ] && ticks=$((cpu1 - cpu0))
     tps=$(awk '/^tps = / {print $3; exit}' "$dir/out")
     lat=$(awk '/^latency average = / {print $4; exit}' "$dir/out")
     failed=$(awk '/^number of failed transactions: / {print $5; exit}' "$dir/out")
+    tx=$(awk '/^number of transactions actually processed: / {print $6; exit}' "$dir/out")
     if [ $rc -ne 0 ] || [ -z "$tps" ]; then
         { echo "=== round $r clients $c mode $mode target $target: pgbench exit $rc"; tail -15 "$dir/out"; } >>"$FAILS"
-        printf '%s\t%s\t%s\t%s\tfail(rc=%s)\t%s\t%s\tNA\t%s\n' "$r" "$c" "$mode" "$target" "$rc" \
+        printf '%s\t%s\t%s\t%s\tfail(rc=%s)\t%s\t%s\tNA\t%s\tNA\tNA\n' "$r" "$c" "$mode" "$target" "$rc" \
             "${tps:-NA}" "${lat:-NA}" "${failed:-NA}" >>"$RES"
         log "  $target: FAILED (pgbench exit $rc; see summary)"
         rm -f "$dir"/tx.*
@@ -126,8 +150,9 @@ bench_one() {
     fi
     p99=$(p99_ms "$dir")
     rm -f "$dir"/tx.* "$dir/lat.sorted"
-    printf '%s\t%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\n' "$r" "$c" "$mode" "$target" "$tps" "$lat" "$p99" "${failed:-0}" >>"$RES"
-    log "  $(printf '%-9s' "$target") tps=$(printf '%.0f' "$tps") avg=${lat}ms p99=${p99}ms"
+    printf '%s\t%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$c" "$mode" "$target" "$tps" "$lat" "$p99" \
+        "${failed:-0}" "${tx:-NA}" "$ticks" >>"$RES"
+    log "  $(printf '%-9s' "$target") tps=$(printf '%.0f' "$tps") avg=${lat}ms p99=${p99}ms$( [ "$ticks" != NA ] && echo " cpu=$(cpu_us_per "$ticks" "${tx:-0}")µs/tx")"
 }
 
 # --- warm-up (not recorded): fills shared_buffers and the proxies' pools ---
@@ -147,17 +172,16 @@ NT=${#TLIST[@]}
 for r in $(seq 1 "$ROUNDS"); do
     order=()
     for i in $(seq 0 $((NT - 1))); do order+=("${TLIST[$(( (i + r - 1) % NT ))]}"); done
-    for c in $CLIENTS; do
-        for mode in $MODES; do
-            log "round $r/$ROUNDS clients=$c mode=$mode order: ${order[*]}"
-            for t in "${order[@]}"; do bench_one "$r" "$c" "$mode" "$t"; done
-        done
+    for cm in $CASES; do
+        c=${cm%%:*} mode=${cm#*:}
+        log "round $r/$ROUNDS clients=$c mode=$mode order: ${order[*]}"
+        for t in "${order[@]}"; do bench_one "$r" "$c" "$mode" "$t"; done
     done
 done
 
 # --- summary ---
 summarize() {
-    awk -F'\t' -v clients="$CLIENTS" -v modes="$MODES" -v targets="$TARGETS" '
+    awk -F'\t' -v cases="$CASES" -v targets="$TARGETS" -v hz="$CLK_TCK" '
     function median(list,    a, n, i, j, t) {
         n = split(list, a, " ")
         for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -189,15 +213,16 @@ summarize() {
         if ($1 + 0 > maxr) maxr = $1 + 0
         if ($5 == "ok") {
             T[k] = T[k] " " $6; L[k] = L[k] " " $7; if ($8 != "NA") P[k] = P[k] " " $8
+            if ($10 != "NA" && $10 > 0 && $11 != "NA") U[k] = U[k] " " ($11 / hz * 1e6 / $10)
             tps[$1, $2, $3, $4] = $6; nok[k]++
         } else { bad[k] = bad[k] (bad[k] == "" ? "" : ",") $5 }
     }
     END {
-        nc = split(clients, C, " "); nm = split(modes, M, " "); nt = split(targets, TG, " ")
-        print "| clients | mode | target | TPS (median) | TPS min–max | avg latency ms | p99 latency ms | vs PgBouncer (TPS) | vs direct (TPS) |"
-        print "|---:|---|---|---:|---:|---:|---:|---:|---:|"
-        for (i = 1; i <= nc; i++) for (j = 1; j <= nm; j++) for (t = 1; t <= nt; t++) {
-            c = C[i]; m = M[j]; g = TG[t]; k = c SUBSEP m SUBSEP g
+        ncase = split(cases, CS, " "); nt = split(targets, TG, " ")
+        print "| clients | mode | target | TPS (median) | TPS min–max | avg latency ms | p99 latency ms | pooler CPU µs/tx | vs PgBouncer (TPS) | vs direct (TPS) |"
+        print "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        for (i = 1; i <= ncase; i++) for (t = 1; t <= nt; t++) {
+            split(CS[i], cm, ":"); c = cm[1]; m = cm[2]; g = TG[t]; k = c SUBSEP m SUBSEP g
             vp = (g == "sluice") ? ratio(c, m, "sluice", "pgbouncer") : "–"
             vd = (g == "direct") ? "–" : ratio(c, m, g, "direct")
             if (nok[k] > 0) {
@@ -207,11 +232,11 @@ summarize() {
                     st = dedupe(bad[k]); gsub(/n\/a/, "not available", st)
                     note = sprintf(" (%d of %d rounds; %s)", nok[k], nok[k] + nb, st)
                 }
-                printf "| %s | %s | %s | %.0f%s | %s | %.3f | %s | %s | %s |\n", c, m, g, median(T[k]), note, minmax(T[k]), median(L[k]), (k in P) ? sprintf("%.3f", median(P[k])) : "NA", vp, vd
+                printf "| %s | %s | %s | %.0f%s | %s | %.3f | %s | %s | %s | %s |\n", c, m, g, median(T[k]), note, minmax(T[k]), median(L[k]), (k in P) ? sprintf("%.3f", median(P[k])) : "NA", (k in U) ? sprintf("%.1f", median(U[k])) : "–", vp, vd
             } else {
                 st = (k in bad) ? dedupe(bad[k]) : "not run"
                 if (st ~ /^n\/a/) st = g ": not available"
-                printf "| %s | %s | %s | %s | | | | | |\n", c, m, g, st
+                printf "| %s | %s | %s | %s | | | | | | |\n", c, m, g, st
             }
         }
     }' "$RES"
@@ -225,8 +250,9 @@ summarize() {
     if [ -n "$SL_PID" ]; then echo "- sluice: $SLUICE_BIN${SL_REASON:+ ($SL_REASON)}"
     else echo "- sluice: not available (${SL_REASON:-not requested})"; fi
     echo "- load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)${NICE:+; everything ran at nice $NICE}"
+    echo "- cases (clients:mode): $CASES"
     echo "- workload: pgbench -n -S -c C -j $JOBS -T $DURATION, scale $SCALE, auth $AUTH; pool size $POOL_SIZE (transaction mode); $ROUNDS rounds, target order rotated per round"
-    echo "- TPS and avg latency: pgbench's own numbers; p99: nearest-rank over all per-transaction latencies (--log); each value is the median over rounds; ratios are the median of the per-round TPS ratios"
+    echo "- TPS and avg latency: pgbench's own numbers; p99: nearest-rank over all per-transaction latencies (--log); each value is the median over rounds; ratios are the median of the per-round TPS ratios; pooler CPU µs/tx: the pooler process's utime+stime (all threads, /proc/PID/stat) across the pgbench run ÷ pgbench's transactions"
     echo
     summarize
 } >"$BENCH_TMP/results.md"
