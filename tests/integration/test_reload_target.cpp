@@ -21,7 +21,8 @@ std::string database_entry(const std::string& name, int port) {
 SluiceOptions reload_options(int app_port, int stalled_port, const std::string& connect_timeout) {
     SluiceOptions options;
     options.databases = {};
-    options.defaults = "server_connect_timeout: " + connect_timeout + "\nquery_wait_timeout: 20s";
+    options.defaults =
+        "server_connect_timeout: " + connect_timeout + "\nserver_login_retry: 100ms\nquery_wait_timeout: 20s";
     options.extra_databases = database_entry("app", app_port) + database_entry("stalled", stalled_port);
     return options;
 }
@@ -151,7 +152,9 @@ TEST_CASE("a reload that moves a database reaches its live pool; a client in a t
     CHECK(second.query("select to_regclass('public.reload_marker') is null", "app") == "t");
     first.execute("drop table reload_marker", "app");
 
-    // The new server_connect_timeout is in force on `stalled`'s pool, which existed before.
+    // The new server_connect_timeout is in force on `stalled`'s pool, which existed before
+    // (once its server_login_retry has passed: until then it would refuse without trying).
+    std::this_thread::sleep_for(200ms);
     Refusal fast = refusal_from_stalled(sluice);
     INFO("after the reload: " << fast.message << " after " << fast.elapsed.count() << " ms");
     CHECK_THAT(fast.message, Catch::Contains("server_connect_timeout"));
