@@ -221,12 +221,18 @@ Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection) {
 
 awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
   Status status = co_await connector_->open(*connection);
+  tcp::endpoint endpoint;  // for SHOW SERVERS; read while only this coroutine uses the socket
+  if (status.ok()) {
+    error_code unknown;  // a test double without a socket: the endpoint stays empty
+    endpoint = connection->socket().remote_endpoint(unknown);
+  }
   std::unique_ptr<ServerConnection> failed;
   {
     std::lock_guard lock(mutex_);
     if (status.ok()) {
       stats_.add(stats_.servers_opened, 1);
       spdlog::info("server opened: database={} user={} id={}", key_.database, key_.user, connection->id_);
+      connection->remote_endpoint_ = endpoint;
       transition_locked(connection, ServerState::active);
     } else {
       stats_.add(stats_.server_connect_failures, 1);
@@ -326,7 +332,8 @@ std::vector<ServerInfo> ServerPool::servers() const {
       const bool logged_in = connection->state_ != ServerState::connecting;
       servers.push_back(ServerInfo{connection->id_, connection->state_, connection->created_at_,
                                    connection->last_used_at_, connection->generation_ != generation_,
-                                   logged_in ? connection->remote_process_id() : 0});
+                                   logged_in ? connection->remote_process_id() : 0,
+                                   logged_in ? connection->remote_endpoint_ : tcp::endpoint{}});
     }
   }
   return servers;

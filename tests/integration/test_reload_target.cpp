@@ -134,6 +134,7 @@ TEST_CASE("a reload that moves a database reaches its live pool; a client in a t
         const auto rows = servers.where("remote_pid", inside_pid);
         REQUIRE(rows.size() == 1);
         CHECK(servers.at(rows[0], "close_needed") == "1");
+        CHECK(servers.at(rows[0], "port") == std::to_string(first.port()));  // where it is, not the config's
     }
     // ...where its cancel requests still go (not to the pool's new server)...
     exec_ok(inside, "savepoint before_cancel");

@@ -52,6 +52,7 @@ class ServerConnection {
   TimePoint created_at_ = Clock::now();
   TimePoint last_used_at_ = created_at_;
   TimePoint expires_at_ = TimePoint::max();  // server_lifetime, with jitter
+  tcp::endpoint remote_endpoint_;  // where it logged in (a reload may have moved the pool since)
   std::uint64_t generation_ = 0;
   std::list<std::unique_ptr<ServerConnection>>::iterator position_;
 };

@@ -65,6 +65,7 @@ struct ServerInfo {
   TimePoint last_used_at;
   bool close_needed = false;           // RECONNECT: closed when it comes back instead of reused
   std::uint32_t remote_process_id = 0;  // 0 while connecting
+  tcp::endpoint remote_endpoint;        // the server it is on; port 0 while connecting
 };
 
 class ServerPool : public CapMember, public std::enable_shared_from_this<ServerPool> {
