@@ -174,8 +174,17 @@ Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
   const std::string login_user = database && database->user ? *database->user : key.user;
   std::optional<std::string> link = std::string();
   if (context.holder) link = client_label(context.holder->id);
+  // Where the backend really is: after a reload moved the pool, the config names the new server.
+  std::optional<std::string> address, port;
+  if (server.remote_endpoint.port() != 0) {
+    address = text(server.remote_endpoint.address().to_string());
+    port = number(server.remote_endpoint.port());
+  } else if (database) {
+    address = text(database->host);
+    port = number(database->port);
+  }
   return {text("S"), text(login_user), text(key.database), text("none"), text(server_state_name(server.state)),
-          database ? text(database->host) : std::nullopt, database ? number(database->port) : std::nullopt,
+          std::move(address), std::move(port),
           std::nullopt, std::nullopt, text(format_timestamp(wall_time(context.snapshot, server.created_at))),
           text(format_timestamp(wall_time(context.snapshot, server.last_used_at))), number(0), number(0),
           flag(server.close_needed), text(server_label(key, server.id)), link, number(server.remote_process_id),

@@ -52,6 +52,11 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
     const auto* user = config.find_user(key.user);
     const auto settings = config.resolve(*database, user);
     pool->update_settings(settings);
+    // The factory is the one place that turns config into a backend target: it builds a
+    // connector from the new config, and the live one takes that target over (or sees nothing
+    // changed). Existing pools thus follow host/port/dbname/user/password and the connect
+    // and check settings without pool/ knowing what any of them mean.
+    pool->retarget(*factory_(*database, user, key.user, settings));
     cap_for(database_caps_, key.database, settings.max_db_connections);
     cap_for(user_caps_, key.user, user ? user->max_user_connections : 0);
     ++it;

@@ -26,6 +26,7 @@ const char* to_string(CloseReason reason) {
     case CloseReason::pool_shrunk: return "pool_shrunk";
     case CloseReason::pool_closed: return "pool_closed";
     case CloseReason::reconnect: return "reconnect";
+    case CloseReason::target_changed: return "target_changed";
     case CloseReason::fair_share: return "fair_share";
     case CloseReason::check_failed: return "server_check_delay";
     case CloseReason::count_: break;
@@ -220,12 +221,18 @@ Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection) {
 
 awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
   Status status = co_await connector_->open(*connection);
+  tcp::endpoint endpoint;  // for SHOW SERVERS; read while only this coroutine uses the socket
+  if (status.ok()) {
+    error_code unknown;  // a test double without a socket: the endpoint stays empty
+    endpoint = connection->socket().remote_endpoint(unknown);
+  }
   std::unique_ptr<ServerConnection> failed;
   {
     std::lock_guard lock(mutex_);
     if (status.ok()) {
       stats_.add(stats_.servers_opened, 1);
       spdlog::info("server opened: database={} user={} id={}", key_.database, key_.user, connection->id_);
+      connection->remote_endpoint_ = endpoint;
       transition_locked(connection, ServerState::active);
     } else {
       stats_.add(stats_.server_connect_failures, 1);
@@ -259,7 +266,7 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
     } else if (closed_) {
       close_reason = CloseReason::pool_closed;
     } else if (connection->generation_ != generation_) {
-      close_reason = CloseReason::reconnect;
+      close_reason = retired_reason_;
     } else if (now >= connection->expires_at_) {
       close_reason = CloseReason::server_lifetime;
     } else if (static_cast<int>(total) > settings_.pool_size) {
@@ -325,7 +332,8 @@ std::vector<ServerInfo> ServerPool::servers() const {
       const bool logged_in = connection->state_ != ServerState::connecting;
       servers.push_back(ServerInfo{connection->id_, connection->state_, connection->created_at_,
                                    connection->last_used_at_, connection->generation_ != generation_,
-                                   logged_in ? connection->remote_process_id() : 0});
+                                   logged_in ? connection->remote_process_id() : 0,
+                                   logged_in ? connection->remote_endpoint_ : tcp::endpoint{}});
     }
   }
   return servers;
@@ -347,12 +355,30 @@ bool ServerPool::paused() const {
   return paused_;
 }
 
-void ServerPool::reconnect() {
+void ServerPool::reconnect() { retire_open_backends(CloseReason::reconnect); }
+
+void ServerPool::retarget(const ServerConnector& fresh) {
+  // The connector switches first, the generation after. A backend stamped with the new
+  // generation (start_opening_locked) reads the target later, in open(), so it always opens
+  // on the new one; one stamped before may open on either and is recycled all the same.
+  const auto change = connector_->retarget(fresh);
+  if (!change.backend) return;
+  spdlog::info("backend target changed: database={} user={} ({}); open backends are recycled", key_.database,
+               key_.user, change.summary);
+  retire_open_backends(CloseReason::target_changed);
+}
+
+// A new generation: idle backends close now, in the same critical section so none is handed
+// out in between; leased ones close when they come back (give_back), never under a client.
+void ServerPool::retire_open_backends(CloseReason reason) {
+  std::vector<std::unique_ptr<ServerConnection>> closing;
   {
     std::lock_guard lock(mutex_);
     ++generation_;
+    retired_reason_ = reason;
+    take_idle_locked(reason, closing);
   }
-  close_idle(CloseReason::reconnect);
+  finish_closing(closing);
 }
 
 void ServerPool::close_to_new_clients(Failure reason) {
@@ -365,8 +391,17 @@ void ServerPool::close_idle(CloseReason reason) {
   std::vector<std::unique_ptr<ServerConnection>> closing;
   {
     std::lock_guard lock(mutex_);
-    while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get(), reason));
+    take_idle_locked(reason, closing);
   }
+  finish_closing(closing);
+}
+
+void ServerPool::take_idle_locked(CloseReason reason, std::vector<std::unique_ptr<ServerConnection>>& closing) {
+  while (!idle_.empty()) closing.push_back(remove_locked(idle_.back().get(), reason));
+}
+
+// Outside the lock: Terminate to each, then the freed slots go to pools waiting under the caps.
+void ServerPool::finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing) {
   for (auto& connection : closing) connection->say_goodbye();
   if (!closing.empty()) notify_caps();
 }

@@ -21,6 +21,37 @@ Failure connect_failure(const BackendTarget& target, std::string_view why) {
                      std::string(why)};
 }
 
+void note(std::string& summary, std::string_view what) {
+  if (!summary.empty()) summary += ", ";
+  summary += what;
+}
+
+// What differs between two targets, for ServerPool::retarget's decision and its log line.
+pool::TargetChange compare_targets(const BackendTarget& from, const BackendTarget& to) {
+  pool::TargetChange change;
+  auto backend_field = [&](std::string_view name, const std::string& was, const std::string& now) {
+    if (was == now) return;
+    change.backend = true;
+    note(change.summary, std::string(name) + " " + was + " -> " + now);
+  };
+  backend_field("host", from.host, to.host);
+  backend_field("port", std::to_string(from.port), std::to_string(to.port));
+  backend_field("dbname", from.dbname, to.dbname);
+  backend_field("user", from.user, to.user);
+  if (from.password != to.password) {
+    change.backend = true;
+    note(change.summary, "password");  // named, never shown
+  }
+  if (from.connect_timeout != to.connect_timeout) {
+    change.settings = true;
+    note(change.summary, "server_connect_timeout");
+  }
+  if (from.check_query != to.check_query) {
+    change.settings = true;
+    note(change.summary, "server_check_query");
+  }
+  return change;
+}
 }  // namespace
 
 void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value) {
@@ -57,18 +88,37 @@ std::optional<ParameterList> PgServerConnector::server_parameters() const {
   return server_parameters_;
 }
 
+std::shared_ptr<const BackendTarget> PgServerConnector::target() const {
+  std::lock_guard lock(mutex_);
+  return target_;
+}
+
+pool::TargetChange PgServerConnector::retarget(const pool::ServerConnector& fresh) {
+  // The pool's ConnectorFactory builds PgServerConnectors only (PgSession relies on it too).
+  auto next = static_cast<const PgServerConnector&>(fresh).target();
+  std::lock_guard lock(mutex_);
+  auto change = compare_targets(*target_, *next);
+  if (!change.backend && !change.settings) return change;
+  // Same server: the parameters learned from it stand for the new target too.
+  if (!change.backend && parameters_target_ == target_) parameters_target_ = next;
+  target_ = std::move(next);
+  return change;
+}
+
 awaitable<Status> PgServerConnector::open(pool::ServerConnection& connection) {
   auto& server = static_cast<PgServerConnection&>(connection);
-  auto outcome = co_await within(target_.connect_timeout, connect(server));
+  server.target = target();
+  auto outcome = co_await within(server.target->connect_timeout, connect(server));
   if (outcome) co_return std::move(*outcome);
   error_code ignored;
   server.socket().close(ignored);
-  co_return connect_failure(target_, "server_connect_timeout");
+  co_return connect_failure(*server.target, "server_connect_timeout");
 }
 
 awaitable<bool> PgServerConnector::check(pool::ServerConnection& connection) {
   auto& server = static_cast<PgServerConnection&>(connection);
-  auto outcome = co_await within(target_.connect_timeout, run_backend_query(server, target_.check_query));
+  const auto target = this->target();
+  auto outcome = co_await within(target->connect_timeout, run_backend_query(server, target->check_query));
   co_return outcome && outcome->ok() && !(*outcome)->error &&
       (*outcome)->transaction_status == pg::transaction_status::Idle;
 }
@@ -103,12 +153,13 @@ awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& se
 }
 
 awaitable<Status> PgServerConnector::connect(PgServerConnection& server) {
+  const auto& target = *server.target;
   tcp::resolver resolver(co_await asio::this_coro::executor);
   auto [resolve_error, endpoints] =
-      co_await resolver.async_resolve(target_.host, std::to_string(target_.port), use_nothrow);
-  if (resolve_error) co_return connect_failure(target_, resolve_error.message());
+      co_await resolver.async_resolve(target.host, std::to_string(target.port), use_nothrow);
+  if (resolve_error) co_return connect_failure(target, resolve_error.message());
   auto [connect_error, endpoint] = co_await asio::async_connect(server.socket(), endpoints, use_nothrow);
-  if (connect_error) co_return connect_failure(target_, connect_error.message());
+  if (connect_error) co_return connect_failure(target, connect_error.message());
   error_code ignored;
   server.socket().set_option(tcp::no_delay(true), ignored);
   server.socket().set_option(asio::socket_base::keep_alive(true), ignored);
@@ -116,7 +167,8 @@ awaitable<Status> PgServerConnector::connect(PgServerConnection& server) {
 }
 
 awaitable<Status> PgServerConnector::log_in(PgServerConnection& server) {
-  pg::ServerLogin login({target_.user, target_.dbname, target_.password, {}}, {kMaxLoginMessage});
+  const auto& target = *server.target;
+  pg::ServerLogin login({target.user, target.dbname, target.password, {}}, {kMaxLoginMessage});
   const Failure lost = pg::server_login_failure("connection closed during login");
   for (;;) {
     const auto event = login.next();
@@ -135,9 +187,18 @@ awaitable<Status> PgServerConnector::log_in(PgServerConnection& server) {
   for (const auto& [name, value] : login.parameters()) set_parameter(server.parameters, name, value);
   server.process_id = login.process_id();
   server.secret_key = login.secret_key();
-  std::lock_guard lock(mutex_);
-  if (!server_parameters_) server_parameters_ = server.parameters;
+  learn_parameters(server);
   co_return ok_status();
+}
+
+// The first backend's parameters, replaced once by the first backend of a new target (a
+// reload may have moved the pool to a server of another version or settings).
+void PgServerConnector::learn_parameters(const PgServerConnection& server) {
+  std::lock_guard lock(mutex_);
+  const bool newer = parameters_target_ != target_ && server.target == target_;
+  if (server_parameters_ && !newer) return;
+  server_parameters_ = server.parameters;
+  parameters_target_ = server.target;
 }
 
 awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,

@@ -38,7 +38,7 @@ awaitable<Status> PgSession::attach_lease(pool::Lease lease) {
   }
   auto& backend = server();
   clock_.set_limits(pool_->settings());
-  const auto& target = connector_->target();
+  const auto& target = *backend.target;  // its own server, even if a reload has moved the pool since
   cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
   if (auto synced = co_await sync_parameters(); !synced) {
     discard_lease();
@@ -158,8 +158,8 @@ awaitable<bool> PgSession::run_settling_query(std::string_view sql) {
 void PgSession::cancel_backend_statement() {
   // From on_timeout (the pump still runs), not from a client that is leaving mid-statement.
   if (statement_timed_out_ && pump_running_) context_.metrics.count_timeout("statement_timeout");
-  const auto& target = connector_->target();
   auto& backend = server();
+  const auto& target = *backend.target;
   auto delivered = std::make_shared<asio::steady_timer>(client_.get_executor(), Clock::now() + kCancelDeliveryLimit);
   cancel_in_flight_ = delivered;
   asio::co_spawn(client_.get_executor(),

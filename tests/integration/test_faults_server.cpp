@@ -4,12 +4,6 @@
 // no backend leaked: pg_stat_activity, read directly, must match Sluice's SHOW SERVERS.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <future>
 #include <map>
@@ -184,55 +178,6 @@ TEST_CASE("PostgreSQL down when Sluice starts: 08001 at once, service once it is
     CHECK(audit.consistent());
     CHECK(audit.postgres_pids.size() <= 5);
 }
-
-namespace {
-
-// A loopback listener that never accepts. "silent": the kernel completes the handshake and
-// the startup packet goes nowhere. "blackhole": its accept queue is already full, so a SYN is
-// dropped and connect() itself hangs.
-class DeadListener {
-public:
-    explicit DeadListener(bool blackhole) : port_(pick_free_port()) {
-        fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(port_));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int on = 1;
-        setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd_, blackhole ? 0 : 64) != 0) {
-            throw std::runtime_error("DeadListener: cannot listen");
-        }
-        if (blackhole) fill_accept_queue(address);
-    }
-    DeadListener(const DeadListener&) = delete;
-    DeadListener& operator=(const DeadListener&) = delete;
-    ~DeadListener() {
-        for (int fd : fillers_) close(fd);
-        close(fd_);
-    }
-    int port() const { return port_; }
-    bool full() const { return full_; }
-
-private:
-    // Connects until one connect no longer completes: from then on SYNs are dropped.
-    void fill_accept_queue(const sockaddr_in& address) {
-        for (int i = 0; i < 16 && !full_; ++i) {
-            int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-            fillers_.push_back(fd);
-            if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) continue;
-            pollfd p{fd, POLLOUT, 0};
-            full_ = poll(&p, 1, 300) == 0;
-        }
-    }
-
-    int port_;
-    int fd_ = -1;
-    bool full_ = false;
-    std::vector<int> fillers_;
-};
-
-}  // namespace
 
 TEST_CASE("a backend that never answers gives 08001 at server_connect_timeout, and nobody else waits",
           "[faults][backend-silent]") {

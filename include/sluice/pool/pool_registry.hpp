@@ -28,8 +28,9 @@ class PoolRegistry {
                                              const config::DatabaseConfig& database,
                                              const std::string& user_name);
 
-  // Applies a new config snapshot: changed limits take effect, pools of removed
-  // databases refuse new clients and close their idle backends.
+  // Applies a new config snapshot: changed limits take effect, each pool's connector is
+  // retargeted (ServerPool::retarget: a moved backend recycles the open ones), pools of
+  // removed databases refuse new clients and close their idle backends.
   void apply(const config::ProxyConfig& config);
 
   // PAUSE/RESUME of one database's pools, or of all (nullopt); remembered for pools created

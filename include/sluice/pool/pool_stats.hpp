@@ -17,6 +17,7 @@ enum class CloseReason {
   pool_shrunk,
   pool_closed,
   reconnect,
+  target_changed,  // a reload gave the pool another server or login (host, port, dbname, user, password)
   fair_share,      // another pool under the same max_db/max_user cap is waiting for a slot
   check_failed,    // server_check_delay's check found it dead
   count_

@@ -52,8 +52,20 @@ class ServerConnection {
   TimePoint created_at_ = Clock::now();
   TimePoint last_used_at_ = created_at_;
   TimePoint expires_at_ = TimePoint::max();  // server_lifetime, with jitter
+  tcp::endpoint remote_endpoint_;  // where it logged in (a reload may have moved the pool since)
   std::uint64_t generation_ = 0;
   std::list<std::unique_ptr<ServerConnection>>::iterator position_;
+};
+
+// What a reload changed in where and how a connector opens backends (ServerConnector::retarget).
+struct TargetChange {
+  // Another server or another login (address, database, user, password): the backends
+  // already open belong to the old one and are recycled.
+  bool backend = false;
+  // Only how backends are opened or checked (server_connect_timeout, server_check_query):
+  // the next open() and check() use it, open backends stay.
+  bool settings = false;
+  std::string summary;  // for the log: the fields that changed, never a password's value
 };
 
 // Protocol-specific part of opening a backend: the pool decides when, the connector knows how.
@@ -65,6 +77,11 @@ class ServerConnector {
   virtual awaitable<Status> open(ServerConnection& connection) = 0;
   // server_check_delay: is a backend that sat idle a while still alive? (false: close it)
   virtual awaitable<bool> check(ServerConnection& connection) = 0;
+  // Reload. `fresh` is what the pool's ConnectorFactory built from the new config (always the
+  // same concrete type as this one): from now on open() and check() use its target. Only the
+  // connector can tell what changed, because only it knows what a target is; backends already
+  // open are left alone, and the pool decides their fate from the answer.
+  virtual TargetChange retarget(const ServerConnector& fresh) = 0;
 };
 
 }  // namespace sluice::pool

@@ -65,6 +65,7 @@ struct ServerInfo {
   TimePoint last_used_at;
   bool close_needed = false;           // RECONNECT: closed when it comes back instead of reused
   std::uint32_t remote_process_id = 0;  // 0 while connecting
+  tcp::endpoint remote_endpoint;        // the server it is on; port 0 while connecting
 };
 
 class ServerPool : public CapMember, public std::enable_shared_from_this<ServerPool> {
@@ -103,6 +104,10 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   bool paused() const;
   // RECONNECT: idle backends close now, leased ones when they come back.
   void reconnect();
+  // Reload: the connector takes over `fresh`'s target (see ServerConnector::retarget), so new
+  // backends use it at once; if the server or login changed, open backends are recycled as
+  // RECONNECT does. Timeouts and the check query alone recycle nothing.
+  void retarget(const ServerConnector& fresh);
 
   // Refuses new acquisitions (database removed or shutting down); active leases finish.
   void close_to_new_clients(Failure reason);
@@ -119,6 +124,9 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   int drop_dead_idle_locked();
   ServerConnection* take_idle_fast();
   ServerConnection* start_opening_locked(asio::any_io_executor executor);
+  void retire_open_backends(CloseReason reason);
+  void take_idle_locked(CloseReason reason, std::vector<std::unique_ptr<ServerConnection>>& closing);
+  void finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing);
   void notify_caps();
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
   Lease handed_out(TimePoint waiting_since, ServerConnection* connection);
@@ -148,7 +156,10 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   std::optional<Failure> closed_;
   bool paused_ = false;
   bool filling_ = false;  // a fill_to_minimum() is running
-  std::uint64_t generation_ = 0;  // bumped by reconnect(): older backends are not reused
+  // Bumped by reconnect() and by a retarget() that changed the backend: older backends are
+  // not reused, and close for `retired_reason_`.
+  std::uint64_t generation_ = 0;
+  CloseReason retired_reason_ = CloseReason::reconnect;
   PoolStats stats_;
 };
 

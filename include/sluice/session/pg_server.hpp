@@ -3,6 +3,7 @@
 // SCRAM-SHA-256), and the per-backend state the session needs (its cancel key and the
 // parameter values it last reported).
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@ using ParameterList = std::vector<std::pair<std::string, std::string>>;
 void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value);
 const std::string* find_parameter(const ParameterList& parameters, std::string_view name);
 
+// Where and how a pool's backends log in. Replaced whole by a reload, never changed in place:
+// a backend keeps the one it was opened with.
 struct BackendTarget {
   std::string host;
   std::uint16_t port = 5432;
@@ -35,6 +38,7 @@ class PgServerConnection : public pool::ServerConnection {
   void say_goodbye() override;
   std::uint32_t remote_process_id() const override { return process_id; }
 
+  std::shared_ptr<const BackendTarget> target;  // opened with: its server gets its CancelRequests
   std::uint32_t process_id = 0;   // BackendKeyData: what a CancelRequest must carry
   std::uint32_t secret_key = 0;
   ParameterList parameters;       // as the server last reported them (ParameterStatus)
@@ -42,23 +46,30 @@ class PgServerConnection : public pool::ServerConnection {
 
 class PgServerConnector : public pool::ServerConnector {
  public:
-  explicit PgServerConnector(BackendTarget target) : target_(std::move(target)) {}
+  explicit PgServerConnector(BackendTarget target)
+      : target_(std::make_shared<const BackendTarget>(std::move(target))) {}
 
   std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
+  // Each reads the target once, at its start: a reload meanwhile never mixes two targets.
   awaitable<Status> open(pool::ServerConnection& connection) override;
   awaitable<bool> check(pool::ServerConnection& connection) override;
+  pool::TargetChange retarget(const pool::ServerConnector& fresh) override;
 
-  const BackendTarget& target() const { return target_; }
-  // The parameters the first backend reported, sent to clients at login.
+  // Where new backends go now; a backend's own is PgServerConnection::target.
+  std::shared_ptr<const BackendTarget> target() const;
+  // The parameters the first backend reported, sent to clients at login; after a reload that
+  // changed the server, the first backend of the new target replaces them.
   std::optional<ParameterList> server_parameters() const;
 
  private:
   awaitable<Status> connect(PgServerConnection& server);
   awaitable<Status> log_in(PgServerConnection& server);
+  void learn_parameters(const PgServerConnection& server);
 
-  const BackendTarget target_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // guards the three members below; held for a copy or a swap only
+  std::shared_ptr<const BackendTarget> target_;
   std::optional<ParameterList> server_parameters_;
+  std::shared_ptr<const BackendTarget> parameters_target_;  // the target server_parameters_ came from
 };
 
 // One query of Sluice's own (parameter sync, ROLLBACK, reset, health check) on a backend no

@@ -101,6 +101,36 @@ bool wait_for_tcp(int port, std::chrono::milliseconds timeout) {
     return false;
 }
 
+DeadListener::DeadListener(bool blackhole) : port_(pick_free_port()) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address = loopback_address(port_);
+    int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        listen(fd_, blackhole ? 0 : 64) != 0) {
+        close(fd_);
+        throw std::runtime_error("DeadListener: cannot listen");
+    }
+    if (blackhole) fill_accept_queue();
+}
+
+DeadListener::~DeadListener() {
+    for (int fd : fillers_) close(fd);
+    close(fd_);
+}
+
+// Connects until one connect no longer completes: from then on SYNs are dropped.
+void DeadListener::fill_accept_queue() {
+    const sockaddr_in address = loopback_address(port_);
+    for (int i = 0; i < 16 && !full_; ++i) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fillers_.push_back(fd);
+        if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) continue;
+        pollfd p{fd, POLLOUT, 0};
+        full_ = poll(&p, 1, 300) == 0;
+    }
+}
+
 RawSocket::RawSocket(int port, std::chrono::milliseconds timeout) : timeout_(timeout) {
     fd_ = connect_with_timeout(port, timeout);
     if (fd_ < 0) throw std::runtime_error("raw socket: cannot connect to port " + std::to_string(port));

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sluice_it {
 
@@ -33,6 +34,28 @@ public:
 private:
     int fd_ = -1;
     std::chrono::milliseconds timeout_;
+};
+
+// A loopback listener that never accepts. "silent" (blackhole = false): the kernel completes
+// the handshake and the startup packet goes nowhere. "blackhole": its accept queue is already
+// full, so a SYN is dropped and connect() itself hangs.
+class DeadListener {
+public:
+    explicit DeadListener(bool blackhole);
+    DeadListener(const DeadListener&) = delete;
+    DeadListener& operator=(const DeadListener&) = delete;
+    ~DeadListener();
+
+    int port() const { return port_; }
+    bool full() const { return full_; }  // blackhole: the accept queue really is full
+
+private:
+    void fill_accept_queue();
+
+    int port_;
+    int fd_ = -1;
+    bool full_ = false;
+    std::vector<int> fillers_;
 };
 
 // PostgreSQL protocol bits used by the raw tests.

@@ -20,6 +20,7 @@ class FakeConnector : public pool::ServerConnector {
   }
   awaitable<Status> open(pool::ServerConnection&) override { co_return ok_status(); }
   awaitable<bool> check(pool::ServerConnection&) override { co_return true; }
+  pool::TargetChange retarget(const pool::ServerConnector&) override { return {}; }
 };
 
 class FakeControl : public session::ProxyControl {

@@ -174,6 +174,18 @@ TEST_CASE("SHOW SERVERS: every backend with its client and process id", "[admin]
   CHECK(value(result, 1, "link") == "");
 }
 
+TEST_CASE("SHOW SERVERS: a backend's own address wins over the config's (a reload may have moved the pool)",
+          "[admin][reload]") {
+  auto snapshot = sample_snapshot();
+  snapshot.pools[0].servers[1].remote_endpoint = tcp::endpoint(asio::ip::make_address("10.0.0.4"), 5432);
+  const auto result = admin::show_servers(snapshot);
+  REQUIRE(result.rows.size() == 2);
+  CHECK(value(result, 0, "addr") == "10.0.0.5");  // no endpoint known: the config's
+  CHECK(value(result, 0, "port") == "5433");
+  CHECK(value(result, 1, "addr") == "10.0.0.4");  // where it logged in
+  CHECK(value(result, 1, "port") == "5432");
+}
+
 TEST_CASE("SHOW STATS: PgBouncer's totals and averages per database", "[admin]") {
   auto snapshot = sample_snapshot();
   admin::StatsAverages averages;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "../support/fake_connector.hpp"
 #include "sluice/pool/server_pool.hpp"
 
 using namespace sluice;
@@ -11,35 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// No socket behind it: alive as long as the test says so.
-class FakeConnection : public pool::ServerConnection {
- public:
-  using pool::ServerConnection::ServerConnection;
-  bool looks_alive() override { return true; }
-};
-
-class FakeConnector : public pool::ServerConnector {
- public:
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
-    return std::make_unique<FakeConnection>(std::move(executor));
-  }
-  awaitable<Status> open(pool::ServerConnection&) override {
-    ++opened;
-    if (fail_next) {
-      fail_next = false;
-      co_return Failure{"server_connect_failed", "08001", "could not connect to server"};
-    }
-    co_return ok_status();
-  }
-  awaitable<bool> check(pool::ServerConnection&) override {
-    ++checked;
-    co_return check_passes;
-  }
-  int opened = 0;
-  int checked = 0;
-  bool fail_next = false;
-  bool check_passes = true;
-};
+using testing::FakeConnector;
 
 config::PoolSettings small_pool(int size, std::chrono::milliseconds wait = 200ms) {
   config::PoolSettings settings;

@@ -32,6 +32,7 @@ class FakeConnector : public pool::ServerConnector {
     ++checked;
     co_return check_passes;
   }
+  pool::TargetChange retarget(const pool::ServerConnector&) override { return {}; }
   int opened = 0;
   int checked = 0;
   bool fail_next = false;
