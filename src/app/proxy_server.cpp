@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "sluice/config/loader.hpp"
-#include "sluice/session/pg_server.hpp"
-#include "sluice/session/pg_session.hpp"
+#include "sluice/session/postgres/pg_server.hpp"
+#include "sluice/session/postgres/pg_frontend.hpp"
 
 namespace sluice::app {
 
@@ -81,7 +81,7 @@ void ProxyServer::open_listeners() {
   const auto config = config_store_.current()->config;
   for (const auto& address : config->listen_postgres) {
     listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
-      session::PgSession::start(std::make_shared<session::PgSession>(std::move(socket), context_));
+      session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
   }

@@ -1,7 +1,7 @@
 #pragma once
 // The admin console's logic, independent of the wire protocol that carries it: takes a
 // command's text, checks who may run it, and answers with a ResultSet or a Failure.
-// PgSession serves it over the PostgreSQL protocol (session/pg_admin_session.cpp).
+// PgFrontend serves it over the PostgreSQL protocol (session/postgres/pg_admin_console.cpp).
 //
 // Commands (PgBouncer's semantics unless noted):
 //   SHOW POOLS|CLIENTS|SERVERS|STATS|STATS_TOTALS|STATS_AVERAGES|DATABASES|USERS|CONFIG|LISTS|VERSION|HELP

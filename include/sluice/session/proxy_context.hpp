@@ -12,7 +12,7 @@
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/pool/pool_registry.hpp"
-#include "sluice/session/cancel_registry.hpp"
+#include "sluice/session/postgres/cancel_registry.hpp"
 #include "sluice/session/client_registry.hpp"
 
 namespace sluice::session {

@@ -1,4 +1,4 @@
-// Client → Sluice bytes in the data phase, as PgSession::relay_client scans them
+// Client → Sluice bytes in the data phase, as PgFrontend::scan_client scans them
 // (BasicMessageScanner<0>: types and lengths only), plus the readers Sluice applies to
 // whole client bodies: PasswordMessage / SASL messages at login, Query on the admin console.
 #include <cstdint>

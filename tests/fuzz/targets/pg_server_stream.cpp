@@ -1,5 +1,5 @@
 // Backend → Sluice bytes: the relay's scan (BasicMessageScanner<256>, reading
-// ReadyForQuery and ParameterStatus as PgSession::on_server_message does), then every
+// ReadyForQuery and ParameterStatus as PgFrontend::on_server_message does), then every
 // backend reader applied to whole bodies, each result written back and compared.
 #include <cstdint>
 #include <span>
@@ -20,7 +20,7 @@ namespace {
 using namespace sluice;
 using fuzz::SeenMessage;
 
-constexpr std::size_t kServerCaptureLimit = 256;  // PgSession::ServerScanner
+constexpr std::size_t kServerCaptureLimit = 256;  // PgFrontend::ServerScanner
 constexpr std::uint64_t kDefaultMaxPacketSize = std::uint64_t{1} << 30;
 constexpr std::uint64_t kSmallCap = 64;
 

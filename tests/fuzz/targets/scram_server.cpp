@@ -1,5 +1,5 @@
 // Sluice as SCRAM server: a client's client-first-message and client-final-message, as
-// PgSession::authenticate_scram hands them to ScramServerExchange. Input: "first NUL final".
+// pg::ClientLogin hands them to ScramServerExchange. Input: "first NUL final".
 //
 // Invariants: a success can only come from the real ClientKey (H(ClientKey) = StoredKey),
 // the server-first-message echoes the client nonce, and a finished exchange takes no more.

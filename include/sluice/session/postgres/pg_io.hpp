@@ -1,6 +1,6 @@
 #pragma once
 // Whole-message reads for the login phases, where messages are small and few.
-// The data phase never uses these: it relays byte ranges (see pg_session.cpp).
+// The data phase never uses these: it relays byte ranges (see client_session_relay.cpp).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -9,6 +9,7 @@
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
 #include "sluice/protocol/postgres/failures.hpp"
+#include "sluice/session/session_failures.hpp"
 
 namespace sluice::session {
 
@@ -25,7 +26,6 @@ awaitable<Expected<PgMessage>> read_pg_message(tcp::socket& socket, std::string&
 awaitable<Status> write_all(tcp::socket& socket, std::string_view bytes, const Failure& lost);
 
 using pg::protocol_violation;
-Failure server_lost();
 
 inline std::span<const std::uint8_t> as_bytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};

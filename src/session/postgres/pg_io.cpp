@@ -1,12 +1,10 @@
-#include "sluice/session/pg_io.hpp"
+#include "sluice/session/postgres/pg_io.hpp"
 
 #include <array>
 
 #include "sluice/protocol/postgres/header.hpp"
 
 namespace sluice::session {
-
-Failure server_lost() { return Failure{"server_lost", "08006", "server connection lost"}; }
 
 awaitable<Expected<PgMessage>> read_pg_message(tcp::socket& socket, std::string& buffer, std::size_t max_body,
                                                const Failure& lost) {

@@ -1,4 +1,4 @@
-// PgSession, part five: the admin console (virtual database `sluice`, alias `pgbouncer`)
+// PgFrontend, part three: the admin console (virtual database `sluice`, alias `pgbouncer`)
 // over the PostgreSQL protocol. The commands themselves live in admin/AdminConsole; this
 // file only reads Query messages and writes each answer as RowDescription, DataRows,
 // CommandComplete and ReadyForQuery. Like PgBouncer's console it speaks the simple query
@@ -10,7 +10,8 @@
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
-#include "sluice/session/pg_session.hpp"
+#include "sluice/session/postgres/pg_io.hpp"
+#include "sluice/session/postgres/pg_frontend.hpp"
 
 namespace sluice::session {
 
@@ -21,8 +22,6 @@ namespace {
 constexpr std::size_t kMaxAdminMessage = 64 * 1024;
 // A long answer (SHOW CLIENTS with many clients) goes out in writes of about this size.
 constexpr std::size_t kAdminWriteChunk = 64 * 1024;
-
-Failure admin_client_gone() { return Failure{"client_close", "08006", "client closed the connection"}; }
 
 enum class AdminMessage { query, terminate, sync, extended, function_call, unexpected };
 
@@ -67,13 +66,13 @@ awaitable<Status> write_result(tcp::socket& client, const admin::ResultSet& resu
     for (const auto& row : result.rows) {
       write_row(out, row);
       if (out.size() < kAdminWriteChunk) continue;
-      if (auto sent = co_await write_all(client, out, admin_client_gone()); !sent) co_return sent;
+      if (auto sent = co_await write_all(client, out, client_closed()); !sent) co_return sent;
       out.clear();
     }
     pg::write_command_complete(out, result.command_tag);
   }
   pg::write_ready_for_query(out, pg::transaction_status::Idle);
-  co_return co_await write_all(client, out, admin_client_gone());
+  co_return co_await write_all(client, out, client_closed());
 }
 
 // Runs one Query message's command and writes its answer (or its error) and ReadyForQuery.
@@ -86,7 +85,7 @@ awaitable<Status> answer_query(tcp::socket& client, admin::AdminConsole& console
     std::string out;
     write_admin_error(out, result.failure());
     pg::write_ready_for_query(out, pg::transaction_status::Idle);
-    co_return co_await write_all(client, out, admin_client_gone());
+    co_return co_await write_all(client, out, client_closed());
   }
   if (auto sent = co_await write_result(client, *result); !sent) co_return sent;
   if (result->after_sent) result->after_sent();
@@ -120,15 +119,16 @@ std::string refusal(AdminMessage kind, bool& skipping_to_sync) {
 }  // namespace
 
 // Only admin_users and stats_users get in; anyone else is refused like a missing CONNECT privilege.
-Status PgSession::check_admin_access() const {
-  const auto& config = *runtime_->config;
-  if (config.is_admin_user(user_) || config.is_stats_user(user_)) return ok_status();
+Status PgFrontend::check_admin_access() const {
+  const auto& config = *session_.runtime().config;
+  const auto& user = session_.user();
+  if (config.is_admin_user(user) || config.is_stats_user(user)) return ok_status();
   return Failure{"admin_access", "42501",
-                 "permission denied for the admin console: user \"" + user_ +
+                 "permission denied for the admin console: user \"" + user +
                      "\" is in neither admin_users nor stats_users"};
 }
 
-awaitable<Status> PgSession::send_admin_welcome() {
+awaitable<Status> PgFrontend::send_admin_welcome() {
   std::string out;
   pg::write_authentication_ok(out);
   pg::write_parameter_status(out, "server_version", SLUICE_VERSION);
@@ -137,24 +137,27 @@ awaitable<Status> PgSession::send_admin_welcome() {
   pg::write_parameter_status(out, "DateStyle", "ISO, MDY");
   pg::write_parameter_status(out, "standard_conforming_strings", "on");
   pg::write_parameter_status(out, "integer_datetimes", "on");
-  pg::write_parameter_status(out, "application_name", application_name_);
+  pg::write_parameter_status(out, "application_name", session_.snapshot().application_name);
   pg::write_backend_key_data(out, 0, 0);
   pg::write_ready_for_query(out, pg::transaction_status::Idle);
-  set_state(ClientState::idle);
-  co_return co_await write_all(client_, out, admin_client_gone());
+  session_.set_state(ClientState::idle);
+  co_return co_await write_all(session_.client(), out, client_closed());
 }
 
-awaitable<Status> PgSession::serve_admin_console() {
-  const bool admin = runtime_->config->is_admin_user(user_);
-  admin::AdminConsole console(context_, admin ? admin::AdminRole::admin : admin::AdminRole::stats, user_);
-  spdlog::info("admin console login: user={} role={} address={}:{}", user_, admin ? "admin" : "stats", address_,
-               port_);
-  const auto interrupted = [this] { return core_.stopping(); };
+awaitable<Status> PgFrontend::serve_admin_console() {
+  const auto& user = session_.user();
+  const bool admin = session_.runtime().config->is_admin_user(user);
+  admin::AdminConsole console(session_.context(), admin ? admin::AdminRole::admin : admin::AdminRole::stats, user);
+  spdlog::info("admin console login: user={} role={} address={}:{}", user, admin ? "admin" : "stats",
+               session_.address(), session_.port());
+  auto& client = session_.client();
+  const auto& core = session_.core();
+  const auto interrupted = [&core] { return core.stopping(); };
   std::string buffer;
   bool skipping_to_sync = false;  // an extended-protocol batch was refused: drop the rest of it
   for (;;) {
-    auto message = co_await read_pg_message(client_, buffer, kMaxAdminMessage, admin_client_gone());
-    if (core_.stopping()) co_return *core_.stop_reason();
+    auto message = co_await read_pg_message(client, buffer, kMaxAdminMessage, client_closed());
+    if (core.stopping()) co_return *core.stop_reason();
     if (!message) co_return message.failure();
     const auto kind = classify(message->type);
     if (kind == AdminMessage::terminate) co_return ok_status();
@@ -164,13 +167,13 @@ awaitable<Status> PgSession::serve_admin_console() {
     }
     Status answered = ok_status();
     if (kind == AdminMessage::query) {
-      set_state(ClientState::active);
-      answered = co_await answer_query(client_, console, message->body, interrupted);
-      set_state(ClientState::idle);
+      session_.set_state(ClientState::active);
+      answered = co_await answer_query(client, console, message->body, interrupted);
+      session_.set_state(ClientState::idle);
     } else {
-      answered = co_await write_all(client_, refusal(kind, skipping_to_sync), admin_client_gone());
+      answered = co_await write_all(client, refusal(kind, skipping_to_sync), client_closed());
     }
-    if (core_.stopping()) co_return *core_.stop_reason();
+    if (core.stopping()) co_return *core.stop_reason();
     if (!answered) co_return answered;
     if (buffer.capacity() > kAdminWriteChunk) buffer = {};  // do not keep a large message's buffer
   }

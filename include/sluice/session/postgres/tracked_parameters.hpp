@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "sluice/protocol/postgres/startup.hpp"
-#include "sluice/session/pg_server.hpp"
+#include "sluice/session/postgres/pg_server.hpp"
 
 namespace sluice::session {
 

@@ -1,4 +1,4 @@
-#include "sluice/session/tracked_parameters.hpp"
+#include "sluice/session/postgres/tracked_parameters.hpp"
 
 #include <strings.h>
 

@@ -1,9 +1,8 @@
-// PgSession, part four: what other threads may ask of a session — a snapshot for the admin
-// console and metrics, a timeout found by the janitor, a request to leave (drain, KILL).
+// ClientSession, part four: what other threads may ask of a session — a timeout found by
+// the janitor, a request to leave (drain), a KILL. Each is posted to the session's strand.
 #include <spdlog/spdlog.h>
 
-#include "sluice/protocol/postgres/constants.hpp"
-#include "sluice/session/pg_session.hpp"
+#include "sluice/session/client_session.hpp"
 
 namespace sluice::session {
 
@@ -12,32 +11,7 @@ namespace {
 constexpr std::chrono::milliseconds kCancelGrace{2000};
 }  // namespace
 
-ClientSnapshot PgSession::snapshot() const {
-  ClientSnapshot snapshot;
-  snapshot.protocol = "postgres";
-  snapshot.address = address_;
-  snapshot.port = port_;
-  snapshot.connected_at = connected_at_;
-  std::lock_guard lock(snapshot_mutex_);
-  snapshot.id = registry_id_;
-  snapshot.user = user_;
-  snapshot.database = database_;
-  snapshot.application_name = application_name_;
-  snapshot.state = state_;
-  snapshot.state_since = state_since_;
-  snapshot.transaction_since = transaction_since_;
-  snapshot.server_id = server_id_;
-  snapshot.server_process_id = server_process_id_;
-  return snapshot;
-}
-
-void PgSession::set_state(ClientState state) {
-  std::lock_guard lock(snapshot_mutex_);
-  state_ = state;
-  state_since_ = Clock::now();
-}
-
-void PgSession::check_timeouts(TimePoint now) {
+void ClientSession::check_timeouts(TimePoint now) {
   const auto kind = clock_.tripped(now, kCancelGrace);
   if (!kind) return;
   auto self = weak_from_this().lock();
@@ -48,15 +22,17 @@ void PgSession::check_timeouts(TimePoint now) {
   });
 }
 
-void PgSession::request_stop(Failure reason) {
+void ClientSession::request_stop(Failure reason) {
   auto self = weak_from_this().lock();
   if (!self) return;
   asio::post(client_.get_executor(), [self = std::move(self), reason = std::move(reason)]() mutable {
-    if (self->core_.request_stop(std::move(reason), self->work_state())) self->stop(*self->core_.stop_reason());
+    if (self->core_.request_stop(std::move(reason), self->frontend_->work_state())) {
+      self->stop(*self->core_.stop_reason());
+    }
   });
 }
 
-void PgSession::kill(Failure reason) {
+void ClientSession::kill(Failure reason) {
   auto self = weak_from_this().lock();
   if (!self) return;
   asio::post(client_.get_executor(), [self = std::move(self), reason = std::move(reason)]() mutable {
@@ -65,22 +41,23 @@ void PgSession::kill(Failure reason) {
 }
 
 // On the session's strand: re-check (the state may have moved on since the sweep), then act.
-void PgSession::on_timeout(TimeoutKind kind) {
+void ClientSession::on_timeout(TimeoutKind kind) {
   switch (kind) {
     case TimeoutKind::statement_timeout: clock_.statement_finished(); break;
     case TimeoutKind::cancel_grace: clock_.cancel_settled(); break;
     case TimeoutKind::idle_transaction_timeout: clock_.not_idle_in_transaction(); break;
     case TimeoutKind::client_idle_timeout: clock_.client_busy(); break;
   }
-  auto action = core_.on_timeout(kind, work_state());
+  auto action = core_.on_timeout(kind, frontend_->work_state());
   switch (action.kind) {
     case TimeoutAction::Kind::none: return;
     case TimeoutAction::Kind::cancel_statement:
       spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user_, database_,
                    address_, port_);
-      statement_timed_out_ = true;
+      context_.metrics.count_timeout("statement_timeout");
+      frontend_->statement_timed_out();
       clock_.cancel_sent(Clock::now());
-      cancel_backend_statement();
+      start_cancel();
       return;
     case TimeoutAction::Kind::stop:
       if (kind == TimeoutKind::cancel_grace) {

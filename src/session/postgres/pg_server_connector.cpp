@@ -4,8 +4,8 @@
 #include "sluice/protocol/postgres/readers.hpp"
 #include "sluice/protocol/postgres/server_login.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
-#include "sluice/session/pg_io.hpp"
-#include "sluice/session/pg_server.hpp"
+#include "sluice/session/postgres/pg_io.hpp"
+#include "sluice/session/postgres/pg_server.hpp"
 
 #include "sluice/core/deadline.hpp"
 
@@ -94,7 +94,7 @@ std::shared_ptr<const BackendTarget> PgServerConnector::target() const {
 }
 
 pool::TargetChange PgServerConnector::retarget(const pool::ServerConnector& fresh) {
-  // The pool's ConnectorFactory builds PgServerConnectors only (PgSession relies on it too).
+  // The pool's ConnectorFactory builds PgServerConnectors only (PgFrontend relies on it too).
   auto next = static_cast<const PgServerConnector&>(fresh).target();
   std::lock_guard lock(mutex_);
   auto change = compare_targets(*target_, *next);

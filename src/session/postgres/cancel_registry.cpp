@@ -1,4 +1,4 @@
-#include "sluice/session/cancel_registry.hpp"
+#include "sluice/session/postgres/cancel_registry.hpp"
 
 #include <array>
 #include <cstdlib>

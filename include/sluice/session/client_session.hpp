@@ -1,0 +1,142 @@
+#pragma once
+// One client's life, whatever its protocol: the socket, the pool and the lease, the clock the
+// janitor reads, the limits, stop/kill, and relaying bytes both ways while a backend is held.
+// A Frontend (session/postgres, session/mysql) does everything that depends on the wire.
+//
+// Two coroutines share the session's strand while a backend is leased: the main one reads
+// the client and writes the server; the pump reads the server and writes the client, and is
+// the one that notices (SessionCore::may_release) that the backend can go back to the pool.
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "sluice/core/asio.hpp"
+#include "sluice/core/failure.hpp"
+#include "sluice/metrics/event_metrics.hpp"
+#include "sluice/net/buffer_pool.hpp"
+#include "sluice/pool/server_pool.hpp"
+#include "sluice/session/client_registry.hpp"
+#include "sluice/session/frontend.hpp"
+#include "sluice/session/proxy_context.hpp"
+#include "sluice/session/session_clock.hpp"
+#include "sluice/session/session_core.hpp"
+
+namespace sluice::session {
+
+class ClientSession : public ClientHandle, public std::enable_shared_from_this<ClientSession> {
+ public:
+  ClientSession(tcp::socket client, ProxyContext& context);
+  ~ClientSession() override;
+
+  // The front end is made with a reference to its session, so it is set right after.
+  void set_frontend(std::unique_ptr<Frontend> frontend) { frontend_ = std::move(frontend); }
+  // Spawns the session on its own strand; the session keeps itself alive until done.
+  static void start(std::shared_ptr<ClientSession> session);
+
+  // ClientHandle: safe from any thread.
+  ClientSnapshot snapshot() const override;
+  void check_timeouts(TimePoint now) override;
+  void request_stop(Failure reason) override;
+  void kill(Failure reason) override;
+  std::shared_ptr<ClientHandle> shared_handle() override { return weak_from_this().lock(); }
+
+  // --- for the front end, on the session's strand ---
+  tcp::socket& client() { return client_; }
+  ProxyContext& context() { return context_; }
+  const RuntimeConfig& runtime() const { return *runtime_; }
+  SessionCore& core() { return core_; }
+  const SessionCore& core() const { return core_; }
+  const std::string& user() const { return user_; }
+  const std::string& database() const { return database_; }
+  const std::string& address() const { return address_; }
+  std::uint16_t port() const { return port_; }
+  // Who the client says it is; `database` empty while unknown (refused, or the admin console).
+  void identify(std::string user, std::string database, std::string application_name);
+  void set_application_name(std::string_view application_name);
+  void set_state(ClientState state);
+  // The per-user and global client caps: the reason of the cap that refused, if one did.
+  std::optional<std::string> admit();
+  // Joins (creating if need be) the pool of (database, user): only after authentication, so
+  // made-up user names never create pools.
+  void join_pool(const config::DatabaseConfig& database);
+  pool::ServerPool& pool() { return *pool_; }
+  awaitable<Status> attach_lease(pool::Lease lease);
+  pool::ServerConnection& server() const { return core_.lease().connection(); }
+
+ private:
+  awaitable<void> run();
+  awaitable<Expected<LoginOutcome>> log_in_within_deadline();
+  void logged_in();  // an ordinary client is ready: idle until its first message
+
+  // --- data phase (client_session_relay.cpp) ---
+  awaitable<Status> relay_client();
+  awaitable<Status> forward_to_server(std::size_t length);
+  awaitable<void> pump_server(std::shared_ptr<ClientSession> self);
+  awaitable<bool> relay_to_client(std::span<const std::uint8_t> chunk);
+  void after_server_chunk();
+  void stop(Failure reason);
+
+  // --- the lease (client_session_backend.cpp) ---
+  void release_lease();
+  void discard_lease();
+  void detach_lease();
+  void flush_counters();
+  void start_cancel();
+  awaitable<void> wait_for_cancel_delivery();
+  awaitable<void> settle_backend();
+  awaitable<void> stop_pump();
+  awaitable<void> finish(const Status& outcome);
+  awaitable<void> send_error(const Failure& failure, bool fatal);
+
+  // --- timeouts (client_session_control.cpp) ---
+  void on_timeout(TimeoutKind kind);
+
+  tcp::socket client_;
+  ProxyContext& context_;
+  std::shared_ptr<const RuntimeConfig> runtime_;  // the snapshot this client logged in under
+  std::unique_ptr<Frontend> frontend_;
+  std::uint64_t registry_id_ = 0;  // set under snapshot_mutex_: snapshot() reads it from other threads
+
+  std::optional<ClientLimits::Ticket> ticket_;
+  std::shared_ptr<pool::ServerPool> pool_;
+  metrics::EventMetrics::PoolHistograms* histograms_ = nullptr;  // this pool's, looked up once
+  std::string address_;
+  std::uint16_t port_ = 0;
+  std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
+
+  // Read by other threads (janitor, admin, metrics): written under snapshot_mutex_.
+  SessionClock clock_;
+  mutable std::mutex snapshot_mutex_;
+  std::string user_;
+  std::string database_;
+  std::string application_name_;
+  ClientState state_ = ClientState::login;
+  TimePoint state_since_ = Clock::now();
+  TimePoint transaction_since_{};
+  std::uint64_t server_id_ = 0;
+  std::uint32_t server_process_id_ = 0;
+
+  // Data phase state, touched only on the session's strand.
+  SessionCore core_;  // the lease and every protocol-neutral decision about it
+  bool stopping_ = false;
+  bool pump_running_ = false;
+  bool error_sent_ = false;
+  TimePoint lease_started_;
+  TimePoint statement_started_;
+  // Counted here, per message; added to the pool's PoolStats once per lease however it ends
+  // (flush_counters), so the hot path does no shared atomic write.
+  std::uint64_t bytes_from_client_ = 0;
+  std::uint64_t bytes_to_client_ = 0;
+  std::uint64_t queries_ = 0;
+  Clock::duration query_time_{};  // request sent to its complete answer, summed
+  asio::steady_timer* pump_done_ = nullptr;  // set while stop_pump() waits for the pump to end
+  // Set while a statement_timeout cancel is on its way; expires once the server has acted on
+  // it. Until then the backend is neither released nor sent the next statement, so a late
+  // signal cannot cancel that statement (an idle backend ignores a cancel).
+  std::shared_ptr<asio::steady_timer> cancel_in_flight_;
+  net::PooledBuffer client_buffer_;  // only while the client is busy: idle clients hold none
+  std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_
+};
+
+}  // namespace sluice::session

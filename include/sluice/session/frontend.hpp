@@ -1,0 +1,79 @@
+#pragma once
+// The seam between ClientSession (the protocol-neutral core of one client's life) and one
+// wire protocol's front end. The core owns the socket, the lease, the clock, the limits and
+// every release decision; the front end logs the client in, scans the bytes both ways,
+// brings a backend to the client's session, settles it, cancels statements and writes errors
+// in its own protocol. PostgreSQL's is session/postgres/PgFrontend; MySQL's comes next.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "sluice/core/asio.hpp"
+#include "sluice/core/failure.hpp"
+#include "sluice/session/session_core.hpp"
+
+namespace sluice::session {
+
+enum class LoginOutcome {
+  client,         // logged in and in a pool: the core relays its traffic
+  admin_console,  // the admin console: the front end serves it
+  finished,       // nothing more to do (a cancel request was served)
+};
+
+// One read of client bytes, as the front end scanned them.
+struct ClientScan {
+  std::size_t relay_end = 0;        // relay the buffer's bytes [0, relay_end) now
+  bool terminate = false;           // the client said goodbye; its goodbye is not relayed
+  bool round_trip_started = false;  // a request began while none was in flight: the statement clock starts
+  std::optional<Failure> error;     // malformed: the session ends with it
+};
+
+// One read of server bytes, as the front end scanned them.
+struct ServerScan {
+  bool round_trip_completed = false;  // the last request in flight was fully answered
+  bool replaced = false;              // send `replacement` instead of the bytes read
+  std::string replacement;
+  std::optional<Failure> error;       // the backend broke the protocol: it is treated as lost
+};
+
+// What the core asks of a backend while settling a leaving client's lease.
+enum class SettleQuery {
+  roll_back,  // end the open transaction
+  reset,      // session mode: server_reset_query (PostgreSQL) / COM_RESET_CONNECTION (MySQL)
+};
+
+class Frontend {
+ public:
+  virtual ~Frontend() = default;
+  virtual const char* protocol() const = 0;  // "postgres" | "mysql": snapshots, logs, metrics
+
+  // From the first byte to "ready for queries" (the core bounds it by client_login_timeout).
+  virtual awaitable<Expected<LoginOutcome>> log_in() = 0;
+  virtual awaitable<Status> serve_admin_console() = 0;
+
+  // New client bytes buffer[held, held + received); bytes before `held` were kept from the
+  // last read (an incomplete header). The front end decides how much is whole enough to relay.
+  virtual ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) = 0;
+  virtual ServerScan scan_server(std::span<const std::uint8_t> chunk) = 0;
+  // The backend's state for this client, as SessionCore's decisions read it.
+  virtual WorkState work_state() const = 0;
+
+  // A fresh lease: make the backend look like this client's own session.
+  virtual awaitable<Status> prepare_backend() = 0;
+  // The lease is gone (released or discarded): forget what was per-backend.
+  virtual void backend_detached() = 0;
+  // True if the backend is at rest afterwards; false: the core closes it.
+  virtual awaitable<bool> settle(SettleQuery query) = 0;
+  // Asks the backend to stop the running statement, on a side connection; completes once the
+  // server has acted on it (or given up).
+  virtual awaitable<void> cancel_statement() = 0;
+  // statement_timeout fired: the server's cancel error that follows is ours to explain.
+  virtual void statement_timed_out() = 0;
+
+  // The client's error, in its protocol (`fatal`: the session ends after it).
+  virtual awaitable<void> write_error(const Failure& failure, bool fatal) = 0;
+};
+
+}  // namespace sluice::session

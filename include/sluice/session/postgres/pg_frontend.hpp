@@ -1,0 +1,72 @@
+#pragma once
+// The PostgreSQL front end of a ClientSession: the v3 protocol's login (startup, SSLRequest
+// refused, CancelRequest, md5/SCRAM), the admin console's wire, scanning both directions
+// (message headers, ReadyForQuery's status byte, ParameterStatus), the tracked parameters a
+// backend is brought to, ROLLBACK / server_reset_query, CancelRequest, ErrorResponse.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sluice/protocol/postgres/client_login.hpp"
+#include "sluice/protocol/postgres/message_scanner.hpp"
+#include "sluice/protocol/postgres/unit_of_work.hpp"
+#include "sluice/session/postgres/cancel_registry.hpp"
+#include "sluice/session/client_session.hpp"
+#include "sluice/session/frontend.hpp"
+#include "sluice/session/postgres/pg_server.hpp"
+
+namespace sluice::session {
+
+class PgFrontend : public Frontend {
+ public:
+  explicit PgFrontend(ClientSession& session);
+
+  const char* protocol() const override { return "postgres"; }
+  awaitable<Expected<LoginOutcome>> log_in() override;
+  awaitable<Status> serve_admin_console() override;
+  ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
+  ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
+  WorkState work_state() const override;
+  awaitable<Status> prepare_backend() override;
+  void backend_detached() override;
+  awaitable<bool> settle(SettleQuery query) override;
+  awaitable<void> cancel_statement() override;
+  void statement_timed_out() override { statement_timed_out_ = true; }
+  awaitable<void> write_error(const Failure& failure, bool fatal) override;
+
+ private:
+  // --- login (pg_frontend_login.cpp) ---
+  awaitable<Expected<pg::ClientLoginEvent>> drive_login(pg::ClientLogin& login);
+  // The database from the startup packet: refused at once if unknown; null for the console.
+  Expected<const config::DatabaseConfig*> choose_database(const pg::StartupPacket& startup);
+  awaitable<Status> authenticate(pg::ClientLogin& login);
+  awaitable<Status> send_welcome(const pg::StartupPacket& startup);
+  void serve_cancel_request(const pg::StartupPacket& packet);
+  Status check_admin_access() const;
+  awaitable<Status> send_admin_welcome();
+
+  // --- the data phase (pg_frontend_relay.cpp) ---
+  void on_server_message(const pg::MessageView& message, ServerScan& scan);
+  // A query of Sluice's own; the server's ParameterStatus replies keep client_parameters_
+  // in step. Returns the final ReadyForQuery's transaction status.
+  awaitable<Expected<char>> run_internal_query(std::string_view sql, bool errors_fail);
+  awaitable<Status> sync_parameters();
+  PgServerConnection& server() const { return static_cast<PgServerConnection&>(session_.server()); }
+
+  using ServerScanner = pg::BasicMessageScanner<256>;  // ReadyForQuery and ParameterStatus bodies
+
+  ClientSession& session_;
+  std::shared_ptr<PgServerConnector> connector_;  // the pool's: learns the server's parameters
+  ParameterList client_parameters_;  // tracked parameters as this client believes them
+  std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
+  std::optional<CancelRegistration> cancel_registration_;
+  pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
+  std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
+  pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
+  bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
+};
+
+// A ClientSession with a PostgreSQL front end, for the listener.
+std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyContext& context);
+
+}  // namespace sluice::session

@@ -1,0 +1,141 @@
+// ClientSession, part three: taking a backend, giving it back clean (or closing it), and
+// the counters each lease adds to its pool.
+#include <spdlog/spdlog.h>
+
+#include "sluice/session/client_session.hpp"
+
+namespace sluice::session {
+
+namespace {
+
+// How long a backend is held back waiting for our cancel to reach the server.
+constexpr std::chrono::milliseconds kCancelDeliveryLimit{2000};
+
+std::uint64_t micros_since(TimePoint start) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+}
+
+double seconds_since(TimePoint start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+}  // namespace
+
+// A fresh lease: the front end makes the backend look like this client's own session, then
+// the pump starts.
+awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
+  core_.attach(std::move(lease));
+  std::optional<TimePoint> waiting_since;  // set when this client queued for the backend
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    if (state_ == ClientState::waiting) waiting_since = state_since_;
+  }
+  if (waiting_since) histograms_->wait.observe(seconds_since(*waiting_since));
+  clock_.set_limits(pool_->settings());
+  if (auto prepared = co_await frontend_->prepare_backend(); !prepared) {
+    discard_lease();
+    co_return prepared.failure();
+  }
+  lease_started_ = Clock::now();
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    server_id_ = server().id();
+    server_process_id_ = server().remote_process_id();
+    transaction_since_ = lease_started_;
+  }
+  set_state(ClientState::active);
+  pump_running_ = true;
+  asio::co_spawn(client_.get_executor(), pump_server(shared_from_this()), asio::detached);
+  co_return ok_status();
+}
+
+void ClientSession::release_lease() {
+  auto& stats = pool_->stats();
+  stats.add(stats.transactions, 1);
+  const auto held_us = micros_since(lease_started_);
+  stats.add(stats.transaction_time_us, held_us);
+  histograms_->transaction.observe(static_cast<double>(held_us) / 1e6);
+  flush_counters();
+  frontend_->backend_detached();
+  core_.lease().release();
+  detach_lease();
+}
+
+// A backend whose state cannot be known is closed; the work the client did on it still counts.
+void ClientSession::discard_lease() {
+  flush_counters();
+  frontend_->backend_detached();
+  core_.lease().discard();
+  detach_lease();
+}
+
+void ClientSession::detach_lease() {
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    server_id_ = 0;
+    server_process_id_ = 0;
+    transaction_since_ = {};
+  }
+  set_state(ClientState::idle);
+}
+
+// Adds what this session counted since the last flush to its pool's stats: once per lease
+// (released or discarded) and once as the client leaves, never per message.
+void ClientSession::flush_counters() {
+  if (!pool_) return;  // the admin console, or a login that never chose a pool
+  auto& stats = pool_->stats();
+  const auto move_into = [&stats](pool::PoolStats::Counter& counter, std::uint64_t count) {
+    if (count != 0) stats.add(counter, count);
+  };
+  const auto query_time = std::chrono::duration_cast<std::chrono::microseconds>(std::exchange(query_time_, {}));
+  move_into(stats.queries, std::exchange(queries_, 0));
+  move_into(stats.query_time_us, static_cast<std::uint64_t>(query_time.count()));
+  move_into(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
+  move_into(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
+}
+
+// The client is leaving: a backend goes back only if it is provably clean. (Plain ifs: GCC 12
+// resumed a corrupt frame when this was a switch with co_await in its cases.)
+awaitable<void> ClientSession::settle_backend() {
+  if (!core_.has_lease()) co_return;
+  const auto plan = core_.settle_plan(frontend_->work_state());
+  if (plan == SettlePlan::cancel_then_discard) start_cancel();  // mid-statement: stop what runs, then close
+  bool clean = plan == SettlePlan::release || plan == SettlePlan::roll_back_then_release;
+  if (clean && plan == SettlePlan::roll_back_then_release) clean = co_await frontend_->settle(SettleQuery::roll_back);
+  if (clean && core_.reset_before_release()) clean = co_await frontend_->settle(SettleQuery::reset);
+  if (clean) {
+    release_lease();
+  } else {
+    discard_lease();
+  }
+}
+
+// Sends the front end's cancel on its own coroutine; until the server has acted on it (or
+// kCancelDeliveryLimit passes) cancel_in_flight_ holds the backend back.
+void ClientSession::start_cancel() {
+  auto delivered = std::make_shared<asio::steady_timer>(client_.get_executor(), Clock::now() + kCancelDeliveryLimit);
+  cancel_in_flight_ = delivered;
+  asio::co_spawn(client_.get_executor(), frontend_->cancel_statement(),
+                 [delivered](std::exception_ptr) { delivered->expires_at(TimePoint::min()); });
+}
+
+awaitable<void> ClientSession::wait_for_cancel_delivery() {
+  auto delivered = cancel_in_flight_;  // the pump and the main loop may both wait on it
+  if (!delivered) co_return;
+  co_await delivered->async_wait(use_nothrow);
+  if (cancel_in_flight_ == delivered) cancel_in_flight_.reset();
+}
+
+awaitable<void> ClientSession::stop_pump() {
+  if (!pump_running_) co_return;
+  stopping_ = true;
+  error_code ignored;
+  if (cancel_in_flight_) cancel_in_flight_->expires_at(TimePoint::min());
+  server().socket().cancel(ignored);
+  client_.cancel(ignored);
+  asio::steady_timer pump_done(client_.get_executor(), TimePoint::max());
+  pump_done_ = &pump_done;
+  while (pump_running_) co_await pump_done.async_wait(use_nothrow);
+  pump_done_ = nullptr;
+  stopping_ = false;
+}
+
+}  // namespace sluice::session

@@ -1,0 +1,170 @@
+// ClientSession, part two: relaying traffic between the client and a leased backend, and
+// giving the backend back as soon as SessionCore says it may go.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "sluice/session/client_session.hpp"
+#include "sluice/session/session_failures.hpp"
+
+namespace sluice::session {
+
+namespace {
+// One read, many messages, one write: buffers sized for a socket's worth of data.
+constexpr std::size_t kClientBufferSize = 16 * 1024;
+constexpr std::size_t kServerBufferSize = 32 * 1024;
+
+// True once the client has closed or reset its connection, read from TCP's own state (one
+// syscall, once per lease): a peek would not do, since a client that pipelined more messages
+// before it closed has them unread ahead of its FIN. A FIN is a client gone, as in the relay
+// loop: no client half-closes and then waits for an answer.
+bool client_has_left(tcp::socket& client) {
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  if (::getsockopt(client.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return false;
+  return info.tcpi_state == TCP_CLOSE_WAIT || info.tcpi_state == TCP_CLOSE;  // FIN, or reset
+}
+}  // namespace
+
+// The main loop: wait for the client, read what it sent, lease a backend if needed, relay.
+awaitable<Status> ClientSession::relay_client() {
+  for (;;) {
+    if (held_ == 0) {
+      // Wait without a buffer: between messages, and all the time it is idle, a client
+      // holds none (borrowing one back from the thread's spares costs no malloc).
+      client_buffer_.reset();
+      auto [wait_error] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
+      if (core_.stopping()) co_return *core_.stop_reason();
+      if (wait_error) co_return client_closed();
+    }
+    if (client_buffer_.empty()) client_buffer_ = net::PooledBuffer(kClientBufferSize);
+    auto [read_error, received] = co_await client_.async_read_some(
+        asio::buffer(client_buffer_.data() + held_, client_buffer_.size() - held_), use_nothrow);
+    if (core_.stopping()) co_return *core_.stop_reason();
+    if (read_error) co_return client_closed();
+    bytes_from_client_ += received;
+    clock_.client_busy();
+    clock_.not_idle_in_transaction();
+
+    const auto scan = frontend_->scan_client(
+        std::span<const std::uint8_t>(client_buffer_.data(), held_ + received), held_, received);
+    if (scan.error) co_return *scan.error;
+    if (scan.round_trip_started) statement_started_ = Clock::now();
+    if (scan.relay_end > 0) {
+      if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();
+    }
+    if (scan.terminate) co_return ok_status();
+    // What was not relayed (an incomplete header) is kept for the next read.
+    held_ = held_ + received - scan.relay_end;
+    std::memmove(client_buffer_.data(), client_buffer_.data() + scan.relay_end, held_);
+  }
+}
+
+awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
+  if (!core_.has_lease()) {
+    set_state(ClientState::waiting);
+    auto lease = co_await pool_->acquire(client_.get_executor());
+    if (!lease) co_return lease.failure();
+    // Left while queued: the backend goes back untouched, instead of running a statement
+    // nobody will read and then being closed because the client left mid-statement.
+    if (client_has_left(client_)) {
+      lease->release();
+      co_return client_closed();
+    }
+    if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
+    // statement_timeout counts time on the server, not time queued for a backend.
+    statement_started_ = Clock::now();
+  }
+  if (cancel_in_flight_) {
+    // Our statement_timeout cancel is still on its way: the server may act on it late (a
+    // PostgreSQL backend is signalled twice), so wait until it has, while the backend is idle.
+    co_await wait_for_cancel_delivery();
+    if (core_.stopping()) co_return *core_.stop_reason();
+    statement_started_ = Clock::now();
+  }
+  if (frontend_->work_state().statement_running) clock_.statement_started(statement_started_);
+  core_.set_writing(true);
+  auto [error, written] =
+      co_await asio::async_write(server().socket(), asio::buffer(client_buffer_.data(), length), use_nothrow);
+  core_.set_writing(false);
+  if (core_.stopping()) co_return *core_.stop_reason();
+  if (error) co_return server_lost();
+  co_return ok_status();
+}
+
+// Server -> client while leased. Ends when the backend goes back to the pool, the server
+// is lost, or the session stops.
+awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<ClientSession> self) {
+  net::PooledBuffer buffer(kServerBufferSize);
+  auto& socket = server().socket();
+  for (;;) {
+    auto [read_error, received] = co_await socket.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
+    if (stopping_) break;
+    if (read_error) {
+      stop(server_lost());
+      break;
+    }
+    if (!co_await relay_to_client(std::span<const std::uint8_t>(buffer.data(), received)) || stopping_) break;
+    if (auto violation = core_.check_pool_mode(frontend_->work_state())) {
+      // Whatever the client sent meanwhile: a statement left a transaction open.
+      stop(std::move(*violation));
+      break;
+    }
+    after_server_chunk();
+    if (auto due = core_.due_stop(frontend_->work_state())) {
+      stop(std::move(*due));
+      break;
+    }
+    if (core_.may_release(frontend_->work_state()) && cancel_in_flight_) {
+      co_await wait_for_cancel_delivery();
+      if (stopping_) break;
+    }
+    if (core_.may_release(frontend_->work_state())) {
+      release_lease();
+      break;
+    }
+  }
+  pump_running_ = false;
+  if (pump_done_) pump_done_->cancel();
+}
+
+// The janitor's clock after each server chunk: idle in a transaction, or idle.
+void ClientSession::after_server_chunk() {
+  const auto work = frontend_->work_state();
+  if (work.statement_running) return;
+  if (work.in_transaction) {
+    clock_.idle_in_transaction(Clock::now());
+  } else {
+    clock_.client_idle(Clock::now());
+  }
+}
+
+// Scans one chunk from the server and writes it to the client. False: the session is over.
+awaitable<bool> ClientSession::relay_to_client(std::span<const std::uint8_t> chunk) {
+  auto scan = frontend_->scan_server(chunk);
+  if (scan.error) {
+    stop(server_lost());
+    co_return false;
+  }
+  if (scan.round_trip_completed) {
+    ++queries_;
+    query_time_ += Clock::now() - statement_started_;
+    clock_.statement_finished();
+    clock_.cancel_settled();
+  }
+  bytes_to_client_ += chunk.size();
+  const auto bytes = scan.replaced ? asio::buffer(scan.replacement) : asio::buffer(chunk.data(), chunk.size());
+  auto [error, written] = co_await asio::async_write(client_, bytes, use_nothrow);
+  co_return !error;  // on error the client is gone: the main loop notices and cleans up
+}
+
+// Ends the session for `reason`: wakes the main loop wherever it waits on the client.
+void ClientSession::stop(Failure reason) {
+  core_.stop(std::move(reason));
+  error_code ignored;
+  client_.cancel(ignored);
+}
+
+}  // namespace sluice::session

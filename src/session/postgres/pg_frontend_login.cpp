@@ -1,0 +1,163 @@
+// PgFrontend, part one: from the first byte to ReadyForQuery.
+#include <spdlog/spdlog.h>
+
+#include "sluice/auth/scram_secret.hpp"
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+#include "sluice/session/postgres/pg_io.hpp"
+#include "sluice/session/postgres/pg_frontend.hpp"
+#include "sluice/session/postgres/tracked_parameters.hpp"
+
+namespace sluice::session {
+
+namespace {
+bool is_admin_database(std::string_view name) { return name == "sluice" || name == "pgbouncer"; }
+}  // namespace
+
+std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyContext& context) {
+  auto session = std::make_shared<ClientSession>(std::move(client), context);
+  session->set_frontend(std::make_unique<PgFrontend>(*session));
+  return session;
+}
+
+PgFrontend::PgFrontend(ClientSession& session)
+    : session_(session),
+      cancel_target_(std::make_shared<CancelTarget>()),
+      client_scanner_(session.runtime().config->max_packet_size) {}
+
+awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
+  pg::ClientLogin login;
+  auto event = co_await drive_login(login);
+  if (!event) co_return event.failure();
+  if (*event == pg::ClientLoginEvent::cancel_request) {
+    serve_cancel_request(login.startup());
+    co_return LoginOutcome::finished;
+  }
+  if (*event != pg::ClientLoginEvent::startup) co_return login.failure();
+  auto database = choose_database(login.startup());
+  if (!database) co_return database.failure();
+  if (auto authenticated = co_await authenticate(login); !authenticated) co_return authenticated.failure();
+  if (!*database) {
+    if (auto allowed = check_admin_access(); !allowed) co_return allowed.failure();
+    if (auto welcomed = co_await send_admin_welcome(); !welcomed) co_return welcomed.failure();
+    co_return LoginOutcome::admin_console;
+  }
+  if (auto reason = session_.admit()) {
+    co_return Failure{*reason, "53300", "too many connections: " + *reason + " reached"};
+  }
+  session_.join_pool(**database);
+  connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
+  co_return LoginOutcome::client;
+}
+
+awaitable<Expected<pg::ClientLoginEvent>> PgFrontend::drive_login(pg::ClientLogin& login) {
+  auto& client = session_.client();
+  for (;;) {
+    const auto event = login.next();
+    if (!login.output().empty()) {
+      if (auto sent = co_await write_all(client, login.output(), client_closed()); !sent) co_return sent.failure();
+      login.output().clear();
+    }
+    switch (event) {
+      case pg::ClientLoginEvent::need_input: {
+        const auto wanted = login.input();
+        auto [error, read] =
+            co_await asio::async_read(client, asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+        if (error) co_return client_closed();
+        login.received(read);
+        break;
+      }
+      case pg::ClientLoginEvent::encryption_request:
+        login.refuse_encryption();  // TLS is not offered yet: the client goes on in plain text
+        break;
+      default:
+        co_return event;
+    }
+  }
+}
+
+void PgFrontend::serve_cancel_request(const pg::StartupPacket& packet) {
+  auto target = session_.context().cancels.find({packet.cancel_process_id, packet.cancel_secret_key});
+  if (!target) return;  // unknown key: say nothing, like PostgreSQL
+  auto backend = target->get();
+  if (!backend) return;  // that client holds no backend: nothing is running
+  auto executor = session_.client().get_executor();
+  asio::co_spawn(executor,
+                 send_cancel_request(executor, backend->host, backend->port, backend->process_id, backend->secret_key),
+                 asio::detached);
+}
+
+Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::StartupPacket& startup) {
+  const auto* user = startup.find("user");
+  const auto* database = startup.find("database");
+  const auto* application_name = startup.find("application_name");
+  std::string user_name = user ? *user : "";
+  std::string database_name = database && !database->empty() ? *database : user_name;
+  const bool admin = is_admin_database(database_name);
+  const auto* database_config = admin ? nullptr : session_.runtime().config->find_database(database_name);
+  const bool known = admin || database_config;
+  session_.identify(std::move(user_name), known ? database_name : std::string(),
+                    application_name ? *application_name : std::string());
+  if (!known) return Failure{"unknown_database", "3D000", "no such database: " + database_name};
+  return database_config;
+}
+
+awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
+  const auto& runtime = session_.runtime();
+  const auth::Credential* credential = nullptr;
+  if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
+    credential = &found->second;
+  }
+  switch (runtime.config->auth_type) {
+    case config::AuthType::trust:
+      login.begin_trust();
+      break;
+    case config::AuthType::md5: {
+      std::array<std::uint8_t, 4> salt{};
+      if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
+      login.begin_md5(credential, salt);
+      break;
+    }
+    case config::AuthType::scram_sha_256:
+      login.begin_scram(credential);
+      break;
+  }
+  auto event = co_await drive_login(login);
+  if (!event) co_return event.failure();
+  if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
+  if (!login.auth_error().empty()) {
+    spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
+  }
+  co_return login.failure();
+}
+
+// AuthenticationOk, the server's parameters as this client will see them, our own
+// BackendKeyData, ReadyForQuery. The parameters come from a real backend: the first
+// client of a pool opens one to learn them.
+awaitable<Status> PgFrontend::send_welcome(const pg::StartupPacket& startup) {
+  auto server_parameters = connector_->server_parameters();
+  if (!server_parameters) {
+    auto lease = co_await session_.pool().acquire(session_.client().get_executor());
+    if (!lease) co_return lease.failure();
+    server_parameters = connector_->server_parameters();
+    if (session_.core().pool_mode() == config::PoolMode::session) {
+      if (auto attached = co_await session_.attach_lease(std::move(*lease)); !attached) co_return attached.failure();
+    } else {
+      lease->release();
+    }
+  }
+  client_parameters_ = initial_client_parameters(startup, server_parameters.value_or(ParameterList{}));
+
+  cancel_registration_.emplace(session_.context().cancels, cancel_target_);
+  std::string out;
+  pg::write_authentication_ok(out);
+  auto reported = server_parameters.value_or(ParameterList{});
+  for (const auto& [name, value] : client_parameters_) set_parameter(reported, name, value);
+  for (const auto& [name, value] : reported) pg::write_parameter_status(out, name, value);
+  pg::write_backend_key_data(out, cancel_registration_->key().process_id, cancel_registration_->key().secret_key);
+  pg::write_ready_for_query(out, pg::transaction_status::Idle);
+  co_return co_await write_all(session_.client(), out, client_closed());
+}
+
+}  // namespace sluice::session

@@ -1,0 +1,164 @@
+// PgFrontend, part two: the data phase's protocol work — scanning what is relayed, bringing
+// a backend to the client's parameters, settling it, cancelling, and the client's errors.
+#include <spdlog/spdlog.h>
+
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+#include "sluice/session/postgres/pg_io.hpp"
+#include "sluice/session/postgres/pg_frontend.hpp"
+#include "sluice/session/postgres/tracked_parameters.hpp"
+
+namespace sluice::session {
+
+namespace {
+Failure statement_timeout() {
+  return Failure{"statement_timeout", "57014", "canceling statement due to statement timeout"};
+}
+}  // namespace
+
+// Scans only the new bytes; stops right after a Terminate, which is never relayed. An
+// incomplete header stays behind for the next read; a message whose header is in may be
+// relayed in parts.
+ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
+  ClientScan result;
+  std::size_t complete_end = 0;  // buffer offset just past the last complete message
+  std::size_t terminate_start = 0;
+  const auto scanned = client_scanner_.scan(buffer.subspan(held, received), [&](const pg::MessageView& message) {
+    complete_end = held + message.end;
+    if (message.type == pg::frontend::Terminate) {
+      result.terminate = true;
+      terminate_start = complete_end >= message.length + 1 ? complete_end - message.length - 1 : 0;
+      return false;
+    }
+    if (unit_.on_client_message(message.type)) result.round_trip_started = true;
+    return true;
+  });
+  if (scanned.error != pg::ScanError::none) {
+    result.error = protocol_violation(std::string(pg::to_string(scanned.error)));
+    return result;
+  }
+  result.relay_end = held + received;
+  if (result.terminate) {
+    result.relay_end = terminate_start;
+  } else if (!client_scanner_.at_boundary() && !client_scanner_.pending_type()) {
+    result.relay_end = complete_end;
+  }
+  return result;
+}
+
+// A cancel of ours: its ErrorResponse, when whole in this chunk, gets the real reason.
+ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
+  ServerScan result;
+  std::optional<std::pair<std::size_t, std::size_t>> timeout_error;  // [start, end) in chunk
+  const auto scanned = server_scanner_->scan(chunk, [&](const pg::MessageView& message) {
+    const std::size_t size = std::size_t{message.length} + 1;
+    if (message.type == pg::backend::ErrorResponse && statement_timed_out_ && message.end >= size) {
+      statement_timed_out_ = false;
+      timeout_error.emplace(message.end - size, message.end);
+    }
+    on_server_message(message, result);
+  });
+  if (scanned.error != pg::ScanError::none) {
+    result.error = server_lost();
+    return result;
+  }
+  if (timeout_error) {
+    const auto bytes = std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+    const auto [start, end] = *timeout_error;
+    const auto failure = statement_timeout();
+    result.replaced = true;
+    result.replacement.append(bytes.substr(0, start));
+    pg::write_error_response(result.replacement, "ERROR", failure.sqlstate, failure.message);
+    result.replacement.append(bytes.substr(end));
+  }
+  return result;
+}
+
+void PgFrontend::on_server_message(const pg::MessageView& message, ServerScan& scan) {
+  if (message.type == pg::backend::ReadyForQuery) {
+    if (unit_.on_server_message(message.type, message.body)) {
+      scan.round_trip_completed = true;
+      statement_timed_out_ = false;
+    }
+  } else if (message.type == pg::backend::ParameterStatus && !message.body_truncated) {
+    if (auto parameter = pg::read_parameter_status(message.body)) {
+      set_parameter(server().parameters, parameter->name, parameter->value);
+      if (is_tracked_parameter(parameter->name)) {
+        set_parameter(client_parameters_, parameter->name, parameter->value);
+        if (parameter->name == "application_name") session_.set_application_name(parameter->value);
+      }
+    }
+  }
+}
+
+WorkState PgFrontend::work_state() const {
+  return WorkState{unit_.statement_running(), unit_.in_transaction(),
+                   unit_.unsynced() || !client_scanner_.at_boundary()};
+}
+
+awaitable<Status> PgFrontend::prepare_backend() {
+  auto& backend = server();
+  const auto& target = *backend.target;  // its own server, even if a reload has moved the pool since
+  cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
+  server_scanner_ = std::make_unique<ServerScanner>(session_.runtime().config->max_packet_size);
+  if (auto synced = co_await sync_parameters(); !synced) co_return synced.failure();
+  unit_.backend_at_rest();
+  co_return ok_status();
+}
+
+void PgFrontend::backend_detached() {
+  cancel_target_->set(std::nullopt);
+  server_scanner_.reset();
+}
+
+awaitable<bool> PgFrontend::settle(SettleQuery query) {
+  std::string sql = "ROLLBACK";
+  if (query == SettleQuery::reset) {
+    sql = session_.pool().settings().server_reset_query;
+    if (sql.empty()) co_return true;
+  }
+  auto status = co_await run_internal_query(sql, true);
+  if (!status || *status != pg::transaction_status::Idle) co_return false;
+  unit_.backend_at_rest();
+  co_return true;
+}
+
+awaitable<void> PgFrontend::cancel_statement() {
+  auto& backend = server();
+  const auto& target = *backend.target;
+  co_await send_cancel_request(session_.client().get_executor(), target.host, target.port, backend.process_id,
+                               backend.secret_key);
+}
+
+awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {
+  std::string out;
+  pg::write_error_response(out, fatal ? "FATAL" : "ERROR", failure.sqlstate, failure.message);
+  co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);
+}
+
+// Sends one query of Sluice's own and reads its replies, which the client never sees.
+awaitable<Expected<char>> PgFrontend::run_internal_query(std::string_view sql, bool errors_fail) {
+  // The server's spelling ("UTF8" for "utf8") becomes the client's: no SET next time.
+  auto result = co_await run_backend_query(server(), sql, [this](std::string_view name, std::string_view value) {
+    if (is_tracked_parameter(name)) set_parameter(client_parameters_, name, value);
+  });
+  if (!result) co_return result.failure();
+  if (result->error) {
+    spdlog::warn("user={} database={}: internal query failed: {}", session_.user(), session_.database(),
+                 *result->error);
+    if (errors_fail) co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + *result->error};
+  }
+  co_return result->transaction_status;
+}
+
+// SET for every tracked parameter the backend has differently.
+awaitable<Status> PgFrontend::sync_parameters() {
+  const auto statement = parameter_sync_statement(client_parameters_, server().parameters);
+  if (statement.empty()) co_return ok_status();
+  auto status = co_await run_internal_query(statement, false);
+  if (!status) co_return status.failure();
+  co_return ok_status();
+}
+
+}  // namespace sluice::session
