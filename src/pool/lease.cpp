@@ -5,17 +5,18 @@ namespace sluice::pool {
 
 // ---- Lease ---------------------------------------------------------------------------
 
-Lease::Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection)
-    : pool_(std::move(pool)), connection_(connection) {}
+Lease::Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection, bool waited)
+    : pool_(std::move(pool)), connection_(connection), waited_(waited) {}
 
 Lease::Lease(Lease&& other) noexcept
-    : pool_(std::move(other.pool_)), connection_(std::exchange(other.connection_, nullptr)) {}
+    : pool_(std::move(other.pool_)), connection_(std::exchange(other.connection_, nullptr)), waited_(other.waited_) {}
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     discard();
     pool_ = std::move(other.pool_);
     connection_ = std::exchange(other.connection_, nullptr);
+    waited_ = other.waited_;
   }
   return *this;
 }

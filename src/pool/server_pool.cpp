@@ -66,7 +66,7 @@ ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
 ServerPool::~ServerPool() = default;
 
 awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor) {
-  if (auto* connection = take_idle_fast()) co_return handed_out(Clock::now(), connection);
+  if (auto* connection = take_idle_fast()) co_return handed_out(Clock::now(), connection, false);
   auto waiter = std::make_shared<Waiter>(session_executor);
   const auto limits = settings();
   const TimePoint deadline =
@@ -214,9 +214,9 @@ void ServerPool::record_wait(TimePoint since) {
   stats_.add(stats_.acquisitions, 1);
 }
 
-Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection) {
+Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection, bool waited) {
   record_wait(since);
-  return Lease(shared_from_this(), connection);
+  return Lease(shared_from_this(), connection, waited);
 }
 
 awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {

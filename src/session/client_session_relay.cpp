@@ -17,7 +17,7 @@ constexpr std::size_t kClientBufferSize = 16 * 1024;
 constexpr std::size_t kServerBufferSize = 32 * 1024;
 
 // True once the client has closed or reset its connection, read from TCP's own state (one
-// syscall, once per lease): a peek would not do, since a client that pipelined more messages
+// syscall, once per lease that waited): a peek would not do, since a client that pipelined more messages
 // before it closed has them unread ahead of its FIN. A FIN is a client gone, as in the relay
 // loop: no client half-closes and then waits for an answer.
 bool client_has_left(tcp::socket& client) {
@@ -68,8 +68,9 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     auto lease = co_await pool_->acquire(client_.get_executor());
     if (!lease) co_return lease.failure();
     // Left while queued: the backend goes back untouched, instead of running a statement
-    // nobody will read and then being closed because the client left mid-statement.
-    if (client_has_left(client_)) {
+    // nobody will read and then being closed because the client left mid-statement. A lease
+    // handed out at once skips the check: nothing happened in between.
+    if (lease->waited() && client_has_left(client_)) {
       lease->release();
       co_return client_closed();
     }

@@ -25,7 +25,9 @@ class ServerPool;
 class Lease {
  public:
   Lease() = default;
-  Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection);
+  // waited: the caller was suspended before it got the backend (queued, a new login, a health
+  // check); false only on the fast path, an idle backend handed out at once.
+  Lease(std::shared_ptr<ServerPool> pool, ServerConnection* connection, bool waited = true);
   Lease(Lease&& other) noexcept;
   Lease& operator=(Lease&& other) noexcept;
   ~Lease();
@@ -33,6 +35,8 @@ class Lease {
   explicit operator bool() const { return connection_ != nullptr; }
   ServerConnection& connection() const { return *connection_; }
   ServerPool& pool() const { return *pool_; }
+  // The client may have left while it waited; one that got an idle backend at once has not.
+  bool waited() const { return waited_; }
 
   void release();  // clean: back to the pool for the next client
   void discard();  // dirty or dead: close it
@@ -40,6 +44,7 @@ class Lease {
  private:
   std::shared_ptr<ServerPool> pool_;
   ServerConnection* connection_ = nullptr;
+  bool waited_ = true;
 };
 
 struct PoolKey {
@@ -129,7 +134,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   void finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing);
   void notify_caps();
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
-  Lease handed_out(TimePoint waiting_since, ServerConnection* connection);
+  Lease handed_out(TimePoint waiting_since, ServerConnection* connection, bool waited = true);
   void record_wait(TimePoint waiting_since);
   bool may_open_locked(bool use_reserve, ConnectionCap*& blocking_cap) const;
   void give_back(ServerConnection* connection, bool reusable, CloseReason if_not_reusable);

@@ -63,6 +63,22 @@ TEST_CASE("pool opens backends on demand up to pool_size", "[pool]") {
   CHECK(f.connector->opened == 2);
 }
 
+TEST_CASE("a lease says whether its client waited for it", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(1));
+  f.run([&]() -> awaitable<void> {
+    auto opened = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(opened.ok());
+    CHECK(opened->waited());  // a new backend's login: the client may have left meanwhile
+    opened->release();
+    auto idle = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(idle.ok());
+    CHECK_FALSE(idle->waited());  // handed out at once: no need to look at the client again
+    auto moved = std::move(*idle);
+    CHECK_FALSE(moved.waited());
+  });
+}
+
 TEST_CASE("a released backend is reused, not reopened", "[pool]") {
   Fixture f;
   auto pool = f.make_pool(small_pool(1));
