@@ -85,7 +85,7 @@ struct AdminConsole::Entry {
   Handler run;
 };
 
-AdminConsole::AdminConsole(session::ProxyContext& context, AdminRole role, std::string user,
+AdminConsole::AdminConsole(runtime::ProxyContext& context, AdminRole role, std::string user,
                            StatsAverages& averages, PauseWait pause_wait)
     : context_(context), role_(role), user_(std::move(user)), averages_(averages), pause_wait_(pause_wait) {}
 
@@ -129,7 +129,7 @@ AdminSnapshot AdminConsole::take_snapshot() const {
   snapshot.config = context_.config.current()->config;
   snapshot.averages = &averages_;
   for (const auto& pool : context_.pools.pools()) snapshot.pools.push_back(view_of(*pool));
-  context_.registry.for_each([&](session::ClientHandle& client) { snapshot.clients.push_back(client.snapshot()); });
+  context_.registry.for_each([&](runtime::ClientHandle& client) { snapshot.clients.push_back(client.snapshot()); });
   std::sort(snapshot.clients.begin(), snapshot.clients.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   snapshot.now = Clock::now();

@@ -72,9 +72,9 @@ struct PoolClients {
 std::map<pool::PoolKey, PoolClients> clients_per_pool(const AdminSnapshot& snapshot) {
   std::map<pool::PoolKey, PoolClients> per_pool;
   for (const auto& client : snapshot.clients) {
-    if (client.state == session::ClientState::login) continue;
+    if (client.state == runtime::ClientState::login) continue;
     auto& counts = per_pool[pool::PoolKey{client.database, client.user}];
-    if (client.state == session::ClientState::waiting) {
+    if (client.state == runtime::ClientState::waiting) {
       ++counts.waiting;
       counts.oldest_wait = std::min(counts.oldest_wait, client.state_since);
     } else {
@@ -133,14 +133,14 @@ ResultSet with_socket_columns(Columns own_columns) {
   return result;
 }
 
-Row client_row(const AdminSnapshot& snapshot, const session::ClientSnapshot& client) {
-  const auto wait = client.state == session::ClientState::waiting ? micros(snapshot.now - client.state_since) : 0;
+Row client_row(const AdminSnapshot& snapshot, const runtime::ClientSnapshot& client) {
+  const auto wait = client.state == runtime::ClientState::waiting ? micros(snapshot.now - client.state_since) : 0;
   const bool in_transaction = client.transaction_since != TimePoint{};
   std::optional<std::string> link = std::string();
   if (client.server_id != 0) link = server_label({client.database, client.user}, client.server_id);
   return {text("C"), text(client.user.empty() ? "(nouser)" : client.user),
           text(client.database.empty() ? "(nodb)" : client.database), text("none"),
-          text(session::to_string(client.state)), text(client.address), number(client.port), std::nullopt,
+          text(runtime::to_string(client.state)), text(client.address), number(client.port), std::nullopt,
           std::nullopt, text(format_timestamp(client.connected_at)),
           text(format_timestamp(wall_time(snapshot, client.state_since))), number(wait / 1'000'000),
           number(wait % 1'000'000), number(0), text(client_label(client.id)), link, number(0), text(""),
@@ -165,7 +165,7 @@ struct ServerContext {
   const AdminSnapshot& snapshot;
   const PoolView& pool;
   const config::DatabaseConfig* database;  // null once a reload removed it
-  const session::ClientSnapshot* holder;   // the client holding this backend, if any
+  const runtime::ClientSnapshot* holder;   // the client holding this backend, if any
 };
 
 Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
@@ -198,7 +198,7 @@ Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
 ResultSet show_servers(const AdminSnapshot& snapshot) {
   auto result = with_socket_columns({"protocol"});
   // Which client holds which backend: (database, user, server id) -> client.
-  std::map<std::pair<pool::PoolKey, std::uint64_t>, const session::ClientSnapshot*> holders;
+  std::map<std::pair<pool::PoolKey, std::uint64_t>, const runtime::ClientSnapshot*> holders;
   for (const auto& client : snapshot.clients) {
     if (client.server_id != 0) holders[{{client.database, client.user}, client.server_id}] = &client;
   }
@@ -330,7 +330,7 @@ std::map<std::string, DatabaseUse> use_per_database(const AdminSnapshot& snapsho
     entry.paused = entry.paused || pool.paused;
   }
   for (const auto& client : snapshot.clients) {
-    if (!client.database.empty() && client.state != session::ClientState::login) ++use[client.database].clients;
+    if (!client.database.empty() && client.state != runtime::ClientState::login) ++use[client.database].clients;
   }
   return use;
 }
@@ -378,7 +378,7 @@ ResultSet show_users(const AdminSnapshot& snapshot) {
     backends[pool.key.user] = std::max(backends[pool.key.user], pool.user_connections);
   }
   for (const auto& client : snapshot.clients) {
-    if (client.state != session::ClientState::login && !is_admin_database(client.database)) ++clients[client.user];
+    if (client.state != runtime::ClientState::login && !is_admin_database(client.database)) ++clients[client.user];
   }
   for (const auto& [name, user] : snapshot.config->users) {
     const auto& overrides = user.overrides;
@@ -472,7 +472,7 @@ ResultSet show_lists(const AdminSnapshot& snapshot) {
   auto result = with_columns({"list", "items"});
   std::size_t login_clients = 0;
   std::size_t servers = 0;
-  for (const auto& client : snapshot.clients) login_clients += client.state == session::ClientState::login;
+  for (const auto& client : snapshot.clients) login_clients += client.state == runtime::ClientState::login;
   for (const auto& pool : snapshot.pools) servers += pool.servers.size();
   const std::pair<const char*, std::size_t> lists[] = {
       {"databases", snapshot.config->databases.size()}, {"users", snapshot.config->users.size()},

@@ -67,7 +67,7 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
 
 ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
     : config_path_(std::move(config_path)),
-      config_store_(session::make_runtime_config(std::move(config))),
+      config_store_(runtime::make_runtime_config(std::move(config))),
       pools_(make_postgres_connector),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
@@ -132,17 +132,17 @@ void ProxyServer::shutdown() {
   asio::post(io_, [this] { asio::co_spawn(io_, drain(), asio::detached); });
 }
 
-session::ReloadResult ProxyServer::reload() {
+runtime::ReloadResult ProxyServer::reload() {
   notifier_.reloading();
   auto result = apply_config_file();
   notifier_.ready();
   return result;
 }
 
-session::ReloadResult ProxyServer::apply_config_file() {
+runtime::ReloadResult ProxyServer::apply_config_file() {
   auto loaded = config::load_config_file(config_path_);
   if (!loaded.ok()) {
-    session::ReloadResult rejected;
+    runtime::ReloadResult rejected;
     for (const auto& error : loaded.errors) {
       rejected.errors.push_back(config::format_error(error));
       spdlog::error("reload rejected: {}", rejected.errors.back());
@@ -151,7 +151,7 @@ session::ReloadResult ProxyServer::apply_config_file() {
     return rejected;
   }
   pools_.apply(*loaded.config);
-  config_store_.install(session::make_runtime_config(loaded.config));
+  config_store_.install(runtime::make_runtime_config(loaded.config));
   spdlog::info("configuration reloaded from {}", config_path_);
   events_.count_reload(true);
   return {};
@@ -203,7 +203,7 @@ awaitable<void> ProxyServer::run_janitor() {
       next_stats_log = now + kStatsLogPeriod;
     }
     if (client_period.count() > 0 && now >= next_client_sweep) {
-      registry_.for_each([now](session::ClientHandle& client) { client.check_timeouts(now); });
+      registry_.for_each([now](runtime::ClientHandle& client) { client.check_timeouts(now); });
       next_client_sweep = now + client_period;
     }
   }

@@ -12,8 +12,8 @@
 
 #include "sluice/metrics/metric_list.hpp"
 #include "sluice/pool/pool_registry.hpp"
-#include "sluice/session/client_registry.hpp"
-#include "sluice/session/proxy_context.hpp"
+#include "sluice/runtime/client_registry.hpp"
+#include "sluice/runtime/proxy_context.hpp"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "unknown"
@@ -171,12 +171,12 @@ PoolView view_of(pool::ServerPool& pool) {
 }
 
 // Adds each logged-in client to its pool's counts; clients still logging in are counted apart.
-void add_clients(ScrapeView& view, const session::ClientRegistry& registry, TimePoint now) {
+void add_clients(ScrapeView& view, const runtime::ClientRegistry& registry, TimePoint now) {
   std::map<std::pair<std::string_view, std::string_view>, PoolView*> by_key;
   for (auto& pool : view.pools) by_key[{pool.database, pool.user}] = &pool;
-  registry.for_each([&](const session::ClientHandle& client) {
+  registry.for_each([&](const runtime::ClientHandle& client) {
     const auto snapshot = client.snapshot();
-    if (snapshot.state == session::ClientState::login) {
+    if (snapshot.state == runtime::ClientState::login) {
       ++view.clients_login;
       return;
     }
@@ -184,15 +184,15 @@ void add_clients(ScrapeView& view, const session::ClientRegistry& registry, Time
     if (found == by_key.end()) return;  // the admin console, or a pool gone since
     auto& pool = *found->second;
     switch (snapshot.state) {
-      case session::ClientState::active: ++pool.clients_active; break;
-      case session::ClientState::idle: ++pool.clients_idle; break;
-      case session::ClientState::waiting: {
+      case runtime::ClientState::active: ++pool.clients_active; break;
+      case runtime::ClientState::idle: ++pool.clients_idle; break;
+      case runtime::ClientState::waiting: {
         ++pool.clients_waiting;
         const std::chrono::duration<double> waited = now - snapshot.state_since;
         pool.longest_wait_seconds = std::max(pool.longest_wait_seconds, waited.count());
         break;
       }
-      case session::ClientState::login: break;
+      case runtime::ClientState::login: break;
     }
   });
 }

@@ -23,7 +23,7 @@
 #include "sluice/admin/stats_averages.hpp"
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
-#include "sluice/session/proxy_context.hpp"
+#include "sluice/runtime/proxy_context.hpp"
 
 namespace sluice::admin {
 
@@ -41,7 +41,7 @@ struct PauseWait {
 class AdminConsole {
  public:
   // `user` is who runs the commands, for the log lines of the ones that change something.
-  AdminConsole(session::ProxyContext& context, AdminRole role, std::string user,
+  AdminConsole(runtime::ProxyContext& context, AdminRole role, std::string user,
                StatsAverages& averages = StatsAverages::shared(), PauseWait pause_wait = {});
 
   // Runs one query. `interrupted` is polled while a command waits (PAUSE): true ends the
@@ -71,7 +71,7 @@ class AdminConsole {
   Expected<Pools> pools_named(const std::optional<std::string>& database) const;
   bool database_known(const std::string& database) const;
 
-  session::ProxyContext& context_;
+  runtime::ProxyContext& context_;
   const AdminRole role_;
   const std::string user_;
   StatsAverages& averages_;

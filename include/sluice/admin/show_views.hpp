@@ -13,7 +13,7 @@
 #include "sluice/admin/stats_averages.hpp"
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/pool/server_pool.hpp"
-#include "sluice/session/client_registry.hpp"
+#include "sluice/runtime/client_registry.hpp"
 
 namespace sluice::admin {
 
@@ -36,7 +36,7 @@ struct PoolView {
 struct AdminSnapshot {
   std::shared_ptr<const config::ProxyConfig> config;
   std::vector<PoolView> pools;                    // ordered by (database, user)
-  std::vector<session::ClientSnapshot> clients;   // ordered by id
+  std::vector<runtime::ClientSnapshot> clients;   // ordered by id
   TimePoint now = Clock::now();
   std::chrono::system_clock::time_point wall_now = std::chrono::system_clock::now();
   StatsAverages* averages = nullptr;              // SHOW STATS rolls its windows

@@ -14,11 +14,11 @@
 #include "sluice/metrics/metrics_exposer.hpp"
 #include "sluice/net/listener.hpp"
 #include "sluice/pool/pool_registry.hpp"
-#include "sluice/session/proxy_context.hpp"
+#include "sluice/runtime/proxy_context.hpp"
 
 namespace sluice::app {
 
-class ProxyServer : public session::ProxyControl {
+class ProxyServer : public runtime::ProxyControl {
  public:
   ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config);
   ~ProxyServer() override;
@@ -32,21 +32,21 @@ class ProxyServer : public session::ProxyControl {
   awaitable<void> handle_signals();
   awaitable<void> run_janitor();
   awaitable<void> drain();
-  session::ReloadResult reload() override;
-  session::ReloadResult apply_config_file();
+  runtime::ReloadResult reload() override;
+  runtime::ReloadResult apply_config_file();
   void log_pool_stats();
   void shutdown() override;
   void stop_listeners();
 
   const std::string config_path_;
   asio::io_context io_;
-  session::ConfigStore config_store_;
+  runtime::ConfigStore config_store_;
   pool::PoolRegistry pools_;
-  session::CancelRegistry cancels_;
-  session::ClientLimits clients_;
-  session::ClientRegistry registry_;
+  runtime::CancelRegistry cancels_;
+  runtime::ClientLimits clients_;
+  runtime::ClientRegistry registry_;
   metrics::EventMetrics events_;
-  session::ProxyContext context_;
+  runtime::ProxyContext context_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   asio::signal_set signals_;
   SystemdNotifier notifier_;

@@ -18,10 +18,10 @@
 namespace sluice::pool {
 class PoolRegistry;
 }
-namespace sluice::session {
+namespace sluice::runtime {
 class ClientRegistry;
 class ConfigStore;
-}  // namespace sluice::session
+}  // namespace sluice::runtime
 
 namespace sluice::metrics {
 
@@ -64,8 +64,8 @@ std::vector<prometheus::MetricFamily> render(const ScrapeView& view);
 
 class Collector : public prometheus::Collectable {
  public:
-  Collector(const session::ConfigStore& config, const pool::PoolRegistry& pools,
-            const session::ClientRegistry& clients, const EventMetrics& events)
+  Collector(const runtime::ConfigStore& config, const pool::PoolRegistry& pools,
+            const runtime::ClientRegistry& clients, const EventMetrics& events)
       : config_(config), pools_(pools), clients_(clients), events_(events) {}
 
   // Reads the live state; safe from any thread (each source has its own lock).
@@ -73,9 +73,9 @@ class Collector : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  const session::ConfigStore& config_;
+  const runtime::ConfigStore& config_;
   const pool::PoolRegistry& pools_;
-  const session::ClientRegistry& clients_;
+  const runtime::ClientRegistry& clients_;
   const EventMetrics& events_;
 };
 

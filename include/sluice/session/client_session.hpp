@@ -16,13 +16,21 @@
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/buffer_pool.hpp"
 #include "sluice/pool/server_pool.hpp"
-#include "sluice/session/client_registry.hpp"
+#include "sluice/runtime/client_registry.hpp"
 #include "sluice/session/frontend.hpp"
-#include "sluice/session/proxy_context.hpp"
+#include "sluice/runtime/proxy_context.hpp"
 #include "sluice/session/session_clock.hpp"
 #include "sluice/session/session_core.hpp"
 
 namespace sluice::session {
+
+// The runtime layer's vocabulary, used throughout the session code.
+using runtime::ClientHandle;
+using runtime::ClientLimits;
+using runtime::ClientSnapshot;
+using runtime::ClientState;
+using runtime::ProxyContext;
+using runtime::RuntimeConfig;
 
 class ClientSession : public ClientHandle, public std::enable_shared_from_this<ClientSession> {
  public:

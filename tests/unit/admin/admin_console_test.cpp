@@ -23,22 +23,22 @@ class FakeConnector : public pool::ServerConnector {
   pool::TargetChange retarget(const pool::ServerConnector&) override { return {}; }
 };
 
-class FakeControl : public session::ProxyControl {
+class FakeControl : public runtime::ProxyControl {
  public:
-  session::ReloadResult reload() override {
+  runtime::ReloadResult reload() override {
     ++reloads;
     return reload_errors;
   }
   void shutdown() override { ++shutdowns; }
-  session::ReloadResult reload_errors;  // none: the reload applies
+  runtime::ReloadResult reload_errors;  // none: the reload applies
   int reloads = 0;
   int shutdowns = 0;
 };
 
-class FakeClient : public session::ClientHandle, public std::enable_shared_from_this<FakeClient> {
+class FakeClient : public runtime::ClientHandle, public std::enable_shared_from_this<FakeClient> {
  public:
-  explicit FakeClient(session::ClientSnapshot snapshot) : snapshot_(std::move(snapshot)) {}
-  session::ClientSnapshot snapshot() const override { return snapshot_; }
+  explicit FakeClient(runtime::ClientSnapshot snapshot) : snapshot_(std::move(snapshot)) {}
+  runtime::ClientSnapshot snapshot() const override { return snapshot_; }
   void check_timeouts(TimePoint) override {}
   void request_stop(Failure reason) override { stopped = std::move(reason); }
   void kill(Failure reason) override { killed = std::move(reason); }
@@ -46,7 +46,7 @@ class FakeClient : public session::ClientHandle, public std::enable_shared_from_
   std::optional<Failure> stopped, killed;
 
  private:
-  session::ClientSnapshot snapshot_;
+  runtime::ClientSnapshot snapshot_;
 };
 
 std::shared_ptr<config::ProxyConfig> console_config() {
@@ -66,15 +66,15 @@ std::shared_ptr<config::ProxyConfig> console_config() {
 struct Fixture {
   asio::io_context io;
   std::shared_ptr<config::ProxyConfig> config = console_config();
-  session::ConfigStore store{session::make_runtime_config(config)};
+  runtime::ConfigStore store{runtime::make_runtime_config(config)};
   pool::PoolRegistry pools{[](const config::DatabaseConfig&, const config::UserConfig*, const std::string&,
                               const config::PoolSettings&) { return std::make_shared<FakeConnector>(); }};
-  session::CancelRegistry cancels;
-  session::ClientLimits limits;
-  session::ClientRegistry registry;
+  runtime::CancelRegistry cancels;
+  runtime::ClientLimits limits;
+  runtime::ClientRegistry registry;
   FakeControl control;
   metrics::EventMetrics events;
-  session::ProxyContext context{store, pools, cancels, limits, registry, control, events};
+  runtime::ProxyContext context{store, pools, cancels, limits, registry, control, events};
   admin::StatsAverages averages;
   std::vector<std::shared_ptr<FakeClient>> clients;  // owns what the registry points to
 
@@ -87,10 +87,10 @@ struct Fixture {
   }
 
   FakeClient& add_client(const std::string& database) {
-    session::ClientSnapshot snapshot;
+    runtime::ClientSnapshot snapshot;
     snapshot.user = "alice";
     snapshot.database = database;
-    snapshot.state = session::ClientState::idle;
+    snapshot.state = runtime::ClientState::idle;
     clients.push_back(std::make_shared<FakeClient>(snapshot));
     registry.add(clients.back().get());
     return *clients.back();

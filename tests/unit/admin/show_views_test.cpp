@@ -40,8 +40,8 @@ std::shared_ptr<config::ProxyConfig> sample_config() {
   return config;
 }
 
-session::ClientSnapshot client(std::uint64_t id, std::string user, std::string database, session::ClientState state) {
-  session::ClientSnapshot snapshot;
+runtime::ClientSnapshot client(std::uint64_t id, std::string user, std::string database, runtime::ClientState state) {
+  runtime::ClientSnapshot snapshot;
   snapshot.id = id;
   snapshot.protocol = "postgres";
   snapshot.user = std::move(user);
@@ -74,17 +74,17 @@ AdminSnapshot sample_snapshot() {
   pool.user_connections = 2;
   snapshot.pools.push_back(pool);
 
-  auto active = client(2, "alice", "app", session::ClientState::active);
+  auto active = client(2, "alice", "app", runtime::ClientState::active);
   active.server_id = 1;
   active.server_process_id = 4242;
   active.application_name = "billing";
   active.transaction_since = snapshot.now - 1500ms;
-  auto waiting = client(3, "alice", "app", session::ClientState::waiting);
+  auto waiting = client(3, "alice", "app", runtime::ClientState::waiting);
   waiting.state_since = snapshot.now - 2500ms;
-  snapshot.clients = {active, waiting, client(4, "admin", "pgbouncer", session::ClientState::idle),
-                      client(5, "", "", session::ClientState::login)};
+  snapshot.clients = {active, waiting, client(4, "admin", "pgbouncer", runtime::ClientState::idle),
+                      client(5, "", "", runtime::ClientState::login)};
   for (auto& c : snapshot.clients) {
-    if (c.state != session::ClientState::waiting) c.state_since = snapshot.now - 1s;
+    if (c.state != runtime::ClientState::waiting) c.state_since = snapshot.now - 1s;
   }
   return snapshot;
 }

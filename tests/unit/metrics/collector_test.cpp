@@ -8,8 +8,8 @@
 #include "sluice/metrics/collector.hpp"
 #include "sluice/metrics/metric_list.hpp"
 #include "sluice/pool/pool_registry.hpp"
-#include "sluice/session/client_registry.hpp"
-#include "sluice/session/proxy_context.hpp"
+#include "sluice/runtime/client_registry.hpp"
+#include "sluice/runtime/proxy_context.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;
@@ -57,22 +57,22 @@ class FakeConnector : public pool::ServerConnector {
   pool::TargetChange retarget(const pool::ServerConnector&) override { return {}; }
 };
 
-class FakeClient : public session::ClientHandle {
+class FakeClient : public runtime::ClientHandle {
  public:
-  explicit FakeClient(session::ClientSnapshot snapshot) : snapshot_(std::move(snapshot)) {}
-  session::ClientSnapshot snapshot() const override { return snapshot_; }
+  explicit FakeClient(runtime::ClientSnapshot snapshot) : snapshot_(std::move(snapshot)) {}
+  runtime::ClientSnapshot snapshot() const override { return snapshot_; }
   void check_timeouts(TimePoint) override {}
   void request_stop(Failure) override {}
   void kill(Failure) override {}
-  std::shared_ptr<session::ClientHandle> shared_handle() override { return nullptr; }
+  std::shared_ptr<runtime::ClientHandle> shared_handle() override { return nullptr; }
 
  private:
-  session::ClientSnapshot snapshot_;
+  runtime::ClientSnapshot snapshot_;
 };
 
-std::shared_ptr<FakeClient> client(std::string database, std::string user, session::ClientState state,
+std::shared_ptr<FakeClient> client(std::string database, std::string user, runtime::ClientState state,
                                    TimePoint since = Clock::now()) {
-  session::ClientSnapshot snapshot;
+  runtime::ClientSnapshot snapshot;
   snapshot.database = std::move(database);
   snapshot.user = std::move(user);
   snapshot.state = state;
@@ -150,7 +150,7 @@ TEST_CASE("gather counts clients into their pools and leaves out pools never use
   config::DatabaseConfig app;
   app.name = "app";
   proxy_config->databases["app"] = app;
-  session::ConfigStore config_store(session::make_runtime_config(proxy_config));
+  runtime::ConfigStore config_store(runtime::make_runtime_config(proxy_config));
   pool::PoolRegistry pools([](const config::DatabaseConfig&, const config::UserConfig*, const std::string&,
                               const config::PoolSettings&) { return std::make_shared<FakeConnector>(); });
   auto& alice_stats = pools.find_or_create(*proxy_config, proxy_config->databases["app"], "alice")->stats();
@@ -160,14 +160,14 @@ TEST_CASE("gather counts clients into their pools and leaves out pools never use
 
   const auto now = Clock::now();
   std::vector<std::shared_ptr<FakeClient>> clients{
-      client("app", "alice", session::ClientState::waiting, now - 3s),
-      client("app", "alice", session::ClientState::waiting, now - 1s),
-      client("app", "alice", session::ClientState::active),
-      client("app", "alice", session::ClientState::idle),
-      client("app", "eve", session::ClientState::login),        // still authenticating
-      client("sluice", "admin", session::ClientState::idle),    // the admin console
+      client("app", "alice", runtime::ClientState::waiting, now - 3s),
+      client("app", "alice", runtime::ClientState::waiting, now - 1s),
+      client("app", "alice", runtime::ClientState::active),
+      client("app", "alice", runtime::ClientState::idle),
+      client("app", "eve", runtime::ClientState::login),        // still authenticating
+      client("sluice", "admin", runtime::ClientState::idle),    // the admin console
   };
-  session::ClientRegistry registry;
+  runtime::ClientRegistry registry;
   for (const auto& c : clients) registry.add(c.get());
 
   metrics::EventMetrics events;

@@ -10,12 +10,15 @@
 #include "sluice/protocol/postgres/client_login.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
 #include "sluice/protocol/postgres/unit_of_work.hpp"
-#include "sluice/session/postgres/cancel_registry.hpp"
+#include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/frontend.hpp"
 #include "sluice/session/postgres/pg_server.hpp"
 
 namespace sluice::session {
+
+using runtime::CancelRegistration;
+using runtime::CancelTarget;
 
 class PgFrontend : public Frontend {
  public:

@@ -12,10 +12,10 @@
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/pool/pool_registry.hpp"
-#include "sluice/session/postgres/cancel_registry.hpp"
-#include "sluice/session/client_registry.hpp"
+#include "sluice/runtime/cancel_registry.hpp"
+#include "sluice/runtime/client_registry.hpp"
 
-namespace sluice::session {
+namespace sluice::runtime {
 
 // A config snapshot plus what is derived from it once per load (SCRAM secrets for
 // plain-text passwords cost a PBKDF2 each: never per login).
@@ -98,4 +98,4 @@ struct ProxyContext {
   std::atomic<bool> shutting_down{false};
 };
 
-}  // namespace sluice::session
+}  // namespace sluice::runtime

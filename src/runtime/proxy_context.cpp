@@ -1,8 +1,8 @@
-#include "sluice/session/proxy_context.hpp"
+#include "sluice/runtime/proxy_context.hpp"
 
 #include <spdlog/spdlog.h>
 
-namespace sluice::session {
+namespace sluice::runtime {
 
 std::shared_ptr<const RuntimeConfig> make_runtime_config(std::shared_ptr<const config::ProxyConfig> config) {
   auto runtime = std::make_shared<RuntimeConfig>();
@@ -54,4 +54,4 @@ ClientLimits::Ticket::~Ticket() {
   if (limits_) limits_->leave(user_);
 }
 
-}  // namespace sluice::session
+}  // namespace sluice::runtime

@@ -12,7 +12,7 @@
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
 
-namespace sluice::session {
+namespace sluice::runtime {
 
 enum class ClientState {
   login,    // startup and authentication
@@ -74,4 +74,4 @@ class ClientRegistry {
   std::unordered_map<std::uint64_t, ClientHandle*> clients_;
 };
 
-}  // namespace sluice::session
+}  // namespace sluice::runtime

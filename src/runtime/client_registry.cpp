@@ -1,6 +1,6 @@
-#include "sluice/session/client_registry.hpp"
+#include "sluice/runtime/client_registry.hpp"
 
-namespace sluice::session {
+namespace sluice::runtime {
 
 const char* to_string(ClientState state) {
   switch (state) {
@@ -39,4 +39,4 @@ std::size_t ClientRegistry::size() const {
   return clients_.size();
 }
 
-}  // namespace sluice::session
+}  // namespace sluice::runtime

@@ -1,4 +1,4 @@
-#include "sluice/session/postgres/cancel_registry.hpp"
+#include "sluice/runtime/cancel_registry.hpp"
 
 #include <array>
 #include <cstdlib>
@@ -6,7 +6,7 @@
 
 #include "sluice/auth/scram_secret.hpp"
 
-namespace sluice::session {
+namespace sluice::runtime {
 
 CancelKey CancelRegistry::add(std::shared_ptr<CancelTarget> target) {
   std::lock_guard lock(mutex_);
@@ -33,4 +33,4 @@ std::shared_ptr<CancelTarget> CancelRegistry::find(const CancelKey& key) const {
   return found == targets_.end() ? nullptr : found->second;
 }
 
-}  // namespace sluice::session
+}  // namespace sluice::runtime

@@ -9,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace sluice::session {
+namespace sluice::runtime {
 
 struct CancelKey {
   std::uint32_t process_id = 0;
@@ -69,4 +69,4 @@ class CancelRegistration {
   CancelKey key_;
 };
 
-}  // namespace sluice::session
+}  // namespace sluice::runtime
