@@ -108,32 +108,32 @@ awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<Clie
       break;
     }
     if (!co_await relay_to_client(std::span<const std::uint8_t>(buffer.data(), received)) || stopping_) break;
-    if (auto violation = core_.check_pool_mode(frontend_->work_state())) {
+    const auto work = frontend_->work_state();
+    if (auto violation = core_.check_pool_mode(work)) {
       // Whatever the client sent meanwhile: a statement left a transaction open.
       stop(std::move(*violation));
       break;
     }
-    after_server_chunk();
-    if (auto due = core_.due_stop(frontend_->work_state())) {
+    after_server_chunk(work);
+    if (auto due = core_.due_stop(work)) {
       stop(std::move(*due));
       break;
     }
-    if (core_.may_release(frontend_->work_state()) && cancel_in_flight_) {
+    if (!core_.may_release(work)) continue;
+    if (cancel_in_flight_) {
       co_await wait_for_cancel_delivery();
       if (stopping_) break;
+      if (!core_.may_release(frontend_->work_state())) continue;  // the client sent more meanwhile
     }
-    if (core_.may_release(frontend_->work_state())) {
-      release_lease();
-      break;
-    }
+    release_lease();
+    break;
   }
   pump_running_ = false;
   if (pump_done_) pump_done_->cancel();
 }
 
 // The janitor's clock after each server chunk: idle in a transaction, or idle.
-void ClientSession::after_server_chunk() {
-  const auto work = frontend_->work_state();
+void ClientSession::after_server_chunk(const WorkState& work) {
   if (work.statement_running) return;
   if (work.in_transaction) {
     clock_.idle_in_transaction(Clock::now());

@@ -82,7 +82,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   awaitable<Status> forward_to_server(std::size_t length);
   awaitable<void> pump_server(std::shared_ptr<ClientSession> self);
   awaitable<bool> relay_to_client(std::span<const std::uint8_t> chunk);
-  void after_server_chunk();
+  void after_server_chunk(const WorkState& work);
   void stop(Failure reason);
 
   // --- the lease (client_session_backend.cpp) ---
