@@ -83,7 +83,7 @@ std::string cancelled_sqlstate(PGconn* conn, const PostgresServer& server, const
 
 }  // namespace
 
-TEST_CASE("a reload that moves a database reaches its live pool; a client in a transaction keeps its backend",
+TEST_CASE("a reload that moves a database reaches its live pool, and a client in a transaction keeps its backend",
           "[reload]") {
     PostgresServer& first = postgres();
     PostgresServer second;  // from the same template: the same roles and databases
