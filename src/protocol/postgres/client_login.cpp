@@ -13,9 +13,6 @@ namespace {
 constexpr std::size_t kLengthField = 4;
 constexpr std::string_view kScramMechanism = "SCRAM-SHA-256";
 
-std::string_view as_text(std::span<const std::uint8_t> bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
 }  // namespace
 
 ClientLogin::ClientLogin(ClientLoginLimits limits) : limits_(limits) { expect(Phase::startup_length, kLengthField); }
