@@ -108,16 +108,18 @@ void append_client_fixed_part(std::string& out, std::uint64_t capabilities, std:
 
 Status read_client_fixed_part(PayloadReader& reader, SslRequest& fixed, std::string_view packet) {
   const auto capabilities = reader.read_u32();
+  if (!capabilities) return malformed(packet, "truncated fixed part");
+  // HandshakeResponse320 starts with int<2> capabilities: this bit is in them.
+  if (!(*capabilities & CLIENT_PROTOCOL_41)) {
+    return protocol_violation("clients without CLIENT_PROTOCOL_41 (HandshakeResponse320) are not supported");
+  }
   const auto max_packet_size = reader.read_u32();
   const auto character_set = reader.read_u8();
-  if (!capabilities || !max_packet_size || !character_set || !reader.skip(kResponseFillerLength)) {
+  if (!max_packet_size || !character_set || !reader.skip(kResponseFillerLength)) {
     return malformed(packet, "truncated fixed part");
   }
   const auto mariadb_capabilities = reader.read_u32();
   if (!mariadb_capabilities) return malformed(packet, "truncated fixed part");
-  if (!(*capabilities & CLIENT_PROTOCOL_41)) {
-    return protocol_violation("clients without CLIENT_PROTOCOL_41 (HandshakeResponse320) are not supported");
-  }
   fixed = SslRequest{*capabilities | (std::uint64_t{*mariadb_capabilities} << 32), *max_packet_size, *character_set};
   return ok_status();
 }

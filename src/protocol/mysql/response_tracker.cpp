@@ -107,6 +107,8 @@ bool ResponseTracker::on_client_packet(const PacketView& packet) {
     on_file_packet(packet);
     return false;
   }
+  // COM_CHANGE_USER's exchange: the client's packets answer the server's auth requests.
+  if (state_ == State::authentication) return false;
   if (!packet.starts_payload()) return false;  // the rest of a command of 16 MiB or more
   // An empty packet reads as COM_SLEEP, which the server refuses with an ERR.
   const std::uint8_t command = packet.length == 0 ? command::COM_SLEEP : packet.payload[0];

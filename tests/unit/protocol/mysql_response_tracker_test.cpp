@@ -360,6 +360,13 @@ TEST_CASE("mysql tracker: COM_STATISTICS, COM_FIELD_LIST, COM_CHANGE_USER", "[my
   write_auth_switch_request(response.bytes, response.sequence,
                             AuthSwitchRequest{"caching_sha2_password", "abcdefghijklmnopqrst\0"s});
   CHECK(conversation.server(response.bytes) == std::vector{Progress::more});
+  // The client's answer is auth data, not a command.
+  std::string answer;
+  SequenceId client_sequence;
+  client_sequence.reset(2);
+  write_packet(answer, client_sequence, std::string(32, '\x03'));
+  CHECK(conversation.client(answer) == std::vector{false});
+  CHECK(conversation.tracker.commands_in_flight() == 1);
   Response more;
   more.sequence.reset(3);
   write_auth_more_data(more.bytes, more.sequence, "\x03");

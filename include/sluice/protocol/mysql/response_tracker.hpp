@@ -65,9 +65,9 @@ class ResponseTracker {
   explicit ResponseTracker(std::uint64_t capabilities,
                            std::uint16_t status_flags = server_status::SERVER_STATUS_AUTOCOMMIT);
 
-  // Every packet the client sends in the command phase: commands, and the file after a LOCAL
-  // INFILE request. True when it starts a round trip while none was in flight (the statement
-  // clock starts here).
+  // Every packet the client sends in the command phase: commands, the file after a LOCAL
+  // INFILE request, and its auth answers during COM_CHANGE_USER. True when it starts a round
+  // trip while none was in flight (the statement clock starts here).
   bool on_client_packet(const PacketView& packet);
   // Every packet the server sends, before the client sees it.
   ResponseProgress on_server_packet(const PacketView& packet);

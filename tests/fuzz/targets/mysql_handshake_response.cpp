@@ -1,0 +1,100 @@
+// A MySQL client's first packets as Sluice (the server) reads them: SSLRequest or
+// HandshakeResponse41, taken both as one payload and as a framed packet read by the login's
+// PacketReader. A response that parses is written back by Sluice's own writer (which must
+// accept it) and parses equal; the auth response it carries goes through every verifier.
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "fuzz_support.hpp"
+#include "fuzz_targets.hpp"
+#include "sluice/auth/caching_sha2_password.hpp"
+#include "sluice/auth/client_ed25519.hpp"
+#include "sluice/auth/mysql_native_password.hpp"
+#include "sluice/protocol/mysql/byte_order.hpp"
+#include "sluice/protocol/mysql/constants.hpp"
+#include "sluice/protocol/mysql/handshake.hpp"
+#include "sluice/protocol/mysql/packet.hpp"
+
+namespace {
+
+using namespace sluice;
+
+constexpr std::string_view kScramble = "abcdefghijklmnopqrst";
+constexpr std::string_view kPassword = "secret";
+
+std::string payload_of(const std::string& packet) {
+  const auto payloads = mysql::split_logical_payloads(packet);
+  SLUICE_FUZZ_CHECK(payloads.size() == 1);
+  return payloads[0];
+}
+
+// The verifiers a session would run on the auth response: never true for a wrong one (the
+// corpus holds the right answers for "secret", so both outcomes are reached).
+void verify_auth_response(const std::string& response) {
+  const bool native = auth::verify_mysql_native_password(std::string_view(kPassword), kScramble, response);
+  SLUICE_FUZZ_CHECK(native == (response == *auth::mysql_native_password_scramble(kPassword, kScramble)));
+  const bool sha2 = auth::verify_caching_sha2_password(kPassword, kScramble, response);
+  SLUICE_FUZZ_CHECK(sha2 == (response == *auth::caching_sha2_scramble(kPassword, kScramble)));
+  (void)auth::verify_client_ed25519_password(kPassword, kScramble, response);
+}
+
+void check_response(std::span<const std::uint8_t> payload) {
+  auto response = mysql::read_handshake_response41(payload);
+  if (!response) {
+    SLUICE_FUZZ_CHECK(response.failure().reason == "protocol_violation" && !response.failure().message.empty());
+    return;
+  }
+  SLUICE_FUZZ_CHECK(response->capabilities & mysql::capability::CLIENT_PROTOCOL_41);
+  SLUICE_FUZZ_CHECK(response->auth_response.size() <= mysql::kMaxAuthResponseLength);
+  std::string out;
+  mysql::SequenceId sequence;
+  sequence.reset(1);
+  SLUICE_FUZZ_CHECK(mysql::write_handshake_response41(out, sequence, *response));
+  SLUICE_FUZZ_CHECK(sequence.next() == 2);
+  const std::string rewritten = payload_of(out);
+  auto reread = mysql::read_handshake_response41(mysql::bytes_of(rewritten));
+  SLUICE_FUZZ_CHECK(reread && *reread == *response);
+  verify_auth_response(response->auth_response);
+}
+
+void check_ssl_request(std::span<const std::uint8_t> payload) {
+  auto request = mysql::read_ssl_request(payload);
+  SLUICE_FUZZ_CHECK(!request || mysql::is_ssl_request(payload));
+  if (!request) return;
+  SLUICE_FUZZ_CHECK(request->capabilities & mysql::capability::CLIENT_SSL);
+  std::string out;
+  mysql::SequenceId sequence;
+  mysql::write_ssl_request(out, sequence, *request);
+  const std::string rewritten = payload_of(out);
+  SLUICE_FUZZ_CHECK(rewritten.size() == mysql::kSslRequestLength && mysql::is_ssl_request(mysql::bytes_of(rewritten)));
+  auto reread = mysql::read_ssl_request(mysql::bytes_of(rewritten));
+  SLUICE_FUZZ_CHECK(reread && *reread == *request);
+}
+
+// The session reads the first packet with a PacketReader capped at the login limit.
+void read_framed(std::span<const std::uint8_t> input) {
+  mysql::PacketReader reader(mysql::kMaxLoginPacketSize);
+  while (!input.empty() && reader.state() == mysql::PacketReadState::need_input) {
+    const auto wanted = reader.input();
+    const std::size_t count = std::min(wanted.size(), input.size());
+    std::copy_n(input.begin(), count, wanted.begin());
+    reader.received(count);
+    input = input.subspan(count);
+  }
+  if (reader.state() != mysql::PacketReadState::complete) return;
+  SLUICE_FUZZ_CHECK(reader.payload().size() <= mysql::kMaxLoginPacketSize);
+  if (mysql::is_ssl_request(reader.payload())) return check_ssl_request(reader.payload());
+  check_response(reader.payload());
+}
+
+}  // namespace
+
+int sluice_fuzz_mysql_handshake_response(const std::uint8_t* data, std::size_t size) {
+  const std::span<const std::uint8_t> input(data, size);
+  check_ssl_request(input);
+  check_response(input);
+  read_framed(input);
+  return 0;
+}
