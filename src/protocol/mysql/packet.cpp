@@ -67,7 +67,10 @@ std::vector<std::string> split_logical_payloads(std::string_view bytes) {
 std::span<std::uint8_t> PacketReader::input() {
   if (state_ != PacketReadState::need_input) return {};
   if (reading_header_) return std::span<std::uint8_t>(header_).subspan(header_filled_);
-  return std::span<std::uint8_t>(payload_).subspan(payload_filled_);
+  // The buffer grows with what arrives, never ahead of it by more than one read.
+  const std::size_t wanted = std::min<std::size_t>(packet_remaining_, kReadStep);
+  if (payload_.size() < payload_filled_ + wanted) payload_.resize(payload_filled_ + wanted);
+  return std::span<std::uint8_t>(payload_).subspan(payload_filled_, wanted);
 }
 
 void PacketReader::received(std::size_t count) {
@@ -76,12 +79,14 @@ void PacketReader::received(std::size_t count) {
     header_filled_ += std::min(count, kPacketHeaderLength - header_filled_);
     if (header_filled_ < kPacketHeaderLength || !on_header()) return;
   } else {
-    payload_filled_ += std::min(count, payload_.size() - payload_filled_);
+    const std::size_t taken = std::min({count, payload_.size() - payload_filled_, std::size_t{packet_remaining_}});
+    payload_filled_ += taken;
+    packet_remaining_ -= static_cast<std::uint32_t>(taken);
   }
-  if (!reading_header_ && payload_filled_ == payload_.size()) on_packet_end();
+  if (!reading_header_ && packet_remaining_ == 0) on_packet_end();
 }
 
-// A complete header: checked (order, cap) before the payload buffer grows for it.
+// A complete header: checked (order, cap) before any of its payload is taken.
 bool PacketReader::on_header() {
   const PacketHeader header = parse_packet_header(header_);
   if (continuation_ && header.sequence_id != next_sequence_id()) {
@@ -91,13 +96,13 @@ bool PacketReader::on_header() {
   }
   if (!continuation_) first_sequence_id_ = header.sequence_id;
   last_sequence_id_ = header.sequence_id;
-  if (payload_.size() + header.payload_length > max_packet_size_) {
-    fail("packet of " + std::to_string(payload_.size() + header.payload_length) +
+  if (payload_filled_ + header.payload_length > max_packet_size_) {
+    fail("packet of " + std::to_string(payload_filled_ + header.payload_length) +
          " bytes or more exceeds max_packet_size " + std::to_string(max_packet_size_));
     return false;
   }
   packet_length_ = header.payload_length;
-  payload_.resize(payload_.size() + header.payload_length);
+  packet_remaining_ = header.payload_length;
   reading_header_ = false;
   return true;
 }
@@ -105,6 +110,7 @@ bool PacketReader::on_header() {
 // A packet's payload is in: a full one means the logical payload continues in the next packet.
 void PacketReader::on_packet_end() {
   if (packet_length_ < kMaxPacketPayload) {
+    payload_.resize(payload_filled_);
     state_ = PacketReadState::complete;
     return;
   }
@@ -121,6 +127,7 @@ void PacketReader::next_packet() {
   header_filled_ = 0;
   payload_ = {};
   payload_filled_ = 0;
+  packet_remaining_ = 0;
 }
 
 void PacketReader::fail(std::string why) {

@@ -192,6 +192,16 @@ TEST_CASE("mysql PacketReader checks the cap and continuation order before alloc
     CHECK(reader.input().empty());
     CHECK(reader.error().find("max_packet_size") != std::string::npos);
   }
+  SECTION("the buffer grows with the bytes that arrive, not with the claim") {
+    PacketReader reader(kDefaultMaxPacketSize);
+    const std::string header = "\xff\xff\x0f\x00"s;  // 1 MiB claimed
+    std::copy(header.begin(), header.end(), reader.input().begin());
+    reader.received(4);
+    CHECK(reader.state() == PacketReadState::need_input);
+    CHECK(reader.input().size() == PacketReader::kReadStep);
+    reader.received(10);
+    CHECK(reader.payload().size() == 10);
+  }
   SECTION("the joined size counts against the cap") {
     std::string stream;
     SequenceId sequence;

@@ -74,17 +74,20 @@ enum class PacketReadState {
 // Reads one logical packet at a time, sans-I/O: the caller reads exactly the bytes input() asks
 // for (never beyond the packet: what follows an SSLRequest must be read through TLS), so a
 // login can be driven by the same code in the daemon, tests and fuzzers. Each header's length
-// is checked against max_packet_size before the payload buffer grows; continuation packets
-// must carry consecutive sequence ids.
+// is checked against max_packet_size before any payload is taken, and the buffer grows with
+// the bytes that arrive (kReadStep at a time), not with what a header claims; continuation
+// packets must carry consecutive sequence ids.
 class PacketReader {
  public:
+  static constexpr std::size_t kReadStep = 64 * 1024;  // the most input() asks for at once
+
   explicit PacketReader(std::uint64_t max_packet_size) : max_packet_size_(max_packet_size) {}
 
   PacketReadState state() const { return state_; }
   std::span<std::uint8_t> input();
   void received(std::size_t count);
 
-  std::span<const std::uint8_t> payload() const { return payload_; }
+  std::span<const std::uint8_t> payload() const { return std::span<const std::uint8_t>(payload_).first(payload_filled_); }
   std::uint8_t sequence_id() const { return first_sequence_id_; }  // of the first packet
   std::uint8_t next_sequence_id() const { return static_cast<std::uint8_t>(last_sequence_id_ + 1); }
   const std::string& error() const { return error_; }
@@ -103,7 +106,8 @@ class PacketReader {
   bool continuation_ = false;  // the header being read continues the payload
   std::uint8_t header_[kPacketHeaderLength] = {};
   std::size_t header_filled_ = 0;
-  std::uint32_t packet_length_ = 0;  // of the packet whose payload is being read
+  std::uint32_t packet_length_ = 0;     // of the packet whose payload is being read
+  std::uint32_t packet_remaining_ = 0;  // of its payload, still to come
   std::vector<std::uint8_t> payload_;
   std::size_t payload_filled_ = 0;
   std::uint8_t first_sequence_id_ = 0;
