@@ -533,6 +533,15 @@ def mysql_handshake_response():
         "framed_response": my_packet(handshake_response(secure, "app", native_scramble(), "shop",
                                                         "mysql_native_password"), 1),
         "framed_ssl_request": my_packet(client_fixed(CLIENT_PROTOCOL_41 | CLIENT_SSL), 1),
+        "framed_ssl_then_response": my_packet(client_fixed(secure | CLIENT_SSL), 1) +
+                                    my_packet(handshake_response(secure | CLIENT_SSL, "app", native_scramble(),
+                                                                 "shop", "mysql_native_password"), 2),
+        "framed_sha2_then_switch_answer": my_packet(handshake_response(lenenc_caps, "app", sha2_scramble(), "shop",
+                                                                       "caching_sha2_password", []), 1) +
+                                          my_packet(native_scramble(), 3),
+        "framed_native_then_switch_answer": my_packet(handshake_response(secure, "app", native_scramble(), "shop",
+                                                                         "mysql_native_password"), 1) +
+                                            my_packet(sha2_scramble(), 3),
         "protocol_320": le16(CLIENT_SECURE_CONNECTION) + le24(1 << 24) + b"app\0scramble",
         "attributes_too_long": handshake_response(lenenc_caps, "app", b"", "db", "p") + b"\x40\x03key",
     }
@@ -544,11 +553,12 @@ def mysql_server_handshake():
                     CLIENT_TRANSACTIONS | CLIENT_MULTI_RESULTS | CLIENT_SESSION_TRACK | CLIENT_DEPRECATE_EOF |
                     MARIADB_CLIENT_PROGRESS | MARIADB_CLIENT_STMT_BULK_OPERATIONS)
     mysql8_caps = 0xDFFFFFFF
+    mariadb = handshake_v10("5.5.5-10.11.6-MariaDB-1:10.11.6+maria~deb12", 31, MY_SCRAMBLE, mariadb_caps,
+                            "mysql_native_password")
+    mysql8 = handshake_v10("8.0.36", 12, b"0123456789abcdefghij", mysql8_caps, "caching_sha2_password", charset=255)
     return {
-        "mariadb_10_11": handshake_v10("5.5.5-10.11.6-MariaDB-1:10.11.6+maria~deb12", 31, MY_SCRAMBLE,
-                                       mariadb_caps, "mysql_native_password"),
-        "mysql_8_sha2": handshake_v10("8.0.36", 12, b"0123456789abcdefghij", mysql8_caps, "caching_sha2_password",
-                                      charset=255),
+        "mariadb_10_11": mariadb,
+        "mysql_8_sha2": mysql8,
         "no_plugin_auth": handshake_v10("5.1.73", 3, MY_SCRAMBLE, CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION,
                                         ""),
         "pre_41_short": b"\x0a" + cstr("4.0.27") + le32(1) + b"12345678\0" + le16(0x0200),
@@ -564,6 +574,16 @@ def mysql_server_handshake():
                                        state=b"\x01\x05\x04shop"),
         "err_access_denied": err_payload(1045, "28000", "Access denied for user 'app'@'localhost' (using password: YES)"),
         "err_without_sqlstate": b"\xff" + le16(1130) + b"Host '10.0.0.1' is not allowed to connect",
+        # Whole logins, framed, for the connector's machine (mysql::ServerLogin).
+        "login_native": my_packet(mariadb, 0) + my_packet(ok_payload(SERVER_STATUS_AUTOCOMMIT), 2),
+        "login_sha2_fast": my_packet(mysql8, 0) + my_packet(b"\x01\x03", 2) +
+                           my_packet(ok_payload(SERVER_STATUS_AUTOCOMMIT), 3),
+        "login_sha2_full": my_packet(mysql8, 0) + my_packet(b"\x01\x04", 2),
+        "login_switch_native": my_packet(mysql8, 0) +
+                               my_packet(b"\xfe" + cstr("mysql_native_password") + MY_SCRAMBLE + b"\0", 2) +
+                               my_packet(ok_payload(SERVER_STATUS_AUTOCOMMIT), 4),
+        "login_denied": my_packet(mariadb, 0) + my_packet(err_payload(1045, "28000", "Access denied"), 2),
+        "login_refused_early": my_packet(b"\xff" + le16(1040) + b"Too many connections", 0),
     }
 
 

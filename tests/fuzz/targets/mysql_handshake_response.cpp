@@ -2,17 +2,22 @@
 // HandshakeResponse41, taken both as one payload and as a framed packet read by the login's
 // PacketReader. A response that parses is written back by Sluice's own writer (which must
 // accept it) and parses equal; the auth response it carries goes through every verifier.
+// Then the whole input drives the daemon's login machine (mysql::ClientLogin), with TLS
+// offered and a password method chosen by the input's length.
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "fuzz_support.hpp"
 #include "fuzz_targets.hpp"
+#include "login_driver.hpp"
 #include "sluice/auth/caching_sha2_password.hpp"
 #include "sluice/auth/client_ed25519.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 #include "sluice/protocol/mysql/byte_order.hpp"
+#include "sluice/protocol/mysql/client_login.hpp"
 #include "sluice/protocol/mysql/constants.hpp"
 #include "sluice/protocol/mysql/handshake.hpp"
 #include "sluice/protocol/mysql/packet.hpp"
@@ -89,6 +94,62 @@ void read_framed(std::span<const std::uint8_t> input) {
   check_response(reader.payload());
 }
 
+// Everything Sluice wrote is whole, non-empty packets, each one or two sequence ids after the
+// one before (the client's answer may sit between); the last is `header` (OK or ERR).
+void check_output(const std::string& output, std::uint8_t header) {
+  std::string_view rest = output;
+  std::optional<std::uint8_t> previous;
+  std::string last;
+  while (!rest.empty()) {
+    SLUICE_FUZZ_CHECK(rest.size() >= mysql::kPacketHeaderLength);
+    const std::uint32_t length = mysql::load_le24(mysql::bytes_of(rest).data());
+    const auto id = static_cast<std::uint8_t>(rest[3]);
+    if (previous) SLUICE_FUZZ_CHECK(id == static_cast<std::uint8_t>(*previous + 1) || id == static_cast<std::uint8_t>(*previous + 2));
+    previous = id;
+    SLUICE_FUZZ_CHECK(rest.size() >= mysql::kPacketHeaderLength + length && length > 0);
+    last = rest.substr(mysql::kPacketHeaderLength, length);
+    rest.remove_prefix(mysql::kPacketHeaderLength + length);
+  }
+  SLUICE_FUZZ_CHECK(!last.empty() && static_cast<std::uint8_t>(last[0]) == header);
+}
+
+// The daemon's machine, as a session drives it: TLS "started" when asked, then a method.
+void drive_like_session(std::span<const std::uint8_t> input) {
+  mysql::ClientLoginSettings settings;
+  settings.scramble = std::string(kScramble);
+  settings.capabilities |= mysql::capability::CLIENT_SSL;
+  mysql::ClientLogin login(settings);
+  login.output().clear();  // the HandshakeV10
+  for (int step = 0; step < 4; ++step) {
+    const auto event = fuzz::feed_login(login, input);
+    switch (event) {
+      case mysql::ClientLoginEvent::need_input:
+        SLUICE_FUZZ_CHECK(input.empty());
+        return;
+      case mysql::ClientLoginEvent::ssl_request:
+        SLUICE_FUZZ_CHECK(login.output().empty() && login.input().empty());
+        login.tls_started();
+        continue;
+      case mysql::ClientLoginEvent::handshake_response:
+        SLUICE_FUZZ_CHECK(login.response().capabilities & mysql::capability::CLIENT_PROTOCOL_41);
+        switch (input.size() % 3) {
+          case 0: login.begin_mysql_native_password(auth::mysql_native_password_hash(kPassword)); break;
+          case 1: login.begin_caching_sha2_password(std::string(kPassword)); break;
+          default: login.begin_mysql_native_password(std::string(kPassword)); break;
+        }
+        continue;
+      case mysql::ClientLoginEvent::authenticated:
+        check_output(login.output(), 0x00);
+        SLUICE_FUZZ_CHECK(login.input().empty());
+        return;
+      case mysql::ClientLoginEvent::failed:
+        check_output(login.output(), 0xFF);
+        SLUICE_FUZZ_CHECK(login.input().empty() && !login.failure().reason.empty());
+        return;
+    }
+  }
+}
+
 }  // namespace
 
 int sluice_fuzz_mysql_handshake_response(const std::uint8_t* data, std::size_t size) {
@@ -96,5 +157,6 @@ int sluice_fuzz_mysql_handshake_response(const std::uint8_t* data, std::size_t s
   check_ssl_request(input);
   check_response(input);
   read_framed(input);
+  drive_like_session(input);
   return 0;
 }

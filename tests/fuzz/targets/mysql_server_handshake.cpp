@@ -3,12 +3,14 @@
 // handshake after one normalising pass, since the scramble's padding and a missing NUL are
 // forgiven); from a parsed handshake Sluice answers with a HandshakeResponse41 carrying the
 // scramble its plugin asks for, which must parse back and verify against the password.
+// Then the whole input, framed, drives the daemon's login machine (mysql::ServerLogin).
 #include <cstdint>
 #include <span>
 #include <string>
 
 #include "fuzz_support.hpp"
 #include "fuzz_targets.hpp"
+#include "login_driver.hpp"
 #include "sluice/auth/caching_sha2_password.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 #include "sluice/protocol/mysql/byte_order.hpp"
@@ -16,6 +18,7 @@
 #include "sluice/protocol/mysql/handshake.hpp"
 #include "sluice/protocol/mysql/packet.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
+#include "sluice/protocol/mysql/server_login.hpp"
 
 namespace {
 
@@ -123,6 +126,31 @@ void check_login_result(std::span<const std::uint8_t> payload) {
   if (error) SLUICE_FUZZ_CHECK(error->sql_state.empty() || error->sql_state.size() == mysql::kSqlStateLength);
 }
 
+// The server's packets to the machine Sluice logs in with: whatever they say, it ends ready,
+// failed with server_login_failed, or waiting for more; what it wrote is whole packets.
+void drive_like_connector(std::span<const std::uint8_t> input) {
+  mysql::ServerLoginIdentity identity;
+  identity.user = "app";
+  identity.database = "shop";
+  identity.password = std::string(kPassword);
+  mysql::ServerLogin login(identity);
+  const auto event = fuzz::feed_login(login, input);
+  switch (event) {
+    case mysql::ServerLoginEvent::need_input: SLUICE_FUZZ_CHECK(input.empty()); break;
+    case mysql::ServerLoginEvent::ready:
+      SLUICE_FUZZ_CHECK(login.capabilities() & CLIENT_PROTOCOL_41);
+      SLUICE_FUZZ_CHECK(login.input().empty());
+      break;
+    case mysql::ServerLoginEvent::failed:
+      SLUICE_FUZZ_CHECK(login.failure().reason == "server_login_failed" && login.input().empty());
+      break;
+  }
+  const auto packets = mysql::split_logical_payloads(login.output());
+  std::size_t written = 0;
+  for (const auto& payload : packets) written += mysql::kPacketHeaderLength + payload.size();
+  SLUICE_FUZZ_CHECK(written == login.output().size());
+}
+
 }  // namespace
 
 int sluice_fuzz_mysql_server_handshake(const std::uint8_t* data, std::size_t size) {
@@ -130,5 +158,6 @@ int sluice_fuzz_mysql_server_handshake(const std::uint8_t* data, std::size_t siz
   check_handshake(payload);
   check_auth_packets(payload);
   check_login_result(payload);
+  drive_like_connector(payload);
   return 0;
 }
