@@ -95,8 +95,9 @@ std::optional<std::string> ServerLogin::answer_for(std::string_view plugin, std:
     fail("the server asks for a password; none configured");
     return std::nullopt;
   }
-  auto answer = plugin == auth_plugin::caching_sha2_password ? auth::caching_sha2_scramble(*identity_.password, scramble)
-                                                             : auth::mysql_native_password_scramble(*identity_.password, scramble);
+  const std::string& password = *identity_.password;
+  auto answer = plugin == auth_plugin::caching_sha2_password ? auth::caching_sha2_scramble(password, scramble)
+                                                             : auth::mysql_native_password_scramble(password, scramble);
   if (!answer) fail("no hash function for " + std::string(plugin));
   return answer;
 }

@@ -25,7 +25,8 @@ constexpr std::uint64_t kSmallCap = 48;
 
 // A smaller cap sees a prefix of the same packets; if it sees fewer, it says why.
 void check_smaller_cap(std::span<const std::uint8_t> stream, const fuzz::PacketScan& uncapped) {
-  const auto capped = fuzz::scan_packets<mysql::kPacketCaptureLimit>(stream, fuzz::cut_points(stream, 1), kSmallCap, false);
+  const auto capped =
+      fuzz::scan_packets<mysql::kPacketCaptureLimit>(stream, fuzz::cut_points(stream, 1), kSmallCap, false);
   SLUICE_FUZZ_CHECK(capped.packets.size() <= uncapped.packets.size());
   SLUICE_FUZZ_CHECK(std::equal(capped.packets.begin(), capped.packets.end(), uncapped.packets.begin()));
   if (capped.packets.size() < uncapped.packets.size()) {

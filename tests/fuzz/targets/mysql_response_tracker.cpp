@@ -84,8 +84,9 @@ void check_invariants(const ResponseTracker& tracker, const Step& step, bool ser
   SLUICE_FUZZ_CHECK(tracker.response_complete() == (tracker.commands_in_flight() == 0));
   if (tracker.at_rest()) SLUICE_FUZZ_CHECK(!tracker.in_transaction() && tracker.response_complete());
   if (tracker.awaiting_client_file()) SLUICE_FUZZ_CHECK(tracker.commands_in_flight() > 0);
-  if (server && step.answer == static_cast<int>(ResponseProgress::complete)) SLUICE_FUZZ_CHECK(tracker.response_complete());
-  if (server && step.answer == static_cast<int>(ResponseProgress::violation)) SLUICE_FUZZ_CHECK(step.violated);
+  const auto progress = static_cast<ResponseProgress>(step.answer);
+  if (server && progress == ResponseProgress::complete) SLUICE_FUZZ_CHECK(tracker.response_complete());
+  if (server && progress == ResponseProgress::violation) SLUICE_FUZZ_CHECK(step.violated);
   // A violation is sticky: nothing is answered after it.
   if (before && before->violated) {
     SLUICE_FUZZ_CHECK(step.violated);

@@ -85,7 +85,8 @@ TEST_CASE("mysql garbage: scanner, reader and tracker over random packet streams
     const std::size_t cut = stream.empty() ? 0 : random() % stream.size();
     std::size_t packets = 0;
     bool client = true;
-    for (const auto chunk : {std::span<const std::uint8_t>(stream).first(cut), std::span<const std::uint8_t>(stream).subspan(cut)}) {
+    const std::span<const std::uint8_t> bytes(stream);
+    for (const auto chunk : {bytes.first(cut), bytes.subspan(cut)}) {
       const auto result = scanner.scan(chunk, [&](const PacketView& view) {
         REQUIRE(view.end <= chunk.size());
         ++packets;

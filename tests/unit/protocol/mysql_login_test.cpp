@@ -228,8 +228,9 @@ TEST_CASE("mysql client login: SSLRequest", "[mysql][login]") {
     REQUIRE(feed(login, ssl + "more", 1) == ClientLoginEvent::ssl_request);
     CHECK(login.input().empty());
     login.tls_started();
-    REQUIRE(feed(login, response_packet("mysql_native_password", native_answer(), kClientCapabilities | CLIENT_SSL, 2)) ==
-            ClientLoginEvent::handshake_response);
+    const auto response =
+        response_packet("mysql_native_password", native_answer(), kClientCapabilities | CLIENT_SSL, 2);
+    REQUIRE(feed(login, response) == ClientLoginEvent::handshake_response);
     login.begin_mysql_native_password(kStoredHash);
     REQUIRE(login.next() == ClientLoginEvent::authenticated);
     CHECK(packets_in(login.output()).at(0).first == 3);
@@ -454,6 +455,8 @@ TEST_CASE("mysql logins: Sluice logs in to Sluice", "[mysql][login]") {
     }
     CHECK(client_event == (succeeds ? ServerLoginEvent::ready : ServerLoginEvent::failed));
     CHECK(server_event == (succeeds ? ClientLoginEvent::authenticated : ClientLoginEvent::failed));
-    if (!succeeds) CHECK(client.failure().message.find("ERROR 1045 (28000): Access denied for user 'app'") != std::string::npos);
+    if (!succeeds) {
+      CHECK(client.failure().message.find("ERROR 1045 (28000): Access denied for user 'app'") != std::string::npos);
+    }
   }
 }

@@ -70,7 +70,8 @@ std::vector<std::size_t> every_byte(const std::string& stream) {
 }
 
 // Feeds a PacketReader `step` bytes at a time; returns the logical payloads it assembled.
-std::vector<std::string> read_all(const std::string& stream, std::size_t step, std::uint64_t max = kDefaultMaxPacketSize) {
+std::vector<std::string> read_all(const std::string& stream, std::size_t step,
+                                  std::uint64_t max = kDefaultMaxPacketSize) {
   PacketReader reader(max);
   std::vector<std::string> payloads;
   std::string_view rest = stream;
@@ -255,7 +256,8 @@ TEST_CASE("mysql PacketReader checks the cap and continuation order before alloc
 }
 
 TEST_CASE("mysql PacketScanner reports the same packets however the stream is cut", "[mysql]") {
-  std::string stream = packet("\x03SELECT 1", 0) + packet("", 1) + packet(std::string(100, 'r'), 2) + packet("\xfe\x00\x00\x02\x00"s, 3);
+  const std::string stream = packet("\x03SELECT 1", 0) + packet("", 1) + packet(std::string(100, 'r'), 2) +
+                             packet("\xfe\x00\x00\x02\x00"s, 3);
   const auto whole = scan_with_cuts(stream, {});
   REQUIRE(whole.size() == 4);
   CHECK(whole[0].payload == "\x03SELECT 1");
@@ -300,14 +302,17 @@ TEST_CASE("mysql PacketScanner: the cap is checked from the header and is sticky
   CHECK(result.error == PacketScanError::packet_too_large);
   CHECK(result.consumed == 7);  // just past the packet before
   CHECK(lengths == std::vector<std::uint32_t>{3});
-  CHECK(scanner.scan(bytes_of(stream).subspan(7), [](const PacketView&) { FAIL("no packet after an error"); }).consumed == 0);
+  const auto again =
+      scanner.scan(bytes_of(stream).subspan(7), [](const PacketView&) { FAIL("no packet after an error"); });
+  CHECK(again.consumed == 0);
   scanner.reset();
   CHECK(scanner.error() == PacketScanError::none);
 
   SECTION("a header split across chunks") {
     PacketScanner split(10);
     CHECK(split.scan(bytes_of(stream).subspan(0, 9), [](const PacketView&) {}).error == PacketScanError::none);
-    CHECK(split.scan(bytes_of(stream).subspan(9, 2), [](const PacketView&) {}).error == PacketScanError::packet_too_large);
+    const auto second = split.scan(bytes_of(stream).subspan(9, 2), [](const PacketView&) {});
+    CHECK(second.error == PacketScanError::packet_too_large);
   }
   SECTION("continuations count against the cap") {
     std::string big;

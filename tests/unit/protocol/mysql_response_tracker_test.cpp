@@ -38,7 +38,8 @@ class Conversation {
   // A command (or file data) from the client; returns on_client_packet's answers.
   std::vector<bool> client(const std::string& bytes) {
     std::vector<bool> started;
-    client_scanner_.scan(bytes_of(bytes), [&](const PacketView& view) { started.push_back(tracker.on_client_packet(view)); });
+    client_scanner_.scan(bytes_of(bytes),
+                         [&](const PacketView& view) { started.push_back(tracker.on_client_packet(view)); });
     return started;
   }
 
@@ -266,7 +267,8 @@ TEST_CASE("mysql tracker: binary result sets and cursors (COM_STMT_EXECUTE)", "[
   // A cursor: the definitions, then EOF with SERVER_STATUS_CURSOR_EXISTS, and nothing more.
   const std::uint16_t cursor = kAutocommit | SERVER_STATUS_CURSOR_EXISTS;
   expect_one_response(kClassic, COM_STMT_EXECUTE, Response().columns(2).eof(cursor).bytes);
-  expect_one_response(kDeprecateEof, COM_STMT_EXECUTE, Response().columns(2).ok(cursor, packet_header::EOF_Packet).bytes);
+  expect_one_response(kDeprecateEof, COM_STMT_EXECUTE,
+                      Response().columns(2).ok(cursor, packet_header::EOF_Packet).bytes);
   // Then COM_STMT_FETCH: rows and an EOF.
   expect_one_response(kClassic, COM_STMT_FETCH,
                       Response().raw(binary_row).eof(cursor | SERVER_STATUS_LAST_ROW_SENT).bytes);

@@ -87,7 +87,9 @@ class PacketReader {
   std::span<std::uint8_t> input();
   void received(std::size_t count);
 
-  std::span<const std::uint8_t> payload() const { return std::span<const std::uint8_t>(payload_).first(payload_filled_); }
+  std::span<const std::uint8_t> payload() const {
+    return std::span<const std::uint8_t>(payload_).first(payload_filled_);
+  }
   std::uint8_t sequence_id() const { return first_sequence_id_; }  // of the first packet
   std::uint8_t next_sequence_id() const { return static_cast<std::uint8_t>(last_sequence_id_ + 1); }
   const std::string& error() const { return error_; }
