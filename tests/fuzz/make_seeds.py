@@ -3,7 +3,8 @@
 
 Reproducible: the same files every run, from the protocol documentation's message layouts
 and RFC 7677's SCRAM example, which targets/scram_fixture.hpp uses as well (password
-"pencil", salt, 4096 iterations, both nonces): change both together. Each corpus directory
+"pencil", salt, 4096 iterations, both nonces): change both together. MySQL seeds have a section
+of their own. Each corpus directory
 is rewritten whole; regressions/ is never touched. Stdlib only: python3 make_seeds.py
 """
 
@@ -304,6 +305,341 @@ def admin_command():
     }
 
 
+# --- MySQL / MariaDB wire format ----------------------------------------------------------
+# Layouts from the MySQL source documentation ("Connection Phase Packets", "Generic Response
+# Packets", "Text Protocol", "Prepared Statements") and MariaDB's knowledge base. The scramble
+# and password match targets/mysql_handshake_response.cpp (kScramble, kPassword).
+
+MY_SCRAMBLE = b"abcdefghijklmnopqrst"
+MY_PASSWORD = b"secret"
+
+CLIENT_MYSQL = 1 << 0
+CLIENT_CONNECT_WITH_DB = 1 << 3
+CLIENT_LOCAL_FILES = 1 << 7
+CLIENT_PROTOCOL_41 = 1 << 9
+CLIENT_SSL = 1 << 11
+CLIENT_TRANSACTIONS = 1 << 13
+CLIENT_SECURE_CONNECTION = 1 << 15
+CLIENT_MULTI_STATEMENTS = 1 << 16
+CLIENT_MULTI_RESULTS = 1 << 17
+CLIENT_PLUGIN_AUTH = 1 << 19
+CLIENT_CONNECT_ATTRS = 1 << 20
+CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA = 1 << 21
+CLIENT_SESSION_TRACK = 1 << 23
+CLIENT_DEPRECATE_EOF = 1 << 24
+MARIADB_CLIENT_PROGRESS = 1 << 32
+MARIADB_CLIENT_STMT_BULK_OPERATIONS = 1 << 34
+
+SERVER_STATUS_IN_TRANS = 1
+SERVER_STATUS_AUTOCOMMIT = 2
+SERVER_MORE_RESULTS_EXISTS = 8
+SERVER_STATUS_CURSOR_EXISTS = 64
+SERVER_STATUS_LAST_ROW_SENT = 128
+SERVER_SESSION_STATE_CHANGED = 1 << 14
+
+COM_QUIT, COM_INIT_DB, COM_QUERY, COM_FIELD_LIST = 0x01, 0x02, 0x03, 0x04
+COM_STATISTICS, COM_PING, COM_CHANGE_USER = 0x09, 0x0E, 0x11
+COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_STMT_SEND_LONG_DATA = 0x16, 0x17, 0x18
+COM_STMT_CLOSE, COM_STMT_RESET, COM_SET_OPTION, COM_STMT_FETCH = 0x19, 0x1A, 0x1B, 0x1C
+COM_RESET_CONNECTION, COM_BINLOG_DUMP = 0x1F, 0x12
+
+
+def le16(value):
+    return struct.pack("<H", value & 0xFFFF)
+
+
+def le24(value):
+    return struct.pack("<I", value & 0xFFFFFF)[:3]
+
+
+def le32(value):
+    return struct.pack("<I", value & 0xFFFFFFFF)
+
+
+def lenenc(value):
+    if value < 0xFB:
+        return bytes([value])
+    if value <= 0xFFFF:
+        return b"\xfc" + le16(value)
+    if value <= 0xFFFFFF:
+        return b"\xfd" + le24(value)
+    return b"\xfe" + struct.pack("<Q", value)
+
+
+def lenenc_str(text):
+    data = text.encode() if isinstance(text, str) else text
+    return lenenc(len(data)) + data
+
+
+def my_packet(payload, sequence_id):
+    return le24(len(payload)) + bytes([sequence_id & 0xFF]) + payload
+
+
+def native_scramble(password=MY_PASSWORD, scramble=MY_SCRAMBLE):
+    stage1 = hashlib.sha1(password).digest()
+    mask = hashlib.sha1(scramble + hashlib.sha1(stage1).digest()).digest()
+    return bytes(a ^ b for a, b in zip(stage1, mask))
+
+
+def sha2_scramble(password=MY_PASSWORD, scramble=MY_SCRAMBLE):
+    stage1 = hashlib.sha256(password).digest()
+    mask = hashlib.sha256(hashlib.sha256(stage1).digest() + scramble).digest()
+    return bytes(a ^ b for a, b in zip(stage1, mask))
+
+
+def handshake_v10(version, connection_id, scramble, capabilities, plugin, charset=45, status=2):
+    """Protocol::HandshakeV10; MariaDB's extended capabilities in the last 4 reserved bytes."""
+    out = b"\x0a" + cstr(version) + le32(connection_id) + scramble[:8] + b"\0"
+    out += le16(capabilities) + bytes([charset]) + le16(status) + le16(capabilities >> 16)
+    out += bytes([len(scramble) + 1 if capabilities & CLIENT_PLUGIN_AUTH else 0])
+    out += b"\0" * 6 + le32(capabilities >> 32)
+    if capabilities & CLIENT_SECURE_CONNECTION:
+        part2 = scramble[8:] + b"\0"
+        out += part2 + b"\0" * max(0, 13 - len(part2))
+    if capabilities & CLIENT_PLUGIN_AUTH:
+        out += cstr(plugin)
+    return out
+
+
+def client_fixed(capabilities, max_packet=1 << 24, charset=45):
+    return le32(capabilities) + le32(max_packet) + bytes([charset]) + b"\0" * 19 + le32(capabilities >> 32)
+
+
+def handshake_response(capabilities, user, auth, database=None, plugin=None, attributes=None):
+    """Protocol::HandshakeResponse41, the auth response encoded as the capabilities say."""
+    out = client_fixed(capabilities) + cstr(user)
+    if capabilities & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA:
+        out += lenenc_str(auth)
+    elif capabilities & CLIENT_SECURE_CONNECTION:
+        out += bytes([len(auth)]) + auth
+    else:
+        out += auth + b"\0"
+    if database is not None:
+        out += cstr(database)
+    if plugin is not None:
+        out += cstr(plugin)
+    if attributes is not None:
+        out += lenenc_str(b"".join(lenenc_str(k) + lenenc_str(v) for k, v in attributes))
+    return out
+
+
+def ok_payload(status, affected=0, insert_id=0, warnings=0, header=0x00, info=b"", state=None):
+    """OK_Packet as a server writes it under CLIENT_SESSION_TRACK (info left out when empty)."""
+    out = bytes([header]) + lenenc(affected) + lenenc(insert_id) + le16(status) + le16(warnings)
+    if state is not None:
+        out += lenenc_str(info) + lenenc_str(state)
+    elif info:
+        out += lenenc_str(info)
+    return out
+
+
+def err_payload(code, sql_state, message):
+    return b"\xff" + le16(code) + b"#" + sql_state.encode() + message.encode()
+
+
+def eof_payload(status, warnings=0):
+    return b"\xfe" + le16(warnings) + le16(status)
+
+
+def column_definition(name):
+    """Protocol::ColumnDefinition41, a VAR_STRING column."""
+    return (lenenc_str("def") + lenenc_str("") + lenenc_str("t") + lenenc_str("t") + lenenc_str(name) +
+            lenenc_str(name) + b"\x0c" + le16(45) + le32(1024) + b"\xfd" + le16(0) + b"\0" + le16(0))
+
+
+def text_row(values):
+    return b"".join(b"\xfb" if v is None else lenenc_str(v) for v in values)
+
+
+def prepare_ok(statement_id, columns, params):
+    return b"\x00" + le32(statement_id) + le16(columns) + le16(params) + b"\0" + le16(0)
+
+
+class Exchange:
+    """Packets of a command phase, for mysql_response_tracker: records of a direction byte
+    (1 client, 0 server) and a packet; sequence ids restart at each command."""
+
+    def __init__(self, flags):
+        self.data = bytes([flags])
+        self.sequence = 0
+
+    def command(self, code, argument=b""):
+        self.sequence = 0
+        return self.client(bytes([code]) + argument)
+
+    def client(self, payload):
+        self.data += b"\x01" + my_packet(payload, self.sequence)
+        self.sequence += 1
+        return self
+
+    def server(self, *payloads):
+        for payload in payloads:
+            self.data += b"\x00" + my_packet(payload, self.sequence)
+            self.sequence += 1
+        return self
+
+    def result_set(self, columns, rows, status, deprecate_eof):
+        self.server(lenenc(len(columns)), *[column_definition(c) for c in columns])
+        if not deprecate_eof:
+            self.server(eof_payload(status & ~SERVER_MORE_RESULTS_EXISTS))
+        self.server(*[text_row(r) for r in rows])
+        return self.server(ok_payload(status, header=0xFE) if deprecate_eof else eof_payload(status))
+
+
+# Flags byte of mysql_response_tracker: 1 CLIENT_DEPRECATE_EOF, 2 MARIADB_CLIENT_PROGRESS,
+# 4 starts in autocommit, 8 starts in a transaction.
+TRACK_CLASSIC, TRACK_DEPRECATE, TRACK_PROGRESS, TRACK_AUTOCOMMIT = 0, 1, 2, 4
+
+
+def mysql_packet():
+    mariadb = handshake_v10("5.5.5-10.11.6-MariaDB-sluice", 7, MY_SCRAMBLE,
+                            CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+                            CLIENT_DEPRECATE_EOF | MARIADB_CLIENT_PROGRESS, "mysql_native_password")
+    response = handshake_response(CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH,
+                                  "app", native_scramble(), plugin="mysql_native_password")
+    return {
+        "login": my_packet(mariadb, 0) + my_packet(response, 1) + my_packet(ok_payload(2), 2),
+        "query_result": (my_packet(b"\x03SELECT 1", 0) + my_packet(lenenc(1), 1) +
+                         my_packet(column_definition("1"), 2) + my_packet(eof_payload(2), 3) +
+                         my_packet(text_row([b"1"]), 4) + my_packet(eof_payload(2), 5)),
+        "empty_packets": my_packet(b"", 0) + my_packet(b"", 1) + my_packet(b"\x0e", 0),
+        "lenenc_boundaries": my_packet(lenenc(250) + lenenc(251) + lenenc(0xFFFF) + lenenc(0x10000) +
+                                       lenenc(0xFFFFFF) + lenenc(0x1000000) + lenenc_str("x" * 251), 3),
+        "out_of_order": my_packet(b"\x0e", 0) + my_packet(ok_payload(2), 5),
+        "claims_more_than_sent": le24(1000) + b"\x00" + b"\x03SELECT",
+        "over_small_cap": my_packet(b"x" * 60, 0) + my_packet(b"y", 1),
+        "null_and_invalid_lenenc": my_packet(b"\xfb\xff\xfc\x01", 0),
+    }
+
+
+def mysql_handshake_response():
+    lenenc_caps = (CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+                   CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_CONNECT_WITH_DB | CLIENT_CONNECT_ATTRS |
+                   CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_SESSION_TRACK | CLIENT_DEPRECATE_EOF)
+    attributes = [("_client_name", "libmariadb"), ("_client_version", "3.3.8"), ("_os", "Linux"),
+                  ("_pid", "4242"), ("program_name", "mysql")]
+    secure = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_WITH_DB
+    mariadb_caps = lenenc_caps | MARIADB_CLIENT_PROGRESS | MARIADB_CLIENT_STMT_BULK_OPERATIONS
+    return {
+        "native_lenenc_attributes": handshake_response(lenenc_caps, "app", native_scramble(), "shop",
+                                                        "mysql_native_password", attributes),
+        "sha2_lenenc": handshake_response(lenenc_caps, "app", sha2_scramble(), "shop", "caching_sha2_password", []),
+        "secure_connection": handshake_response(secure, "app", native_scramble(), "shop", "mysql_native_password"),
+        "nul_terminated_auth": handshake_response(CLIENT_PROTOCOL_41 | CLIENT_CONNECT_WITH_DB, "old",
+                                                  b"scrambled", "shop"),
+        "connector_j_no_database": handshake_response(secure | CLIENT_CONNECT_ATTRS, "app", b""),
+        "mariadb_extended": handshake_response(mariadb_caps, "maria", native_scramble(), "", "client_ed25519", []),
+        "ssl_request": client_fixed(CLIENT_PROTOCOL_41 | CLIENT_SSL | CLIENT_SECURE_CONNECTION),
+        "framed_response": my_packet(handshake_response(secure, "app", native_scramble(), "shop",
+                                                        "mysql_native_password"), 1),
+        "framed_ssl_request": my_packet(client_fixed(CLIENT_PROTOCOL_41 | CLIENT_SSL), 1),
+        "framed_ssl_then_response": my_packet(client_fixed(secure | CLIENT_SSL), 1) +
+                                    my_packet(handshake_response(secure | CLIENT_SSL, "app", native_scramble(),
+                                                                 "shop", "mysql_native_password"), 2),
+        "framed_sha2_then_switch_answer": my_packet(handshake_response(lenenc_caps, "app", sha2_scramble(), "shop",
+                                                                       "caching_sha2_password", []), 1) +
+                                          my_packet(native_scramble(), 3),
+        "framed_native_then_switch_answer": my_packet(handshake_response(secure, "app", native_scramble(), "shop",
+                                                                         "mysql_native_password"), 1) +
+                                            my_packet(sha2_scramble(), 3),
+        "protocol_320": le16(CLIENT_SECURE_CONNECTION) + le24(1 << 24) + b"app\0scramble",
+        "attributes_too_long": handshake_response(lenenc_caps, "app", b"", "db", "p") + b"\x40\x03key",
+    }
+
+
+def mysql_server_handshake():
+    mariadb_caps = (CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH |
+                    CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CLIENT_CONNECT_WITH_DB | CLIENT_CONNECT_ATTRS |
+                    CLIENT_TRANSACTIONS | CLIENT_MULTI_RESULTS | CLIENT_SESSION_TRACK | CLIENT_DEPRECATE_EOF |
+                    MARIADB_CLIENT_PROGRESS | MARIADB_CLIENT_STMT_BULK_OPERATIONS)
+    mysql8_caps = 0xDFFFFFFF
+    mariadb = handshake_v10("5.5.5-10.11.6-MariaDB-1:10.11.6+maria~deb12", 31, MY_SCRAMBLE, mariadb_caps,
+                            "mysql_native_password")
+    mysql8 = handshake_v10("8.0.36", 12, b"0123456789abcdefghij", mysql8_caps, "caching_sha2_password", charset=255)
+    return {
+        "mariadb_10_11": mariadb,
+        "mysql_8_sha2": mysql8,
+        "no_plugin_auth": handshake_v10("5.1.73", 3, MY_SCRAMBLE, CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION,
+                                        ""),
+        "pre_41_short": b"\x0a" + cstr("4.0.27") + le32(1) + b"12345678\0" + le16(0x0200),
+        "plugin_name_without_nul": handshake_v10("5.5.8", 1, MY_SCRAMBLE, mariadb_caps,
+                                                 "mysql_native_password")[:-1],
+        "auth_switch_native": b"\xfe" + cstr("mysql_native_password") + MY_SCRAMBLE + b"\0",
+        "auth_switch_ed25519": b"\xfe" + cstr("client_ed25519") + bytes(range(32)),
+        "auth_more_fast_ok": b"\x01\x03",
+        "auth_more_full": b"\x01\x04",
+        "old_auth_switch": b"\xfe",
+        "ok_login": ok_payload(SERVER_STATUS_AUTOCOMMIT),
+        "ok_session_state": ok_payload(SERVER_STATUS_AUTOCOMMIT | SERVER_SESSION_STATE_CHANGED, info=b"",
+                                       state=b"\x01\x05\x04shop"),
+        "err_access_denied": err_payload(1045, "28000", "Access denied for user 'app'@'localhost' (using password: YES)"),
+        "err_without_sqlstate": b"\xff" + le16(1130) + b"Host '10.0.0.1' is not allowed to connect",
+        # Whole logins, framed, for the connector's machine (mysql::ServerLogin).
+        "login_native": my_packet(mariadb, 0) + my_packet(ok_payload(SERVER_STATUS_AUTOCOMMIT), 2),
+        "login_sha2_fast": my_packet(mysql8, 0) + my_packet(b"\x01\x03", 2) +
+                           my_packet(ok_payload(SERVER_STATUS_AUTOCOMMIT), 3),
+        "login_sha2_full": my_packet(mysql8, 0) + my_packet(b"\x01\x04", 2),
+        "login_switch_native": my_packet(mysql8, 0) +
+                               my_packet(b"\xfe" + cstr("mysql_native_password") + MY_SCRAMBLE + b"\0", 2) +
+                               my_packet(ok_payload(SERVER_STATUS_AUTOCOMMIT), 4),
+        "login_denied": my_packet(mariadb, 0) + my_packet(err_payload(1045, "28000", "Access denied"), 2),
+        "login_refused_early": my_packet(b"\xff" + le16(1040) + b"Too many connections", 0),
+    }
+
+
+def mysql_response_tracker():
+    a, intx, more = SERVER_STATUS_AUTOCOMMIT, SERVER_STATUS_IN_TRANS, SERVER_MORE_RESULTS_EXISTS
+    classic, deprecate = TRACK_CLASSIC | TRACK_AUTOCOMMIT, TRACK_DEPRECATE | TRACK_AUTOCOMMIT
+    binary_row = b"\x00\x00" + le32(1)
+    seeds = {
+        "ping_ok": Exchange(classic).command(COM_PING).server(ok_payload(a)),
+        "begin_commit": Exchange(classic).command(COM_QUERY, b"BEGIN").server(ok_payload(a | intx))
+        .command(COM_QUERY, b"COMMIT").server(ok_payload(a)),
+        "text_result_classic": Exchange(classic).command(COM_QUERY, b"SELECT a, b FROM t")
+        .result_set(["a", "b"], [[b"1", None], [b"", b"x"]], a, False),
+        "text_result_deprecate_eof": Exchange(deprecate).command(COM_QUERY, b"SELECT a FROM t")
+        .result_set(["a"], [[b"1"], [None]], a | intx, True),
+        "multi_results": Exchange(classic).command(COM_QUERY, b"SELECT 1; DO 1; SELECT 2")
+        .result_set(["1"], [[b"1"]], a | more, False).server(ok_payload(a | more))
+        .result_set(["2"], [[b"2"]], a, False),
+        "error_in_rows": Exchange(deprecate).command(COM_QUERY, b"SELECT slow()")
+        .server(lenenc(1), column_definition("x"), text_row([b"1"]),
+                err_payload(1317, "70100", "Query execution was interrupted")),
+        "error_autocommit_off": Exchange(TRACK_CLASSIC).command(COM_QUERY, b"INSERT dup")
+        .server(err_payload(1062, "23000", "Duplicate entry")),
+        "prepare_execute_classic": Exchange(classic).command(COM_STMT_PREPARE, b"SELECT ? + 1")
+        .server(prepare_ok(1, 1, 1), column_definition("?"), eof_payload(a), column_definition("x"), eof_payload(a))
+        .command(COM_STMT_EXECUTE, le32(1) + b"\x00" + le32(1) + b"\x00\x01\x08\x00" + struct.pack("<q", 41))
+        .server(lenenc(1), column_definition("x"), eof_payload(a), binary_row, eof_payload(a))
+        .command(COM_STMT_CLOSE, le32(1)),
+        "prepare_deprecate_eof": Exchange(deprecate).command(COM_STMT_PREPARE, b"SELECT ?, ?")
+        .server(prepare_ok(2, 2, 2), *[column_definition("?")] * 4),
+        "cursor_and_fetch": Exchange(classic).command(COM_STMT_EXECUTE, le32(1) + b"\x01" + le32(1))
+        .server(lenenc(1), column_definition("x"), eof_payload(a | SERVER_STATUS_CURSOR_EXISTS))
+        .command(COM_STMT_FETCH, le32(1) + le32(10))
+        .server(binary_row, binary_row, eof_payload(a | SERVER_STATUS_CURSOR_EXISTS | SERVER_STATUS_LAST_ROW_SENT)),
+        "local_infile": Exchange(classic).command(COM_QUERY, b"LOAD DATA LOCAL INFILE 'f' INTO TABLE t")
+        .server(b"\xfbf").client(b"1,2\n3,4\n").client(b"").server(ok_payload(a, affected=2)),
+        "change_user": Exchange(deprecate).command(COM_CHANGE_USER, b"bob\0\x14" + native_scramble())
+        .server(b"\xfe" + cstr("caching_sha2_password") + MY_SCRAMBLE + b"\0")
+        .client(sha2_scramble()).server(b"\x01\x03", ok_payload(a)),
+        "statistics_field_list": Exchange(classic).command(COM_STATISTICS).server(b"Uptime: 5  Threads: 1")
+        .command(COM_FIELD_LIST, b"t\0").server(column_definition("a"), eof_payload(a)),
+        "pipelined": Exchange(deprecate).command(COM_STMT_PREPARE, b"SELECT ?")
+        .command(COM_STMT_EXECUTE, b"\xff\xff\xff\xff\x00\x01\x00\x00\x00")
+        .server(prepare_ok(1, 1, 1), column_definition("?"), column_definition("x"))
+        .server(lenenc(1), column_definition("x"), binary_row, ok_payload(a, header=0xFE)),
+        "progress_reports": Exchange(TRACK_PROGRESS | TRACK_AUTOCOMMIT).command(COM_QUERY, b"ALTER TABLE t ENGINE=InnoDB")
+        .server(b"\xff\xff\xff\x01\x01\x02\x10\x27\x00\x05stage", ok_payload(a)),
+        "no_response_commands": Exchange(classic).command(COM_STMT_SEND_LONG_DATA, le32(1) + le16(0) + b"data")
+        .command(COM_STMT_RESET, le32(1)).server(ok_payload(a)).command(COM_QUIT),
+        "set_option_eof": Exchange(classic).command(COM_SET_OPTION, le16(0)).server(eof_payload(a)),
+        "unsolicited": Exchange(classic).server(err_payload(4031, "HY000", "inactivity")),
+        "binlog_dump": Exchange(classic).command(COM_BINLOG_DUMP, le32(4) + le16(0) + le32(1)).server(b"\x00event"),
+    }
+    return {name: exchange.data for name, exchange in seeds.items()}
+
+
 TARGETS = {
     "pg_startup": pg_startup,
     "pg_client_stream": pg_client_stream,
@@ -314,6 +650,10 @@ TARGETS = {
     "scram_client": scram_client,
     "base64": base64_seeds,
     "admin_command": admin_command,
+    "mysql_packet": mysql_packet,
+    "mysql_handshake_response": mysql_handshake_response,
+    "mysql_server_handshake": mysql_server_handshake,
+    "mysql_response_tracker": mysql_response_tracker,
 }
 
 # --- dictionaries ---------------------------------------------------------------------------
@@ -334,6 +674,21 @@ def dict_entry(raw):
 def dictionary(words, int32s):
     lines = [dict_entry(w.encode()) for w in words]
     lines += [f"{name}={dict_entry(be32(value))}" for name, value in int32s.items()]
+    return "\n".join(lines) + "\n"
+
+
+MYSQL_WORDS = ["mysql_native_password", "caching_sha2_password", "client_ed25519", "sha256_password",
+               "mysql_clear_password", "def", "_client_name", "_os", "5.5.5-", "MariaDB", "#HY000", "#28000"]
+MYSQL_BYTES = {"lenenc_null": b"\xfb", "lenenc2": b"\xfc", "lenenc3": b"\xfd", "lenenc8": b"\xfe",
+               "err": b"\xff", "full_packet": b"\xff\xff\xff", "eof": b"\xfe\x00\x00\x02\x00",
+               "ok": b"\x00\x00\x00\x02\x00", "more_results": b"\x0a\x00", "in_trans": b"\x03\x00",
+               "cursor": b"\x42\x00", "progress": b"\xff\xff\xff", "protocol_41": le32(CLIENT_PROTOCOL_41 |
+               CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA)}
+
+
+def mysql_dictionary():
+    lines = [dict_entry(w.encode()) for w in MYSQL_WORDS]
+    lines += [f"{name}={dict_entry(raw)}" for name, raw in MYSQL_BYTES.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -362,6 +717,8 @@ def main():
     (HERE / "dict").mkdir(exist_ok=True)
     for target, (words, int32s) in DICTIONARIES.items():
         (HERE / "dict" / f"{target}.dict").write_text(dictionary(words, int32s))
+    for target in ("mysql_packet", "mysql_handshake_response", "mysql_server_handshake", "mysql_response_tracker"):
+        (HERE / "dict" / f"{target}.dict").write_text(mysql_dictionary())
 
 
 if __name__ == "__main__":

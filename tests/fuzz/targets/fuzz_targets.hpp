@@ -19,7 +19,11 @@
   X(scram_server)              \
   X(scram_client)              \
   X(base64)                    \
-  X(admin_command)
+  X(admin_command)             \
+  X(mysql_packet)              \
+  X(mysql_handshake_response)  \
+  X(mysql_server_handshake)    \
+  X(mysql_response_tracker)
 
 #define SLUICE_FUZZ_DECLARE(name) int sluice_fuzz_##name(const std::uint8_t* data, std::size_t size);
 SLUICE_FUZZ_TARGETS(SLUICE_FUZZ_DECLARE)
