@@ -67,8 +67,6 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
 
 ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
     : config_path_(std::move(config_path)),
-      workers_(config->workers),
-      io_(workers_.main()),
       config_store_(runtime::make_runtime_config(std::move(config))),
       pools_(make_postgres_connector),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
@@ -82,7 +80,7 @@ ProxyServer::~ProxyServer() = default;
 void ProxyServer::open_listeners() {
   const auto config = config_store_.current()->config;
   for (const auto& address : config->listen_postgres) {
-    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](tcp::socket socket) {
+    listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
       session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
@@ -103,7 +101,11 @@ int ProxyServer::run() {
   asio::co_spawn(io_, run_janitor(), asio::detached);
   notifier_.ready();  // listeners are bound (in the constructor): clients can connect
 
-  workers_.run();
+  const int workers = std::max(1, config_store_.current()->config->workers);
+  std::vector<std::jthread> threads;
+  for (int i = 1; i < workers; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  threads.clear();
   spdlog::info("sluice stopped");
   return 0;
 }
@@ -119,7 +121,7 @@ awaitable<void> ProxyServer::handle_signals() {
       asio::co_spawn(io_, drain(), asio::detached);
     } else {
       spdlog::info("SIGINT: stopping now");
-      workers_.stop();
+      io_.stop();
       co_return;
     }
   }
@@ -174,7 +176,7 @@ awaitable<void> ProxyServer::drain() {
     tick.expires_after(std::chrono::milliseconds(50));
     co_await tick.async_wait(use_nothrow);
   }
-  workers_.stop();
+  io_.stop();
 }
 
 // One sweep for every pool's idle and lifetime limits.

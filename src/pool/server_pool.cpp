@@ -66,7 +66,7 @@ ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
 ServerPool::~ServerPool() = default;
 
 awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor) {
-  if (auto* connection = take_idle_fast(session_executor)) co_return handed_out(Clock::now(), connection, false);
+  if (auto* connection = take_idle_fast()) co_return handed_out(Clock::now(), connection, false);
   auto waiter = std::make_shared<Waiter>(session_executor);
   const auto limits = settings();
   const TimePoint deadline =
@@ -128,15 +128,10 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
 
 // The common case under load: an idle backend, fresh enough to need no check, and nobody
 // queued ahead. No waiter, no timer.
-// The most recently used idle backend of the session's own I/O worker, else of any worker (its
-// I/O completions then hop threads, which works but costs a wake-up per event).
-ServerConnection* ServerPool::take_idle_fast(const asio::any_io_executor& session_executor) {
+ServerConnection* ServerPool::take_idle_fast() {
   std::lock_guard lock(mutex_);
   if (closed_ || paused_ || !waiters_.empty() || idle_.empty()) return nullptr;
-  auto same_worker = std::find_if(idle_.begin(), idle_.end(), [&](const auto& idle) {
-    return idle->socket().get_executor() == session_executor;
-  });
-  auto* connection = (same_worker != idle_.end() ? *same_worker : idle_.front()).get();
+  auto* connection = idle_.front().get();
   const auto check_delay = settings_.server_check_delay;
   if (check_delay.count() > 0 && Clock::now() - connection->last_used_at_ >= check_delay) return nullptr;
   if (!connection->looks_alive()) return nullptr;  // the slow path closes it

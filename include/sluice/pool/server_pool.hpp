@@ -127,7 +127,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
                            ConnectionCap*& blocking_cap, bool& freed_slots);
   int drop_dead_idle_locked();
-  ServerConnection* take_idle_fast(const asio::any_io_executor& session_executor);
+  ServerConnection* take_idle_fast();
   ServerConnection* start_opening_locked(asio::any_io_executor executor);
   void retire_open_backends(CloseReason reason);
   void take_idle_locked(CloseReason reason, std::vector<std::unique_ptr<ServerConnection>>& closing);
