@@ -96,6 +96,27 @@ std::optional<std::string> plain_string_contents(std::string_view quoted) {
   return contents;
 }
 
+// The contents of a '...' literal read with backslash escapes, for the two escapes quote_literal
+// writes (\\ and \'); any other escape, or a continued string: nullopt.
+std::optional<std::string> escape_string_contents(std::string_view quoted) {
+  if (quoted.size() < 2 || quoted.front() != '\'' || quoted.back() != '\'') return std::nullopt;
+  std::string contents;
+  const std::string_view inner = quoted.substr(1, quoted.size() - 2);
+  for (std::size_t i = 0; i < inner.size(); ++i) {
+    const char c = inner[i];
+    if (c == '\\' || c == '\'') {
+      if (i + 1 >= inner.size()) return std::nullopt;
+      const char next = inner[++i];
+      if (c == '\'' && next != '\'') return std::nullopt;
+      if (c == '\\' && next != '\\' && next != '\'') return std::nullopt;
+      contents.push_back(next);
+      continue;
+    }
+    contents.push_back(c);
+  }
+  return contents;
+}
+
 // $tag$contents$tag$ -> contents.
 std::optional<std::string> dollar_string_contents(std::string_view text) {
   const std::size_t open_end = text.find('$', 1);
@@ -109,7 +130,7 @@ std::optional<std::string> dollar_string_contents(std::string_view text) {
 // the backend has then (see SettingChange::value).
 std::optional<std::string> portable_literal(TokenKind kind, std::string_view text, const LexOptions& options) {
   if (kind != TokenKind::string) return std::string(text);
-  if (text.front() == 'n') return std::nullopt;  // N'...' in a setting: not worth the care
+  if (text.front() == 'n' || text.front() == 'N') return std::nullopt;  // N'...' in a setting: not worth the care
   if (!options.standard_conforming_strings) return "E" + std::string(text);  // it was read with escapes
   if (text.find('\\') == std::string_view::npos) return std::string(text);
   auto doubled = double_backslashes(text, options.encoding);
@@ -319,12 +340,13 @@ void StatementClassifier::end_set_config() {
   const std::string_view name_text = set_config_args_[0][0];
   switch (set_config_kinds_[0][0]) {
     case TokenKind::string:
-    case TokenKind::escape_string:
-      // Without backslashes, '...' and E'...' read the same; with them, Sluice does not decode.
-      if (name_text.find('\\') == std::string_view::npos) {
-        name = plain_string_contents(name_text.substr(name_text.front() == '\'' ? 0 : 1));
+      if (!options_.standard_conforming_strings) {
+        name = escape_string_contents(name_text);
+      } else if (name_text.front() == '\'') {  // not N'...'
+        name = plain_string_contents(name_text);
       }
       break;
+    case TokenKind::escape_string: name = escape_string_contents(name_text.substr(1)); break;
     case TokenKind::dollar_string: name = dollar_string_contents(name_text); break;
     default: break;
   }
@@ -468,7 +490,7 @@ void StatementClassifier::classify_set(std::span<const Held> tokens, StatementEf
     if (r.word(i, "xml") && r.word(i + 1, "option")) return special(SettingSyntax::generic, "xmloption", i + 2);
     if (r.word(i, "names")) {  // SET NAMES [value]: no value is the default
       if (r.at_end(i + 1)) {
-        effects.settings.push_back(SettingChange{SettingAction::set, SettingSyntax::generic, "client_encoding", "DEFAULT"});
+        effects.settings.push_back(SettingChange{SettingAction::set, SettingSyntax::generic, "client_encoding", "default"});
         return;
       }
       return special(SettingSyntax::generic, "client_encoding", i + 1);

@@ -147,6 +147,7 @@ bool SqlLexer::on_between(std::uint8_t byte) {
   } else if (is_ident_start(byte)) {
     begin_token(TokenKind::word, offset_);
     append(lower(byte));
+    word_first_ = byte;
     state_ = State::word;
   } else {
     emit_symbol(static_cast<char>(byte), offset_);
@@ -215,6 +216,7 @@ bool SqlLexer::on_word(std::uint8_t byte) {
   }
   if (word_is_string_prefix(byte)) {
     const char prefix = text_[0];
+    text_[0] = static_cast<char>(word_first_);  // a string's text is raw: keep E, B, X, N as written
     if (prefix == 'e') {
       begin_string(Style::escape, TokenKind::escape_string, token_begin_);
     } else if (prefix == 'n') {  // NCHAR: an ordinary string after the n
@@ -227,6 +229,7 @@ bool SqlLexer::on_word(std::uint8_t byte) {
     return true;
   }
   if (byte == '&' && kind_ == TokenKind::word && text_ == "u") {
+    text_[0] = static_cast<char>(word_first_);
     append(byte);
     state_ = State::unicode_prefix;
     return true;
@@ -281,7 +284,7 @@ bool SqlLexer::on_unicode_prefix(std::uint8_t byte) {
     return true;
   }
   // Not U&: the word "u", then "&".
-  text_.resize(1);
+  text_.assign(1, 'u');
   emit(token_begin_ + 1);
   emit_symbol('&', token_begin_ + 1);
   state_ = State::between;
@@ -326,6 +329,7 @@ void SqlLexer::end_dollar_open() {
   }
   begin_token(TokenKind::word, dollar_at + 1);
   for (const char c : tag) append(lower(static_cast<std::uint8_t>(c)));
+  word_first_ = static_cast<std::uint8_t>(tag[0]);
   state_ = State::word;
 }
 
@@ -461,7 +465,7 @@ void SqlLexer::finish(TokenSink& sink) {
       emit(offset_);
       break;
     case State::unicode_prefix:
-      text_.resize(1);
+      text_.assign(1, 'u');
       emit(token_begin_ + 1);
       emit_symbol('&', token_begin_ + 1);
       break;

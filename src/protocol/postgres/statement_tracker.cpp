@@ -12,6 +12,16 @@ namespace {
 
 constexpr std::string_view kServerNamePrefix = "sluice_s";
 
+// Sluice's names are the prefix and digits. A client naming one of them without having made it
+// must not reach another client's statement (or close it behind Sluice's back): the name is
+// sent as the bare prefix, which is never prepared, and the backend answers that it does not exist.
+bool is_server_name(std::string_view name) {
+  if (!name.starts_with(kServerNamePrefix) || name.size() == kServerNamePrefix.size()) return false;
+  return name.find_first_not_of("0123456789", kServerNamePrefix.size()) == std::string_view::npos;
+}
+
+std::string_view outside_name(std::string_view name) { return is_server_name(name) ? kServerNamePrefix : name; }
+
 bool ends_round_trip(char type) {
   return type == frontend::Sync || type == frontend::Query || type == frontend::FunctionCall;
 }
@@ -137,8 +147,12 @@ BackendStatements::Entry* BackendStatements::touch(const StatementText& text) {
   return &lru_.front();
 }
 
+std::string BackendStatements::next_server_name() {
+  return std::string(kServerNamePrefix) + std::to_string(next_name_++);
+}
+
 BackendStatements::Entry& BackendStatements::insert(SharedStatementText text) {
-  lru_.push_front(Entry{std::move(text), std::string(kServerNamePrefix) + std::to_string(next_name_++)});
+  lru_.push_front(Entry{std::move(text), next_server_name()});
   index_.emplace(lru_.front().text.get(), lru_.begin());
   return lru_.front();
 }
@@ -213,9 +227,12 @@ ParseOutcome BackendStatements::parse(ClientStatements& client, const ParseMessa
     case ClientStatements::AddResult::over_limit: return ParseOutcome::over_limit;
     case ClientStatements::AddResult::added: break;
   }
-  if (touch(*statement->text) != nullptr) {
-    enqueue(Request{frontend::Parse, Reply::synthesize, statement}, &client, out.to_client);
-    return ParseOutcome::shared;
+  if (const Entry* existing = touch(*statement->text)) {
+    if (existing->prepared) {
+      enqueue(Request{frontend::Parse, Reply::synthesize, statement}, &client, out.to_client);
+      return ParseOutcome::shared;
+    }
+    return parse_copy(client, statement, out);
   }
   Entry& entry = insert(statement->text);
   if (!write_parse(out.to_backend, entry.server_name, message.query, message.parameter_types)) {
@@ -229,9 +246,29 @@ ParseOutcome BackendStatements::parse(ClientStatements& client, const ParseMessa
   return ParseOutcome::forwarded;
 }
 
+// The definition's first Parse here is still unanswered and may yet fail, and then this one must
+// fail where the client sent it. So the backend is asked too, under a name of its own, and that
+// copy is closed at once: the client's later messages use the first name.
+ParseOutcome BackendStatements::parse_copy(ClientStatements& client, const std::shared_ptr<ClientStatement>& statement,
+                                           StatementOutbox& out) {
+  const std::string copy = next_server_name();
+  const StatementText& text = *statement->text;
+  std::string messages;
+  if (!write_parse(messages, copy, text.query, bytes_of(text.parameter_types)) ||
+      !write_close(messages, kTargetStatement, copy)) {
+    client.erase_if_current(statement);
+    return ParseOutcome::unwritable;
+  }
+  out.to_backend += messages;
+  ++parses_sent_;
+  enqueue(Request{frontend::Parse, Reply::relay, statement}, &client, out.to_client);
+  enqueue(Request{frontend::Close, Reply::swallow}, &client, out.to_client);
+  return ParseOutcome::forwarded;
+}
+
 bool BackendStatements::bind(ClientStatements& client, const BindMessage& message, StatementOutbox& out) {
   Entry* entry = resolve(client, message.statement, out);
-  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : message.statement;
+  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(message.statement);
   if (!write_bind(out.to_backend, message, name)) return false;
   Request request{frontend::Bind, Reply::relay};
   if (entry != nullptr) {
@@ -245,7 +282,7 @@ bool BackendStatements::bind(ClientStatements& client, const BindMessage& messag
 bool BackendStatements::bind_head(ClientStatements& client, const BindHead& head, std::size_t rest_length,
                                   StatementOutbox& out) {
   Entry* entry = resolve(client, head.statement, out);
-  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : head.statement;
+  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(head.statement);
   if (!write_bind_head(out.to_backend, head.portal, name, rest_length)) return false;
   Request request{frontend::Bind, Reply::relay};
   if (entry != nullptr) {
@@ -258,7 +295,9 @@ bool BackendStatements::bind_head(ClientStatements& client, const BindHead& head
 
 bool BackendStatements::describe(ClientStatements& client, const TargetMessage& message, StatementOutbox& out) {
   Entry* entry = message.target == kTargetStatement ? resolve(client, message.name, out) : nullptr;
-  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : message.name;
+  const std::string_view name = entry != nullptr                       ? std::string_view(entry->server_name)
+                                : message.target == kTargetStatement ? outside_name(message.name)
+                                                                     : message.name;
   if (!write_describe(out.to_backend, message.target, name)) return false;
   Request request{frontend::Describe, Reply::relay};
   if (entry != nullptr) {
@@ -278,7 +317,8 @@ bool BackendStatements::close(ClientStatements& client, const TargetMessage& mes
       return true;
     }
   }
-  if (!write_close(out.to_backend, message.target, message.name)) return false;
+  const std::string_view name = message.target == kTargetStatement ? outside_name(message.name) : message.name;
+  if (!write_close(out.to_backend, message.target, name)) return false;
   enqueue(Request{frontend::Close, Reply::relay}, &client, out.to_client);
   return true;
 }

@@ -97,7 +97,7 @@ TEST_CASE("SET in all its spellings follows the client", "[sql]") {
         Settings{set("timezone", "interval '+02:00' hour to minute", SettingSyntax::time_zone)});
   CHECK(settings_of("SET timezone = 'UTC'") == Settings{set("timezone", "'UTC'")});
   CHECK(settings_of("SET NAMES 'LATIN1'") == Settings{set("client_encoding", "'LATIN1'")});
-  CHECK(settings_of("SET NAMES") == Settings{set("client_encoding", "DEFAULT")});
+  CHECK(settings_of("SET NAMES") == Settings{set("client_encoding", "default")});
   CHECK(settings_of("SET SCHEMA 'app'") == Settings{set("search_path", "'app'")});
   CHECK(settings_of("SET XML OPTION DOCUMENT") == Settings{set("xmloption", "document")});
   CHECK(settings_of("SET ROLE admin") == Settings{set("role", "admin", SettingSyntax::role)});
@@ -157,7 +157,7 @@ TEST_CASE("values read as the server read them, written to mean the same whereve
   // off: the server read escapes; replayed as E'' unchanged.
   CHECK(settings_of(R"(SET search_path = 'a\'b')", kEscapes) == Settings{set("search_path", R"(E'a\'b')")});
   CHECK(settings_of("SET application_name = 'plain'", kEscapes) == Settings{set("application_name", "E'plain'")});
-  CHECK(settings_of(R"(SET application_name = E'x\ty')") == Settings{set("application_name", R"(e'x\ty')")});
+  CHECK(settings_of(R"(SET application_name = E'x\ty')") == Settings{set("application_name", R"(E'x\ty')")});
   CHECK(settings_of("SET application_name = $$it's$$") == Settings{set("application_name", "$$it's$$")});
   // SJIS: the 0x5C of 0x83 0x5C is part of the character and is not doubled.
   CHECK(settings_of("SET application_name = '\x83\x5C\\'", {ClientEncoding::sjis, true}) ==
@@ -385,4 +385,37 @@ TEST_CASE("garbage: spans cover the text exactly once, and re-reading a statemen
     }
     REQUIRE(covered == text.size());
   }
+}
+
+TEST_CASE("a replayed setting reads back as the same setting", "[sql]") {
+  const std::pair<std::string_view, LexOptions> cases[] = {
+      {"SET search_path TO \"$user\", public", {}},
+      {"SET \"My.Var\" = 'x''y'", {}},
+      {"SET application_name = 'a\\b'", {}},
+      {"SET application_name = 'a\\'b'", kEscapes},
+      {"SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE", {}},
+      {"SET ROLE NONE", {}},
+      {"SET SESSION AUTHORIZATION 'bob'", {}},
+      {"SET NAMES", {}},
+      {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY, ISOLATION LEVEL SERIALIZABLE", {}},
+      {"SELECT set_config('search_path', 'a, \"B\"', false)", {}},
+      {"SELECT set_config(E'odd\\\\name''s', $v$x$v$, false)", {}},
+      {"SELECT set_config('x.y', 'v', false)", kEscapes},
+      {"RESET \"Work_Mem\"", {}},
+      {"RESET ALL", {}},
+      {"SET application_name = '\x83\x5C\\'", {ClientEncoding::sjis, true}},
+  };
+  for (const auto& [text, options] : cases) {
+    INFO(text);
+    const auto settings = settings_of(text, options);
+    REQUIRE_FALSE(settings.empty());
+    for (const auto& setting : settings) {
+      const auto replay = setting_statement(setting, options.encoding);
+      REQUIRE(replay);
+      INFO("replay: " << *replay);
+      CHECK(settings_of(*replay, options) == Settings{setting});
+    }
+  }
+  CHECK(settings_of("SELECT set_config(E'odd\\\\name''s', 'v', false)") ==
+        Settings{set("odd\\name's", "'v'", SettingSyntax::set_config)});
 }

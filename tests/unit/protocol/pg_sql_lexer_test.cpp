@@ -109,14 +109,14 @@ TEST_CASE("single-quoted strings: '' always, backslashes as standard_conforming_
   REQUIRE(escaped.size() == 1);
   CHECK(escaped[0].text == R"('a\' ; b')");
   // E'...' always has escapes, whatever the setting.
-  CHECK(lex(R"(E'a\'b' c)")[0] == Lexed{TokenKind::escape_string, 0, 7, R"(e'a\'b')", false, true});
+  CHECK(lex(R"(E'a\'b' c)")[0] == Lexed{TokenKind::escape_string, 0, 7, R"(E'a\'b')", false, true});
   CHECK(texts(lex(R"(e'\\' ;)")) == std::vector<std::string>{R"(e'\\')", ";"});
 }
 
 TEST_CASE("prefixes: E, B, X, N and U& only as a word of their own", "[sql]") {
   CHECK(lex("B'0101'")[0].kind == TokenKind::bit_string);
   CHECK(lex("x'1F'")[0].kind == TokenKind::bit_string);
-  CHECK(lex("N'text'")[0] == Lexed{TokenKind::string, 0, 7, "n'text'", false, true});
+  CHECK(lex("N'text'")[0] == Lexed{TokenKind::string, 0, 7, "N'text'", false, true});
   CHECK(lex("U&'d\\0061t'")[0].kind == TokenKind::unicode_string);
   CHECK(lex("U&\"d\\0061t\"")[0].kind == TokenKind::quoted_identifier);
   // Longer words are not prefixes: "ae" then a string.
@@ -125,7 +125,7 @@ TEST_CASE("prefixes: E, B, X, N and U& only as a word of their own", "[sql]") {
   CHECK(texts(lex("u & v")) == std::vector<std::string>{"u", "&", "v"});
   CHECK(texts(lex("u&v")) == std::vector<std::string>{"u", "&", "v"});
   // B'...' has no backslash escapes even with standard_conforming_strings off.
-  CHECK(texts(lex(R"(B'1\' ; x)", kEscapes)) == std::vector<std::string>{R"(b'1\')", ";", "x"});
+  CHECK(texts(lex(R"(B'1\' ; x)", kEscapes)) == std::vector<std::string>{R"(B'1\')", ";", "x"});
 }
 
 TEST_CASE("a string continues after whitespace holding a newline, in its first part's style", "[sql]") {
@@ -137,7 +137,7 @@ TEST_CASE("a string continues after whitespace holding a newline, in its first p
   // A -- comment may sit between the parts.
   CHECK(texts(lex("'a' -- note\n'b';")) == std::vector<std::string>{"'a' -- note\n'b'", ";"});
   // The continuation of E'...' has escapes too: \' does not end it.
-  CHECK(texts(lex("E'a'\n'\\'; LISTEN x; '")) == std::vector<std::string>{"e'a'\n'\\'; LISTEN x; '"});
+  CHECK(texts(lex("E'a'\n'\\'; LISTEN x; '")) == std::vector<std::string>{"E'a'\n'\\'; LISTEN x; '"});
   // Whitespace then a single dash is an operator after the string; /* */ does not continue.
   CHECK(texts(lex("'a' -1")) == std::vector<std::string>{"'a'", "-", "1"});
   CHECK(texts(lex("'a'\n/* c */'b'")) == std::vector<std::string>{"'a'", "'b'"});
@@ -187,20 +187,20 @@ TEST_CASE("client-only encodings: a trailing byte 0x5C is not a backslash", "[sq
   // swallow the LISTEN into the string.
   const std::string text = "SELECT E'\x83\x5C'; LISTEN x";
   const auto sjis = lex(text, kSjis);
-  CHECK(texts(sjis) == std::vector<std::string>{"select", "e'\x83\x5C'", ";", "listen", "x"});
+  CHECK(texts(sjis) == std::vector<std::string>{"select", "E'\x83\x5C'", ";", "listen", "x"});
   const auto bytewise = lex(text);  // as UTF-8 the same bytes are invalid, and 0x5C is a backslash
   CHECK(bytewise.back().kind == TokenKind::escape_string);
   CHECK_FALSE(bytewise.back().terminated);
   // Half-width katakana (0xA1-0xDF) are single bytes in SJIS.
-  CHECK(texts(lex("E'\xB1\\'x'", kSjis)) == std::vector<std::string>{"e'\xB1\\'x'"});
+  CHECK(texts(lex("E'\xB1\\'x'", kSjis)) == std::vector<std::string>{"E'\xB1\\'x'"});
   // JOHAB trailing bytes include ";": inside an identifier it does not end the statement.
   CHECK(texts(lex("SELECT \x84\x3B FROM t", {ClientEncoding::johab, true})) ==
         std::vector<std::string>{"select", "\x84\x3B", "from", "t"});
   // GB18030: a second byte 0x30-0x39 makes a four-byte character.
   CHECK(texts(lex("E'\x81\x30\x81\x5C' x", {ClientEncoding::gb18030, true})) ==
-        std::vector<std::string>{"e'\x81\x30\x81\x5C'", "x"});
+        std::vector<std::string>{"E'\x81\x30\x81\x5C'", "x"});
   CHECK(texts(lex("E'\x81\x5C' x", {ClientEncoding::gb18030, true})) ==
-        std::vector<std::string>{"e'\x81\x5C'", "x"});
+        std::vector<std::string>{"E'\x81\x5C'", "x"});
   // Big5 in a dollar tag: the tag's bytes are compared as they are.
   CHECK(texts(lex("$\xA4\x5C$ x $\xA4\x5C$;", {ClientEncoding::big5, true})) ==
         std::vector<std::string>{"$\xA4\x5C$ x $\xA4\x5C$", ";"});

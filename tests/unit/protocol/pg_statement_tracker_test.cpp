@@ -521,3 +521,49 @@ TEST_CASE("a streamed Bind is renamed like a whole one", "[statements]") {
   CHECK((streamed.to_backend + rest).ends_with(expected));
   CHECK(whole.to_backend.ends_with(rest));
 }
+
+TEST_CASE("a client cannot name Sluice's own statements", "[statements]") {
+  ClientStatements alice, mallory;
+  BackendStatements backend(200);
+  Link a{&alice, &backend};
+  a.parse("S_1", "SELECT secret");
+  a.other(frontend::Sync);
+  a.reply("1Z");
+
+  Link m{&mallory, &backend};
+  m.bind("sluice_s1");
+  m.describe(kTargetStatement, "sluice_s1");
+  m.close(kTargetStatement, "sluice_s1");
+  m.bind("sluice_stats");  // not one of Sluice's names: sent as it is
+  CHECK(m.sent == Sent{"B sluice_s", "D S sluice_s", "C S sluice_s", "B sluice_stats"});
+  CHECK(backend.prepared(*text_of("SELECT secret")));
+  // A client may of course call its own statement that, and it is renamed like any other.
+  CHECK(m.parse("sluice_s1", "SELECT mine") == ParseOutcome::forwarded);
+  CHECK(m.sent.back() == "P sluice_s2 SELECT mine");
+}
+
+TEST_CASE("a Parse of a definition whose first Parse is unanswered asks the backend too", "[statements]") {
+  ClientStatements client;
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  link.parse("a", "SELEC");
+  link.other(frontend::Sync);
+  CHECK(link.parse("b", "SELEC") == ParseOutcome::forwarded);  // not "shared": "a" may yet fail
+  link.other(frontend::Sync);
+  CHECK(link.sent == Sent{"P sluice_s1 SELEC", "S", "P sluice_s2 SELEC", "C S sluice_s2", "S"});
+  link.reply("EZEZ");  // both fail where the client sent them
+  CHECK(link.seen == "EZEZ");
+  CHECK(client.size() == 0);
+  CHECK(backend.size() == 0);
+
+  link.parse("c", "SELECT 1");
+  link.parse("d", "SELECT 1");
+  link.other(frontend::Sync);
+  link.reply("113Z");  // the copy's CloseComplete is Sluice's
+  CHECK(link.seen == "EZEZ11Z");
+  CHECK(client.find("c")->confirmed);
+  CHECK(client.find("d")->confirmed);
+  CHECK(backend.size() == 1);
+  link.bind("d");
+  CHECK(link.sent.back() == "B sluice_s3");
+}

@@ -52,8 +52,7 @@ enum class TokenKind : std::uint8_t {
 struct Token {
   TokenKind kind;
   std::size_t begin = 0, end = 0;  // byte offsets in the whole text, end exclusive
-  std::string_view text;           // the raw bytes, at most kMaxTokenText; valid during the call. Words, and
-                                   // the one-letter prefix of E'', B'', X'', N'', U&'', are lower-cased
+  std::string_view text;           // the raw bytes, at most kMaxTokenText; valid during the call (words lower-cased)
   bool truncated = false;          // text holds only the first kMaxTokenText bytes
   bool terminated = true;          // false: the text ended inside this token (PostgreSQL rejects the whole text)
 
@@ -163,7 +162,7 @@ class SqlLexer {
 
   std::size_t comment_depth_ = 0;
   bool comment_star_ = false, comment_slash_ = false;
-  bool number_junk_ = false;   // identifier characters after digits: consume as one token
+  std::uint8_t word_first_ = 0;  // a word's first byte as written (E'...' keeps its E)
 
   std::string dollar_tag_;        // "$tag$" while in dollar_body; "$tag" while in dollar_open
   std::size_t dollar_matched_ = 0;  // bytes of the closing delimiter seen so far

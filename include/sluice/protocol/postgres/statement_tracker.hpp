@@ -119,7 +119,7 @@ struct StatementOutbox {
 
 enum class ParseOutcome : std::uint8_t {
   forwarded,       // sent on, renamed to Sluice's name for the definition
-  shared,          // the backend already has the definition: nothing sent, ParseComplete made by Sluice
+  shared,          // the backend has the definition prepared: nothing sent, ParseComplete made by Sluice
   unnamed,         // the unnamed statement: sent on unchanged
   duplicate_name,  // the client already has a statement of that name: nothing sent or queued.
                    // PostgreSQL answers 42P05 and skips to Sync; the session must do the
@@ -198,6 +198,9 @@ class BackendStatements {
   const Entry* find(const StatementText& text) const;
   Entry* touch(const StatementText& text);
   Entry& insert(SharedStatementText text);
+  std::string next_server_name();
+  ParseOutcome parse_copy(ClientStatements& client, const std::shared_ptr<ClientStatement>& statement,
+                          StatementOutbox& out);
   Lru::iterator erase(Lru::iterator entry);
   Entry* resolve(ClientStatements& client, std::string_view name, StatementOutbox& out);
   void evict_over_capacity(StatementOutbox& out);
