@@ -13,7 +13,10 @@ namespace {
 // A statement's first tokens are kept for its key words; the rest is only watched for patterns.
 constexpr std::size_t kMaxHeldTokens = 256;
 constexpr std::size_t kMaxHeldText = 16 * 1024;
-// A setting value longer than this is not replayed: the statement pins instead.
+// A setting longer than these is not replayed: the statement pins instead. A replayed setting is
+// read back by the same lexer (one token of the value, quoted or re-escaped, stays under
+// kMaxTokenText), which is what keeps it the same setting.
+constexpr std::size_t kMaxSettingName = 1024;
 constexpr std::size_t kMaxSettingValue = 8 * 1024;
 // Tokens of a set_config( call's arguments kept before it counts as not literal.
 constexpr std::size_t kMaxSetConfigTokens = 16;
@@ -193,6 +196,7 @@ class StatementClassifier::Reader {
       *joined += '.' + *part;
       next += 2;
     }
+    if (joined->size() > kMaxSettingName) return std::nullopt;
     return joined;
   }
   // A name that is the whole rest of the statement from i.
@@ -221,7 +225,7 @@ std::optional<std::string> StatementClassifier::value_text(std::span<const Held>
   std::string value;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     auto text = portable_text(tokens[i]);
-    if (!text) return std::nullopt;
+    if (!text || text->size() >= kMaxTokenText) return std::nullopt;
     if (i > 0 && tokens[i].begin != tokens[i - 1].end) value.push_back(' ');
     value += *text;
     if (value.size() > kMaxSettingValue) return std::nullopt;
@@ -356,7 +360,8 @@ void StatementClassifier::end_set_config() {
   const bool session_wide = set_config_kinds_[2][0] == TokenKind::word && is_local == "false";
   std::optional<std::string> value_text;
   if (literal_value) value_text = portable_literal(value_kind, set_config_args_[1][0], options_);
-  if (!name || name->empty() || !value_text || !session_wide) {
+  if (!name || name->empty() || name->size() > kMaxSettingName || !value_text ||
+      value_text->size() >= kMaxTokenText || !session_wide) {
     unknown_calls_.emplace_back("set_config");
     return;
   }
@@ -740,7 +745,7 @@ std::optional<std::string> setting_statement(const SettingChange& change, Client
   if (change.name.find('\0') != std::string::npos || change.value.find('\0') != std::string::npos) {
     return std::nullopt;
   }
-  const auto name = quote_identifier(change.name);
+  const auto name = quote_identifier(change.name, encoding);
   if (!name) return std::nullopt;
   if (change.action == SettingAction::reset) return "RESET " + *name;
   if (change.value.empty()) return std::nullopt;

@@ -44,13 +44,11 @@ std::optional<std::string> quote_literal(std::string_view value, ClientEncoding 
   return quoted;
 }
 
-std::optional<std::string> quote_identifier(std::string_view name) {
-  if (name.empty() || name.find('\0') != std::string_view::npos) return std::nullopt;
+std::optional<std::string> quote_identifier(std::string_view name, ClientEncoding encoding) {
+  if (name.empty()) return std::nullopt;
   std::string quoted = "\"";
-  for (const char c : name) {
-    if (c == '"') quoted.push_back('"');
-    quoted.push_back(c);
-  }
+  quoted.reserve(name.size() + 3);
+  if (!copy_doubling(name, encoding, "\"", quoted)) return std::nullopt;
   quoted.push_back('"');
   return quoted;
 }

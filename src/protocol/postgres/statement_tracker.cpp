@@ -215,6 +215,11 @@ BackendStatements::Entry* BackendStatements::resolve(ClientStatements& client, s
 // Client messages.
 
 ParseOutcome BackendStatements::parse(ClientStatements& client, const ParseMessage& message, StatementOutbox& out) {
+  if (skipping_) {  // ignored by the backend: it must not change what the client's names mean
+    return write_parse(out.to_backend, message.statement, message.query, message.parameter_types)
+               ? ParseOutcome::skipped
+               : ParseOutcome::unwritable;
+  }
   if (message.statement.empty()) {
     if (!write_parse(out.to_backend, "", message.query, message.parameter_types)) return ParseOutcome::unwritable;
     enqueue(Request{frontend::Parse, Reply::relay}, &client, out.to_client);
@@ -267,6 +272,7 @@ ParseOutcome BackendStatements::parse_copy(ClientStatements& client, const std::
 }
 
 bool BackendStatements::bind(ClientStatements& client, const BindMessage& message, StatementOutbox& out) {
+  if (skipping_) return write_bind(out.to_backend, message, message.statement);
   Entry* entry = resolve(client, message.statement, out);
   const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(message.statement);
   if (!write_bind(out.to_backend, message, name)) return false;
@@ -281,6 +287,7 @@ bool BackendStatements::bind(ClientStatements& client, const BindMessage& messag
 
 bool BackendStatements::bind_head(ClientStatements& client, const BindHead& head, std::size_t rest_length,
                                   StatementOutbox& out) {
+  if (skipping_) return write_bind_head(out.to_backend, head.portal, head.statement, rest_length);
   Entry* entry = resolve(client, head.statement, out);
   const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(head.statement);
   if (!write_bind_head(out.to_backend, head.portal, name, rest_length)) return false;
@@ -294,6 +301,7 @@ bool BackendStatements::bind_head(ClientStatements& client, const BindHead& head
 }
 
 bool BackendStatements::describe(ClientStatements& client, const TargetMessage& message, StatementOutbox& out) {
+  if (skipping_) return write_describe(out.to_backend, message.target, message.name);
   Entry* entry = message.target == kTargetStatement ? resolve(client, message.name, out) : nullptr;
   const std::string_view name = entry != nullptr                       ? std::string_view(entry->server_name)
                                 : message.target == kTargetStatement ? outside_name(message.name)
@@ -311,6 +319,7 @@ bool BackendStatements::describe(ClientStatements& client, const TargetMessage& 
 // Closing a client's statement only forgets the client's name: the backend keeps the definition
 // for whoever needs it next, and Sluice answers CloseComplete itself.
 bool BackendStatements::close(ClientStatements& client, const TargetMessage& message, StatementOutbox& out) {
+  if (skipping_) return write_close(out.to_backend, message.target, message.name);
   if (message.target == kTargetStatement && !message.name.empty()) {
     if (auto statement = client.take(message.name)) {
       enqueue(Request{frontend::Close, Reply::synthesize, std::move(statement)}, &client, out.to_client);
@@ -320,6 +329,18 @@ bool BackendStatements::close(ClientStatements& client, const TargetMessage& mes
   const std::string_view name = message.target == kTargetStatement ? outside_name(message.name) : message.name;
   if (!write_close(out.to_backend, message.target, name)) return false;
   enqueue(Request{frontend::Close, Reply::relay}, &client, out.to_client);
+  return true;
+}
+
+bool BackendStatements::settled(const ClientStatements& client, std::string_view name) const {
+  const auto statement = client.find(name);
+  for (const Request& request : requests_) {
+    if (request.group >= groups_sent_) break;  // the current group: its order decides, as in PostgreSQL
+    if (request.client && request.client->name == name) return false;  // its Parse or Close
+    // A Parse or evicting Close of its definition here: which name the backend has for it is not known yet.
+    const bool changes_definition = request.type == frontend::Parse || request.type == frontend::Close;
+    if (statement && changes_definition && request.text && *request.text == *statement->text) return false;
+  }
   return true;
 }
 
@@ -338,6 +359,8 @@ void BackendStatements::enqueue(Request request, ClientStatements* client, std::
     return;
   }
   if (request.type == frontend::Sync) skipping_ = false;
+  request.group = groups_sent_;
+  if (ends_round_trip(request.type)) ++groups_sent_;
   if (request.text) {
     Entry* entry = find(*request.text);
     if (entry != nullptr && entry->server_name == request.server_name) ++entry->in_flight;
@@ -402,21 +425,28 @@ bool BackendStatements::complete_head(char type, ClientStatements* client) {
 // Sync: those requests never happen either.
 void BackendStatements::on_error(ClientStatements* client) {
   if (requests_.empty() || ends_round_trip(requests_.front().type)) return;
-  while (!requests_.empty() && requests_.front().type != frontend::Sync) {
-    const Request request = pop();
-    failed(request, client);
-  }
+  std::vector<Request> skipped;
+  while (!requests_.empty() && requests_.front().type != frontend::Sync) skipped.push_back(pop());
+  fail_in_reverse(skipped, client);
   if (requests_.empty()) skipping_ = true;  // the Sync is still to come
 }
 
+// Undone last first, so a name closed and then parsed again in the failed group gets back its
+// first meaning.
+void BackendStatements::fail_in_reverse(std::vector<Request>& requests, ClientStatements* client) {
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it) failed(*it, client);
+}
+
 void BackendStatements::on_ready_for_query(ClientStatements* client) {
-  while (!requests_.empty()) {
-    const Request request = pop();
-    if (ends_round_trip(request.type)) return;
-    failed(request, client);  // should have been answered before the ReadyForQuery
-    desynchronized_ = true;
+  std::vector<Request> unanswered;  // should have been answered before the ReadyForQuery
+  bool answered = false;            // the Sync, Query or FunctionCall it answers
+  while (!requests_.empty() && !answered) {
+    Request request = pop();
+    answered = ends_round_trip(request.type);
+    if (!answered) unanswered.push_back(std::move(request));
   }
-  desynchronized_ = true;  // a ReadyForQuery nothing asked for
+  if (!answered || !unanswered.empty()) desynchronized_ = true;
+  fail_in_reverse(unanswered, client);
 }
 
 // Replies Sluice makes itself, once every request before them has been answered.

@@ -70,13 +70,21 @@ TEST_CASE("quote_literal refuses what it cannot quote safely", "[sql]") {
   CHECK_FALSE(quote_literal("\x83\0"s, ClientEncoding::sjis));
 }
 
-TEST_CASE("quote_identifier doubles quotes and refuses empty names and NULs", "[sql]") {
-  CHECK(quote_identifier("search_path") == "\"search_path\"");
-  CHECK(quote_identifier("a\"b") == "\"a\"\"b\"");
-  CHECK(quote_identifier("myapp.user_id") == "\"myapp.user_id\"");
-  CHECK(quote_identifier("\x83\x5C") == "\"\x83\x5C\"");
-  CHECK_FALSE(quote_identifier(""));
-  CHECK_FALSE(quote_identifier("a\0b"s));
+TEST_CASE("quote_identifier doubles quotes and refuses empty names, NULs and cut characters", "[sql]") {
+  CHECK(quote_identifier("search_path", ClientEncoding::unknown) == "\"search_path\"");
+  CHECK(quote_identifier("a\"b", ClientEncoding::server_safe) == "\"a\"\"b\"");
+  CHECK(quote_identifier("myapp.user_id", ClientEncoding::server_safe) == "\"myapp.user_id\"");
+  CHECK(quote_identifier("\x83\x5C", ClientEncoding::sjis) == "\"\x83\x5C\"");
+  CHECK_FALSE(quote_identifier("", ClientEncoding::server_safe));
+  CHECK_FALSE(quote_identifier("a\0b"s, ClientEncoding::server_safe));
+  CHECK_FALSE(quote_identifier("\xE9", ClientEncoding::unknown));
+  // A cut SJIS character would take the closing quote as its second byte.
+  CHECK_FALSE(quote_identifier("ab\x83", ClientEncoding::sjis));
+  for (const char* name : {"a\"; LISTEN y; --", "\x83\"", "x"}) {
+    const auto quoted = quote_identifier(name, ClientEncoding::sjis);
+    REQUIRE(quoted);
+    CHECK(stays_quoted(*quoted, ClientEncoding::sjis, true));
+  }
 }
 
 TEST_CASE("double_backslashes keeps multi-byte characters whole", "[sql]") {

@@ -341,7 +341,8 @@ TEST_CASE("after an error the backend skips until Sync, even messages not sent y
   // Sent after the error, before the Sync: the backend will ignore them, so Sluice must not
   // answer them either, nor forget "keep".
   link.close(kTargetStatement, "keep");
-  CHECK(link.parse("new", "SELECT 2") == ParseOutcome::forwarded);
+  CHECK(link.parse("new", "SELECT 2") == ParseOutcome::skipped);
+  CHECK(link.sent.back() == "P new SELECT 2");  // sent as it came: the backend ignores it
   link.other(frontend::Sync);
   link.reply("Z");
   CHECK(link.seen == "1ZEZ");
@@ -566,4 +567,67 @@ TEST_CASE("a Parse of a definition whose first Parse is unanswered asks the back
   CHECK(backend.size() == 1);
   link.bind("d");
   CHECK(link.sent.back() == "B sluice_s3");
+}
+
+TEST_CASE("a failed group is undone last first: a name closed and parsed again gets its first meaning back",
+          "[statements]") {
+  ClientStatements client;
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  link.parse("a", "SELECT 1");
+  link.other(frontend::Sync);
+  link.reply("1Z");
+  link.parse("bad", "SELEC");
+  link.close(kTargetStatement, "a");
+  CHECK(link.parse("a", "SELECT 2") == ParseOutcome::forwarded);
+  link.other(frontend::Sync);
+  link.reply("EZ");  // "bad" failed: the Close and the second Parse of "a" never happened
+  CHECK(link.seen == "1ZEZ");
+  REQUIRE(client.find("a"));
+  CHECK(client.find("a")->text->query == "SELECT 1");
+  CHECK_FALSE(client.find("bad"));
+}
+
+TEST_CASE("settled: a name whose meaning waits on an unanswered earlier Sync", "[statements]") {
+  ClientStatements client;
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  link.parse("a", "SELECT 1");
+  CHECK(backend.settled(client, "a"));  // same group: PostgreSQL's order decides, Sluice follows it
+  link.other(frontend::Sync);
+  CHECK_FALSE(backend.settled(client, "a"));  // did that group fail? not known yet
+  CHECK(backend.settled(client, "b"));
+  link.reply("1");
+  CHECK(backend.settled(client, "a"));
+  link.close(kTargetStatement, "a");  // answered at once: nothing in flight before it
+  link.reply("Z");
+  link.bind("x");
+  link.other(frontend::Sync);
+  link.parse("c", "SELECT 3");
+  link.close(kTargetStatement, "c");
+  link.other(frontend::Sync);
+  CHECK_FALSE(backend.settled(client, "c"));
+  link.reply("EZ1");
+  CHECK(backend.settled(client, "c"));
+  link.reply("Z");
+  CHECK(link.seen == "1Z3EZ13Z");
+}
+
+TEST_CASE("settled: a Parse Sluice sent for the definition in an earlier group is unanswered", "[statements]") {
+  // Found by the pg_statement_messages fuzz target: the second Bind was renamed to the name of
+  // a Parse injected before a Sync whose group then failed.
+  ClientStatements client;
+  BackendStatements backend(1);
+  Link link{&client, &backend};
+  link.parse("a", "SELECT 1");
+  link.reply("1");
+  link.bind("");                    // no unnamed statement: this will fail
+  link.parse("b", "SELECT 2");      // evicts "a"
+  link.bind("a");                   // prepares "a" again, as sluice_s3
+  link.other(frontend::Sync);
+  CHECK_FALSE(backend.settled(client, "a"));  // was sluice_s3 prepared, or is sluice_s1 still there?
+  link.reply("EZ");
+  CHECK(backend.settled(client, "a"));
+  link.bind("a");
+  CHECK(link.sent.back() == "B sluice_s1");  // the group failed: the evicting Close was skipped
 }

@@ -13,7 +13,9 @@
 // whole characters in every encoding PostgreSQL supports. Values it cannot quote safely give
 // nullopt; the caller treats them as state it cannot replay.
 //
-// Identifiers need no such care: "..." has no escapes, and no encoding has 0x22 as a trailing byte.
+// Identifiers are walked the same way: "..." has no escapes, and no valid character has 0x22 as
+// a trailing byte, but a name whose last character is cut short would take the closing quote as
+// its missing byte.
 #pragma once
 
 #include <optional>
@@ -28,8 +30,9 @@ namespace sluice::pg {
 // end, or (encoding unknown) any byte above 0x7F.
 std::optional<std::string> quote_literal(std::string_view value, ClientEncoding encoding);
 
-// "name" with " doubled, or nullopt if name is empty or holds a NUL (PostgreSQL refuses both).
-std::optional<std::string> quote_identifier(std::string_view name);
+// "name" with " doubled, or nullopt if name is empty, holds a NUL (PostgreSQL refuses both), or
+// cannot be read as characters of `encoding` (as for quote_literal).
+std::optional<std::string> quote_identifier(std::string_view name, ClientEncoding encoding);
 
 // `text` with every backslash character doubled (characters of `encoding`, as quote_literal
 // reads them), for turning a standard-conforming '...' into an equivalent E'...'. nullopt as

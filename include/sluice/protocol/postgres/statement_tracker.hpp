@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "sluice/protocol/postgres/statement_messages.hpp"
 
@@ -85,6 +86,11 @@ class ClientStatements {
   std::shared_ptr<const ClientStatement> find(std::string_view name) const;
   std::size_t size() const { return by_name_.size(); }
   std::size_t text_bytes() const { return text_bytes_; }
+  // Calls visit(const ClientStatement&) for every statement, in name order.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (const auto& item : by_name_) visit(static_cast<const ClientStatement&>(*item.second));
+  }
 
   // A SQL DEALLOCATE [PREPARE] name succeeded: true if the name was one of this client's
   // protocol-level statements (now gone).
@@ -126,6 +132,7 @@ enum class ParseOutcome : std::uint8_t {
                    // equivalent (PgBouncer closes the client)
   over_limit,      // ClientStatementLimits reached: nothing sent or queued; the session refuses
   unwritable,      // the renamed message would not fit the protocol: nothing sent or queued
+  skipped,         // the backend is skipping to Sync after an error: sent unchanged, it will be ignored
 };
 
 class BackendStatements {
@@ -145,6 +152,13 @@ class BackendStatements {
   bool close(ClientStatements& client, const TargetMessage& message, StatementOutbox& out);
   // Any other client message sent on unchanged (Execute, Sync, Query, FunctionCall, Flush, Copy*).
   void forwarded(char type);
+
+  // False while a request sent before the client's last Sync is still unanswered that decides
+  // what `name` means on this backend: the client's Parse or Close of the name, or a Parse or
+  // evicting Close Sluice sent for its definition. Whether that Sync group failed is not known
+  // yet, and a message naming it now would be renamed on a guess. A session should hold such a message until the replies have come (drivers rarely
+  // do this: pipelined Close-then-reuse or re-Parse after an error).
+  bool settled(const ClientStatements& client, std::string_view name) const;
 
   // --- backend -> client ---
   // A complete server message: true if the client must see it. Afterwards append to `to_client`
@@ -192,6 +206,7 @@ class BackendStatements {
     std::shared_ptr<ClientStatement> client = {};  // a client's Parse or Close
     SharedStatementText text = {};  // the definition a Parse, Bind, Describe or evicting Close is about
     std::string server_name = {};
+    std::uint64_t group = 0;  // Syncs, Queries and FunctionCalls sent before it
   };
 
   Entry* find(const StatementText& text);
@@ -206,6 +221,7 @@ class BackendStatements {
   void evict_over_capacity(StatementOutbox& out);
 
   void enqueue(Request request, ClientStatements* client, std::string& to_client);
+  void fail_in_reverse(std::vector<Request>& requests, ClientStatements* client);
   Request pop();
   void succeeded(const Request& request, ClientStatements* client);
   void failed(const Request& request, ClientStatements* client);
@@ -220,6 +236,7 @@ class BackendStatements {
   std::unordered_map<const StatementText*, Lru::iterator, TextHash, TextEqual> index_;
   std::deque<Request> requests_;
   bool skipping_ = false;  // an error: the backend ignores what is sent until the next Sync
+  std::uint64_t groups_sent_ = 0;
   bool desynchronized_ = false;
   std::uint64_t next_name_ = 1;
   std::uint64_t parses_sent_ = 0;
