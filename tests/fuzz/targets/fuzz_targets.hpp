@@ -19,7 +19,9 @@
   X(scram_server)              \
   X(scram_client)              \
   X(base64)                    \
-  X(admin_command)
+  X(admin_command)             \
+  X(pg_sql_lexer)              \
+  X(pg_statement_messages)
 
 #define SLUICE_FUZZ_DECLARE(name) int sluice_fuzz_##name(const std::uint8_t* data, std::size_t size);
 SLUICE_FUZZ_TARGETS(SLUICE_FUZZ_DECLARE)
