@@ -219,14 +219,18 @@ std::optional<std::string> StatementClassifier::portable_text(const Held& token)
   return portable_literal(token.kind, text_of(token), options_);
 }
 
-// The value tokens, one space where the client had whitespace or comments between them.
+// The value tokens, one space where the client had whitespace or comments between them (or
+// where a token is written differently from the client's text).
 std::optional<std::string> StatementClassifier::value_text(std::span<const Held> tokens) const {
   if (tokens.empty()) return std::nullopt;
   std::string value;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     auto text = portable_text(tokens[i]);
     if (!text || text->size() >= kMaxTokenText) return std::nullopt;
-    if (i > 0 && tokens[i].begin != tokens[i - 1].end) value.push_back(' ');
+    // A token written differently (E'' for '') must not run into the one before it ("ee''" is
+    // a word and a string; "eeE''" would be one word).
+    const bool rewritten = *text != text_of(tokens[i]);
+    if (i > 0 && (tokens[i].begin != tokens[i - 1].end || rewritten)) value.push_back(' ');
     value += *text;
     if (value.size() > kMaxSettingValue) return std::nullopt;
   }

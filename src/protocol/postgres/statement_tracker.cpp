@@ -94,8 +94,11 @@ void ClientStatements::erase_if_current(const std::shared_ptr<ClientStatement>& 
   if (it != by_name_.end() && it->second == statement) take(statement->name);
 }
 
+// Not subject to the limits: the client had it all along, as far as PostgreSQL is concerned.
 void ClientStatements::restore(const std::shared_ptr<ClientStatement>& statement) {
-  if (!by_name_.contains(statement->name)) add(statement);
+  if (by_name_.contains(statement->name)) return;
+  text_bytes_ += cost(*statement);
+  by_name_.emplace(statement->name, statement);
 }
 
 bool ClientStatements::deallocate(std::string_view name) { return take(name) != nullptr; }

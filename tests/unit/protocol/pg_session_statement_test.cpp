@@ -404,6 +404,7 @@ TEST_CASE("a replayed setting reads back as the same setting", "[sql]") {
       {"RESET \"Work_Mem\"", {}},
       {"RESET ALL", {}},
       {"SET application_name = '\x83\x5C\\'", {ClientEncoding::sjis, true}},
+      {"SET T=EE''", {ClientEncoding::gbk, false}},  // found by the pg_sql_lexer fuzz target
   };
   for (const auto& [text, options] : cases) {
     INFO(text);

@@ -631,3 +631,23 @@ TEST_CASE("settled: a Parse Sluice sent for the definition in an earlier group i
   link.bind("a");
   CHECK(link.sent.back() == "B sluice_s1");  // the group failed: the evicting Close was skipped
 }
+
+TEST_CASE("a Close undone after a failure is restored even at the client's limit", "[statements]") {
+  // Found by the pg_statement_messages fuzz target.
+  ClientStatements client(ClientStatementLimits{2, 1024});
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  link.parse("a", "SELECT 1");
+  link.other(frontend::Sync);
+  link.reply("1Z");
+  link.parse("bad", "SELEC");  // fails, so the Close after it is skipped
+  link.close(kTargetStatement, "a");
+  link.other(frontend::Sync);
+  CHECK(link.parse("c", "SELECT 3") == ParseOutcome::forwarded);  // the next group: two names again
+  link.other(frontend::Sync);
+  link.reply("EZ1Z");
+  CHECK(client.find("a"));
+  CHECK_FALSE(client.find("bad"));
+  CHECK(client.find("c"));
+  CHECK(link.seen == "1ZEZ1Z");
+}
