@@ -419,10 +419,12 @@ void StatementClassifier::apply_watched(std::string_view head, StatementEffects&
   Reader reader(*this, held_);
   std::size_t after_create = 1;
   if (reader.word(1, "or") && reader.word(2, "replace")) after_create = 3;
-  // A routine's body and defaults run later, when it is called: nothing in it counts now.
+  // A routine's body and defaults run later, when it is called: nothing in it counts now. A SET
+  // or RESET runs no function at all (its grammar takes names and constants only).
   const bool defines_routine = head == "create" && (reader.word(after_create, "function") ||
                                                     reader.word(after_create, "procedure"));
-  if (!defines_routine) {
+  const bool runs_functions = !defines_routine && head != "set" && head != "reset";
+  if (runs_functions) {
     if (advisory_unlock_all_) effects.state.push_back(state_change(SessionState::advisory_lock, StateChange::clear));
     if (advisory_lock_) effects.state.push_back(state_change(SessionState::advisory_lock, StateChange::add));
     for (auto& setting : set_configs_) effects.settings.push_back(std::move(setting));

@@ -183,6 +183,9 @@ TEST_CASE("set_config with literals is a setting; otherwise it pins", "[sql]") {
   CHECK(state_of("SELECT set_config('a.b', 'x')") == States{unknown("set_config()")});
   CHECK(state_of("SELECT set_config('a\\b', 'x', false)", kEscapes) == States{unknown("set_config()")});
   CHECK(state_of("SELECT set_config('a.b', 'x', false") == States{unknown("set_config()")});  // never closed
+  // A SET's value runs nothing (found by the pg_sql_lexer fuzz target).
+  CHECK(settings_of("SET a TO set_config('_','',false)") == Settings{set("a", "set_config('_','',false)")});
+  CHECK(settings_of("SET a = pg_advisory_lock(1)") == Settings{set("a", "pg_advisory_lock(1)")});
 }
 
 TEST_CASE("LISTEN pins until UNLISTEN", "[sql]") {
