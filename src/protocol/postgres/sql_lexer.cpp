@@ -67,6 +67,9 @@ void SqlLexer::inside_character(std::uint8_t byte) {
     case State::identifier:
       append(byte);
       break;
+    case State::quote_stop:  // a character in a "--" comment between the parts of a continued string
+      stop_text_.push_back(static_cast<char>(byte));
+      break;
     default:  // comments: nothing to keep
       break;
   }

@@ -201,6 +201,9 @@ TEST_CASE("client-only encodings: a trailing byte 0x5C is not a backslash", "[sq
         std::vector<std::string>{"E'\x81\x30\x81\x5C'", "x"});
   CHECK(texts(lex("E'\x81\x5C' x", {ClientEncoding::gb18030, true})) ==
         std::vector<std::string>{"E'\x81\x5C'", "x"});
+  // A character in a comment between the parts of a continued string is kept whole (fuzz finding).
+  CHECK(lex("'' --\x83\\\n'x'", {ClientEncoding::uhc, true})[0] ==
+        Lexed{TokenKind::string, 0, 11, "'' --\x83\\\n'x'", false, true});
   // Big5 in a dollar tag: the tag's bytes are compared as they are.
   CHECK(texts(lex("$\xA4\x5C$ x $\xA4\x5C$;", {ClientEncoding::big5, true})) ==
         std::vector<std::string>{"$\xA4\x5C$ x $\xA4\x5C$", ";"});
