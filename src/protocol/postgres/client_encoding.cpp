@@ -100,4 +100,13 @@ std::size_t trailing_bytes(ClientEncoding encoding, std::uint8_t lead) {
   return 0;
 }
 
+std::size_t character_length(std::string_view text, std::size_t at, ClientEncoding encoding) {
+  const auto lead = static_cast<std::uint8_t>(text[at]);
+  std::size_t length = 1 + trailing_bytes(encoding, lead);
+  if (encoding == ClientEncoding::gb18030 && length > 1 && at + 1 < text.size()) {
+    length += gb18030_extra_bytes(static_cast<std::uint8_t>(text[at + 1]));
+  }
+  return length;
+}
+
 }  // namespace sluice::pg

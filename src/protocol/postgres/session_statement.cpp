@@ -83,39 +83,28 @@ std::optional<std::string> unquote_identifier(std::string_view text) {
   return name;
 }
 
-// The contents of a '...' literal read without backslash escapes: '' is a quote. nullopt for a
-// continued string ('a'\n'b') or anything else that is not one plain pair of quotes.
-std::optional<std::string> plain_string_contents(std::string_view quoted) {
+// The contents of a '...' literal, read a character of `encoding` at a time (a trailing byte is
+// never a quote or a backslash). Without escapes only '' means a quote; with them, the two
+// escapes quote_literal writes (\\ and \') are read too, and any other escape gives nullopt, as
+// does a continued string ('a'\n'b').
+std::optional<std::string> string_contents(std::string_view quoted, ClientEncoding encoding, bool escapes) {
   if (quoted.size() < 2 || quoted.front() != '\'' || quoted.back() != '\'') return std::nullopt;
   std::string contents;
   const std::string_view inner = quoted.substr(1, quoted.size() - 2);
-  for (std::size_t i = 0; i < inner.size(); ++i) {
-    if (inner[i] == '\'') {
-      if (i + 1 >= inner.size() || inner[i + 1] != '\'') return std::nullopt;
-      ++i;
-    }
-    contents.push_back(inner[i]);
-  }
-  return contents;
-}
-
-// The contents of a '...' literal read with backslash escapes, for the two escapes quote_literal
-// writes (\\ and \'); any other escape, or a continued string: nullopt.
-std::optional<std::string> escape_string_contents(std::string_view quoted) {
-  if (quoted.size() < 2 || quoted.front() != '\'' || quoted.back() != '\'') return std::nullopt;
-  std::string contents;
-  const std::string_view inner = quoted.substr(1, quoted.size() - 2);
-  for (std::size_t i = 0; i < inner.size(); ++i) {
+  for (std::size_t i = 0; i < inner.size();) {
+    const std::size_t length = character_length(inner, i, encoding);
+    if (length > inner.size() - i) return std::nullopt;
     const char c = inner[i];
-    if (c == '\\' || c == '\'') {
+    if (length == 1 && (c == '\'' || (escapes && c == '\\'))) {
       if (i + 1 >= inner.size()) return std::nullopt;
-      const char next = inner[++i];
-      if (c == '\'' && next != '\'') return std::nullopt;
-      if (c == '\\' && next != '\\' && next != '\'') return std::nullopt;
+      const char next = inner[i + 1];
+      if (next != '\'' && !(c == '\\' && next == '\\')) return std::nullopt;
       contents.push_back(next);
+      i += 2;
       continue;
     }
-    contents.push_back(c);
+    contents.append(inner.substr(i, length));
+    i += length;
   }
   return contents;
 }
@@ -347,14 +336,10 @@ void StatementClassifier::end_set_config() {
   std::optional<std::string> name;
   const std::string_view name_text = set_config_args_[0][0];
   switch (set_config_kinds_[0][0]) {
-    case TokenKind::string:
-      if (!options_.standard_conforming_strings) {
-        name = escape_string_contents(name_text);
-      } else if (name_text.front() == '\'') {  // not N'...'
-        name = plain_string_contents(name_text);
-      }
+    case TokenKind::string:  // N'...' has a prefix: not read
+      name = string_contents(name_text, options_.encoding, !options_.standard_conforming_strings);
       break;
-    case TokenKind::escape_string: name = escape_string_contents(name_text.substr(1)); break;
+    case TokenKind::escape_string: name = string_contents(name_text.substr(1), options_.encoding, true); break;
     case TokenKind::dollar_string: name = dollar_string_contents(name_text); break;
     default: break;
   }

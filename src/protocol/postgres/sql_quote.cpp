@@ -15,10 +15,7 @@ bool copy_doubling(std::string_view text, ClientEncoding encoding, std::string_v
     if (lead == 0) return false;
     if (lead >= 0x80) {
       if (encoding == ClientEncoding::unknown) return false;
-      std::size_t length = 1 + trailing_bytes(encoding, lead);
-      if (encoding == ClientEncoding::gb18030 && i + 1 < text.size()) {
-        length += gb18030_extra_bytes(static_cast<std::uint8_t>(text[i + 1]));
-      }
+      const std::size_t length = character_length(text, i, encoding);
       if (length > text.size() - i) return false;  // cut short: its missing bytes would be ours
       for (std::size_t k = 1; k < length; ++k) {
         if (text[i + k] == '\0') return false;

@@ -408,6 +408,8 @@ TEST_CASE("a replayed setting reads back as the same setting", "[sql]") {
       {"RESET ALL", {}},
       {"SET application_name = '\x83\x5C\\'", {ClientEncoding::sjis, true}},
       {"SET T=EE''", {ClientEncoding::gbk, false}},  // found by the pg_sql_lexer fuzz target
+      {"SELECT set_config('\xA4\\', ' ', false)", {ClientEncoding::big5, true}},  // fuzz finding
+      {"SELECT set_config(E'\x83\\\\\\', 'v', false)", {ClientEncoding::sjis, true}},
   };
   for (const auto& [text, options] : cases) {
     INFO(text);

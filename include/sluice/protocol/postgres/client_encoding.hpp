@@ -47,4 +47,9 @@ constexpr std::size_t gb18030_extra_bytes(std::uint8_t second) {
   return second >= 0x30 && second <= 0x39 ? 2 : 0;
 }
 
+// Bytes of the character that starts at text[at] (at < text.size()): 1 for ASCII, more for a
+// multi-byte character of a client-only encoding. May run past the end of a cut text: callers
+// that need the whole character check.
+std::size_t character_length(std::string_view text, std::size_t at, ClientEncoding encoding);
+
 }  // namespace sluice::pg
