@@ -71,14 +71,16 @@ bool contains_ignoring_case(std::string_view text, std::string_view lower_needle
   return ascii_lower(text).find(lower_needle) != std::string::npos;
 }
 
-// "name" -> name, "" -> "; U&"..." and anything malformed -> nullopt.
-std::optional<std::string> unquote_identifier(std::string_view text) {
+// "name" -> name, "" -> ", read a character of `encoding` at a time (as the lexer did: a
+// trailing byte 0x22 is part of its character). U&"..." and anything malformed -> nullopt.
+std::optional<std::string> unquote_identifier(std::string_view text, ClientEncoding encoding) {
   if (text.size() < 3 || text.front() != '"' || text.back() != '"') return std::nullopt;
   std::string name;
   const std::string_view inner = text.substr(1, text.size() - 2);
-  for (std::size_t i = 0; i < inner.size(); ++i) {
-    name.push_back(inner[i]);
-    if (inner[i] == '"') ++i;  // the second quote of ""
+  for (std::size_t i = 0; i < inner.size();) {
+    const std::size_t length = std::min(character_length(inner, i, encoding), inner.size() - i);
+    name.append(inner.substr(i, length));
+    i += length == 1 && inner[i] == '"' ? 2 : length;  // the second quote of ""
   }
   return name;
 }
@@ -171,7 +173,9 @@ class StatementClassifier::Reader {
   std::optional<std::string> name(std::size_t i) const {
     if (i >= size() || !tokens_[i].complete) return std::nullopt;
     if (tokens_[i].kind == TokenKind::word) return std::string(text(i));
-    if (tokens_[i].kind == TokenKind::quoted_identifier) return unquote_identifier(text(i));
+    if (tokens_[i].kind == TokenKind::quoted_identifier) {
+      return unquote_identifier(text(i), classifier_.options_.encoding);
+    }
     return std::nullopt;
   }
   // var_name: name ['.' name ...], joined by dots; `next` is the index after it.

@@ -409,6 +409,7 @@ TEST_CASE("a replayed setting reads back as the same setting", "[sql]") {
       {"SET application_name = '\x83\x5C\\'", {ClientEncoding::sjis, true}},
       {"SET T=EE''", {ClientEncoding::gbk, false}},  // found by the pg_sql_lexer fuzz target
       {"SELECT set_config('\xA4\\', ' ', false)", {ClientEncoding::big5, true}},  // fuzz finding
+      {"SET \xC1\"S=S", {ClientEncoding::gbk, false}},  // fuzz finding: 0xC1 0x22 is one GBK character
       {"SELECT set_config(E'\x83\\\\\\', 'v', false)", {ClientEncoding::sjis, true}},
   };
   for (const auto& [text, options] : cases) {
