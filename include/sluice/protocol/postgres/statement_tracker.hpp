@@ -23,6 +23,9 @@
 //   - Send out.to_backend (instead of the client's message); write out.to_client to the client
 //     after everything already relayed to it. Feed every complete server message to
 //     on_server_message(); relay it if that returns true, then write `to_client`.
+//   - Before a Parse, Bind, Describe or Close naming a statement, ask settled(): if false, hold
+//     the message until more replies have come (a pipelining client reusing a name across a
+//     Sync whose outcome is not known yet).
 //   - A backend lost or closed: destroy its BackendStatements and call
 //     ClientStatements::forget_unconfirmed() on its client. A backend handed to another client
 //     keeps its BackendStatements: that is how clients share statements.
