@@ -640,6 +640,100 @@ def mysql_response_tracker():
     return {name: exchange.data for name, exchange in seeds.items()}
 
 
+# --- issue 12: SQL statements and protocol-level prepared statements ------------------------
+# pg_sql_lexer: one options byte (low 3 bits: ClientEncoding, bit 3: standard_conforming_strings
+# off), then the SQL text. pg_statement_messages: read as raw messages and also as a program of
+# the tracker's target (targets/pg_statement_messages.cpp): a byte for the eviction limit, then
+# operations.
+
+UTF8, SJIS, BIG5, GBK, UHC, GB18030, JOHAB, UNKNOWN = range(8)
+ESCAPES = 8  # standard_conforming_strings off
+
+
+def sql(text, encoding=UTF8, flags=0):
+    return bytes([encoding | flags]) + (text.encode("latin-1") if isinstance(text, str) else text)
+
+
+def pg_sql_lexer():
+    return {
+        "set_forms": sql("SET search_path TO \"$user\", public; SET SESSION work_mem = '64MB'; "
+                         "SET TIME ZONE 'Europe/Paris'; SET NAMES 'UTF8'; SET SCHEMA 'app'; SET ROLE NONE; "
+                         "SET SESSION AUTHORIZATION DEFAULT; SET LOCAL x = 1; SET TRANSACTION READ ONLY"),
+        "reset_forms": sql("RESET search_path; RESET ALL; RESET TIME ZONE; RESET ROLE; RESET SESSION AUTHORIZATION"),
+        "characteristics": sql("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+        "set_config": sql("SELECT set_config('search_path', '\"$user\", public', false), "
+                          "pg_catalog.set_config(E'a.b''c', $v$x$v$, false), set_config('t', 'x', true)"),
+        "pins": sql("LISTEN ch; CREATE TEMP TABLE t (x int) ON COMMIT DELETE ROWS; SELECT pg_advisory_lock(1); "
+                    "DECLARE c CURSOR WITH HOLD FOR SELECT 1; PREPARE q(int) AS SELECT $1; DO $$ BEGIN END $$"),
+        "clears": sql("UNLISTEN *; DISCARD TEMP; SELECT pg_advisory_unlock_all(); CLOSE ALL; DEALLOCATE ALL; "
+                      "DISCARD ALL"),
+        "temp_spellings": sql("SELECT * INTO TEMP t FROM x; CREATE TABLE pg_temp.t (); "
+                              "EXPLAIN ANALYZE CREATE GLOBAL TEMPORARY TABLE u AS SELECT 1"),
+        "comments_nested": sql("/* a /* nested ; */ still */ SELECT 1 -- line ; comment\n; SELECT 2"),
+        "string_forms": sql("SELECT 'it''s', E'\\'';', U&'d\\0061t', B'01', X'1F', N'n', 'a'\n  'b', 'c' 'd'"),
+        "dollar_forms": sql("SELECT $$a;b$$, $tag$ $x$ ; $tag$, $1, a$b$, $ab c, $e'x'"),
+        "escapes_off": sql("SET application_name = 'a\\'; LISTEN b'; SELECT 1", flags=ESCAPES),
+        "sjis_trailing_5c": sql(b"SET application_name = E'\x83\x5c'; LISTEN x; SELECT '\x83\x5c\\'", SJIS),
+        "big5_dollar_tag": sql(b"SELECT $\xa4\x5c$ ; $\xa4\x5c$; LISTEN y", BIG5),
+        "gb18030_four_byte": sql(b"SELECT E'\x81\x30\x81\x5c'; SELECT E'\x81\x5c'; LISTEN z", GB18030),
+        "johab_semicolon": sql(b"SELECT \x84\x3b FROM t; LISTEN j", JOHAB),
+        "unterminated_quote": sql("SET a = 1; SELECT 'never closed; LISTEN x"),
+        "unterminated_comment": sql("LISTEN a; /* /* */ LISTEN b"),
+        "numbers_and_junk": sql("SELECT 1e5, 0x1F, 1_000, 1.5$$x$$, .5, 1..2"),
+        "unknown_encoding": sql(b"SET a = '\xe9t\xe9'", UNKNOWN),
+    }
+
+
+# Operations of the tracker program (targets/pg_statement_messages.cpp).
+OP_PARSE, OP_BIND, OP_DESCRIBE_S, OP_DESCRIBE_P, OP_CLOSE_S, OP_CLOSE_P, OP_EXECUTE, OP_SYNC, OP_FLUSH, \
+    OP_DELIVER_ALL, OP_DELIVER_ONE, OP_SWITCH = range(12)
+# Indexes into the target's name and query lists.
+N_UNNAMED, N_A, N_B, N_C, N_SLUICE_S1, N_SLUICE_S2, N_SLUICE_S = range(7)
+Q_1, Q_2, Q_3, Q_FAIL, Q_PARAM = range(5)
+
+
+def program(limit, *ops):
+    out = bytearray([limit])
+    for op in ops:
+        out += bytes(op) if isinstance(op, (list, tuple)) else bytes([op])
+    return bytes(out)
+
+
+def parse_op(name, query, typed=0):
+    return [OP_PARSE, name, query, typed]
+
+
+def pg_statement_messages():
+    parse = msg("P", cstr("S_1") + cstr("SELECT $1::int") + be16(1) + be32(23))
+    bind = msg("B", cstr("p") + cstr("S_1") + be16(1) + be16(1) + be16(2) + be32(4) + be32(7) + be32(0xFFFFFFFF) +
+               be16(1) + be16(0))
+    return {
+        "wire_extended": parse + bind + msg("D", b"S" + cstr("S_1")) + msg("E", cstr("p") + be32(0)) +
+                         msg("C", b"S" + cstr("S_1")) + msg("S"),
+        "wire_bind_null_and_formats": bind,
+        "wire_describe_portal": msg("D", b"P" + cstr("")) + msg("C", b"P" + cstr("p")),
+        "pipeline_two_statements": program(3, parse_op(N_A, Q_1), [OP_BIND, N_A], OP_EXECUTE,
+                                           parse_op(N_B, Q_PARAM, 1), [OP_BIND, N_B], OP_EXECUTE, OP_SYNC,
+                                           OP_DELIVER_ALL),
+        "eviction_limit_1": program(0, parse_op(N_A, Q_1), OP_SYNC, OP_DELIVER_ALL, parse_op(N_B, Q_2), OP_SYNC,
+                                    OP_DELIVER_ALL, [OP_BIND, N_A], OP_EXECUTE, OP_SYNC, OP_DELIVER_ALL),
+        "failing_parse": program(3, parse_op(N_A, Q_FAIL), [OP_BIND, N_A], OP_EXECUTE, OP_SYNC,
+                                 parse_op(N_A, Q_1), OP_SYNC, OP_DELIVER_ONE, OP_DELIVER_ALL),
+        "shared_across_clients": program(3, parse_op(N_A, Q_1), OP_SYNC, OP_SWITCH, parse_op(N_B, Q_1),
+                                         [OP_BIND, N_B], [OP_DESCRIBE_S, N_B], OP_SYNC, OP_DELIVER_ALL),
+        "close_and_reuse": program(3, parse_op(N_A, Q_1), OP_SYNC, OP_DELIVER_ALL, [OP_CLOSE_S, N_A],
+                                   parse_op(N_A, Q_2), [OP_BIND, N_A], OP_SYNC, OP_DELIVER_ALL),
+        "describe_flush": program(3, parse_op(N_C, Q_3), OP_SYNC, OP_SWITCH, OP_SWITCH, [OP_DESCRIBE_S, N_C],
+                                  OP_FLUSH, OP_DELIVER_ONE, OP_DESCRIBE_P, OP_SYNC),
+        "error_then_skipped": program(3, parse_op(N_A, Q_1), OP_SYNC, OP_DELIVER_ALL, parse_op(N_B, Q_FAIL),
+                                      OP_FLUSH, OP_DELIVER_ALL, [OP_CLOSE_S, N_A], parse_op(N_C, Q_2), OP_SYNC),
+        "guessed_sluice_names": program(3, parse_op(N_A, Q_1), OP_SYNC, OP_SWITCH, [OP_BIND, N_SLUICE_S1],
+                                        [OP_CLOSE_S, N_SLUICE_S1], [OP_DESCRIBE_S, N_SLUICE_S], OP_SYNC),
+        "pending_copy": program(3, parse_op(N_A, Q_FAIL), OP_SYNC, parse_op(N_B, Q_FAIL), OP_SYNC,
+                                parse_op(N_C, Q_2), parse_op(N_SLUICE_S2, Q_2), OP_SYNC, OP_DELIVER_ALL),
+    }
+
+
 TARGETS = {
     "pg_startup": pg_startup,
     "pg_client_stream": pg_client_stream,
@@ -654,6 +748,8 @@ TARGETS = {
     "mysql_handshake_response": mysql_handshake_response,
     "mysql_server_handshake": mysql_server_handshake,
     "mysql_response_tracker": mysql_response_tracker,
+    "pg_sql_lexer": pg_sql_lexer,
+    "pg_statement_messages": pg_statement_messages,
 }
 
 # --- dictionaries ---------------------------------------------------------------------------
@@ -703,6 +799,14 @@ DICTIONARIES = {
     "base64": (["=", "==", "A", "/", "+"], {}),
     "admin_command": (["SHOW", "PAUSE", "RESUME", "RECONNECT", "KILL", "RELOAD", "SHUTDOWN", "SET",
                        "TO", "HELP", "POOLS", "=", ";", '"', "'", '""', "''"], {}),
+    "pg_sql_lexer": (["SET ", "RESET ", "SESSION ", "LOCAL ", "TIME ZONE ", "NAMES ", "SCHEMA ", "ROLE ",
+                      "AUTHORIZATION ", "CHARACTERISTICS AS TRANSACTION ", "TO ", "=", "DEFAULT", "ALL",
+                      "LISTEN ", "UNLISTEN ", "*", "CREATE ", "TEMP ", "TEMPORARY ", "TABLE ", "ON COMMIT DROP",
+                      "INTO ", "pg_temp.", "SELECT ", "set_config(", "pg_catalog.", "pg_advisory_lock(",
+                      "pg_advisory_unlock_all()", "DECLARE ", "CURSOR WITH HOLD FOR ", "CLOSE ", "PREPARE ",
+                      "DEALLOCATE ", "DISCARD ", "DO ", "EXPLAIN ANALYZE ", "false", "true", ";", ",", "(", ")",
+                      "'", "''", "E'", "U&'", "\\", '"', "$$", "$a$", "$1", "--", "/*", "*/", "\n"], {}),
+    "pg_statement_messages": (["sluice_s", "S_1", "SELECT 1"], {"len4": 4, "minus1": 0xFFFFFFFF}),
 }
 
 

@@ -23,7 +23,9 @@
   X(mysql_packet)              \
   X(mysql_handshake_response)  \
   X(mysql_server_handshake)    \
-  X(mysql_response_tracker)
+  X(mysql_response_tracker)    \
+  X(pg_sql_lexer)              \
+  X(pg_statement_messages)
 
 #define SLUICE_FUZZ_DECLARE(name) int sluice_fuzz_##name(const std::uint8_t* data, std::size_t size);
 SLUICE_FUZZ_TARGETS(SLUICE_FUZZ_DECLARE)

@@ -1,0 +1,249 @@
+// Protocol-level prepared statements in transaction mode, as pure data structures: no I/O.
+//
+// A client's named statements outlive its transactions, but in transaction mode its next
+// transaction may run on another backend. So Sluice keeps, per client, what each name means
+// (ClientStatements: name -> query text + parameter type OIDs), and per backend, which
+// definitions are prepared there under names Sluice chose (BackendStatements: an LRU of
+// (query, parameter types) -> "sluice_s<N>", at most max_prepared_statements). On the way to a
+// backend Sluice renames: a client's Parse becomes a Parse of Sluice's name, or nothing at all
+// when the backend already has that definition (prepared for this client or another); a Bind or
+// Describe of the client's name becomes one of Sluice's name, preceded by a Parse when this
+// backend has not got it yet. On the way back Sluice must then make the replies match what the
+// client sent: swallow the ParseComplete of a Parse it added, the CloseComplete of a Close it
+// added to evict, and make the ParseComplete or CloseComplete of a message it answered itself,
+// each at the place in the reply stream where the client expects it. That needs a queue of the
+// requests in flight on the backend (PgBouncer's "outstanding requests"), with the protocol's
+// rule that after an error the backend skips every message up to the next Sync.
+//
+// The session's side of the contract:
+//   - max_prepared_statements = 0 means "not tracked": do not use these classes; a named Parse
+//     is then session state (session_state: pin or error).
+//   - Feed every client message it sends to the backend through exactly one call, in wire order:
+//     parse/bind/describe/close for those four types, forwarded(type) for all others.
+//   - Send out.to_backend (instead of the client's message); write out.to_client to the client
+//     after everything already relayed to it. Feed every complete server message to
+//     on_server_message(); relay it if that returns true, then write `to_client`.
+//   - Before a Parse, Bind, Describe or Close naming a statement, ask settled(): if false, hold
+//     the message until more replies have come (a pipelining client reusing a name across a
+//     Sync whose outcome is not known yet).
+//   - A backend lost or closed: destroy its BackendStatements and call
+//     ClientStatements::forget_unconfirmed() on its client. A backend handed to another client
+//     keeps its BackendStatements: that is how clients share statements.
+//   - DEALLOCATE ALL or DISCARD ALL sent in a Query (see session_statement.hpp): call
+//     BackendStatements::forget_all() when sending it, ClientStatements::deallocate_all() when it
+//     succeeded. A SQL DEALLOCATE name: ClientStatements::deallocate(name) tells whether it was a
+//     protocol-level statement of the client's (the backend does not know that name: the session
+//     answers it itself, or the client sees "prepared statement does not exist").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/protocol/postgres/statement_messages.hpp"
+
+namespace sluice::pg {
+
+// What identifies a prepared statement's definition: the query text and the parameter type
+// OIDs of its Parse. Shared (immutable) between a client's names and the backends' caches.
+struct StatementText {
+  std::string query;
+  std::string parameter_types;  // Int32 OIDs as on the wire
+  std::size_t hash = 0;
+
+  bool operator==(const StatementText& other) const {
+    return hash == other.hash && query == other.query && parameter_types == other.parameter_types;
+  }
+};
+using SharedStatementText = std::shared_ptr<const StatementText>;
+
+SharedStatementText make_statement_text(std::string_view query, std::span<const std::uint8_t> parameter_types);
+
+// What one client may keep: PostgreSQL has no limit, but a proxy must not let one client's
+// Parse messages take unbounded memory.
+struct ClientStatementLimits {
+  std::size_t max_statements = 10'000;
+  std::size_t max_text_bytes = 16 * 1024 * 1024;  // query texts and parameter types, summed
+};
+
+// A named statement the client created with Parse.
+struct ClientStatement {
+  std::string name;
+  SharedStatementText text;
+  bool confirmed = false;  // its ParseComplete reached the client (until then a failure undoes it)
+};
+
+class ClientStatements {
+ public:
+  explicit ClientStatements(ClientStatementLimits limits = {}) : limits_(limits) {}
+
+  std::shared_ptr<const ClientStatement> find(std::string_view name) const;
+  std::size_t size() const { return by_name_.size(); }
+  std::size_t text_bytes() const { return text_bytes_; }
+  // Calls visit(const ClientStatement&) for every statement, in name order.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (const auto& item : by_name_) visit(static_cast<const ClientStatement&>(*item.second));
+  }
+
+  // A SQL DEALLOCATE [PREPARE] name succeeded: true if the name was one of this client's
+  // protocol-level statements (now gone).
+  bool deallocate(std::string_view name);
+  // DEALLOCATE ALL or DISCARD ALL succeeded: every statement is gone.
+  void deallocate_all();
+  // The backend died before these statements' ParseComplete: they never existed.
+  void forget_unconfirmed();
+
+ private:
+  friend class BackendStatements;
+  enum class AddResult : std::uint8_t { added, duplicate, over_limit };
+
+  AddResult add(std::shared_ptr<ClientStatement> statement);
+  std::shared_ptr<ClientStatement> take(std::string_view name);
+  // Removes `statement` unless its name has meanwhile been given to another statement.
+  void erase_if_current(const std::shared_ptr<ClientStatement>& statement);
+  // Puts back a statement whose Close the backend skipped, if its name is still free.
+  void restore(const std::shared_ptr<ClientStatement>& statement);
+  static std::size_t cost(const ClientStatement& statement);
+
+  ClientStatementLimits limits_;
+  std::map<std::string, std::shared_ptr<ClientStatement>, std::less<>> by_name_;
+  std::size_t text_bytes_ = 0;
+};
+
+// Bytes Sluice sends for one client message, and replies it makes itself that are due now.
+struct StatementOutbox {
+  std::string to_backend;
+  std::string to_client;
+};
+
+enum class ParseOutcome : std::uint8_t {
+  forwarded,       // sent on, renamed to Sluice's name for the definition
+  shared,          // the backend has the definition prepared: nothing sent, ParseComplete made by Sluice
+  unnamed,         // the unnamed statement: sent on unchanged
+  duplicate_name,  // the client already has a statement of that name: nothing sent or queued.
+                   // PostgreSQL answers 42P05 and skips to Sync; the session must do the
+                   // equivalent (PgBouncer closes the client)
+  over_limit,      // ClientStatementLimits reached: nothing sent or queued; the session refuses
+  unwritable,      // the renamed message would not fit the protocol: nothing sent or queued
+  skipped,         // the backend is skipping to Sync after an error: sent unchanged, it will be ignored
+};
+
+class BackendStatements {
+ public:
+  // max_statements: max_prepared_statements (> 0). It may be exceeded while the statements over
+  // it are still in use by messages in flight; the excess is closed when they are answered.
+  explicit BackendStatements(std::size_t max_statements);
+
+  // --- client -> backend, in wire order ---
+  ParseOutcome parse(ClientStatements& client, const ParseMessage& message, StatementOutbox& out);
+  // False only if the renamed message would not fit the protocol (nothing appended then).
+  bool bind(ClientStatements& client, const BindMessage& message, StatementOutbox& out);
+  // A Bind the session streams: appends what goes first and the renamed head; the session then
+  // sends the client's `rest_length` bytes from head.rest_offset on.
+  bool bind_head(ClientStatements& client, const BindHead& head, std::size_t rest_length, StatementOutbox& out);
+  bool describe(ClientStatements& client, const TargetMessage& message, StatementOutbox& out);
+  bool close(ClientStatements& client, const TargetMessage& message, StatementOutbox& out);
+  // Any other client message sent on unchanged (Execute, Sync, Query, FunctionCall, Flush, Copy*).
+  void forwarded(char type);
+
+  // False while a request sent before the client's last Sync is still unanswered that decides
+  // what `name` means on this backend: the client's Parse or Close of the name, or a Parse or
+  // evicting Close Sluice sent for its definition. Whether that Sync group failed is not known
+  // yet, and a message naming it now would be renamed on a guess. A session should hold such a message until the replies have come (drivers rarely
+  // do this: pipelined Close-then-reuse or re-Parse after an error).
+  bool settled(const ClientStatements& client, std::string_view name) const;
+
+  // --- backend -> client ---
+  // A complete server message: true if the client must see it. Afterwards append to `to_client`
+  // the replies Sluice owes the client that have become due (write them after this message).
+  bool on_server_message(char type, ClientStatements* client, std::string& to_client);
+
+  // --- SQL-level effects on this backend ---
+  // DEALLOCATE ALL or DISCARD ALL was sent: nothing prepared here will be left.
+  void forget_all();
+  // DEALLOCATE name was sent with one of Sluice's names.
+  void forget(std::string_view server_name);
+
+  // --- state, for tests, SHOW and metrics ---
+  std::size_t size() const { return lru_.size(); }
+  std::size_t max_statements() const { return max_statements_; }
+  // Sluice's name for a definition on this backend (prepared or being prepared), if any.
+  std::optional<std::string_view> server_name(const StatementText& text) const;
+  bool prepared(const StatementText& text) const;
+  std::size_t requests_in_flight() const { return requests_.size(); }
+  // A reply came that no request in flight explains: the backend should not be trusted with
+  // statements any more (the session closes it).
+  bool desynchronized() const { return desynchronized_; }
+  std::uint64_t parses_sent() const { return parses_sent_; }
+  std::uint64_t evictions() const { return evictions_; }
+
+ private:
+  struct Entry {
+    SharedStatementText text;
+    std::string server_name;
+    bool prepared = false;    // its ParseComplete came back
+    std::size_t in_flight = 0;  // queued requests that use it: not evicted while > 0
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+  struct TextHash {
+    std::size_t operator()(const StatementText* text) const { return text->hash; }
+  };
+  struct TextEqual {
+    bool operator()(const StatementText* a, const StatementText* b) const { return *a == *b; }
+  };
+
+  enum class Reply : std::uint8_t { relay, swallow, synthesize };
+  struct Request {
+    char type;
+    Reply reply;
+    std::shared_ptr<ClientStatement> client = {};  // a client's Parse or Close
+    SharedStatementText text = {};  // the definition a Parse, Bind, Describe or evicting Close is about
+    std::string server_name = {};
+    std::uint64_t group = 0;  // Syncs, Queries and FunctionCalls sent before it
+  };
+
+  Entry* find(const StatementText& text);
+  const Entry* find(const StatementText& text) const;
+  Entry* touch(const StatementText& text);
+  Entry& insert(SharedStatementText text);
+  std::string next_server_name();
+  ParseOutcome parse_copy(ClientStatements& client, const std::shared_ptr<ClientStatement>& statement,
+                          StatementOutbox& out);
+  Lru::iterator erase(Lru::iterator entry);
+  Entry* resolve(ClientStatements& client, std::string_view name, StatementOutbox& out);
+  void evict_over_capacity(StatementOutbox& out);
+
+  void enqueue(Request request, ClientStatements* client, std::string& to_client);
+  void fail_in_reverse(std::vector<Request>& requests, ClientStatements* client);
+  Request pop();
+  void succeeded(const Request& request, ClientStatements* client);
+  void failed(const Request& request, ClientStatements* client);
+  bool head_is(char type) const { return !requests_.empty() && requests_.front().type == type; }
+  bool complete_head(char type, ClientStatements* client);
+  void on_error(ClientStatements* client);
+  void on_ready_for_query(ClientStatements* client);
+  void emit_due(ClientStatements* client, std::string& to_client);
+
+  std::size_t max_statements_;
+  Lru lru_;
+  std::unordered_map<const StatementText*, Lru::iterator, TextHash, TextEqual> index_;
+  std::deque<Request> requests_;
+  bool skipping_ = false;  // an error: the backend ignores what is sent until the next Sync
+  std::uint64_t groups_sent_ = 0;
+  bool desynchronized_ = false;
+  std::uint64_t next_name_ = 1;
+  std::uint64_t parses_sent_ = 0;
+  std::uint64_t evictions_ = 0;
+};
+
+}  // namespace sluice::pg

@@ -1,0 +1,491 @@
+#include "sluice/protocol/postgres/statement_tracker.hpp"
+
+#include <functional>
+#include <utility>
+
+#include "sluice/protocol/postgres/byte_order.hpp"
+#include "sluice/protocol/postgres/constants.hpp"
+
+namespace sluice::pg {
+
+namespace {
+
+constexpr std::string_view kServerNamePrefix = "sluice_s";
+
+// Sluice's names are the prefix and digits. A client naming one of them without having made it
+// must not reach another client's statement (or close it behind Sluice's back): the name is
+// sent as the bare prefix, which is never prepared, and the backend answers that it does not exist.
+bool is_server_name(std::string_view name) {
+  if (!name.starts_with(kServerNamePrefix) || name.size() == kServerNamePrefix.size()) return false;
+  return name.find_first_not_of("0123456789", kServerNamePrefix.size()) == std::string_view::npos;
+}
+
+std::string_view outside_name(std::string_view name) { return is_server_name(name) ? kServerNamePrefix : name; }
+
+bool ends_round_trip(char type) {
+  return type == frontend::Sync || type == frontend::Query || type == frontend::FunctionCall;
+}
+
+// Client messages the backend answers (Flush, Terminate and the Copy* messages get no reply of
+// their own).
+bool is_request(char type) {
+  switch (type) {
+    case frontend::Parse:
+    case frontend::Bind:
+    case frontend::Describe:
+    case frontend::Execute:
+    case frontend::Close:
+    case frontend::Sync:
+    case frontend::Query:
+    case frontend::FunctionCall:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+SharedStatementText make_statement_text(std::string_view query, std::span<const std::uint8_t> parameter_types) {
+  auto text = std::make_shared<StatementText>();
+  text->query.assign(query);
+  text->parameter_types.assign(reinterpret_cast<const char*>(parameter_types.data()), parameter_types.size());
+  const std::size_t query_hash = std::hash<std::string_view>{}(text->query);
+  const std::size_t types_hash = std::hash<std::string_view>{}(text->parameter_types);
+  text->hash = query_hash ^ (types_hash + 0x9e3779b97f4a7c15u + (query_hash << 6) + (query_hash >> 2));
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClientStatements
+
+std::shared_ptr<const ClientStatement> ClientStatements::find(std::string_view name) const {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+std::size_t ClientStatements::cost(const ClientStatement& statement) {
+  return statement.name.size() + statement.text->query.size() + statement.text->parameter_types.size();
+}
+
+ClientStatements::AddResult ClientStatements::add(std::shared_ptr<ClientStatement> statement) {
+  if (by_name_.contains(statement->name)) return AddResult::duplicate;
+  const std::size_t bytes = cost(*statement);
+  if (by_name_.size() >= limits_.max_statements || bytes > limits_.max_text_bytes - std::min(text_bytes_, limits_.max_text_bytes)) {
+    return AddResult::over_limit;
+  }
+  text_bytes_ += bytes;
+  const std::string name = statement->name;
+  by_name_.emplace(name, std::move(statement));
+  return AddResult::added;
+}
+
+std::shared_ptr<ClientStatement> ClientStatements::take(std::string_view name) {
+  const auto it = by_name_.find(name);
+  if (it == by_name_.end()) return nullptr;
+  auto statement = std::move(it->second);
+  by_name_.erase(it);
+  text_bytes_ -= cost(*statement);
+  return statement;
+}
+
+void ClientStatements::erase_if_current(const std::shared_ptr<ClientStatement>& statement) {
+  const auto it = by_name_.find(statement->name);
+  if (it != by_name_.end() && it->second == statement) take(statement->name);
+}
+
+// Not subject to the limits: the client had it all along, as far as PostgreSQL is concerned.
+void ClientStatements::restore(const std::shared_ptr<ClientStatement>& statement) {
+  if (by_name_.contains(statement->name)) return;
+  text_bytes_ += cost(*statement);
+  by_name_.emplace(statement->name, statement);
+}
+
+bool ClientStatements::deallocate(std::string_view name) { return take(name) != nullptr; }
+
+void ClientStatements::deallocate_all() {
+  by_name_.clear();
+  text_bytes_ = 0;
+}
+
+void ClientStatements::forget_unconfirmed() {
+  std::erase_if(by_name_, [this](const auto& item) {
+    if (item.second->confirmed) return false;
+    text_bytes_ -= cost(*item.second);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// BackendStatements: the cache of definitions prepared here.
+
+BackendStatements::BackendStatements(std::size_t max_statements) : max_statements_(max_statements) {}
+
+BackendStatements::Entry* BackendStatements::find(const StatementText& text) {
+  const auto it = index_.find(&text);
+  return it == index_.end() ? nullptr : &*it->second;
+}
+
+const BackendStatements::Entry* BackendStatements::find(const StatementText& text) const {
+  const auto it = index_.find(&text);
+  return it == index_.end() ? nullptr : &*it->second;
+}
+
+std::optional<std::string_view> BackendStatements::server_name(const StatementText& text) const {
+  const Entry* entry = find(text);
+  if (entry == nullptr) return std::nullopt;
+  return std::string_view(entry->server_name);
+}
+
+bool BackendStatements::prepared(const StatementText& text) const {
+  const Entry* entry = find(text);
+  return entry != nullptr && entry->prepared;
+}
+
+// A definition in use: it becomes the most recently used.
+BackendStatements::Entry* BackendStatements::touch(const StatementText& text) {
+  const auto it = index_.find(&text);
+  if (it == index_.end()) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return &lru_.front();
+}
+
+std::string BackendStatements::next_server_name() {
+  return std::string(kServerNamePrefix) + std::to_string(next_name_++);
+}
+
+BackendStatements::Entry& BackendStatements::insert(SharedStatementText text) {
+  lru_.push_front(Entry{std::move(text), next_server_name()});
+  index_.emplace(lru_.front().text.get(), lru_.begin());
+  return lru_.front();
+}
+
+BackendStatements::Lru::iterator BackendStatements::erase(Lru::iterator entry) {
+  index_.erase(entry->text.get());
+  return lru_.erase(entry);
+}
+
+void BackendStatements::forget_all() {
+  index_.clear();
+  lru_.clear();
+}
+
+void BackendStatements::forget(std::string_view server_name) {
+  for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+    if (it->server_name == server_name) {
+      erase(it);
+      return;
+    }
+  }
+}
+
+// Least recently used first, skipping what queued requests still use (a Bind queued before the
+// Close must find its statement) and what is not prepared yet.
+void BackendStatements::evict_over_capacity(StatementOutbox& out) {
+  if (skipping_) return;  // the backend would skip the Close too
+  auto it = lru_.end();
+  while (lru_.size() > max_statements_ && it != lru_.begin()) {
+    --it;
+    if (!it->prepared || it->in_flight > 0) continue;
+    if (!write_close(out.to_backend, kTargetStatement, it->server_name)) continue;
+    enqueue(Request{frontend::Close, Reply::swallow, nullptr, it->text, it->server_name}, nullptr, out.to_client);
+    ++evictions_;
+    it = erase(it);
+  }
+}
+
+// The backend's entry for the client's statement `name`, sending a Parse for it first if this
+// backend has not got it; nullptr if the client has no such statement (sent on unchanged, so
+// the backend answers as PostgreSQL would - or finds a SQL-level PREPARE of that name).
+BackendStatements::Entry* BackendStatements::resolve(ClientStatements& client, std::string_view name,
+                                                     StatementOutbox& out) {
+  if (name.empty()) return nullptr;
+  const auto statement = client.find(name);
+  if (!statement) return nullptr;
+  if (Entry* entry = touch(*statement->text)) return entry;
+  Entry& entry = insert(statement->text);
+  if (!write_parse(out.to_backend, entry.server_name, entry.text->query, bytes_of(entry.text->parameter_types))) {
+    erase(lru_.begin());
+    return nullptr;
+  }
+  ++parses_sent_;
+  enqueue(Request{frontend::Parse, Reply::swallow, nullptr, entry.text, entry.server_name}, &client, out.to_client);
+  evict_over_capacity(out);
+  return &entry;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client messages.
+
+ParseOutcome BackendStatements::parse(ClientStatements& client, const ParseMessage& message, StatementOutbox& out) {
+  if (skipping_) {  // ignored by the backend: it must not change what the client's names mean
+    return write_parse(out.to_backend, message.statement, message.query, message.parameter_types)
+               ? ParseOutcome::skipped
+               : ParseOutcome::unwritable;
+  }
+  if (message.statement.empty()) {
+    if (!write_parse(out.to_backend, "", message.query, message.parameter_types)) return ParseOutcome::unwritable;
+    enqueue(Request{frontend::Parse, Reply::relay}, &client, out.to_client);
+    return ParseOutcome::unnamed;
+  }
+  auto statement = std::make_shared<ClientStatement>(
+      ClientStatement{std::string(message.statement), make_statement_text(message.query, message.parameter_types)});
+  switch (client.add(statement)) {
+    case ClientStatements::AddResult::duplicate: return ParseOutcome::duplicate_name;
+    case ClientStatements::AddResult::over_limit: return ParseOutcome::over_limit;
+    case ClientStatements::AddResult::added: break;
+  }
+  if (const Entry* existing = touch(*statement->text)) {
+    if (existing->prepared) {
+      enqueue(Request{frontend::Parse, Reply::synthesize, statement}, &client, out.to_client);
+      return ParseOutcome::shared;
+    }
+    return parse_copy(client, statement, out);
+  }
+  Entry& entry = insert(statement->text);
+  if (!write_parse(out.to_backend, entry.server_name, message.query, message.parameter_types)) {
+    erase(lru_.begin());
+    client.erase_if_current(statement);
+    return ParseOutcome::unwritable;
+  }
+  ++parses_sent_;
+  enqueue(Request{frontend::Parse, Reply::relay, statement, entry.text, entry.server_name}, &client, out.to_client);
+  evict_over_capacity(out);
+  return ParseOutcome::forwarded;
+}
+
+// The definition's first Parse here is still unanswered and may yet fail, and then this one must
+// fail where the client sent it. So the backend is asked too, under a name of its own, and that
+// copy is closed at once: the client's later messages use the first name.
+ParseOutcome BackendStatements::parse_copy(ClientStatements& client, const std::shared_ptr<ClientStatement>& statement,
+                                           StatementOutbox& out) {
+  const std::string copy = next_server_name();
+  const StatementText& text = *statement->text;
+  std::string messages;
+  if (!write_parse(messages, copy, text.query, bytes_of(text.parameter_types)) ||
+      !write_close(messages, kTargetStatement, copy)) {
+    client.erase_if_current(statement);
+    return ParseOutcome::unwritable;
+  }
+  out.to_backend += messages;
+  ++parses_sent_;
+  enqueue(Request{frontend::Parse, Reply::relay, statement}, &client, out.to_client);
+  enqueue(Request{frontend::Close, Reply::swallow}, &client, out.to_client);
+  return ParseOutcome::forwarded;
+}
+
+bool BackendStatements::bind(ClientStatements& client, const BindMessage& message, StatementOutbox& out) {
+  if (skipping_) return write_bind(out.to_backend, message, message.statement);
+  Entry* entry = resolve(client, message.statement, out);
+  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(message.statement);
+  if (!write_bind(out.to_backend, message, name)) return false;
+  Request request{frontend::Bind, Reply::relay};
+  if (entry != nullptr) {
+    request.text = entry->text;
+    request.server_name = entry->server_name;
+  }
+  enqueue(std::move(request), &client, out.to_client);
+  return true;
+}
+
+bool BackendStatements::bind_head(ClientStatements& client, const BindHead& head, std::size_t rest_length,
+                                  StatementOutbox& out) {
+  if (skipping_) return write_bind_head(out.to_backend, head.portal, head.statement, rest_length);
+  Entry* entry = resolve(client, head.statement, out);
+  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(head.statement);
+  if (!write_bind_head(out.to_backend, head.portal, name, rest_length)) return false;
+  Request request{frontend::Bind, Reply::relay};
+  if (entry != nullptr) {
+    request.text = entry->text;
+    request.server_name = entry->server_name;
+  }
+  enqueue(std::move(request), &client, out.to_client);
+  return true;
+}
+
+bool BackendStatements::describe(ClientStatements& client, const TargetMessage& message, StatementOutbox& out) {
+  if (skipping_) return write_describe(out.to_backend, message.target, message.name);
+  Entry* entry = message.target == kTargetStatement ? resolve(client, message.name, out) : nullptr;
+  const std::string_view name = entry != nullptr                       ? std::string_view(entry->server_name)
+                                : message.target == kTargetStatement ? outside_name(message.name)
+                                                                     : message.name;
+  if (!write_describe(out.to_backend, message.target, name)) return false;
+  Request request{frontend::Describe, Reply::relay};
+  if (entry != nullptr) {
+    request.text = entry->text;
+    request.server_name = entry->server_name;
+  }
+  enqueue(std::move(request), &client, out.to_client);
+  return true;
+}
+
+// Closing a client's statement only forgets the client's name: the backend keeps the definition
+// for whoever needs it next, and Sluice answers CloseComplete itself.
+bool BackendStatements::close(ClientStatements& client, const TargetMessage& message, StatementOutbox& out) {
+  if (skipping_) return write_close(out.to_backend, message.target, message.name);
+  if (message.target == kTargetStatement && !message.name.empty()) {
+    if (auto statement = client.take(message.name)) {
+      enqueue(Request{frontend::Close, Reply::synthesize, std::move(statement)}, &client, out.to_client);
+      return true;
+    }
+  }
+  const std::string_view name = message.target == kTargetStatement ? outside_name(message.name) : message.name;
+  if (!write_close(out.to_backend, message.target, name)) return false;
+  enqueue(Request{frontend::Close, Reply::relay}, &client, out.to_client);
+  return true;
+}
+
+bool BackendStatements::settled(const ClientStatements& client, std::string_view name) const {
+  const auto statement = client.find(name);
+  for (const Request& request : requests_) {
+    if (request.group >= groups_sent_) break;  // the current group: its order decides, as in PostgreSQL
+    if (request.client && request.client->name == name) return false;  // its Parse or Close
+    // A Parse or evicting Close of its definition here: which name the backend has for it is not known yet.
+    const bool changes_definition = request.type == frontend::Parse || request.type == frontend::Close;
+    if (statement && changes_definition && request.text && *request.text == *statement->text) return false;
+  }
+  return true;
+}
+
+void BackendStatements::forwarded(char type) {
+  if (!is_request(type)) return;
+  std::string nothing_due;  // a relayed request never makes a reply of Sluice's due
+  enqueue(Request{type, Reply::relay}, nullptr, nothing_due);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests in flight.
+
+void BackendStatements::enqueue(Request request, ClientStatements* client, std::string& to_client) {
+  if (skipping_ && request.type != frontend::Sync) {
+    failed(request, client);  // after an error the backend ignores it: it never happened
+    return;
+  }
+  if (request.type == frontend::Sync) skipping_ = false;
+  request.group = groups_sent_;
+  if (ends_round_trip(request.type)) ++groups_sent_;
+  if (request.text) {
+    Entry* entry = find(*request.text);
+    if (entry != nullptr && entry->server_name == request.server_name) ++entry->in_flight;
+  }
+  requests_.push_back(std::move(request));
+  emit_due(client, to_client);
+}
+
+BackendStatements::Request BackendStatements::pop() {
+  Request request = std::move(requests_.front());
+  requests_.pop_front();
+  if (request.text) {
+    Entry* entry = find(*request.text);
+    if (entry != nullptr && entry->server_name == request.server_name && entry->in_flight > 0) --entry->in_flight;
+  }
+  return request;
+}
+
+void BackendStatements::succeeded(const Request& request, ClientStatements*) {
+  if (request.type != frontend::Parse) return;
+  if (request.text) {
+    Entry* entry = find(*request.text);
+    if (entry != nullptr && entry->server_name == request.server_name) entry->prepared = true;
+  }
+  if (request.client) request.client->confirmed = true;
+}
+
+// The backend refused the request, or skipped it after an earlier error: undo what Sluice
+// assumed when it was sent.
+void BackendStatements::failed(const Request& request, ClientStatements* client) {
+  if (request.type == frontend::Parse) {
+    if (request.text) {
+      const auto it = index_.find(request.text.get());
+      if (it != index_.end() && it->second->server_name == request.server_name && !it->second->prepared) {
+        erase(it->second);
+      }
+    }
+    if (request.client && client != nullptr) client->erase_if_current(request.client);
+  } else if (request.type == frontend::Close) {
+    // An evicting Close that was skipped leaves the statement prepared: keep knowing it.
+    if (request.reply == Reply::swallow && request.text && find(*request.text) == nullptr) {
+      lru_.push_back(Entry{request.text, request.server_name, true, 0});
+      index_.emplace(lru_.back().text.get(), std::prev(lru_.end()));
+    }
+    if (request.reply == Reply::synthesize && request.client && client != nullptr) client->restore(request.client);
+  }
+}
+
+// The reply that completes the oldest request, which must be of `type`.
+bool BackendStatements::complete_head(char type, ClientStatements* client) {
+  if (!head_is(type)) {
+    desynchronized_ = true;
+    return true;
+  }
+  const Request request = pop();
+  succeeded(request, client);
+  return request.reply == Reply::relay;
+}
+
+// An error ends a Query or FunctionCall normally (its ReadyForQuery follows). For an extended-
+// protocol message it fails that message, and the backend skips all it is sent up to the next
+// Sync: those requests never happen either.
+void BackendStatements::on_error(ClientStatements* client) {
+  if (requests_.empty() || ends_round_trip(requests_.front().type)) return;
+  std::vector<Request> skipped;
+  while (!requests_.empty() && requests_.front().type != frontend::Sync) skipped.push_back(pop());
+  fail_in_reverse(skipped, client);
+  if (requests_.empty()) skipping_ = true;  // the Sync is still to come
+}
+
+// Undone last first, so a name closed and then parsed again in the failed group gets back its
+// first meaning.
+void BackendStatements::fail_in_reverse(std::vector<Request>& requests, ClientStatements* client) {
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it) failed(*it, client);
+}
+
+void BackendStatements::on_ready_for_query(ClientStatements* client) {
+  std::vector<Request> unanswered;  // should have been answered before the ReadyForQuery
+  bool answered = false;            // the Sync, Query or FunctionCall it answers
+  while (!requests_.empty() && !answered) {
+    Request request = pop();
+    answered = ends_round_trip(request.type);
+    if (!answered) unanswered.push_back(std::move(request));
+  }
+  if (!answered || !unanswered.empty()) desynchronized_ = true;
+  fail_in_reverse(unanswered, client);
+}
+
+// Replies Sluice makes itself, once every request before them has been answered.
+void BackendStatements::emit_due(ClientStatements* client, std::string& to_client) {
+  while (!requests_.empty() && requests_.front().reply == Reply::synthesize) {
+    const Request request = pop();
+    if (request.type == frontend::Parse) write_parse_complete(to_client);
+    if (request.type == frontend::Close) write_close_complete(to_client);
+    succeeded(request, client);
+  }
+}
+
+bool BackendStatements::on_server_message(char type, ClientStatements* client, std::string& to_client) {
+  bool relay = true;
+  switch (type) {
+    case backend::ParseComplete: relay = complete_head(frontend::Parse, client); break;
+    case backend::BindComplete: relay = complete_head(frontend::Bind, client); break;
+    case backend::CloseComplete: relay = complete_head(frontend::Close, client); break;
+    case backend::NoData: relay = complete_head(frontend::Describe, client); break;
+    case backend::ParameterDescription:  // the first of Describe's two replies
+      if (!head_is(frontend::Describe)) desynchronized_ = true;
+      break;
+    case backend::RowDescription:  // Describe's last reply, or a Query's result
+      if (head_is(frontend::Describe)) relay = complete_head(frontend::Describe, client);
+      break;
+    case backend::CommandComplete:
+    case backend::EmptyQueryResponse:
+    case backend::PortalSuspended:  // Execute's last reply, or part of a Query's
+      if (head_is(frontend::Execute)) relay = complete_head(frontend::Execute, client);
+      break;
+    case backend::ErrorResponse: on_error(client); break;
+    case backend::ReadyForQuery: on_ready_for_query(client); break;
+    default: break;  // rows, copy data, notices, ParameterStatus, notifications
+  }
+  emit_due(client, to_client);
+  return relay;
+}
+
+}  // namespace sluice::pg
