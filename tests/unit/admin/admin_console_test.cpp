@@ -2,6 +2,8 @@
 // client registry and a fake daemon control: permissions, errors and every action.
 #include <catch2/catch.hpp>
 
+#include "../support/fake_connector.hpp"
+
 #include <optional>
 
 #include "sluice/admin/admin_console.hpp"
@@ -13,15 +15,7 @@ using admin::AdminRole;
 
 namespace {
 
-class FakeConnector : public pool::ServerConnector {
- public:
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
-    return std::make_unique<pool::ServerConnection>(std::move(executor));
-  }
-  awaitable<Status> open(pool::ServerConnection&) override { co_return ok_status(); }
-  awaitable<bool> check(pool::ServerConnection&) override { co_return true; }
-  pool::TargetChange retarget(const pool::ServerConnector&) override { return {}; }
-};
+using testing::FakeConnector;
 
 class FakeControl : public runtime::ProxyControl {
  public:

@@ -1,6 +1,8 @@
 // The collector: what it reads from pools and clients (gather) and what it writes (render).
 #include <catch2/catch.hpp>
 
+#include "../support/fake_connector.hpp"
+
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
@@ -47,15 +49,7 @@ metrics::PoolView busy_pool() {
   return pool;
 }
 
-class FakeConnector : public pool::ServerConnector {
- public:
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
-    return std::make_unique<pool::ServerConnection>(std::move(executor));
-  }
-  awaitable<Status> open(pool::ServerConnection&) override { co_return ok_status(); }
-  awaitable<bool> check(pool::ServerConnection&) override { co_return true; }
-  pool::TargetChange retarget(const pool::ServerConnector&) override { return {}; }
-};
+using testing::FakeConnector;
 
 class FakeClient : public runtime::ClientHandle {
  public:
