@@ -166,7 +166,7 @@ TEST_CASE("values read as the server read them, written to mean the same whereve
   CHECK(settings_of("SET application_name = 'a'\n'b'") == Settings{set("application_name", "'a'\n'b'")});
 }
 
-TEST_CASE("set_config with literals is a setting; otherwise it pins", "[sql]") {
+TEST_CASE("set_config with literals is a setting, otherwise it pins", "[sql]") {
   CHECK(settings_of("SELECT set_config('search_path', '\"$user\", public', false)") ==
         Settings{set("search_path", "'\"$user\", public'", SettingSyntax::set_config)});
   CHECK(settings_of("select pg_catalog.set_config('MyApp.Tenant', $$42$$, FALSE)") ==

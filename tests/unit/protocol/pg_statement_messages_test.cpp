@@ -59,7 +59,7 @@ std::pair<char, std::string> only_message(const std::string& out) {
 
 }  // namespace
 
-TEST_CASE("Parse: name, query, parameter types; written back renamed", "[statements]") {
+TEST_CASE("Parse: name, query, parameter types, written back renamed", "[statements]") {
   const std::string body = cstr("S_1") + cstr("SELECT $1::int, $2") + be16(2) + be32(23) + be32(0);
   const auto parse = read_parse(bytes_of(body));
   REQUIRE(parse);

@@ -167,7 +167,7 @@ TEST_CASE("the next transaction on another backend prepares first, and the clien
   CHECK(on_first.seen == "2Z");
 }
 
-TEST_CASE("Describe alone prepares first; with Flush and without Sync", "[statements]") {
+TEST_CASE("Describe alone prepares first, with Flush and without Sync", "[statements]") {
   ClientStatements client;
   BackendStatements first(200), second(200);
   Link on_first{&client, &first};
