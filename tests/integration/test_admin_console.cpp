@@ -67,6 +67,13 @@ TEST_CASE("admin console: every SHOW answers, with PgBouncer's columns in PgBoun
     Connection app = connect(sluice.conninfo("app", "app", "app", "application_name=it_admin_app"));
     CHECK(query_value(app, "select 1") == "1");
     Connection console = admin_connect(sluice);
+    // The client has its answer a moment before Sluice has given the backend back (it writes
+    // the reply, then releases): wait for that, or a slow daemon (ASan) shows it still active.
+    REQUIRE(eventually([&] {
+        const AdminTable pools = admin_show(console, "SHOW POOLS");
+        const auto app = pools.where("database", "app");
+        return app.size() == 1 && pools.at(app[0], "sv_idle") == "1";
+    }));
 
     const AdminTable pools = admin_show(console, "SHOW POOLS");
     check_leading_columns(pools, kPoolsColumns);
