@@ -419,6 +419,10 @@ void add_pool_settings(ResultSet& result, const config::PoolSettings& value, con
           std::to_string(fallback.reserve_pool_size));
   setting("defaults.max_db_connections", std::to_string(value.max_db_connections),
           std::to_string(fallback.max_db_connections));
+  setting("defaults.max_prepared_statements", std::to_string(value.max_prepared_statements),
+          std::to_string(fallback.max_prepared_statements));
+  setting("defaults.session_state", std::string(to_string(value.session_state)),
+          std::string(to_string(fallback.session_state)));
   const std::pair<const char*, config::Duration config::PoolSettings::*> durations[] = {
       {"defaults.reserve_pool_timeout", &config::PoolSettings::reserve_pool_timeout},
       {"defaults.statement_timeout", &config::PoolSettings::statement_timeout},

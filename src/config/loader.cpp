@@ -37,7 +37,7 @@ constexpr std::array<std::string_view, 2> log_formats{"text", "json"};
 using Overrides = PoolOverrides;
 using Diag = Diagnostics;
 
-const std::array<KeyReader<Overrides>, 18> pool_keys{{
+const std::array<KeyReader<Overrides>, 20> pool_keys{{
     {"pool_mode", [](const Entry& e, Overrides& o, Diag& d) { o.pool_mode = read_enum(e, pool_mode_names, d); }},
     {"pool_size", [](const Entry& e, Overrides& o, Diag& d) { o.pool_size = read_integer(e, 1, int_max, d); }},
     {"min_pool_size", [](const Entry& e, Overrides& o, Diag& d) { o.min_pool_size = read_integer(e, 0, int_max, d); }},
@@ -62,6 +62,10 @@ const std::array<KeyReader<Overrides>, 18> pool_keys{{
     {"server_check_delay", [](const Entry& e, Overrides& o, Diag& d) { o.server_check_delay = read_duration(e, d); }},
     {"server_check_query", [](const Entry& e, Overrides& o, Diag& d) { o.server_check_query = read_string(e, d); }},
     {"server_reset_query", [](const Entry& e, Overrides& o, Diag& d) { o.server_reset_query = read_string(e, d); }},
+    {"max_prepared_statements",
+     [](const Entry& e, Overrides& o, Diag& d) { o.max_prepared_statements = read_integer(e, 0, 100'000, d); }},
+    {"session_state",
+     [](const Entry& e, Overrides& o, Diag& d) { o.session_state = read_enum(e, session_state_names, d); }},
 }};
 
 // One layer of pool settings plus where each key was written, for cross-check messages.

@@ -107,6 +107,7 @@ bool contains(const std::vector<std::string>& names, std::string_view name) {
 std::string_view to_string(PoolMode mode) { return name_of(pool_mode_names, mode); }
 std::string_view to_string(AuthType type) { return name_of(auth_type_names, type); }
 std::string_view to_string(Protocol protocol) { return name_of(protocol_names, protocol); }
+std::string_view to_string(SessionStatePolicy policy) { return name_of(session_state_names, policy); }
 std::optional<PoolMode> parse_pool_mode(std::string_view text) { return value_of(pool_mode_names, text); }
 std::optional<AuthType> parse_auth_type(std::string_view text) { return value_of(auth_type_names, text); }
 std::optional<Protocol> parse_protocol(std::string_view text) { return value_of(protocol_names, text); }
@@ -144,6 +145,8 @@ void apply_overrides(PoolSettings& settings, const PoolOverrides& overrides) {
   assign_if_set(settings.server_check_delay, overrides.server_check_delay);
   assign_if_set(settings.server_check_query, overrides.server_check_query);
   assign_if_set(settings.server_reset_query, overrides.server_reset_query);
+  assign_if_set(settings.max_prepared_statements, overrides.max_prepared_statements);
+  assign_if_set(settings.session_state, overrides.session_state);
 }
 
 const DatabaseConfig* ProxyConfig::find_database(std::string_view name) const { return find_in(databases, name); }

@@ -18,6 +18,8 @@ namespace sluice::config {
 enum class PoolMode { session, transaction, statement };
 enum class AuthType { trust, md5, scram_sha_256 };
 enum class Protocol { postgres, mysql };
+// What cannot move between backends in transaction mode (LISTEN, temporary tables...).
+enum class SessionStatePolicy { pin, error };
 
 // The spelling of each enum value in sluice.yaml; the single source for parsing and printing.
 inline constexpr std::array<std::pair<PoolMode, std::string_view>, 3> pool_mode_names{{
@@ -30,6 +32,10 @@ inline constexpr std::array<std::pair<AuthType, std::string_view>, 3> auth_type_
     {AuthType::md5, "md5"},
     {AuthType::scram_sha_256, "scram-sha-256"},
 }};
+inline constexpr std::array<std::pair<SessionStatePolicy, std::string_view>, 2> session_state_names{{
+    {SessionStatePolicy::pin, "pin"},
+    {SessionStatePolicy::error, "error"},
+}};
 inline constexpr std::array<std::pair<Protocol, std::string_view>, 2> protocol_names{{
     {Protocol::postgres, "postgres"},
     {Protocol::mysql, "mysql"},
@@ -38,6 +44,7 @@ inline constexpr std::array<std::pair<Protocol, std::string_view>, 2> protocol_n
 std::string_view to_string(PoolMode mode);
 std::string_view to_string(AuthType type);
 std::string_view to_string(Protocol protocol);
+std::string_view to_string(SessionStatePolicy policy);
 std::optional<PoolMode> parse_pool_mode(std::string_view text);
 std::optional<AuthType> parse_auth_type(std::string_view text);
 std::optional<Protocol> parse_protocol(std::string_view text);
@@ -78,6 +85,8 @@ struct PoolSettings {
   Duration server_check_delay{30000};
   std::string server_check_query;  // empty = protocol-level ping
   std::string server_reset_query = "DISCARD ALL";
+  int max_prepared_statements = 200;  // per backend (LRU); 0 = not tracked
+  SessionStatePolicy session_state = SessionStatePolicy::pin;
   bool operator==(const PoolSettings&) const = default;
 };
 
@@ -101,6 +110,8 @@ struct PoolOverrides {
   std::optional<Duration> server_check_delay;
   std::optional<std::string> server_check_query;
   std::optional<std::string> server_reset_query;
+  std::optional<int> max_prepared_statements;
+  std::optional<SessionStatePolicy> session_state;
   bool operator==(const PoolOverrides&) const = default;
 };
 
