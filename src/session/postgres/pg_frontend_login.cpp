@@ -23,7 +23,8 @@ std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyCo
 PgFrontend::PgFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<CancelTarget>()),
-      client_scanner_(session.runtime().config->max_packet_size) {}
+      client_scanner_(session.runtime().config->max_packet_size),
+      outgoing_scanner_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   pg::ClientLogin login;
@@ -47,6 +48,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   }
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  choose_statement_tracking();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
   co_return LoginOutcome::client;
 }
