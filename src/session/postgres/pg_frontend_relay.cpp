@@ -4,6 +4,7 @@
 
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/reason_codes.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
@@ -83,7 +84,7 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
       statement_timed_out_ = false;
       edit_up_to(start);
       const auto failure = statement_timeout();
-      pg::write_error_response(out, "ERROR", failure.sqlstate, failure.message);
+      pg::write_error_response(out, "ERROR", pg::sqlstate_for(failure), failure.message);
       copied = message.end;
     }
     if (!tracking) return true;
@@ -187,7 +188,7 @@ awaitable<void> PgFrontend::cancel_statement() {
 
 awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {
   std::string out;
-  pg::write_error_response(out, fatal ? "FATAL" : "ERROR", failure.sqlstate, failure.message);
+  pg::write_error_response(out, fatal ? "FATAL" : "ERROR", pg::sqlstate_for(failure), failure.message);
   co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);
 }
 
