@@ -258,7 +258,7 @@ TEST_CASE("session_state pin: a temporary table lives across transactions and st
 }
 
 TEST_CASE("session_state pin: pinned clients show in SHOW CLIENTS, /metrics and the log until unpinned",
-          "[session_pin][admin][metrics]") {
+          "[session_pin]") {
     const int metrics_port = pick_free_port();
     SluiceProcess sluice([&](int port) { return with_metrics_listener(sluice_config(port, transaction_pool()), metrics_port); });
     REQUIRE(wait_for_metrics(metrics_port));
