@@ -4,6 +4,7 @@
   default     psycopg's default threshold: prepared from the 5th run of a query on
 """
 import threading
+import time
 
 import psycopg
 
@@ -36,10 +37,11 @@ def main():
     done = [0] * clients
     threads = [threading.Thread(target=run_client, args=(c, iterations, MODES[mode], done), daemon=True)
                for c in range(clients)]
+    end = time.monotonic() + deadline
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=max(0.0, deadline))
+        thread.join(timeout=max(0.0, end - time.monotonic()))
         if thread.is_alive():
             fail(f"deadline of {deadline:g} s passed; checks done per client: {done}", code=2)
     print(f"ok {sum(done)}", flush=True)
