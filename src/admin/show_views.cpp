@@ -443,6 +443,48 @@ void add_pool_settings(ResultSet& result, const config::PoolSettings& value, con
   setting("defaults.server_reset_query", value.server_reset_query, fallback.server_reset_query);
 }
 
+std::string optional_text(const std::optional<std::string>& value) { return value.value_or(""); }
+
+// Paths only, never file contents: the key file's path is not a secret, its bytes are.
+void add_tls_settings(ResultSet& result, const config::TlsConfig& tls) {
+  const config::TlsConfig fallback;
+  add_setting(result, "tls.client.mode", std::string(to_string(tls.client.mode)),
+              std::string(to_string(fallback.client.mode)), true);
+  add_setting(result, "tls.client.cert", optional_text(tls.client.cert), "", true);
+  add_setting(result, "tls.client.key", optional_text(tls.client.key), "", true);
+  add_setting(result, "tls.client.ca", optional_text(tls.client.ca), "", true);
+  add_setting(result, "tls.server.mode", std::string(to_string(tls.server.mode)),
+              std::string(to_string(fallback.server.mode)), true);
+  add_setting(result, "tls.server.ca", optional_text(tls.server.ca), "", true);
+  add_setting(result, "tls.server.cert", optional_text(tls.server.cert), "", true);
+  add_setting(result, "tls.server.key", optional_text(tls.server.key), "", true);
+}
+
+// The lookup's user is shown, its password (under users) never is.
+void add_auth_query_settings(ResultSet& result, const std::optional<config::AuthQueryConfig>& auth_query) {
+  const config::AuthQueryConfig fallback;
+  const auto cache_ttl = auth_query ? auth_query->cache_ttl : fallback.cache_ttl;
+  add_setting(result, "auth_query.user", auth_query ? auth_query->user : "", "", true);
+  add_setting(result, "auth_query.query", auth_query ? auth_query->query : "", "", true);
+  add_setting(result, "auth_query.database", auth_query ? optional_text(auth_query->database) : "", "", true);
+  add_setting(result, "auth_query.cache_ttl", config::format_duration(cache_ttl),
+              config::format_duration(fallback.cache_ttl), true);
+}
+
+std::string names_or_all(const std::vector<std::string>& names) { return names.empty() ? "all" : join(names); }
+
+// One row per rule, in pg_hba.conf's column order: type database user address method.
+void add_hba_rules(ResultSet& result, const std::vector<auth::HbaRule>& rules) {
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const auth::HbaRule& rule = rules[i];
+    std::string line = std::string(auth::to_string(rule.type)) + " " + names_or_all(rule.databases) + " " +
+                       names_or_all(rule.users) + " " + (rule.address ? auth::format_cidr(*rule.address) : "all") +
+                       " " + std::string(auth::to_string(rule.method));
+    const std::string key = "hba[" + std::to_string(i) + "]";
+    add_setting(result, key.c_str(), std::move(line), "", true);
+  }
+}
+
 }  // namespace
 
 ResultSet show_config(const AdminSnapshot& snapshot) {
@@ -467,6 +509,9 @@ ResultSet show_config(const AdminSnapshot& snapshot) {
   add_setting(result, "log_level", config.log_level, fallback.log_level, false);
   add_setting(result, "log_format", config.log_format, fallback.log_format, false);
   add_pool_settings(result, config.defaults, fallback.defaults);
+  add_tls_settings(result, config.tls);
+  add_auth_query_settings(result, config.auth_query);
+  add_hba_rules(result, config.hba);
   return result;
 }
 

@@ -4,6 +4,7 @@
 #include "sluice/config/loader.hpp"
 
 #include "sluice/auth/scram_secret.hpp"
+#include "security_keys.hpp"
 #include "yaml_reading.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -172,6 +173,7 @@ struct Draft {
   PoolLayer defaults{"defaults", {}, {}, {}};
   std::vector<DatabaseDraft> databases;
   std::vector<UserDraft> users;
+  security::Marks security_marks;
 };
 
 int auto_workers() {
@@ -256,32 +258,6 @@ void read_max_packet_size(const Entry& e, Draft& draft, Diagnostics& diag) {
   } else {
     draft.config.max_packet_size = *size;
   }
-}
-
-// "a, b ,c" -> {"a", "b", "c"}: PgBouncer writes user lists as one comma-separated string.
-void split_names(std::string_view text, std::vector<std::string>& names) {
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    std::string_view name = text.substr(0, comma);
-    const auto first = name.find_first_not_of(' ');
-    if (first != std::string_view::npos) names.emplace_back(name.substr(first, name.find_last_not_of(' ') + 1 - first));
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-  }
-}
-
-// A list of user names, or one string of comma-separated names.
-std::vector<std::string> read_name_list(const Entry& e, Diagnostics& diag) {
-  std::vector<std::string> names;
-  auto add = [&](const YAML::Node& node) {
-    if (node.IsScalar() && !node.Scalar().empty()) return split_names(node.Scalar(), names);
-    diag.report(node.IsNull() ? e.key_mark : node.Mark(), e.path + ": expected a user name, got " + describe(node));
-  };
-  if (e.value.IsSequence()) {
-    for (const YAML::Node& item : e.value) add(item);
-  } else {
-    add(e.value);
-  }
-  return names;
 }
 
 void report_unknown_key(const Entry& e, const std::string& where, const std::vector<std::string_view>& known,
@@ -380,7 +356,7 @@ void read_users(const Entry& e, Draft& draft, Diagnostics& diag) {
   }
 }
 
-const std::array<KeyReader<Draft>, 13> top_level_keys{{
+const std::array<KeyReader<Draft>, 16> top_level_keys{{
     {"listen", read_listen},
     {"workers", read_workers},
     {"max_client_connections",
@@ -400,6 +376,12 @@ const std::array<KeyReader<Draft>, 13> top_level_keys{{
     {"defaults", read_defaults},
     {"databases", read_databases},
     {"users", read_users},
+    {"tls", [](const Entry& e, Draft& draft, Diag& d) { security::read_tls(e, draft.config.tls, draft.security_marks, d); }},
+    {"auth_query",
+     [](const Entry& e, Draft& draft, Diag& d) {
+       security::read_auth_query(e, draft.config.auth_query, draft.security_marks, d);
+     }},
+    {"hba", [](const Entry& e, Draft& draft, Diag& d) { security::read_hba(e, draft.config.hba, draft.security_marks, d); }},
 }};
 
 template <typename Target, std::size_t N>
@@ -510,6 +492,9 @@ std::shared_ptr<const ProxyConfig> finish(Draft& draft, Diagnostics& diag) {
   apply_overrides(draft.config.defaults, draft.defaults.overrides);
   check_all_pool_sizes(draft, diag);
   check_database_passwords(draft, diag);
+  std::vector<const UserConfig*> users;
+  for (const UserDraft& user : draft.users) users.push_back(&user.config);
+  security::check_security(draft.config, users, draft.security_marks, diag);
   if (!diag.empty()) return nullptr;
   for (DatabaseDraft& db : draft.databases) draft.config.databases.emplace(db.config.name, std::move(db.config));
   for (UserDraft& user : draft.users) draft.config.users.emplace(user.config.name, std::move(user.config));

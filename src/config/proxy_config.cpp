@@ -108,6 +108,8 @@ std::string_view to_string(PoolMode mode) { return name_of(pool_mode_names, mode
 std::string_view to_string(AuthType type) { return name_of(auth_type_names, type); }
 std::string_view to_string(Protocol protocol) { return name_of(protocol_names, protocol); }
 std::string_view to_string(SessionStatePolicy policy) { return name_of(session_state_names, policy); }
+std::string_view to_string(ClientTlsMode mode) { return name_of(client_tls_mode_names, mode); }
+std::string_view to_string(ServerTlsMode mode) { return name_of(server_tls_mode_names, mode); }
 std::optional<PoolMode> parse_pool_mode(std::string_view text) { return value_of(pool_mode_names, text); }
 std::optional<AuthType> parse_auth_type(std::string_view text) { return value_of(auth_type_names, text); }
 std::optional<Protocol> parse_protocol(std::string_view text) { return value_of(protocol_names, text); }

@@ -246,6 +246,33 @@ std::optional<std::string> read_word(const Entry& e, const std::array<std::strin
   return read_word(e, std::vector<std::string_view>(choices.begin(), choices.end()), diag);
 }
 
+// "a, b ,c" -> {"a", "b", "c"}: PgBouncer writes user lists as one comma-separated string.
+inline void split_names(std::string_view text, std::vector<std::string>& names) {
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    const auto first = name.find_first_not_of(' ');
+    if (first != std::string_view::npos) names.emplace_back(name.substr(first, name.find_last_not_of(' ') + 1 - first));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+}
+
+// A list of names, or one string of comma-separated names (user names unless `what` says).
+inline std::vector<std::string> read_name_list(const Entry& e, Diagnostics& diag,
+                                               std::string_view what = "a user name") {
+  std::vector<std::string> names;
+  auto add = [&](const YAML::Node& node) {
+    if (node.IsScalar() && !node.Scalar().empty()) return split_names(node.Scalar(), names);
+    diag.report(node.IsNull() ? e.key_mark : node.Mark(), e.path + ": expected " + std::string(what) + ", got " + describe(node));
+  };
+  if (e.value.IsSequence()) {
+    for (const YAML::Node& item : e.value) add(item);
+  } else {
+    add(e.value);
+  }
+  return names;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Key tables: each section is a table of (key, reader); a reader sees only non-null values,
 // because `key: null` means the same as leaving the key out.

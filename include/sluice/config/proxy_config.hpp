@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/auth/hba.hpp"
 #include "sluice/config/duration.hpp"
 
 namespace sluice::config {
@@ -41,7 +42,29 @@ inline constexpr std::array<std::pair<Protocol, std::string_view>, 2> protocol_n
     {Protocol::mysql, "mysql"},
 }};
 
+// tls.client.mode: allow = TLS when the client asks for it; require = plain clients are refused.
+enum class ClientTlsMode { disable, allow, require };
+// tls.server.mode, libpq's sslmode names: prefer = TLS when the backend offers it; require = TLS
+// without checking the certificate; verify-ca = the chain must lead to `ca`; verify-full =
+// verify-ca plus the backend's host name (or IP) must be in the certificate.
+enum class ServerTlsMode { disable, prefer, require, verify_ca, verify_full };
+
+inline constexpr std::array<std::pair<ClientTlsMode, std::string_view>, 3> client_tls_mode_names{{
+    {ClientTlsMode::disable, "disable"},
+    {ClientTlsMode::allow, "allow"},
+    {ClientTlsMode::require, "require"},
+}};
+inline constexpr std::array<std::pair<ServerTlsMode, std::string_view>, 5> server_tls_mode_names{{
+    {ServerTlsMode::disable, "disable"},
+    {ServerTlsMode::prefer, "prefer"},
+    {ServerTlsMode::require, "require"},
+    {ServerTlsMode::verify_ca, "verify-ca"},
+    {ServerTlsMode::verify_full, "verify-full"},
+}};
+
 std::string_view to_string(PoolMode mode);
+std::string_view to_string(ClientTlsMode mode);
+std::string_view to_string(ServerTlsMode mode);
 std::string_view to_string(AuthType type);
 std::string_view to_string(Protocol protocol);
 std::string_view to_string(SessionStatePolicy policy);
@@ -140,6 +163,42 @@ struct UserConfig {
   bool operator==(const UserConfig&) const = default;
 };
 
+// `tls.client`: Sluice is the TLS server towards clients. Paths are as written (relative ones
+// resolve against the working directory); the loader checks the files exist when mode is not
+// disable, and the TLS context (net/tls_context) checks what is in them.
+struct ClientTlsConfig {
+  ClientTlsMode mode = ClientTlsMode::disable;
+  std::optional<std::string> cert;
+  std::optional<std::string> key;
+  std::optional<std::string> ca;  // set: clients may present a certificate, verified against it
+  bool operator==(const ClientTlsConfig&) const = default;
+};
+
+// `tls.server`: Sluice is the TLS client towards backends.
+struct ServerTlsConfig {
+  ServerTlsMode mode = ServerTlsMode::disable;
+  std::optional<std::string> ca;    // required by verify-ca and verify-full
+  std::optional<std::string> cert;  // optional client certificate (with key) for the backend
+  std::optional<std::string> key;
+  bool operator==(const ServerTlsConfig&) const = default;
+};
+
+struct TlsConfig {
+  ClientTlsConfig client;
+  ServerTlsConfig server;
+  bool operator==(const TlsConfig&) const = default;
+};
+
+// `auth_query`: users not listed in `users` are looked up with `query` (the user name bound
+// as $1, never pasted into the text), logged in as `user` (a user listed with a password).
+struct AuthQueryConfig {
+  std::string user;
+  std::string query;
+  std::optional<std::string> database;  // absent: the database the client asked for
+  Duration cache_ttl{60000};
+  bool operator==(const AuthQueryConfig&) const = default;
+};
+
 struct ProxyConfig {
   std::vector<ListenAddress> listen_postgres;  // 127.0.0.1:6432 when `listen.postgres` is absent
   std::vector<ListenAddress> listen_mysql;
@@ -156,6 +215,9 @@ struct ProxyConfig {
   PoolSettings defaults;                       // built-in defaults with `defaults:` applied
   std::map<std::string, DatabaseConfig> databases;
   std::map<std::string, UserConfig> users;
+  TlsConfig tls;
+  std::optional<AuthQueryConfig> auth_query;  // absent = only `users` can log in
+  std::vector<auth::HbaRule> hba;             // empty = auth_type applies to everyone
 
   const DatabaseConfig* find_database(std::string_view name) const;
   const UserConfig* find_user(std::string_view name) const;

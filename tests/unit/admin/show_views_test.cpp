@@ -2,6 +2,7 @@
 // Sluice's; every row as wide as the header; the values where they can be checked.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <vector>
 
 #include "sluice/admin/show_views.hpp"
@@ -315,4 +316,38 @@ TEST_CASE("timestamps read like PgBouncer's, in UTC", "[admin]") {
   CHECK(admin::format_timestamp(std::chrono::system_clock::time_point{}) == "1970-01-01 00:00:00 UTC");
   CHECK(admin::format_timestamp(std::chrono::system_clock::time_point{} + 86400s + 3723s) ==
         "1970-01-02 01:02:03 UTC");
+}
+
+TEST_CASE("SHOW CONFIG lists tls, auth_query and hba without secrets", "[admin][tls]") {
+  auto snapshot = sample_snapshot();
+  auto config = std::make_shared<config::ProxyConfig>(*snapshot.config);
+  config->tls.client = {config::ClientTlsMode::require, "/etc/sluice/server.crt", "/etc/sluice/server.key", std::nullopt};
+  config->tls.server.mode = config::ServerTlsMode::verify_full;
+  config->tls.server.ca = "/etc/sluice/root.crt";
+  config->users["sluice_auth"] = config::UserConfig{"sluice_auth", "lookup-secret", 0, 0, {}};
+  config->auth_query = config::AuthQueryConfig{"sluice_auth", "SELECT usename, passwd FROM pg_shadow WHERE usename = $1",
+                                               std::nullopt, std::chrono::milliseconds(30000)};
+  std::string error;
+  config->hba.push_back({auth::HbaConnectionType::hostssl, {}, {}, auth::parse_cidr("0.0.0.0/0", error),
+                         auth::HbaMethod::scram_sha_256});
+  config->hba.push_back({auth::HbaConnectionType::host, {"app"}, {"app", "batch"}, auth::parse_cidr("::1", error),
+                         auth::HbaMethod::md5});
+  snapshot.config = config;
+  const auto result = admin::show_config(snapshot);
+  std::map<std::string, std::string> rows;
+  for (std::size_t row = 0; row < result.rows.size(); ++row) {
+    rows[value(result, row, "key")] = value(result, row, "value");
+    CHECK(value(result, row, "value").find("lookup-secret") == std::string::npos);
+  }
+  CHECK(rows["tls.client.mode"] == "require");
+  CHECK(rows["tls.client.cert"] == "/etc/sluice/server.crt");
+  CHECK(rows["tls.client.key"] == "/etc/sluice/server.key");
+  CHECK(rows["tls.client.ca"] == "");
+  CHECK(rows["tls.server.mode"] == "verify-full");
+  CHECK(rows["tls.server.ca"] == "/etc/sluice/root.crt");
+  CHECK(rows["auth_query.user"] == "sluice_auth");
+  CHECK(rows["auth_query.query"] == "SELECT usename, passwd FROM pg_shadow WHERE usename = $1");
+  CHECK(rows["auth_query.cache_ttl"] == "30s");
+  CHECK(rows["hba[0]"] == "hostssl all all 0.0.0.0/0 scram-sha-256");
+  CHECK(rows["hba[1]"] == "host app app,batch ::1/128 md5");
 }

@@ -4,9 +4,11 @@
 #include <fstream>
 
 #include "sluice/config/loader.hpp"
+#include "../support/config_loading.hpp"
 
 using namespace std::chrono_literals;
 using namespace sluice::config;
+using namespace sluice::test;
 
 namespace {
 
@@ -62,30 +64,6 @@ users:
     password: "monitor"
 )";
 
-LoadResult load(std::string_view yaml) { return load_config_string(yaml, "test.yaml"); }
-
-std::string all_errors(const LoadResult& result) {
-  std::string text;
-  for (const ConfigError& error : result.errors) text += format_error(error) + "\n";
-  return text;
-}
-
-// The one error whose message contains `fragment`; fails the test if there is none.
-const ConfigError& error_containing(const LoadResult& result, std::string_view fragment) {
-  INFO(all_errors(result));
-  auto it = std::find_if(result.errors.begin(), result.errors.end(),
-                         [&](const ConfigError& e) { return e.message.find(fragment) != std::string::npos; });
-  REQUIRE(it != result.errors.end());
-  return *it;
-}
-
-std::shared_ptr<const ProxyConfig> load_ok(std::string_view yaml) {
-  LoadResult result = load(yaml);
-  INFO(all_errors(result));
-  REQUIRE(result.ok());
-  REQUIRE(result.errors.empty());
-  return result.config;
-}
 
 }  // namespace
 
