@@ -5,13 +5,13 @@
 #include <openssl/crypto.h>
 
 #include "sluice/auth/base64.hpp"
+#include "sluice/auth/channel_binding.hpp"
 #include "sluice/auth/scram_attributes.hpp"
 
 namespace sluice::auth {
 namespace {
 
 constexpr std::size_t client_nonce_bytes = 18;  // as libpq
-constexpr std::string_view gs2_header = "n,,";  // no channel binding, no authzid
 constexpr std::size_t max_logged_server_error = 128;
 
 bool is_extension(const std::optional<ScramAttribute>& attribute) {
@@ -58,10 +58,25 @@ ScramClientExchange ScramClientExchange::from_secret(const ScramSecret& secret,
   return exchange;
 }
 
+void ScramClientExchange::set_channel_binding(std::vector<std::uint8_t> tls_server_end_point_hash,
+                                              bool server_offers_plus) {
+  if (tls_server_end_point_hash.empty()) return;  // no hash (e.g. an Ed25519 certificate): cannot bind
+  if (!server_offers_plus) {
+    gs2_header_ = "y,,";
+    return;
+  }
+  gs2_header_ = "p=" + std::string(tls_server_end_point) + ",,";
+  binding_data_.assign(tls_server_end_point_hash.begin(), tls_server_end_point_hash.end());
+}
+
+std::string_view ScramClientExchange::mechanism() const {
+  return binding_data_.empty() ? std::string_view("SCRAM-SHA-256") : scram_plus_mechanism;
+}
+
 std::string ScramClientExchange::client_first_message() {
   client_first_bare_ = "n=" + escape_saslname(user_name_) + ",r=" + client_nonce_;
   if (state_ == State::initial) state_ = State::awaiting_server_first;
-  return std::string(gs2_header) + client_first_bare_;
+  return gs2_header_ + client_first_bare_;
 }
 
 std::optional<std::string> ScramClientExchange::handle_server_first(std::string_view message) {
@@ -183,7 +198,7 @@ bool ScramClientExchange::derive_keys(const ServerFirst& server_first) {
 
 std::optional<std::string> ScramClientExchange::build_client_final(
     std::string_view server_first_message, std::string_view combined_nonce) {
-  std::string without_proof = "c=" + base64_encode(gs2_header) + ",r=";
+  std::string without_proof = "c=" + base64_encode(gs2_header_ + binding_data_) + ",r=";
   without_proof.append(combined_nonce);
   std::string auth_message = client_first_bare_;
   auth_message.append(",").append(server_first_message).append(",").append(without_proof);

@@ -1,8 +1,10 @@
 #include "sluice/auth/scram_server.hpp"
 
+#include <span>
 #include <utility>
 
 #include "sluice/auth/base64.hpp"
+#include "sluice/auth/channel_binding.hpp"
 #include "sluice/auth/scram_attributes.hpp"
 
 namespace sluice::auth {
@@ -13,6 +15,10 @@ constexpr std::size_t server_nonce_bytes = 18;  // PostgreSQL's SCRAM_RAW_NONCE_
 // Any ALPHA "=" 1*value-char attribute we do not interpret (RFC 5802 "extensions").
 bool is_extension(const std::optional<ScramAttribute>& attribute) {
   return attribute && !attribute->value.empty();
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
 }  // namespace
@@ -73,20 +79,42 @@ bool ScramServerExchange::accept_client_first(std::string_view message) {
   return true;
 }
 
+void ScramServerExchange::set_channel_binding(std::vector<std::uint8_t> tls_server_end_point_hash,
+                                              bool plus_selected) {
+  binding_data_.assign(tls_server_end_point_hash.begin(), tls_server_end_point_hash.end());
+  plus_selected_ = plus_selected;
+}
+
 bool ScramServerExchange::accept_gs2_header(std::string_view flag_field,
                                             std::string_view authzid_field) {
-  if (flag_field.starts_with("p=")) {
-    // We never advertise SCRAM-SHA-256-PLUS (no TLS yet), so a binding cannot be honoured.
-    return reject("SCRAM channel binding (p=) is not supported; use SCRAM-SHA-256");
-  }
-  // "y": the client could bind but believes we cannot, which is true.
-  if (flag_field != "n" && flag_field != "y") {
-    return reject("malformed SCRAM message: bad GS2 channel binding flag");
-  }
+  if (!accept_binding_flag(flag_field)) return false;
   if (authzid_field.starts_with("a=")) {
     return reject("SCRAM authorization identity (a=) is not supported");
   }
   if (!authzid_field.empty()) return reject("malformed SCRAM message: bad GS2 header");
+  return true;
+}
+
+// The mechanism the client chose and its GS2 flag must agree (RFC 5802 §6).
+bool ScramServerExchange::accept_binding_flag(std::string_view flag) {
+  if (flag.starts_with("p=")) {
+    if (!plus_selected_) {
+      return reject("SCRAM channel binding (p=) needs SCRAM-SHA-256-PLUS over TLS; use SCRAM-SHA-256");
+    }
+    if (flag.substr(2) != tls_server_end_point) {
+      return reject("SCRAM channel binding type is not supported: only tls-server-end-point is");
+    }
+    if (binding_data_.empty()) return reject("SCRAM channel binding: no certificate hash for this connection");
+    bound_ = true;
+    return true;
+  }
+  if (plus_selected_) return reject("SCRAM-SHA-256-PLUS requires channel binding p=tls-server-end-point");
+  if (flag == "y" && !binding_data_.empty()) {
+    // We offered PLUS, yet the client believes we cannot bind: someone removed it on the way.
+    return reject("SCRAM channel binding downgrade: the client was not offered SCRAM-SHA-256-PLUS");
+  }
+  // "y" without TLS: the client could bind but believes we cannot, which is true.
+  if (flag != "n" && flag != "y") return reject("malformed SCRAM message: bad GS2 channel binding flag");
   return true;
 }
 
@@ -141,10 +169,14 @@ bool ScramServerExchange::accept_client_final_without_proof(std::string_view wit
   if (!binding || binding->name != 'c') {
     return reject("malformed SCRAM message: expected channel binding attribute c=");
   }
-  // c= must echo the GS2 header exactly ("biws" for "n,,"), so the flag was not tampered with.
+  // c= must echo the GS2 header exactly ("biws" for "n,,"), so the flag was not tampered with,
+  // followed under p= by the hash of the certificate the client saw.
   const auto echoed_header = base64_decode(binding->value);
-  if (!echoed_header || *echoed_header != gs2_header_) {
-    return reject("SCRAM channel binding data does not match the GS2 header");
+  const std::string expected = bound_ ? gs2_header_ + binding_data_ : gs2_header_;
+  if (!echoed_header || echoed_header->size() != expected.size() ||
+      !constant_time_equal(as_bytes(*echoed_header), as_bytes(expected))) {
+    return reject(bound_ ? "SCRAM channel binding data does not match this connection's TLS certificate"
+                         : "SCRAM channel binding data does not match the GS2 header");
   }
   const auto nonce = reader.next_attribute();
   if (!nonce || nonce->name != 'r') return reject("malformed SCRAM message: expected nonce r=");

@@ -1,11 +1,13 @@
 #pragma once
 
-// Sluice logging in to a PostgreSQL backend with SCRAM-SHA-256 (RFC 5802, RFC 7677),
-// without channel binding. Sans-I/O: the caller moves the messages.
+// Sluice logging in to a PostgreSQL backend with SCRAM-SHA-256 (RFC 5802, RFC 7677), or over
+// TLS with SCRAM-SHA-256-PLUS (channel binding tls-server-end-point, RFC 5929) once
+// set_channel_binding is called. Sans-I/O: the caller moves the messages.
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sluice/auth/scram_crypto.hpp"
 #include "sluice/auth/scram_secret.hpp"
@@ -29,7 +31,15 @@ class ScramClientExchange {
   static ScramClientExchange from_secret(const ScramSecret& secret, ScramKey client_key,
                                          std::string client_nonce = {});
 
-  // "n,,n=,r=<nonce>".
+  // Over TLS, before client_first_message: the tls-server-end-point hash of the backend's
+  // certificate (auth/channel_binding.hpp). If the backend offered SCRAM-SHA-256-PLUS the
+  // exchange binds to the certificate ("p=tls-server-end-point"); if not, the client says it
+  // could have ("y"), so a backend whose PLUS offer was stripped on the way refuses the login.
+  void set_channel_binding(std::vector<std::uint8_t> tls_server_end_point_hash, bool server_offers_plus);
+  // The SASL mechanism to name in SASLInitialResponse.
+  std::string_view mechanism() const;
+
+  // "n,,n=,r=<nonce>" ("p=tls-server-end-point,,..." or "y,,..." with channel binding).
   std::string client_first_message();
   // Returns client-final-message, or nullopt + error() on bad input (iterations outside
   // [1, max_scram_iterations], missing salt/nonce, nonce not extending ours, ...).
@@ -68,6 +78,8 @@ class ScramClientExchange {
   ScramKey server_key_{};
   ScramKey server_signature_{};
   std::string client_first_bare_;
+  std::string gs2_header_ = "n,,";  // no channel binding, no authzid
+  std::string binding_data_;        // appended to the header in c= when binding (p=)
   State state_ = State::initial;
   int max_iterations_ = max_scram_iterations;
   std::string error_;

@@ -2,11 +2,14 @@
 
 #include <string>
 
+#include "../support/scram_login.hpp"
 #include "sluice/auth/base64.hpp"
 #include "sluice/auth/scram_client.hpp"
 #include "sluice/auth/scram_server.hpp"
 
 using namespace sluice::auth;
+using sluice::test::LoginResult;
+using sluice::test::run_login;
 
 namespace {
 
@@ -27,25 +30,6 @@ ScramSecret rfc_secret() {
   return make_scram_secret("pencil", *base64_decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
 }
 
-struct LoginResult {
-  bool server_accepted = false;
-  bool client_accepted = false;
-  std::string server_error;
-  std::string client_error;
-};
-
-// Drives both sides to completion, stopping at the first refusal.
-LoginResult run_login(ScramServerExchange& server, ScramClientExchange& client) {
-  LoginResult result;
-  const auto server_first = server.handle_client_first(client.client_first_message());
-  const auto client_final = server_first ? client.handle_server_first(*server_first) : std::nullopt;
-  const auto server_final = client_final ? server.handle_client_final(*client_final) : std::nullopt;
-  result.server_accepted = server_final.has_value();
-  result.client_accepted = server_final && client.verify_server_final(*server_final);
-  result.server_error = server.error();
-  result.client_error = client.error();
-  return result;
-}
 
 }  // namespace
 
