@@ -109,12 +109,22 @@ std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
     error = "prefix length must be a number from 0 to " + std::to_string(max) + ", got '" + std::string(text) + "'";
     return std::nullopt;
   }
-  if (has_host_bits(address, *prefix)) {
+  // Peers arrive unmapped (cidr_contains), so a mapped network is kept as the IPv4 one it means.
+  ip::address network = address;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    if (*prefix < 96) {
+      error = "'" + std::string(text) + "' mixes IPv4-mapped and IPv6 addresses; write the IPv4 network";
+      return std::nullopt;
+    }
+    network = unmapped(address);
+    *prefix -= 96;
+  }
+  if (has_host_bits(network, *prefix)) {
     error = "'" + std::string(text) + "' has bits set past the /" + std::to_string(*prefix) +
             " prefix; write the network address";
     return std::nullopt;
   }
-  return Cidr{address, *prefix};
+  return Cidr{network, *prefix};
 }
 
 std::string format_cidr(const Cidr& cidr) { return cidr.network.to_string() + "/" + std::to_string(cidr.prefix_length); }

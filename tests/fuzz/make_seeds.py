@@ -734,6 +734,25 @@ def pg_statement_messages():
     }
 
 
+# --- HBA addresses and auth_query rows --------------------------------------------------
+
+def hba_cidr():
+    texts = ["10.0.0.0/8", "::1/128", "0.0.0.0/0", "192.168.1.128/25", "2001:db8::/32",
+             "::ffff:10.0.0.0/104", "10.0.0.1/8", "fe80::1%eth0", "127.0.0.1", "::/0", "10.0.0.0/033"]
+    return {f"address_{i}": text.encode() for i, text in enumerate(texts)}
+
+
+def pg_auth_query_row():
+    rows = {
+        "verifier": [b"app", ("SCRAM-SHA-256$4096:" + SALT_B64 + "$a:b").encode()],
+        "null_password": [b"app", None],
+        "no_columns": [],
+        "empty_values": [b"", b""],
+        "widest": [b"x"] * 16,
+    }
+    return {name: data_row(values)[5:] for name, values in rows.items()}
+
+
 TARGETS = {
     "pg_startup": pg_startup,
     "pg_client_stream": pg_client_stream,
@@ -750,6 +769,8 @@ TARGETS = {
     "mysql_response_tracker": mysql_response_tracker,
     "pg_sql_lexer": pg_sql_lexer,
     "pg_statement_messages": pg_statement_messages,
+    "hba_cidr": hba_cidr,
+    "pg_auth_query_row": pg_auth_query_row,
 }
 
 # --- dictionaries ---------------------------------------------------------------------------

@@ -48,6 +48,14 @@ TEST_CASE("parse_cidr reads IPv4 and IPv6 networks", "[hba]") {
   CHECK(format_cidr(cidr("192.168.1.128/25")) == "192.168.1.128/25");
   CHECK(cidr("10.0.0.0/8").network.is_v4());
   CHECK(cidr("fe80::/10").prefix_length == 10);
+  // An IPv4-mapped network means the IPv4 one (found by the hba_cidr fuzz target).
+  CHECK(format_cidr(cidr("::ffff:10.0.0.0/104")) == "10.0.0.0/8");
+  CHECK(format_cidr(cidr("::ffff:127.0.0.1")) == "127.0.0.1/32");
+  CHECK(contains("::ffff:10.0.0.0/104", "10.1.2.3"));
+  CHECK(contains("::ffff:10.0.0.0/104", "::ffff:10.1.2.3"));
+  std::string error;
+  CHECK_FALSE(parse_cidr("::ffff:0:0/95", error));
+  CHECK_THAT(error, Catch::Contains("IPv4-mapped"));
 }
 
 TEST_CASE("parse_cidr refuses malformed networks with a reason", "[hba]") {
