@@ -76,6 +76,16 @@ ScramSecret make_scram_secret(std::string_view password, std::string_view raw_sa
   return ScramSecret{iterations, std::string(raw_salt), {}, {}};
 }
 
+std::optional<ScramKey> recover_client_key(const ScramSecret& secret, std::string_view auth_message,
+                                           const ScramKey& client_proof) {
+  const auto client_signature = hmac_sha256(secret.stored_key, auth_message);
+  if (!client_signature) return std::nullopt;
+  const ScramKey client_key = xor_keys(client_proof, *client_signature);
+  const auto stored_key = sha256(client_key);
+  if (!stored_key || !constant_time_equal(*stored_key, secret.stored_key)) return std::nullopt;
+  return client_key;
+}
+
 std::string random_bytes(std::size_t n) {
   std::string bytes(n, '\0');
   const std::span<std::uint8_t> view(reinterpret_cast<std::uint8_t*>(bytes.data()), n);

@@ -194,19 +194,12 @@ bool ScramServerExchange::verify_proof(std::string_view proof_base64,
                                        std::string_view auth_message) {
   const auto proof = decode_scram_key(proof_base64);
   if (!proof) return reject("malformed SCRAM message: client proof is not a 32-byte base64 value");
-  // ClientKey = ClientProof XOR HMAC(StoredKey, AuthMessage); the proof holds iff
-  // H(ClientKey) = StoredKey.
-  const auto client_signature = hmac_sha256(secret_.stored_key, auth_message);
-  if (!client_signature) return reject("SCRAM: HMAC computation failed");
-  const ScramKey client_key = xor_keys(*proof, *client_signature);
-  const auto stored_key = sha256(client_key);
-  if (!stored_key) return reject("SCRAM: SHA-256 computation failed");
-  if (!constant_time_equal(*stored_key, secret_.stored_key)) {
-    return reject("SCRAM authentication failed: wrong password");
-  }
+  // The proof holds iff the ClientKey it reveals hashes to StoredKey.
+  const auto client_key = recover_client_key(secret_, auth_message, *proof);
+  if (!client_key) return reject("SCRAM authentication failed: wrong password");
   const auto server_signature = hmac_sha256(secret_.server_key, auth_message);
   if (!server_signature) return reject("SCRAM: HMAC computation failed");
-  client_key_ = client_key;
+  client_key_ = *client_key;
   server_final_ = "v=" + base64_encode(*server_signature);
   state_ = State::succeeded;
   return true;

@@ -40,6 +40,13 @@ std::optional<ScramSecret> try_make_scram_secret(std::string_view password,
 ScramSecret make_scram_secret(std::string_view password, std::string_view raw_salt,
                               int iterations);
 
+// SCRAM pass-through's first half: the ClientKey a client's proof reveals to whoever holds the
+// verifier, ClientKey = ClientProof XOR HMAC(StoredKey, AuthMessage). nullopt unless
+// H(ClientKey) == StoredKey (the proof is wrong) or OpenSSL fails. The comparison takes the same
+// time wherever the first difference is.
+std::optional<ScramKey> recover_client_key(const ScramSecret& secret, std::string_view auth_message,
+                                           const ScramKey& client_proof);
+
 // n cryptographically random bytes, or an empty string if the OpenSSL RNG fails
 // (callers treat empty as failure whenever n > 0).
 std::string random_bytes(std::size_t n);

@@ -183,3 +183,19 @@ TEST_CASE("SCRAM server refuses a failed secret derivation", "[auth]") {
   CHECK_FALSE(server.handle_client_first(rfc_client_first));
   CHECK_THAT(server.error(), Catch::Contains("unusable"));
 }
+
+TEST_CASE("recover_client_key reproduces RFC 7677's ClientKey from its proof", "[auth][pass_through]") {
+  // AuthMessage = client-first-message-bare "," server-first-message "," client-final-without-proof.
+  const std::string auth_message = std::string("n=user,r=rOprNGfwEbeRWgbNEkqO,") + rfc_server_first +
+                                   ",c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+  const auto proof = decode_scram_key("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+  REQUIRE(proof);
+  const auto client_key = recover_client_key(rfc_secret(), auth_message, *proof);
+  REQUIRE(client_key);
+  CHECK(base64_encode(*client_key) == rfc_client_key);
+  // A proof for another AuthMessage, or a flipped bit, reveals nothing.
+  CHECK_FALSE(recover_client_key(rfc_secret(), auth_message + "x", *proof));
+  ScramKey flipped = *proof;
+  flipped[0] ^= 1;
+  CHECK_FALSE(recover_client_key(rfc_secret(), auth_message, flipped));
+}
