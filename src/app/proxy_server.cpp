@@ -68,7 +68,7 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
 ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
     : config_path_(std::move(config_path)),
       config_store_(runtime::make_runtime_config(std::move(config))),
-      pools_(make_postgres_connector),
+      pools_(make_connector),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
   open_listeners();
