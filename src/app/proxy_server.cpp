@@ -6,6 +6,7 @@
 
 #include "sluice/config/loader.hpp"
 #include "sluice/session/postgres/pg_server.hpp"
+#include "sluice/session/mysql/my_frontend.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
 
 namespace sluice::app {
@@ -84,6 +85,12 @@ void ProxyServer::open_listeners() {
       session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
+  }
+  for (const auto& address : config->listen_mysql) {
+    listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
+      session::ClientSession::start(session::make_mysql_session(std::move(socket), context_));
+    }));
+    spdlog::info("listening for MySQL clients on {}", config::format_listen_address(address));
   }
 }
 

@@ -4,6 +4,7 @@
 #include "http.hpp"
 #include "mariadb_server.hpp"
 #include "my.hpp"
+#include "my_sluice.hpp"
 #include "net.hpp"
 #include "pg.hpp"
 #include "poll.hpp"

@@ -1,0 +1,59 @@
+// MySQL clients logging in through Sluice to the throwaway MariaDB: the MySQL error table
+// (../shared/design/config.md) and a first query's values.
+#include <catch2/catch.hpp>
+
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+TEST_CASE("mysql: a client logs in through Sluice and queries MariaDB", "[mysql][mysql-login]") {
+    MySluice sluice;
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(connection.get(), "SELECT 40 + 2") == "42");
+    CHECK(my_value(connection.get(), "SELECT DATABASE()") == "app");
+    CHECK(my_value(connection.get(), "SELECT CURRENT_USER()") == "app@%");
+    // The server version a client sees is MariaDB-compatible.
+    CHECK(std::string(mysql_get_server_info(connection.get())).find("MariaDB") != std::string::npos);
+    MyResult rows = my_query(connection.get(), "SELECT 1 UNION ALL SELECT NULL UNION ALL SELECT 'x'");
+    REQUIRE(rows.error_code == 0);
+    REQUIRE(rows.rows.size() == 3);
+    CHECK(rows.rows[1][0] == std::nullopt);
+    CHECK(rows.rows[2][0] == "x");
+}
+
+TEST_CASE("mysql: the mariadb command-line client works through Sluice", "[mysql][mysql-login]") {
+    MySluice sluice;
+    CommandResult result = run_command({"/usr/bin/mariadb", "--no-defaults", "-h127.0.0.1",
+                                        "-P" + std::to_string(sluice.mysql_port()), "-uapp", "-papp", "app", "-N",
+                                        "-B", "-e", "SELECT 6 * 7; SELECT DATABASE()"},
+                                       {}, std::chrono::seconds(20));
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "42\napp\n");
+}
+
+TEST_CASE("mysql: login errors carry MySQL's codes", "[mysql][mysql-login]") {
+    MySluice sluice(MySluiceOptions{.users = "app:\n  password: app\nhashed:\n  password: \"*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3\"\n"});
+    SECTION("a wrong password is 1045") {
+        MyLogin login = my_try_connect(sluice.login("app", "wrong"));
+        CHECK_FALSE(login);
+        CHECK(login.error_code == 1045);
+        CHECK_THAT(login.error, Catch::StartsWith("Access denied for user 'app'"));
+    }
+    SECTION("an unknown user is 1045") {
+        MyLogin login = my_try_connect(sluice.login("nobody", "app"));
+        CHECK(login.error_code == 1045);
+    }
+    SECTION("an unknown database is 1049") {
+        MyLogin login = my_try_connect(sluice.login("app", "app", "nosuchdb"));
+        CHECK_FALSE(login);
+        CHECK(login.error_code == 1049);
+        CHECK_THAT(login.error, Catch::StartsWith("Unknown database 'nosuchdb'"));
+    }
+    SECTION("a mysql_native_password hash in the config checks the client's password") {
+        // *5BCB...: PASSWORD('app'); the hash cannot log in to MariaDB, so the backend login fails.
+        MyLogin wrong = my_try_connect(sluice.login("hashed", "nope"));
+        CHECK(wrong.error_code == 1045);
+        MyLogin right = my_try_connect(sluice.login("hashed", "app"));
+        CHECK(right);
+    }
+}
