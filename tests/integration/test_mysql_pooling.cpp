@@ -169,3 +169,58 @@ TEST_CASE("mysql: statement_timeout interrupts with 3024 and keeps the backend",
     CHECK(my_value(connection.get(), "SELECT 7") == "7");
     CHECK(my_value(connection.get(), "SELECT CONNECTION_ID()") == before);
 }
+
+TEST_CASE("mysql: binary prepared statements from 8 clients over 2 backends", "[mysql][mysql-pooling]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    std::atomic<int> wrong{0};
+    std::atomic<int> failed{0};
+    const int peak = peak_connections("app", [&] {
+        std::vector<std::thread> clients;
+        for (int client = 0; client < 8; ++client) {
+            clients.emplace_back([&, client] {
+                try {
+                    MyConnection connection = my_connect(sluice.login("app", "app"));
+                    for (int round = 0; round < 3; ++round) {
+                        MYSQL_STMT* statement = mysql_stmt_init(connection.get());
+                        const std::string sql = "SELECT ? * 1000 + " + std::to_string(client);
+                        if (mysql_stmt_prepare(statement, sql.c_str(), sql.size()) != 0) throw std::runtime_error(mysql_stmt_error(statement));
+                        for (long long n = 1; n <= 10; ++n) {
+                            MYSQL_BIND parameter{};
+                            parameter.buffer_type = MYSQL_TYPE_LONGLONG;
+                            parameter.buffer = &n;
+                            long long value = 0;
+                            MYSQL_BIND result{};
+                            result.buffer_type = MYSQL_TYPE_LONGLONG;
+                            result.buffer = &value;
+                            if (mysql_stmt_bind_param(statement, &parameter) || mysql_stmt_execute(statement) ||
+                                mysql_stmt_bind_result(statement, &result) || mysql_stmt_store_result(statement) ||
+                                mysql_stmt_fetch(statement) != 0) {
+                                throw std::runtime_error(mysql_stmt_error(statement));
+                            }
+                            if (value != n * 1000 + client) ++wrong;
+                            mysql_stmt_free_result(statement);
+                        }
+                        mysql_stmt_close(statement);
+                        // Between statements the backend may go to another client.
+                        if (my_value(connection.get(), "SELECT 1") != "1") ++wrong;
+                    }
+                } catch (const std::exception& error) {
+                    UNSCOPED_INFO(error.what());
+                    ++failed;
+                }
+            });
+        }
+        for (auto& thread : clients) thread.join();
+    });
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+    CHECK(peak <= 2);
+}
+
+TEST_CASE("mysql: COM_CHANGE_USER is refused with 1235", "[mysql][mysql-pooling]") {
+    MySluice sluice;
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    CHECK(mysql_change_user(connection.get(), "alice", "alice", "app") != 0);
+    CHECK(mysql_errno(connection.get()) == 1235);
+}

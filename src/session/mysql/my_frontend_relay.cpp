@@ -69,12 +69,38 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
 }
 
 bool MyFrontend::on_client_packet(const PacketView& packet, ClientScan& scan) {
-  const bool command = packet.starts_payload() && !tracker_.awaiting_client_file();
-  const bool alone = tracker_.response_complete();
+  const bool command = packet.starts_payload() && !tracker_.awaiting_client_file() && packet.length >= 1;
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
+  if (command && !check_command(packet.payload[0], scan)) return false;
+  const bool alone = tracker_.response_complete();
   if (tracker_.on_client_packet(packet)) scan.round_trip_started = true;
   if (command && alone) on_schema_command(packet);
+  if (command) count_statements(packet.payload[0]);
   return true;
+}
+
+// Commands a pooled backend cannot serve: another user's session on a backend of this pool,
+// replication streams that never end. The session ends with 1235 rather than relay them.
+bool MyFrontend::check_command(std::uint8_t command, ClientScan& scan) {
+  if (command != mysql::command::COM_CHANGE_USER &&
+      mysql::response_shape(command) != mysql::ResponseShape::unsupported) {
+    return true;
+  }
+  scan.error = Failure{"session_state", "0A000",
+                       "not supported in transaction pool mode: command " + std::to_string(command)};
+  return false;
+}
+
+// Binary prepared statements live on the backend that prepared them: until the client has
+// closed every one (or reset its session), the backend stays with it (work_state()).
+void MyFrontend::count_statements(std::uint8_t command) {
+  if (command == mysql::command::COM_STMT_PREPARE) {
+    ++open_statements_;
+  } else if (command == mysql::command::COM_STMT_CLOSE && open_statements_ > 0) {
+    --open_statements_;
+  } else if (command == mysql::command::COM_RESET_CONNECTION) {
+    open_statements_ = 0;
+  }
 }
 
 // COM_INIT_DB or `USE name` sent alone: the schema changes once the server says OK.
@@ -127,6 +153,7 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   switch (tracker_.on_server_packet(packet)) {
     case mysql::ResponseProgress::complete:
       scan.round_trip_completed = true;
+      next_sequence_ = 0;  // an error of ours now would start an exchange of its own
       statement_timed_out_ = false;
       break;
     case mysql::ResponseProgress::violation:
@@ -140,7 +167,7 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
 WorkState MyFrontend::work_state() const {
   const bool partial = !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
                        (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty();
-  return WorkState{!tracker_.response_complete(), tracker_.in_transaction(), partial};
+  return WorkState{!tracker_.response_complete(), tracker_.in_transaction() || open_statements_ > 0, partial};
 }
 
 // Another client's backend is reset (COM_RESET_CONNECTION: its variables, temporary tables and
@@ -183,6 +210,7 @@ awaitable<bool> MyFrontend::settle(SettleQuery query) {
   if (!results || (*results)[0].error) co_return false;
   if (server().status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS) co_return false;
   tracker_.backend_at_rest(server().status_flags);
+  if (query == SettleQuery::reset) open_statements_ = 0;
   co_return true;
 }
 
@@ -210,7 +238,7 @@ awaitable<void> MyFrontend::cancel_statement() {
 awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
   if (login_error_sent_) co_return;
   mysql::SequenceId sequence;
-  sequence.reset(tracker_.response_complete() ? 0 : next_sequence_);
+  sequence.reset(next_sequence_);
   const mysql::ErrorContext context{session_.user(), session_.address(), session_.database()};
   std::string out;
   mysql::write_err_packet(out, sequence, mysql::error_for(failure, context));

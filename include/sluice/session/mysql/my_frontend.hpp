@@ -58,7 +58,9 @@ class MyFrontend : public Frontend {
 
   // --- the data phase (my_frontend_relay.cpp) ---
   bool on_client_packet(const mysql::PacketView& packet, ClientScan& scan);
+  bool check_command(std::uint8_t command, ClientScan& scan);
   void on_schema_command(const mysql::PacketView& packet);
+  void count_statements(std::uint8_t command);
   void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
   // This session, as MyServerConnection::last_client knows it.
@@ -73,6 +75,9 @@ class MyFrontend : public Frontend {
   std::string schema_;               // the client's current database on the backend side
   std::optional<std::string> pending_schema_;  // a COM_INIT_DB / USE awaiting its OK
   bool awaiting_schema_answer_ = false;
+  // COM_STMT_PREPAREs not yet closed (a failed one counts too: conservative). While any is
+  // open the client is pinned to its backend, where the statement ids mean something.
+  std::uint32_t open_statements_ = 0;
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   bool login_error_sent_ = false;    // the login's ERR went out already
   bool statement_timed_out_ = false;  // the next interrupted-query ERR is ours: say why
