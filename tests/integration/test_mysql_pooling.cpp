@@ -48,6 +48,27 @@ void close_backends_of(const std::string& user) {
     for (const auto& row : ids.rows) my_query(root.get(), "KILL " + row[0].value_or("0"));
 }
 
+// Runs `body(client, connection)` for `count` clients of `sluice`, each on its own thread with
+// its own login; returns how many threw (their messages are logged with the failure).
+template <class Body>
+int run_clients(const MySluice& sluice, int count, Body&& body) {
+    std::atomic<int> failed{0};
+    std::vector<std::thread> clients;
+    for (int client = 0; client < count; ++client) {
+        clients.emplace_back([&, client] {
+            try {
+                MyConnection connection = my_connect(sluice.login("app", "app"));
+                body(client, connection.get());
+            } catch (const std::exception& error) {
+                UNSCOPED_INFO(error.what());
+                ++failed;
+            }
+        });
+    }
+    for (auto& thread : clients) thread.join();
+    return failed;
+}
+
 }  // namespace
 
 TEST_CASE("mysql: 24 clients in transactions share a pool of 3", "[mysql][mysql-pooling]") {
@@ -58,29 +79,18 @@ TEST_CASE("mysql: 24 clients in transactions share a pool of 3", "[mysql][mysql-
     constexpr int kClients = 24;
     constexpr int kTransactions = 10;
     std::atomic<int> wrong{0};
-    std::atomic<int> failed{0};
+    int failed = 0;
     const int peak = peak_connections("app", [&] {
-        std::vector<std::thread> clients;
-        for (int client = 0; client < kClients; ++client) {
-            clients.emplace_back([&, client] {
-                try {
-                    MyConnection connection = my_connect(sluice.login("app", "app"));
-                    for (int n = 1; n <= kTransactions; ++n) {
-                        my_exec(connection.get(), "BEGIN");
-                        my_exec(connection.get(), "INSERT INTO pooled VALUES (" + std::to_string(client) + ", " +
-                                                      std::to_string(n) + ")");
-                        const std::string mine = my_value(
-                            connection.get(), "SELECT COUNT(*) FROM pooled WHERE client = " + std::to_string(client));
-                        if (mine != std::to_string(n)) ++wrong;
-                        my_exec(connection.get(), "COMMIT");
-                    }
-                } catch (const std::exception& error) {
-                    UNSCOPED_INFO(error.what());
-                    ++failed;
-                }
-            });
-        }
-        for (auto& thread : clients) thread.join();
+        failed = run_clients(sluice, kClients, [&](int client, MYSQL* connection) {
+            for (int n = 1; n <= kTransactions; ++n) {
+                my_exec(connection, "BEGIN");
+                my_exec(connection, "INSERT INTO pooled VALUES (" + std::to_string(client) + ", " + std::to_string(n) + ")");
+                const std::string mine =
+                    my_value(connection, "SELECT COUNT(*) FROM pooled WHERE client = " + std::to_string(client));
+                if (mine != std::to_string(n)) ++wrong;
+                my_exec(connection, "COMMIT");
+            }
+        });
     });
     CHECK(failed == 0);
     CHECK(wrong == 0);
@@ -174,44 +184,36 @@ TEST_CASE("mysql: binary prepared statements from 8 clients over 2 backends", "[
     close_backends_of("app");
     MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
     std::atomic<int> wrong{0};
-    std::atomic<int> failed{0};
+    int failed = 0;
     const int peak = peak_connections("app", [&] {
-        std::vector<std::thread> clients;
-        for (int client = 0; client < 8; ++client) {
-            clients.emplace_back([&, client] {
-                try {
-                    MyConnection connection = my_connect(sluice.login("app", "app"));
-                    for (int round = 0; round < 3; ++round) {
-                        MYSQL_STMT* statement = mysql_stmt_init(connection.get());
-                        const std::string sql = "SELECT ? * 1000 + " + std::to_string(client);
-                        if (mysql_stmt_prepare(statement, sql.c_str(), sql.size()) != 0) throw std::runtime_error(mysql_stmt_error(statement));
-                        for (long long n = 1; n <= 10; ++n) {
-                            MYSQL_BIND parameter{};
-                            parameter.buffer_type = MYSQL_TYPE_LONGLONG;
-                            parameter.buffer = &n;
-                            long long value = 0;
-                            MYSQL_BIND result{};
-                            result.buffer_type = MYSQL_TYPE_LONGLONG;
-                            result.buffer = &value;
-                            if (mysql_stmt_bind_param(statement, &parameter) || mysql_stmt_execute(statement) ||
-                                mysql_stmt_bind_result(statement, &result) || mysql_stmt_store_result(statement) ||
-                                mysql_stmt_fetch(statement) != 0) {
-                                throw std::runtime_error(mysql_stmt_error(statement));
-                            }
-                            if (value != n * 1000 + client) ++wrong;
-                            mysql_stmt_free_result(statement);
-                        }
-                        mysql_stmt_close(statement);
-                        // Between statements the backend may go to another client.
-                        if (my_value(connection.get(), "SELECT 1") != "1") ++wrong;
-                    }
-                } catch (const std::exception& error) {
-                    UNSCOPED_INFO(error.what());
-                    ++failed;
+        failed = run_clients(sluice, 8, [&](int client, MYSQL* connection) {
+            for (int round = 0; round < 3; ++round) {
+                MYSQL_STMT* statement = mysql_stmt_init(connection);
+                const std::string sql = "SELECT ? * 1000 + " + std::to_string(client);
+                if (mysql_stmt_prepare(statement, sql.c_str(), sql.size()) != 0) {
+                    throw std::runtime_error(mysql_stmt_error(statement));
                 }
-            });
-        }
-        for (auto& thread : clients) thread.join();
+                for (long long n = 1; n <= 10; ++n) {
+                    MYSQL_BIND parameter{};
+                    parameter.buffer_type = MYSQL_TYPE_LONGLONG;
+                    parameter.buffer = &n;
+                    long long value = 0;
+                    MYSQL_BIND result{};
+                    result.buffer_type = MYSQL_TYPE_LONGLONG;
+                    result.buffer = &value;
+                    if (mysql_stmt_bind_param(statement, &parameter) || mysql_stmt_execute(statement) ||
+                        mysql_stmt_bind_result(statement, &result) || mysql_stmt_store_result(statement) ||
+                        mysql_stmt_fetch(statement) != 0) {
+                        throw std::runtime_error(mysql_stmt_error(statement));
+                    }
+                    if (value != n * 1000 + client) ++wrong;
+                    mysql_stmt_free_result(statement);
+                }
+                mysql_stmt_close(statement);
+                // Between statements the backend may go to another client.
+                if (my_value(connection, "SELECT 1") != "1") ++wrong;
+            }
+        });
     });
     CHECK(failed == 0);
     CHECK(wrong == 0);
