@@ -57,3 +57,12 @@ TEST_CASE("mysql: login errors carry MySQL's codes", "[mysql][mysql-login]") {
         CHECK(right);
     }
 }
+
+TEST_CASE("mysql: a client without a database gets its user's default_database", "[mysql][mysql-login]") {
+    MySluice sluice(MySluiceOptions{.users = "app:\n  password: app\n  default_database: app2\nbob:\n  password: bob\n"});
+    MyConnection connection = my_connect(sluice.login("app", "app", ""));
+    CHECK(my_value(connection.get(), "SELECT DATABASE()") == "app2");
+    // Without one, the login is refused as an unknown database.
+    MyLogin none = my_try_connect(sluice.login("bob", "bob", ""));
+    CHECK(none.error_code == 1049);
+}
