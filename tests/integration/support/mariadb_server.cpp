@@ -70,7 +70,7 @@ ChildProcess start_mariadbd(const std::string& dir, const std::string& data_dir,
     const std::vector<std::string> server = {
         "/usr/sbin/mariadbd", "--no-defaults", "--datadir=" + data_dir, "--socket=" + socket_path,
         "--port=" + std::to_string(port), "--bind-address=127.0.0.1", "--pid-file=" + dir + "/mariadbd.pid",
-        "--skip-name-resolve", "--skip-log-bin", "--max-connections=500", "--innodb-buffer-pool-size=32M",
+        "--skip-name-resolve", "--skip-log-bin", "--max-connections=500", "--max-allowed-packet=64M", "--local-infile=1", "--innodb-buffer-pool-size=32M",
         "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0", "--skip-innodb-doublewrite",
         "--log-error=" + log_path};
     argv.insert(argv.end(), server.begin(), server.end());

@@ -11,6 +11,10 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     mysql_optionsv(connection, MYSQL_OPT_CONNECT_TIMEOUT, &options.timeout_s);
     mysql_optionsv(connection, MYSQL_OPT_READ_TIMEOUT, &options.timeout_s);
     mysql_optionsv(connection, MYSQL_OPT_WRITE_TIMEOUT, &options.timeout_s);
+    if (options.local_infile) {
+        const unsigned int enable = 1;
+        mysql_optionsv(connection, MYSQL_OPT_LOCAL_INFILE, &enable);
+    }
     const char* database = options.database.empty() ? nullptr : options.database.c_str();
     const char* socket = options.socket.empty() ? nullptr : options.socket.c_str();
     const char* host = socket ? "localhost" : options.host.c_str();
