@@ -66,3 +66,21 @@ TEST_CASE("mysql: a client without a database gets its user's default_database",
     MyLogin none = my_try_connect(sluice.login("bob", "bob", ""));
     CHECK(none.error_code == 1049);
 }
+
+TEST_CASE("mysql: each protocol sees only its own databases", "[mysql][mysql-login]") {
+    MySluice sluice(MySluiceOptions{.extra_databases = "pgdb:\n  protocol: postgres\n  host: 127.0.0.1\n  port: " +
+                                                       std::to_string(postgres().port()) + "\n  dbname: app\n"});
+    // A PostgreSQL client asking for a MySQL database: no such database (and Sluice lives on).
+    Connection pg = try_connect(sluice.process().conninfo("app", "app", "app"));
+    CHECK_FALSE(pg.ok());
+    CHECK_THAT(pg.error_message(), Catch::Contains("no such database"));
+    // A MySQL client asking for a PostgreSQL database: 1049.
+    MyLogin mysql = my_try_connect(sluice.login("app", "app", "pgdb"));
+    CHECK(mysql.error_code == 1049);
+    // Both listeners still serve their own.
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(connection.get(), "SELECT 1") == "1");
+    Connection pg_ok = connect(sluice.process().conninfo("app", "app", "pgdb"));
+    CHECK(query_value(pg_ok, "select 2") == "2");
+    CHECK(sluice.process().running());
+}

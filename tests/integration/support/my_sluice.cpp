@@ -25,6 +25,7 @@ std::string my_sluice_config(int postgres_port, int mysql_port, const MySluiceOp
     for (const std::string name : {"app", "app2"}) {
         yaml << "  " << name << ":\n    protocol: mysql\n    host: 127.0.0.1\n    port: " << server.port() << "\n";
     }
+    if (!options.extra_databases.empty()) yaml << indent(options.extra_databases, 2);
     yaml << "users:\n" << indent(options.users, 2);
     return yaml.str();
 }

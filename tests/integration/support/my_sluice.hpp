@@ -14,6 +14,7 @@ struct MySluiceOptions {
     std::string auth_type = "md5";  // any but trust: MySQL clients are checked with mysql_native_password
     std::string defaults;           // "key: value" lines under `defaults:`
     std::string top_level;          // extra top-level YAML lines
+    std::string extra_databases;    // extra entries under `databases:` (unindented YAML)
     // users: YAML under `users:` (unindented); app/alice/bob with their MariaDB passwords by default.
     std::string users = "app:\n  password: app\nalice:\n  password: alice\nbob:\n  password: bob\n";
 };
