@@ -51,7 +51,10 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     const bool command = packet.starts_payload() && !tracker_.awaiting_client_file();
     if (command && packet.length == 1 && packet.payload[0] == mysql::command::COM_QUIT) {
       result.terminate = true;
-      quit_start = packet.end >= 5 ? packet.end - 5 : 0;
+      // Its first bytes came in an earlier read and went to the server: the backend holds half
+      // a packet, so it must not serve anyone else.
+      quit_split_ = packet.end < 5;
+      quit_start = quit_split_ ? 0 : packet.end - 5;
       return false;
     }
     return on_client_packet(packet, result);
@@ -165,7 +168,7 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
 }
 
 WorkState MyFrontend::work_state() const {
-  const bool partial = !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
+  const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
                        (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty();
   return WorkState{!tracker_.response_complete(), tracker_.in_transaction() || open_statements_ > 0, partial};
 }
