@@ -226,3 +226,21 @@ TEST_CASE("mysql: COM_CHANGE_USER is refused with 1235", "[mysql][mysql-pooling]
     CHECK(mysql_change_user(connection.get(), "alice", "alice", "app") != 0);
     CHECK(mysql_errno(connection.get()) == 1235);
 }
+
+TEST_CASE("mysql: each client keeps its handshake's character set on a shared backend", "[mysql][mysql-pooling]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyLoginOptions latin1 = sluice.login("app", "app");
+    latin1.charset = "latin1";
+    MyLoginOptions unicode = sluice.login("app", "app");
+    unicode.charset = "utf8mb4";
+    MyConnection a = my_connect(latin1);
+    MyConnection b = my_connect(unicode);
+    for (int round = 0; round < 3; ++round) {
+        CHECK(my_value(a.get(), "SELECT CONCAT(@@character_set_client, '/', @@collation_connection)") ==
+              "latin1/latin1_swedish_ci");
+        CHECK(my_value(b.get(), "SELECT @@character_set_client") == "utf8mb4");
+        CHECK(my_value(b.get(), "SELECT HEX('\xC3\xA9')") == "C3A9");  // é in UTF-8 stays two bytes
+    }
+    CHECK(mariadb().count_connections("app") == 1);
+}

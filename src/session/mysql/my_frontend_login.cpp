@@ -69,6 +69,8 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
   session_.join_pool(*database);
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
+  character_set_ = login.response().character_set;
+  collation_ = mysql::collation_by_id(character_set_);
   // The OK: from now on the client may send commands.
   if (auto sent = co_await write_bytes(session_.client(), login.output(), client_closed()); !sent) {
     co_return sent.failure();

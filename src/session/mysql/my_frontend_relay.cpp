@@ -174,8 +174,8 @@ WorkState MyFrontend::work_state() const {
 }
 
 // Another client's backend is reset (COM_RESET_CONNECTION: its variables, temporary tables and
-// prepared statements go) and put in this client's schema; a backend this client used last is
-// exactly as it left it. Both commands go in one write.
+// prepared statements go) and put in this client's schema and character set; a backend this
+// client used last is exactly as it left it. The commands go in one write.
 awaitable<Status> MyFrontend::prepare_backend() {
   auto& backend = server();
   cancel_target_->set(runtime::CancelTarget::Backend{backend.target->host, backend.target->port,
@@ -185,6 +185,9 @@ awaitable<Status> MyFrontend::prepare_backend() {
   std::vector<std::string> commands;
   if (other_client) commands.push_back(com_reset_connection());
   if (other_client || (backend.last_client == 0 && backend.schema != schema_)) commands.push_back(com_init_db(schema_));
+  if (collation_ && (other_client || backend.character_set != character_set_)) {
+    commands.push_back(com_query(mysql::set_names_statement(*collation_)));
+  }
   backend.last_client = client_token();
   if (commands.empty()) co_return ok_status();
   auto results = co_await run_backend_commands(backend, commands);
@@ -196,6 +199,7 @@ awaitable<Status> MyFrontend::prepare_backend() {
     co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + result.error->error_message};
   }
   backend.schema = schema_;
+  if (collation_) backend.character_set = character_set_;
   co_return ok_status();
 }
 

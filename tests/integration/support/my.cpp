@@ -11,6 +11,7 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     mysql_optionsv(connection, MYSQL_OPT_CONNECT_TIMEOUT, &options.timeout_s);
     mysql_optionsv(connection, MYSQL_OPT_READ_TIMEOUT, &options.timeout_s);
     mysql_optionsv(connection, MYSQL_OPT_WRITE_TIMEOUT, &options.timeout_s);
+    if (!options.charset.empty()) mysql_optionsv(connection, MYSQL_SET_CHARSET_NAME, options.charset.c_str());
     if (options.local_infile) {
         const unsigned int enable = 1;
         mysql_optionsv(connection, MYSQL_OPT_LOCAL_INFILE, &enable);

@@ -20,6 +20,7 @@ struct MyLoginOptions {
     std::string socket;          // a unix socket instead of host:port (non-empty: used)
     unsigned int timeout_s = 10;  // connect, read and write timeouts: every call is bounded
     bool local_infile = false;    // LOAD DATA LOCAL INFILE allowed (CLIENT_LOCAL_FILES)
+    std::string charset;          // the handshake's character set (empty: Connector/C's default)
 };
 
 struct MyCloser {

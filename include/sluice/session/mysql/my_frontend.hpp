@@ -16,6 +16,7 @@
 #include <string>
 
 #include "sluice/protocol/mysql/client_login.hpp"
+#include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
 #include "sluice/protocol/mysql/response_tracker.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
@@ -73,6 +74,8 @@ class MyFrontend : public Frontend {
   std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
   mysql::ResponseTracker tracker_;  // survives leases: a command is scanned before its backend is
   std::string schema_;               // the client's current database on the backend side
+  std::uint8_t character_set_ = mysql::charset::utf8mb4_general_ci;  // the handshake's collation id
+  std::optional<mysql::Collation> collation_;  // its names, when Sluice knows them
   std::optional<std::string> pending_schema_;  // a COM_INIT_DB / USE awaiting its OK
   bool awaiting_schema_answer_ = false;
   // COM_STMT_PREPAREs not yet closed (a failed one counts too: conservative). While any is

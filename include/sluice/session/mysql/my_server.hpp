@@ -50,6 +50,7 @@ class MyServerConnection : public pool::ServerConnection {
   std::uint64_t capabilities = 0;   // in force since login
   std::uint16_t status_flags = 0;   // from the last OK/EOF Sluice saw
   std::string schema;               // the database the backend is in, as far as Sluice knows
+  std::uint8_t character_set = mysql::charset::utf8mb4_general_ci;  // its connection collation id, ditto
   std::uint64_t last_client = 0;    // the session that used it last (0: none since login)
 };
 
