@@ -5,8 +5,13 @@
 
 #include "mariadb_server.hpp"
 #include "net.hpp"
+#include "poll.hpp"
 
 namespace sluice_it {
+
+std::string mariadb_database(int port) {
+    return "protocol: mysql\nhost: 127.0.0.1\nport: " + std::to_string(port) + "\n";
+}
 
 namespace {
 std::string my_sluice_config(int postgres_port, int mysql_port, const MySluiceOptions& options) {
@@ -22,14 +27,34 @@ std::string my_sluice_config(int postgres_port, int mysql_port, const MySluiceOp
     yaml << "defaults:\n  server_login_retry: 200ms\n";
     if (!options.defaults.empty()) yaml << indent(options.defaults, 2);
     yaml << "databases:\n";
-    for (const std::string name : {"app", "app2"}) {
-        yaml << "  " << name << ":\n    protocol: mysql\n    host: 127.0.0.1\n    port: " << server.port() << "\n";
+    if (!options.databases.empty()) {
+        yaml << indent(options.databases, 2);
+    } else {
+        for (const std::string name : {"app", "app2"}) {
+            yaml << "  " << name << ":\n" << indent(mariadb_database(server.port()), 4);
+        }
     }
     if (!options.extra_databases.empty()) yaml << indent(options.extra_databases, 2);
     yaml << "users:\n" << indent(options.users, 2);
     return yaml.str();
 }
+int reloads_in(const std::string& log) {
+    int count = 0;
+    for (auto at = log.find("configuration reloaded"); at != std::string::npos; at = log.find("configuration reloaded", at + 1)) {
+        ++count;
+    }
+    return count;
+}
 }  // namespace
+
+void MySluice::reload_with(const MySluiceOptions& options) {
+    const int before = reloads_in(process_.log());
+    process_.write_config(my_sluice_config(process_.port(), mysql_port_, options));
+    process_.reload();
+    if (!eventually([&] { return reloads_in(process_.log()) > before; })) {
+        throw std::runtime_error("sluice did not reload:\n" + process_.log());
+    }
+}
 
 MySluice::MySluice(const MySluiceOptions& options)
     : mysql_port_(pick_free_port()),

@@ -15,9 +15,14 @@ struct MySluiceOptions {
     std::string defaults;           // "key: value" lines under `defaults:`
     std::string top_level;          // extra top-level YAML lines
     std::string extra_databases;    // extra entries under `databases:` (unindented YAML)
+    // Replaces the default `databases:` entries (app and app2 on the MariaDB) when set.
+    std::string databases;
     // users: YAML under `users:` (unindented); app/alice/bob with their MariaDB passwords by default.
     std::string users = "app:\n  password: app\nalice:\n  password: alice\nbob:\n  password: bob\n";
 };
+
+// A database entry's keys (unindented) for the MariaDB on `port`.
+std::string mariadb_database(int port);
 
 class MySluice {
 public:
@@ -25,6 +30,9 @@ public:
 
     int mysql_port() const { return mysql_port_; }
     SluiceProcess& process() { return process_; }
+    // Writes the config `options` make for these ports, sends SIGHUP and waits until the log
+    // says it is in force.
+    void reload_with(const MySluiceOptions& options);
 
     MyLoginOptions login(const std::string& user, const std::string& password,
                          const std::string& database = "app") const {
