@@ -86,7 +86,8 @@ awaitable<Expected<std::vector<MyCommandResult>>> run_backend_commands(MyServerC
     mysql::write_packet(out, sequence, payload);
     tracker.on_client_packet(command_view(payload));
   }
-  if (auto sent = co_await write_bytes(server.socket(), out, server_lost()); !sent) co_return sent.failure();
+  const Failure lost = server_lost();  // named: no temporary lives across the co_await (GCC 12)
+  if (auto sent = co_await write_bytes(server.socket(), out, lost); !sent) co_return sent.failure();
   auto results = co_await read_responses(server, tracker, commands.size());
   if (results) server.status_flags = tracker.status_flags();
   co_return results;

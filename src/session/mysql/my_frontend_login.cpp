@@ -53,40 +53,53 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
   mysql::ClientLogin login(std::move(settings));
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
-  if (*event != mysql::ClientLoginEvent::handshake_response) co_return co_await fail_login(login, login.failure());
-
+  // Every refusal leaves through the one co_await at the end, with a named Failure: GCC 12
+  // destroyed a temporary twice when it was built inside `co_return co_await` in an if.
+  std::optional<Failure> refusal;
+  const config::DatabaseConfig* database = nullptr;
+  if (*event != mysql::ClientLoginEvent::handshake_response) refusal = login.failure();
   std::string database_name;
-  const auto* database = choose_database(login.response(), database_name);
-  if (!database) co_return co_await fail_login(login, unknown_database(database_name));
-  if (auto reason = session_.admit()) {
-    co_return co_await fail_login(login, Failure{*reason, "53300", "too many connections: " + *reason + " reached"});
+  if (!refusal) {
+    database = choose_database(login.response(), database_name);
+    if (!database) refusal = unknown_database(database_name);
   }
-  if (!begin_authentication(login)) co_return co_await fail_login(login, auth_failed(session_.user()));
-  event = co_await drive_login(login);
-  if (!event) co_return event.failure();
-  if (*event != mysql::ClientLoginEvent::authenticated) co_return co_await fail_login(login, login.failure());
+  if (!refusal) {
+    const auto cap = session_.admit();
+    if (cap) refusal = Failure{*cap, "53300", "too many connections: " + *cap + " reached"};
+  }
+  if (!refusal && !begin_authentication(login)) refusal = auth_failed(session_.user());
+  if (!refusal) {
+    event = co_await drive_login(login);
+    if (!event) co_return event.failure();
+    if (*event != mysql::ClientLoginEvent::authenticated) refusal = login.failure();
+  }
+  if (refusal) co_return co_await fail_login(login, std::move(*refusal));
+  co_return co_await welcome(login, *database);
+}
 
-  session_.join_pool(*database);
+// Joins the pool and sends the OK: from now on the client may send commands.
+awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
+  session_.join_pool(database);
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;
   collation_ = mysql::collation_by_id(character_set_);
-  // The OK: from now on the client may send commands.
-  if (auto sent = co_await write_bytes(session_.client(), login.output(), client_closed()); !sent) {
-    co_return sent.failure();
-  }
+  const Failure lost = client_closed();
+  auto sent = co_await write_bytes(session_.client(), login.output(), lost);
+  if (!sent) co_return sent.failure();
   co_return LoginOutcome::client;
 }
 
 // Writes and reads for the login until it needs a decision (or has failed, ERR included).
 awaitable<Expected<mysql::ClientLoginEvent>> MyFrontend::drive_login(mysql::ClientLogin& login) {
   auto& client = session_.client();
+  const Failure lost = client_closed();
   for (;;) {
     const auto event = login.next();
     if (event == mysql::ClientLoginEvent::authenticated) co_return event;  // the caller sends the OK
     if (!login.output().empty()) {
       if (event == mysql::ClientLoginEvent::failed) login_error_sent_ = true;
-      if (auto sent = co_await write_bytes(client, login.output(), client_closed()); !sent) co_return sent.failure();
+      if (auto sent = co_await write_bytes(client, login.output(), lost); !sent) co_return sent.failure();
       login.output().clear();
     }
     if (event != mysql::ClientLoginEvent::need_input) co_return event;
@@ -102,7 +115,8 @@ awaitable<Expected<LoginOutcome>> MyFrontend::fail_login(mysql::ClientLogin& log
   login.refuse(failure);
   if (!login.output().empty()) {
     login_error_sent_ = true;
-    co_await write_bytes(session_.client(), login.output(), client_closed());
+    const Failure lost = client_closed();
+    co_await write_bytes(session_.client(), login.output(), lost);
     login.output().clear();
   }
   co_return failure;

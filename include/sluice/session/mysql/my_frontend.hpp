@@ -56,6 +56,7 @@ class MyFrontend : public Frontend {
   // Starts the password check the configuration allows; false: refused already.
   bool begin_authentication(mysql::ClientLogin& login);
   awaitable<Expected<LoginOutcome>> fail_login(mysql::ClientLogin& login, Failure failure);
+  awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
 
   // --- the data phase (my_frontend_relay.cpp) ---
   bool on_client_packet(const mysql::PacketView& packet, ClientScan& scan);
