@@ -153,9 +153,11 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
     pending_schema_.reset();
   }
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
+  answer_started_ = true;
   switch (tracker_.on_server_packet(packet)) {
     case mysql::ResponseProgress::complete:
       scan.round_trip_completed = true;
+      answer_started_ = false;
       next_sequence_ = 0;  // an error of ours now would start an exchange of its own
       statement_timed_out_ = false;
       break;
@@ -241,9 +243,13 @@ awaitable<void> MyFrontend::cancel_statement() {
 }
 
 // In the current exchange when a command awaits its answer; otherwise (a timeout, a shutdown
-// between commands) as a new one.
+// between commands) as a new one. Not at all once part of the server's answer went out (an
+// ERR among column definitions is a malformed packet), nor for a lost backend: client
+// libraries report the closed connection as 2013 themselves, and Connector/C rejects an ERR
+// packet carrying a client error code (2000-2999) as malformed.
 awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
-  if (login_error_sent_) co_return;
+  if (login_error_sent_ || (answer_started_ && !tracker_.response_complete())) co_return;
+  if (failure.reason == "server_lost") co_return;
   mysql::SequenceId sequence;
   sequence.reset(next_sequence_);
   const mysql::ErrorContext context{session_.user(), session_.address(), session_.database()};

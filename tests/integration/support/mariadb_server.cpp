@@ -127,6 +127,16 @@ std::vector<std::string> MariadbServer::cli_command(const std::string& sql) cons
     return {"/usr/bin/mariadb", "--no-defaults", "-uroot", "--socket=" + socket_path_, "-N", "-B", "-e", sql};
 }
 
+void MariadbServer::stop(int signal) {
+    if (process_.running()) process_.stop(signal, kStopGrace);
+}
+
+void MariadbServer::start() {
+    if (process_.running()) return;
+    process_ = start_mariadbd(dir_.path(), data_dir_, socket_path_, port_, log_path_);
+    wait_until_ready(process_, socket_path_, log_path_);
+}
+
 MariadbServer& mariadb() {
     std::lock_guard lock(shared_mutex);
     if (!shared_server) {

@@ -39,6 +39,12 @@ public:
     // The `mariadb` command-line client as root over the socket, for one statement.
     std::vector<std::string> cli_command(const std::string& sql) const;
 
+    // Stops mariadbd (SIGTERM: a normal shutdown that disconnects every client; SIGKILL: a
+    // crash, recovered at the next start) and waits until it has exited.
+    void stop(int signal);
+    // Starts it again on the same port and data directory; waits until it accepts logins.
+    void start();
+
 private:
     TempDir dir_;
     std::string data_dir_;

@@ -84,6 +84,7 @@ class MyFrontend : public Frontend {
   std::uint32_t open_statements_ = 0;
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   bool login_error_sent_ = false;    // the login's ERR went out already
+  bool answer_started_ = false;      // part of the server's answer to the pending command went out
   bool quit_split_ = false;          // part of the client's COM_QUIT reached the backend
   bool statement_timed_out_ = false;  // the next interrupted-query ERR is ours: say why
 };
