@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start: builds Sluice, starts a throwaway PostgreSQL 15 on 127.0.0.1:15432 with the
-# role and database `app`, and runs Sluice in front of it with config/sluice.yaml
-# (clients on 127.0.0.1:6432, metrics on 127.0.0.1:9127) until Ctrl-C or SIGTERM.
+# role and database `app` and a throwaway MariaDB on 127.0.0.1:13306 with the user `app` and
+# the database `shop`, and runs Sluice in front of both with config/sluice.yaml (PostgreSQL
+# clients on 127.0.0.1:6432, MySQL clients on 127.0.0.1:6033, metrics on 127.0.0.1:9127) until
+# Ctrl-C or SIGTERM. The system's own MariaDB service is never started.
 # Everything it starts lives in one temp dir, removed on exit.
 #
 #   sudo bash scripts/demo.sh                    # run until Ctrl-C
@@ -14,6 +16,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly PG_PORT=15432
 readonly SLUICE_PORT=6432
+readonly MARIADB_PORT=13306
+readonly SLUICE_MYSQL_PORT=6033
 readonly METRICS_PORT=9127
 readonly CONFIG=config/sluice.yaml
 readonly SELFTEST=${DEMO_SELFTEST:-0}
@@ -28,6 +32,12 @@ die() { log "$*"; exit 1; }
 as_postgres=()
 if [[ $(id -u) -eq 0 ]]; then
   as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups --pdeathsig=INT --)
+fi
+
+# The same for MariaDB's server, as the mysql OS user; it gets SIGTERM (normal shutdown).
+as_mysql=()
+if [[ $(id -u) -eq 0 ]]; then
+  as_mysql=(setpriv --reuid=mysql --regid=mysql --init-groups --pdeathsig=TERM --)
 fi
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -46,6 +56,7 @@ wait_until() {
 
 tmp_dir=""
 pg_pid=""
+mariadb_pid=""
 sluice_pid=""
 
 # Stops a process: signal $2, then SIGKILL after $3 seconds.
@@ -62,6 +73,7 @@ cleanup() {
   log "stopping"
   stop_process "$sluice_pid" TERM 5
   stop_process "$pg_pid" INT 10   # fast shutdown
+  stop_process "$mariadb_pid" TERM 15
   if [[ -n "$tmp_dir" && -d "$tmp_dir" ]]; then rm -rf "$tmp_dir"; fi
 }
 
@@ -95,6 +107,31 @@ start_postgres() {
   "${psql[@]}" -c "CREATE DATABASE app OWNER app"
 }
 
+mariadb_ready() { mariadb --no-defaults -uroot --socket="$tmp_dir/mariadb/mariadb.sock" -e "SELECT 1" >/dev/null 2>&1; }
+
+start_mariadb() {
+  command -v mariadbd >/dev/null || die "mariadbd not found: run scripts/install-deps.sh as root"
+  # Its own directory (the mysql user's): data, socket, pid file and log.
+  local dir="$tmp_dir/mariadb" data="$tmp_dir/mariadb/data"
+  mkdir -p "$dir"
+  if [[ $(id -u) -eq 0 ]]; then chown mysql:mysql "$dir"; fi
+  log "mariadb-install-db in $data"
+  "${as_mysql[@]}" mariadb-install-db --no-defaults --datadir="$data" --auth-root-authentication-method=normal \
+    --skip-test-db >"$tmp_dir/mariadb-install.log" 2>&1 ||
+    { cat "$tmp_dir/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
+  "${as_mysql[@]}" mariadbd --no-defaults --datadir="$data" --socket="$dir/mariadb.sock" \
+    --port="$MARIADB_PORT" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --skip-name-resolve \
+    --skip-log-bin --innodb-buffer-pool-size=32M >"$tmp_dir/mariadb.log" 2>&1 &
+  mariadb_pid=$!
+  if ! wait_until 60 mariadb_ready; then
+    cat "$tmp_dir/mariadb.log" >&2
+    die "MariaDB did not start"
+  fi
+  log "MariaDB is up on 127.0.0.1:$MARIADB_PORT (log: $tmp_dir/mariadb.log)"
+  mariadb --no-defaults -uroot --socket="$dir/mariadb.sock" -e \
+    "CREATE DATABASE shop; CREATE USER app@'%' IDENTIFIED BY 'app'; GRANT ALL ON shop.* TO app@'%'"
+}
+
 start_sluice() {
   local sluice_log=/dev/stderr
   if [[ "$SELFTEST" == 1 ]]; then sluice_log="$tmp_dir/sluice.log"; fi
@@ -104,18 +141,22 @@ start_sluice() {
     [[ "$SELFTEST" == 1 ]] && cat "$tmp_dir/sluice.log" >&2
     die "Sluice did not start listening on 127.0.0.1:$SLUICE_PORT"
   fi
+  wait_until 10 port_in_use "$SLUICE_MYSQL_PORT" || die "Sluice did not open 127.0.0.1:$SLUICE_MYSQL_PORT"
 }
 
 print_usage() {
   cat <<EOF
 
-Sluice is running (pid $sluice_pid) in front of PostgreSQL 15 (127.0.0.1:$PG_PORT).
+Sluice is running (pid $sluice_pid) in front of PostgreSQL 15 (127.0.0.1:$PG_PORT) and
+MariaDB (127.0.0.1:$MARIADB_PORT).
 
   Connect as the application:   psql "postgresql://app:app@127.0.0.1:$SLUICE_PORT/app"
+  MySQL clients:                mariadb -h127.0.0.1 -P$SLUICE_MYSQL_PORT -uapp -papp shop
+                                mysql://app:app@127.0.0.1:$SLUICE_MYSQL_PORT/shop
   Admin console:                psql "postgresql://admin:admin@127.0.0.1:$SLUICE_PORT/sluice"
   Metrics:                      curl http://127.0.0.1:$METRICS_PORT/metrics
 
-Config: $CONFIG. Press Ctrl-C to stop Sluice and PostgreSQL and remove $tmp_dir.
+Config: $CONFIG. Press Ctrl-C to stop Sluice, PostgreSQL and MariaDB and remove $tmp_dir.
 
 EOF
 }
@@ -125,16 +166,28 @@ selftest() {
   if output=$("$PG_BIN/psql" "postgresql://app:app@127.0.0.1:$SLUICE_PORT/app?sslmode=disable&connect_timeout=10" \
                 -X -At -c 'select 1' 2>&1) && [[ "$output" == 1 ]]; then
     echo "selftest: select 1 through Sluice returned: $output"
+  else
+    selftest_failed "$output"
+    return 1
+  fi
+  if output=$(mariadb --no-defaults -h127.0.0.1 -P"$SLUICE_MYSQL_PORT" -uapp -papp shop -N -B \
+                -e 'SELECT DATABASE()' 2>&1) && [[ "$output" == shop ]]; then
+    echo "selftest: SELECT DATABASE() through Sluice's MySQL listener returned: $output"
     return 0
   fi
-  echo "selftest: FAILED: $output" >&2
-  echo "--- sluice log ---" >&2
-  cat "$tmp_dir/sluice.log" >&2 || true
+  selftest_failed "$output"
   return 1
 }
 
+selftest_failed() {
+  local output=$1
+  echo "selftest: FAILED: $output" >&2
+  echo "--- sluice log ---" >&2
+  cat "$tmp_dir/sluice.log" >&2 || true
+}
+
 main() {
-  for port in "$PG_PORT" "$SLUICE_PORT"; do
+  for port in "$PG_PORT" "$SLUICE_PORT" "$MARIADB_PORT" "$SLUICE_MYSQL_PORT"; do
     if port_in_use "$port"; then die "port $port on 127.0.0.1 is already in use"; fi
   done
   build
@@ -142,6 +195,7 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   start_postgres
+  start_mariadb
   start_sluice
   if [[ "$SELFTEST" == 1 ]]; then
     selftest

@@ -11,6 +11,7 @@ packages=(
   catch2 libssl-dev
   clang-14 libclang-rt-14-dev llvm-14   # libFuzzer (scripts/fuzz.sh), llvm-symbolizer for sanitizer traces
   postgresql-15 postgresql-client-15 pgbouncer
+  mariadb-server mariadb-client   # the MySQL integration tests start a throwaway mariadbd (never the service)
   ca-certificates procps iproute2 util-linux systemd prometheus
   prometheus-pgbouncer-exporter   # the [exporter] test runs Debian's exporter against the admin console
   # Real drivers for the [drivers] tests (tests/drivers/): psycopg 3, asyncpg, pgjdbc + javac.

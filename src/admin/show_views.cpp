@@ -103,9 +103,10 @@ ResultSet show_pools(const AdminSnapshot& snapshot) {
                               "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode",
                               "load_balance_hosts",
                               // Sluice's own:
-                              "paused", "pool_size"});
+                              "paused", "pool_size", "protocol"});
   const auto clients = clients_per_pool(snapshot);
   for (const auto& pool : snapshot.pools) {
+    const auto* database = snapshot.config->find_database(pool.key.database);
     const auto found = clients.find(pool.key);
     const PoolClients counts = found == clients.end() ? PoolClients{} : found->second;
     const auto oldest = std::min(counts.oldest_wait, pool.counts.oldest_wait_since);
@@ -115,7 +116,8 @@ ResultSet show_pools(const AdminSnapshot& snapshot) {
                            number(0), number(pool.counts.idle), number(0), number(0),
                            number(pool.counts.connecting), number(max_wait / 1'000'000),
                            number(max_wait % 1'000'000), text(config::to_string(pool.settings.pool_mode)),
-                           std::nullopt, flag(pool.paused), number(pool.settings.pool_size)});
+                           std::nullopt, flag(pool.paused), number(pool.settings.pool_size),
+                           text(config::to_string(database ? database->protocol : config::Protocol::postgres))});
   }
   return result;
 }

@@ -6,6 +6,7 @@
 
 #include "sluice/config/loader.hpp"
 #include "sluice/session/postgres/pg_server.hpp"
+#include "sluice/session/mysql/my_frontend.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
 
 namespace sluice::app {
@@ -68,7 +69,7 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
 ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
     : config_path_(std::move(config_path)),
       config_store_(runtime::make_runtime_config(std::move(config))),
-      pools_(make_postgres_connector),
+      pools_(make_connector),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
   open_listeners();
@@ -84,6 +85,12 @@ void ProxyServer::open_listeners() {
       session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
+  }
+  for (const auto& address : config->listen_mysql) {
+    listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
+      session::ClientSession::start(session::make_mysql_session(std::move(socket), context_));
+    }));
+    spdlog::info("listening for MySQL clients on {}", config::format_listen_address(address));
   }
 }
 

@@ -143,13 +143,17 @@ void read_user_password(const Entry& e, UserDraft& user, Diagnostics& diag) {
   }
 }
 
-const std::array<KeyReader<UserDraft>, 3> user_keys{{
+const std::array<KeyReader<UserDraft>, 4> user_keys{{
     {"password", read_user_password},
     {"max_user_connections",
      [](const Entry& e, UserDraft& u, Diag& d) { assign(u.config.max_user_connections, read_integer(e, 0, int_max, d)); }},
     {"max_client_connections",
      [](const Entry& e, UserDraft& u, Diag& d) {
        assign(u.config.max_client_connections, read_integer(e, 0, int_max, d));
+     }},
+    {"default_database",
+     [](const Entry& e, UserDraft& u, Diag& d) {
+       if (auto name = read_string(e, d)) u.config.default_database = std::move(*name);
      }},
 }};
 

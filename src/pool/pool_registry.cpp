@@ -18,6 +18,7 @@ std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConf
   database_caps_[database.name]->add_member(pool);
   user_caps_[user_name]->add_member(pool);
   if (pause_state_.covers(database.name)) pool->pause();
+  protocols_[key] = database.protocol;
   pools_.emplace(std::move(key), pool);
   return pool;
 }
@@ -43,9 +44,12 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
   for (auto it = pools_.begin(); it != pools_.end();) {
     const auto& [key, pool] = *it;
     const auto* database = config.find_database(key.database);
-    if (!database) {
+    // A database that now speaks another protocol is a new database under an old name: its
+    // pool goes as if removed, and the next client creates one with the right connector.
+    if (!database || database->protocol != protocols_[key]) {
       pool->close_to_new_clients(Failure{"database_removed", "", "no such database: " + key.database});
       pool->close_idle();
+      protocols_.erase(key);
       it = pools_.erase(it);  // active leases keep the pool alive until they finish
       continue;
     }

@@ -734,6 +734,16 @@ def pg_statement_messages():
     }
 
 
+def mysql_use_statement():
+    return {
+        "bare": b"USE app",
+        "quoted": b" use `my db` ; ",
+        "two_statements": b"USE a; SELECT 1",
+        "inner_backtick": b"USE `a`b`",
+        "tab_and_dollar": b"use\tshop_$1\n",
+    }
+
+
 # --- HBA addresses and auth_query rows --------------------------------------------------
 
 def hba_cidr():
@@ -767,6 +777,7 @@ TARGETS = {
     "mysql_handshake_response": mysql_handshake_response,
     "mysql_server_handshake": mysql_server_handshake,
     "mysql_response_tracker": mysql_response_tracker,
+    "mysql_use_statement": mysql_use_statement,
     "pg_sql_lexer": pg_sql_lexer,
     "pg_statement_messages": pg_statement_messages,
     "hba_cidr": hba_cidr,
@@ -828,6 +839,7 @@ DICTIONARIES = {
                       "DEALLOCATE ", "DISCARD ", "DO ", "EXPLAIN ANALYZE ", "false", "true", ";", ",", "(", ")",
                       "'", "''", "E'", "U&'", "\\", '"', "$$", "$a$", "$1", "--", "/*", "*/", "\n"], {}),
     "pg_statement_messages": (["sluice_s", "S_1", "SELECT 1"], {"len4": 4, "minus1": 0xFFFFFFFF}),
+    "mysql_use_statement": (["USE ", "use", "`", ";", " ", "\t", "$", "_"], {}),
 }
 
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "support/mariadb_server.hpp"
 #include "support/postgres_server.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -48,5 +49,6 @@ int main(int argc, char* argv[]) {
     install_signal_handlers();
     int result = Catch::Session().run(argc, argv);
     sluice_it::stop_shared_postgres();
+    sluice_it::stop_shared_mariadb();
     return result;
 }

@@ -159,6 +159,7 @@ struct UserConfig {
   std::optional<std::string> password;
   int max_user_connections = 0;    // backends for this user across all databases; 0 = no cap
   int max_client_connections = 0;  // client sessions of this user; 0 = no cap
+  std::optional<std::string> default_database;  // MySQL clients that connect without a database get this one
   PoolOverrides overrides;
   bool operator==(const UserConfig&) const = default;
 };

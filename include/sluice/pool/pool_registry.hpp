@@ -49,6 +49,8 @@ class PoolRegistry {
   const ConnectorFactory factory_;
   mutable std::mutex mutex_;
   std::map<PoolKey, std::shared_ptr<ServerPool>> pools_;
+  // The protocol each pool's connector speaks: a reload that changes it replaces the pool.
+  std::map<PoolKey, config::Protocol> protocols_;
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_;  // max_db_connections
   std::map<std::string, std::shared_ptr<ConnectionCap>> user_caps_;      // max_user_connections
   PauseState pause_state_;

@@ -98,6 +98,8 @@ Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::St
   std::string database_name = database && !database->empty() ? *database : user_name;
   const bool admin = is_admin_database(database_name);
   const auto* database_config = admin ? nullptr : session_.runtime().config->find_database(database_name);
+  // A MySQL database's pool opens MySQL backends: to a PostgreSQL client it does not exist.
+  if (database_config && database_config->protocol != config::Protocol::postgres) database_config = nullptr;
   const bool known = admin || database_config;
   session_.identify(std::move(user_name), known ? database_name : std::string(),
                     application_name ? *application_name : std::string());

@@ -47,6 +47,22 @@ bool may_deallocate(std::string_view sql) {
   return starts_with("deallocate") || starts_with("discard");
 }
 
+// True if a whole Parse, Bind, Describe or Close names a prepared statement: only those are
+// renamed. The unnamed statement and portals go on as they came (the tracker still counts them
+// as requests in flight), which keeps the extended protocol without names free of copies.
+bool names_statement(char type, std::span<const std::uint8_t> body) {
+  if (body.empty()) return true;  // malformed: the readers say so
+  switch (type) {
+    case pg::frontend::Parse: return body[0] != 0;
+    case pg::frontend::Bind: {
+      const auto portal_end = std::find(body.begin(), body.end(), std::uint8_t{0});
+      return portal_end == body.end() || std::next(portal_end) == body.end() || *std::next(portal_end) != 0;
+    }
+    default:  // Describe, Close: a target byte, then the name
+      return body[0] != static_cast<std::uint8_t>(pg::kTargetPortal) && (body.size() < 2 || body[1] != 0);
+  }
+}
+
 Failure statement_failure(std::string sqlstate, std::string message) {
   return Failure{"prepared_statement", std::move(sqlstate), std::move(message)};
 }
@@ -92,7 +108,7 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
       copied = message.end;
       out.rewritten = true;
     };
-    if (held_whole(message.type)) {
+    if (held_whole(message.type) && !(whole && !names_statement(message.type, body))) {
       if (!whole) {
         out.error = protocol_violation("a statement message arrived in parts");
         return false;

@@ -24,6 +24,7 @@
   X(mysql_handshake_response)  \
   X(mysql_server_handshake)    \
   X(mysql_response_tracker)    \
+  X(mysql_use_statement)       \
   X(pg_sql_lexer)              \
   X(pg_statement_messages)     \
   X(hba_cidr)                  \

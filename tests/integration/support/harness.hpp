@@ -1,7 +1,10 @@
-// Everything an integration test needs: the shared PostgreSQL, the Sluice process, libpq helpers.
+// Everything an integration test needs: the shared PostgreSQL and MariaDB, the Sluice process, libpq helpers.
 #pragma once
 
 #include "http.hpp"
+#include "mariadb_server.hpp"
+#include "my.hpp"
+#include "my_sluice.hpp"
 #include "net.hpp"
 #include "pg.hpp"
 #include "poll.hpp"

@@ -190,8 +190,12 @@ CommandResult run_command(const std::vector<std::string>& argv,
 }
 
 std::vector<std::string> as_postgres_user_prefix(int parent_death_signal) {
+    return as_os_user_prefix("postgres", parent_death_signal);
+}
+
+std::vector<std::string> as_os_user_prefix(const std::string& user, int parent_death_signal) {
     if (geteuid() != 0) return {};
-    std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres",
+    std::vector<std::string> prefix = {"/usr/bin/setpriv", "--reuid=" + user, "--regid=" + user,
                                        "--init-groups"};
     if (parent_death_signal != 0) {
         // setpriv re-applies it after changing credentials (the kernel clears it on that change).

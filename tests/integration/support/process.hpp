@@ -64,6 +64,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
 // The prefix that runs a PostgreSQL server binary as the `postgres` OS user when we are root
 // (PostgreSQL refuses to run as root); empty when we are not root.
 std::vector<std::string> as_postgres_user_prefix(int parent_death_signal);
+// The same for any OS user (MariaDB's server runs as `mysql`).
+std::vector<std::string> as_os_user_prefix(const std::string& user, int parent_death_signal);
 
 // Kills every child still registered; async-signal-safe (used by signal handlers and atexit).
 void kill_registered_children() noexcept;

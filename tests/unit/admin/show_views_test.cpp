@@ -133,6 +133,7 @@ TEST_CASE("SHOW POOLS: PgBouncer's columns and the pool's counts", "[admin]") {
   CHECK(value(result, 0, "maxwait_us") == "500000");
   CHECK(value(result, 0, "pool_mode") == "session");
   CHECK(value(result, 0, "paused") == "0");
+  CHECK(value(result, 0, "protocol") == "postgres");
 }
 
 TEST_CASE("SHOW CLIENTS: every client, its wait, its transaction and the backend it holds", "[admin]") {

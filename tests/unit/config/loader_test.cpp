@@ -111,6 +111,18 @@ TEST_CASE("config/sluice.yaml in the source tree loads", "[config]") {
   CHECK(result.config->find_database("app")->port == 15432);
   CHECK(result.config->listen_metrics == ListenAddress{"127.0.0.1", 9127});
   CHECK(result.config->users.size() == 3);
+  // The demo's MariaDB, behind listen.mysql; MySQL clients without a database get `shop`.
+  CHECK(result.config->listen_mysql == std::vector<ListenAddress>{{"127.0.0.1", 6033}});
+  REQUIRE(result.config->find_database("shop"));
+  CHECK(result.config->find_database("shop")->protocol == Protocol::mysql);
+  CHECK(result.config->find_database("shop")->port == 13306);
+  CHECK(result.config->find_user("app")->default_database == "shop");
+}
+
+TEST_CASE("users.*.default_database is read, and absent by default", "[config]") {
+  auto config = load_ok("users:\n  a:\n    default_database: shop\n  b:\n    password: x\n");
+  CHECK(config->find_user("a")->default_database == "shop");
+  CHECK_FALSE(config->find_user("b")->default_database);
 }
 
 TEST_CASE("an empty file gives the built-in defaults", "[config]") {

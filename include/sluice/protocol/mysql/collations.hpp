@@ -1,0 +1,22 @@
+#pragma once
+// The collation id a client sends in its HandshakeResponse41 (one byte), as names a
+// `SET NAMES` statement takes: a backend serving many clients is put in each one's character
+// set. Only the ids clients commonly send are known; for others the backend keeps its own.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::mysql {
+
+struct Collation {
+  std::string_view character_set;  // "utf8mb4"
+  std::string_view name;           // "utf8mb4_unicode_ci"; empty: the character set's default
+};
+
+std::optional<Collation> collation_by_id(std::uint8_t id);
+
+// `SET NAMES 'charset' [COLLATE 'collation']`: what the handshake's id means, as a statement.
+std::string set_names_statement(const Collation& collation);
+
+}  // namespace sluice::mysql

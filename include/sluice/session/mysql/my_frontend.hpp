@@ -1,0 +1,95 @@
+#pragma once
+// The MySQL/MariaDB front end of a ClientSession: the connection phase (HandshakeV10,
+// HandshakeResponse41, mysql_native_password or caching_sha2_password's fast path, the MySQL
+// error table), scanning packets both ways with the ResponseTracker (when a response ends, the
+// server status flags), COM_QUIT, the client's current schema, bringing a backend to this
+// client's session (COM_RESET_CONNECTION after another client, COM_INIT_DB), ROLLBACK /
+// COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, ERR packets.
+//
+// Capabilities: clients are offered only what every pooled backend does the same way for them
+// (kClientCapabilities): no CLIENT_DEPRECATE_EOF and no CLIENT_SESSION_TRACK (backends log in
+// without them, so result sets end with classic EOF packets and OK packets carry no session
+// state), no CLIENT_FOUND_ROWS or CLIENT_IGNORE_SPACE (they change a backend's answers), no TLS.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sluice/protocol/mysql/client_login.hpp"
+#include "sluice/protocol/mysql/collations.hpp"
+#include "sluice/protocol/mysql/packet_scanner.hpp"
+#include "sluice/protocol/mysql/response_tracker.hpp"
+#include "sluice/runtime/cancel_registry.hpp"
+#include "sluice/session/client_session.hpp"
+#include "sluice/session/frontend.hpp"
+#include "sluice/session/mysql/my_server.hpp"
+
+namespace sluice::session {
+
+inline constexpr std::uint64_t kClientCapabilities =
+    mysql::kDefaultServerCapabilities &
+    ~(mysql::capability::CLIENT_DEPRECATE_EOF | mysql::capability::CLIENT_SESSION_TRACK |
+      mysql::capability::CLIENT_FOUND_ROWS | mysql::capability::CLIENT_IGNORE_SPACE);
+
+class MyFrontend : public Frontend {
+ public:
+  explicit MyFrontend(ClientSession& session);
+
+  const char* protocol() const override { return "mysql"; }
+  awaitable<Expected<LoginOutcome>> log_in() override;
+  awaitable<Status> serve_admin_console() override;
+  ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
+  ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
+  WorkState work_state() const override;
+  awaitable<Status> prepare_backend() override;
+  void backend_detached() override;
+  awaitable<bool> settle(SettleQuery query) override;
+  awaitable<void> cancel_statement() override;
+  void statement_timed_out() override { statement_timed_out_ = true; }
+  awaitable<void> write_error(const Failure& failure, bool fatal) override;
+
+ private:
+  // --- login (my_frontend_login.cpp) ---
+  awaitable<Expected<mysql::ClientLoginEvent>> drive_login(mysql::ClientLogin& login);
+  // The database the client asked for (or its user's default_database); null: refused.
+  const config::DatabaseConfig* choose_database(const mysql::HandshakeResponse41& response, std::string& name);
+  // Starts the password check the configuration allows; false: refused already.
+  bool begin_authentication(mysql::ClientLogin& login);
+  awaitable<Expected<LoginOutcome>> fail_login(mysql::ClientLogin& login, Failure failure);
+  awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
+
+  // --- the data phase (my_frontend_relay.cpp) ---
+  bool on_client_packet(const mysql::PacketView& packet, ClientScan& scan);
+  bool check_command(std::uint8_t command, ClientScan& scan);
+  void on_schema_command(const mysql::PacketView& packet);
+  void count_statements(std::uint8_t command);
+  void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
+  MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
+  // This session, as MyServerConnection::last_client knows it.
+  std::uint64_t client_token() const;
+
+  ClientSession& session_;
+  std::shared_ptr<runtime::CancelTarget> cancel_target_;  // the backend a KILL for this client reaches
+  std::optional<runtime::CancelRegistration> registration_;  // its key's process id is our connection id
+  mysql::PacketScanner client_scanner_;
+  std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
+  mysql::ResponseTracker tracker_;  // survives leases: a command is scanned before its backend is
+  std::string schema_;               // the client's current database on the backend side
+  std::uint8_t character_set_ = mysql::charset::utf8mb4_general_ci;  // the handshake's collation id
+  std::optional<mysql::Collation> collation_;  // its names, when Sluice knows them
+  std::optional<std::string> pending_schema_;  // a COM_INIT_DB / USE awaiting its OK
+  bool awaiting_schema_answer_ = false;
+  // COM_STMT_PREPAREs not yet closed (a failed one counts too: conservative). While any is
+  // open the client is pinned to its backend, where the statement ids mean something.
+  std::uint32_t open_statements_ = 0;
+  std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
+  bool login_error_sent_ = false;    // the login's ERR went out already
+  bool answer_started_ = false;      // part of the server's answer to the pending command went out
+  bool quit_split_ = false;          // part of the client's COM_QUIT reached the backend
+  bool statement_timed_out_ = false;  // the next interrupted-query ERR is ours: say why
+};
+
+// A ClientSession with a MySQL front end, for the listener.
+std::shared_ptr<ClientSession> make_mysql_session(tcp::socket client, ProxyContext& context);
+
+}  // namespace sluice::session

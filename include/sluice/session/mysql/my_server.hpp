@@ -1,0 +1,96 @@
+#pragma once
+// The MySQL/MariaDB side of a backend: connecting, logging in natively with the sans-I/O
+// mysql::ServerLogin (mysql_native_password, caching_sha2_password's fast path), the per-backend
+// state a session needs (the server's connection id, the capabilities and status flags in
+// force, the schema Sluice last put it in, the client that used it last), and Sluice's own
+// commands on a backend no client is talking to (COM_PING, COM_RESET_CONNECTION, COM_INIT_DB,
+// ROLLBACK).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/pool/server_connection.hpp"
+#include "sluice/protocol/mysql/constants.hpp"
+#include "sluice/protocol/mysql/responses.hpp"
+#include "sluice/protocol/mysql/server_login.hpp"
+
+namespace sluice::session {
+
+// What Sluice asks of MySQL backends: the codec's default less CLIENT_DEPRECATE_EOF and
+// CLIENT_SESSION_TRACK. A pooled backend answers every client in the one format its login
+// fixed, so clients are offered only result formats that this one matches (my_frontend.hpp):
+// classic EOF packets and OK packets without session-state data, which every client reads.
+inline constexpr std::uint64_t kBackendCapabilities =
+    mysql::kDefaultClientCapabilities &
+    ~(mysql::capability::CLIENT_DEPRECATE_EOF | mysql::capability::CLIENT_SESSION_TRACK);
+
+// Where and how a MySQL pool's backends log in. Replaced whole by a reload, never changed in place.
+struct MyBackendTarget {
+  std::string host;
+  std::uint16_t port = 3306;
+  std::string dbname;
+  std::string user;
+  std::optional<std::string> password;  // plain text only: a "*..." hash cannot answer a scramble
+  std::chrono::milliseconds connect_timeout{15000};
+  std::string check_query;  // server_check_query; empty: COM_PING
+};
+
+class MyServerConnection : public pool::ServerConnection {
+ public:
+  using pool::ServerConnection::ServerConnection;
+  void say_goodbye() override;  // COM_QUIT: the server logs a clean disconnect
+  std::uint32_t remote_process_id() const override { return connection_id; }
+
+  std::shared_ptr<const MyBackendTarget> target;  // opened with: KILL QUERY goes to its server
+  std::uint32_t connection_id = 0;  // the server's thread id (KILL's target, SHOW PROCESSLIST's Id)
+  std::uint64_t capabilities = 0;   // in force since login
+  std::uint16_t status_flags = 0;   // from the last OK/EOF Sluice saw
+  std::string schema;               // the database the backend is in, as far as Sluice knows
+  std::uint8_t character_set = mysql::charset::utf8mb4_general_ci;  // its connection collation id, ditto
+  std::uint64_t last_client = 0;    // the session that used it last (0: none since login)
+};
+
+class MyServerConnector : public pool::ServerConnector {
+ public:
+  explicit MyServerConnector(MyBackendTarget target)
+      : target_(std::make_shared<const MyBackendTarget>(std::move(target))) {}
+
+  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
+  awaitable<Status> open(pool::ServerConnection& connection) override;
+  // COM_PING (or server_check_query): alive and outside a transaction.
+  awaitable<bool> check(pool::ServerConnection& connection) override;
+  pool::TargetChange retarget(const pool::ServerConnector& fresh) override;
+
+  std::shared_ptr<const MyBackendTarget> target() const;
+
+ private:
+  awaitable<Status> connect(MyServerConnection& server);
+  awaitable<Status> log_in(MyServerConnection& server);
+
+  mutable std::mutex mutex_;  // guards target_; held for a copy or a swap only
+  std::shared_ptr<const MyBackendTarget> target_;
+};
+
+// The answer to one command of Sluice's own.
+struct MyCommandResult {
+  std::optional<mysql::ErrPacket> error;  // the server refused it
+  std::uint16_t status_flags = 0;         // from the response's last OK/EOF (unchanged after an ERR)
+};
+
+// Sends the commands (each a payload: command byte and arguments) in one write, pipelined, and
+// reads every response in full; server.status_flags follows them. A broken or oversized reply
+// is a lost server (the backend must then be closed).
+awaitable<Expected<std::vector<MyCommandResult>>> run_backend_commands(MyServerConnection& server,
+                                                                       const std::vector<std::string>& commands);
+
+// Payloads of Sluice's own commands.
+std::string com_ping();
+std::string com_reset_connection();
+std::string com_init_db(std::string_view schema);
+std::string com_query(std::string_view sql);
+
+}  // namespace sluice::session

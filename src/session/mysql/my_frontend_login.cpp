@@ -1,0 +1,173 @@
+// MyFrontend, part one: from the TCP accept to the OK packet.
+#include <spdlog/spdlog.h>
+
+#include "sluice/auth/mysql_native_password.hpp"
+#include "sluice/session/mysql/my_frontend.hpp"
+#include "sluice/session/mysql/my_io.hpp"
+#include "sluice/session/session_failures.hpp"
+
+namespace sluice::session {
+
+namespace {
+Failure auth_failed(std::string_view user) {
+  return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + std::string(user) + "\""};
+}
+
+Failure unknown_database(std::string_view name) {
+  return Failure{"unknown_database", "3D000", "no such database: " + std::string(name)};
+}
+
+std::string connect_attribute(const mysql::HandshakeResponse41& response, std::string_view name) {
+  if (!response.connect_attributes) return {};
+  for (const auto& [key, value] : *response.connect_attributes) {
+    if (key == name) return value;
+  }
+  return {};
+}
+}  // namespace
+
+std::shared_ptr<ClientSession> make_mysql_session(tcp::socket client, ProxyContext& context) {
+  auto session = std::make_shared<ClientSession>(std::move(client), context);
+  session->set_frontend(std::make_unique<MyFrontend>(*session));
+  return session;
+}
+
+MyFrontend::MyFrontend(ClientSession& session)
+    : session_(session),
+      cancel_target_(std::make_shared<runtime::CancelTarget>()),
+      client_scanner_(session.runtime().config->max_packet_size),
+      tracker_(kBackendCapabilities) {}
+
+std::uint64_t MyFrontend::client_token() const {
+  const auto& key = registration_->key();
+  return (std::uint64_t{key.process_id} << 32) | key.secret_key;
+}
+
+awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
+  registration_.emplace(session_.context().cancels, cancel_target_);
+  mysql::ClientLoginSettings settings;
+  settings.connection_id = registration_->key().process_id;
+  settings.capabilities = kClientCapabilities;
+  settings.client_host = session_.address();
+  settings.max_packet_size = std::min<std::uint64_t>(settings.max_packet_size, session_.runtime().config->max_packet_size);
+  mysql::ClientLogin login(std::move(settings));
+  auto event = co_await drive_login(login);
+  if (!event) co_return event.failure();
+  // Every refusal leaves through the one co_await at the end, with a named Failure: GCC 12
+  // destroyed a temporary twice when it was built inside `co_return co_await` in an if.
+  std::optional<Failure> refusal;
+  const config::DatabaseConfig* database = nullptr;
+  if (*event != mysql::ClientLoginEvent::handshake_response) refusal = login.failure();
+  std::string database_name;
+  if (!refusal) {
+    database = choose_database(login.response(), database_name);
+    if (!database) refusal = unknown_database(database_name);
+  }
+  if (!refusal) {
+    const auto cap = session_.admit();
+    if (cap) refusal = Failure{*cap, "53300", "too many connections: " + *cap + " reached"};
+  }
+  if (!refusal && !begin_authentication(login)) refusal = auth_failed(session_.user());
+  if (!refusal) {
+    event = co_await drive_login(login);
+    if (!event) co_return event.failure();
+    if (*event != mysql::ClientLoginEvent::authenticated) refusal = login.failure();
+  }
+  if (refusal) co_return co_await fail_login(login, std::move(*refusal));
+  co_return co_await welcome(login, *database);
+}
+
+// Joins the pool and sends the OK: from now on the client may send commands.
+awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
+  session_.join_pool(database);
+  auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
+  schema_ = connector->target()->dbname;
+  character_set_ = login.response().character_set;
+  collation_ = mysql::collation_by_id(character_set_);
+  const Failure lost = client_closed();
+  auto sent = co_await write_bytes(session_.client(), login.output(), lost);
+  if (!sent) co_return sent.failure();
+  co_return LoginOutcome::client;
+}
+
+// Writes and reads for the login until it needs a decision (or has failed, ERR included).
+awaitable<Expected<mysql::ClientLoginEvent>> MyFrontend::drive_login(mysql::ClientLogin& login) {
+  auto& client = session_.client();
+  const Failure lost = client_closed();
+  for (;;) {
+    const auto event = login.next();
+    if (event == mysql::ClientLoginEvent::authenticated) co_return event;  // the caller sends the OK
+    if (!login.output().empty()) {
+      if (event == mysql::ClientLoginEvent::failed) login_error_sent_ = true;
+      if (auto sent = co_await write_bytes(client, login.output(), lost); !sent) co_return sent.failure();
+      login.output().clear();
+    }
+    if (event != mysql::ClientLoginEvent::need_input) co_return event;
+    const auto wanted = login.input();
+    auto [error, read] = co_await asio::async_read(client, asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+    if (error) co_return client_closed();
+    login.received(read);
+  }
+}
+
+// The ERR packet goes out in the login's sequence; the session then ends with `failure`.
+awaitable<Expected<LoginOutcome>> MyFrontend::fail_login(mysql::ClientLogin& login, Failure failure) {
+  login.refuse(failure);
+  if (!login.output().empty()) {
+    login_error_sent_ = true;
+    const Failure lost = client_closed();
+    co_await write_bytes(session_.client(), login.output(), lost);
+    login.output().clear();
+  }
+  co_return failure;
+}
+
+const config::DatabaseConfig* MyFrontend::choose_database(const mysql::HandshakeResponse41& response,
+                                                          std::string& name) {
+  const auto& config = *session_.runtime().config;
+  name = response.database.value_or("");
+  if (name.empty()) {
+    if (const auto* user = config.find_user(response.user); user && user->default_database) name = *user->default_database;
+  }
+  const auto* database = config.find_database(name);
+  const bool known = database && database->protocol == config::Protocol::mysql;
+  session_.identify(response.user, known ? name : std::string(), connect_attribute(response, "program_name"));
+  if (!known) {
+    spdlog::info("MySQL client asked for unknown database '{}' (user={})", name, response.user);
+    return nullptr;
+  }
+  return database;
+}
+
+// mysql_native_password against a "*..." hash or a plain password; caching_sha2_password's fast
+// path when the client answered for it (a plain password only). Other stored forms (md5,
+// SCRAM) cannot check a MySQL scramble.
+bool MyFrontend::begin_authentication(mysql::ClientLogin& login) {
+  const auto& config = *session_.runtime().config;
+  if (config.auth_type == config::AuthType::trust) {
+    login.begin_trust();
+    return true;
+  }
+  const auto* user = config.find_user(login.response().user);
+  if (!user || !user->password) return false;
+  const std::string& stored = *user->password;
+  if (auth::is_mysql_native_password_hash(stored)) {
+    login.begin_mysql_native_password(stored);
+    return true;
+  }
+  if (stored.starts_with("SCRAM-SHA-256$") || (stored.starts_with("md5") && stored.size() == 35)) return false;
+  const auto& plugin = login.response().auth_plugin_name;
+  if (plugin && *plugin == mysql::auth_plugin::caching_sha2_password) {
+    login.begin_caching_sha2_password(stored);
+  } else {
+    login.begin_mysql_native_password(stored);
+  }
+  return true;
+}
+
+// The console speaks PostgreSQL only: choose_database never picks it for a MySQL client.
+awaitable<Status> MyFrontend::serve_admin_console() {
+  co_return Failure{"unknown_database", "3D000", "no such database: sluice"};
+}
+
+}  // namespace sluice::session

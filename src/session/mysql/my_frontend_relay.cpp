@@ -1,0 +1,261 @@
+// MyFrontend, part two: the command phase's protocol work — scanning what is relayed both ways,
+// following the client's schema, bringing a backend to this client, settling it, KILL QUERY,
+// and the client's errors.
+#include <spdlog/spdlog.h>
+
+#include "sluice/protocol/mysql/errors.hpp"
+#include "sluice/protocol/mysql/failures.hpp"
+#include "sluice/protocol/mysql/use_statement.hpp"
+#include "sluice/session/mysql/my_frontend.hpp"
+#include "sluice/session/mysql/my_io.hpp"
+
+namespace sluice::session {
+
+namespace {
+
+using mysql::PacketView;
+
+// What KILL QUERY makes the server answer the killed statement with.
+constexpr std::uint16_t kQueryInterrupted = 1317;
+
+std::string_view as_text(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+bool is_command(const PacketView& packet, std::uint8_t command) {
+  return packet.starts_payload() && packet.length >= 1 && packet.payload[0] == command;
+}
+
+// An ERR for a killed statement, whole in this chunk: [start, end) and its sequence id.
+struct Interrupted {
+  std::size_t start = 0;
+  std::size_t end = 0;
+  std::uint8_t sequence_id = 0;
+};
+
+std::optional<Interrupted> interrupted_error(const PacketView& packet) {
+  if (!packet.starts_payload() || packet.payload_truncated || packet.end < packet.length + 4u) return std::nullopt;
+  if (packet.payload.size() < 3 || packet.payload[0] != mysql::packet_header::ERR_Packet) return std::nullopt;
+  const std::uint16_t code = static_cast<std::uint16_t>(packet.payload[1] | (packet.payload[2] << 8));
+  if (code != kQueryInterrupted) return std::nullopt;
+  return Interrupted{packet.end - packet.length - 4, packet.end, packet.sequence_id};
+}
+
+}  // namespace
+
+// Relays everything read except COM_QUIT (and what follows it), which ends the session instead.
+ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
+  ClientScan result;
+  std::size_t quit_start = 0;
+  const auto scanned = client_scanner_.scan(buffer.subspan(held, received), [&](const PacketView& packet) {
+    const bool command = packet.starts_payload() && !tracker_.awaiting_client_file();
+    if (command && packet.length == 1 && packet.payload[0] == mysql::command::COM_QUIT) {
+      result.terminate = true;
+      // Its first bytes came in an earlier read and went to the server: the backend holds half
+      // a packet, so it must not serve anyone else.
+      quit_split_ = packet.end < 5;
+      quit_start = quit_split_ ? 0 : packet.end - 5;
+      return false;
+    }
+    return on_client_packet(packet, result);
+  });
+  if (scanned.error != mysql::PacketScanError::none) {
+    result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
+    return result;
+  }
+  if (!tracker_.violation().empty()) {
+    result.error = mysql::protocol_violation(tracker_.violation());
+    return result;
+  }
+  result.relay_end = held + (result.terminate ? quit_start : received);
+  return result;
+}
+
+bool MyFrontend::on_client_packet(const PacketView& packet, ClientScan& scan) {
+  const bool command = packet.starts_payload() && !tracker_.awaiting_client_file() && packet.length >= 1;
+  next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
+  if (command && !check_command(packet.payload[0], scan)) return false;
+  const bool alone = tracker_.response_complete();
+  if (tracker_.on_client_packet(packet)) scan.round_trip_started = true;
+  if (command && alone) on_schema_command(packet);
+  if (command) count_statements(packet.payload[0]);
+  return true;
+}
+
+// Commands a pooled backend cannot serve: another user's session on a backend of this pool,
+// replication streams that never end. The session ends with 1235 rather than relay them.
+bool MyFrontend::check_command(std::uint8_t command, ClientScan& scan) {
+  if (command != mysql::command::COM_CHANGE_USER &&
+      mysql::response_shape(command) != mysql::ResponseShape::unsupported) {
+    return true;
+  }
+  scan.error = Failure{"session_state", "0A000",
+                       "not supported in transaction pool mode: command " + std::to_string(command)};
+  return false;
+}
+
+// Binary prepared statements live on the backend that prepared them: until the client has
+// closed every one (or reset its session), the backend stays with it (work_state()).
+void MyFrontend::count_statements(std::uint8_t command) {
+  if (command == mysql::command::COM_STMT_PREPARE) {
+    ++open_statements_;
+  } else if (command == mysql::command::COM_STMT_CLOSE && open_statements_ > 0) {
+    --open_statements_;
+  } else if (command == mysql::command::COM_RESET_CONNECTION) {
+    open_statements_ = 0;
+  }
+}
+
+// COM_INIT_DB or `USE name` sent alone: the schema changes once the server says OK.
+void MyFrontend::on_schema_command(const PacketView& packet) {
+  if (packet.payload_truncated || packet.length < 2) return;
+  const auto argument = as_text(packet.payload.subspan(1));
+  if (is_command(packet, mysql::command::COM_INIT_DB)) {
+    pending_schema_ = std::string(argument);
+  } else if (is_command(packet, mysql::command::COM_QUERY)) {
+    pending_schema_ = mysql::parse_use_statement(argument);
+  }
+  awaiting_schema_answer_ = pending_schema_.has_value();
+}
+
+// A killed statement's ERR, when ours (statement_timeout), gets the timeout's code and message.
+ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
+  ServerScan result;
+  std::optional<Interrupted> interrupted;
+  const auto scanned = server_scanner_->scan(chunk, [&](const PacketView& packet) {
+    if (statement_timed_out_ && !interrupted) interrupted = interrupted_error(packet);
+    on_server_packet(packet, result);
+  });
+  if (scanned.error != mysql::PacketScanError::none) {
+    result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
+    return result;
+  }
+  if (interrupted) {
+    const auto bytes = as_text(chunk);
+    mysql::SequenceId sequence;
+    sequence.reset(interrupted->sequence_id);
+    const Failure timeout{"statement_timeout", "57014", "canceling statement due to statement timeout"};
+    result.replaced = true;
+    result.replacement.append(bytes.substr(0, interrupted->start));
+    mysql::write_err_packet(result.replacement, sequence, mysql::error_for(timeout));
+    result.replacement.append(bytes.substr(interrupted->end));
+  }
+  return result;
+}
+
+void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
+  if (awaiting_schema_answer_ && packet.starts_payload()) {
+    if (!packet.payload.empty() && packet.payload[0] == mysql::packet_header::OK_Packet && pending_schema_) {
+      schema_ = *pending_schema_;
+      server().schema = schema_;
+    }
+    awaiting_schema_answer_ = false;
+    pending_schema_.reset();
+  }
+  next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
+  answer_started_ = true;
+  switch (tracker_.on_server_packet(packet)) {
+    case mysql::ResponseProgress::complete:
+      scan.round_trip_completed = true;
+      answer_started_ = false;
+      next_sequence_ = 0;  // an error of ours now would start an exchange of its own
+      statement_timed_out_ = false;
+      break;
+    case mysql::ResponseProgress::violation:
+      scan.error = mysql::protocol_violation(tracker_.violation());
+      break;
+    case mysql::ResponseProgress::more:
+      break;
+  }
+}
+
+WorkState MyFrontend::work_state() const {
+  const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
+                       (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty();
+  return WorkState{!tracker_.response_complete(), tracker_.in_transaction() || open_statements_ > 0, partial};
+}
+
+// Another client's backend is reset (COM_RESET_CONNECTION: its variables, temporary tables and
+// prepared statements go) and put in this client's schema and character set; a backend this
+// client used last is exactly as it left it. The commands go in one write.
+awaitable<Status> MyFrontend::prepare_backend() {
+  auto& backend = server();
+  cancel_target_->set(runtime::CancelTarget::Backend{backend.target->host, backend.target->port,
+                                                      backend.connection_id, 0});
+  server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
+  const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
+  std::vector<std::string> commands;
+  if (other_client) commands.push_back(com_reset_connection());
+  if (other_client || (backend.last_client == 0 && backend.schema != schema_)) commands.push_back(com_init_db(schema_));
+  if (collation_ && (other_client || backend.character_set != character_set_)) {
+    commands.push_back(com_query(mysql::set_names_statement(*collation_)));
+  }
+  backend.last_client = client_token();
+  if (commands.empty()) co_return ok_status();
+  auto results = co_await run_backend_commands(backend, commands);
+  if (!results) co_return results.failure();
+  for (const auto& result : *results) {
+    if (!result.error) continue;
+    spdlog::warn("user={} database={}: preparing backend {} failed: {} {}", session_.user(), session_.database(),
+                 backend.connection_id, result.error->error_code, result.error->error_message);
+    co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + result.error->error_message};
+  }
+  backend.schema = schema_;
+  if (collation_) backend.character_set = character_set_;
+  co_return ok_status();
+}
+
+void MyFrontend::backend_detached() {
+  cancel_target_->set(std::nullopt);
+  server_scanner_.reset();
+  awaiting_schema_answer_ = false;
+  pending_schema_.reset();
+}
+
+awaitable<bool> MyFrontend::settle(SettleQuery query) {
+  std::vector<std::string> commands;
+  commands.push_back(query == SettleQuery::roll_back ? com_query("ROLLBACK") : com_reset_connection());
+  auto results = co_await run_backend_commands(server(), commands);
+  if (!results || (*results)[0].error) co_return false;
+  if (server().status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS) co_return false;
+  tracker_.backend_at_rest(server().status_flags);
+  if (query == SettleQuery::reset) open_statements_ = 0;
+  co_return true;
+}
+
+// KILL QUERY <thread id> on a connection of its own, as the backend's user (who may kill its
+// own threads). The backend's details are copied first: the lease may be gone before the end.
+awaitable<void> MyFrontend::cancel_statement() {
+  const auto target = server().target;
+  const auto thread_id = server().connection_id;
+  MyServerConnector side(*target);
+  auto connection = side.create(session_.client().get_executor());
+  auto& killer = static_cast<MyServerConnection&>(*connection);
+  if (auto opened = co_await side.open(killer); !opened) {
+    spdlog::warn("KILL QUERY {} on {}:{}: {}", thread_id, target->host, target->port, opened.failure().message);
+    co_return;
+  }
+  std::vector<std::string> commands;
+  commands.push_back(com_query("KILL QUERY " + std::to_string(thread_id)));
+  auto results = co_await run_backend_commands(killer, commands);
+  if (!results || (*results)[0].error) spdlog::warn("KILL QUERY {} on {}:{} failed", thread_id, target->host, target->port);
+  killer.say_goodbye();
+}
+
+// In the current exchange when a command awaits its answer; otherwise (a timeout, a shutdown
+// between commands) as a new one. Not at all once part of the server's answer went out (an
+// ERR among column definitions is a malformed packet), nor for a lost backend: client
+// libraries report the closed connection as 2013 themselves, and Connector/C rejects an ERR
+// packet carrying a client error code (2000-2999) as malformed.
+awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
+  if (login_error_sent_ || (answer_started_ && !tracker_.response_complete())) co_return;
+  if (failure.reason == "server_lost") co_return;
+  mysql::SequenceId sequence;
+  sequence.reset(next_sequence_);
+  const mysql::ErrorContext context{session_.user(), session_.address(), session_.database()};
+  std::string out;
+  mysql::write_err_packet(out, sequence, mysql::error_for(failure, context));
+  co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);
+}
+
+}  // namespace sluice::session

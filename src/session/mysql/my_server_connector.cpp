@@ -1,0 +1,134 @@
+// MyServerConnector: TCP connect and a native login (mysql::ServerLogin) within
+// server_connect_timeout, health checks, and reload retargeting.
+#include <spdlog/spdlog.h>
+
+#include "sluice/core/deadline.hpp"
+#include "sluice/protocol/mysql/packet.hpp"
+#include "sluice/session/mysql/my_io.hpp"
+#include "sluice/session/mysql/my_server.hpp"
+
+namespace sluice::session {
+
+namespace {
+
+Failure connect_failure(const MyBackendTarget& target, std::string_view why) {
+  return Failure{"server_connect_failed", "08001",
+                 "could not connect to server " + target.host + ":" + std::to_string(target.port) + ": " +
+                     std::string(why)};
+}
+
+// What differs between two targets, for ServerPool::retarget's decision and its log line.
+pool::TargetChange compare_targets(const MyBackendTarget& from, const MyBackendTarget& to) {
+  pool::TargetChange change;
+  auto note = [&change](std::string_view what, bool& kind) {
+    kind = true;
+    if (!change.summary.empty()) change.summary += ", ";
+    change.summary += what;
+  };
+  if (from.host != to.host) note("host " + from.host + " -> " + to.host, change.backend);
+  if (from.port != to.port) note("port " + std::to_string(from.port) + " -> " + std::to_string(to.port), change.backend);
+  if (from.dbname != to.dbname) note("dbname " + from.dbname + " -> " + to.dbname, change.backend);
+  if (from.user != to.user) note("user " + from.user + " -> " + to.user, change.backend);
+  if (from.password != to.password) note("password", change.backend);  // named, never shown
+  if (from.connect_timeout != to.connect_timeout) note("server_connect_timeout", change.settings);
+  if (from.check_query != to.check_query) note("server_check_query", change.settings);
+  return change;
+}
+
+}  // namespace
+
+void MyServerConnection::say_goodbye() {
+  std::string quit;
+  mysql::SequenceId sequence;
+  mysql::write_packet(quit, sequence, std::string(1, static_cast<char>(mysql::command::COM_QUIT)));
+  error_code ignored;
+  socket().non_blocking(true, ignored);
+  socket().write_some(asio::buffer(quit), ignored);
+}
+
+std::unique_ptr<pool::ServerConnection> MyServerConnector::create(asio::any_io_executor executor) {
+  return std::make_unique<MyServerConnection>(std::move(executor));
+}
+
+std::shared_ptr<const MyBackendTarget> MyServerConnector::target() const {
+  std::lock_guard lock(mutex_);
+  return target_;
+}
+
+pool::TargetChange MyServerConnector::retarget(const pool::ServerConnector& fresh) {
+  // PoolRegistry replaces a pool whose database changed protocol, so `fresh` is one of ours.
+  const auto* mine = dynamic_cast<const MyServerConnector*>(&fresh);
+  if (!mine) return {};
+  auto next = mine->target();
+  std::lock_guard lock(mutex_);
+  auto change = compare_targets(*target_, *next);
+  if (change.backend || change.settings) target_ = std::move(next);
+  return change;
+}
+
+awaitable<Status> MyServerConnector::open(pool::ServerConnection& connection) {
+  auto& server = static_cast<MyServerConnection&>(connection);
+  server.target = target();
+  auto outcome = co_await within(server.target->connect_timeout, connect(server));
+  if (outcome) co_return std::move(*outcome);
+  error_code ignored;
+  server.socket().close(ignored);
+  co_return connect_failure(*server.target, "server_connect_timeout");
+}
+
+// Alive, answering, and not inside a transaction (a backend at rest never is).
+awaitable<bool> MyServerConnector::check(pool::ServerConnection& connection) {
+  auto& server = static_cast<MyServerConnection&>(connection);
+  const auto target = this->target();
+  std::vector<std::string> commands;
+  commands.push_back(target->check_query.empty() ? com_ping() : com_query(target->check_query));
+  auto outcome = co_await within(target->connect_timeout, run_backend_commands(server, commands));
+  co_return outcome && outcome->ok() && !(**outcome)[0].error &&
+      !((**outcome)[0].status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS);
+}
+
+awaitable<Status> MyServerConnector::connect(MyServerConnection& server) {
+  const auto& target = *server.target;
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(target.host, std::to_string(target.port), use_nothrow);
+  if (resolve_error) co_return connect_failure(target, resolve_error.message());
+  auto [connect_error, endpoint] = co_await asio::async_connect(server.socket(), endpoints, use_nothrow);
+  if (connect_error) co_return connect_failure(target, connect_error.message());
+  error_code ignored;
+  server.socket().set_option(tcp::no_delay(true), ignored);
+  server.socket().set_option(asio::socket_base::keep_alive(true), ignored);
+  co_return co_await log_in(server);
+}
+
+awaitable<Status> MyServerConnector::log_in(MyServerConnection& server) {
+  const auto& target = *server.target;
+  mysql::ServerLoginIdentity identity;
+  identity.user = target.user;
+  identity.database = target.dbname;
+  identity.password = target.password;
+  identity.capabilities = kBackendCapabilities;
+  mysql::ServerLogin login(std::move(identity));
+  const Failure lost = mysql::server_login_failure("connection closed during login");
+  for (;;) {
+    const auto event = login.next();
+    if (!login.output().empty()) {
+      if (auto sent = co_await write_bytes(server.socket(), login.output(), lost); !sent) co_return sent.failure();
+      login.output().clear();
+    }
+    if (event == mysql::ServerLoginEvent::failed) co_return login.failure();
+    if (event == mysql::ServerLoginEvent::ready) break;
+    const auto wanted = login.input();
+    auto [error, read] =
+        co_await asio::async_read(server.socket(), asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+    if (error) co_return lost;
+    login.received(read);
+  }
+  server.connection_id = login.handshake().connection_id;
+  server.capabilities = login.capabilities();
+  server.status_flags = login.status_flags();
+  server.schema = target.dbname;
+  co_return ok_status();
+}
+
+}  // namespace sluice::session

@@ -1,0 +1,73 @@
+// MySQL backends failing under Sluice: MariaDB restarted while clients work, a backend killed
+// mid-query. Clients of a lost backend get 2013; the pool recovers with new backends.
+#include <signal.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+TEST_CASE("mysql: a backend killed mid-query gives its client 2013 and the pool recovers", "[mysql][mysql-faults]") {
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection victim = my_connect(sluice.login("app", "app"));
+    const std::string thread_id = my_value(victim.get(), "SELECT CONNECTION_ID()");
+    std::thread killer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        mariadb().execute("KILL " + thread_id);
+    });
+    MyResult result = my_query(victim.get(), "SELECT SLEEP(5)");
+    killer.join();
+    // As from MariaDB itself: SLEEP's result had begun, so the connection just closes.
+    INFO(result.error);
+    CHECK(result.error_code == 2013);
+    // The same client goes on with a new backend, and so does another.
+    MyConnection again = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(again.get(), "SELECT 1") == "1");
+    CHECK(my_value(again.get(), "SELECT CONNECTION_ID()") != thread_id);
+}
+
+TEST_CASE("mysql: MariaDB restarted while clients work: errors, then service again", "[mysql][mysql-faults]") {
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 4\n"});
+    std::atomic<bool> stop{false};
+    std::atomic<int> successes_after_restart{0};
+    std::atomic<bool> restarted{false};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 8; ++i) {
+        clients.emplace_back([&] {
+            while (!stop) {
+                MyLogin login = my_try_connect(sluice.login("app", "app"));
+                if (!login) continue;
+                for (int n = 0; n < 20 && !stop; ++n) {
+                    MyResult result = my_query(login.connection.get(), "SELECT 1");
+                    if (result.error_code != 0) break;  // 2013 or 2003 while MariaDB is down
+                    if (restarted) ++successes_after_restart;
+                }
+            }
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    mariadb().stop(SIGKILL);
+    mariadb().start();
+    restarted = true;
+    const bool served = eventually([&] { return successes_after_restart > 50; }, Ms(20000));
+    stop = true;
+    for (auto& thread : clients) thread.join();
+    CHECK(served);
+    CHECK(sluice.process().running());
+    MyConnection last = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(last.get(), "SELECT 1") == "1");
+}
+
+TEST_CASE("mysql: an unreachable backend refuses the client's statement", "[mysql][mysql-faults]") {
+    DeadListener dead(false);
+    const std::string databases = "app:\n  protocol: mysql\n  host: 127.0.0.1\n  port: " + std::to_string(dead.port()) + "\n";
+    MySluice sluice(MySluiceOptions{.defaults = "server_connect_timeout: 1s\n", .databases = databases});
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    MyResult result = my_query(connection.get(), "SELECT 1");
+    INFO(result.error);
+    CHECK(result.error_code != 0);
+    CHECK(sluice.process().running());
+}

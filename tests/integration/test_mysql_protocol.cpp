@@ -1,0 +1,79 @@
+// What a MySQL client sends and gets back through Sluice, beyond one statement and one small
+// result: multi-statements and CALL (several results), LOAD DATA LOCAL INFILE, payloads over
+// 16 MiB both ways (split into packets and joined again), COM_PING, COM_STATISTICS.
+#include <catch2/catch.hpp>
+
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+TEST_CASE("mysql: multi-statements and CALL return every result", "[mysql][mysql-protocol]") {
+    mariadb().execute("CREATE OR REPLACE PROCEDURE app.two_results() BEGIN SELECT 1; SELECT 2; END");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    REQUIRE(mysql_real_query(connection.get(), "SELECT 'a'; SELECT 'b'; CALL two_results()", 42) == 0);
+    std::vector<std::string> values;
+    for (;;) {
+        if (MYSQL_RES* result = mysql_store_result(connection.get())) {
+            while (MYSQL_ROW row = mysql_fetch_row(result)) values.emplace_back(row[0]);
+            mysql_free_result(result);
+        }
+        const int more = mysql_next_result(connection.get());
+        REQUIRE(more <= 0);
+        if (more == -1) break;
+    }
+    CHECK(values == std::vector<std::string>{"a", "b", "1", "2"});
+    // The backend went back clean after the last result: the next statement works.
+    CHECK(my_value(connection.get(), "SELECT 3") == "3");
+}
+
+TEST_CASE("mysql: LOAD DATA LOCAL INFILE goes through", "[mysql][mysql-protocol]") {
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.loaded (n INT NOT NULL, word VARCHAR(20))");
+    mariadb().execute("DELETE FROM app.loaded");
+    TempDir dir("sluice-it-infile");
+    std::string data;
+    for (int n = 1; n <= 1000; ++n) data += std::to_string(n) + "\tword" + std::to_string(n) + "\n";
+    write_file(dir.file("rows.tsv"), data);
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyLoginOptions options = sluice.login("app", "app");
+    options.local_infile = true;
+    MyConnection connection = my_connect(options);
+    MyResult loaded = my_query(connection.get(), "LOAD DATA LOCAL INFILE '" + dir.file("rows.tsv") + "' INTO TABLE loaded");
+    REQUIRE(loaded.error_code == 0);
+    CHECK(loaded.affected_rows == 1000);
+    CHECK(my_value(connection.get(), "SELECT SUM(n) FROM loaded") == "500500");
+    CHECK(my_value(connection.get(), "SELECT word FROM loaded WHERE n = 777") == "word777");
+}
+
+TEST_CASE("mysql: a 20 MB value goes both ways (packets over 16 MiB)", "[mysql][mysql-protocol]") {
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.blobs (id INT PRIMARY KEY, body LONGBLOB)");
+    mariadb().execute("DELETE FROM app.blobs");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyLoginOptions options = sluice.login("app", "app");
+    options.timeout_s = 60;
+    MyConnection connection = my_connect(options);
+    constexpr std::size_t kSize = 20 * 1000 * 1000;
+    std::string body(kSize, 'x');
+    for (std::size_t i = 0; i < kSize; i += 4096) body[i] = static_cast<char>('a' + (i / 4096) % 26);
+    // The INSERT is one COM_QUERY of 20 MB: two full packets and a shorter one.
+    my_exec(connection.get(), "INSERT INTO blobs VALUES (1, '" + body + "')");
+    CHECK(my_value(connection.get(), "SELECT LENGTH(body) FROM blobs WHERE id = 1") == std::to_string(kSize));
+    CHECK(my_value(connection.get(), "SELECT MD5(body) FROM blobs WHERE id = 1") ==
+          mariadb().query("SELECT MD5(body) FROM app.blobs WHERE id = 1"));
+    // Back: one row of 20 MB, split by the server and joined by the client.
+    MyResult fetched = my_query(connection.get(), "SELECT body FROM blobs WHERE id = 1");
+    REQUIRE(fetched.error_code == 0);
+    REQUIRE(fetched.rows.size() == 1);
+    CHECK(fetched.rows[0][0] == body);
+    CHECK(my_value(connection.get(), "SELECT 1") == "1");
+}
+
+TEST_CASE("mysql: COM_PING and COM_STATISTICS are answered", "[mysql][mysql-protocol]") {
+    MySluice sluice;
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    CHECK(mysql_ping(connection.get()) == 0);
+    const char* statistics = mysql_stat(connection.get());
+    REQUIRE(statistics != nullptr);
+    CHECK_THAT(std::string(statistics), Catch::Contains("Uptime"));
+    CHECK(my_value(connection.get(), "SELECT 5") == "5");
+}

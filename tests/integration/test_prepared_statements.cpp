@@ -1,0 +1,197 @@
+// Protocol-level prepared statements in transaction mode, driven with libpq where the real
+// drivers (test_drivers.cpp) do not reach: pipelined batches with several Syncs in flight,
+// Describe alone, a failing Parse, eviction under max_prepared_statements, SQL DEALLOCATE of a
+// protocol-level statement, a duplicate name, and backends lost between transactions. Clients
+// outnumber backends, so statements meet backends that have not got them.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+namespace {
+
+constexpr int kPoolSize = 2;
+
+SluiceOptions transaction_pool(const std::string& extra_defaults = "") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: " + std::to_string(kPoolSize) + "\n" + extra_defaults;
+    return options;
+}
+
+Connection client_of(const SluiceProcess& sluice) { return connect(sluice.conninfo("app", "app")); }
+
+// Drains a pipeline's results up to and including its next PGRES_PIPELINE_SYNC; returns the
+// first column of the first row of each tuple result, in order ("!" + SQLSTATE for an error).
+std::vector<std::string> read_until_sync(PGconn* conn) {
+    std::vector<std::string> values;
+    const auto deadline = std::chrono::steady_clock::now() + kQueryTimeout;
+    for (;;) {
+        while (PQisBusy(conn)) {
+            if (!wait_readable(conn, deadline)) throw PgTimeout("pipeline results did not come");
+            if (!PQconsumeInput(conn)) throw std::runtime_error(PQerrorMessage(conn));
+        }
+        PgResult result(PQgetResult(conn));
+        if (!result) continue;  // the end of one query's results
+        const auto status = PQresultStatus(result.get());
+        if (status == PGRES_PIPELINE_SYNC) return values;
+        if (status == PGRES_TUPLES_OK && PQntuples(result.get()) > 0) values.emplace_back(PQgetvalue(result.get(), 0, 0));
+        if (status == PGRES_FATAL_ERROR) values.push_back("!" + sqlstate(result.get()));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("prepared statements: pipelined batches with several Syncs in flight, 8 clients over 2 backends",
+          "[prepared][pipelined]") {
+    SluiceProcess sluice(transaction_pool());
+    constexpr int kClients = 8;
+    constexpr int kRounds = 15;
+    std::atomic<int> correct{0};
+    std::vector<std::string> failures(kClients);
+    std::vector<std::thread> threads;
+    for (int client = 0; client < kClients; ++client) {
+        threads.emplace_back([&, client] {
+            try {
+                Connection conn = client_of(sluice);
+                REQUIRE(PQenterPipelineMode(conn) == 1);
+                const std::string mine = "SELECT $1::int * 10 + " + std::to_string(client);
+                for (int round = 0; round < kRounds; ++round) {
+                    // Round 0 parses in the same batch as its first executes; later rounds only bind,
+                    // on whichever backend the batch gets.
+                    if (round == 0) REQUIRE(PQsendPrepare(conn, "mine", mine.c_str(), 1, nullptr) == 1);
+                    if (round == 0) REQUIRE(PQsendPrepare(conn, "shared", "SELECT $1::text || '!'", 1, nullptr) == 1);
+                    const std::string a = std::to_string(round), b = std::to_string(round + 100);
+                    const char* first[] = {a.c_str()};
+                    const char* second[] = {b.c_str()};
+                    REQUIRE(PQsendQueryPrepared(conn, "mine", 1, first, nullptr, nullptr, 0) == 1);
+                    REQUIRE(PQsendQueryPrepared(conn, "shared", 1, second, nullptr, nullptr, 0) == 1);
+                    REQUIRE(PQpipelineSync(conn) == 1);
+                    REQUIRE(PQsendQueryPrepared(conn, "mine", 1, second, nullptr, nullptr, 0) == 1);
+                    REQUIRE(PQpipelineSync(conn) == 1);  // two Syncs in flight
+                    const auto batch = read_until_sync(conn);
+                    const auto next = read_until_sync(conn);
+                    const std::vector<std::string> expected_batch = {std::to_string(round * 10 + client), b + "!"};
+                    const std::vector<std::string> expected_next = {std::to_string((round + 100) * 10 + client)};
+                    if (batch != expected_batch || next != expected_next) {
+                        failures[client] = "round " + a + ": got " + (batch.empty() ? "" : batch[0]) + ", " +
+                                           (batch.size() > 1 ? batch[1] : "") + " / " + (next.empty() ? "" : next[0]);
+                        return;
+                    }
+                    ++correct;
+                }
+            } catch (const std::exception& e) {
+                failures[client] = e.what();
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int client = 0; client < kClients; ++client) {
+        INFO("client " << client);
+        CHECK(failures[client] == "");
+    }
+    CHECK(correct == kClients * kRounds);
+    CHECK(postgres().count_backends("app", "app") <= kPoolSize);
+}
+
+TEST_CASE("prepared statements: Describe alone, a failing Parse, SQL DEALLOCATE, a duplicate name",
+          "[prepared]") {
+    SluiceProcess sluice(transaction_pool());
+    Connection conn = client_of(sluice);
+    Connection other = client_of(sluice);
+    Connection third = client_of(sluice);
+
+    SECTION("Describe of a statement prepared in an earlier transaction, on whichever backend") {
+        REQUIRE(succeeded(prepare(conn, "d1", "SELECT $1::int AS a, $2::text AS b, now() AS c", 2).get()));
+        // Other clients take the backends meanwhile, so the Describe may meet one without it.
+        exec_ok(other, "BEGIN");
+        exec_ok(third, "SELECT 1");
+        PgResult described = run_async(conn, [&] { return PQsendDescribePrepared(conn, "d1"); });
+        REQUIRE(succeeded(described.get()));
+        CHECK(PQnparams(described.get()) == 2);
+        CHECK(PQparamtype(described.get(), 0) == 23);  // int4
+        CHECK(PQnfields(described.get()) == 3);
+        CHECK(std::string(PQfname(described.get(), 1)) == "b");
+        exec_ok(other, "COMMIT");
+    }
+    SECTION("a Parse that fails leaves no statement: the same name parses again") {
+        PgResult bad = prepare(conn, "p1", "SELEC $1", 1);
+        CHECK(sqlstate(bad.get()) == "42601");
+        REQUIRE(succeeded(prepare(conn, "p1", "SELECT $1::int + 1", 1).get()));
+        PgResult good = exec_prepared(conn, "p1", {"41"});
+        REQUIRE(succeeded(good.get()));
+        CHECK(std::string(PQgetvalue(good.get(), 0, 0)) == "42");
+        CHECK(query_value(conn, "SELECT 'still usable'") == "still usable");
+    }
+    SECTION("SQL DEALLOCATE of a protocol-level statement, then the name again with another text") {
+        REQUIRE(succeeded(prepare(conn, "q1", "SELECT 1", 0).get()));
+        exec_ok(conn, "DEALLOCATE q1");
+        REQUIRE(succeeded(prepare(conn, "q1", "SELECT 2", 0).get()));
+        PgResult again = exec_prepared(conn, "q1", {});
+        REQUIRE(succeeded(again.get()));
+        CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "2");
+        // Another client's statement of the same first text is not touched by it.
+        REQUIRE(succeeded(prepare(other, "q1", "SELECT 1", 0).get()));
+        exec_ok(conn, "DEALLOCATE ALL");
+        PgResult others = exec_prepared(other, "q1", {});
+        REQUIRE(succeeded(others.get()));
+        CHECK(std::string(PQgetvalue(others.get(), 0, 0)) == "1");
+        CHECK(sqlstate(exec_prepared(conn, "q1", {}).get()) == "26000");  // gone for conn: does not exist
+    }
+    SECTION("Parse of a name the client already has ends the client with 42P05") {
+        REQUIRE(succeeded(prepare(conn, "dup", "SELECT 1", 0).get()));
+        PgResult duplicate = prepare(conn, "dup", "SELECT 2", 0);
+        CHECK(sqlstate(duplicate.get()) == "42P05");
+        CHECK(query_value(other, "SELECT 'others unaffected'") == "others unaffected");
+    }
+}
+
+TEST_CASE("prepared statements: eviction keeps each backend under max_prepared_statements", "[prepared]") {
+    SluiceProcess sluice(transaction_pool("max_prepared_statements: 3\n"));
+    constexpr int kClients = 4;
+    constexpr int kStatements = 6;
+    std::vector<Connection> clients;
+    for (int i = 0; i < kClients; ++i) clients.push_back(client_of(sluice));
+    for (int i = 0; i < kClients; ++i) {
+        for (int s = 0; s < kStatements; ++s) {
+            const std::string text = "SELECT $1::int + " + std::to_string(s * 1000 + i);
+            REQUIRE(succeeded(prepare(clients[i], "s" + std::to_string(s), text, 1).get()));
+        }
+    }
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < kClients; ++i) {
+            for (int s = 0; s < kStatements; ++s) {
+                PgResult result = exec_prepared(clients[i], "s" + std::to_string(s), {std::to_string(round)});
+                INFO("client " << i << " statement s" << s << " round " << round << ": " << describe(result.get()));
+                REQUIRE(succeeded(result.get()));
+                CHECK(std::string(PQgetvalue(result.get(), 0, 0)) == std::to_string(s * 1000 + i + round));
+            }
+        }
+    }
+    // What the backend a client lands on holds: at most the limit (simple query: nothing prepared).
+    for (int i = 0; i < kClients; ++i) {
+        CHECK(std::stoi(query_value(clients[i], "SELECT count(*) FROM pg_prepared_statements")) <= 3);
+    }
+}
+
+TEST_CASE("prepared statements: backends lost between transactions are prepared again", "[prepared]") {
+    SluiceProcess sluice(transaction_pool());
+    Connection conn = client_of(sluice);
+    REQUIRE(succeeded(prepare(conn, "k1", "SELECT $1::int * 3", 1).get()));
+    PgResult before = exec_prepared(conn, "k1", {"5"});
+    REQUIRE(succeeded(before.get()));
+    CHECK(std::string(PQgetvalue(before.get(), 0, 0)) == "15");
+    // Every idle backend of the pool goes away behind Sluice's back; Sluice notices on next use
+    // (a closed socket is never handed out) and the statement follows the client to a new one.
+    postgres().query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'app'", "postgres");
+    REQUIRE(eventually([] { return postgres().count_backends("app", "app") == 0; }, Ms(10000)));
+    PgResult after = exec_prepared(conn, "k1", {"7"});
+    INFO(describe(after.get()));
+    REQUIRE(succeeded(after.get()));
+    CHECK(std::string(PQgetvalue(after.get(), 0, 0)) == "21");
+}
