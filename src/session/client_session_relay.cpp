@@ -51,6 +51,14 @@ awaitable<Status> ClientSession::relay_client() {
     const auto scan = frontend_->scan_client(
         std::span<const std::uint8_t>(client_buffer_.data(), held_ + received), held_, received);
     if (scan.error) co_return *scan.error;
+    if (!scan.local_reply.empty()) {
+      // Answered by the front end (a refused statement): nothing reaches the backend.
+      auto [write_error, written] = co_await asio::async_write(client_, asio::buffer(scan.local_reply), use_nothrow);
+      if (write_error) co_return client_closed();
+      if (!core_.has_lease()) clock_.client_idle(Clock::now());
+      held_ = 0;
+      continue;
+    }
     if (scan.round_trip_started) statement_started_ = Clock::now();
     if (scan.relay_end > 0) {
       if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();

@@ -28,6 +28,9 @@ struct ClientScan {
   bool terminate = false;           // the client said goodbye; its goodbye is not relayed
   bool round_trip_started = false;  // a request began while none was in flight: the statement clock starts
   std::optional<Failure> error;     // malformed: the session ends with it
+  // The front end answered this read itself (a statement refused by session_state: error):
+  // write this to the client; none of the read's bytes is relayed.
+  std::string local_reply;
 };
 
 // One read of server bytes, as the front end scanned them.

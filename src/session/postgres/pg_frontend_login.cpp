@@ -23,7 +23,8 @@ std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyCo
 PgFrontend::PgFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<CancelTarget>()),
-      client_scanner_(session.runtime().config->max_packet_size) {}
+      client_scanner_(session.runtime().config->max_packet_size),
+      text_reader_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   pg::ClientLogin login;
@@ -147,13 +148,15 @@ awaitable<Status> PgFrontend::send_welcome(const pg::StartupPacket& startup) {
       lease->release();
     }
   }
-  client_parameters_ = initial_client_parameters(startup, server_parameters.value_or(ParameterList{}));
+  for (const auto& [name, value] : initial_client_parameters(startup, server_parameters.value_or(ParameterList{}))) {
+    session_settings_.set_reported(name, value);
+  }
 
   cancel_registration_.emplace(session_.context().cancels, cancel_target_);
   std::string out;
   pg::write_authentication_ok(out);
   auto reported = server_parameters.value_or(ParameterList{});
-  for (const auto& [name, value] : client_parameters_) set_parameter(reported, name, value);
+  for (const auto& [name, value] : session_settings_.reported()) set_parameter(reported, name, value);
   for (const auto& [name, value] : reported) pg::write_parameter_status(out, name, value);
   pg::write_backend_key_data(out, cancel_registration_->key().process_id, cancel_registration_->key().secret_key);
   pg::write_ready_for_query(out, pg::transaction_status::Idle);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/pool/server_connection.hpp"
+#include "sluice/protocol/postgres/session_settings.hpp"
 
 namespace sluice::session {
 
@@ -42,6 +43,7 @@ class PgServerConnection : public pool::ServerConnection {
   std::uint32_t process_id = 0;   // BackendKeyData: what a CancelRequest must carry
   std::uint32_t secret_key = 0;
   ParameterList parameters;       // as the server last reported them (ParameterStatus)
+  pg::BackendSettings given_settings;  // what Sluice's clients have SET here (reset for the next one)
 };
 
 class PgServerConnector : public pool::ServerConnector {
