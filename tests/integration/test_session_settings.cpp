@@ -1,0 +1,259 @@
+// Issue 12, parts 2 and 3, in transaction mode over a pool of 2: a client's session settings
+// follow it to every backend it gets and never reach another client; state that cannot move
+// (LISTEN, temporary tables) pins the client to its backend, shows in SHOW CLIENTS and
+// /metrics, and with `session_state: error` is refused with 0A000.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "support/admin.hpp"
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+namespace {
+
+SluiceOptions transaction_pool(int size, const std::string& more = "") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: " + std::to_string(size) + "\n" + more;
+    return options;
+}
+
+// A role `app` may SET ROLE to, made once per PostgreSQL.
+void ensure_reader_role() {
+    postgres().execute(
+        "do $$ begin create role sluice_it_reader nologin; exception when duplicate_object then null; end $$");
+    postgres().execute("grant sluice_it_reader to app");
+}
+
+// What a client sees of the settings the first client changes, in one round trip.
+struct Seen {
+    std::string search_path, statement_timeout, timezone, tenant, user;
+    int pid = 0;
+    bool operator==(const Seen&) const = default;
+};
+
+Seen look(PGconn* conn) {
+    PgResult result = exec(conn,
+                           "select current_setting('search_path'), current_setting('statement_timeout'), "
+                           "current_setting('TimeZone'), coalesce(current_setting('myapp.tenant', true), ''), "
+                           "current_user::text, pg_backend_pid()");
+    REQUIRE(PQresultStatus(result.get()) == PGRES_TUPLES_OK);
+    auto at = [&](int column) { return std::string(PQgetvalue(result.get(), 0, column)); };
+    return Seen{at(0), at(1), at(2), at(3), at(4), std::stoi(at(5))};
+}
+
+std::string describe(const Seen& seen) {
+    return seen.search_path + " | " + seen.statement_timeout + " | " + seen.timezone + " | " + seen.tenant + " | " +
+           seen.user + " | pid " + std::to_string(seen.pid);
+}
+
+// The same settings but not the backend.
+bool same_settings(Seen a, const Seen& b) {
+    a.pid = b.pid;
+    return a == b;
+}
+
+std::string with_metrics_listener(std::string yaml, int metrics_port) {
+    const auto at = yaml.find("listen:\n");
+    REQUIRE(at != std::string::npos);
+    yaml.insert(at + 8, "  metrics: 127.0.0.1:" + std::to_string(metrics_port) + "\n");
+    return yaml;
+}
+
+// The `pinned` column of the SHOW CLIENTS row of the client whose backend has `pid`.
+std::string pinned_reason(PGconn* console, int pid) {
+    const auto clients = admin_show(console, "SHOW CLIENTS");
+    for (auto row : clients.where("server_pid", std::to_string(pid))) return clients.at(row, "pinned");
+    return "<no such client>";
+}
+
+int listening_channels(PGconn* conn) { return std::stoi(query_value(conn, "select count(*) from pg_listening_channels()")); }
+
+}  // namespace
+
+TEST_CASE("a client's session settings follow it across backends and reach no other client",
+          "[pg][transaction][session_settings]") {
+    ensure_reader_role();
+    SluiceProcess sluice(transaction_pool(2));
+    Connection first = connect(sluice.conninfo("app", "app"));
+    std::vector<Connection> others;
+    for (int i = 0; i < 10; ++i) others.push_back(connect(sluice.conninfo("app", "app")));
+    const Seen defaults = look(others[0]);
+    REQUIRE(defaults.user == "app");
+
+    exec_ok(first, "SET search_path TO sluice_it_a, public");
+    exec_ok(first, "SET statement_timeout = '4321ms'");
+    exec_ok(first, "SET TimeZone = 'Asia/Tokyo'");
+    exec_ok(first, "SET myapp.tenant = 'tenant-a'");
+    exec_ok(first, "SET ROLE sluice_it_reader");
+    const Seen own = look(first);
+    INFO("first client: " << describe(own));
+    REQUIRE(own.search_path == "sluice_it_a, public");
+    REQUIRE(own.statement_timeout == "4321ms");
+    REQUIRE(own.timezone == "Asia/Tokyo");
+    REQUIRE(own.tenant == "tenant-a");
+    REQUIRE(own.user == "sluice_it_reader");
+
+    // One other client holds a backend in a transaction while the first runs, so the first
+    // moves between the two backends; every other client checks both backends.
+    std::set<int> first_pids{own.pid}, other_pids;
+    for (int round = 0; round < 20; ++round) {
+        PGconn* holder = others[round % others.size()];
+        exec_ok(holder, "begin");
+        const Seen held = look(holder);
+        INFO("round " << round << ": other client saw " << describe(held));
+        CHECK(same_settings(held, defaults));
+        other_pids.insert(held.pid);
+        const Seen mine = look(first);
+        INFO("first client saw " << describe(mine));
+        CHECK(same_settings(mine, own));
+        CHECK(mine.pid != held.pid);
+        first_pids.insert(mine.pid);
+        exec_ok(holder, "commit");
+        const Seen after = look(others[(round + 3) % others.size()]);
+        CHECK(same_settings(after, defaults));
+    }
+    CHECK(first_pids.size() == 2);  // it changed backends, and kept its settings each time
+    CHECK(other_pids.size() == 2);
+
+    // All at once: 10 clients and the first, each on whichever backend is free.
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (auto& other : others) {
+        threads.emplace_back([&, conn = other.get()] {
+            for (int i = 0; i < 20; ++i) {
+                if (!same_settings(look(conn), defaults)) ++wrong;
+            }
+        });
+    }
+    for (int i = 0; i < 40; ++i) {
+        if (!same_settings(look(first), own)) ++wrong;
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(wrong == 0);
+
+    // RESET brings the first client back to the defaults, wherever it runs next.
+    exec_ok(first, "RESET ALL");
+    exec_ok(first, "RESET ROLE");
+    CHECK(same_settings(look(first), defaults));
+}
+
+TEST_CASE("a setting rolled back with its transaction does not follow the client",
+          "[pg][transaction][session_settings]") {
+    SluiceProcess sluice(transaction_pool(2));
+    Connection client = connect(sluice.conninfo("app", "app"));
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    const std::string initial = query_value(client, "show search_path");
+    exec_ok(client, "begin");
+    exec_ok(client, "set search_path to rolled_back");
+    exec_ok(client, "rollback");
+    exec_ok(client, "begin; set statement_timeout = '7s'; commit");
+    for (int i = 0; i < 4; ++i) {
+        exec_ok(holder, "begin");
+        CHECK(query_value(client, "show search_path") == initial);
+        CHECK(query_value(client, "show statement_timeout") == "7s");
+        exec_ok(holder, "commit");
+    }
+}
+
+TEST_CASE("LISTEN pins the client: NOTIFY across transactions, SHOW CLIENTS, /metrics",
+          "[pg][transaction][session_pin]") {
+    const int metrics_port = pick_free_port();
+    SluiceProcess sluice(
+        [&](int port) { return with_metrics_listener(sluice_config(port, transaction_pool(2)), metrics_port); });
+    Connection listener = connect(sluice.conninfo("app", "app"));
+    Connection notifier = connect(sluice.conninfo("app", "app"));
+    Connection other = connect(sluice.conninfo("app", "app"));
+    Connection console = admin_connect(sluice);
+
+    exec_ok(listener, "LISTEN sluice_it_pin");
+    const int pid = std::stoi(query_value(listener, "select pg_backend_pid()"));
+    for (int round = 0; round < 5; ++round) {
+        const std::string payload = "round " + std::to_string(round);
+        exec_ok(notifier, "NOTIFY sluice_it_pin, " + sql_literal(payload));
+        const auto notifications = wait_for_notifications(listener, 5s);
+        REQUIRE(notifications.size() == 1);
+        CHECK(notifications[0].channel == "sluice_it_pin");
+        CHECK(notifications[0].payload == payload);
+        // Its transactions keep running on the same backend; the others share the other one.
+        exec_ok(listener, "begin");
+        CHECK(std::stoi(query_value(listener, "select pg_backend_pid()")) == pid);
+        exec_ok(listener, "commit");
+        CHECK(std::stoi(query_value(other, "select pg_backend_pid()")) != pid);
+        CHECK(listening_channels(other) == 0);
+    }
+    CHECK(pinned_reason(console, pid) == "listen");
+    const auto exposition = http_get(metrics_port, "/metrics").body;
+    CHECK(exposition_value(exposition, "sluice_clients_pinned{reason=\"listen\"}") == 1.0);
+    CHECK(sluice.log().find("client pinned to its backend: user=app database=app reason=listen") != std::string::npos);
+
+    exec_ok(listener, "UNLISTEN *");
+    CHECK(eventually([&] { return pinned_reason(console, pid) != "listen"; }));
+    CHECK_FALSE(exposition_value(http_get(metrics_port, "/metrics").body, "sluice_clients_pinned{reason=\"listen\"}")
+                    .value_or(0) > 0);
+}
+
+TEST_CASE("a temporary table works across transactions and leaves with its client",
+          "[pg][transaction][session_pin]") {
+    SluiceProcess sluice(transaction_pool(2));
+    Connection owner = connect(sluice.conninfo("app", "app"));
+    std::vector<Connection> others;
+    for (int i = 0; i < 3; ++i) others.push_back(connect(sluice.conninfo("app", "app")));
+    exec_ok(owner, "create temp table sluice_it_scratch (n int)");
+    for (int n = 1; n <= 6; ++n) {
+        exec_ok(owner, "begin");
+        exec_ok(owner, "insert into sluice_it_scratch values (" + std::to_string(n) + ")");
+        exec_ok(owner, "commit");
+        for (auto& other : others) {
+            // Temporary tables resolve in the session's own pg_temp only.
+            CHECK(query_value(other, "select to_regclass('sluice_it_scratch') is null") == "t");
+        }
+    }
+    CHECK(query_value(owner, "select sum(n) from sluice_it_scratch") == "21");
+    const int pid = std::stoi(query_value(owner, "select pg_backend_pid()"));
+    owner.close();
+    // Its backend held the table: it is not handed to anyone else.
+    CHECK(eventually([&] {
+        return postgres().query("select count(*) from pg_stat_activity where pid = " + std::to_string(pid)) == "0";
+    }));
+    Connection next = connect(sluice.conninfo("app", "app"));
+    PgResult missing = exec(next, "select count(*) from sluice_it_scratch");
+    CHECK(sqlstate(missing.get()) == "42P01");
+}
+
+TEST_CASE("session_state: error refuses what would pin with 0A000, and nothing reaches the backend",
+          "[pg][transaction][session_pin]") {
+    SluiceProcess sluice(transaction_pool(2, "session_state: error"));
+    Connection client = connect(sluice.conninfo("app", "app"));
+    Connection other = connect(sluice.conninfo("app", "app"));
+
+    PgResult refused = exec(client, "LISTEN sluice_it_refused");
+    CHECK(sqlstate(refused.get()) == "0A000");
+    CHECK(std::string(PQresultErrorField(refused.get(), PG_DIAG_MESSAGE_PRIMARY)) ==
+          "not supported in transaction pool mode: LISTEN");
+    CHECK(PQtransactionStatus(client) == PQTRANS_IDLE);
+    CHECK(query_value(client, "select 1") == "1");
+    CHECK(listening_channels(client) == 0);
+    CHECK(listening_channels(other) == 0);
+
+    PgResult temp = exec(client, "create temp table sluice_it_refused (n int)");
+    CHECK(sqlstate(temp.get()) == "0A000");
+    CHECK(query_value(other, "select count(*) from pg_tables where tablename = 'sluice_it_refused'") == "0");
+
+    // Inside a transaction: refused, and the transaction goes on as it was.
+    exec_ok(client, "begin");
+    exec_ok(client, "create table if not exists sluice_it_kept (n int)");
+    PgResult in_block = exec(client, "select pg_advisory_lock(42)");
+    CHECK(sqlstate(in_block.get()) == "0A000");
+    CHECK(PQtransactionStatus(client) == PQTRANS_INTRANS);
+    exec_ok(client, "commit");
+    CHECK(query_value(other, "select count(*) from pg_locks where locktype = 'advisory'") == "0");
+    // Settings are not state: they still follow the client.
+    exec_ok(client, "set search_path to refused_not, public");
+    CHECK(query_value(client, "show search_path") == "refused_not, public");
+    CHECK(query_value(other, "show search_path") != "refused_not, public");
+    postgres().execute("drop table if exists sluice_it_kept", "app");
+}
