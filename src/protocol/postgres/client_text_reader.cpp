@@ -90,8 +90,16 @@ void ClientTextReader::begin_message(std::string_view client_encoding, const Lex
   phase_ = Phase::skip;
   if (!follows_text(current_.type)) return;
   current_.client_encoding = client_encoding;
-  lexer_ = SqlLexer(options);
-  classifier_ = StatementClassifier(options);
+  // A fresh lexer and classifier only when the options change: reset ones keep their buffers,
+  // so a client's every Query costs no allocation here.
+  const LexOptions& current = lexer_.options();
+  if (current.encoding != options.encoding ||
+      current.standard_conforming_strings != options.standard_conforming_strings) {
+    lexer_ = SqlLexer(options);
+    classifier_ = StatementClassifier(options);
+  } else {
+    lexer_.reset();
+  }
   head_count_ = 0;
   // A Parse starts with the statement's name; a Query is all text.
   phase_ = current_.type == frontend::Parse ? Phase::name : Phase::text;
