@@ -257,3 +257,50 @@ TEST_CASE("session_state: error refuses what would pin with 0A000, and nothing r
     CHECK(query_value(other, "show search_path") != "refused_not, public");
     postgres().execute("drop table if exists sluice_it_kept", "app");
 }
+
+TEST_CASE("startup options and extended-protocol SETs follow the client too", "[pg][transaction][session_settings]") {
+    SluiceProcess sluice(transaction_pool(2));
+    Connection client = connect(sluice.conninfo("app", "app", "app", "options='-c extra_float_digits=2 -c myapp.tenant=boot'"));
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    // Parse/Bind/Execute/Sync, as JDBC sends every statement.
+    PgResult extended = exec_params(client, "set search_path to via_extended, public", {});
+    REQUIRE(succeeded(extended.get()));
+    std::set<int> pids;
+    for (int round = 0; round < 6; ++round) {
+        if (round % 2 == 1) exec_ok(holder, "begin");
+        PgResult seen = exec(client,
+                             "select current_setting('extra_float_digits'), current_setting('myapp.tenant'), "
+                             "current_setting('search_path'), pg_backend_pid()");
+        REQUIRE(PQresultStatus(seen.get()) == PGRES_TUPLES_OK);
+        CHECK(std::string(PQgetvalue(seen.get(), 0, 0)) == "2");
+        CHECK(std::string(PQgetvalue(seen.get(), 0, 1)) == "boot");
+        CHECK(std::string(PQgetvalue(seen.get(), 0, 2)) == "via_extended, public");
+        pids.insert(std::stoi(PQgetvalue(seen.get(), 0, 3)));
+        if (round % 2 == 1) {
+            CHECK(query_value(holder, "show extra_float_digits") == "1");
+            CHECK(query_value(holder, "show search_path") != "via_extended, public");
+            exec_ok(holder, "commit");
+        }
+    }
+    CHECK(pids.size() == 2);
+    // RESET goes back to the startup value, as in PostgreSQL.
+    exec_ok(client, "set extra_float_digits = 0");
+    exec_ok(client, "reset extra_float_digits");
+    exec_ok(holder, "begin");
+    CHECK(query_value(client, "show extra_float_digits") == "2");
+    exec_ok(holder, "commit");
+}
+
+TEST_CASE("session_state: error ends a session whose pinning statement cannot be answered in place",
+          "[pg][transaction][session_pin]") {
+    SluiceProcess sluice(transaction_pool(2, "session_state: error"));
+    Connection client = connect(sluice.conninfo("app", "app"));
+    Connection other = connect(sluice.conninfo("app", "app"));
+    // Sent with Parse: refused before any of it completes on the server.
+    PgResult refused = exec_params(client, "listen sluice_it_extended", {});
+    CHECK(sqlstate(refused.get()) == "0A000");
+    CHECK(std::string(PQresultErrorMessage(refused.get())).find("not supported in transaction pool mode: LISTEN") !=
+          std::string::npos);
+    CHECK(query_value(other, "select count(*) from pg_stat_activity where query ilike '%sluice_it_extended%' and pid <> pg_backend_pid()") == "0");
+    CHECK(query_value(other, "select 1") == "1");
+}

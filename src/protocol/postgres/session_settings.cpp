@@ -48,6 +48,39 @@ void reset_all(TrackedSettings& settings) {
 
 }  // namespace
 
+Parameters read_startup_options(std::string_view options) {
+  std::vector<std::string> words(1);
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const char c = options[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      if (!words.back().empty()) words.emplace_back();
+    } else if (c == '\\' && i + 1 < options.size()) {
+      words.back() += options[++i];
+    } else {
+      words.back() += c;
+    }
+  }
+  Parameters settings;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::string_view word = words[i];
+    if (word == "-c" && i + 1 < words.size()) {
+      word = words[++i];
+    } else if (word.starts_with("-c")) {
+      word.remove_prefix(2);
+    } else if (word.starts_with("--")) {
+      word.remove_prefix(2);
+    } else {
+      continue;
+    }
+    const auto equals = word.find('=');
+    if (equals == std::string_view::npos || equals == 0) continue;
+    std::string name(word.substr(0, equals));
+    std::replace(name.begin(), name.end(), '-', '_');  // as PostgreSQL's ParseLongOption does
+    settings.emplace_back(std::move(name), std::string(word.substr(equals + 1)));
+  }
+  return settings;
+}
+
 bool is_reported_parameter(std::string_view name) {
   return std::any_of(kReportedParameters.begin(), kReportedParameters.end(),
                      [&](std::string_view reported) { return same_name(reported, name); });
@@ -105,6 +138,27 @@ std::string SessionSettings::client_encoding() const {
 LexOptions SessionSettings::lex_options() const {
   const auto* conforming = find_reported("standard_conforming_strings");
   return LexOptions{client_encoding_from_name(client_encoding()), !conforming || !same_name(*conforming, "off")};
+}
+
+bool SessionSettings::is_startup_setting(std::string_view name) {
+  static constexpr std::string_view kNotSettings[] = {"user", "database", "options", "replication"};
+  if (name.starts_with("_pq_.")) return false;
+  return std::none_of(std::begin(kNotSettings), std::end(kNotSettings),
+                      [&](std::string_view other) { return same_name(other, name); });
+}
+
+// The raw value goes through set_config: SET would read "a, b" in search_path as one name.
+bool SessionSettings::set_startup(std::string_view name, std::string_view value) {
+  auto literal = quote_literal(value, client_encoding_from_name(client_encoding()));
+  if (!literal || startup_.size() >= kMaxClientSettings) return false;
+  TrackedSetting setting{SettingChange{SettingAction::set, SettingSyntax::set_config, lower(name), std::move(*literal)},
+                         client_encoding()};
+  if (!setting_statement(setting.change, client_encoding_from_name(setting.client_encoding))) return false;
+  std::erase_if(startup_, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
+  std::erase_if(settings_, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
+  startup_.push_back(setting);
+  settings_.push_back(std::move(setting));
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,6 +304,7 @@ void SessionSettings::apply_committed(const Pending& pending) {
 void SessionSettings::apply_setting(const SettingChange& change, const std::string& encoding) {
   if (change.action == SettingAction::reset_all) {
     reset_all(settings_);
+    for (const auto& setting : startup_) settings_.push_back(setting);  // the client's defaults
     if (backend_) reset_all(backend_->settings);
     return;
   }
@@ -260,8 +315,11 @@ void SessionSettings::apply_setting(const SettingChange& change, const std::stri
     if (auto found = find_setting(settings, tracked.change.name); found != settings.end()) settings.erase(found);
   };
   if (change.action == SettingAction::reset) {
+    // The backend goes back to its own default; the client, to its startup value if it has one
+    // (set again on the backend by the next sync).
     erase(settings_);
     if (backend_) erase(backend_->settings);
+    if (auto startup = find_setting(startup_, tracked.change.name); startup != startup_.end()) settings_.push_back(*startup);
     return;
   }
   if (!setting_statement(tracked.change, client_encoding_from_name(encoding))) {

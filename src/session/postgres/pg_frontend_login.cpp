@@ -138,18 +138,34 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
 // client of a pool opens one to learn them.
 awaitable<Status> PgFrontend::send_welcome(const pg::StartupPacket& startup) {
   auto server_parameters = connector_->server_parameters();
+  pool::Lease first;  // the pool's first backend, opened to learn them
   if (!server_parameters) {
     auto lease = co_await session_.pool().acquire(session_.client().get_executor());
     if (!lease) co_return lease.failure();
     server_parameters = connector_->server_parameters();
-    if (session_.core().pool_mode() == config::PoolMode::session) {
-      if (auto attached = co_await session_.attach_lease(std::move(*lease)); !attached) co_return attached.failure();
-    } else {
-      lease->release();
-    }
+    first = std::move(*lease);
   }
   for (const auto& [name, value] : initial_client_parameters(startup, server_parameters.value_or(ParameterList{}))) {
     session_settings_.set_reported(name, value);
+  }
+  // Its other startup parameters (extra_float_digits, search_path, -c in options) are its settings.
+  // PostgreSQL reads `options` first: a parameter of its own wins over the same one in it.
+  const auto* options = startup.find("options");
+  auto settings = options ? pg::read_startup_options(*options) : pg::Parameters{};
+  settings.insert(settings.end(), startup.parameters.begin(), startup.parameters.end());
+  for (const auto& [name, value] : settings) {
+    if (!pg::SessionSettings::is_startup_setting(name)) continue;
+    if (pg::is_reported_parameter(name)) {
+      session_settings_.set_reported(name, value);
+    } else if (!session_settings_.set_startup(name, value)) {
+      co_return Failure{"startup_parameter", "22023", "invalid value for parameter \"" + name + "\""};
+    }
+  }
+  // Attached only now, so the backend is brought to the client's parameters like any other.
+  if (first && session_.core().pool_mode() == config::PoolMode::session) {
+    if (auto attached = co_await session_.attach_lease(std::move(first)); !attached) co_return attached.failure();
+  } else if (first) {
+    first.release();
   }
 
   cancel_registration_.emplace(session_.context().cancels, cancel_target_);

@@ -315,3 +315,28 @@ TEST_CASE("garbage client bytes never crash the reader", "[session_state]") {
     s.settings.on_ready_for_query('I');
   }
 }
+
+TEST_CASE("startup options are read as PostgreSQL reads them", "[session_state]") {
+  CHECK(read_startup_options("-c search_path=a,b  --extra-float-digits=3 -cstatement_timeout=5s -d 2") ==
+        Parameters{{"search_path", "a,b"}, {"extra_float_digits", "3"}, {"statement_timeout", "5s"}});
+  CHECK(read_startup_options(R"(-c myapp.name=two\ words -c)") == Parameters{{"myapp.name", "two words"}});
+  CHECK(read_startup_options("").empty());
+}
+
+TEST_CASE("a startup setting is the client's from the start and what RESET goes back to", "[session_state]") {
+  Session s;
+  REQUIRE(s.settings.set_startup("search_path", "a, b"));
+  CHECK(SessionSettings::is_startup_setting("extra_float_digits"));
+  CHECK_FALSE(SessionSettings::is_startup_setting("options"));
+  CHECK_FALSE(SessionSettings::is_startup_setting("_pq_.x"));
+  auto queries = s.settings.sync_queries({{"client_encoding", "UTF8"}}, BackendSettings{});
+  REQUIRE(queries);
+  CHECK(*queries == std::vector<std::string>{"SELECT pg_catalog.set_config(E'search_path', E'a, b', false)"});
+  s.run("SET search_path TO c", {"SET"});
+  CHECK(s.value("search_path") == "c");
+  s.run("RESET search_path", {"RESET"});
+  CHECK(s.value("search_path") == "E'a, b'");
+  CHECK(s.backend.settings.empty());  // the backend went back to its own default
+  s.run("SET search_path TO c; RESET ALL", {"SET", "RESET"});
+  CHECK(s.value("search_path") == "E'a, b'");
+}

@@ -70,6 +70,11 @@ struct BackendSettings {
   TrackedSettings settings;
 };
 
+// The settings in a startup packet's `options` ("-c name=value", "--name=value"; words split at
+// whitespace, a backslash keeps the next character), as PostgreSQL reads them. Other switches
+// are not settings and are left out.
+Parameters read_startup_options(std::string_view options);
+
 // "listen", "temporary_objects", ... (the pinned reason in SHOW CLIENTS and /metrics).
 std::string_view to_string(SessionState state);
 // What the client is told it may not do: "LISTEN", "temporary objects", ...
@@ -84,6 +89,14 @@ class SessionSettings {
   // How the server reads the client's next text, from its reported parameters.
   LexOptions lex_options() const;
   std::string client_encoding() const;
+
+  // A setting from the startup packet (extra_float_digits, search_path, ...): the client's
+  // value from the start, and what RESET and RESET ALL go back to, as in PostgreSQL. False if
+  // it cannot be written safely (or the cap is reached); the caller says so.
+  bool set_startup(std::string_view name, std::string_view value);
+  // Startup parameters that are not settings: the login's own, the protocol's, and `options`
+  // (read with read_startup_options).
+  static bool is_startup_setting(std::string_view name);
 
   // --- the client's messages, in wire order ---
   void on_client_event(const ClientEvent& event);
@@ -147,6 +160,7 @@ class SessionSettings {
 
   Parameters reported_;
   TrackedSettings settings_;
+  TrackedSettings startup_;  // from the startup packet: what RESET goes back to
   std::array<StateNames, 6> state_;  // by SessionState
   BackendSettings* backend_ = nullptr;
 
