@@ -121,6 +121,10 @@ class SessionSettings {
   // to the backend's record only.
   static void apply_to_backend(std::string_view sql, BackendSettings& backend);
 
+  // State the session learns elsewhere (a named Parse with prepared statements not tracked):
+  // applied at once, as an advisory lock is.
+  void apply(const SessionStateChange& change) { apply_state(change); }
+
   // --- what the client holds ---
   const TrackedSettings& settings() const { return settings_; }
   // The first kind of state that pins the client, or nullopt.
