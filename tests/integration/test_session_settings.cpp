@@ -97,27 +97,37 @@ TEST_CASE("a client's session settings follow it across backends and reach no ot
     REQUIRE(own.tenant == "tenant-a");
     REQUIRE(own.user == "sluice_it_reader");
 
-    // One other client holds a backend in a transaction while the first runs, so the first
-    // moves between the two backends; every other client checks both backends.
-    std::set<int> first_pids{own.pid}, other_pids;
+    // Two other clients hold both backends in transactions; one lets go, the first client runs
+    // on the backend it freed, then another client runs there right after it. Which one lets go
+    // alternates, so the first client moves between the two backends.
+    std::set<int> first_pids, other_pids;
     for (int round = 0; round < 20; ++round) {
-        PGconn* holder = others[round % others.size()];
-        exec_ok(holder, "begin");
-        const Seen held = look(holder);
-        INFO("round " << round << ": other client saw " << describe(held));
-        CHECK(same_settings(held, defaults));
-        other_pids.insert(held.pid);
+        PGconn* one = others[round % others.size()];
+        PGconn* two = others[(round + 5) % others.size()];
+        PGconn* follower = others[(round + 2) % others.size()];
+        exec_ok(one, "begin");
+        exec_ok(two, "begin");
+        const Seen held_one = look(one), held_two = look(two);
+        INFO("round " << round << ": holders saw " << describe(held_one) << " and " << describe(held_two));
+        CHECK(same_settings(held_one, defaults));
+        CHECK(same_settings(held_two, defaults));
+        REQUIRE(held_one.pid != held_two.pid);
+        PGconn* freed = round % 2 == 0 ? one : two;
+        exec_ok(freed, "commit");
         const Seen mine = look(first);
         INFO("first client saw " << describe(mine));
         CHECK(same_settings(mine, own));
-        CHECK(mine.pid != held.pid);
+        CHECK(mine.pid == (freed == one ? held_one.pid : held_two.pid));
         first_pids.insert(mine.pid);
-        exec_ok(holder, "commit");
-        const Seen after = look(others[(round + 3) % others.size()]);
-        CHECK(same_settings(after, defaults));
+        const Seen next = look(follower);  // the backend the first client has just used
+        INFO("the next client saw " << describe(next));
+        CHECK(same_settings(next, defaults));
+        CHECK(next.pid == mine.pid);
+        other_pids.insert(next.pid);
+        exec_ok(freed == one ? two : one, "commit");
     }
     CHECK(first_pids.size() == 2);  // it changed backends, and kept its settings each time
-    CHECK(other_pids.size() == 2);
+    CHECK(other_pids.size() == 2);  // others ran right after it on both
 
     // All at once: 10 clients and the first, each on whichever backend is free.
     std::atomic<int> wrong{0};

@@ -48,6 +48,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   }
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  read_state_policy();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
   co_return LoginOutcome::client;
 }

@@ -103,6 +103,7 @@ awaitable<Status> PgFrontend::prepare_backend() {
   const auto& target = *backend.target;  // its own server, even if a reload has moved the pool since
   cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
   server_scanner_ = std::make_unique<ServerScanner>(session_.runtime().config->max_packet_size);
+  read_state_policy();
   if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
   unit_.backend_at_rest();
   co_return ok_status();

@@ -33,8 +33,7 @@ Failure refusal(std::string_view subject) {
 
 std::optional<ClientScan> PgFrontend::track_client_bytes(std::span<const std::uint8_t> buffer, std::size_t held,
                                                          std::size_t received) {
-  const bool refuses = session_.core().pool_mode() != config::PoolMode::session &&
-                       session_.pool().settings().session_state == config::SessionStatePolicy::error;
+  const bool refuses = refuse_state_;
   if (refuses && held == 0) {
     if (auto answered = refuse_alone(buffer.subspan(0, received))) return answered;
   }
@@ -78,6 +77,12 @@ std::optional<ClientScan> PgFrontend::refuse_alone(std::span<const std::uint8_t>
   // Nothing reached the server: its transaction, if any, is as it was.
   pg::write_ready_for_query(answer.local_reply, unit_.transaction_status());
   return answer;
+}
+
+// Read at login and per lease, as the limits are: a reload reaches the client's next transaction.
+void PgFrontend::read_state_policy() {
+  refuse_state_ = session_.core().pool_mode() != config::PoolMode::session &&
+                  session_.pool().settings().session_state == config::SessionStatePolicy::error;
 }
 
 void PgFrontend::track_server_message(const pg::MessageView& message) {

@@ -62,6 +62,7 @@ class PgFrontend : public Frontend {
   std::optional<ClientScan> track_client_bytes(std::span<const std::uint8_t> buffer, std::size_t held,
                                                std::size_t received);
   std::optional<ClientScan> refuse_alone(std::span<const std::uint8_t> bytes);
+  void read_state_policy();
   void track_server_message(const pg::MessageView& message);
   // Brings a fresh backend to the client's settings (RESET what an earlier client left, SET
   // what this one has).
@@ -80,6 +81,7 @@ class PgFrontend : public Frontend {
   pg::ClientTextReader text_reader_;     // the client's Query and Parse texts, as they stream
   pg::SessionSettings session_settings_;  // what follows the client, and what pins it
   std::optional<pg::SessionState> shown_pin_;  // as SHOW CLIENTS has it
+  bool refuse_state_ = false;  // session_state: error, in transaction or statement mode
   std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
