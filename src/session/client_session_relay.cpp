@@ -55,7 +55,7 @@ awaitable<Status> ClientSession::relay_client() {
       // Answered by the front end (a refused statement): nothing reaches the backend.
       auto [write_error, written] = co_await asio::async_write(client_, asio::buffer(scan.local_reply), use_nothrow);
       if (write_error) co_return client_closed();
-      if (!core_.has_lease()) clock_.client_idle(Clock::now());
+      after_server_chunk(frontend_->work_state());  // idle again (in its transaction, if one is open)
       held_ = 0;
       continue;
     }
