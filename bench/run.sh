@@ -10,8 +10,10 @@
 #   ROUNDS=3           rounds; the order of the targets rotates every round
 #   DURATION=15        seconds per pgbench run
 #   POOL_SIZE=20       server connections per pool (PgBouncer default_pool_size, Sluice pool_size)
-#   CASES="10:simple 50:simple 50:extended 200:simple"
-#                      CLIENTS:MODE pairs to run (the cases of the hot-path issue)
+#   CASES="10:simple 50:simple 50:extended 200:simple 50:prepared"
+#                      CLIENTS:MODE pairs to run (the cases of the hot-path issue, and
+#                      -M prepared of issue 12: named statements, which PgBouncer 1.18 cannot
+#                      pool in transaction mode; its failure is recorded, the run goes on)
 #   CLIENTS=, MODES=   if either is set (and CASES is not), every CLIENTS × MODES pair is run
 #                      instead; the unset one defaults to "10 50 200" / "simple extended"
 #   JOBS=2             pgbench threads (-j)
@@ -39,7 +41,7 @@ if [ -z "${CASES:-}" ]; then
         CASES=""
         for c in ${CLIENTS:-10 50 200}; do for m in ${MODES:-simple extended}; do CASES="$CASES $c:$m"; done; done
     else
-        CASES="10:simple 50:simple 50:extended 200:simple"
+        CASES="10:simple 50:simple 50:extended 200:simple 50:prepared"
     fi
 fi
 # shellcheck disable=SC2086,SC2116   # unquoted on purpose: squeezes the whitespace
@@ -131,7 +133,9 @@ bench_one() {
     rc=0
     # The pooler's own CPU across the whole pgbench run (its connects included: a few ms at most).
     cpu0=$( [ -n "$pid" ] && cpu_ticks "$pid")
-    PGPASSWORD=$BENCH_PASSWORD run_child "$dir/out" pgbench -n -S -c "$c" -j "$JOBS" -T "$DURATION" \
+    # timeout: a pooler that loses a client's statement may leave pgbench waiting for ever.
+    PGPASSWORD=$BENCH_PASSWORD run_child "$dir/out" timeout -k 5 $((DURATION + 60)) \
+        pgbench -n -S -c "$c" -j "$JOBS" -T "$DURATION" \
         -M "$mode" --log --log-prefix="$dir/tx" -h 127.0.0.1 -p "$port" -U "$BENCH_USER" "$BENCH_DB" \
         || rc=$?
     cpu1=$( [ -n "$pid" ] && cpu_ticks "$pid")
@@ -141,7 +145,9 @@ bench_one() {
     failed=$(awk '/^number of failed transactions: / {print $5; exit}' "$dir/out")
     tx=$(awk '/^number of transactions actually processed: / {print $6; exit}' "$dir/out")
     if [ $rc -ne 0 ] || [ -z "$tps" ]; then
-        { echo "=== round $r clients $c mode $mode target $target: pgbench exit $rc"; tail -15 "$dir/out"; } >>"$FAILS"
+        # The first errors say why (e.g. `prepared statement "P_0" does not exist`); the tail, how it ended.
+        { echo "=== round $r clients $c mode $mode target $target: pgbench exit $rc$( [ $rc = 124 ] && echo " (timed out)")"
+          grep -m 3 'error' "$dir/out"; echo "..."; tail -15 "$dir/out"; } >>"$FAILS"
         printf '%s\t%s\t%s\t%s\tfail(rc=%s)\t%s\t%s\tNA\t%s\tNA\tNA\n' "$r" "$c" "$mode" "$target" "$rc" \
             "${tps:-NA}" "${lat:-NA}" "${failed:-NA}" >>"$RES"
         log "  $target: FAILED (pgbench exit $rc; see summary)"
@@ -251,7 +257,7 @@ summarize() {
     else echo "- sluice: not available (${SL_REASON:-not requested})"; fi
     echo "- load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)${NICE:+; everything ran at nice $NICE}"
     echo "- cases (clients:mode): $CASES"
-    echo "- workload: pgbench -n -S -c C -j $JOBS -T $DURATION, scale $SCALE, auth $AUTH; pool size $POOL_SIZE (transaction mode); $ROUNDS rounds, target order rotated per round"
+    echo "- workload: pgbench -n -S -c C -M MODE -j $JOBS -T $DURATION, scale $SCALE, auth $AUTH; pool size $POOL_SIZE (transaction mode); $ROUNDS rounds, target order rotated per round"
     echo "- TPS and avg latency: pgbench's own numbers; p99: nearest-rank over all per-transaction latencies (--log); each value is the median over rounds; ratios are the median of the per-round TPS ratios; pooler CPU µs/tx: the pooler process's utime+stime (all threads, /proc/PID/stat) across the pgbench run ÷ pgbench's transactions"
     echo
     summarize

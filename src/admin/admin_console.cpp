@@ -228,7 +228,7 @@ awaitable<Expected<ResultSet>> AdminConsole::run_kill(const AdminCommand& comman
   int killed = 0;
   for (const auto& client : context_.registry.clients()) {
     if (client->snapshot().database != database) continue;
-    client->kill(Failure{"admin_kill", "57P01", "killed by admin"});
+    client->kill(Failure{"admin_kill", "", "killed by admin"});
     ++killed;
   }
   for (const auto& pool : *pools) pool->reconnect();

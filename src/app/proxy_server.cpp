@@ -167,7 +167,7 @@ awaitable<void> ProxyServer::drain() {
   context_.shutting_down = true;
   stop_listeners();
   for (const auto& client : registry_.clients()) {
-    client->request_stop(Failure{"shutdown", "57P01", "sluice is shutting down"});
+    client->request_stop(Failure{"shutdown", "", "sluice is shutting down"});
   }
   const auto timeout = config_store_.current()->config->shutdown_timeout;
   const auto deadline = Clock::now() + timeout;

@@ -17,7 +17,11 @@ struct Spares {
   }
 };
 
+// Larger buffers (a client's message held whole) are rare and short-lived: not kept.
+constexpr std::size_t kLargestSpare = 64 * 1024;
+
 Spares* spares_for(std::size_t size) {
+  if (size > kLargestSpare) return nullptr;
   thread_local std::array<Spares, 4> spares;
   for (auto& entry : spares) {
     if (entry.size == size) return &entry;

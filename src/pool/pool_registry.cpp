@@ -44,7 +44,7 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
     const auto& [key, pool] = *it;
     const auto* database = config.find_database(key.database);
     if (!database) {
-      pool->close_to_new_clients(Failure{"database_removed", "3D000", "no such database: " + key.database});
+      pool->close_to_new_clients(Failure{"database_removed", "", "no such database: " + key.database});
       pool->close_idle();
       it = pools_.erase(it);  // active leases keep the pool alive until they finish
       continue;

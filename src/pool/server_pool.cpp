@@ -121,7 +121,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     }
     if (connection) co_return handed_out(waiter->since, connection);
     if (Clock::now() >= deadline) {
-      co_return Failure{"query_wait_timeout", "57014", "query_wait_timeout"};
+      co_return Failure{"query_wait_timeout", "", "query_wait_timeout"};
     }
   }
 }

@@ -53,7 +53,7 @@ awaitable<void> ClientSession::run() {
 awaitable<Expected<LoginOutcome>> ClientSession::log_in_within_deadline() {
   auto login = co_await within(runtime_->config->defaults.client_login_timeout, frontend_->log_in());
   if (login) co_return std::move(*login);
-  co_return Failure{"client_login_timeout", "08006", "client_login_timeout"};
+  co_return Failure{"client_login_timeout", "", "client_login_timeout"};
 }
 
 void ClientSession::logged_in() {

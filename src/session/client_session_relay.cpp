@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <string>
+#include <tuple>
+#include <utility>
 
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/session_failures.hpp"
@@ -53,8 +56,7 @@ awaitable<Status> ClientSession::relay_client() {
     if (scan.error) co_return *scan.error;
     if (!scan.local_reply.empty()) {
       // Answered by the front end (a refused statement): nothing reaches the backend.
-      auto [write_error, written] = co_await asio::async_write(client_, asio::buffer(scan.local_reply), use_nothrow);
-      if (write_error) co_return client_closed();
+      if (!co_await write_to_client(asio::buffer(scan.local_reply), true)) co_return client_closed();
       after_server_chunk(frontend_->work_state());  // idle again (in its transaction, if one is open)
       held_ = 0;
       continue;
@@ -64,10 +66,22 @@ awaitable<Status> ClientSession::relay_client() {
       if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();
     }
     if (scan.terminate) co_return ok_status();
-    // What was not relayed (an incomplete header) is kept for the next read.
+    // What was not relayed (an incomplete header, or a message the front end needs whole) is
+    // kept for the next read.
     held_ = held_ + received - scan.relay_end;
     std::memmove(client_buffer_.data(), client_buffer_.data() + scan.relay_end, held_);
+    if (scan.hold_for > client_buffer_.size()) grow_client_buffer(scan.hold_for);
   }
+}
+
+// A message larger than the buffer that must be held whole: a bigger buffer until the client
+// is next idle (the front end bounds it by max_packet_size).
+void ClientSession::grow_client_buffer(std::size_t at_least) {
+  std::size_t size = kClientBufferSize;
+  while (size < at_least) size *= 2;
+  net::PooledBuffer bigger(size);
+  std::memcpy(bigger.data(), client_buffer_.data(), held_);
+  client_buffer_ = std::move(bigger);
 }
 
 awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
@@ -93,14 +107,46 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     if (core_.stopping()) co_return *core_.stop_reason();
     statement_started_ = Clock::now();
   }
+  auto outgoing = frontend_->rewrite_outgoing(std::span<const std::uint8_t>(client_buffer_.data(), length));
+  if (outgoing.error) co_return *outgoing.error;
+  // Replies due now go before these bytes reach the server: the replies to them come after.
+  if (!outgoing.to_client.empty() && !co_await write_to_client(asio::buffer(outgoing.to_client), false)) {
+    co_return client_closed();
+  }
   if (frontend_->work_state().statement_running) clock_.statement_started(statement_started_);
+  const auto bytes = outgoing.rewritten ? asio::buffer(outgoing.to_server) : asio::buffer(client_buffer_.data(), length);
   core_.set_writing(true);
-  auto [error, written] =
-      co_await asio::async_write(server().socket(), asio::buffer(client_buffer_.data(), length), use_nothrow);
+  auto [error, written] = co_await asio::async_write(server().socket(), bytes, use_nothrow);
   core_.set_writing(false);
   if (core_.stopping()) co_return *core_.stop_reason();
   if (error) co_return server_lost();
   co_return ok_status();
+}
+
+// While a backend is leased two coroutines write to the client: the pump what the server sent,
+// the main loop replies the front end made itself. One write at a time, in the order they
+// became due. The main loop's small replies join the pump's write in progress; the pump waits
+// for the main loop's (rare) write to end, so the server's bytes keep their back-pressure.
+awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wait_turn) {
+  if (client_writing_) {
+    if (!wait_turn) {
+      client_backlog_.append(static_cast<const char*>(bytes.data()), bytes.size());
+      co_return true;
+    }
+    asio::steady_timer turn(client_.get_executor(), TimePoint::max());
+    writer_waiting_ = &turn;
+    while (client_writing_) co_await turn.async_wait(use_nothrow);
+    writer_waiting_ = nullptr;
+  }
+  client_writing_ = true;
+  auto [error, written] = co_await asio::async_write(client_, bytes, use_nothrow);
+  while (!error && !client_backlog_.empty()) {
+    const std::string backlog = std::exchange(client_backlog_, {});
+    std::tie(error, written) = co_await asio::async_write(client_, asio::buffer(backlog), use_nothrow);
+  }
+  client_writing_ = false;
+  if (writer_waiting_) writer_waiting_->cancel();
+  co_return !error;
 }
 
 // Server -> client while leased. Ends when the backend goes back to the pool, the server
@@ -165,8 +211,7 @@ awaitable<bool> ClientSession::relay_to_client(std::span<const std::uint8_t> chu
   }
   bytes_to_client_ += chunk.size();
   const auto bytes = scan.replaced ? asio::buffer(scan.replacement) : asio::buffer(chunk.data(), chunk.size());
-  auto [error, written] = co_await asio::async_write(client_, bytes, use_nothrow);
-  co_return !error;  // on error the client is gone: the main loop notices and cleans up
+  co_return co_await write_to_client(bytes, true);  // false: the client is gone; the main loop cleans up
 }
 
 // Ends the session for `reason`: wakes the main loop wherever it waits on the client.

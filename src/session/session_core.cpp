@@ -31,7 +31,7 @@ bool SessionCore::may_release(const WorkState& work) const {
 
 std::optional<Failure> SessionCore::check_pool_mode(const WorkState& work) const {
   if (mode_ == config::PoolMode::statement && work.in_transaction) {
-    return Failure{"pool_mode", "25001", "transaction blocks are not allowed in statement pool mode"};
+    return Failure{"pool_mode", "", "transaction blocks are not allowed in statement pool mode"};
   }
   return std::nullopt;
 }
@@ -45,13 +45,13 @@ TimeoutAction SessionCore::on_timeout(TimeoutKind kind, const WorkState& work) c
     case TimeoutKind::cancel_grace:
       if (!lease_ || !work.statement_running) return {};
       return {Kind::stop,
-              Failure{"statement_timeout", "08006", "server connection lost: statement did not stop after cancel"}};
+              Failure{"statement_timeout", "", "server connection lost: statement did not stop after cancel"}};
     case TimeoutKind::idle_transaction_timeout:
       if (!lease_ || work.statement_running || !work.in_transaction) return {};
-      return {Kind::stop, Failure{"idle_transaction_timeout", "25P03", "idle transaction timeout"}};
+      return {Kind::stop, Failure{"idle_transaction_timeout", "", "idle transaction timeout"}};
     case TimeoutKind::client_idle_timeout:
       if (!idle_between_transactions(work)) return {};
-      return {Kind::stop, Failure{"client_idle_timeout", "57P05", "client_idle_timeout: closing idle connection"}};
+      return {Kind::stop, Failure{"client_idle_timeout", "", "client_idle_timeout: closing idle connection"}};
   }
   return {};
 }

@@ -44,24 +44,6 @@ std::string require_program(const std::string& program) {
     return path;
 }
 
-// The generated config with `listen.metrics` on 127.0.0.1:metrics_port.
-std::string with_metrics_listener(std::string yaml, int metrics_port) {
-    const std::string listen = "listen:\n";
-    const auto at = yaml.find(listen);
-    REQUIRE(at != std::string::npos);
-    yaml.insert(at + listen.size(), "  metrics: 127.0.0.1:" + std::to_string(metrics_port) + "\n");
-    return yaml;
-}
-
-// Waits until /metrics answers 200. prometheus-cpp listens before the path has its handler, and
-// a request in between (a few ms at startup, longer under TSan) is answered 404.
-bool wait_for_metrics(int port, std::chrono::seconds timeout = 10s) {
-    for (const auto deadline = Clock::now() + timeout; Clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
-        if (wait_for_tcp(port, 1s) && http_get(port, "/metrics", 2s).status == 200) return true;
-    }
-    return false;
-}
-
 std::string url_encode(const std::string& text) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;

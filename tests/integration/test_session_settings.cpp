@@ -56,13 +56,6 @@ bool same_settings(Seen a, const Seen& b) {
     return a == b;
 }
 
-std::string with_metrics_listener(std::string yaml, int metrics_port) {
-    const auto at = yaml.find("listen:\n");
-    REQUIRE(at != std::string::npos);
-    yaml.insert(at + 8, "  metrics: 127.0.0.1:" + std::to_string(metrics_port) + "\n");
-    return yaml;
-}
-
 // The `pinned` column of the SHOW CLIENTS row of the client whose backend has `pid`.
 std::string pinned_reason(PGconn* console, int pid) {
     const auto clients = admin_show(console, "SHOW CLIENTS");
@@ -174,6 +167,7 @@ TEST_CASE("LISTEN pins the client: NOTIFY across transactions, SHOW CLIENTS, /me
     const int metrics_port = pick_free_port();
     SluiceProcess sluice(
         [&](int port) { return with_metrics_listener(sluice_config(port, transaction_pool(2)), metrics_port); });
+    REQUIRE(wait_for_metrics(metrics_port));
     Connection listener = connect(sluice.conninfo("app", "app"));
     Connection notifier = connect(sluice.conninfo("app", "app"));
     Connection other = connect(sluice.conninfo("app", "app"));

@@ -84,6 +84,8 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   awaitable<Status> forward_to_server(std::size_t length);
   awaitable<void> pump_server(std::shared_ptr<ClientSession> self);
   awaitable<bool> relay_to_client(std::span<const std::uint8_t> chunk);
+  awaitable<bool> write_to_client(asio::const_buffer bytes, bool wait_turn);
+  void grow_client_buffer(std::size_t at_least);
   void after_server_chunk(const WorkState& work);
   void stop(Failure reason);
 
@@ -146,6 +148,9 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   // it. Until then the backend is neither released nor sent the next statement, so a late
   // signal cannot cancel that statement (an idle backend ignores a cancel).
   std::shared_ptr<asio::steady_timer> cancel_in_flight_;
+  bool client_writing_ = false;     // write_to_client() has a write in progress
+  std::string client_backlog_;      // replies due while it had: written right after it
+  asio::steady_timer* writer_waiting_ = nullptr;  // the pump waiting for its turn to write
   net::PooledBuffer client_buffer_;  // only while the client is busy: idle clients hold none
   std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_
 };

@@ -27,10 +27,22 @@ struct ClientScan {
   std::size_t relay_end = 0;        // relay the buffer's bytes [0, relay_end) now
   bool terminate = false;           // the client said goodbye; its goodbye is not relayed
   bool round_trip_started = false;  // a request began while none was in flight: the statement clock starts
+  // A message the front end must have whole before it goes on (it rewrites it) is incomplete:
+  // the core keeps the bytes from relay_end on, in a buffer of at least this many bytes.
+  std::size_t hold_for = 0;
   std::optional<Failure> error;     // malformed: the session ends with it
   // The front end answered this read itself (a statement refused by session_state: error):
   // write this to the client; none of the read's bytes is relayed.
   std::string local_reply;
+};
+
+// Client bytes on their way to the backend, as the front end rewrote them (renamed prepared
+// statements, statements prepared again on this backend, replies it makes itself).
+struct OutgoingBytes {
+  bool rewritten = false;  // send `to_server` instead of the client's bytes
+  std::string to_server;
+  std::string to_client;  // due now: written after everything already relayed to the client
+  std::optional<Failure> error;  // something Sluice refuses: the session ends with it
 };
 
 // One read of server bytes, as the front end scanned them.
@@ -60,6 +72,8 @@ class Frontend {
   // last read (an incomplete header). The front end decides how much is whole enough to relay.
   virtual ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) = 0;
   virtual ServerScan scan_server(std::span<const std::uint8_t> chunk) = 0;
+  // Each range scan_client said to relay, in order, once a backend is attached to it.
+  virtual OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t>) { return {}; }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;
 

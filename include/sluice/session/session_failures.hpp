@@ -4,7 +4,7 @@
 
 namespace sluice::session {
 
-inline Failure client_closed() { return Failure{"client_close", "08006", "client closed the connection"}; }
-inline Failure server_lost() { return Failure{"server_lost", "08006", "server connection lost"}; }
+inline Failure client_closed() { return Failure{"client_close", "", "client closed the connection"}; }
+inline Failure server_lost() { return Failure{"server_lost", "", "server connection lost"}; }
 
 }  // namespace sluice::session

@@ -347,6 +347,17 @@ bool BackendStatements::settled(const ClientStatements& client, std::string_view
   return true;
 }
 
+std::optional<std::string> BackendStatements::deallocate(ClientStatements& client, std::string_view name,
+                                                         StatementOutbox& out) {
+  if (skipping_ || name.empty() || !client.find(name)) return std::nullopt;
+  Entry* entry = resolve(client, name, out);
+  if (entry == nullptr) return std::nullopt;
+  std::string server_name = entry->server_name;
+  client.deallocate(name);
+  forget(server_name);
+  return server_name;
+}
+
 void BackendStatements::forwarded(char type) {
   if (!is_request(type)) return;
   std::string nothing_due;  // a relayed request never makes a reply of Sluice's due

@@ -8,6 +8,7 @@
 
 #include "sluice/admin/admin_console.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/reason_codes.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
@@ -42,7 +43,7 @@ AdminMessage classify(char type) {
 }
 
 void write_admin_error(std::string& out, const Failure& failure) {
-  pg::write_error_response(out, "ERROR", failure.sqlstate, failure.message);
+  pg::write_error_response(out, "ERROR", pg::sqlstate_for(failure), failure.message);
 }
 
 void write_row(std::string& out, const admin::Row& row) {

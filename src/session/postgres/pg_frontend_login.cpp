@@ -24,7 +24,8 @@ PgFrontend::PgFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<CancelTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
-      text_reader_(session.runtime().config->max_packet_size) {}
+      text_reader_(session.runtime().config->max_packet_size),
+      outgoing_scanner_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   pg::ClientLogin login;
@@ -49,6 +50,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
   read_state_policy();
+  choose_statement_tracking();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
   co_return LoginOutcome::client;
 }

@@ -4,6 +4,7 @@
 
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/reason_codes.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
@@ -43,35 +44,82 @@ ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     result.relay_end = terminate_start;
   } else if (!client_scanner_.at_boundary() && !client_scanner_.pending_type()) {
     result.relay_end = complete_end;
+  } else if (const auto pending = client_scanner_.pending_type(); pending && held_whole(*pending)) {
+    // Renamed on its way: it goes on whole, from where it starts in the buffer.
+    const std::size_t size = std::size_t{client_scanner_.pending_length()} + 1;
+    const std::size_t in_buffer = size - client_scanner_.pending_remaining();
+    result.relay_end = held + received - in_buffer;
+    result.hold_for = size;
   }
   return result;
 }
 
-// A cancel of ours: its ErrorResponse, when whole in this chunk, gets the real reason.
+// Relays the chunk as it came unless something in it must change: the ErrorResponse of a
+// statement_timeout cancel of ours gets the real reason; replies to what the statement tracker
+// added are swallowed and replies it owes inserted. A reply to swallow is one 5-byte message, so
+// an incomplete header at the chunk's end is kept back until it is whole.
 ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   ServerScan result;
-  std::optional<std::pair<std::size_t, std::size_t>> timeout_error;  // [start, end) in chunk
+  const auto bytes = std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+  const bool tracking = track_statements_;
+  std::string& out = result.replacement;
+  if (!held_server_bytes_.empty()) {
+    result.replaced = true;
+    out = std::exchange(held_server_bytes_, {});
+  }
+  std::size_t copied = 0;    // chunk bytes before this are in `out` (once replaced)
+  std::size_t last_end = 0;  // just past the last message completed in this chunk
+  const auto edit_up_to = [&](std::size_t end) {
+    result.replaced = true;
+    out.append(bytes.substr(copied, end - copied));
+    copied = end;
+  };
   const auto scanned = server_scanner_->scan(chunk, [&](const pg::MessageView& message) {
+    last_end = message.end;
     const std::size_t size = std::size_t{message.length} + 1;
-    if (message.type == pg::backend::ErrorResponse && statement_timed_out_ && message.end >= size) {
-      statement_timed_out_ = false;
-      timeout_error.emplace(message.end - size, message.end);
-    }
+    const bool whole = message.end >= size;
+    const std::size_t start = whole ? message.end - size : 0;
     on_server_message(message, result);
-    track_server_message(message);
+    follow_session_state(message);
+    if (message.type == pg::backend::ErrorResponse && statement_timed_out_ && whole) {
+      statement_timed_out_ = false;
+      edit_up_to(start);
+      const auto failure = statement_timeout();
+      pg::write_error_response(out, "ERROR", pg::sqlstate_for(failure), failure.message);
+      copied = message.end;
+    }
+    if (!tracking) return true;
+    auto reply = track_server_message(message);
+    if (!reply) {
+      result.error = server_lost();
+      return false;
+    }
+    if (!reply->relay) {
+      if (whole) {
+        edit_up_to(start);
+      } else {  // its first bytes were held back: they are at the end of `out`
+        const std::size_t held = size - message.end;
+        out.resize(out.size() >= held ? out.size() - held : 0);
+      }
+      copied = message.end;
+    }
+    if (!reply->due.empty()) {
+      edit_up_to(message.end);
+      out += reply->due;
+    }
+    return true;
   });
+  if (result.error) return result;
   if (scanned.error != pg::ScanError::none) {
     result.error = server_lost();
     return result;
   }
-  if (timeout_error) {
-    const auto bytes = std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-    const auto [start, end] = *timeout_error;
-    const auto failure = statement_timeout();
-    result.replaced = true;
-    result.replacement.append(bytes.substr(0, start));
-    pg::write_error_response(result.replacement, "ERROR", failure.sqlstate, failure.message);
-    result.replacement.append(bytes.substr(end));
+  if (tracking && !server_scanner_->at_boundary() && !server_scanner_->pending_type()) {
+    edit_up_to(last_end);
+    held_server_bytes_.assign(bytes.substr(last_end));
+    if (last_end == 0) held_server_bytes_.insert(0, std::exchange(out, {}));  // all of it one header so far
+  } else if (result.replaced) {
+    edit_up_to(chunk.size());
   }
   return result;
 }
@@ -113,6 +161,11 @@ void PgFrontend::backend_detached() {
   cancel_target_->set(std::nullopt);
   session_settings_.attach(nullptr);
   server_scanner_.reset();
+  held_server_bytes_.clear();
+  // Lost with requests unanswered: the statements they would have made never existed.
+  if (track_statements_ && server().statements && server().statements->requests_in_flight() > 0) {
+    client_statements_.forget_unconfirmed();
+  }
 }
 
 awaitable<bool> PgFrontend::settle(SettleQuery query) {
@@ -122,6 +175,8 @@ awaitable<bool> PgFrontend::settle(SettleQuery query) {
     if (sql.empty()) co_return true;
   }
   auto status = co_await run_internal_query(sql, true);
+  // server_reset_query (DISCARD ALL as a rule) may have dropped every prepared statement.
+  if (query == SettleQuery::reset && server().statements) server().statements->forget_all();
   if (!status || *status != pg::transaction_status::Idle) co_return false;
   if (query == SettleQuery::reset) pg::SessionSettings::apply_to_backend(sql, server().given_settings);
   unit_.backend_at_rest();
@@ -137,7 +192,7 @@ awaitable<void> PgFrontend::cancel_statement() {
 
 awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {
   std::string out;
-  pg::write_error_response(out, fatal ? "FATAL" : "ERROR", failure.sqlstate, failure.message);
+  pg::write_error_response(out, fatal ? "FATAL" : "ERROR", pg::sqlstate_for(failure), failure.message);
   co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);
 }
 

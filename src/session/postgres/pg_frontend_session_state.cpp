@@ -85,7 +85,7 @@ void PgFrontend::read_state_policy() {
                   session_.pool().settings().session_state == config::SessionStatePolicy::error;
 }
 
-void PgFrontend::track_server_message(const pg::MessageView& message) {
+void PgFrontend::follow_session_state(const pg::MessageView& message) {
   switch (message.type) {
     case pg::backend::CommandComplete: {
       auto tag = std::string_view(reinterpret_cast<const char*>(message.body.data()), message.body.size());

@@ -1,6 +1,7 @@
 // Client → Sluice bytes in the data phase, as PgFrontend::scan_client scans them
-// (BasicMessageScanner<0>: types and lengths only), plus the readers Sluice applies to
-// whole client bodies: PasswordMessage / SASL messages at login, Query on the admin console.
+// (BasicMessageScanner<0>: types and lengths only), the readers Sluice applies to whole client
+// bodies (PasswordMessage / SASL messages at login, Query on the admin console), and the
+// release decision's machine (pg::UnitOfWork) fed the same messages.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -10,6 +11,7 @@
 #include "sluice/protocol/postgres/byte_order.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/unit_of_work.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "stream_check.hpp"
 
@@ -60,6 +62,46 @@ void read_whole_bodies(const fuzz::StreamScan& scan) {
   }
 }
 
+// The release decision's protocol half (pg::UnitOfWork, as PgFrontend drives it) against a
+// model a reader can check by eye: every Query, Sync and FunctionCall is one round trip, answered
+// by one ReadyForQuery; extended-protocol messages leave the backend "unsynced" until a Sync.
+// The backend's answers come in here after each client message whose byte says so, with a
+// transaction status taken from the stream too, so replies interleave with requests anyhow.
+void check_unit_of_work(const fuzz::StreamScan& scan) {
+  pg::UnitOfWork unit;
+  int in_flight = 0;
+  bool unsynced = false;
+  char status = pg::transaction_status::Idle;
+  for (const SeenMessage& message : scan.messages) {
+    const char type = message.type;
+    const bool round_trip = type == pg::frontend::Query || type == pg::frontend::Sync || type == pg::frontend::FunctionCall;
+    const bool extended = type == pg::frontend::Parse || type == pg::frontend::Bind || type == pg::frontend::Describe ||
+                          type == pg::frontend::Execute || type == pg::frontend::Close || type == pg::frontend::Flush;
+    const bool started = unit.on_client_message(type);
+    SLUICE_FUZZ_CHECK(started == (round_trip && in_flight == 0));
+    if (round_trip) ++in_flight;
+    if (type == pg::frontend::Sync) unsynced = false;
+    if (extended) unsynced = true;
+    // The low bits of the message's length say how many replies come now, and with what status.
+    const unsigned replies = message.length % 3;
+    for (unsigned i = 0; i < replies; ++i) {
+      static constexpr char kStatuses[] = {pg::transaction_status::Idle, pg::transaction_status::InTransaction,
+                                           pg::transaction_status::Failed};
+      const char reply_status = kStatuses[(message.length / 3 + i) % 3];
+      const std::uint8_t body[1] = {static_cast<std::uint8_t>(reply_status)};
+      const bool completed = unit.on_server_message(pg::backend::ReadyForQuery, body);
+      SLUICE_FUZZ_CHECK(completed == (in_flight == 1));
+      if (in_flight > 0) --in_flight;
+      status = reply_status;
+    }
+    SLUICE_FUZZ_CHECK(unit.round_trips_in_flight() == in_flight);
+    SLUICE_FUZZ_CHECK(unit.statement_running() == (in_flight > 0));
+    SLUICE_FUZZ_CHECK(unit.unsynced() == unsynced);
+    SLUICE_FUZZ_CHECK(unit.transaction_status() == status);
+    SLUICE_FUZZ_CHECK(unit.at_rest() == (in_flight == 0 && !unsynced && status == pg::transaction_status::Idle));
+  }
+}
+
 }  // namespace
 
 int sluice_fuzz_pg_client_stream(const std::uint8_t* data, std::size_t size) {
@@ -70,5 +112,6 @@ int sluice_fuzz_pg_client_stream(const std::uint8_t* data, std::size_t size) {
   const auto captured = fuzz::check_stream<pg::kCaptureLimit>(stream, kDefaultMaxPacketSize);
   SLUICE_FUZZ_CHECK(captured.messages.size() == relayed.messages.size());
   read_whole_bodies(captured);
+  check_unit_of_work(relayed);
   return 0;
 }

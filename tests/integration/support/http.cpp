@@ -7,6 +7,10 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "net.hpp"
 
 namespace sluice_it {
 
@@ -45,6 +49,23 @@ std::optional<double> exposition_value(const std::string& text, const std::strin
         if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
     }
     return std::nullopt;
+}
+
+std::string with_metrics_listener(std::string yaml, int metrics_port) {
+    const std::string listen = "listen:\n";
+    const auto at = yaml.find(listen);
+    if (at == std::string::npos) throw std::invalid_argument("with_metrics_listener: no listen: block in the config");
+    yaml.insert(at + listen.size(), "  metrics: 127.0.0.1:" + std::to_string(metrics_port) + "\n");
+    return yaml;
+}
+
+bool wait_for_metrics(int port, std::chrono::seconds timeout) {
+    using namespace std::chrono_literals;
+    for (const auto deadline = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(50ms)) {
+        if (wait_for_tcp(port, 1s) && http_get(port, "/metrics", 2s).status == 200) return true;
+    }
+    return false;
 }
 
 std::string find_program(const std::string& program) {

@@ -304,7 +304,7 @@ TEST_CASE("KILL disconnects the database's clients only and closes its idle back
   CHECK(outcome->command_tag == "KILL");
   REQUIRE(victim.killed);
   CHECK(victim.killed->reason == "admin_kill");
-  CHECK(victim.killed->sqlstate == "57P01");
+  CHECK(victim.killed->sqlstate.empty());  // each front end maps the reason to its own code
   CHECK_FALSE(bystander.killed);
   CHECK_FALSE(console_client.killed);
   CHECK(pool->counts().idle == 0);

@@ -58,7 +58,7 @@ TEST_CASE("pool opens backends on demand up to pool_size", "[pool]") {
     auto third = co_await pool->acquire(f.io.get_executor());  // full: waits, then times out
     REQUIRE_FALSE(third.ok());
     CHECK(third.failure().reason == "query_wait_timeout");
-    CHECK(third.failure().sqlstate == "57014");
+    CHECK(third.failure().sqlstate.empty());  // a reason, not a wire code: front ends map it
   });
   CHECK(f.connector->opened == 2);
 }

@@ -468,6 +468,38 @@ TEST_CASE("DEALLOCATE ALL and DISCARD ALL empty both sides", "[statements]") {
   CHECK(link.sent.back() == "P sluice_s2 SELECT 1");
 }
 
+TEST_CASE("SQL DEALLOCATE of a client's statement deallocates Sluice's name, preparing it here first if need be",
+          "[statements]") {
+  ClientStatements client;
+  BackendStatements first(200);
+  Link link{&client, &first};
+  link.parse("a", "SELECT 1");
+  link.other(frontend::Sync);
+  link.reply("1Z");
+  StatementOutbox out;
+  CHECK(first.deallocate(client, "a", out) == std::optional<std::string>("sluice_s1"));
+  CHECK(out.to_backend.empty());  // prepared here: only the Query, renamed
+  CHECK(client.size() == 0);
+  CHECK(first.size() == 0);
+  CHECK_FALSE(first.deallocate(client, "a", out));  // gone: the backend answers for itself
+
+  // On a backend that never had it: a Parse first (its ParseComplete swallowed), then the Query.
+  link.parse("b", "SELECT 2");
+  link.other(frontend::Sync);
+  link.reply("1Z");
+  BackendStatements second(200);
+  Link other{&client, &second};
+  StatementOutbox prepare;
+  const auto name = second.deallocate(client, "b", prepare);
+  REQUIRE(name);
+  other.take(prepare);
+  CHECK(other.sent == Sent{"P " + *name + " SELECT 2"});
+  other.other(frontend::Query);
+  other.reply("1CZ");
+  CHECK(other.seen == "CZ");
+  CHECK_FALSE(second.desynchronized());
+}
+
 TEST_CASE("simple queries, COPY and notices pass through the queue", "[statements]") {
   ClientStatements client;
   BackendStatements backend(200);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/protocol/postgres/reason_codes.hpp"
 #include "sluice/protocol/postgres/byte_order.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
@@ -317,4 +318,14 @@ TEST_CASE("protocol-doc names of message types", "[pg][codec]") {
   CHECK(frontend_message_name('D') == "Describe");
   CHECK(backend_message_name('\xff').empty());
   CHECK(frontend_message_name('Z').empty());
+}
+
+TEST_CASE("a Failure's SQLSTATE: its own, else by reason, else XX000", "[pg][errors]") {
+  using sluice::Failure;
+  CHECK(sluice::pg::sqlstate_for(Failure{"query_wait_timeout", "", "query_wait_timeout"}) == "57014");
+  CHECK(sluice::pg::sqlstate_for(Failure{"database_removed", "", "no such database: app"}) == "3D000");
+  CHECK(sluice::pg::sqlstate_for(Failure{"server_lost", "", "server connection lost"}) == "08006");
+  CHECK(sluice::pg::sqlstate_for(Failure{"client_idle_timeout", "", "idle"}) == "57P05");
+  CHECK(sluice::pg::sqlstate_for(Failure{"prepared_statement", "42P05", "exists"}) == "42P05");
+  CHECK(sluice::pg::sqlstate_for(Failure{"something_new", "", "?"}) == "XX000");
 }

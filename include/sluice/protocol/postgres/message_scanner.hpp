@@ -70,6 +70,8 @@ class BasicMessageScanner {
   std::optional<char> pending_type() const;
   // Bytes still to come of the partial message (0 if its header is incomplete).
   std::uint64_t pending_remaining() const { return header_complete() ? body_remaining_ : 0; }
+  // The partial message's length field (0 if its header is incomplete).
+  std::uint32_t pending_length() const { return header_complete() ? load_be32(header_.data() + 1) : 0; }
   // The sticky error from the last bad length, or none.
   ScanError error() const { return error_; }
   std::uint64_t max_message_length() const { return max_message_length_; }

@@ -155,6 +155,14 @@ class BackendStatements {
   bool close(ClientStatements& client, const TargetMessage& message, StatementOutbox& out);
   // Any other client message sent on unchanged (Execute, Sync, Query, FunctionCall, Flush, Copy*).
   void forwarded(char type);
+  // A SQL `DEALLOCATE [PREPARE] name` naming one of the client's protocol-level statements: the
+  // backend knows that statement by Sluice's name (if at all), so the session sends the Query
+  // with the returned name instead, after `out.to_backend` (a Parse, when this backend has not
+  // got the definition: deallocating it then still answers the client exactly as it expects).
+  // The client's name is gone at once, and so is the backend's entry: a client sharing the
+  // definition gets it prepared again when it next needs it. nullopt: not one of the client's
+  // statements (the backend answers for itself: a SQL-level PREPARE, or "does not exist").
+  std::optional<std::string> deallocate(ClientStatements& client, std::string_view name, StatementOutbox& out);
 
   // False while a request sent before the client's last Sync is still unanswered that decides
   // what `name` means on this backend: the client's Parse or Close of the name, or a Parse or

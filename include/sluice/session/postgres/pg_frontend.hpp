@@ -11,6 +11,7 @@
 #include "sluice/protocol/postgres/client_text_reader.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
 #include "sluice/protocol/postgres/session_settings.hpp"
+#include "sluice/protocol/postgres/statement_tracker.hpp"
 #include "sluice/protocol/postgres/unit_of_work.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
@@ -31,6 +32,7 @@ class PgFrontend : public Frontend {
   awaitable<Status> serve_admin_console() override;
   ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
+  OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
@@ -63,13 +65,31 @@ class PgFrontend : public Frontend {
                                                std::size_t received);
   std::optional<ClientScan> refuse_alone(std::span<const std::uint8_t> bytes);
   void read_state_policy();
-  void track_server_message(const pg::MessageView& message);
+  void follow_session_state(const pg::MessageView& message);
   // Brings a fresh backend to the client's settings (RESET what an earlier client left, SET
   // what this one has).
   awaitable<Status> sync_session();
   bool pinned() const;
   void show_pin();  // SHOW CLIENTS and the log follow what pins the client
   PgServerConnection& server() const { return static_cast<PgServerConnection&>(session_.server()); }
+
+  // --- prepared statements in transaction mode (pg_frontend_statements.cpp) ---
+  void choose_statement_tracking();
+  // Parse, Bind, Describe and Close are renamed on their way: they must go on whole.
+  bool held_whole(char type) const;
+  pg::BackendStatements& backend_statements();
+  // One whole Parse/Bind/Describe/Close: its rewrite appended to out.to_backend.
+  std::optional<Failure> rewrite_statement_message(char type, std::span<const std::uint8_t> body,
+                                                   pg::StatementOutbox& out);
+  // A whole Query: true if it was rewritten into out.to_backend (a SQL DEALLOCATE of one of the
+  // client's statements); DEALLOCATE ALL / DISCARD ALL are noted, not rewritten.
+  bool track_query(std::span<const std::uint8_t> body, pg::StatementOutbox& out);
+  // A server message the statement tracker may swallow or follow with replies of Sluice's own.
+  struct StatementReply {
+    bool relay = true;
+    std::string due;
+  };
+  std::optional<StatementReply> track_server_message(const pg::MessageView& message);
 
   using ServerScanner = pg::BasicMessageScanner<256>;  // ReadyForQuery and ParameterStatus bodies
 
@@ -85,6 +105,12 @@ class PgFrontend : public Frontend {
   std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
+
+  // Prepared statements: on in transaction and statement mode with max_prepared_statements > 0.
+  bool track_statements_ = false;
+  pg::ClientStatements client_statements_;  // this client's names, whichever backend it has
+  pg::BasicMessageScanner<0> outgoing_scanner_;  // message boundaries of what goes to the backend
+  std::string held_server_bytes_;  // an incomplete header from the server (< 5 bytes): maybe a reply to swallow
 };
 
 // A ClientSession with a PostgreSQL front end, for the listener.

@@ -1,0 +1,219 @@
+// PgFrontend, part three: protocol-level prepared statements in transaction and statement mode.
+// The bookkeeping is pg::ClientStatements / pg::BackendStatements (statement_tracker.hpp, no
+// I/O); this file feeds them the messages in wire order and applies what they decide: on the
+// way to the backend Parse, Bind, Describe and Close are renamed (and a Parse is added where a
+// backend has not got the client's statement yet); on the way back the replies to what Sluice
+// added are swallowed and the replies it owes are inserted where the client expects them.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/failures.hpp"
+#include "sluice/protocol/postgres/header.hpp"
+#include "sluice/protocol/postgres/session_statement.hpp"
+#include "sluice/protocol/postgres/statement_messages.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
+#include "sluice/session/postgres/pg_frontend.hpp"
+#include "sluice/session/postgres/pg_io.hpp"
+
+namespace sluice::session {
+
+namespace {
+
+std::string_view text_of(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// A Query's text without its terminating NUL.
+std::string_view query_text(std::span<const std::uint8_t> body) {
+  auto text = text_of(body);
+  if (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  return text;
+}
+
+// Only these key words can forget prepared statements; every other Query goes on unread.
+bool may_deallocate(std::string_view sql) {
+  const auto start = sql.find_first_not_of(" \t\r\n\f");
+  if (start == std::string_view::npos) return false;
+  const auto starts_with = [&](std::string_view word) {
+    if (sql.size() - start < word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(sql[start + i])) != word[i]) return false;
+    }
+    return true;
+  };
+  return starts_with("deallocate") || starts_with("discard");
+}
+
+// True if a whole Parse, Bind, Describe or Close names a prepared statement: only those are
+// renamed. The unnamed statement and portals go on as they came (the tracker still counts them
+// as requests in flight), which keeps the extended protocol without names free of copies.
+bool names_statement(char type, std::span<const std::uint8_t> body) {
+  if (body.empty()) return true;  // malformed: the readers say so
+  switch (type) {
+    case pg::frontend::Parse: return body[0] != 0;
+    case pg::frontend::Bind: {
+      const auto portal_end = std::find(body.begin(), body.end(), std::uint8_t{0});
+      return portal_end == body.end() || std::next(portal_end) == body.end() || *std::next(portal_end) != 0;
+    }
+    default:  // Describe, Close: a target byte, then the name
+      return body[0] != static_cast<std::uint8_t>(pg::kTargetPortal) && (body.size() < 2 || body[1] != 0);
+  }
+}
+
+Failure statement_failure(std::string sqlstate, std::string message) {
+  return Failure{"prepared_statement", std::move(sqlstate), std::move(message)};
+}
+
+}  // namespace
+
+// A session-mode client keeps its backend, statements and all: nothing to rename.
+void PgFrontend::choose_statement_tracking() {
+  const auto& settings = session_.pool().settings();
+  track_statements_ = settings.pool_mode != config::PoolMode::session && settings.max_prepared_statements > 0;
+}
+
+bool PgFrontend::held_whole(char type) const {
+  if (!track_statements_) return false;
+  return type == pg::frontend::Parse || type == pg::frontend::Bind || type == pg::frontend::Describe ||
+         type == pg::frontend::Close;
+}
+
+pg::BackendStatements& PgFrontend::backend_statements() {
+  auto& backend = server();
+  if (!backend.statements) {
+    const auto limit = static_cast<std::size_t>(std::max(1, session_.pool().settings().max_prepared_statements));
+    backend.statements = std::make_unique<pg::BackendStatements>(limit);
+  }
+  return *backend.statements;
+}
+
+// Walks what scan_client released, in order. Parse/Bind/Describe/Close are whole here (scan_client
+// held them until they were); any other message, whole or not, goes on as the client sent it.
+OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) {
+  OutgoingBytes out;
+  if (!track_statements_) return out;
+  auto& statements = backend_statements();
+  pg::StatementOutbox box;
+  std::size_t copied = 0;  // bytes before this are in box.to_backend (once rewriting)
+  const auto scanned = outgoing_scanner_.scan(bytes, [&](const pg::MessageView& message) {
+    const std::size_t size = std::size_t{message.length} + 1;
+    const bool whole = message.end >= size;
+    const std::size_t start = whole ? message.end - size : 0;
+    const auto body = whole ? bytes.subspan(start + pg::kHeaderLength, message.length - 4) : std::span<const std::uint8_t>{};
+    const auto rewrite_here = [&] {
+      box.to_backend.append(text_of(bytes.subspan(copied, start - copied)));
+      copied = message.end;
+      out.rewritten = true;
+    };
+    if (held_whole(message.type) && !(whole && !names_statement(message.type, body))) {
+      if (!whole) {
+        out.error = protocol_violation("a statement message arrived in parts");
+        return false;
+      }
+      rewrite_here();
+      if (auto failure = rewrite_statement_message(message.type, body, box)) {
+        out.error = std::move(failure);
+        return false;
+      }
+      return true;
+    }
+    if (message.type == pg::frontend::Query && whole) {
+      pg::StatementOutbox query;
+      if (track_query(body, query)) {
+        rewrite_here();
+        box.to_backend += query.to_backend;
+        box.to_client += query.to_client;
+        return true;
+      }
+    }
+    statements.forwarded(message.type);
+    return true;
+  });
+  if (scanned.error != pg::ScanError::none && !out.error) out.error = protocol_violation(std::string(pg::to_string(scanned.error)));
+  if (out.rewritten) {
+    box.to_backend.append(text_of(bytes.subspan(copied)));
+    out.to_server = std::move(box.to_backend);
+  }
+  out.to_client = std::move(box.to_client);
+  return out;
+}
+
+std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::span<const std::uint8_t> body,
+                                                             pg::StatementOutbox& out) {
+  auto& statements = backend_statements();
+  if (type == pg::frontend::Parse) {
+    const auto parse = pg::read_parse(body);
+    if (!parse) return protocol_violation("malformed Parse message");
+    switch (statements.parse(client_statements_, *parse, out)) {
+      case pg::ParseOutcome::duplicate_name:
+        return statement_failure("42P05", "prepared statement \"" + std::string(parse->statement) + "\" already exists");
+      case pg::ParseOutcome::over_limit:
+        return statement_failure("53400", "too many prepared statements on this connection");
+      case pg::ParseOutcome::unwritable: return protocol_violation("Parse message too long");
+      default: return std::nullopt;
+    }
+  }
+  bool written = false;
+  if (type == pg::frontend::Bind) {
+    const auto bind = pg::read_bind(body);
+    if (!bind) return protocol_violation("malformed Bind message");
+    written = statements.bind(client_statements_, *bind, out);
+  } else {
+    const auto target = type == pg::frontend::Describe ? pg::read_describe(body) : pg::read_close(body);
+    if (!target) return protocol_violation(type == pg::frontend::Describe ? "malformed Describe message" : "malformed Close message");
+    written = type == pg::frontend::Describe ? statements.describe(client_statements_, *target, out)
+                                             : statements.close(client_statements_, *target, out);
+  }
+  if (!written) return protocol_violation("statement message too long");
+  return std::nullopt;
+}
+
+// DEALLOCATE and DISCARD reach the statements too: DEALLOCATE ALL / DISCARD ALL empty both
+// sides (the client's names now, the backend's as it runs them); `DEALLOCATE name` of one of the
+// client's protocol-level statements becomes a DEALLOCATE of Sluice's name for it.
+bool PgFrontend::track_query(std::span<const std::uint8_t> body, pg::StatementOutbox& out) {
+  const auto sql = query_text(body);
+  if (!may_deallocate(sql)) return false;
+  auto& statements = backend_statements();
+  const auto parsed = pg::scan_statements(sql);
+  std::vector<const pg::Statement*> present;
+  for (const auto& statement : parsed) {
+    if (!statement.empty) present.push_back(&statement);
+  }
+  for (const auto* statement : present) {
+    if (statement->effects.deallocate_all) {
+      statements.forget_all();
+      client_statements_.deallocate_all();
+    }
+  }
+  if (present.size() != 1) return false;
+  for (const auto& change : present.front()->effects.state) {
+    if (change.state != pg::SessionState::sql_prepared_statement || change.change != pg::StateChange::remove) continue;
+    auto server_name = statements.deallocate(client_statements_, change.name, out);
+    if (!server_name) return false;
+    pg::write_query(out.to_backend, "DEALLOCATE " + *server_name);
+    statements.forwarded(pg::frontend::Query);
+    return true;
+  }
+  return false;
+}
+
+// A complete server message, through the statement tracker: whether the client sees it, and
+// the replies of Sluice's own that follow it. nullopt: the backend answered something nobody
+// asked, or a reply to swallow came in an impossible shape; it cannot be trusted any more.
+std::optional<PgFrontend::StatementReply> PgFrontend::track_server_message(const pg::MessageView& message) {
+  auto& statements = backend_statements();
+  StatementReply reply;
+  reply.relay = statements.on_server_message(message.type, &client_statements_, reply.due);
+  if (statements.desynchronized() || (!reply.relay && message.length != 4)) {
+    spdlog::warn("user={} database={}: the server's replies do not match the requests in flight", session_.user(),
+                 session_.database());
+    return std::nullopt;
+  }
+  return reply;
+}
+
+}  // namespace sluice::session
