@@ -26,7 +26,8 @@
   X(mysql_response_tracker)    \
   X(mysql_use_statement)       \
   X(pg_sql_lexer)              \
-  X(pg_statement_messages)
+  X(pg_statement_messages)     \
+  X(pg_session_settings)
 
 #define SLUICE_FUZZ_DECLARE(name) int sluice_fuzz_##name(const std::uint8_t* data, std::size_t size);
 SLUICE_FUZZ_TARGETS(SLUICE_FUZZ_DECLARE)
