@@ -150,13 +150,13 @@ Row client_row(const AdminSnapshot& snapshot, const runtime::ClientSnapshot& cli
           // Sluice's own: protocol, how long its transaction has been open, the backend's pid.
           text(client.protocol),
           in_transaction ? number(micros(snapshot.now - client.transaction_since)) : std::nullopt,
-          client.server_id != 0 ? number(client.server_process_id) : std::nullopt};
+          client.server_id != 0 ? number(client.server_process_id) : std::nullopt, text(client.pinned)};
 }
 
 }  // namespace
 
 ResultSet show_clients(const AdminSnapshot& snapshot) {
-  auto result = with_socket_columns({"protocol", "xact_age_us", "server_pid"});
+  auto result = with_socket_columns({"protocol", "xact_age_us", "server_pid", "pinned"});
   for (const auto& client : snapshot.clients) result.rows.push_back(client_row(snapshot, client));
   return result;
 }

@@ -180,6 +180,7 @@ void add_clients(ScrapeView& view, const runtime::ClientRegistry& registry, Time
       ++view.clients_login;
       return;
     }
+    if (!snapshot.pinned.empty()) ++view.clients_pinned[snapshot.pinned];
     const auto found = by_key.find({snapshot.database, snapshot.user});
     if (found == by_key.end()) return;  // the admin console, or a pool gone since
     auto& pool = *found->second;
@@ -219,6 +220,7 @@ std::vector<prometheus::MetricFamily> render(const ScrapeView& view) {
   Families out;
   out[Family::client_connections_login].add({}, view.clients_login);
   out[Family::client_connections_max].add({}, view.max_client_connections);
+  for (const auto& [reason, count] : view.clients_pinned) out[Family::clients_pinned].add({reason}, count);
   for (const auto& pool : view.pools) render_pool(out, pool);
   for (const auto& cap : view.database_caps) {
     out[Family::database_server_connections].add({cap.name}, cap.used);

@@ -83,6 +83,11 @@ void ClientSession::set_state(ClientState state) {
   state_since_ = Clock::now();
 }
 
+void ClientSession::set_pinned(std::string_view reason) {
+  std::lock_guard lock(snapshot_mutex_);
+  pinned_ = reason;
+}
+
 std::optional<std::string> ClientSession::admit() {
   auto reason = context_.clients.admit(*runtime_->config, user_, ticket_.emplace());
   if (reason) ticket_.reset();
@@ -111,6 +116,7 @@ ClientSnapshot ClientSession::snapshot() const {
   snapshot.transaction_since = transaction_since_;
   snapshot.server_id = server_id_;
   snapshot.server_process_id = server_process_id_;
+  snapshot.pinned = pinned_;
   return snapshot;
 }
 

@@ -54,6 +54,13 @@ awaitable<Status> ClientSession::relay_client() {
     const auto scan = frontend_->scan_client(
         std::span<const std::uint8_t>(client_buffer_.data(), held_ + received), held_, received);
     if (scan.error) co_return *scan.error;
+    if (!scan.local_reply.empty()) {
+      // Answered by the front end (a refused statement): nothing reaches the backend.
+      if (!co_await write_to_client(asio::buffer(scan.local_reply), true)) co_return client_closed();
+      after_server_chunk(frontend_->work_state());  // idle again (in its transaction, if one is open)
+      held_ = 0;
+      continue;
+    }
     if (scan.round_trip_started) statement_started_ = Clock::now();
     if (scan.relay_end > 0) {
       if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();

@@ -7,7 +7,8 @@ void SessionCore::stop(Failure reason) {
 }
 
 bool SessionCore::idle_between_transactions(const WorkState& work) const {
-  return !lease_ || (mode_ == config::PoolMode::session && backend_clean(work));
+  // A pinned client sits on its backend between transactions as a session-mode one does.
+  return !lease_ || ((mode_ == config::PoolMode::session || work.pinned) && backend_clean(work));
 }
 
 bool SessionCore::request_stop(Failure reason, const WorkState& work) {
@@ -25,7 +26,7 @@ std::optional<Failure> SessionCore::due_stop(const WorkState& work) const {
 }
 
 bool SessionCore::may_release(const WorkState& work) const {
-  return lease_ && mode_ != config::PoolMode::session && !writing_ && backend_clean(work);
+  return lease_ && mode_ != config::PoolMode::session && !writing_ && !work.pinned && backend_clean(work);
 }
 
 std::optional<Failure> SessionCore::check_pool_mode(const WorkState& work) const {
@@ -60,6 +61,8 @@ SettlePlan SessionCore::settle_plan(const WorkState& work) const {
   if (server_lost) return SettlePlan::discard;
   if (work.statement_running) return SettlePlan::cancel_then_discard;
   if (work.partial) return SettlePlan::discard;
+  // What pins (a LISTEN, a temporary table, a lock) must not reach the next client.
+  if (work.pinned) return SettlePlan::discard;
   if (work.in_transaction) return SettlePlan::roll_back_then_release;
   return SettlePlan::release;
 }

@@ -267,8 +267,10 @@ TEST_CASE("session_state pin: pinned clients show in SHOW CLIENTS, /metrics and 
     Connection temp_owner = connect(sluice.conninfo("app", "app", "app", "application_name=it_temp_owner"));
     Connection plain = connect(sluice.conninfo("app", "app", "app", "application_name=it_plain"));
     exec_ok(listener, "listen sluice_it_channel");
-    exec_ok(temp_owner, "create temp table sluice_it_pinned(x int)");
+    // Before the second pin: two pinned clients hold both backends of the pool of 2, as two
+    // session-mode clients would, and a third one would wait for query_wait_timeout.
     CHECK(query_value(plain, "select 1") == "1");
+    exec_ok(temp_owner, "create temp table sluice_it_pinned(x int)");
     Connection console = admin_connect(sluice);
 
     // The reason names what pins: LISTEN, a temporary table; a client with neither is not pinned.

@@ -4,6 +4,7 @@
 // (render). Nothing here keeps a count of its own: gauges are container sizes and
 // counters are the pools' own, so the numbers cannot drift from SHOW POOLS.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,6 +56,7 @@ struct ScrapeView {
   std::vector<PoolView> pools;
   std::vector<CapView> database_caps, user_caps;
   int clients_login = 0;
+  std::map<std::string, int> clients_pinned;  // by reason (ClientSnapshot::pinned)
   int max_client_connections = 0;
   EventMetrics::Snapshot events;
 };

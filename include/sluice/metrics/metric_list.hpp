@@ -24,6 +24,9 @@
     "Configured max_client_connections: the global cap on client connections (0 = none)")                        \
   X(client_wait_longest_seconds, Gauge, "sluice_client_wait_longest_seconds", "database user",                     \
     "How long the longest-waiting client of the pool has been waiting for a backend (0 when none waits)")         \
+  X(clients_pinned, Gauge, "sluice_clients_pinned", "reason",                                                      \
+    "Clients that keep their backend between transactions because of session state that cannot move, by the "    \
+    "first kind they hold (listen, temporary_objects, advisory_lock, hold_cursor, sql_prepared_statement, unknown)") \
   /* Backends and pool configuration: state, read from the pools at scrape time. */                               \
   X(server_connections, Gauge, "sluice_server_connections", "database user state",                                 \
     "Backend connections of a pool by state: active (leased to a client), idle, login (connecting and "            \

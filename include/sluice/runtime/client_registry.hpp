@@ -34,6 +34,7 @@ struct ClientSnapshot {
   TimePoint transaction_since;      // TimePoint{} when not in a transaction
   std::uint64_t server_id = 0;      // the backend it holds, 0 if none
   std::uint32_t server_process_id = 0;
+  std::string pinned;  // why it keeps its backend between transactions ("listen", ...); empty if it does not
 };
 
 // What the janitor and the drain need from a session; implemented per protocol.

@@ -63,6 +63,8 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   void identify(std::string user, std::string database, std::string application_name);
   void set_application_name(std::string_view application_name);
   void set_state(ClientState state);
+  // Why the client keeps its backend between transactions (empty: it does not), for snapshots.
+  void set_pinned(std::string_view reason);
   // The per-user and global client caps: the reason of the cap that refused, if one did.
   std::optional<std::string> admit();
   // Joins (creating if need be) the pool of (database, user): only after authentication, so
@@ -126,6 +128,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   TimePoint transaction_since_{};
   std::uint64_t server_id_ = 0;
   std::uint32_t server_process_id_ = 0;
+  std::string pinned_;
 
   // Data phase state, touched only on the session's strand.
   SessionCore core_;  // the lease and every protocol-neutral decision about it

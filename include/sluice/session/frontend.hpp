@@ -31,6 +31,9 @@ struct ClientScan {
   // the core keeps the bytes from relay_end on, in a buffer of at least this many bytes.
   std::size_t hold_for = 0;
   std::optional<Failure> error;     // malformed: the session ends with it
+  // The front end answered this read itself (a statement refused by session_state: error):
+  // write this to the client; none of the read's bytes is relayed.
+  std::string local_reply;
 };
 
 // Client bytes on their way to the backend, as the front end rewrote them (renamed prepared

@@ -18,6 +18,9 @@ struct WorkState {
   bool statement_running = false;  // a request sent whose response has not fully come back
   bool in_transaction = false;     // the backend is inside a transaction block
   bool partial = false;            // half a message relayed, or protocol state not yet synced
+  // The client holds session state that cannot move to another backend (LISTEN, temporary
+  // tables, ...): in transaction and statement mode it keeps this backend until it is gone.
+  bool pinned = false;
   bool at_rest() const { return !statement_running && !in_transaction && !partial; }
 };
 

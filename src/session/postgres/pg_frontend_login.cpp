@@ -24,6 +24,7 @@ PgFrontend::PgFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<CancelTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
+      text_reader_(session.runtime().config->max_packet_size),
       outgoing_scanner_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
@@ -48,6 +49,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   }
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  read_state_policy();
   choose_statement_tracking();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
   co_return LoginOutcome::client;
@@ -141,23 +143,41 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
 // client of a pool opens one to learn them.
 awaitable<Status> PgFrontend::send_welcome(const pg::StartupPacket& startup) {
   auto server_parameters = connector_->server_parameters();
+  pool::Lease first;  // the pool's first backend, opened to learn them
   if (!server_parameters) {
     auto lease = co_await session_.pool().acquire(session_.client().get_executor());
     if (!lease) co_return lease.failure();
     server_parameters = connector_->server_parameters();
-    if (session_.core().pool_mode() == config::PoolMode::session) {
-      if (auto attached = co_await session_.attach_lease(std::move(*lease)); !attached) co_return attached.failure();
-    } else {
-      lease->release();
+    first = std::move(*lease);
+  }
+  for (const auto& [name, value] : initial_client_parameters(startup, server_parameters.value_or(ParameterList{}))) {
+    session_settings_.set_reported(name, value);
+  }
+  // Its other startup parameters (extra_float_digits, search_path, -c in options) are its settings.
+  // PostgreSQL reads `options` first: a parameter of its own wins over the same one in it.
+  const auto* options = startup.find("options");
+  auto settings = options ? pg::read_startup_options(*options) : pg::Parameters{};
+  settings.insert(settings.end(), startup.parameters.begin(), startup.parameters.end());
+  for (const auto& [name, value] : settings) {
+    if (!pg::SessionSettings::is_startup_setting(name)) continue;
+    if (pg::is_reported_parameter(name)) {
+      session_settings_.set_reported(name, value);
+    } else if (!session_settings_.set_startup(name, value)) {
+      co_return Failure{"startup_parameter", "22023", "invalid value for parameter \"" + name + "\""};
     }
   }
-  client_parameters_ = initial_client_parameters(startup, server_parameters.value_or(ParameterList{}));
+  // Attached only now, so the backend is brought to the client's parameters like any other.
+  if (first && session_.core().pool_mode() == config::PoolMode::session) {
+    if (auto attached = co_await session_.attach_lease(std::move(first)); !attached) co_return attached.failure();
+  } else if (first) {
+    first.release();
+  }
 
   cancel_registration_.emplace(session_.context().cancels, cancel_target_);
   std::string out;
   pg::write_authentication_ok(out);
   auto reported = server_parameters.value_or(ParameterList{});
-  for (const auto& [name, value] : client_parameters_) set_parameter(reported, name, value);
+  for (const auto& [name, value] : session_settings_.reported()) set_parameter(reported, name, value);
   for (const auto& [name, value] : reported) pg::write_parameter_status(out, name, value);
   pg::write_backend_key_data(out, cancel_registration_->key().process_id, cancel_registration_->key().secret_key);
   pg::write_ready_for_query(out, pg::transaction_status::Idle);

@@ -8,7 +8,6 @@
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
-#include "sluice/session/postgres/tracked_parameters.hpp"
 
 namespace sluice::session {
 
@@ -22,6 +21,7 @@ Failure statement_timeout() {
 // incomplete header stays behind for the next read; a message whose header is in may be
 // relayed in parts.
 ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
+  if (auto refused = track_client_bytes(buffer, held, received)) return std::move(*refused);
   ClientScan result;
   std::size_t complete_end = 0;  // buffer offset just past the last complete message
   std::size_t terminate_start = 0;
@@ -80,6 +80,7 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
     const bool whole = message.end >= size;
     const std::size_t start = whole ? message.end - size : 0;
     on_server_message(message, result);
+    follow_session_state(message);
     if (message.type == pg::backend::ErrorResponse && statement_timed_out_ && whole) {
       statement_timed_out_ = false;
       edit_up_to(start);
@@ -132,8 +133,8 @@ void PgFrontend::on_server_message(const pg::MessageView& message, ServerScan& s
   } else if (message.type == pg::backend::ParameterStatus && !message.body_truncated) {
     if (auto parameter = pg::read_parameter_status(message.body)) {
       set_parameter(server().parameters, parameter->name, parameter->value);
-      if (is_tracked_parameter(parameter->name)) {
-        set_parameter(client_parameters_, parameter->name, parameter->value);
+      if (pg::is_reported_parameter(parameter->name)) {
+        session_settings_.set_reported(parameter->name, parameter->value);
         if (parameter->name == "application_name") session_.set_application_name(parameter->value);
       }
     }
@@ -142,7 +143,7 @@ void PgFrontend::on_server_message(const pg::MessageView& message, ServerScan& s
 
 WorkState PgFrontend::work_state() const {
   return WorkState{unit_.statement_running(), unit_.in_transaction(),
-                   unit_.unsynced() || !client_scanner_.at_boundary()};
+                   unit_.unsynced() || !client_scanner_.at_boundary(), pinned()};
 }
 
 awaitable<Status> PgFrontend::prepare_backend() {
@@ -150,13 +151,15 @@ awaitable<Status> PgFrontend::prepare_backend() {
   const auto& target = *backend.target;  // its own server, even if a reload has moved the pool since
   cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
   server_scanner_ = std::make_unique<ServerScanner>(session_.runtime().config->max_packet_size);
-  if (auto synced = co_await sync_parameters(); !synced) co_return synced.failure();
+  read_state_policy();
+  if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
   unit_.backend_at_rest();
   co_return ok_status();
 }
 
 void PgFrontend::backend_detached() {
   cancel_target_->set(std::nullopt);
+  session_settings_.attach(nullptr);
   server_scanner_.reset();
   held_server_bytes_.clear();
   // Lost with requests unanswered: the statements they would have made never existed.
@@ -175,6 +178,7 @@ awaitable<bool> PgFrontend::settle(SettleQuery query) {
   // server_reset_query (DISCARD ALL as a rule) may have dropped every prepared statement.
   if (query == SettleQuery::reset && server().statements) server().statements->forget_all();
   if (!status || *status != pg::transaction_status::Idle) co_return false;
+  if (query == SettleQuery::reset) pg::SessionSettings::apply_to_backend(sql, server().given_settings);
   unit_.backend_at_rest();
   co_return true;
 }
@@ -196,7 +200,7 @@ awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {
 awaitable<Expected<char>> PgFrontend::run_internal_query(std::string_view sql, bool errors_fail) {
   // The server's spelling ("UTF8" for "utf8") becomes the client's: no SET next time.
   auto result = co_await run_backend_query(server(), sql, [this](std::string_view name, std::string_view value) {
-    if (is_tracked_parameter(name)) set_parameter(client_parameters_, name, value);
+    if (pg::is_reported_parameter(name)) session_settings_.set_reported(name, value);
   });
   if (!result) co_return result.failure();
   if (result->error) {
@@ -205,15 +209,6 @@ awaitable<Expected<char>> PgFrontend::run_internal_query(std::string_view sql, b
     if (errors_fail) co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + *result->error};
   }
   co_return result->transaction_status;
-}
-
-// SET for every tracked parameter the backend has differently.
-awaitable<Status> PgFrontend::sync_parameters() {
-  const auto statement = parameter_sync_statement(client_parameters_, server().parameters);
-  if (statement.empty()) co_return ok_status();
-  auto status = co_await run_internal_query(statement, false);
-  if (!status) co_return status.failure();
-  co_return ok_status();
 }
 
 }  // namespace sluice::session

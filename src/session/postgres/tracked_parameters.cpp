@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include "sluice/protocol/postgres/session_settings.hpp"
+
 namespace sluice::session {
 
 namespace {
@@ -17,29 +19,11 @@ const std::string* find_startup_value(const pg::StartupPacket& startup, std::str
   }
   return found;
 }
-
-// An escape-string literal: correct whatever standard_conforming_strings says.
-std::string quote_literal(std::string_view value) {
-  std::string quoted = "E'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') quoted += c;
-    quoted += c;
-  }
-  quoted += '\'';
-  return quoted;
-}
 }  // namespace
-
-bool is_tracked_parameter(std::string_view name) {
-  for (auto tracked : kTrackedParameters) {
-    if (same_name(tracked, name)) return true;
-  }
-  return false;
-}
 
 ParameterList initial_client_parameters(const pg::StartupPacket& startup, const ParameterList& server_defaults) {
   ParameterList parameters;
-  for (auto name : kTrackedParameters) {
+  for (auto name : pg::kReportedParameters) {
     if (const auto* own = find_startup_value(startup, name)) {
       parameters.emplace_back(name, *own);
     } else if (const auto* fallback = find_parameter(server_defaults, name)) {
@@ -47,16 +31,6 @@ ParameterList initial_client_parameters(const pg::StartupPacket& startup, const 
     }
   }
   return parameters;
-}
-
-std::string parameter_sync_statement(const ParameterList& wanted, const ParameterList& backend) {
-  std::string statement;
-  for (const auto& [name, value] : wanted) {
-    const auto* current = find_parameter(backend, name);
-    if (current && *current == value) continue;
-    statement += "SET " + name + " TO " + quote_literal(value) + ";";
-  }
-  return statement;
 }
 
 }  // namespace sluice::session

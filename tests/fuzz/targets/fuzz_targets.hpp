@@ -27,6 +27,7 @@
   X(mysql_use_statement)       \
   X(pg_sql_lexer)              \
   X(pg_statement_messages)     \
+  X(pg_session_settings)       \
   X(hba_cidr)                  \
   X(pg_auth_query_row)
 

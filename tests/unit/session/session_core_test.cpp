@@ -145,3 +145,20 @@ TEST_CASE("session core: releasing through the core gives the backend back to th
   CHECK_FALSE(f.core.has_lease());
   CHECK(f.pool->counts().idle == 1);
 }
+
+TEST_CASE("session core: a pinned client keeps its backend and leaves it closed", "[session][core][session_state]") {
+  using Kind = TimeoutAction::Kind;
+  constexpr WorkState kPinned{.pinned = true};
+  Fixture f(PoolMode::transaction);
+  f.lease();
+  CHECK(f.core.may_release(kAtRest));
+  CHECK_FALSE(f.core.may_release(kPinned));
+  // Idle between transactions on its own backend, as in session mode: client_idle_timeout and
+  // a drain act at once.
+  CHECK(f.core.on_timeout(TimeoutKind::client_idle_timeout, kPinned).kind == Kind::stop);
+  CHECK(f.core.on_timeout(TimeoutKind::client_idle_timeout, kAtRest).kind == Kind::none);
+  // What pins (LISTEN, a temporary table, a lock) must not reach the next client.
+  CHECK(f.core.settle_plan(kPinned) == SettlePlan::discard);
+  CHECK(f.core.settle_plan(WorkState{.statement_running = true, .pinned = true}) == SettlePlan::cancel_then_discard);
+  CHECK(f.core.request_stop(shutdown(), kPinned));
+}

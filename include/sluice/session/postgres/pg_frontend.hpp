@@ -8,7 +8,9 @@
 #include <string>
 
 #include "sluice/protocol/postgres/client_login.hpp"
+#include "sluice/protocol/postgres/client_text_reader.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
+#include "sluice/protocol/postgres/session_settings.hpp"
 #include "sluice/protocol/postgres/statement_tracker.hpp"
 #include "sluice/protocol/postgres/unit_of_work.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
@@ -52,10 +54,23 @@ class PgFrontend : public Frontend {
 
   // --- the data phase (pg_frontend_relay.cpp) ---
   void on_server_message(const pg::MessageView& message, ServerScan& scan);
-  // A query of Sluice's own; the server's ParameterStatus replies keep client_parameters_
+  // A query of Sluice's own; the server's ParameterStatus replies keep session_settings_
   // in step. Returns the final ReadyForQuery's transaction status.
   awaitable<Expected<char>> run_internal_query(std::string_view sql, bool errors_fail);
-  awaitable<Status> sync_parameters();
+
+  // --- session settings and state (pg_frontend_session_state.cpp) ---
+  // Feeds the client's new bytes to the tracker; a ClientScan if a statement is refused
+  // (session_state: error): answered locally when it stands alone, else the session ends.
+  std::optional<ClientScan> track_client_bytes(std::span<const std::uint8_t> buffer, std::size_t held,
+                                               std::size_t received);
+  std::optional<ClientScan> refuse_alone(std::span<const std::uint8_t> bytes);
+  void read_state_policy();
+  void follow_session_state(const pg::MessageView& message);
+  // Brings a fresh backend to the client's settings (RESET what an earlier client left, SET
+  // what this one has).
+  awaitable<Status> sync_session();
+  bool pinned() const;
+  void show_pin();  // SHOW CLIENTS and the log follow what pins the client
   PgServerConnection& server() const { return static_cast<PgServerConnection&>(session_.server()); }
 
   // --- prepared statements in transaction mode (pg_frontend_statements.cpp) ---
@@ -80,10 +95,13 @@ class PgFrontend : public Frontend {
 
   ClientSession& session_;
   std::shared_ptr<PgServerConnector> connector_;  // the pool's: learns the server's parameters
-  ParameterList client_parameters_;  // tracked parameters as this client believes them
   std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
   std::optional<CancelRegistration> cancel_registration_;
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
+  pg::ClientTextReader text_reader_;     // the client's Query and Parse texts, as they stream
+  pg::SessionSettings session_settings_;  // what follows the client, and what pins it
+  std::optional<pg::SessionState> shown_pin_;  // as SHOW CLIENTS has it
+  bool refuse_state_ = false;  // session_state: error, in transaction or statement mode
   std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why

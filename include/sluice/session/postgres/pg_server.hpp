@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/pool/server_connection.hpp"
+#include "sluice/protocol/postgres/session_settings.hpp"
 #include "sluice/protocol/postgres/statement_tracker.hpp"
 
 namespace sluice::session {
@@ -43,6 +44,7 @@ class PgServerConnection : public pool::ServerConnection {
   std::uint32_t process_id = 0;   // BackendKeyData: what a CancelRequest must carry
   std::uint32_t secret_key = 0;
   ParameterList parameters;       // as the server last reported them (ParameterStatus)
+  pg::BackendSettings given_settings;  // what Sluice's clients have SET here (reset for the next one)
   // The prepared statements Sluice made here for its clients (transaction and statement mode):
   // they stay with the backend, and every client it serves next can use them.
   std::unique_ptr<pg::BackendStatements> statements;

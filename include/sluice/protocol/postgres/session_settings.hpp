@@ -1,0 +1,179 @@
+// One client's session as Sluice must carry it between backends in transaction mode: the
+// settings that follow the client, and the state that cannot (and so pins it to its backend).
+// Sans-I/O: the session feeds it what the client sent (ClientTextReader's events, in wire
+// order) and what the server answered (CommandComplete, ErrorResponse, ReadyForQuery,
+// ParameterStatus), and asks it what SQL brings a backend to the client's settings and
+// whether the client is pinned.
+//
+// A statement's effects count only once the server confirms them, as session_statement.hpp
+// says: settings, temporary objects, LISTEN and WITH HOLD cursors once their transaction has
+// committed (they roll back with it, savepoints included); advisory locks, SQL PREPARE and
+// unknown state as soon as the statement succeeded (a rollback does not undo them). A Query's
+// statements are confirmed one CommandComplete each. Extended-protocol texts (Parse) have no
+// CommandComplete of their own that Sluice can tie to them: their effects count when the Sync
+// that follows comes back without an error (a Parse that is never executed is taken as run;
+// a failed batch still pins what it may have pinned).
+//
+// Two kinds of settings:
+//   - reported parameters (application_name, client_encoding, DateStyle, TimeZone,
+//     standard_conforming_strings, IntervalStyle): the server reports every change, rollbacks
+//     included, with ParameterStatus, which is what the tracker keeps (set_reported);
+//   - every other setting the client makes (search_path, statement_timeout, role, myapp.x):
+//     kept as the client wrote it, with the client_encoding it was written in, and replayed
+//     with setting_statement().
+// Per backend, BackendSettings records what Sluice's clients have set there, so a backend
+// handed to another client is brought back: RESET what the new client does not have, SET what
+// it has.
+//
+// Bounded: at most kMaxClientSettings settings and kMaxStateNames names per kind of state;
+// beyond that the client is pinned (reason "unknown"), since Sluice can no longer follow it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sluice/protocol/postgres/client_text_reader.hpp"
+
+namespace sluice::pg {
+
+inline constexpr std::size_t kMaxClientSettings = 64;
+inline constexpr std::size_t kMaxStateNames = 256;
+// Round trips in flight that the tracker follows; a client pipelining more is pinned.
+inline constexpr std::size_t kMaxTrackedRoundTrips = 4096;
+
+using Parameters = std::vector<std::pair<std::string, std::string>>;
+
+// The parameters the server reports with ParameterStatus and Sluice replays from those reports.
+inline constexpr std::array<std::string_view, 6> kReportedParameters = {
+    "application_name", "client_encoding", "DateStyle", "TimeZone", "standard_conforming_strings", "IntervalStyle"};
+bool is_reported_parameter(std::string_view name);
+
+// A setting as a client made it: how to write it again, and in which client_encoding.
+struct TrackedSetting {
+  SettingChange change;  // action is always set; name lower-cased
+  std::string client_encoding;
+
+  bool operator==(const TrackedSetting&) const = default;
+};
+using TrackedSettings = std::vector<TrackedSetting>;  // in the order first made
+
+// What Sluice's clients have set on one backend (kept with the backend, across leases).
+struct BackendSettings {
+  TrackedSettings settings;
+};
+
+// The settings in a startup packet's `options` ("-c name=value", "--name=value"; words split at
+// whitespace, a backslash keeps the next character), as PostgreSQL reads them. Other switches
+// are not settings and are left out.
+Parameters read_startup_options(std::string_view options);
+
+// "listen", "temporary_objects", ... (the pinned reason in SHOW CLIENTS and /metrics).
+std::string_view to_string(SessionState state);
+// What the client is told it may not do: "LISTEN", "temporary objects", ...
+std::string refusal_subject(const SessionStateChange& change);
+
+class SessionSettings {
+ public:
+  // --- reported parameters ---
+  void set_reported(std::string_view name, std::string_view value);
+  const Parameters& reported() const { return reported_; }
+  const std::string* find_reported(std::string_view name) const;
+  // How the server reads the client's next text, from its reported parameters.
+  LexOptions lex_options() const;
+  std::string client_encoding() const;
+
+  // A setting from the startup packet (extra_float_digits, search_path, ...): the client's
+  // value from the start, and what RESET and RESET ALL go back to, as in PostgreSQL. False if
+  // it cannot be written safely (or the cap is reached); the caller says so.
+  bool set_startup(std::string_view name, std::string_view value);
+  // Startup parameters that are not settings: the login's own, the protocol's, and `options`
+  // (read with read_startup_options).
+  static bool is_startup_setting(std::string_view name);
+
+  // --- the client's messages, in wire order ---
+  void on_client_event(const ClientEvent& event);
+
+  // --- the server's replies, in order ---
+  void on_command_complete(std::string_view tag);
+  void on_error_response();
+  void on_ready_for_query(char status);
+
+  // --- the backend ---
+  // A backend is attached to the client (its record is updated with what the client sets on
+  // it), or detached (null). The pointer must outlive the attachment.
+  void attach(BackendSettings* backend) { backend_ = backend; }
+  // The queries that bring a backend with these reported parameters and this record to the
+  // client's settings, in order (each one is read by the server in the client_encoding the
+  // one before it leaves); empty if it has them. nullopt if a value cannot be written safely.
+  std::optional<std::vector<std::string>> sync_queries(const Parameters& backend_reported,
+                                                       const BackendSettings& backend) const;
+  // After sync_queries ran: the backend's record is the client's.
+  void synced(BackendSettings& backend) const { backend.settings = settings_; }
+  // A text Sluice itself ran on the backend (server_reset_query) succeeded: apply what it did
+  // to the backend's record only.
+  static void apply_to_backend(std::string_view sql, BackendSettings& backend);
+
+  // State the session learns elsewhere (a named Parse with prepared statements not tracked):
+  // applied at once, as an advisory lock is.
+  void apply(const SessionStateChange& change) { apply_state(change); }
+
+  // --- what the client holds ---
+  const TrackedSettings& settings() const { return settings_; }
+  // The first kind of state that pins the client, or nullopt.
+  std::optional<SessionState> pinned() const;
+  std::size_t state_count(SessionState state) const;
+  bool holds(SessionState state, std::string_view name) const;
+
+ private:
+  struct Pending {  // a confirmed statement's effects that wait for their transaction to commit
+    StatementEffects effects;
+    std::string client_encoding;
+  };
+  struct RoundTrip {
+    bool query = false;  // Query (CommandComplete per statement) or Sync (the batch at once)
+    std::size_t next = 0;  // the next statement to be confirmed (Query)
+    bool failed = false;
+    std::vector<ClientEvent> texts;  // the Query, or the Parse texts of the batch
+  };
+  struct StateNames {
+    std::size_t count = 0;  // adds of nameless state (temporary objects, locks)
+    std::set<std::string> names;
+    bool overflow = false;  // names were dropped: removing one cannot prove the state gone
+  };
+
+  void confirm(const ReadStatement& statement, std::string_view tag, const std::string& encoding);
+  void confirm_batch(const RoundTrip& trip);
+  void commit();
+  void roll_back() {
+    pending_.clear();
+    savepoints_.clear();
+  }
+  void apply_now(const StatementEffects& effects);
+  void apply_committed(const Pending& pending);
+  void apply_setting(const SettingChange& change, const std::string& encoding);
+  void apply_state(const SessionStateChange& change);
+  void pin_unknown(std::string what);
+
+  Parameters reported_;
+  TrackedSettings settings_;
+  TrackedSettings startup_;  // from the startup packet: what RESET goes back to
+  std::array<StateNames, 6> state_;  // by SessionState
+  BackendSettings* backend_ = nullptr;
+
+  std::deque<RoundTrip> in_flight_;
+  RoundTrip batch_;  // Parse texts since the last Sync
+  std::vector<Pending> pending_;
+  std::vector<std::pair<std::string, std::size_t>> savepoints_;  // name, pending_ size at it
+  bool in_block_ = false;  // an explicit transaction block is open
+  bool aborted_ = false;   // ... and failed: it can only roll back
+};
+
+}  // namespace sluice::pg

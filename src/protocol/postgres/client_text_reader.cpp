@@ -1,0 +1,158 @@
+#include "sluice/protocol/postgres/client_text_reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice::pg {
+
+namespace {
+
+// A token kept for the transaction-control check: key words are lower-cased by the lexer, and
+// names (savepoints) are at most NAMEDATALEN - 1 bytes anyway.
+constexpr std::size_t kHeadTokenText = 64;
+
+bool follows_text(char type) { return type == frontend::Query || type == frontend::Parse; }
+bool is_event(char type) { return follows_text(type) || type == frontend::Sync || type == frontend::FunctionCall; }
+
+// What BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE a statement is, from its first tokens.
+TransactionControl control_of(const std::array<std::string, 4>& head, std::size_t count, std::string& savepoint) {
+  auto word = [&](std::size_t i, std::string_view lower) { return i < count && head[i] == lower; };
+  auto name_at = [&](std::size_t i) {
+    if (i < count) savepoint = head[i];
+  };
+  if (word(0, "begin") || (word(0, "start") && word(1, "transaction"))) return TransactionControl::begin;
+  if (word(0, "commit") || word(0, "end")) {
+    return word(1, "prepared") ? TransactionControl::none : TransactionControl::commit;
+  }
+  if (word(0, "savepoint")) {
+    name_at(1);
+    return TransactionControl::savepoint;
+  }
+  if (word(0, "release")) {
+    name_at(word(1, "savepoint") ? 2 : 1);
+    return TransactionControl::release;
+  }
+  if (word(0, "prepare") && word(1, "transaction")) return TransactionControl::prepare_transaction;
+  if (word(0, "rollback") || word(0, "abort")) {
+    if (word(1, "prepared")) return TransactionControl::none;
+    std::size_t i = (word(1, "work") || word(1, "transaction")) ? 2 : 1;
+    if (!word(i, "to")) return TransactionControl::rollback;
+    ++i;
+    if (word(i, "savepoint")) ++i;
+    name_at(i);
+    return TransactionControl::rollback_to;
+  }
+  return TransactionControl::none;
+}
+
+}  // namespace
+
+std::span<const ClientEvent> ClientTextReader::feed(std::span<const std::uint8_t> bytes, const LexOptions& options,
+                                                    std::string_view client_encoding) {
+  done_.clear();
+  std::size_t pos = 0;
+  while (pos < bytes.size() && !broken_) {
+    if (header_size_ < kHeaderLength) {
+      const std::size_t taken = std::min<std::size_t>(kHeaderLength - header_size_, bytes.size() - pos);
+      std::memcpy(header_.data() + header_size_, bytes.data() + pos, taken);
+      header_size_ = static_cast<std::uint8_t>(header_size_ + taken);
+      pos += taken;
+      if (header_size_ < kHeaderLength) break;
+      const std::uint32_t length = load_be32(header_.data() + 1);
+      if (validate_length(length, max_message_length_) != ScanError::none) {
+        broken_ = true;
+        break;
+      }
+      remaining_ = length - kMinMessageLength;
+      begin_message(client_encoding, options);
+    }
+    const std::size_t taken = std::min<std::size_t>(remaining_, bytes.size() - pos);
+    read_body(bytes.data() + pos, taken);
+    pos += taken;
+    remaining_ -= static_cast<std::uint32_t>(taken);
+    if (remaining_ == 0) {
+      if (phase_ == Phase::text) end_text();  // a text without its NUL: PostgreSQL rejects it anyway
+      header_size_ = 0;
+      if (is_event(current_.type)) {
+        current_.end = pos;
+        done_.push_back(std::move(current_));
+      }
+      current_ = ClientEvent{};
+    }
+  }
+  return done_;
+}
+
+void ClientTextReader::begin_message(std::string_view client_encoding, const LexOptions& options) {
+  current_ = ClientEvent{};
+  current_.type = static_cast<char>(header_[0]);
+  current_.length = load_be32(header_.data() + 1);
+  phase_ = Phase::skip;
+  if (!follows_text(current_.type)) return;
+  current_.client_encoding = client_encoding;
+  // A fresh lexer and classifier only when the options change: reset ones keep their buffers,
+  // so a client's every Query costs no allocation here.
+  const LexOptions& current = lexer_.options();
+  if (current.encoding != options.encoding ||
+      current.standard_conforming_strings != options.standard_conforming_strings) {
+    lexer_ = SqlLexer(options);
+    classifier_ = StatementClassifier(options);
+  } else {
+    lexer_.reset();
+  }
+  head_count_ = 0;
+  // A Parse starts with the statement's name; a Query is all text.
+  phase_ = current_.type == frontend::Parse ? Phase::name : Phase::text;
+}
+
+// The text of a Query is its body up to the NUL; of a Parse, what follows the name's NUL.
+void ClientTextReader::read_body(const std::uint8_t* bytes, std::size_t size) {
+  std::size_t i = 0;
+  while (i < size) {
+    if (phase_ == Phase::skip || phase_ == Phase::rest) return;
+    const auto* nul = static_cast<const std::uint8_t*>(std::memchr(bytes + i, 0, size - i));
+    const std::size_t run = nul ? static_cast<std::size_t>(nul - (bytes + i)) : size - i;
+    if (phase_ == Phase::text) feed_text(bytes + i, run);
+    if (!nul) return;
+    i += run + 1;
+    if (phase_ == Phase::name) {
+      phase_ = Phase::text;
+    } else {
+      end_text();
+    }
+  }
+}
+
+void ClientTextReader::feed_text(const std::uint8_t* bytes, std::size_t size) {
+  if (size > 0) lexer_.feed(std::string_view(reinterpret_cast<const char*>(bytes), size), *this);
+}
+
+void ClientTextReader::end_text() {
+  lexer_.finish(*this);
+  if (!classifier_.empty()) end_statement();
+  phase_ = Phase::rest;
+}
+
+void ClientTextReader::on_token(const Token& token) {
+  if (token.is_symbol(';')) return end_statement();
+  classifier_.add(token);
+  if (head_count_ < head_.size()) head_[head_count_++] = std::string(token.text.substr(0, kHeadTokenText));
+}
+
+void ClientTextReader::end_statement() {
+  const bool empty = classifier_.empty();
+  ReadStatement statement;
+  statement.effects = classifier_.finish();
+  if (empty) return;  // PostgreSQL answers nothing for it
+  statement.index = current_.statement_count++;
+  statement.control = control_of(head_, head_count_, statement.savepoint);
+  head_count_ = 0;
+  if (!statement.interesting()) return;
+  if (current_.statements.size() >= kMaxTrackedStatements) {
+    current_.overflow = true;
+    return;
+  }
+  current_.statements.push_back(std::move(statement));
+}
+
+}  // namespace sluice::pg

@@ -1,0 +1,380 @@
+#include "sluice/protocol/postgres/session_settings.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+
+#include "sluice/protocol/postgres/sql_quote.hpp"
+
+namespace sluice::pg {
+
+namespace {
+
+// GUC names are compared without case ("timezone" in a startup packet is TimeZone).
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// State that a rollback does not undo (session_statement.hpp).
+bool outlives_rollback(SessionState state) {
+  return state == SessionState::advisory_lock || state == SessionState::sql_prepared_statement ||
+         state == SessionState::unknown;
+}
+
+// role and session_authorization are replayed first: what follows may depend on the privileges.
+int replay_rank(std::string_view name) {
+  if (name == "session_authorization") return 0;
+  if (name == "role") return 1;
+  return 2;
+}
+
+TrackedSettings::iterator find_setting(TrackedSettings& settings, std::string_view name) {
+  return std::find_if(settings.begin(), settings.end(),
+                      [&](const TrackedSetting& setting) { return setting.change.name == name; });
+}
+
+// RESET ALL leaves role and session_authorization alone, as PostgreSQL does.
+void reset_all(TrackedSettings& settings) {
+  std::erase_if(settings, [](const TrackedSetting& setting) { return replay_rank(setting.change.name) == 2; });
+}
+
+}  // namespace
+
+Parameters read_startup_options(std::string_view options) {
+  std::vector<std::string> words(1);
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const char c = options[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      if (!words.back().empty()) words.emplace_back();
+    } else if (c == '\\' && i + 1 < options.size()) {
+      words.back() += options[++i];
+    } else {
+      words.back() += c;
+    }
+  }
+  Parameters settings;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::string_view word = words[i];
+    if (word == "-c" && i + 1 < words.size()) {
+      word = words[++i];
+    } else if (word.starts_with("-c")) {
+      word.remove_prefix(2);
+    } else if (word.starts_with("--")) {
+      word.remove_prefix(2);
+    } else {
+      continue;
+    }
+    const auto equals = word.find('=');
+    if (equals == std::string_view::npos || equals == 0) continue;
+    std::string name(word.substr(0, equals));
+    std::replace(name.begin(), name.end(), '-', '_');  // as PostgreSQL's ParseLongOption does
+    settings.emplace_back(std::move(name), std::string(word.substr(equals + 1)));
+  }
+  return settings;
+}
+
+bool is_reported_parameter(std::string_view name) {
+  return std::any_of(kReportedParameters.begin(), kReportedParameters.end(),
+                     [&](std::string_view reported) { return same_name(reported, name); });
+}
+
+std::string_view to_string(SessionState state) {
+  switch (state) {
+    case SessionState::listen: return "listen";
+    case SessionState::temporary_objects: return "temporary_objects";
+    case SessionState::advisory_lock: return "advisory_lock";
+    case SessionState::hold_cursor: return "hold_cursor";
+    case SessionState::sql_prepared_statement: return "sql_prepared_statement";
+    case SessionState::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string refusal_subject(const SessionStateChange& change) {
+  switch (change.state) {
+    case SessionState::listen: return "LISTEN";
+    case SessionState::temporary_objects: return "temporary objects";
+    case SessionState::advisory_lock: return "session advisory locks";
+    case SessionState::hold_cursor: return "cursors WITH HOLD";
+    case SessionState::sql_prepared_statement: return "PREPARE";
+    case SessionState::unknown: return change.name.empty() ? "session state Sluice cannot follow" : change.name;
+  }
+  return "session state";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reported parameters.
+
+void SessionSettings::set_reported(std::string_view name, std::string_view value) {
+  for (auto& [known, current] : reported_) {
+    if (same_name(known, name)) {
+      current = value;
+      return;
+    }
+  }
+  reported_.emplace_back(name, value);
+}
+
+const std::string* SessionSettings::find_reported(std::string_view name) const {
+  for (const auto& [known, value] : reported_) {
+    if (same_name(known, name)) return &value;
+  }
+  return nullptr;
+}
+
+std::string SessionSettings::client_encoding() const {
+  const auto* encoding = find_reported("client_encoding");
+  return encoding ? *encoding : std::string("UTF8");
+}
+
+LexOptions SessionSettings::lex_options() const {
+  const auto* conforming = find_reported("standard_conforming_strings");
+  return LexOptions{client_encoding_from_name(client_encoding()), !conforming || !same_name(*conforming, "off")};
+}
+
+bool SessionSettings::is_startup_setting(std::string_view name) {
+  static constexpr std::string_view kNotSettings[] = {"user", "database", "options", "replication"};
+  if (name.starts_with("_pq_.")) return false;
+  return std::none_of(std::begin(kNotSettings), std::end(kNotSettings),
+                      [&](std::string_view other) { return same_name(other, name); });
+}
+
+// The raw value goes through set_config: SET would read "a, b" in search_path as one name.
+bool SessionSettings::set_startup(std::string_view name, std::string_view value) {
+  auto literal = quote_literal(value, client_encoding_from_name(client_encoding()));
+  if (!literal || startup_.size() >= kMaxClientSettings) return false;
+  TrackedSetting setting{SettingChange{SettingAction::set, SettingSyntax::set_config, lower(name), std::move(*literal)},
+                         client_encoding()};
+  if (!setting_statement(setting.change, client_encoding_from_name(setting.client_encoding))) return false;
+  std::erase_if(startup_, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
+  std::erase_if(settings_, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
+  startup_.push_back(setting);
+  settings_.push_back(std::move(setting));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client's messages.
+
+void SessionSettings::on_client_event(const ClientEvent& event) {
+  if (event.overflow) pin_unknown("too many statements in one text");
+  if (event.type == frontend::Parse) {
+    if (event.statements.empty()) return;
+    if (batch_.texts.size() >= kMaxTrackedStatements) return pin_unknown("too many statements in one batch");
+    batch_.texts.push_back(event);
+    return;
+  }
+  if (in_flight_.size() >= kMaxTrackedRoundTrips) return pin_unknown("too many queries in flight");
+  RoundTrip trip;
+  if (event.type == frontend::Sync) {
+    trip = std::exchange(batch_, RoundTrip{});
+  } else {
+    trip.query = true;  // a Query, or a FunctionCall (no statements)
+    if (event.type == frontend::Query) trip.texts.push_back(event);
+  }
+  in_flight_.push_back(std::move(trip));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server's replies.
+
+void SessionSettings::on_command_complete(std::string_view tag) {
+  if (in_flight_.empty() || !in_flight_.front().query || in_flight_.front().texts.empty()) return;
+  RoundTrip& trip = in_flight_.front();
+  const ClientEvent& text = trip.texts.front();
+  const std::size_t index = trip.next++;
+  for (const ReadStatement& statement : text.statements) {
+    if (statement.index == index) return confirm(statement, tag, text.client_encoding);
+  }
+}
+
+void SessionSettings::on_error_response() {
+  if (in_flight_.empty()) return;  // not an answer to a request (a FATAL on its way out)
+  in_flight_.front().failed = true;
+  if (in_block_) aborted_ = true;
+}
+
+void SessionSettings::on_ready_for_query(char status) {
+  bool failed = false;
+  if (!in_flight_.empty()) {
+    const RoundTrip trip = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    failed = trip.failed;
+    if (!trip.query) confirm_batch(trip);
+  }
+  in_block_ = status != transaction_status::Idle;
+  aborted_ = status == transaction_status::Failed;
+  if (in_block_) return;
+  // Out of any transaction: what ran since the last commit either committed with an
+  // implicit transaction or rolled back with it.
+  if (failed) {
+    roll_back();
+  } else {
+    commit();
+  }
+}
+
+// One statement succeeded (its CommandComplete `tag`): the transaction it controls, then its effects.
+void SessionSettings::confirm(const ReadStatement& statement, std::string_view tag, const std::string& encoding) {
+  switch (statement.control) {
+    case TransactionControl::none: break;
+    case TransactionControl::begin: in_block_ = true; break;
+    case TransactionControl::commit:
+    case TransactionControl::prepare_transaction:
+      // A failed transaction's COMMIT is answered ROLLBACK.
+      if (tag == "ROLLBACK") {
+        roll_back();
+      } else {
+        commit();
+      }
+      in_block_ = aborted_ = false;
+      break;
+    case TransactionControl::rollback:
+      roll_back();
+      in_block_ = aborted_ = false;
+      break;
+    case TransactionControl::savepoint: savepoints_.emplace_back(statement.savepoint, pending_.size()); break;
+    case TransactionControl::release:
+    case TransactionControl::rollback_to: {
+      const auto found = std::find_if(savepoints_.rbegin(), savepoints_.rend(),
+                                      [&](const auto& savepoint) { return savepoint.first == statement.savepoint; });
+      if (found == savepoints_.rend()) break;
+      const auto at = std::prev(found.base());
+      if (statement.control == TransactionControl::rollback_to) {
+        pending_.resize(at->second);
+        savepoints_.erase(at + 1, savepoints_.end());
+        aborted_ = false;
+      } else {
+        savepoints_.erase(at, savepoints_.end());
+      }
+      break;
+    }
+  }
+  apply_now(statement.effects);
+  Pending pending{statement.effects, encoding};
+  std::erase_if(pending.effects.state, [](const SessionStateChange& change) { return outlives_rollback(change.state); });
+  if (!pending.effects.settings.empty() || !pending.effects.state.empty()) pending_.push_back(std::move(pending));
+}
+
+// A Sync came back: the batch's Parse texts ran if it had no error. A failed batch may still
+// have run some of them: what they would pin, pins (a false pin is the safe mistake).
+void SessionSettings::confirm_batch(const RoundTrip& trip) {
+  for (const ClientEvent& text : trip.texts) {
+    for (const ReadStatement& statement : text.statements) {
+      if (!trip.failed) {
+        const bool commits = statement.control == TransactionControl::commit ||
+                             statement.control == TransactionControl::prepare_transaction;
+        confirm(statement, commits && aborted_ ? "ROLLBACK" : "COMMIT", text.client_encoding);
+        continue;
+      }
+      for (const SessionStateChange& change : statement.effects.state) {
+        if (change.change == StateChange::add) apply_state(change);
+      }
+    }
+  }
+}
+
+void SessionSettings::commit() {
+  for (const Pending& pending : pending_) apply_committed(pending);
+  roll_back();  // nothing left to undo
+}
+
+void SessionSettings::apply_now(const StatementEffects& effects) {
+  for (const SessionStateChange& change : effects.state) {
+    if (outlives_rollback(change.state)) apply_state(change);
+  }
+}
+
+void SessionSettings::apply_committed(const Pending& pending) {
+  for (const SettingChange& change : pending.effects.settings) apply_setting(change, pending.client_encoding);
+  for (const SessionStateChange& change : pending.effects.state) apply_state(change);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the client holds.
+
+void SessionSettings::apply_setting(const SettingChange& change, const std::string& encoding) {
+  if (change.action == SettingAction::reset_all) {
+    reset_all(settings_);
+    for (const auto& setting : startup_) settings_.push_back(setting);  // the client's defaults
+    if (backend_) reset_all(backend_->settings);
+    return;
+  }
+  if (is_reported_parameter(change.name)) return;  // ParameterStatus keeps these
+  TrackedSetting tracked{change, encoding};
+  tracked.change.name = lower(change.name);
+  const auto erase = [&](TrackedSettings& settings) {
+    if (auto found = find_setting(settings, tracked.change.name); found != settings.end()) settings.erase(found);
+  };
+  if (change.action == SettingAction::reset) {
+    // The backend goes back to its own default; the client, to its startup value if it has one
+    // (set again on the backend by the next sync).
+    erase(settings_);
+    if (backend_) erase(backend_->settings);
+    if (auto startup = find_setting(startup_, tracked.change.name); startup != startup_.end()) settings_.push_back(*startup);
+    return;
+  }
+  if (!setting_statement(tracked.change, client_encoding_from_name(encoding))) {
+    return pin_unknown("SET " + tracked.change.name);  // made, but Sluice cannot write it again safely
+  }
+  const auto upsert = [&](TrackedSettings& settings) {
+    if (auto found = find_setting(settings, tracked.change.name); found != settings.end()) {
+      *found = tracked;
+    } else {
+      settings.push_back(tracked);
+    }
+  };
+  if (find_setting(settings_, tracked.change.name) == settings_.end() && settings_.size() >= kMaxClientSettings) {
+    return pin_unknown("too many settings");
+  }
+  upsert(settings_);
+  if (backend_) upsert(backend_->settings);
+}
+
+void SessionSettings::apply_state(const SessionStateChange& change) {
+  StateNames& held = state_[static_cast<std::size_t>(change.state)];
+  switch (change.change) {
+    case StateChange::add:
+      if (change.name.empty()) {
+        ++held.count;
+      } else if (held.names.size() < kMaxStateNames) {
+        held.names.insert(change.name);
+      } else {
+        held.overflow = true;
+      }
+      break;
+    case StateChange::remove: held.names.erase(change.name); break;
+    case StateChange::clear: held = StateNames{}; break;
+  }
+}
+
+void SessionSettings::pin_unknown(std::string what) {
+  apply_state(SessionStateChange{SessionState::unknown, StateChange::add, std::move(what)});
+}
+
+std::optional<SessionState> SessionSettings::pinned() const {
+  for (std::size_t i = 0; i < state_.size(); ++i) {
+    const StateNames& held = state_[i];
+    if (held.count > 0 || !held.names.empty() || held.overflow) return static_cast<SessionState>(i);
+  }
+  return std::nullopt;
+}
+
+std::size_t SessionSettings::state_count(SessionState state) const {
+  const StateNames& held = state_[static_cast<std::size_t>(state)];
+  return held.count + held.names.size();
+}
+
+bool SessionSettings::holds(SessionState state, std::string_view name) const {
+  return state_[static_cast<std::size_t>(state)].names.contains(std::string(name));
+}
+
+}  // namespace sluice::pg
