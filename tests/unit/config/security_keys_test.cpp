@@ -68,7 +68,7 @@ TEST_CASE("tls: both sides with every key", "[config][tls]") {
   CHECK(config->tls.server.key == files("server.key"));
 }
 
-TEST_CASE("tls: disabled sides never look at their files; the shape doc's example loads", "[config][tls]") {
+TEST_CASE("tls: disabled sides never look at their files, and the shape doc's example loads", "[config][tls]") {
   auto config = load_ok("tls:\n  client:\n    mode: disable\n    cert: /nonexistent/server.crt\n"
                         "    key: /nonexistent/server.key\n    ca: null\n"
                         "  server:\n    mode: disable\n    ca: null\n    cert: null\n    key: null\n");

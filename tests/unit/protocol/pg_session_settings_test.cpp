@@ -122,7 +122,7 @@ TEST_CASE("an error rolls back the implicit transaction of a multi-statement Que
   CHECK(s.value("search_path") == "<none>");
 }
 
-TEST_CASE("LISTEN pins after commit; UNLISTEN * releases", "[session_state]") {
+TEST_CASE("LISTEN pins after commit, UNLISTEN * releases", "[session_state]") {
   Session s;
   s.run("BEGIN; LISTEN ch", {"BEGIN", "LISTEN"}, 'T');
   CHECK_FALSE(s.settings.pinned());  // rolls back with its transaction
