@@ -1,18 +1,18 @@
 // The pools' ConnectorFactory: the one place that turns a database's `protocol` into the
 // connector that opens its backends, so pool/ never names a protocol.
-#include <spdlog/spdlog.h>
-
 #include "sluice/app/proxy_server.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 #include "sluice/session/mysql/my_server.hpp"
+#include "sluice/session/postgres/pg_server.hpp"
 
 namespace sluice::app {
 
-std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::DatabaseConfig& database,
-                                                            const config::UserConfig* user,
-                                                            const std::string& user_name,
-                                                            const config::PoolSettings& settings) {
-  session::MyBackendTarget target;
+namespace {
+
+// Where a pool's backends go and who they log in as: the database's forced user, or the client's.
+session::BackendTarget backend_target(const config::DatabaseConfig& database, const config::UserConfig* user,
+                                      const std::string& user_name, const config::PoolSettings& settings) {
+  session::BackendTarget target;
   target.host = database.host;
   target.port = database.port;
   target.dbname = database.dbname.empty() ? database.name : database.dbname;
@@ -23,15 +23,36 @@ std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::Databa
     target.user = user_name;
     if (user && user->password) target.password = *user->password;
   }
+  target.connect_timeout = settings.server_connect_timeout;
+  target.check_query = settings.server_check_query;
+  return target;
+}
+
+bool is_scram_verifier(const std::string& password) { return password.starts_with("SCRAM-SHA-256$"); }
+
+}  // namespace
+
+std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
+                                                               const config::UserConfig* user,
+                                                               const std::string& user_name,
+                                                               const config::PoolSettings& settings) {
+  auto target = backend_target(database, user, user_name, settings);
+  // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can.
+  if (target.password && is_scram_verifier(*target.password)) target.password.reset();
+  return std::make_shared<session::PgServerConnector>(std::move(target));
+}
+
+std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::DatabaseConfig& database,
+                                                            const config::UserConfig* user,
+                                                            const std::string& user_name,
+                                                            const config::PoolSettings& settings) {
+  auto target = backend_target(database, user, user_name, settings);
   // A mysql.user hash (or a PostgreSQL verifier) checks clients but cannot answer a scramble:
   // the login then fails with the server's own "Access denied".
-  if (target.password && (auth::is_mysql_native_password_hash(*target.password) ||
-                          target.password->starts_with("SCRAM-SHA-256$") ||
+  if (target.password && (auth::is_mysql_native_password_hash(*target.password) || is_scram_verifier(*target.password) ||
                           (target.password->starts_with("md5") && target.password->size() == 35))) {
     target.password.reset();
   }
-  target.connect_timeout = settings.server_connect_timeout;
-  target.check_query = settings.server_check_query;
   return std::make_shared<session::MyServerConnector>(std::move(target));
 }
 

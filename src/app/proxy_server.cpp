@@ -44,28 +44,6 @@ milliseconds client_sweep_period(const config::ProxyConfig& config) {
 }
 }  // namespace
 
-std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
-                                                               const config::UserConfig* user,
-                                                               const std::string& user_name,
-                                                               const config::PoolSettings& settings) {
-  session::BackendTarget target;
-  target.host = database.host;
-  target.port = database.port;
-  target.dbname = database.dbname.empty() ? database.name : database.dbname;
-  if (database.user) {
-    target.user = *database.user;
-    target.password = database.password;
-  } else {
-    target.user = user_name;
-    if (user && user->password) target.password = *user->password;
-  }
-  // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can.
-  if (target.password && target.password->starts_with("SCRAM-SHA-256$")) target.password.reset();
-  target.connect_timeout = settings.server_connect_timeout;
-  target.check_query = settings.server_check_query;
-  return std::make_shared<session::PgServerConnector>(std::move(target));
-}
-
 ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
     : config_path_(std::move(config_path)),
       config_store_(runtime::make_runtime_config(std::move(config))),

@@ -57,6 +57,7 @@ class ProxyServer : public runtime::ProxyControl {
   std::unique_ptr<metrics::MetricsExposer> metrics_exposer_;  // last: stops scraping before the rest goes
 };
 
+// One per protocol (connector_factory.cpp).
 std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
                                                                const config::UserConfig* user,
                                                                const std::string& user_name,

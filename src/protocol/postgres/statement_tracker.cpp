@@ -274,49 +274,42 @@ ParseOutcome BackendStatements::parse_copy(ClientStatements& client, const std::
   return ParseOutcome::forwarded;
 }
 
-bool BackendStatements::bind(ClientStatements& client, const BindMessage& message, StatementOutbox& out) {
-  if (skipping_) return write_bind(out.to_backend, message, message.statement);
-  Entry* entry = resolve(client, message.statement, out);
-  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(message.statement);
-  if (!write_bind(out.to_backend, message, name)) return false;
-  Request request{frontend::Bind, Reply::relay};
+// A message naming a statement (`names_statement`) or a portal goes on under Sluice's name for
+// the statement, preceded by a Parse when this backend has not got it; `write(name)` appends the
+// message (nothing if it returns false). Its reply is then expected like any request's.
+template <class Write>
+bool BackendStatements::send_renamed(char type, ClientStatements& client, std::string_view name,
+                                     bool names_statement, StatementOutbox& out, Write&& write) {
+  if (skipping_) return write(name);
+  Entry* entry = names_statement ? resolve(client, name, out) : nullptr;
+  const std::string_view sent = entry != nullptr ? std::string_view(entry->server_name)
+                                : names_statement ? outside_name(name)
+                                                  : name;
+  if (!write(sent)) return false;
+  Request request{type, Reply::relay};
   if (entry != nullptr) {
     request.text = entry->text;
     request.server_name = entry->server_name;
   }
   enqueue(std::move(request), &client, out.to_client);
   return true;
+}
+
+bool BackendStatements::bind(ClientStatements& client, const BindMessage& message, StatementOutbox& out) {
+  return send_renamed(frontend::Bind, client, message.statement, true, out,
+                      [&](std::string_view name) { return write_bind(out.to_backend, message, name); });
 }
 
 bool BackendStatements::bind_head(ClientStatements& client, const BindHead& head, std::size_t rest_length,
                                   StatementOutbox& out) {
-  if (skipping_) return write_bind_head(out.to_backend, head.portal, head.statement, rest_length);
-  Entry* entry = resolve(client, head.statement, out);
-  const std::string_view name = entry != nullptr ? std::string_view(entry->server_name) : outside_name(head.statement);
-  if (!write_bind_head(out.to_backend, head.portal, name, rest_length)) return false;
-  Request request{frontend::Bind, Reply::relay};
-  if (entry != nullptr) {
-    request.text = entry->text;
-    request.server_name = entry->server_name;
-  }
-  enqueue(std::move(request), &client, out.to_client);
-  return true;
+  return send_renamed(frontend::Bind, client, head.statement, true, out, [&](std::string_view name) {
+    return write_bind_head(out.to_backend, head.portal, name, rest_length);
+  });
 }
 
 bool BackendStatements::describe(ClientStatements& client, const TargetMessage& message, StatementOutbox& out) {
-  if (skipping_) return write_describe(out.to_backend, message.target, message.name);
-  Entry* entry = message.target == kTargetStatement ? resolve(client, message.name, out) : nullptr;
-  const std::string_view name = entry != nullptr                       ? std::string_view(entry->server_name)
-                                : message.target == kTargetStatement ? outside_name(message.name)
-                                                                     : message.name;
-  if (!write_describe(out.to_backend, message.target, name)) return false;
-  Request request{frontend::Describe, Reply::relay};
-  if (entry != nullptr) {
-    request.text = entry->text;
-    request.server_name = entry->server_name;
-  }
-  enqueue(std::move(request), &client, out.to_client);
-  return true;
+  return send_renamed(frontend::Describe, client, message.name, message.target == kTargetStatement, out,
+                      [&](std::string_view name) { return write_describe(out.to_backend, message.target, name); });
 }
 
 // Closing a client's statement only forgets the client's name: the backend keeps the definition

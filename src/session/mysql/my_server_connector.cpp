@@ -9,34 +9,6 @@
 
 namespace sluice::session {
 
-namespace {
-
-Failure connect_failure(const MyBackendTarget& target, std::string_view why) {
-  return Failure{"server_connect_failed", "08001",
-                 "could not connect to server " + target.host + ":" + std::to_string(target.port) + ": " +
-                     std::string(why)};
-}
-
-// What differs between two targets, for ServerPool::retarget's decision and its log line.
-pool::TargetChange compare_targets(const MyBackendTarget& from, const MyBackendTarget& to) {
-  pool::TargetChange change;
-  auto note = [&change](std::string_view what, bool& kind) {
-    kind = true;
-    if (!change.summary.empty()) change.summary += ", ";
-    change.summary += what;
-  };
-  if (from.host != to.host) note("host " + from.host + " -> " + to.host, change.backend);
-  if (from.port != to.port) note("port " + std::to_string(from.port) + " -> " + std::to_string(to.port), change.backend);
-  if (from.dbname != to.dbname) note("dbname " + from.dbname + " -> " + to.dbname, change.backend);
-  if (from.user != to.user) note("user " + from.user + " -> " + to.user, change.backend);
-  if (from.password != to.password) note("password", change.backend);  // named, never shown
-  if (from.connect_timeout != to.connect_timeout) note("server_connect_timeout", change.settings);
-  if (from.check_query != to.check_query) note("server_check_query", change.settings);
-  return change;
-}
-
-}  // namespace
-
 void MyServerConnection::say_goodbye() {
   std::string quit;
   mysql::SequenceId sequence;
@@ -50,7 +22,7 @@ std::unique_ptr<pool::ServerConnection> MyServerConnector::create(asio::any_io_e
   return std::make_unique<MyServerConnection>(std::move(executor));
 }
 
-std::shared_ptr<const MyBackendTarget> MyServerConnector::target() const {
+std::shared_ptr<const BackendTarget> MyServerConnector::target() const {
   std::lock_guard lock(mutex_);
   return target_;
 }

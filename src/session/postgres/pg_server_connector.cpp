@@ -14,44 +14,6 @@ namespace sluice::session {
 namespace {
 // Login-phase messages from a server are small; anything bigger is not a PostgreSQL server.
 constexpr std::size_t kMaxLoginMessage = 64 * 1024;  // also bounds replies to internal queries
-
-Failure connect_failure(const BackendTarget& target, std::string_view why) {
-  return Failure{"server_connect_failed", "08001",
-                 "could not connect to server " + target.host + ":" + std::to_string(target.port) + ": " +
-                     std::string(why)};
-}
-
-void note(std::string& summary, std::string_view what) {
-  if (!summary.empty()) summary += ", ";
-  summary += what;
-}
-
-// What differs between two targets, for ServerPool::retarget's decision and its log line.
-pool::TargetChange compare_targets(const BackendTarget& from, const BackendTarget& to) {
-  pool::TargetChange change;
-  auto backend_field = [&](std::string_view name, const std::string& was, const std::string& now) {
-    if (was == now) return;
-    change.backend = true;
-    note(change.summary, std::string(name) + " " + was + " -> " + now);
-  };
-  backend_field("host", from.host, to.host);
-  backend_field("port", std::to_string(from.port), std::to_string(to.port));
-  backend_field("dbname", from.dbname, to.dbname);
-  backend_field("user", from.user, to.user);
-  if (from.password != to.password) {
-    change.backend = true;
-    note(change.summary, "password");  // named, never shown
-  }
-  if (from.connect_timeout != to.connect_timeout) {
-    change.settings = true;
-    note(change.summary, "server_connect_timeout");
-  }
-  if (from.check_query != to.check_query) {
-    change.settings = true;
-    note(change.summary, "server_check_query");
-  }
-  return change;
-}
 }  // namespace
 
 void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value) {

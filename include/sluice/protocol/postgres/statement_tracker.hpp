@@ -229,6 +229,9 @@ class BackendStatements {
                           StatementOutbox& out);
   Lru::iterator erase(Lru::iterator entry);
   Entry* resolve(ClientStatements& client, std::string_view name, StatementOutbox& out);
+  template <class Write>
+  bool send_renamed(char type, ClientStatements& client, std::string_view name, bool names_statement,
+                    StatementOutbox& out, Write&& write);
   void evict_over_capacity(StatementOutbox& out);
 
   void enqueue(Request request, ClientStatements* client, std::string& to_client);

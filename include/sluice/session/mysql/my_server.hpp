@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sluice/pool/server_connection.hpp"
+#include "sluice/session/backend_target.hpp"
 #include "sluice/protocol/mysql/constants.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
 #include "sluice/protocol/mysql/server_login.hpp"
@@ -28,24 +29,13 @@ inline constexpr std::uint64_t kBackendCapabilities =
     mysql::kDefaultClientCapabilities &
     ~(mysql::capability::CLIENT_DEPRECATE_EOF | mysql::capability::CLIENT_SESSION_TRACK);
 
-// Where and how a MySQL pool's backends log in. Replaced whole by a reload, never changed in place.
-struct MyBackendTarget {
-  std::string host;
-  std::uint16_t port = 3306;
-  std::string dbname;
-  std::string user;
-  std::optional<std::string> password;  // plain text only: a "*..." hash cannot answer a scramble
-  std::chrono::milliseconds connect_timeout{15000};
-  std::string check_query;  // server_check_query; empty: COM_PING
-};
-
 class MyServerConnection : public pool::ServerConnection {
  public:
   using pool::ServerConnection::ServerConnection;
   void say_goodbye() override;  // COM_QUIT: the server logs a clean disconnect
   std::uint32_t remote_process_id() const override { return connection_id; }
 
-  std::shared_ptr<const MyBackendTarget> target;  // opened with: KILL QUERY goes to its server
+  std::shared_ptr<const BackendTarget> target;  // opened with: KILL QUERY goes to its server
   std::uint32_t connection_id = 0;  // the server's thread id (KILL's target, SHOW PROCESSLIST's Id)
   std::uint64_t capabilities = 0;   // in force since login
   std::uint16_t status_flags = 0;   // from the last OK/EOF Sluice saw
@@ -56,8 +46,8 @@ class MyServerConnection : public pool::ServerConnection {
 
 class MyServerConnector : public pool::ServerConnector {
  public:
-  explicit MyServerConnector(MyBackendTarget target)
-      : target_(std::make_shared<const MyBackendTarget>(std::move(target))) {}
+  explicit MyServerConnector(BackendTarget target)
+      : target_(std::make_shared<const BackendTarget>(std::move(target))) {}
 
   std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
   awaitable<Status> open(pool::ServerConnection& connection) override;
@@ -65,14 +55,14 @@ class MyServerConnector : public pool::ServerConnector {
   awaitable<bool> check(pool::ServerConnection& connection) override;
   pool::TargetChange retarget(const pool::ServerConnector& fresh) override;
 
-  std::shared_ptr<const MyBackendTarget> target() const;
+  std::shared_ptr<const BackendTarget> target() const;
 
  private:
   awaitable<Status> connect(MyServerConnection& server);
   awaitable<Status> log_in(MyServerConnection& server);
 
   mutable std::mutex mutex_;  // guards target_; held for a copy or a swap only
-  std::shared_ptr<const MyBackendTarget> target_;
+  std::shared_ptr<const BackendTarget> target_;
 };
 
 // The answer to one command of Sluice's own.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/pool/server_connection.hpp"
+#include "sluice/session/backend_target.hpp"
 #include "sluice/protocol/postgres/session_settings.hpp"
 #include "sluice/protocol/postgres/statement_tracker.hpp"
 
@@ -21,18 +22,6 @@ using ParameterList = std::vector<std::pair<std::string, std::string>>;
 // Sets or replaces one parameter, keeping first-seen order.
 void set_parameter(ParameterList& parameters, std::string_view name, std::string_view value);
 const std::string* find_parameter(const ParameterList& parameters, std::string_view name);
-
-// Where and how a pool's backends log in. Replaced whole by a reload, never changed in place:
-// a backend keeps the one it was opened with.
-struct BackendTarget {
-  std::string host;
-  std::uint16_t port = 5432;
-  std::string dbname;
-  std::string user;
-  std::optional<std::string> password;  // plain text or an "md5..." hash
-  std::chrono::milliseconds connect_timeout{15000};
-  std::string check_query;  // server_check_query; empty: an empty query, the cheapest round trip
-};
 
 class PgServerConnection : public pool::ServerConnection {
  public:
