@@ -46,6 +46,8 @@ milliseconds client_sweep_period(const config::ProxyConfig& config) {
 
 ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::ProxyConfig> config)
     : config_path_(std::move(config_path)),
+      workers_(config->workers),
+      io_(workers_.main()),
       config_store_(runtime::make_runtime_config(std::move(config))),
       pools_(make_connector),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
@@ -59,13 +61,13 @@ ProxyServer::~ProxyServer() = default;
 void ProxyServer::open_listeners() {
   const auto config = config_store_.current()->config;
   for (const auto& address : config->listen_postgres) {
-    listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
+    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](tcp::socket socket) {
       session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
   }
   for (const auto& address : config->listen_mysql) {
-    listeners_.push_back(std::make_unique<net::Listener>(io_, address, [this](tcp::socket socket) {
+    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](tcp::socket socket) {
       session::ClientSession::start(session::make_mysql_session(std::move(socket), context_));
     }));
     spdlog::info("listening for MySQL clients on {}", config::format_listen_address(address));
@@ -86,11 +88,7 @@ int ProxyServer::run() {
   asio::co_spawn(io_, run_janitor(), asio::detached);
   notifier_.ready();  // listeners are bound (in the constructor): clients can connect
 
-  const int workers = std::max(1, config_store_.current()->config->workers);
-  std::vector<std::jthread> threads;
-  for (int i = 1; i < workers; ++i) threads.emplace_back([this] { io_.run(); });
-  io_.run();
-  threads.clear();
+  workers_.run();
   spdlog::info("sluice stopped");
   return 0;
 }
@@ -106,7 +104,7 @@ awaitable<void> ProxyServer::handle_signals() {
       asio::co_spawn(io_, drain(), asio::detached);
     } else {
       spdlog::info("SIGINT: stopping now");
-      io_.stop();
+      workers_.stop();
       co_return;
     }
   }
@@ -161,7 +159,7 @@ awaitable<void> ProxyServer::drain() {
     tick.expires_after(std::chrono::milliseconds(50));
     co_await tick.async_wait(use_nothrow);
   }
-  io_.stop();
+  workers_.stop();
 }
 
 // One sweep for every pool's idle and lifetime limits.

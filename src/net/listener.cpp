@@ -15,8 +15,8 @@ tcp::endpoint resolve_endpoint(const config::ListenAddress& address) {
 }
 }  // namespace
 
-Listener::Listener(asio::io_context& io, const config::ListenAddress& address, OnAccept on_accept)
-    : io_(io), acceptor_(io), on_accept_(std::move(on_accept)) {
+Listener::Listener(IoWorkers& workers, const config::ListenAddress& address, OnAccept on_accept)
+    : workers_(workers), acceptor_(workers.main()), on_accept_(std::move(on_accept)) {
   const auto endpoint = resolve_endpoint(address);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -25,7 +25,7 @@ Listener::Listener(asio::io_context& io, const config::ListenAddress& address, O
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void Listener::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void Listener::start() { asio::co_spawn(workers_.main(), accept_loop(), asio::detached); }
 
 void Listener::stop() {
   error_code ignored;
@@ -33,9 +33,9 @@ void Listener::stop() {
 }
 
 awaitable<void> Listener::accept_loop() {
-  asio::steady_timer backoff(io_);
+  asio::steady_timer backoff(workers_.main());
   while (acceptor_.is_open()) {
-    auto [error, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), use_nothrow);
+    auto [error, socket] = co_await acceptor_.async_accept(workers_.next(), use_nothrow);
     if (!error) {
       on_accept_(std::move(socket));
       continue;

@@ -66,7 +66,9 @@ ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
 ServerPool::~ServerPool() = default;
 
 awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor) {
-  if (auto* connection = take_idle_fast()) co_return handed_out(Clock::now(), connection, false);
+  if (auto* connection = take_idle_fast(session_executor)) {
+    if (moved_to_session(connection, session_executor)) co_return handed_out(Clock::now(), connection, false);
+  }
   auto waiter = std::make_shared<Waiter>(session_executor);
   const auto limits = settings();
   const TimePoint deadline =
@@ -95,6 +97,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
       blocking_cap->reclaim_idle_for(this);
     }
     if (attempt == Attempt::leased) {
+      if (!moved_to_session(connection, session_executor)) continue;
       if (needs_check && !co_await connector_->check(*connection)) {
         give_back(connection, false, CloseReason::check_failed);
         continue;  // a dead backend is replaced; the client never sees it
@@ -119,7 +122,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
       waiter->has_waited = true;
       connection = std::exchange(waiter->granted, nullptr);
     }
-    if (connection) co_return handed_out(waiter->since, connection);
+    if (connection && moved_to_session(connection, session_executor)) co_return handed_out(waiter->since, connection);
     if (Clock::now() >= deadline) {
       co_return Failure{"query_wait_timeout", "", "query_wait_timeout"};
     }
@@ -128,10 +131,15 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
 
 // The common case under load: an idle backend, fresh enough to need no check, and nobody
 // queued ahead. No waiter, no timer.
-ServerConnection* ServerPool::take_idle_fast() {
+// The most recently used idle backend of the session's own I/O worker, else of any worker
+// (moved to the session's worker by moved_to_session: two epoll_ctl calls).
+ServerConnection* ServerPool::take_idle_fast(const asio::any_io_executor& session_executor) {
   std::lock_guard lock(mutex_);
   if (closed_ || paused_ || !waiters_.empty() || idle_.empty()) return nullptr;
-  auto* connection = idle_.front().get();
+  auto same_worker = std::find_if(idle_.begin(), idle_.end(), [&](const auto& idle) {
+    return idle->socket().get_executor() == session_executor;
+  });
+  auto* connection = (same_worker != idle_.end() ? *same_worker : idle_.front()).get();
   const auto check_delay = settings_.server_check_delay;
   if (check_delay.count() > 0 && Clock::now() - connection->last_used_at_ >= check_delay) return nullptr;
   if (!connection->looks_alive()) return nullptr;  // the slow path closes it
@@ -212,6 +220,14 @@ void ServerPool::record_wait(TimePoint since) {
   const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since);
   stats_.add(stats_.wait_time_us, static_cast<std::uint64_t>(waited.count()));
   stats_.add(stats_.acquisitions, 1);
+}
+
+// A backend last used on another I/O worker follows the session to its worker; one whose
+// socket cannot be moved is closed, and the caller looks for another.
+bool ServerPool::moved_to_session(ServerConnection* connection, const asio::any_io_executor& session_executor) {
+  if (connection->move_to(session_executor)) return true;
+  give_back(connection, false, CloseReason::check_failed);
+  return false;
 }
 
 Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection, bool waited) {

@@ -1,5 +1,5 @@
 // ClientSession, part four: what other threads may ask of a session — a timeout found by
-// the janitor, a request to leave (drain), a KILL. Each is posted to the session's strand.
+// the janitor, a request to leave (drain), a KILL. Each is posted to the session's worker.
 #include <spdlog/spdlog.h>
 
 #include "sluice/session/client_session.hpp"
@@ -40,7 +40,7 @@ void ClientSession::kill(Failure reason) {
   });
 }
 
-// On the session's strand: re-check (the state may have moved on since the sweep), then act.
+// On the session's worker: re-check (the state may have moved on since the sweep), then act.
 void ClientSession::on_timeout(TimeoutKind kind) {
   switch (kind) {
     case TimeoutKind::statement_timeout: clock_.statement_finished(); break;

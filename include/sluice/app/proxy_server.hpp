@@ -12,6 +12,7 @@
 #include "sluice/core/asio.hpp"
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/metrics/metrics_exposer.hpp"
+#include "sluice/net/io_workers.hpp"
 #include "sluice/net/listener.hpp"
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/runtime/proxy_context.hpp"
@@ -39,7 +40,8 @@ class ProxyServer : public runtime::ProxyControl {
   void stop_listeners();
 
   const std::string config_path_;
-  asio::io_context io_;
+  net::IoWorkers workers_;
+  asio::io_context& io_;  // workers_.main(): listeners, signals, the janitor, the drain
   runtime::ConfigStore config_store_;
   pool::PoolRegistry pools_;
   runtime::CancelRegistry cancels_;

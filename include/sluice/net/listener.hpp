@@ -1,11 +1,12 @@
 #pragma once
-// Accepts client connections on one address. Each accepted socket gets its own strand:
-// everything a session does runs serialized there, with no locks on the data path.
+// Accepts client connections on one address, each onto the next I/O worker: everything its
+// session does runs on that worker's one thread, with no strand and no locks on the data path.
 #include <functional>
 #include <memory>
 
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/core/asio.hpp"
+#include "sluice/net/io_workers.hpp"
 
 namespace sluice::net {
 
@@ -14,7 +15,8 @@ class Listener {
   using OnAccept = std::function<void(tcp::socket)>;
 
   // Binds and listens at once, so a bad address fails at startup; throws on error.
-  Listener(asio::io_context& io, const config::ListenAddress& address, OnAccept on_accept);
+  // The acceptor runs on workers.main().
+  Listener(IoWorkers& workers, const config::ListenAddress& address, OnAccept on_accept);
 
   void start();
   void stop();
@@ -23,7 +25,7 @@ class Listener {
  private:
   awaitable<void> accept_loop();
 
-  asio::io_context& io_;
+  IoWorkers& workers_;
   tcp::acceptor acceptor_;
   OnAccept on_accept_;
 };

@@ -37,6 +37,13 @@ class ServerConnection {
   // False if the peer closed the connection or sent something while it sat idle.
   virtual bool looks_alive();
 
+  // Moves the socket onto the I/O worker of `executor` (the leasing session's), so that every
+  // operation on it runs on that worker's one thread: sockets are never shared between two
+  // io_contexts. A no-op when it is already there. Only while no operation is pending on it
+  // (the pool calls it on a backend nobody else holds). False if the move failed: the socket
+  // is closed then and the caller treats the backend as dead.
+  bool move_to(const asio::any_io_executor& executor);
+
   // Called just before the pool closes the socket: a protocol may say goodbye
   // (PostgreSQL Terminate) so the server logs a clean disconnect. Must not block.
   virtual void say_goodbye() {}

@@ -127,13 +127,14 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
                            ConnectionCap*& blocking_cap, bool& freed_slots);
   int drop_dead_idle_locked();
-  ServerConnection* take_idle_fast();
+  ServerConnection* take_idle_fast(const asio::any_io_executor& session_executor);
   ServerConnection* start_opening_locked(asio::any_io_executor executor);
   void retire_open_backends(CloseReason reason);
   void take_idle_locked(CloseReason reason, std::vector<std::unique_ptr<ServerConnection>>& closing);
   void finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing);
   void notify_caps();
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
+  bool moved_to_session(ServerConnection* connection, const asio::any_io_executor& session_executor);
   Lease handed_out(TimePoint waiting_since, ServerConnection* connection, bool waited = true);
   void record_wait(TimePoint waiting_since);
   bool may_open_locked(bool use_reserve, ConnectionCap*& blocking_cap) const;

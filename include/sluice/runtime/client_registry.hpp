@@ -42,7 +42,7 @@ class ClientHandle {
  public:
   virtual ~ClientHandle() = default;
   virtual ClientSnapshot snapshot() const = 0;
-  // Called by the janitor from any thread; the session acts on its own strand.
+  // Called by the janitor from any thread; the session acts on its own worker.
   virtual void check_timeouts(TimePoint now) = 0;
   // Asks the client to leave: at once when idle, after its transaction otherwise.
   virtual void request_stop(Failure reason) = 0;

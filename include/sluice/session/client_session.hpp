@@ -3,7 +3,7 @@
 // janitor reads, the limits, stop/kill, and relaying bytes both ways while a backend is held.
 // A Frontend (session/postgres, session/mysql) does everything that depends on the wire.
 //
-// Two coroutines share the session's strand while a backend is leased: the main one reads
+// Two coroutines share the session's worker thread while a backend is leased: the main one reads
 // the client and writes the server; the pump reads the server and writes the client, and is
 // the one that notices (SessionCore::may_release) that the backend can go back to the pool.
 #include <memory>
@@ -39,7 +39,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
 
   // The front end is made with a reference to its session, so it is set right after.
   void set_frontend(std::unique_ptr<Frontend> frontend) { frontend_ = std::move(frontend); }
-  // Spawns the session on its own strand; the session keeps itself alive until done.
+  // Spawns the session on its socket's worker; the session keeps itself alive until done.
   static void start(std::shared_ptr<ClientSession> session);
 
   // ClientHandle: safe from any thread.
@@ -49,7 +49,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   void kill(Failure reason) override;
   std::shared_ptr<ClientHandle> shared_handle() override { return weak_from_this().lock(); }
 
-  // --- for the front end, on the session's strand ---
+  // --- for the front end, on the session's worker ---
   tcp::socket& client() { return client_; }
   ProxyContext& context() { return context_; }
   const RuntimeConfig& runtime() const { return *runtime_; }
@@ -130,7 +130,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   std::uint32_t server_process_id_ = 0;
   std::string pinned_;
 
-  // Data phase state, touched only on the session's strand.
+  // Data phase state, touched only on the session's worker.
   SessionCore core_;  // the lease and every protocol-neutral decision about it
   bool stopping_ = false;
   bool pump_running_ = false;

@@ -1,6 +1,6 @@
 #pragma once
 // The timestamps a session publishes for the janitor: lock-free, written on the session's
-// strand, read by the janitor's sweep. One sweep checks every client's limits, so an idle
+// worker, read by the janitor's sweep. One sweep checks every client's limits, so an idle
 // client costs no timer and no CPU of its own.
 #include <atomic>
 #include <chrono>

@@ -1,0 +1,32 @@
+#include "sluice/net/io_workers.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace sluice::net {
+
+IoWorkers::IoWorkers(int count) {
+  const int workers = std::max(1, count);
+  for (int i = 0; i < workers; ++i) {
+    // Concurrency hint 1: one thread runs each context, so Asio's scheduler may skip work
+    // it would do for several; other threads still post to it (the janitor, pools) safely.
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+    guards_.push_back(asio::make_work_guard(*contexts_.back()));
+  }
+}
+
+asio::io_context& IoWorkers::next() {
+  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+}
+
+void IoWorkers::run() {
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
+  contexts_.front()->run();
+}
+
+void IoWorkers::stop() {
+  for (auto& context : contexts_) context->stop();
+}
+
+}  // namespace sluice::net
