@@ -43,9 +43,30 @@ awaitable<void> ClientSession::run() {
     logged_in();
     spdlog::info("client login: protocol={} user={} database={} application_name={} address={}:{}",
                  frontend_->protocol(), user_, database_, application_name_, address_, port_);
-    outcome = co_await relay_client();
+    co_await serve_client();
+    co_return;
   }
   co_await finish(outcome);
+}
+
+// The data phase, until the client leaves or parks (then park() has armed the wake-up).
+awaitable<void> ClientSession::serve_client() {
+  auto outcome = co_await relay_client();
+  if (std::exchange(parked_, false)) {
+    park();
+    co_return;
+  }
+  co_await finish(outcome);
+}
+
+// A parked client holds no coroutine frame: only its socket's wait and this session. Any
+// completion — bytes, a hang-up, or a stop's cancel — brings the data phase back.
+void ClientSession::park() {
+  spdlog::debug("client parked: user={} database={} address={}:{}", user_, database_, address_, port_);
+  client_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code) {
+    asio::co_spawn(self->client_.get_executor(),
+                   [self]() -> awaitable<void> { co_await self->serve_client(); }, asio::detached);
+  });
 }
 
 // client_login_timeout bounds everything up to "ready for queries" (slowloris included). A

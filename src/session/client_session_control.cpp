@@ -42,11 +42,16 @@ void ClientSession::kill(Failure reason) {
 
 // On the session's worker: re-check (the state may have moved on since the sweep), then act.
 void ClientSession::on_timeout(TimeoutKind kind) {
+  if (kind == TimeoutKind::idle_trim) {
+    trim_idle();
+    return;
+  }
   switch (kind) {
     case TimeoutKind::statement_timeout: clock_.statement_finished(); break;
     case TimeoutKind::cancel_grace: clock_.cancel_settled(); break;
     case TimeoutKind::idle_transaction_timeout: clock_.not_idle_in_transaction(); break;
     case TimeoutKind::client_idle_timeout: clock_.client_busy(); break;
+    case TimeoutKind::idle_trim: break;
   }
   auto action = core_.on_timeout(kind, frontend_->work_state());
   switch (action.kind) {
@@ -66,6 +71,20 @@ void ClientSession::on_timeout(TimeoutKind kind) {
       }
       stop(std::move(*action.failure));
       return;
+  }
+}
+
+// Idle for SessionClock::kTrimAfterMs: the front end drops its readers, and a client waiting
+// with no backend and nothing half-read leaves its coroutines (relay_client sees the cancel
+// and returns; serve_client parks it). A client holding a backend (session mode, or idle in a
+// transaction) keeps its frames: its pump is reading the server.
+void ClientSession::trim_idle() {
+  clock_.trimmed();
+  frontend_->trim_idle();
+  if (waiting_idle_ && !core_.has_lease() && !pump_running_ && !core_.stopping()) {
+    park_requested_ = true;
+    error_code ignored;
+    client_.cancel(ignored);
   }
 }
 

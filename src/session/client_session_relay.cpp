@@ -34,12 +34,20 @@ bool client_has_left(tcp::socket& client) {
 // The main loop: wait for the client, read what it sent, lease a backend if needed, relay.
 awaitable<Status> ClientSession::relay_client() {
   for (;;) {
+    if (core_.stopping()) co_return *core_.stop_reason();  // stopped while parked
     if (held_ == 0) {
       // Wait without a buffer: between messages, and all the time it is idle, a client
       // holds none (borrowing one back from the thread's spares costs no malloc).
       client_buffer_.reset();
+      waiting_idle_ = true;
       auto [wait_error] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
+      waiting_idle_ = false;
       if (core_.stopping()) co_return *core_.stop_reason();
+      // idle_trim cancelled the wait (park_idle): leave the coroutines, wait by callback.
+      if (std::exchange(park_requested_, false) && wait_error == asio::error::operation_aborted) {
+        parked_ = true;
+        co_return ok_status();
+      }
       if (wait_error) co_return client_closed();
     }
     if (client_buffer_.empty()) client_buffer_ = net::PooledBuffer(kClientBufferSize);

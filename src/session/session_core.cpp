@@ -52,6 +52,7 @@ TimeoutAction SessionCore::on_timeout(TimeoutKind kind, const WorkState& work) c
     case TimeoutKind::client_idle_timeout:
       if (!idle_between_transactions(work)) return {};
       return {Kind::stop, Failure{"client_idle_timeout", "", "client_idle_timeout: closing idle connection"}};
+    case TimeoutKind::idle_trim: return {};  // the session trims itself; nothing to decide
   }
   return {};
 }

@@ -866,3 +866,38 @@ TEST_CASE("SIGTERM drains: a running statement finishes, then the process exits 
     CHECK(exited_after < 2500ms);
     CHECK(sluice.stop(1s) == 0);
 }
+
+TEST_CASE("a client idle long enough to be parked keeps its session and still meets client_idle_timeout",
+          "[limits][idle][parked]") {
+    // After SessionClock::kTrimAfterMs (1 s) of idleness a client leaves its coroutines and
+    // readers behind and waits by callback: nothing it set may be lost, and the janitor's
+    // limits must still reach it.
+    SluiceOptions options;
+    options.defaults = "client_idle_timeout: 2500ms";
+    options.top_level = "log_level: debug";
+    SluiceProcess sluice(options);
+    Connection client = connect(sluice.conninfo("app", "app"));
+    exec_ok(client, "set statement_timeout = '7s'");
+    auto times_parked = [&] {
+        const auto log = sluice.log();
+        std::size_t count = 0;
+        for (auto at = log.find("client parked: user=app"); at != std::string::npos;
+             at = log.find("client parked: user=app", at + 1)) {
+            ++count;
+        }
+        return count;
+    };
+    for (std::size_t round = 0; round < 2; ++round) {
+        std::this_thread::sleep_for(1600ms);
+        CHECK(times_parked() == round + 1);
+        CHECK(query_value(client, "select 40 + " + std::to_string(round + 2)) == std::to_string(42 + round));
+        CHECK(times_parked() == round + 1);  // the query woke it; nothing parks it meanwhile
+        CHECK(query_value(client, "show statement_timeout") == "7s");
+    }
+    std::this_thread::sleep_for(3500ms);  // parked, then client_idle_timeout
+    PgResult result = exec(client, "select 1", 5s);
+    INFO(describe(result.get()));
+    CHECK_FALSE(succeeded(result.get()));
+    if (!sqlstate(result.get()).empty()) CHECK(sqlstate(result.get()) == "57P05");
+    CHECK(PQstatus(client) == CONNECTION_BAD);
+}

@@ -77,6 +77,8 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
  private:
   awaitable<void> run();
   awaitable<Expected<LoginOutcome>> log_in_within_deadline();
+  awaitable<void> serve_client();
+  void park();
   void logged_in();  // an ordinary client is ready: idle until its first message
 
   // --- data phase (client_session_relay.cpp) ---
@@ -103,6 +105,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
 
   // --- timeouts (client_session_control.cpp) ---
   void on_timeout(TimeoutKind kind);
+  void trim_idle();
 
   tcp::socket client_;
   ProxyContext& context_;
@@ -134,6 +137,9 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   SessionCore core_;  // the lease and every protocol-neutral decision about it
   bool stopping_ = false;
   bool pump_running_ = false;
+  bool waiting_idle_ = false;    // relay_client waits for the client with nothing held
+  bool park_requested_ = false;  // trim_idle cancelled that wait: park, not a hang-up
+  bool parked_ = false;          // relay_client returned to park, not because the client left
   bool error_sent_ = false;
   TimePoint lease_started_;
   TimePoint statement_started_;

@@ -76,6 +76,9 @@ class Frontend {
   virtual OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t>) { return {}; }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;
+  // The client has been idle a while (SessionClock::kTrimAfterMs): drop what only a busy
+  // client needs and is made again on demand (readers, scratch space).
+  virtual void trim_idle() {}
 
   // A fresh lease: make the backend look like this client's own session.
   virtual awaitable<Status> prepare_backend() = 0;

@@ -11,11 +11,17 @@
 
 namespace sluice::session {
 
-enum class TimeoutKind { statement_timeout, cancel_grace, idle_transaction_timeout, client_idle_timeout };
+// idle_trim is not a limit: a client idle for kTrimAfter gives back what only a busy client
+// needs (its coroutine frames, the front end's readers), so idle clients cost little memory.
+enum class TimeoutKind { statement_timeout, cancel_grace, idle_transaction_timeout, client_idle_timeout, idle_trim };
 
 class SessionClock {
  public:
   static constexpr std::int64_t kNever = 0;
+  // Long enough that a client between two transactions of a burst is never trimmed (its
+  // frames and readers would only be made again), short enough that a fleet of idle
+  // connections shrinks soon after connecting.
+  static constexpr std::int64_t kTrimAfterMs = 1000;
 
   // Limits, refreshed from the pool's settings at each lease (so a reload applies at the
   // client's next transaction).
@@ -31,7 +37,11 @@ class SessionClock {
   void cancel_settled() { cancel_sent_.store(kNever, std::memory_order_relaxed); }
   void idle_in_transaction(TimePoint at) { idle_in_transaction_since_.store(ticks(at), std::memory_order_relaxed); }
   void not_idle_in_transaction() { idle_in_transaction_since_.store(kNever, std::memory_order_relaxed); }
-  void client_idle(TimePoint at) { client_idle_since_.store(ticks(at), std::memory_order_relaxed); }
+  void client_idle(TimePoint at) {
+    client_idle_since_.store(ticks(at), std::memory_order_relaxed);
+    trimmed_.store(false, std::memory_order_relaxed);
+  }
+  void trimmed() { trimmed_.store(true, std::memory_order_relaxed); }
   void client_busy() { client_idle_since_.store(kNever, std::memory_order_relaxed); }
 
   // The first limit that has tripped at `now`, if any.
@@ -51,6 +61,9 @@ class SessionClock {
     }
     if (past(client_idle_since_, client_idle_timeout_ms_.load(std::memory_order_relaxed))) {
       return TimeoutKind::client_idle_timeout;
+    }
+    if (!trimmed_.load(std::memory_order_relaxed) && past(client_idle_since_, kTrimAfterMs)) {
+      return TimeoutKind::idle_trim;
     }
     return std::nullopt;
   }
@@ -73,6 +86,7 @@ class SessionClock {
   std::atomic<std::int64_t> idle_in_transaction_since_{kNever};
   std::atomic<std::int64_t> client_idle_since_{kNever};
   std::atomic<bool> timeout_posted_{false};
+  std::atomic<bool> trimmed_{false};  // idle_trim done for the current idle period
 };
 
 }  // namespace sluice::session

@@ -206,7 +206,7 @@ void SessionSettings::on_ready_for_query(char status) {
   bool failed = false;
   if (!in_flight_.empty()) {
     const RoundTrip trip = std::move(in_flight_.front());
-    in_flight_.pop_front();
+    in_flight_.erase(in_flight_.begin());
     failed = trip.failed;
     if (!trip.query) confirm_batch(trip);
   }
@@ -375,6 +375,12 @@ std::size_t SessionSettings::state_count(SessionState state) const {
 
 bool SessionSettings::holds(SessionState state, std::string_view name) const {
   return state_[static_cast<std::size_t>(state)].names.contains(std::string(name));
+}
+
+void SessionSettings::trim() {
+  if (in_flight_.empty()) in_flight_.shrink_to_fit();
+  if (batch_.texts.empty()) batch_.texts.shrink_to_fit();
+  if (pending_.empty()) pending_.shrink_to_fit();
 }
 
 }  // namespace sluice::pg

@@ -24,7 +24,6 @@ PgFrontend::PgFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<CancelTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
-      text_reader_(session.runtime().config->max_packet_size),
       outgoing_scanner_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {

@@ -37,8 +37,9 @@ std::optional<ClientScan> PgFrontend::track_client_bytes(std::span<const std::ui
   if (refuses && held == 0) {
     if (auto answered = refuse_alone(buffer.subspan(0, received))) return answered;
   }
+  if (!text_reader_) text_reader_ = std::make_unique<pg::ClientTextReader>(session_.runtime().config->max_packet_size);
   const auto events =
-      text_reader_.feed(buffer.subspan(held, received), session_settings_.lex_options(), session_settings_.client_encoding());
+      text_reader_->feed(buffer.subspan(held, received), session_settings_.lex_options(), session_settings_.client_encoding());
   for (const auto& event : events) {
     if (refuses) {
       // Pipelined behind other requests, split across reads or sent with Parse: it cannot be
@@ -59,7 +60,7 @@ std::optional<ClientScan> PgFrontend::track_client_bytes(std::span<const std::ui
 // A read that is exactly one Query, with nothing in flight before it: if it would pin, the
 // client gets the error and a ReadyForQuery in its place, and the backend sees nothing.
 std::optional<ClientScan> PgFrontend::refuse_alone(std::span<const std::uint8_t> bytes) {
-  if (!text_reader_.at_boundary() || !client_scanner_.at_boundary() || unit_.round_trips_in_flight() != 0 ||
+  if ((text_reader_ && !text_reader_->at_boundary()) || !client_scanner_.at_boundary() || unit_.round_trips_in_flight() != 0 ||
       unit_.unsynced() || bytes.size() < pg::kHeaderLength + 1 || bytes[0] != pg::frontend::Query ||
       pg::load_be32(bytes.data() + 1) + 1 != bytes.size()) {
     return std::nullopt;
@@ -143,6 +144,12 @@ awaitable<Status> PgFrontend::sync_session() {
   }
   session_settings_.synced(backend.given_settings);
   co_return ok_status();
+}
+
+void PgFrontend::trim_idle() {
+  if (text_reader_ && text_reader_->at_boundary()) text_reader_.reset();
+  session_settings_.trim();
+  held_server_bytes_.shrink_to_fit();
 }
 
 }  // namespace sluice::session

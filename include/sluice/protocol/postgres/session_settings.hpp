@@ -32,7 +32,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <set>
 #include <string>
@@ -127,6 +126,8 @@ class SessionSettings {
 
   // --- what the client holds ---
   const TrackedSettings& settings() const { return settings_; }
+  // Gives back the scratch capacity of a client that has gone idle (nothing in flight then).
+  void trim();
   // The first kind of state that pins the client, or nullopt.
   std::optional<SessionState> pinned() const;
   std::size_t state_count(SessionState state) const;
@@ -168,7 +169,9 @@ class SessionSettings {
   std::array<StateNames, 6> state_;  // by SessionState
   BackendSettings* backend_ = nullptr;
 
-  std::deque<RoundTrip> in_flight_;
+  // Oldest first; a vector, not a deque: an empty deque still holds a 512-byte block, on
+  // every idle client. Bounded by kMaxTrackedRoundTrips, so erasing the front is cheap.
+  std::vector<RoundTrip> in_flight_;
   RoundTrip batch_;  // Parse texts since the last Sync
   std::vector<Pending> pending_;
   std::vector<std::pair<std::string, std::size_t>> savepoints_;  // name, pending_ size at it

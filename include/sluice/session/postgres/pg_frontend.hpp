@@ -34,6 +34,7 @@ class PgFrontend : public Frontend {
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
   OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
+  void trim_idle() override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;
@@ -98,7 +99,9 @@ class PgFrontend : public Frontend {
   std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
   std::optional<CancelRegistration> cancel_registration_;
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
-  pg::ClientTextReader text_reader_;     // the client's Query and Parse texts, as they stream
+  // The client's Query and Parse texts, as they stream: made on a client's first message,
+  // dropped again when it has been idle a while (trim_idle; 900 bytes an idle client need not hold).
+  std::unique_ptr<pg::ClientTextReader> text_reader_;
   pg::SessionSettings session_settings_;  // what follows the client, and what pins it
   std::optional<pg::SessionState> shown_pin_;  // as SHOW CLIENTS has it
   bool refuse_state_ = false;  // session_state: error, in transaction or statement mode
