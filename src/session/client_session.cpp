@@ -43,7 +43,10 @@ awaitable<void> ClientSession::run() {
     logged_in();
     spdlog::info("client login: protocol={} user={} database={} application_name={} address={}:{}",
                  frontend_->protocol(), user_, database_, application_name_, address_, port_);
-    co_await serve_client();
+    // Wait for the first query parked: a connected client that has not asked for anything
+    // yet holds no coroutine frame, and the login's frames go back to the next login. One
+    // co_spawn per connection, never per transaction.
+    park();
     co_return;
   }
   co_await finish(outcome);

@@ -113,21 +113,35 @@ std::string refusal_subject(const SessionStateChange& change) {
 // ---------------------------------------------------------------------------------------------
 // Reported parameters.
 
-void SessionSettings::set_reported(std::string_view name, std::string_view value) {
-  for (auto& [known, current] : reported_) {
-    if (same_name(known, name)) {
-      current = value;
-      return;
-    }
+namespace {
+std::optional<std::size_t> reported_index(std::string_view name) {
+  for (std::size_t i = 0; i < kReportedParameters.size(); ++i) {
+    if (same_name(kReportedParameters[i], name)) return i;
   }
-  reported_.emplace_back(name, value);
+  return std::nullopt;
+}
+}  // namespace
+
+// Only kReportedParameters are followed (callers check is_reported_parameter); others are ignored.
+void SessionSettings::set_reported(std::string_view name, std::string_view value) {
+  const auto index = reported_index(name);
+  if (!index) return;
+  reported_[*index] = value;
+  reported_known_ |= static_cast<std::uint8_t>(1u << *index);
 }
 
 const std::string* SessionSettings::find_reported(std::string_view name) const {
-  for (const auto& [known, value] : reported_) {
-    if (same_name(known, name)) return &value;
+  const auto index = reported_index(name);
+  if (!index || !(reported_known_ & (1u << *index))) return nullptr;
+  return &reported_[*index];
+}
+
+Parameters SessionSettings::reported() const {
+  Parameters known;
+  for (std::size_t i = 0; i < kReportedParameters.size(); ++i) {
+    if (reported_known_ & (1u << i)) known.emplace_back(std::string(kReportedParameters[i]), reported_[i]);
   }
-  return nullptr;
+  return known;
 }
 
 std::string SessionSettings::client_encoding() const {

@@ -95,13 +95,16 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
     if (!statement) return std::nullopt;
     append_statement(main, *statement);
   }
-  for (const auto& [name, value] : reported_) {
+  for (std::size_t i = 0; i < kReportedParameters.size(); ++i) {
+    if (!(reported_known_ & (1u << i))) continue;
+    const std::string_view name = kReportedParameters[i];
+    const std::string& value = reported_[i];
     if (same_name(name, "client_encoding")) continue;
     const auto* current = find_parameter(backend_reported, name);
     if (current && *current == value) continue;
     auto literal = quote_literal(value, encoding);
     if (!literal) return std::nullopt;
-    append_statement(main, "SET " + name + " TO " + *literal);
+    append_statement(main, "SET " + std::string(name) + " TO " + *literal);
   }
   // The client's own settings, grouped by the encoding they were written in.
   std::map<std::string, std::string> other_encodings;

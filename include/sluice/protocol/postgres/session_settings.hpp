@@ -83,7 +83,8 @@ class SessionSettings {
  public:
   // --- reported parameters ---
   void set_reported(std::string_view name, std::string_view value);
-  const Parameters& reported() const { return reported_; }
+  // The known ones, in kReportedParameters order (built on demand: at login, not per message).
+  Parameters reported() const;
   const std::string* find_reported(std::string_view name) const;
   // How the server reads the client's next text, from its reported parameters.
   LexOptions lex_options() const;
@@ -163,7 +164,10 @@ class SessionSettings {
   void apply_state(const SessionStateChange& change);
   void pin_unknown(std::string what);
 
-  Parameters reported_;
+  // Values of kReportedParameters by position, `reported_known_` saying which are set: every
+  // client holds one, so no names and no vector (six strings, their short values inline).
+  std::array<std::string, kReportedParameters.size()> reported_;
+  std::uint8_t reported_known_ = 0;
   TrackedSettings settings_;
   TrackedSettings startup_;  // from the startup packet: what RESET goes back to
   std::array<StateNames, 6> state_;  // by SessionState
