@@ -11,7 +11,7 @@ namespace sluice::session {
 ClientSession::ClientSession(tcp::socket client, ProxyContext& context)
     : client_(std::move(client)), context_(context), runtime_(context.config.current()) {
   error_code error;
-  const auto endpoint = client_.remote_endpoint(error);
+  const auto endpoint = client_.socket().remote_endpoint(error);
   if (!error) {
     address_ = endpoint.address().to_string();
     port_ = endpoint.port();
@@ -34,7 +34,7 @@ void ClientSession::start(std::shared_ptr<ClientSession> session) {
 
 awaitable<void> ClientSession::run() {
   error_code ignored;
-  client_.set_option(tcp::no_delay(true), ignored);
+  client_.socket().set_option(tcp::no_delay(true), ignored);
   auto login = co_await log_in_within_deadline();
   Status outcome = login ? ok_status() : Status(login.failure());
   if (login && *login == LoginOutcome::admin_console) {
@@ -144,9 +144,7 @@ awaitable<void> ClientSession::finish(const Status& outcome) {
     context_.metrics.count_disconnect(outcome.ok() ? "terminate" : outcome.failure().reason);
   }
   context_.registry.remove(registry_id_);
-  error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_both, ignored);
-  client_.close(ignored);
+  client_.close();
 }
 
 awaitable<void> ClientSession::send_error(const Failure& failure, bool fatal) {

@@ -34,11 +34,13 @@ bool client_has_left(tcp::socket& client) {
 // The main loop: wait for the client, read what it sent, lease a backend if needed, relay.
 awaitable<Status> ClientSession::relay_client() {
   for (;;) {
-    if (held_ == 0) {
+    if (held_ == 0 && !client_.is_tls()) {
       // Wait without a buffer: between messages, and all the time it is idle, a client
-      // holds none (borrowing one back from the thread's spares costs no malloc).
+      // holds none (borrowing one back from the thread's spares costs no malloc). Not over
+      // TLS: decrypted or still encrypted bytes may wait inside OpenSSL and Asio's TLS layer
+      // while the socket is silent, so a TLS client reads straight into a buffer.
       client_buffer_.reset();
-      auto [wait_error] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
+      auto [wait_error] = co_await client_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
       if (core_.stopping()) co_return *core_.stop_reason();
       if (wait_error) co_return client_closed();
     }
@@ -92,7 +94,7 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     // Left while queued: the backend goes back untouched, instead of running a statement
     // nobody will read and then being closed because the client left mid-statement. A lease
     // handed out at once skips the check: nothing happened in between.
-    if (lease->waited() && client_has_left(client_)) {
+    if (lease->waited() && client_has_left(client_.socket())) {
       lease->release();
       co_return client_closed();
     }

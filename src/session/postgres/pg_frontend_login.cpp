@@ -1,7 +1,6 @@
 // PgFrontend, part one: from the first byte to ReadyForQuery.
 #include <spdlog/spdlog.h>
 
-#include "sluice/auth/scram_secret.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
@@ -28,6 +27,7 @@ PgFrontend::PgFrontend(ClientSession& session)
       outgoing_scanner_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
+  if (auto direct = co_await accept_direct_tls(); !direct) co_return direct.failure();
   pg::ClientLogin login;
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
@@ -36,6 +36,8 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
     co_return LoginOutcome::finished;
   }
   if (*event != pg::ClientLoginEvent::startup) co_return login.failure();
+  // Before anything else is said in plain text (not even whether the database exists).
+  if (auto secured = check_tls_required(); !secured) co_return secured.failure();
   auto database = choose_database(login.startup());
   if (!database) co_return database.failure();
   if (auto authenticated = co_await authenticate(login); !authenticated) co_return authenticated.failure();
@@ -73,7 +75,7 @@ awaitable<Expected<pg::ClientLoginEvent>> PgFrontend::drive_login(pg::ClientLogi
         break;
       }
       case pg::ClientLoginEvent::encryption_request:
-        login.refuse_encryption();  // TLS is not offered yet: the client goes on in plain text
+        if (auto answered = co_await answer_encryption_request(login); !answered) co_return answered.failure();
         break;
       default:
         co_return event;
@@ -107,35 +109,6 @@ Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::St
                     application_name ? *application_name : std::string());
   if (!known) return Failure{"unknown_database", "3D000", "no such database: " + database_name};
   return database_config;
-}
-
-awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
-  const auto& runtime = session_.runtime();
-  const auth::Credential* credential = nullptr;
-  if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
-    credential = &found->second;
-  }
-  switch (runtime.config->auth_type) {
-    case config::AuthType::trust:
-      login.begin_trust();
-      break;
-    case config::AuthType::md5: {
-      std::array<std::uint8_t, 4> salt{};
-      if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
-      login.begin_md5(credential, salt);
-      break;
-    }
-    case config::AuthType::scram_sha_256:
-      login.begin_scram(credential);
-      break;
-  }
-  auto event = co_await drive_login(login);
-  if (!event) co_return event.failure();
-  if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
-  if (!login.auth_error().empty()) {
-    spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
-  }
-  co_return login.failure();
 }
 
 // AuthenticationOk, the server's parameters as this client will see them, our own
