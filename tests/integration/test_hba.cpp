@@ -67,6 +67,9 @@ TEST_CASE("hba rules decide the method at login", "[hba]") {
               "28000 hba rejects connection for host \"127.0.0.1\", user \"bob\", database \"app\", no encryption");
         Connection tls = try_connect(sluice.conninfo("bob", "bob", "app", verify_full_options(pki)));
         CHECK_THAT(tls.error_message(), Catch::Contains("hba rejects connection") && Catch::Contains("SSL encryption"));
+        // hba comes first, as in PostgreSQL: a refused client learns nothing of which databases exist.
+        CHECK(first_answer(port, "mallory", "nosuchdb") ==
+              "28000 no hba entry for host \"127.0.0.1\", user \"mallory\", database \"nosuchdb\", no encryption");
     }
     SECTION("hostnossl trust vs hostssl md5 for the same user") {
         Connection plain = connect(sluice.conninfo("alice", "wrongpass", "app", "sslmode=disable"));
@@ -141,4 +144,24 @@ TEST_CASE("hba rule errors are reported with line:col", "[hba][config]") {
     };
     CHECK_THAT(result.output, Catch::Contains(path + ":" + std::to_string(line_of("10.0.0.1/8")) + ":"));
     CHECK_THAT(result.output, Catch::Contains(path + ":" + std::to_string(line_of("password }")) + ":"));
+}
+
+TEST_CASE("mysql: hba rules apply to MySQL clients too (plain text: host and hostnossl)", "[hba][mysql]") {
+    MySluice sluice(MySluiceOptions{.top_level = "hba:\n"
+                                                  "  - { type: host, database: app, user: bob, address: all, method: reject }\n"
+                                                  "  - { type: hostnossl, database: app, user: alice, address: 127.0.0.1/32, method: trust }\n"
+                                                  "  - { type: host, database: all, user: app, address: 127.0.0.0/8, method: md5 }\n"});
+    MyLogin bob = my_try_connect(sluice.login("bob", "bob"));
+    CHECK(bob.error_code == 1045);
+    CHECK_THAT(bob.error, Catch::StartsWith("Access denied for user 'bob'"));
+    MyLogin alice = my_try_connect(sluice.login("alice", "wrong"));
+    REQUIRE(alice);
+    CHECK(my_value(alice.connection.get(), "SELECT CURRENT_USER()") == "alice@%");
+    MyLogin app_wrong = my_try_connect(sluice.login("app", "wrong", "app2"));
+    CHECK(app_wrong.error_code == 1045);
+    MyLogin app = my_try_connect(sluice.login("app", "app", "app2"));
+    REQUIRE(app);
+    CHECK(my_value(app.connection.get(), "SELECT DATABASE()") == "app2");
+    MyLogin unmatched = my_try_connect(sluice.login("alice", "alice", "app2"));
+    CHECK(unmatched.error_code == 1045);
 }

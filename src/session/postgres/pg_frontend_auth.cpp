@@ -22,24 +22,24 @@ auth::HbaMethod method_of(config::AuthType type) {
 }
 
 // PostgreSQL's wording, so operators recognise it: who, to what, over what.
-std::string connection_text(const ClientSession& session, bool tls) {
-  return "host \"" + session.address() + "\", user \"" + session.user() + "\", database \"" + session.database() +
+std::string connection_text(const ClientSession& session, std::string_view database, bool tls) {
+  return "host \"" + session.address() + "\", user \"" + session.user() + "\", database \"" + std::string(database) +
          "\", " + (tls ? "SSL encryption" : "no encryption");
 }
 
 }  // namespace
 
-Expected<auth::HbaMethod> PgFrontend::choose_method() const {
+Expected<auth::HbaMethod> PgFrontend::choose_method(std::string_view database) const {
   const auto& config = *session_.runtime().config;
   const bool tls = session_.client().is_tls();
   error_code unparsable;
   const auto address = asio::ip::make_address(session_.address(), unparsable);
   const auto match =
-      auth::match_hba(config.hba, auth::HbaRequest{tls, session_.database(), session_.user(), address});
+      auth::match_hba(config.hba, auth::HbaRequest{tls, database, session_.user(), address});
   if (!match) return method_of(config.auth_type);
   if (match->method != auth::HbaMethod::reject) return match->method;
-  if (!match->rule) return Failure{"hba", "28000", "no hba entry for " + connection_text(session_, tls)};
-  return Failure{"hba", "28000", "hba rejects connection for " + connection_text(session_, tls)};
+  if (!match->rule) return Failure{"hba", "28000", "no hba entry for " + connection_text(session_, database, tls)};
+  return Failure{"hba", "28000", "hba rejects connection for " + connection_text(session_, database, tls)};
 }
 
 // cert: the handshake verified the certificate against tls.client.ca; its CN names the user.
@@ -52,15 +52,13 @@ Status PgFrontend::check_certificate_user() {
   return Failure{"auth_failed", "28000", "certificate authentication failed for user \"" + session_.user() + "\""};
 }
 
-awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
-  auto method = choose_method();
-  if (!method) co_return method.failure();
+awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMethod method) {
   const auto& runtime = session_.runtime();
   const auth::Credential* credential = nullptr;
   if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
     credential = &found->second;
   }
-  switch (*method) {
+  switch (method) {
     case auth::HbaMethod::cert:
       if (auto allowed = check_certificate_user(); !allowed) co_return allowed.failure();
       login.begin_trust();

@@ -11,6 +11,14 @@ namespace sluice::session {
 
 namespace {
 bool is_admin_database(std::string_view name) { return name == "sluice" || name == "pgbouncer"; }
+
+// The database the client asked for: its user's name when it names none, as PostgreSQL does.
+std::string requested_database(const pg::StartupPacket& startup) {
+  const auto* database = startup.find("database");
+  if (database && !database->empty()) return *database;
+  const auto* user = startup.find("user");
+  return user ? *user : "";
+}
 }  // namespace
 
 std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyContext& context) {
@@ -39,8 +47,11 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   // Before anything else is said in plain text (not even whether the database exists).
   if (auto secured = check_tls_required(); !secured) co_return secured.failure();
   auto database = choose_database(login.startup());
+  // hba first, as in PostgreSQL: a refused client learns nothing of which databases exist.
+  auto method = choose_method(requested_database(login.startup()));
+  if (!method) co_return method.failure();
   if (!database) co_return database.failure();
-  if (auto authenticated = co_await authenticate(login); !authenticated) co_return authenticated.failure();
+  if (auto authenticated = co_await authenticate(login, *method); !authenticated) co_return authenticated.failure();
   if (!*database) {
     if (auto allowed = check_admin_access(); !allowed) co_return allowed.failure();
     if (auto welcomed = co_await send_admin_welcome(); !welcomed) co_return welcomed.failure();
@@ -96,10 +107,9 @@ void PgFrontend::serve_cancel_request(const pg::StartupPacket& packet) {
 
 Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::StartupPacket& startup) {
   const auto* user = startup.find("user");
-  const auto* database = startup.find("database");
   const auto* application_name = startup.find("application_name");
   std::string user_name = user ? *user : "";
-  std::string database_name = database && !database->empty() ? *database : user_name;
+  std::string database_name = requested_database(startup);
   const bool admin = is_admin_database(database_name);
   const auto* database_config = admin ? nullptr : session_.runtime().config->find_database(database_name);
   // A MySQL database's pool opens MySQL backends: to a PostgreSQL client it does not exist.

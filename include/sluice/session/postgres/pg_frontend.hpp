@@ -46,7 +46,7 @@ class PgFrontend : public Frontend {
   awaitable<Expected<pg::ClientLoginEvent>> drive_login(pg::ClientLogin& login);
   // The database from the startup packet: refused at once if unknown; null for the console.
   Expected<const config::DatabaseConfig*> choose_database(const pg::StartupPacket& startup);
-  awaitable<Status> authenticate(pg::ClientLogin& login);
+  awaitable<Status> authenticate(pg::ClientLogin& login, auth::HbaMethod method);
 
   // --- TLS towards the client (pg_frontend_tls.cpp) ---
   net::TlsContextPtr client_tls_context() const;  // null while tls.client.mode is disable
@@ -57,7 +57,8 @@ class PgFrontend : public Frontend {
   std::vector<std::uint8_t> channel_binding_data();
 
   // --- who may log in, and how (pg_frontend_auth.cpp) ---
-  Expected<auth::HbaMethod> choose_method() const;
+  // The first matching hba rule's method for the database asked for (auth_type without rules).
+  Expected<auth::HbaMethod> choose_method(std::string_view database) const;
   Status check_certificate_user();
   awaitable<Status> send_welcome(const pg::StartupPacket& startup);
   void serve_cancel_request(const pg::StartupPacket& packet);
