@@ -172,6 +172,13 @@ TEST_CASE("certificates replaced and SIGHUP: new connections see the new serial,
         CHECK(eventually([&] { return sluice.log().find("keeping the current certificate") != std::string::npos; }));
         CHECK(presented_serial(sluice.port()) == "2002");
         CHECK(query_value(before, "select 3") == "3");
+        // RELOAD in the console says why, naming the file.
+        Connection admin = connect(sluice.conninfo("admin", "admin", "sluice", "sslmode=require"));
+        PgResult reload = exec(admin, "RELOAD");
+        CHECK(sqlstate(reload.get()) == "58000");
+        CHECK_THAT(describe(reload.get()), Catch::Contains("RELOAD failed: " + sluice.config_path() +
+                                                           ": tls.client.cert '" + pki.path("server.crt") + "'"));
+        CHECK(presented_serial(sluice.port()) == "2002");
     }
 }
 
