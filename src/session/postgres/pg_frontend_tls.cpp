@@ -70,6 +70,9 @@ awaitable<Status> PgFrontend::handshake_tls(net::TlsContextPtr context) {
     co_return handshake_failed(error.message());
   }
   tls_handshaking_ = false;
+  SSL* ssl = client.ssl();
+  spdlog::debug("TLS with {}:{}: {} {} alpn={}", session_.address(), session_.port(), SSL_get_version(ssl),
+                SSL_get_cipher_name(ssl), net::negotiated_alpn(ssl));
   co_return ok_status();
 }
 
