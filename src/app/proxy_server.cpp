@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "sluice/config/loader.hpp"
 #include "sluice/session/postgres/pg_server.hpp"
@@ -37,6 +38,12 @@ milliseconds shortest_client_limit(const config::ProxyConfig& config) {
   return shortest;
 }
 
+// tls.client's context for this config: null (and no error) when client TLS is off.
+net::TlsContextResult build_client_tls(const config::ProxyConfig& config) {
+  if (config.tls.client.mode == config::ClientTlsMode::disable) return {};
+  return net::make_client_tls_context(config.tls.client);
+}
+
 milliseconds client_sweep_period(const config::ProxyConfig& config) {
   const auto shortest = shortest_client_limit(config);
   if (shortest.count() == 0) return milliseconds{0};
@@ -52,6 +59,9 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
       pools_(make_connector),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
+  auto client_tls = build_client_tls(*config_store_.current()->config);
+  if (!client_tls.ok() && !client_tls.error.empty()) throw std::runtime_error(client_tls.error);
+  context_.client_tls.replace(std::move(client_tls));
   open_listeners();
   open_metrics_listener();
 }
@@ -133,6 +143,17 @@ runtime::ReloadResult ProxyServer::apply_config_file() {
     events_.count_reload(false);
     return rejected;
   }
+  // Certificates are read again on every reload. A broken one rejects the reload like any
+  // invalid file: the old context (and config) stay, so new clients keep getting TLS.
+  auto client_tls = build_client_tls(*loaded.config);
+  if (!client_tls.ok() && !client_tls.error.empty()) {
+    runtime::ReloadResult rejected;
+    rejected.errors.push_back(config_path_ + ": " + client_tls.error);
+    spdlog::error("reload rejected, keeping the current certificate: {}", rejected.errors.back());
+    events_.count_reload(false);
+    return rejected;
+  }
+  if (client_tls.ok()) context_.client_tls.replace(std::move(client_tls));
   pools_.apply(*loaded.config);
   config_store_.install(runtime::make_runtime_config(loaded.config));
   spdlog::info("configuration reloaded from {}", config_path_);

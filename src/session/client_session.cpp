@@ -11,7 +11,7 @@ namespace sluice::session {
 ClientSession::ClientSession(tcp::socket client, ProxyContext& context)
     : client_(std::move(client)), context_(context), runtime_(context.config.current()) {
   error_code error;
-  const auto endpoint = client_.remote_endpoint(error);
+  const auto endpoint = client_.socket().remote_endpoint(error);
   if (!error) {
     address_ = endpoint.address().to_string();
     port_ = endpoint.port();
@@ -34,7 +34,7 @@ void ClientSession::start(std::shared_ptr<ClientSession> session) {
 
 awaitable<void> ClientSession::run() {
   error_code ignored;
-  client_.set_option(tcp::no_delay(true), ignored);
+  client_.socket().set_option(tcp::no_delay(true), ignored);
   auto login = co_await log_in_within_deadline();
   Status outcome = login ? ok_status() : Status(login.failure());
   if (login && *login == LoginOutcome::admin_console) {
@@ -45,8 +45,13 @@ awaitable<void> ClientSession::run() {
                  frontend_->protocol(), user_, database_, application_name_, address_, port_);
     // Wait for the first query parked: a connected client that has not asked for anything
     // yet holds no coroutine frame, and the login's frames go back to the next login. One
-    // co_spawn per connection, never per transaction.
-    park();
+    // co_spawn per connection, never per transaction. Not over TLS: bytes may already wait
+    // inside the TLS layer while the socket is silent.
+    if (client_.is_tls()) {
+      co_await serve_client();
+    } else {
+      park();
+    }
     co_return;
   }
   co_await finish(outcome);
@@ -66,7 +71,7 @@ awaitable<void> ClientSession::serve_client() {
 // completion — bytes, a hang-up, or a stop's cancel — brings the data phase back.
 void ClientSession::park() {
   spdlog::debug("client parked: user={} database={} address={}:{}", user_, database_, address_, port_);
-  client_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code) {
+  client_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code) {
     asio::co_spawn(self->client_.get_executor(),
                    [self]() -> awaitable<void> { co_await self->serve_client(); }, asio::detached);
   });
@@ -168,9 +173,7 @@ awaitable<void> ClientSession::finish(const Status& outcome) {
     context_.metrics.count_disconnect(outcome.ok() ? "terminate" : outcome.failure().reason);
   }
   context_.registry.remove(registry_id_);
-  error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_both, ignored);
-  client_.close(ignored);
+  client_.close();
 }
 
 awaitable<void> ClientSession::send_error(const Failure& failure, bool fatal) {

@@ -35,12 +35,14 @@ bool client_has_left(tcp::socket& client) {
 awaitable<Status> ClientSession::relay_client() {
   for (;;) {
     if (core_.stopping()) co_return *core_.stop_reason();  // stopped while parked
-    if (held_ == 0) {
+    if (held_ == 0 && !client_.is_tls()) {
       // Wait without a buffer: between messages, and all the time it is idle, a client
-      // holds none (borrowing one back from the thread's spares costs no malloc).
+      // holds none (borrowing one back from the thread's spares costs no malloc). Not over
+      // TLS: decrypted or still encrypted bytes may wait inside OpenSSL and Asio's TLS layer
+      // while the socket is silent, so a TLS client reads straight into a buffer.
       client_buffer_.reset();
       waiting_idle_ = true;
-      auto [wait_error] = co_await client_.async_wait(tcp::socket::wait_read, use_nothrow);
+      auto [wait_error] = co_await client_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
       waiting_idle_ = false;
       if (core_.stopping()) co_return *core_.stop_reason();
       // idle_trim cancelled the wait (park_idle): leave the coroutines, wait by callback.
@@ -100,7 +102,7 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     // Left while queued: the backend goes back untouched, instead of running a statement
     // nobody will read and then being closed because the client left mid-statement. A lease
     // handed out at once skips the check: nothing happened in between.
-    if (lease->waited() && client_has_left(client_)) {
+    if (lease->waited() && client_has_left(client_.socket())) {
       lease->release();
       co_return client_closed();
     }

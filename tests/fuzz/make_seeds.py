@@ -149,6 +149,10 @@ def pg_startup():
         "ssl_then_startup": untyped(SSL_REQUEST) + client,
         "gssenc_ssl_then_startup": untyped(GSSENC_REQUEST) + untyped(SSL_REQUEST) + client,
         "ssl_then_cancel": untyped(SSL_REQUEST) + untyped(CANCEL_REQUEST, be32(1) + be32(2)),
+        # An odd last byte: the target accepts SSLRequest (tls.client on), then reads on.
+        "ssl_accepted_then_startup": untyped(SSL_REQUEST) + client + b"\x01",
+        "gssenc_ssl_accepted_then_startup": untyped(GSSENC_REQUEST) + untyped(SSL_REQUEST) + client + b"\x01",
+        "direct_tls_client_hello": bytes([0x16, 0x03, 0x01, 0x00, 0x2f, 0x01]),
         "startup_without_user": startup([("database", "app")]),
         "protocol_2": untyped(2 << 16, b"\0"),
     }

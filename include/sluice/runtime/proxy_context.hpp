@@ -11,6 +11,7 @@
 #include "sluice/auth/credential.hpp"
 #include "sluice/config/proxy_config.hpp"
 #include "sluice/metrics/event_metrics.hpp"
+#include "sluice/net/tls_context.hpp"
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/runtime/client_registry.hpp"
@@ -96,6 +97,9 @@ struct ProxyContext {
   // (unit tests) record into a process-wide instance nobody exports.
   metrics::EventMetrics& metrics = metrics::EventMetrics::unexported();
   std::atomic<bool> shutting_down{false};
+  // Sluice's TLS server context towards clients (tls.client), rebuilt on reload: a session
+  // takes current() when its client asks for TLS. Empty while tls.client.mode is disable.
+  net::TlsContextSlot client_tls;
 };
 
 }  // namespace sluice::runtime

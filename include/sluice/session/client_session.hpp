@@ -15,6 +15,7 @@
 #include "sluice/core/failure.hpp"
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/buffer_pool.hpp"
+#include "sluice/net/client_stream.hpp"
 #include "sluice/pool/server_pool.hpp"
 #include "sluice/runtime/client_registry.hpp"
 #include "sluice/session/frontend.hpp"
@@ -50,7 +51,8 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   std::shared_ptr<ClientHandle> shared_handle() override { return weak_from_this().lock(); }
 
   // --- for the front end, on the session's worker ---
-  tcp::socket& client() { return client_; }
+  // Plain or TLS: the front end decides at login (start_tls), everything after reads through it.
+  net::ClientStream& client() { return client_; }
   ProxyContext& context() { return context_; }
   const RuntimeConfig& runtime() const { return *runtime_; }
   SessionCore& core() { return core_; }
@@ -107,7 +109,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   void on_timeout(TimeoutKind kind);
   void trim_idle();
 
-  tcp::socket client_;
+  net::ClientStream client_;
   ProxyContext& context_;
   std::shared_ptr<const RuntimeConfig> runtime_;  // the snapshot this client logged in under
   std::unique_ptr<Frontend> frontend_;

@@ -1,5 +1,6 @@
 #include "sluice/protocol/postgres/client_login.hpp"
 
+#include "sluice/auth/channel_binding.hpp"
 #include "sluice/protocol/postgres/byte_order.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/failures.hpp"
@@ -99,6 +100,13 @@ void ClientLogin::refuse_encryption() {
   expect(Phase::startup_length, kLengthField);
 }
 
+void ClientLogin::accept_encryption() {
+  if (phase_ != Phase::encryption_answer) return;
+  if (startup_.kind != StartupKind::ssl_request) return refuse_encryption();
+  write_ssl_acceptance(output_);
+  expect(Phase::startup_length, kLengthField);
+}
+
 void ClientLogin::begin_trust() {
   if (phase_ == Phase::chosen_startup) phase_ = Phase::authenticated;
 }
@@ -112,12 +120,20 @@ void ClientLogin::begin_md5(const auth::Credential* credential, std::span<const 
   expect_password_message();
 }
 
-void ClientLogin::begin_scram(const auth::Credential* credential, std::string server_nonce) {
+void ClientLogin::begin_scram(const auth::Credential* credential, std::string server_nonce,
+                              std::vector<std::uint8_t> tls_server_end_point) {
   if (phase_ != Phase::chosen_startup) return;
   credential_ = credential;
+  binding_ = std::move(tls_server_end_point);
   if (credential_) scram_.emplace(credential_->scram, std::move(server_nonce));
-  const std::string_view mechanisms[] = {kScramMechanism};
-  write_authentication_sasl(output_, mechanisms);
+  // PLUS first, as PostgreSQL lists it: libpq picks the first it supports.
+  const std::string_view with_binding[] = {auth::scram_plus_mechanism, kScramMechanism};
+  const std::string_view without_binding[] = {kScramMechanism};
+  if (binding_.empty()) {
+    write_authentication_sasl(output_, without_binding);
+  } else {
+    write_authentication_sasl(output_, with_binding);
+  }
   method_ = Method::scram_initial;
   expect_password_message();
 }
@@ -145,8 +161,13 @@ ClientLoginEvent ClientLogin::on_md5_response(std::span<const std::uint8_t> body
 
 ClientLoginEvent ClientLogin::on_scram_initial(std::span<const std::uint8_t> body) {
   const auto initial = read_sasl_initial_response(body);
-  if (!initial || initial->mechanism != kScramMechanism) return fail(protocol_violation("expected SCRAM-SHA-256"));
+  const bool plus = initial && !binding_.empty() && initial->mechanism == auth::scram_plus_mechanism;
+  if (!initial || (initial->mechanism != kScramMechanism && !plus)) {
+    return fail(protocol_violation("expected SCRAM-SHA-256"));
+  }
   if (!scram_) return auth_failed();  // no credential: refuse only after the client chose
+  // Over TLS the exchange knows our certificate either way, so a "y" flag is caught too.
+  if (!binding_.empty()) scram_->set_channel_binding(binding_, plus);
   const auto server_first = scram_->handle_client_first(initial->data);
   if (!server_first) return auth_failed();
   write_authentication_sasl_continue(output_, *server_first);

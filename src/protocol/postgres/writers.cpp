@@ -172,6 +172,8 @@ void write_empty_query_response(std::string& out) {
 
 void write_ssl_refusal(std::string& out) { out.push_back('N'); }
 
+void write_ssl_acceptance(std::string& out) { out.push_back('S'); }
+
 void write_negotiate_protocol_version(std::string& out, std::uint32_t newest_minor,
                                       std::span<const std::string_view> unrecognized_options) {
   const std::size_t start = begin_message(out, backend::NegotiateProtocolVersion);

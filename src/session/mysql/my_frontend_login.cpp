@@ -67,7 +67,13 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
     const auto cap = session_.admit();
     if (cap) refusal = Failure{*cap, "53300", "too many connections: " + *cap + " reached"};
   }
-  if (!refusal && !begin_authentication(login)) refusal = auth_failed(session_.user());
+  std::optional<auth::HbaMethod> method;
+  if (!refusal) {
+    auto allowed = check_hba();
+    if (allowed) method = *allowed;
+    else refusal = allowed.failure();
+  }
+  if (!refusal && !begin_authentication(login, method)) refusal = auth_failed(session_.user());
   if (!refusal) {
     event = co_await drive_login(login);
     if (!event) co_return event.failure();
@@ -142,9 +148,10 @@ const config::DatabaseConfig* MyFrontend::choose_database(const mysql::Handshake
 // mysql_native_password against a "*..." hash or a plain password; caching_sha2_password's fast
 // path when the client answered for it (a plain password only). Other stored forms (md5,
 // SCRAM) cannot check a MySQL scramble.
-bool MyFrontend::begin_authentication(mysql::ClientLogin& login) {
+bool MyFrontend::begin_authentication(mysql::ClientLogin& login, std::optional<auth::HbaMethod> method) {
   const auto& config = *session_.runtime().config;
-  if (config.auth_type == config::AuthType::trust) {
+  const bool trusted = method ? *method == auth::HbaMethod::trust : config.auth_type == config::AuthType::trust;
+  if (trusted) {
     login.begin_trust();
     return true;
   }

@@ -54,7 +54,7 @@ void write_row(std::string& out, const admin::Row& row) {
 }
 
 // Notices, RowDescription, DataRows, CommandComplete (or EmptyQueryResponse), ReadyForQuery.
-awaitable<Status> write_result(tcp::socket& client, const admin::ResultSet& result) {
+awaitable<Status> write_result(net::ClientStream& client, const admin::ResultSet& result) {
   std::string out;
   for (const auto& notice : result.notices) pg::write_notice_response(out, "00000", notice);
   if (result.command_tag.empty()) {
@@ -77,7 +77,7 @@ awaitable<Status> write_result(tcp::socket& client, const admin::ResultSet& resu
 }
 
 // Runs one Query message's command and writes its answer (or its error) and ReadyForQuery.
-awaitable<Status> answer_query(tcp::socket& client, admin::AdminConsole& console, std::string_view body,
+awaitable<Status> answer_query(net::ClientStream& client, admin::AdminConsole& console, std::string_view body,
                                std::function<bool()> interrupted) {
   auto query = pg::read_query(as_bytes(body));
   if (!query) co_return protocol_violation("malformed Query message");

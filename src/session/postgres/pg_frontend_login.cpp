@@ -1,7 +1,6 @@
 // PgFrontend, part one: from the first byte to ReadyForQuery.
 #include <spdlog/spdlog.h>
 
-#include "sluice/auth/scram_secret.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
@@ -12,6 +11,14 @@ namespace sluice::session {
 
 namespace {
 bool is_admin_database(std::string_view name) { return name == "sluice" || name == "pgbouncer"; }
+
+// The database the client asked for: its user's name when it names none, as PostgreSQL does.
+std::string requested_database(const pg::StartupPacket& startup) {
+  const auto* database = startup.find("database");
+  if (database && !database->empty()) return *database;
+  const auto* user = startup.find("user");
+  return user ? *user : "";
+}
 }  // namespace
 
 std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyContext& context) {
@@ -27,6 +34,7 @@ PgFrontend::PgFrontend(ClientSession& session)
       outgoing_scanner_(session.runtime().config->max_packet_size) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
+  if (auto direct = co_await accept_direct_tls(); !direct) co_return direct.failure();
   pg::ClientLogin login;
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
@@ -35,9 +43,14 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
     co_return LoginOutcome::finished;
   }
   if (*event != pg::ClientLoginEvent::startup) co_return login.failure();
+  // Before anything else is said in plain text (not even whether the database exists).
+  if (auto secured = check_tls_required(); !secured) co_return secured.failure();
   auto database = choose_database(login.startup());
+  // hba first, as in PostgreSQL: a refused client learns nothing of which databases exist.
+  auto method = choose_method(requested_database(login.startup()));
+  if (!method) co_return method.failure();
   if (!database) co_return database.failure();
-  if (auto authenticated = co_await authenticate(login); !authenticated) co_return authenticated.failure();
+  if (auto authenticated = co_await authenticate(login, *method); !authenticated) co_return authenticated.failure();
   if (!*database) {
     if (auto allowed = check_admin_access(); !allowed) co_return allowed.failure();
     if (auto welcomed = co_await send_admin_welcome(); !welcomed) co_return welcomed.failure();
@@ -72,7 +85,7 @@ awaitable<Expected<pg::ClientLoginEvent>> PgFrontend::drive_login(pg::ClientLogi
         break;
       }
       case pg::ClientLoginEvent::encryption_request:
-        login.refuse_encryption();  // TLS is not offered yet: the client goes on in plain text
+        if (auto answered = co_await answer_encryption_request(login); !answered) co_return answered.failure();
         break;
       default:
         co_return event;
@@ -93,10 +106,9 @@ void PgFrontend::serve_cancel_request(const pg::StartupPacket& packet) {
 
 Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::StartupPacket& startup) {
   const auto* user = startup.find("user");
-  const auto* database = startup.find("database");
   const auto* application_name = startup.find("application_name");
   std::string user_name = user ? *user : "";
-  std::string database_name = database && !database->empty() ? *database : user_name;
+  std::string database_name = requested_database(startup);
   const bool admin = is_admin_database(database_name);
   const auto* database_config = admin ? nullptr : session_.runtime().config->find_database(database_name);
   // A MySQL database's pool opens MySQL backends: to a PostgreSQL client it does not exist.
@@ -106,35 +118,6 @@ Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::St
                     application_name ? *application_name : std::string());
   if (!known) return Failure{"unknown_database", "3D000", "no such database: " + database_name};
   return database_config;
-}
-
-awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
-  const auto& runtime = session_.runtime();
-  const auth::Credential* credential = nullptr;
-  if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
-    credential = &found->second;
-  }
-  switch (runtime.config->auth_type) {
-    case config::AuthType::trust:
-      login.begin_trust();
-      break;
-    case config::AuthType::md5: {
-      std::array<std::uint8_t, 4> salt{};
-      if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
-      login.begin_md5(credential, salt);
-      break;
-    }
-    case config::AuthType::scram_sha_256:
-      login.begin_scram(credential);
-      break;
-  }
-  auto event = co_await drive_login(login);
-  if (!event) co_return event.failure();
-  if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
-  if (!login.auth_error().empty()) {
-    spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
-  }
-  co_return login.failure();
 }
 
 // AuthenticationOk, the server's parameters as this client will see them, our own

@@ -1,8 +1,9 @@
 // The untyped first packets from a client: StartupMessage, SSLRequest, GSSENCRequest,
 // CancelRequest. Driven through the daemon's login machine (pg::ClientLogin: exactly
-// `length` bytes, up to two encryption requests before the real packet), and parsed on its
-// own with invariants: a prefix of a complete packet needs more, and a complete packet is
-// written back byte for byte.
+// `length` bytes, up to two encryption requests before the real packet; SSLRequest accepted
+// or refused as the input's last bit says, as with tls.client on or off), and parsed on its
+// own with invariants: a prefix of a complete packet needs more, a complete packet is
+// written back byte for byte, and none is ever taken for direct TLS.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -42,6 +43,7 @@ void check_complete(std::span<const std::uint8_t> input, const pg::StartupParse&
   SLUICE_FUZZ_CHECK(parse.consumed <= pg::kMaxStartupPacketLength && parse.consumed <= input.size());
   SLUICE_FUZZ_CHECK(parse.consumed == pg::load_be32(input.data()));
   SLUICE_FUZZ_CHECK(parse.error.empty());
+  SLUICE_FUZZ_CHECK(!pg::starts_direct_tls(input.front()));
   const auto& packet = parse.packet;
   if (packet.kind == pg::StartupKind::startup) {
     SLUICE_FUZZ_CHECK(packet.find("user") != nullptr);
@@ -70,16 +72,24 @@ void check_alone(std::span<const std::uint8_t> input) {
   }
 }
 
-// The daemon's own login machine, as a session drives it: encryption requests refused,
-// up to the startup packet, a CancelRequest, or the end of the input.
-void drive_like_session(std::span<const std::uint8_t> input) {
+// The daemon's own login machine, as a session drives it: encryption requests answered
+// (GSSENCRequest always 'N'), up to the startup packet, a CancelRequest, or the end of the
+// input.
+void drive_like_session(std::span<const std::uint8_t> input, bool tls_on) {
   pg::ClientLogin login;
   for (;;) {
     switch (fuzz::feed_login(login, input)) {
-      case pg::ClientLoginEvent::encryption_request:
-        login.refuse_encryption();
-        SLUICE_FUZZ_CHECK(!login.output().empty() && login.output().back() == 'N');
+      case pg::ClientLoginEvent::encryption_request: {
+        const bool ssl = login.encryption_kind() == pg::StartupKind::ssl_request;
+        if (tls_on) {
+          login.accept_encryption();
+        } else {
+          login.refuse_encryption();
+        }
+        SLUICE_FUZZ_CHECK(login.output().size() == 1 && login.output().back() == (tls_on && ssl ? 'S' : 'N'));
+        login.output().clear();
         break;
+      }
       case pg::ClientLoginEvent::startup:
         SLUICE_FUZZ_CHECK(login.startup().find("user") != nullptr);
         return;
@@ -100,6 +110,6 @@ void drive_like_session(std::span<const std::uint8_t> input) {
 int sluice_fuzz_pg_startup(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> input(data, size);
   check_alone(input);
-  drive_like_session(input);
+  drive_like_session(input, size > 0 && (data[size - 1] & 1) != 0);
   return 0;
 }

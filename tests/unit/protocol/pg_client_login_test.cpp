@@ -181,3 +181,62 @@ TEST_CASE("client login: SCRAM with another mechanism is a protocol violation", 
   CHECK(feed(login, initial) == ClientLoginEvent::failed);
   CHECK(login.failure().sqlstate == "08P01");
 }
+
+TEST_CASE("client login: with TLS on, SSLRequest gets S and GSSENCRequest still N", "[pg][client-login][tls]") {
+  std::string ssl;
+  pg::write_ssl_request(ssl);
+  ClientLogin login;
+  REQUIRE(feed(login, ssl) == ClientLoginEvent::encryption_request);
+  login.accept_encryption();
+  CHECK(login.output() == "S");
+  login.output().clear();
+  // The session ran the handshake: what follows is the decrypted startup packet.
+  SECTION("then the startup message") { CHECK(feed(login, startup_message()) == ClientLoginEvent::startup); }
+  SECTION("a GSSENCRequest is refused even when encryption is accepted") {
+    std::string gss(8, '\0');
+    pg::store_be32(gss, 0, 8);
+    pg::store_be32(gss, 4, pg::kGssEncRequestCode);
+    REQUIRE(feed(login, gss) == ClientLoginEvent::encryption_request);
+    login.accept_encryption();
+    CHECK(login.output() == "N");
+  }
+}
+
+TEST_CASE("client login: over TLS SCRAM-SHA-256-PLUS is offered first and binds to the certificate", "[pg][client-login][tls]") {
+  const auto stored = credential("pencil");
+  const std::vector<std::uint8_t> certificate_hash(32, 0xAB);
+  const bool client_binds = GENERATE(true, false);
+  ClientLogin login;
+  REQUIRE(feed(login, startup_message()) == ClientLoginEvent::startup);
+  login.begin_scram(&stored, {}, certificate_hash);
+  const std::string offered = authentication_data(login.output());
+  CHECK(offered == std::string("SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0", 34));
+  login.output().clear();
+
+  auth::ScramClientExchange client("pencil");
+  if (client_binds) client.set_channel_binding(certificate_hash, true);
+  std::string initial;
+  pg::write_sasl_initial_response(initial, client.mechanism(), client.client_first_message());
+  REQUIRE(feed(login, initial) == ClientLoginEvent::need_input);
+  const auto final_message = client.handle_server_first(authentication_data(login.output()));
+  REQUIRE(final_message);
+  login.output().clear();
+  std::string response;
+  pg::write_sasl_response(response, *final_message);
+  REQUIRE(feed(login, response) == ClientLoginEvent::authenticated);
+  CHECK(login.channel_bound() == client_binds);
+}
+
+TEST_CASE("client login: a client that could bind but says it cannot is refused (downgrade)", "[pg][client-login][tls]") {
+  const auto stored = credential("pencil");
+  ClientLogin login;
+  REQUIRE(feed(login, startup_message()) == ClientLoginEvent::startup);
+  login.begin_scram(&stored, {}, std::vector<std::uint8_t>(32, 1));
+  login.output().clear();
+  auth::ScramClientExchange client("pencil");
+  client.set_channel_binding(std::vector<std::uint8_t>(32, 1), false);  // "y": thinks PLUS was not offered
+  std::string initial;
+  pg::write_sasl_initial_response(initial, client.mechanism(), client.client_first_message());
+  CHECK(feed(login, initial) == ClientLoginEvent::failed);
+  CHECK(login.failure().sqlstate == "28P01");
+}

@@ -1,7 +1,9 @@
 #pragma once
 // A PostgreSQL client's login as Sluice serves it, from the first byte to "authenticated":
 // the untyped startup packets (SSLRequest, GSSENCRequest, CancelRequest, StartupMessage),
-// then the password exchange the session chose (trust, md5, SCRAM-SHA-256).
+// then the password exchange the session chose (trust, md5, SCRAM-SHA-256, and over TLS
+// SCRAM-SHA-256-PLUS). TLS itself is the session's: after accept_encryption() the machine
+// reads the next startup packet from the decrypted stream.
 //
 // Sans-I/O: the session asks next() what to do, reads exactly input().size() bytes when
 // told to, and writes output() to the client before it reads again. The daemon, the unit
@@ -29,7 +31,7 @@ struct ClientLoginLimits {
 
 enum class ClientLoginEvent {
   need_input,          // write output(), then read exactly input().size() bytes and call received()
-  encryption_request,  // encryption_kind() asked for: answer with refuse_encryption()
+  encryption_request,  // encryption_kind() asked for: refuse_encryption() or accept_encryption()
   cancel_request,      // startup() is a CancelRequest; the connection ends after it
   startup,             // startup() is the StartupMessage: pick begin_trust/md5/scram()
   authenticated,       // the client proved who it is (write output() first)
@@ -54,10 +56,21 @@ class ClientLogin {
   std::optional<auth::ScramKey> scram_client_key() const;
 
   void refuse_encryption();  // 'N': the client goes on in plain text
+  // 'S' to an SSLRequest (a GSSENCRequest is refused whatever is asked): the session sends
+  // output(), runs the TLS handshake, then feeds the next startup packet as before. Bytes the
+  // client sent before the 'S' must not be taken as decrypted input (CVE-2021-23214); reading
+  // exactly input().size() bytes ensures that.
+  void accept_encryption();
   void begin_trust();
   void begin_md5(const auth::Credential* credential, std::span<const std::uint8_t, 4> salt);
-  // server_nonce: empty for a random one (tests and fuzzers pin it).
-  void begin_scram(const auth::Credential* credential, std::string server_nonce = {});
+  // server_nonce: empty for a random one (tests and fuzzers pin it). tls_server_end_point:
+  // over TLS, the hash of Sluice's certificate (auth/channel_binding.hpp); then
+  // SCRAM-SHA-256-PLUS is offered first, and a client that could bind but says it cannot
+  // ("y") is refused as a downgrade. Empty: plain SCRAM-SHA-256 only.
+  void begin_scram(const auth::Credential* credential, std::string server_nonce = {},
+                   std::vector<std::uint8_t> tls_server_end_point = {});
+  // After a SCRAM login: the proof covered Sluice's TLS certificate (the client chose PLUS).
+  bool channel_bound() const { return scram_ && scram_->channel_bound(); }
 
  private:
   enum class Phase {
@@ -89,6 +102,7 @@ class ClientLogin {
   const auth::Credential* credential_ = nullptr;
   std::array<std::uint8_t, 4> md5_salt_{};
   std::optional<auth::ScramServerExchange> scram_;
+  std::vector<std::uint8_t> binding_;  // tls-server-end-point hash; empty without TLS
   std::string output_;
   Failure failure_;
   std::string auth_error_;

@@ -47,4 +47,10 @@ struct StartupParse {
 // (CVE-2021-23214): check consumed == received.size() before the handshake.
 StartupParse parse_startup(std::span<const std::uint8_t> received);
 
+// PostgreSQL 17's direct TLS (sslnegotiation=direct): the client opens with a TLS handshake
+// record (content type 22) instead of an SSLRequest. A startup packet's first byte is the top
+// byte of its length, 0 for anything under kMaxStartupPacketLength, so one byte decides.
+inline constexpr std::uint8_t kTlsHandshakeRecord = 0x16;
+inline constexpr bool starts_direct_tls(std::uint8_t first_byte) { return first_byte == kTlsHandshakeRecord; }
+
 }  // namespace sluice::pg

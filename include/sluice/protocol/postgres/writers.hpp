@@ -43,6 +43,8 @@ void write_command_complete(std::string& out, std::string_view tag);
 void write_empty_query_response(std::string& out);
 // The single byte 'N': answers SSLRequest and GSSENCRequest alike.
 void write_ssl_refusal(std::string& out);
+// 'S': the TLS handshake follows (SSLRequest only; GSSENCRequest is always refused).
+void write_ssl_acceptance(std::string& out);
 // Answers a StartupMessage asking for protocol 3.x (x > newest_minor) or for
 // "_pq_." options Sluice does not know.
 void write_negotiate_protocol_version(std::string& out, std::uint32_t newest_minor,

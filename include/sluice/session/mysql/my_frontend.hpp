@@ -54,7 +54,10 @@ class MyFrontend : public Frontend {
   // The database the client asked for (or its user's default_database); null: refused.
   const config::DatabaseConfig* choose_database(const mysql::HandshakeResponse41& response, std::string& name);
   // Starts the password check the configuration allows; false: refused already.
-  bool begin_authentication(mysql::ClientLogin& login);
+  // `method`: what the hba rules chose (nullopt: no rules, auth_type applies).
+  bool begin_authentication(mysql::ClientLogin& login, std::optional<auth::HbaMethod> method);
+  // The hba rules for this plain-text client (my_frontend_hba.cpp): a method, or the refusal.
+  Expected<std::optional<auth::HbaMethod>> check_hba() const;
   awaitable<Expected<LoginOutcome>> fail_login(mysql::ClientLogin& login, Failure failure);
   awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
 

@@ -8,8 +8,10 @@
 
 namespace sluice::session {
 
-// Writes all of `bytes`; `lost` is reported when the write fails.
-inline awaitable<Status> write_bytes(tcp::socket& socket, std::string_view bytes, Failure lost) {
+// Writes all of `bytes`; `lost` is reported when the write fails. Any Asio stream: a backend's
+// socket, or a client's net::ClientStream.
+template <class Stream>
+awaitable<Status> write_bytes(Stream& socket, std::string_view bytes, Failure lost) {
   auto [error, written] = co_await asio::async_write(socket, asio::buffer(bytes), use_nothrow);
   if (error) co_return lost;
   co_return ok_status();

@@ -1,0 +1,90 @@
+// PgFrontend, who may log in and how: the `hba` rules (first match wins; with rules, no match
+// is a refusal), auth_type when there are none, and the exchange the chosen method runs —
+// trust, md5, SCRAM-SHA-256 (-PLUS over TLS), or cert (the verified certificate's CN must be
+// the user name).
+#include <spdlog/spdlog.h>
+
+#include "sluice/auth/scram_secret.hpp"
+#include "sluice/net/tls_context.hpp"
+#include "sluice/session/postgres/pg_frontend.hpp"
+
+namespace sluice::session {
+
+namespace {
+
+auth::HbaMethod method_of(config::AuthType type) {
+  switch (type) {
+    case config::AuthType::trust: return auth::HbaMethod::trust;
+    case config::AuthType::md5: return auth::HbaMethod::md5;
+    case config::AuthType::scram_sha_256: return auth::HbaMethod::scram_sha_256;
+  }
+  return auth::HbaMethod::reject;
+}
+
+// PostgreSQL's wording, so operators recognise it: who, to what, over what.
+std::string connection_text(const ClientSession& session, std::string_view database, bool tls) {
+  return "host \"" + session.address() + "\", user \"" + session.user() + "\", database \"" + std::string(database) +
+         "\", " + (tls ? "SSL encryption" : "no encryption");
+}
+
+}  // namespace
+
+Expected<auth::HbaMethod> PgFrontend::choose_method(std::string_view database) const {
+  const auto& config = *session_.runtime().config;
+  const bool tls = session_.client().is_tls();
+  error_code unparsable;
+  const auto address = asio::ip::make_address(session_.address(), unparsable);
+  const auto match =
+      auth::match_hba(config.hba, auth::HbaRequest{tls, database, session_.user(), address});
+  if (!match) return method_of(config.auth_type);
+  if (match->method != auth::HbaMethod::reject) return match->method;
+  if (!match->rule) return Failure{"hba", "28000", "no hba entry for " + connection_text(session_, database, tls)};
+  return Failure{"hba", "28000", "hba rejects connection for " + connection_text(session_, database, tls)};
+}
+
+// cert: the handshake verified the certificate against tls.client.ca; its CN names the user.
+Status PgFrontend::check_certificate_user() {
+  SSL* ssl = session_.client().ssl();
+  const auto common_name = ssl ? net::verified_peer_common_name(ssl) : std::nullopt;
+  if (common_name && *common_name == session_.user()) return ok_status();
+  spdlog::info("certificate login refused: user={} address={} certificate CN={}", session_.user(),
+               session_.address(), common_name ? *common_name : std::string("(none verified)"));
+  return Failure{"auth_failed", "28000", "certificate authentication failed for user \"" + session_.user() + "\""};
+}
+
+awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMethod method) {
+  const auto& runtime = session_.runtime();
+  const auth::Credential* credential = nullptr;
+  if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
+    credential = &found->second;
+  }
+  switch (method) {
+    case auth::HbaMethod::cert:
+      if (auto allowed = check_certificate_user(); !allowed) co_return allowed.failure();
+      login.begin_trust();
+      break;
+    case auth::HbaMethod::trust:
+      login.begin_trust();
+      break;
+    case auth::HbaMethod::md5: {
+      std::array<std::uint8_t, 4> salt{};
+      if (!auth::random_fill(salt)) co_return Failure{"internal_error", "58000", "no randomness for the md5 salt"};
+      login.begin_md5(credential, salt);
+      break;
+    }
+    case auth::HbaMethod::scram_sha_256:
+      login.begin_scram(credential, {}, channel_binding_data());
+      break;
+    case auth::HbaMethod::reject:  // choose_method turned it into a Failure
+      co_return Failure{"hba", "28000", "rejected"};
+  }
+  auto event = co_await drive_login(login);
+  if (!event) co_return event.failure();
+  if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
+  if (!login.auth_error().empty()) {
+    spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
+  }
+  co_return login.failure();
+}
+
+}  // namespace sluice::session
