@@ -34,7 +34,7 @@ std::shared_ptr<ClientSession> make_mysql_session(tcp::socket client, ProxyConte
 
 MyFrontend::MyFrontend(ClientSession& session)
     : session_(session),
-      cancel_target_(std::make_shared<runtime::CancelTarget>()),
+      cancel_target_(std::make_shared<MyKillTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
       tracker_(kBackendCapabilities) {}
 
@@ -80,6 +80,7 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
 // Joins the pool and sends the OK: from now on the client may send commands.
 awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
   session_.join_pool(database);
+  cancel_target_->set_owner(session_.user(), session_.weak_from_this());
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;

@@ -4,7 +4,8 @@
 // error table), scanning packets both ways with the ResponseTracker (when a response ends, the
 // server status flags), COM_QUIT, the client's current schema, bringing a backend to this
 // client's session (COM_RESET_CONNECTION after another client, COM_INIT_DB), ROLLBACK /
-// COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, ERR packets.
+// COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, a client's own KILL
+// (my_kill_routing.hpp), ERR packets.
 //
 // Capabilities: clients are offered only what every pooled backend does the same way for them
 // (kClientCapabilities): no CLIENT_DEPRECATE_EOF and no CLIENT_SESSION_TRACK (backends log in
@@ -22,6 +23,7 @@
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/frontend.hpp"
+#include "sluice/session/mysql/my_kill_routing.hpp"
 #include "sluice/session/mysql/my_server.hpp"
 
 namespace sluice::session {
@@ -65,11 +67,16 @@ class MyFrontend : public Frontend {
   void count_statements(std::uint8_t command);
   void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
+
+  // --- a client's own KILL (my_frontend_kill.cpp) ---
+  static bool is_kill(const mysql::PacketView& packet);
+  // Answers the KILL in `packet` itself (`alone`: it is all this read holds); false stops the scan.
+  bool answer_kill(const mysql::PacketView& packet, bool alone, ClientScan& scan);
   // This session, as MyServerConnection::last_client knows it.
   std::uint64_t client_token() const;
 
   ClientSession& session_;
-  std::shared_ptr<runtime::CancelTarget> cancel_target_;  // the backend a KILL for this client reaches
+  std::shared_ptr<MyKillTarget> cancel_target_;  // the backend a KILL for this client reaches
   std::optional<runtime::CancelRegistration> registration_;  // its key's process id is our connection id
   mysql::PacketScanner client_scanner_;
   std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
