@@ -162,13 +162,6 @@ TEST_CASE("mysql: binary prepared statements from 8 clients over 2 backends", "[
     CHECK(peak <= 2);
 }
 
-TEST_CASE("mysql: COM_CHANGE_USER is refused with 1235", "[mysql][mysql-pooling]") {
-    MySluice sluice;
-    MyConnection connection = my_connect(sluice.login("app", "app"));
-    CHECK(mysql_change_user(connection.get(), "alice", "alice", "app") != 0);
-    CHECK(mysql_errno(connection.get()) == 1235);
-}
-
 TEST_CASE("mysql: each client keeps its handshake's character set on a shared backend", "[mysql][mysql-pooling]") {
     close_backends_of("app");
     MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});

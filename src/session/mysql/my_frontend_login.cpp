@@ -40,7 +40,7 @@ MyFrontend::MyFrontend(ClientSession& session)
 
 std::uint64_t MyFrontend::client_token() const {
   const auto& key = registration_->key();
-  return (std::uint64_t{key.process_id} << 32) | key.secret_key;
+  return ((std::uint64_t{key.process_id} << 32) | key.secret_key) + session_resets_;
 }
 
 awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
@@ -84,6 +84,8 @@ awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login,
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;
+  scramble_ = login.scramble();
+  client_capabilities_ = login.capabilities();
   collation_ = mysql::collation_by_id(character_set_);
   const Failure lost = client_closed();
   auto sent = co_await write_bytes(session_.client(), login.output(), lost);

@@ -58,6 +58,9 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
       return false;
     }
     if (command && is_kill(packet)) return answer_kill(packet, held == 0 && packet.end == received, result);
+    if (command && !packet.payload.empty() && packet.payload[0] == mysql::command::COM_CHANGE_USER) {
+      return answer_change_user(buffer.subspan(held, received), packet, held == 0 && packet.end == received, result);
+    }
     return on_client_packet(packet, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
@@ -105,6 +108,7 @@ void MyFrontend::count_statements(std::uint8_t command) {
     --open_statements_;
   } else if (command == mysql::command::COM_RESET_CONNECTION) {
     open_statements_ = 0;
+    ++session_resets_;
   }
 }
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "sluice/protocol/mysql/change_user.hpp"
 #include "sluice/protocol/mysql/client_login.hpp"
 #include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
@@ -72,7 +73,16 @@ class MyFrontend : public Frontend {
   static bool is_kill(const mysql::PacketView& packet);
   // Answers the KILL in `packet` itself (`alone`: it is all this read holds); false stops the scan.
   bool answer_kill(const mysql::PacketView& packet, bool alone, ClientScan& scan);
-  // This session, as MyServerConnection::last_client knows it.
+
+  // --- COM_CHANGE_USER (my_frontend_change_user.cpp) ---
+  // Logs the client in again as the packet's user, in that user's pool; `chunk`: this read.
+  bool answer_change_user(std::span<const std::uint8_t> chunk, const mysql::PacketView& packet, bool alone,
+                          ClientScan& scan);
+  std::optional<Failure> switch_user(const mysql::ChangeUser& change);
+  bool change_user_authenticated(const mysql::ChangeUser& change) const;
+  // This session, as MyServerConnection::last_client knows it: changes when the client resets
+  // its session (COM_RESET_CONNECTION, COM_CHANGE_USER), so no backend it used before counts as
+  // its own any more and each is reset before it serves the client again.
   std::uint64_t client_token() const;
 
   ClientSession& session_;
@@ -90,6 +100,9 @@ class MyFrontend : public Frontend {
   // open the client is pinned to its backend, where the statement ids mean something.
   std::uint32_t open_statements_ = 0;
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
+  std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
+  std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it
+  std::uint64_t client_capabilities_ = 0;  // negotiated at login: COM_CHANGE_USER's layout
   bool login_error_sent_ = false;    // the login's ERR went out already
   bool answer_started_ = false;      // part of the server's answer to the pending command went out
   bool quit_split_ = false;          // part of the client's COM_QUIT reached the backend
