@@ -5,12 +5,10 @@ Before the clients start: a wrong password must give 1045 and an unknown databas
 (UNKNOWN_DATABASE_ERROR: MariaDB itself answers 1044 to a user without global privileges).
 """
 import os
-import threading
-import time
 
 import pymysql
 
-from common import arguments, check, fail
+from common import arguments, check, fail, run_threads
 
 MODES = ("text",)
 TABLE = "driver_rows_pymysql"
@@ -96,16 +94,7 @@ def main():
     expect_login_error(1045, password=os.environ["MYSQL_PWD"] + "-wrong")
     expect_login_error(int(os.environ.get("UNKNOWN_DATABASE_ERROR", "1049")), database="no_such_database")
     prepare_table()
-    done = [0] * clients
-    threads = [threading.Thread(target=run_client, args=(c, iterations, done), daemon=True) for c in range(clients)]
-    end = time.monotonic() + deadline
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=max(0.0, end - time.monotonic()))
-        if thread.is_alive():
-            fail(f"deadline of {deadline:g} s passed; checks done per client: {done}", code=2)
-    print(f"ok {sum(done)}", flush=True)
+    run_threads(clients, deadline, lambda client, done: run_client(client, iterations, done))
 
 
 if __name__ == "__main__":
