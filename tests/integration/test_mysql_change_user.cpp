@@ -38,6 +38,9 @@ TEST_CASE("mysql: mysql_change_user switches user, database and limits", "[mysql
     } else {
         CHECK(slow.rows[0][0] == "1");
     }
+    // The next statement waits until the timeout's KILL QUERY has been delivered, then the
+    // backend goes back: COM_CHANGE_USER right after a timeout could still find it held (1235).
+    CHECK(my_value(connection.get(), "SELECT 1") == "1");
     // ...and her cap of one session: this connection is it.
     MyLogin second = my_try_connect(sluice.login("alice", "alice"));
     CHECK_FALSE(second);
