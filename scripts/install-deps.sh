@@ -17,6 +17,8 @@ packages=(
   prometheus-pgbouncer-exporter   # the [exporter] test runs Debian's exporter against the admin console
   # Real drivers for the [drivers] tests (tests/drivers/): psycopg 3, asyncpg, pgjdbc + javac.
   python3-psycopg python3-asyncpg libpostgresql-jdbc-java default-jdk-headless
+  python3-pymysql   # the [mysql_drivers] tests' PyMySQL program (mysql2 comes from npm, below)
+  sysbench          # bench/mysql_sysbench.sh
 )
 # node and npm from Debian, unless some node (e.g. a newer one from elsewhere, which ships its
 # own npm and would conflict with Debian's npm package) is already on the PATH.
@@ -44,7 +46,7 @@ else
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# node-postgres and postgres.js, exactly as locked. `npm ci` starts from an empty node_modules,
+# node-postgres, postgres.js and mysql2, exactly as locked. `npm ci` starts from an empty node_modules,
 # so it runs only when the lock file changed since the last install (a stamp holds its hash).
 node_dir=tests/drivers/node
 stamp=$node_dir/node_modules/.sluice-lock-sha256

@@ -18,19 +18,27 @@ CancelKey CancelRegistry::add(std::shared_ptr<CancelTarget> target) {
     std::memcpy(&bits, random.data(), sizeof bits);
     // Process ids look like small positive numbers to clients that print them.
     CancelKey key{static_cast<std::uint32_t>(bits >> 32) & 0x3fffffffu, static_cast<std::uint32_t>(bits)};
-    if (targets_.emplace(pack(key), target).second) return key;
+    if (targets_.emplace(key.process_id, Entry{key.secret_key, target}).second) return key;
   }
 }
 
 void CancelRegistry::remove(const CancelKey& key) {
   std::lock_guard lock(mutex_);
-  targets_.erase(pack(key));
+  auto found = targets_.find(key.process_id);
+  if (found != targets_.end() && found->second.secret_key == key.secret_key) targets_.erase(found);
 }
 
 std::shared_ptr<CancelTarget> CancelRegistry::find(const CancelKey& key) const {
   std::lock_guard lock(mutex_);
-  auto found = targets_.find(pack(key));
-  return found == targets_.end() ? nullptr : found->second;
+  auto found = targets_.find(key.process_id);
+  if (found == targets_.end() || found->second.secret_key != key.secret_key) return nullptr;
+  return found->second.target;
+}
+
+std::shared_ptr<CancelTarget> CancelRegistry::find_by_process_id(std::uint32_t process_id) const {
+  std::lock_guard lock(mutex_);
+  auto found = targets_.find(process_id);
+  return found == targets_.end() ? nullptr : found->second.target;
 }
 
 }  // namespace sluice::runtime

@@ -748,6 +748,30 @@ def mysql_use_statement():
     }
 
 
+def mysql_kill_statement():
+    return {
+        "kill_query": b"KILL QUERY 42",
+        "kill_connection": b" kill connection 7 ; ",
+        "kill_hard": b"KILL HARD QUERY 9",
+        "kill_user": b"KILL USER app",
+        "kill_query_id": b"KILL QUERY ID 12",
+        "two_statements": b"KILL 1; SELECT 1",
+        "process_kill": b"\x0c\x2a\x00\x00\x00",
+    }
+
+
+def mysql_change_user():
+    attributes = lenenc_str(lenenc_str(b"_client_name") + lenenc_str(b"libmariadb"))
+    full = (b"alice\x00" + bytes([20]) + b"\x11" * 20 + b"app2\x00" + b"\x2d\x00" +
+            b"mysql_native_password\x00" + attributes)
+    return {
+        "connector_c": b"\x07" + full,
+        "old_style": b"\x00" + b"bob\x00secret\x00app\x00",
+        "no_tail": b"\x01" + b"bob\x00\x00\x00",
+        "overlong_auth": b"\x07" + b"alice\x00\xc8" + b"\x11" * 20,
+    }
+
+
 # --- HBA addresses and auth_query rows --------------------------------------------------
 
 def hba_cidr():
@@ -782,6 +806,8 @@ TARGETS = {
     "mysql_server_handshake": mysql_server_handshake,
     "mysql_response_tracker": mysql_response_tracker,
     "mysql_use_statement": mysql_use_statement,
+    "mysql_kill_statement": mysql_kill_statement,
+    "mysql_change_user": mysql_change_user,
     "pg_sql_lexer": pg_sql_lexer,
     "pg_statement_messages": pg_statement_messages,
     "hba_cidr": hba_cidr,
@@ -844,6 +870,8 @@ DICTIONARIES = {
                       "'", "''", "E'", "U&'", "\\", '"', "$$", "$a$", "$1", "--", "/*", "*/", "\n"], {}),
     "pg_statement_messages": (["sluice_s", "S_1", "SELECT 1"], {"len4": 4, "minus1": 0xFFFFFFFF}),
     "mysql_use_statement": (["USE ", "use", "`", ";", " ", "\t", "$", "_"], {}),
+    "mysql_kill_statement": (["KILL ", "QUERY ", "CONNECTION ", "HARD ", "SOFT ", "ID ", "USER ", ";", " ", "\t",
+                              "4294967295", "0"], {}),
 }
 
 
@@ -858,7 +886,8 @@ def main():
     (HERE / "dict").mkdir(exist_ok=True)
     for target, (words, int32s) in DICTIONARIES.items():
         (HERE / "dict" / f"{target}.dict").write_text(dictionary(words, int32s))
-    for target in ("mysql_packet", "mysql_handshake_response", "mysql_server_handshake", "mysql_response_tracker"):
+    for target in ("mysql_packet", "mysql_handshake_response", "mysql_server_handshake", "mysql_response_tracker",
+                   "mysql_change_user"):
         (HERE / "dict" / f"{target}.dict").write_text(mysql_dictionary())
 
 

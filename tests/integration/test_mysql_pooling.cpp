@@ -9,67 +9,9 @@
 #include <thread>
 
 #include "support/harness.hpp"
+#include "support/my_clients.hpp"
 
 using namespace sluice_it;
-
-namespace {
-
-// The most connections of `user` MariaDB listed while `work` ran (read directly, every 20 ms).
-template <class Work>
-int peak_connections(const std::string& user, Work&& work) {
-    std::atomic<bool> done{false};
-    std::atomic<int> peak{0};
-    std::thread monitor([&] {
-        MyConnection root = mariadb().root();
-        while (!done) {
-            const int now = std::stoi(my_value(
-                root.get(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'"));
-            if (now > peak) peak = now;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
-    try {
-        work();
-    } catch (...) {
-        done = true;
-        monitor.join();
-        throw;
-    }
-    done = true;
-    monitor.join();
-    return peak;
-}
-
-// Every connection of `user` to MariaDB is gone (Sluice's backends included): the next test
-// counts only its own.
-void close_backends_of(const std::string& user) {
-    MyConnection root = mariadb().root();
-    MyResult ids = my_query(root.get(), "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'");
-    for (const auto& row : ids.rows) my_query(root.get(), "KILL " + row[0].value_or("0"));
-}
-
-// Runs `body(client, connection)` for `count` clients of `sluice`, each on its own thread with
-// its own login; returns how many threw (their messages are logged with the failure).
-template <class Body>
-int run_clients(const MySluice& sluice, int count, Body&& body) {
-    std::atomic<int> failed{0};
-    std::vector<std::thread> clients;
-    for (int client = 0; client < count; ++client) {
-        clients.emplace_back([&, client] {
-            try {
-                MyConnection connection = my_connect(sluice.login("app", "app"));
-                body(client, connection.get());
-            } catch (const std::exception& error) {
-                UNSCOPED_INFO(error.what());
-                ++failed;
-            }
-        });
-    }
-    for (auto& thread : clients) thread.join();
-    return failed;
-}
-
-}  // namespace
 
 TEST_CASE("mysql: 24 clients in transactions share a pool of 3", "[mysql][mysql-pooling]") {
     close_backends_of("app");
@@ -218,13 +160,6 @@ TEST_CASE("mysql: binary prepared statements from 8 clients over 2 backends", "[
     CHECK(failed == 0);
     CHECK(wrong == 0);
     CHECK(peak <= 2);
-}
-
-TEST_CASE("mysql: COM_CHANGE_USER is refused with 1235", "[mysql][mysql-pooling]") {
-    MySluice sluice;
-    MyConnection connection = my_connect(sluice.login("app", "app"));
-    CHECK(mysql_change_user(connection.get(), "alice", "alice", "app") != 0);
-    CHECK(mysql_errno(connection.get()) == 1235);
 }
 
 TEST_CASE("mysql: each client keeps its handshake's character set on a shared backend", "[mysql][mysql-pooling]") {

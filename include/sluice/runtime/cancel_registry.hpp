@@ -16,9 +16,11 @@ struct CancelKey {
   std::uint32_t secret_key = 0;
 };
 
-// Where a cancel for one client must go; written by its session, read by cancellers.
+// Where a cancel for one client must go; written by its session, read by cancellers. A
+// front end may derive what its own protocol's cancel needs more (session/mysql/my_kill_routing).
 class CancelTarget {
  public:
+  virtual ~CancelTarget() = default;
   struct Backend {
     std::string host;
     std::uint16_t port = 0;
@@ -41,17 +43,22 @@ class CancelTarget {
 
 class CancelRegistry {
  public:
-  // Issues a fresh, unguessable key for a new client.
+  // Issues a fresh, unguessable key for a new client; its process id is unique among the
+  // registered ones (MySQL clients know only that half: their handshake's connection id).
   CancelKey add(std::shared_ptr<CancelTarget> target);
   void remove(const CancelKey& key);
   std::shared_ptr<CancelTarget> find(const CancelKey& key) const;
+  // By the process id alone: for MySQL's KILL <connection id>, whose callers the front end
+  // checks itself (same user).
+  std::shared_ptr<CancelTarget> find_by_process_id(std::uint32_t process_id) const;
 
  private:
-  static std::uint64_t pack(const CancelKey& key) {
-    return (std::uint64_t{key.process_id} << 32) | key.secret_key;
-  }
+  struct Entry {
+    std::uint32_t secret_key = 0;
+    std::shared_ptr<CancelTarget> target;
+  };
   mutable std::mutex mutex_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<CancelTarget>> targets_;
+  std::unordered_map<std::uint32_t, Entry> targets_;  // by process id
 };
 
 // Registers on construction, unregisters on destruction.

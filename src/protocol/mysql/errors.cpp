@@ -52,6 +52,7 @@ constexpr std::array kByReason{
           "not supported in transaction pool mode"},
     Entry{"pool_mode", ER_NOT_SUPPORTED_YET, "42000", Message::failure, ""},
     Entry{"admin_kill", ER_CONNECTION_KILLED, "70100", Message::failure, ""},
+    Entry{"client_kill", ER_CONNECTION_KILLED, "70100", Message::failure, ""},  // a client's KILL <id>
 };
 
 // Reasons without an entry: by the PostgreSQL SQLSTATE the core chose.

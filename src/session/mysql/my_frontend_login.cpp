@@ -34,13 +34,13 @@ std::shared_ptr<ClientSession> make_mysql_session(tcp::socket client, ProxyConte
 
 MyFrontend::MyFrontend(ClientSession& session)
     : session_(session),
-      cancel_target_(std::make_shared<runtime::CancelTarget>()),
+      cancel_target_(std::make_shared<MyKillTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
       tracker_(kBackendCapabilities) {}
 
 std::uint64_t MyFrontend::client_token() const {
   const auto& key = registration_->key();
-  return (std::uint64_t{key.process_id} << 32) | key.secret_key;
+  return ((std::uint64_t{key.process_id} << 32) | key.secret_key) + session_resets_;
 }
 
 awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
@@ -86,9 +86,12 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
 // Joins the pool and sends the OK: from now on the client may send commands.
 awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
   session_.join_pool(database);
+  cancel_target_->set_owner(session_.user(), session_.weak_from_this());
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;
+  scramble_ = login.scramble();
+  client_capabilities_ = login.capabilities();
   collation_ = mysql::collation_by_id(character_set_);
   const Failure lost = client_closed();
   auto sent = co_await write_bytes(session_.client(), login.output(), lost);

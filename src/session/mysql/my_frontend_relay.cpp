@@ -57,6 +57,10 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
       quit_start = quit_split_ ? 0 : packet.end - 5;
       return false;
     }
+    if (command && is_kill(packet)) return answer_kill(packet, held == 0 && packet.end == received, result);
+    if (command && !packet.payload.empty() && packet.payload[0] == mysql::command::COM_CHANGE_USER) {
+      return answer_change_user(buffer.subspan(held, received), packet, held == 0 && packet.end == received, result);
+    }
     return on_client_packet(packet, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
@@ -67,6 +71,7 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     result.error = mysql::protocol_violation(tracker_.violation());
     return result;
   }
+  if (!result.local_reply.empty()) return result;
   result.relay_end = held + (result.terminate ? quit_start : received);
   return result;
 }
@@ -103,6 +108,7 @@ void MyFrontend::count_statements(std::uint8_t command) {
     --open_statements_;
   } else if (command == mysql::command::COM_RESET_CONNECTION) {
     open_statements_ = 0;
+    ++session_resets_;
   }
 }
 
@@ -180,8 +186,7 @@ WorkState MyFrontend::work_state() const {
 // client used last is exactly as it left it. The commands go in one write.
 awaitable<Status> MyFrontend::prepare_backend() {
   auto& backend = server();
-  cancel_target_->set(runtime::CancelTarget::Backend{backend.target->host, backend.target->port,
-                                                      backend.connection_id, 0});
+  cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
   server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
   const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
   std::vector<std::string> commands;
@@ -206,7 +211,7 @@ awaitable<Status> MyFrontend::prepare_backend() {
 }
 
 void MyFrontend::backend_detached() {
-  cancel_target_->set(std::nullopt);
+  cancel_target_->set_backend(std::nullopt);
   server_scanner_.reset();
   awaiting_schema_answer_ = false;
   pending_schema_.reset();
@@ -223,23 +228,10 @@ awaitable<bool> MyFrontend::settle(SettleQuery query) {
   co_return true;
 }
 
-// KILL QUERY <thread id> on a connection of its own, as the backend's user (who may kill its
-// own threads). The backend's details are copied first: the lease may be gone before the end.
+// KILL QUERY <thread id> on a connection of its own (my_kill_routing.cpp). The backend's details
+// are copied first: the lease may be gone before the end.
 awaitable<void> MyFrontend::cancel_statement() {
-  const auto target = server().target;
-  const auto thread_id = server().connection_id;
-  MyServerConnector side(*target);
-  auto connection = side.create(session_.client().get_executor());
-  auto& killer = static_cast<MyServerConnection&>(*connection);
-  if (auto opened = co_await side.open(killer); !opened) {
-    spdlog::warn("KILL QUERY {} on {}:{}: {}", thread_id, target->host, target->port, opened.failure().message);
-    co_return;
-  }
-  std::vector<std::string> commands;
-  commands.push_back(com_query("KILL QUERY " + std::to_string(thread_id)));
-  auto results = co_await run_backend_commands(killer, commands);
-  if (!results || (*results)[0].error) spdlog::warn("KILL QUERY {} on {}:{} failed", thread_id, target->host, target->port);
-  killer.say_goodbye();
+  co_await kill_query(session_.client().get_executor(), server().target, server().connection_id);
 }
 
 // In the current exchange when a command awaits its answer; otherwise (a timeout, a shutdown

@@ -2,6 +2,8 @@
 and how it reports (see ../README.md)."""
 import os
 import sys
+import threading
+import time
 
 # A client-specific constant in the text: statements of different clients under the same
 # driver-chosen name differ, so a mix-up shows as a wrong value.
@@ -42,3 +44,18 @@ def fail(message, code=1):
 def check(client, iteration, what, got, want):
     if got != want:
         fail(f"client {client} iteration {iteration}: {what}: expected {want!r}, got {got!r}")
+
+
+def run_threads(clients, deadline, run_client):
+    """Runs run_client(client, done) on a thread per client; prints `ok <checks>`, or fails
+    naming the checks each client had done when the deadline passed."""
+    done = [0] * clients
+    threads = [threading.Thread(target=run_client, args=(c, done), daemon=True) for c in range(clients)]
+    end = time.monotonic() + deadline
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max(0.0, end - time.monotonic()))
+        if thread.is_alive():
+            fail(f"deadline of {deadline:g} s passed; checks done per client: {done}", code=2)
+    print(f"ok {sum(done)}", flush=True)

@@ -3,12 +3,9 @@
   threshold0  prepare_threshold=0: every query becomes a named server-side statement at once
   default     psycopg's default threshold: prepared from the 5th run of a query on
 """
-import threading
-import time
-
 import psycopg
 
-from common import arguments, check, expected_int, expected_text, fail, int_query, text_query
+from common import arguments, check, expected_int, expected_text, fail, int_query, run_threads, text_query
 
 MODES = {"threshold0": {"prepare_threshold": 0}, "default": {}}
 
@@ -34,17 +31,7 @@ def run_client(client, iterations, options, done):
 
 def main():
     mode, clients, iterations, deadline = arguments(MODES)
-    done = [0] * clients
-    threads = [threading.Thread(target=run_client, args=(c, iterations, MODES[mode], done), daemon=True)
-               for c in range(clients)]
-    end = time.monotonic() + deadline
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=max(0.0, end - time.monotonic()))
-        if thread.is_alive():
-            fail(f"deadline of {deadline:g} s passed; checks done per client: {done}", code=2)
-    print(f"ok {sum(done)}", flush=True)
+    run_threads(clients, deadline, lambda client, done: run_client(client, iterations, MODES[mode], done))
 
 
 if __name__ == "__main__":

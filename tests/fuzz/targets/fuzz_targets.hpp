@@ -25,6 +25,8 @@
   X(mysql_server_handshake)    \
   X(mysql_response_tracker)    \
   X(mysql_use_statement)       \
+  X(mysql_kill_statement)      \
+  X(mysql_change_user)         \
   X(pg_sql_lexer)              \
   X(pg_statement_messages)     \
   X(pg_session_settings)       \

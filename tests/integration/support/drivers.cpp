@@ -54,6 +54,8 @@ std::string driver_name(Driver driver) {
         case Driver::pgjdbc: return "pgjdbc";
         case Driver::node_postgres: return "node-postgres";
         case Driver::postgres_js: return "postgres.js";
+        case Driver::pymysql: return "PyMySQL";
+        case Driver::mysql2: return "mysql2";
     }
     return "?";
 }
@@ -65,6 +67,8 @@ std::string missing_driver(Driver driver) {
         case Driver::pgjdbc: return missing_pgjdbc();
         case Driver::node_postgres: return missing_node_module("pg");
         case Driver::postgres_js: return missing_node_module("postgres");
+        case Driver::pymysql: return missing_python_module("pymysql", "python3-pymysql");
+        case Driver::mysql2: return missing_node_module("mysql2");
     }
     return "unknown driver";
 }
@@ -78,6 +82,8 @@ std::vector<std::string> driver_command(Driver driver, const std::string& mode, 
         case Driver::pgjdbc: argv = {find_program("java"), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", kJdbcJar, kDriversDir + "/java/Clients.java"}; break;
         case Driver::node_postgres: argv = {find_program("node"), kDriversDir + "/node/pg_clients.js"}; break;
         case Driver::postgres_js: argv = {find_program("node"), kDriversDir + "/node/postgresjs_clients.mjs"}; break;
+        case Driver::pymysql: argv = {kDebianPython, kDriversDir + "/python/pymysql_clients.py"}; break;
+        case Driver::mysql2: argv = {find_program("node"), kDriversDir + "/node/mysql2_clients.js"}; break;
     }
     argv.insert(argv.end(), {mode, std::to_string(clients), std::to_string(iterations), std::to_string(deadline_seconds)});
     return argv;
@@ -89,6 +95,14 @@ CommandResult run_driver(const std::vector<std::string>& argv, int port, Duratio
         "PGSSLMODE=disable", "PGGSSENCMODE=disable", "PGCONNECT_TIMEOUT=10",
         // Only Debian's packages: no user site-packages shadowing them.
         "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1"};
+    return run_command(argv, env, timeout);
+}
+
+CommandResult run_my_driver(const std::vector<std::string>& argv, int port, int unknown_database_error,
+                            Duration timeout) {
+    const std::vector<std::string> env = {
+        "MYSQL_HOST=127.0.0.1", "MYSQL_TCP_PORT=" + std::to_string(port), "MYSQL_USER=app", "MYSQL_PWD=app",
+        "MYSQL_DATABASE=app", "UNKNOWN_DATABASE_ERROR=" + std::to_string(unknown_database_error), "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1"};
     return run_command(argv, env, timeout);
 }
 

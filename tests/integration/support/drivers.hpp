@@ -1,5 +1,5 @@
 // The real-driver programs of tests/drivers/ (psycopg 3, asyncpg, pgjdbc, node-postgres,
-// postgres.js) as the [drivers] tests run them: the command line, what must be installed, and
+// postgres.js; PyMySQL and mysql2 for MySQL) as the [drivers] and [mysql_drivers] tests run them: the command line, what must be installed, and
 // the `ok <checks>` line they print on success (tests/drivers/README.md).
 #pragma once
 
@@ -11,7 +11,7 @@
 
 namespace sluice_it {
 
-enum class Driver { psycopg, asyncpg, pgjdbc, node_postgres, postgres_js };
+enum class Driver { psycopg, asyncpg, pgjdbc, node_postgres, postgres_js, pymysql, mysql2 };
 
 std::string driver_name(Driver driver);
 // What is missing to run the driver's program, with what installs it ("" = nothing).
@@ -22,6 +22,11 @@ std::vector<std::string> driver_command(Driver driver, const std::string& mode, 
 // Runs it against 127.0.0.1:port as app/app (connection settings in the PG* environment),
 // killed after `timeout`.
 CommandResult run_driver(const std::vector<std::string>& argv, int port, Duration timeout);
+// The same for a MySQL program (connection settings in the MYSQL_* environment). A login to a
+// database that does not exist must fail with `unknown_database_error`: MariaDB says 1044
+// (no access) to a user without global privileges, Sluice 1049.
+CommandResult run_my_driver(const std::vector<std::string>& argv, int port, int unknown_database_error,
+                            Duration timeout);
 // The N of the program's `ok N` line, if it printed one.
 std::optional<long> ok_count(const std::string& output);
 

@@ -4,7 +4,8 @@
 // error table), scanning packets both ways with the ResponseTracker (when a response ends, the
 // server status flags), COM_QUIT, the client's current schema, bringing a backend to this
 // client's session (COM_RESET_CONNECTION after another client, COM_INIT_DB), ROLLBACK /
-// COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, ERR packets.
+// COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, a client's own KILL
+// (my_kill_routing.hpp), ERR packets.
 //
 // Capabilities: clients are offered only what every pooled backend does the same way for them
 // (kClientCapabilities): no CLIENT_DEPRECATE_EOF and no CLIENT_SESSION_TRACK (backends log in
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "sluice/protocol/mysql/change_user.hpp"
 #include "sluice/protocol/mysql/client_login.hpp"
 #include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
@@ -22,6 +24,7 @@
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/frontend.hpp"
+#include "sluice/session/mysql/my_kill_routing.hpp"
 #include "sluice/session/mysql/my_server.hpp"
 
 namespace sluice::session {
@@ -68,11 +71,25 @@ class MyFrontend : public Frontend {
   void count_statements(std::uint8_t command);
   void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
-  // This session, as MyServerConnection::last_client knows it.
+
+  // --- a client's own KILL (my_frontend_kill.cpp) ---
+  static bool is_kill(const mysql::PacketView& packet);
+  // Answers the KILL in `packet` itself (`alone`: it is all this read holds); false stops the scan.
+  bool answer_kill(const mysql::PacketView& packet, bool alone, ClientScan& scan);
+
+  // --- COM_CHANGE_USER (my_frontend_change_user.cpp) ---
+  // Logs the client in again as the packet's user, in that user's pool; `chunk`: this read.
+  bool answer_change_user(std::span<const std::uint8_t> chunk, const mysql::PacketView& packet, bool alone,
+                          ClientScan& scan);
+  std::optional<Failure> switch_user(const mysql::ChangeUser& change);
+  bool change_user_authenticated(const mysql::ChangeUser& change) const;
+  // This session, as MyServerConnection::last_client knows it: changes when the client resets
+  // its session (COM_RESET_CONNECTION, COM_CHANGE_USER), so no backend it used before counts as
+  // its own any more and each is reset before it serves the client again.
   std::uint64_t client_token() const;
 
   ClientSession& session_;
-  std::shared_ptr<runtime::CancelTarget> cancel_target_;  // the backend a KILL for this client reaches
+  std::shared_ptr<MyKillTarget> cancel_target_;  // the backend a KILL for this client reaches
   std::optional<runtime::CancelRegistration> registration_;  // its key's process id is our connection id
   mysql::PacketScanner client_scanner_;
   std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
@@ -86,6 +103,9 @@ class MyFrontend : public Frontend {
   // open the client is pinned to its backend, where the statement ids mean something.
   std::uint32_t open_statements_ = 0;
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
+  std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
+  std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it
+  std::uint64_t client_capabilities_ = 0;  // negotiated at login: COM_CHANGE_USER's layout
   bool login_error_sent_ = false;    // the login's ERR went out already
   bool answer_started_ = false;      // part of the server's answer to the pending command went out
   bool quit_split_ = false;          // part of the client's COM_QUIT reached the backend

@@ -1,0 +1,71 @@
+#pragma once
+// A MySQL client's own KILL: drivers (Connector/J's cancel() and setQueryTimeout, mysql_kill)
+// send `KILL QUERY <id>` / `KILL <id>` on a new connection, with the connection id Sluice gave
+// the client in its handshake. Through a pooler that number names no backend thread, so Sluice
+// answers every KILL itself: the id is looked up in the cancel registry, the caller must be the
+// same user (as MariaDB requires without the CONNECTION ADMIN privilege), and
+//   KILL QUERY id      → KILL QUERY <backend thread> on a side connection, to the backend that
+//                        client holds right now (nothing if it holds none);
+//   KILL [CONNECTION] id → that client's session ends (its backend is cancelled and closed).
+// A KILL never reaches a backend as it was sent: a number from CONNECTION_ID() would name a
+// backend serving other clients too.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "sluice/core/asio.hpp"
+#include "sluice/protocol/mysql/kill_statement.hpp"
+#include "sluice/protocol/mysql/responses.hpp"
+#include "sluice/runtime/cancel_registry.hpp"
+#include "sluice/runtime/client_registry.hpp"
+#include "sluice/session/backend_target.hpp"
+
+namespace sluice::session {
+
+// What a KILL from another connection needs of one MySQL session; written by the session,
+// read by killers on any thread.
+class MyKillTarget : public runtime::CancelTarget {
+ public:
+  struct Backend {
+    std::shared_ptr<const BackendTarget> target;
+    std::uint32_t thread_id = 0;
+  };
+  // Once logged in: who may kill it, and the session a KILL CONNECTION ends.
+  void set_owner(std::string user, std::weak_ptr<runtime::ClientHandle> client);
+  // The backend it holds now (nullopt: none); also what PostgreSQL-style lookups see.
+  void set_backend(std::optional<Backend> backend);
+
+  std::optional<Backend> backend() const;
+  std::string user() const;
+  std::shared_ptr<runtime::ClientHandle> client() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<Backend> backend_;
+  std::string user_;  // empty until logged in: nobody may kill it yet
+  std::weak_ptr<runtime::ClientHandle> client_;
+};
+
+// The caller of a KILL, for the lookup and its answer.
+struct KillCaller {
+  runtime::CancelRegistry& registry;
+  std::string user;
+  std::uint32_t own_connection_id = 0;
+  asio::any_io_executor executor;  // where a KILL QUERY's side connection runs
+};
+
+// Acts on `kill` (in the background where it needs a side connection) and returns the client's
+// answer: nullopt for OK, else the ERR (1094 unknown thread, 1095 not its owner, 1235 a form
+// that names no connection).
+std::optional<mysql::ErrPacket> route_kill(const mysql::KillStatement& kill, const KillCaller& caller);
+
+// KILL QUERY <thread_id> on a connection of its own to `target`'s server, as the backend's
+// user (who may kill its own threads). `still_wanted`, if set, is asked once the side
+// connection is up: false (the client moved on to another backend meanwhile) skips the KILL.
+awaitable<void> kill_query(asio::any_io_executor executor, std::shared_ptr<const BackendTarget> target,
+                           std::uint32_t thread_id, std::function<bool()> still_wanted = {});
+
+}  // namespace sluice::session

@@ -1,0 +1,86 @@
+// MyFrontend, part four: COM_CHANGE_USER. Sluice logs the client in again itself — the answer
+// is checked against the handshake's scramble and the new user's password, as at login — and
+// moves the client to the new user's pool: that user's caps, pool and limits apply from the next
+// statement on. Backends are never re-authenticated: the client's next statement gets one of the
+// new pool's, reset first (client_token changes), so nothing of the old session follows it.
+#include <spdlog/spdlog.h>
+
+#include "sluice/auth/mysql_native_password.hpp"
+#include "sluice/protocol/mysql/packet.hpp"
+#include "sluice/protocol/mysql/responses.hpp"
+#include "sluice/session/mysql/my_frontend.hpp"
+
+namespace sluice::session {
+
+// Only between statements and holding no backend (a transaction, an open prepared statement or
+// session mode keep one): the old user's backend cannot serve the new user, and handing it back
+// mid-session is the core's decision, not the front end's. Refused otherwise, ending the session.
+bool MyFrontend::answer_change_user(std::span<const std::uint8_t> chunk, const mysql::PacketView& packet, bool alone,
+                                    ClientScan& scan) {
+  next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
+  if (!alone || packet.end != packet.length + 4u || !tracker_.response_complete() || session_.core().has_lease()) {
+    scan.error = Failure{"session_state", "0A000",
+                         "COM_CHANGE_USER is supported only between transactions, holding no backend"};
+    return false;
+  }
+  auto change = mysql::read_change_user(chunk.subspan(5, packet.length - 1), client_capabilities_);
+  if (!change) {
+    scan.error = change.failure();
+    return false;
+  }
+  if (auto refusal = switch_user(*change)) {
+    scan.error = std::move(*refusal);
+    return false;
+  }
+  mysql::SequenceId sequence;
+  sequence.reset(next_sequence_);
+  mysql::OkPacket ok;
+  ok.status_flags = mysql::server_status::SERVER_STATUS_AUTOCOMMIT;  // a fresh session's
+  mysql::write_ok_packet(scan.local_reply, sequence, ok, kClientCapabilities);
+  return false;
+}
+
+// mysql_native_password only (what Connector/C and most drivers send here): another plugin
+// would need an AuthSwitchRequest round trip, which a local answer cannot make.
+bool MyFrontend::change_user_authenticated(const mysql::ChangeUser& change) const {
+  const auto& config = *session_.runtime().config;
+  if (config.auth_type == config::AuthType::trust) return true;
+  if (change.auth_plugin_name && *change.auth_plugin_name != mysql::auth_plugin::mysql_native_password) return false;
+  const auto* user = config.find_user(change.user);
+  if (!user || !user->password) return false;
+  const std::string& stored = *user->password;
+  if (stored.starts_with("SCRAM-SHA-256$") || (stored.starts_with("md5") && stored.size() == 35)) return false;
+  return auth::verify_mysql_native_password(stored, scramble_, change.auth_response);
+}
+
+// On failure the session ends with the returned Failure (as MariaDB closes a connection whose
+// COM_CHANGE_USER failed); the client is named as the new user in the error and the log.
+std::optional<Failure> MyFrontend::switch_user(const mysql::ChangeUser& change) {
+  const auto& config = *session_.runtime().config;
+  const auto application_name = session_.snapshot().application_name;
+  const auto* user = config.find_user(change.user);
+  std::string name = change.database;
+  if (name.empty()) name = user && user->default_database ? *user->default_database : session_.database();
+  const auto* database = config.find_database(name);
+  const bool known = database && database->protocol == config::Protocol::mysql;
+  session_.identify(change.user, known ? name : std::string(), application_name);
+  if (!change_user_authenticated(change)) {
+    return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + change.user + "\""};
+  }
+  if (!known) return Failure{"unknown_database", "3D000", "no such database: " + name};
+  if (const auto cap = session_.admit()) return Failure{*cap, "53300", "too many connections: " + *cap + " reached"};
+  session_.join_pool(*database);
+  cancel_target_->set_owner(change.user, session_.weak_from_this());
+  auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
+  schema_ = connector->target()->dbname;
+  if (change.character_set) {
+    character_set_ = static_cast<std::uint8_t>(*change.character_set);
+    collation_ = mysql::collation_by_id(character_set_);
+  }
+  open_statements_ = 0;
+  ++session_resets_;
+  spdlog::info("user={} database={} address={}: COM_CHANGE_USER", change.user, name, session_.address());
+  return std::nullopt;
+}
+
+}  // namespace sluice::session
