@@ -744,6 +744,28 @@ def mysql_use_statement():
     }
 
 
+def mysql_statement_packets():
+    def execute(stmt_id, flags, params, bound):
+        body = bytes([0x17]) + le32(stmt_id) + bytes([flags]) + le32(1)
+        if params:
+            body += bytes((params + 7) // 8) + bytes([1 if bound else 0])
+            if bound:
+                body += b"\x08\x00" * params
+            body += b"\x07" * (8 * params)
+        return bytes([params]) + body
+    return {
+        "execute_bound": execute(1, 0, 2, True),
+        "execute_unbound": execute(3, 0, 2, False),
+        "execute_cursor": execute(2, 1, 1, True),
+        "execute_no_params": execute(4, 0, 0, False),
+        "last_statement": execute(0xFFFFFFFF, 0, 9, False),
+        "close": bytes([0, 0x19]) + le32(5),
+        "long_data": bytes([1, 0x18]) + le32(6) + b"\x00\x00" + b"data",
+        "prepare_ok": bytes([2, 0]) + le32(1) + b"\x01\x00\x02\x00\x00\x00\x00",
+        "prepare_oks": bytes([3]) + le32(1) + le32(1) + le32(0) + le32(0xFFFFFFFF) + le32(2),
+    }
+
+
 # --- HBA addresses and auth_query rows --------------------------------------------------
 
 def hba_cidr():
@@ -778,6 +800,7 @@ TARGETS = {
     "mysql_server_handshake": mysql_server_handshake,
     "mysql_response_tracker": mysql_response_tracker,
     "mysql_use_statement": mysql_use_statement,
+    "mysql_statement_packets": mysql_statement_packets,
     "pg_sql_lexer": pg_sql_lexer,
     "pg_statement_messages": pg_statement_messages,
     "hba_cidr": hba_cidr,
@@ -854,7 +877,8 @@ def main():
     (HERE / "dict").mkdir(exist_ok=True)
     for target, (words, int32s) in DICTIONARIES.items():
         (HERE / "dict" / f"{target}.dict").write_text(dictionary(words, int32s))
-    for target in ("mysql_packet", "mysql_handshake_response", "mysql_server_handshake", "mysql_response_tracker"):
+    for target in ("mysql_packet", "mysql_handshake_response", "mysql_server_handshake", "mysql_response_tracker",
+                   "mysql_statement_packets"):
         (HERE / "dict" / f"{target}.dict").write_text(mysql_dictionary())
 
 

@@ -80,6 +80,7 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
 // Joins the pool and sends the OK: from now on the client may send commands.
 awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
   session_.join_pool(database);
+  choose_statement_tracking();
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;

@@ -44,10 +44,19 @@ std::optional<Interrupted> interrupted_error(const PacketView& packet) {
 }  // namespace
 
 // Relays everything read except COM_QUIT (and what follows it), which ends the session instead.
+// With statement tracking, a statement command is relayed only once it is whole.
 ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
   ClientScan result;
+  if (held == 0) {
+    if (auto pong = local_ping_reply(buffer.subspan(0, received))) {
+      result.local_reply = std::move(*pong);
+      return result;
+    }
+  }
   std::size_t quit_start = 0;
+  std::size_t complete_end = 0;  // buffer offset just past the last complete packet
   const auto scanned = client_scanner_.scan(buffer.subspan(held, received), [&](const PacketView& packet) {
+    complete_end = held + packet.end;
     const bool command = packet.starts_payload() && !tracker_.awaiting_client_file();
     if (command && packet.length == 1 && packet.payload[0] == mysql::command::COM_QUIT) {
       result.terminate = true;
@@ -57,7 +66,7 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
       quit_start = quit_split_ ? 0 : packet.end - 5;
       return false;
     }
-    return on_client_packet(packet, result);
+    return on_client_packet(packet, complete_end, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
@@ -67,18 +76,42 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     result.error = mysql::protocol_violation(tracker_.violation());
     return result;
   }
+  if (result.error) return result;
   result.relay_end = held + (result.terminate ? quit_start : received);
+  if (track_statements_ && !result.terminate) hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
+  show_pin();
   return result;
 }
 
-bool MyFrontend::on_client_packet(const PacketView& packet, ClientScan& scan) {
+// COM_PING alone, from a client that holds no backend and awaits nothing: Sluice answers OK
+// itself, with the status the client's session last had (no backend is taken for it).
+std::optional<std::string> MyFrontend::local_ping_reply(std::span<const std::uint8_t> bytes) const {
+  if (bytes.size() != mysql::kPacketHeaderLength + 1 || mysql::load_le24(bytes.data()) != 1 ||
+      bytes[mysql::kPacketHeaderLength] != mysql::command::COM_PING) {
+    return std::nullopt;
+  }
+  if (session_.core().has_lease() || !tracker_.response_complete() || !client_scanner_.at_boundary() ||
+      client_scanner_.in_logical_payload()) {
+    return std::nullopt;
+  }
+  mysql::SequenceId sequence;
+  sequence.reset(static_cast<std::uint8_t>(bytes[3] + 1));
+  mysql::OkPacket ok;
+  ok.status_flags = tracker_.status_flags();
+  std::string out;
+  mysql::write_ok_packet(out, sequence, ok, kClientCapabilities);
+  return out;
+}
+
+bool MyFrontend::on_client_packet(const PacketView& packet, std::size_t buffer_end, ClientScan& scan) {
   const bool command = packet.starts_payload() && !tracker_.awaiting_client_file() && packet.length >= 1;
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   if (command && !check_command(packet.payload[0], scan)) return false;
+  if (command && track_statements_ && !note_statement_packet(packet, buffer_end, scan)) return false;
   const bool alone = tracker_.response_complete();
   if (tracker_.on_client_packet(packet)) scan.round_trip_started = true;
   if (command && alone) on_schema_command(packet);
-  if (command) count_statements(packet.payload[0]);
+  if (command && !track_statements_) count_statements(packet.payload[0]);
   return true;
 }
 
@@ -118,29 +151,58 @@ void MyFrontend::on_schema_command(const PacketView& packet) {
   awaiting_schema_answer_ = pending_schema_.has_value();
 }
 
-// A killed statement's ERR, when ours (statement_timeout), gets the timeout's code and message.
+// A killed statement's ERR, when ours (statement_timeout), gets the timeout's code and message;
+// a COM_STMT_PREPARE_OK gets the client's statement id. The start of a COM_STMT_PREPARE_OK split
+// across reads waits for the rest (a dozen bytes at most).
 ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   ServerScan result;
+  std::string carried = std::exchange(held_server_bytes_, {});
+  if (!carried.empty()) edited_output(chunk, carried, result);
   std::optional<Interrupted> interrupted;
+  std::size_t last_end = 0;  // just past the last packet completed in this chunk
+  bool completed = false;
   const auto scanned = server_scanner_->scan(chunk, [&](const PacketView& packet) {
     if (statement_timed_out_ && !interrupted) interrupted = interrupted_error(packet);
+    if (track_statements_ && tracker_.awaiting_prepare_ok() && packet.starts_payload()) {
+      // Its header is in `carried` or in this chunk: either way at this offset of the output.
+      const std::size_t start = carried.size() + packet.end - packet.length - mysql::kPacketHeaderLength;
+      on_prepare_answer(packet, start, &edited_output(chunk, carried, result));
+    }
+    last_end = packet.end;
+    completed = true;
     on_server_packet(packet, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
     return result;
   }
+  if (track_statements_ && tracker_.awaiting_prepare_ok() && !server_scanner_->at_boundary()) {
+    auto& output = edited_output(chunk, carried, result);
+    const std::size_t partial = completed ? carried.size() + last_end : 0;
+    held_server_bytes_ = output.substr(partial);
+    output.resize(partial);
+  }
   if (interrupted) {
-    const auto bytes = as_text(chunk);
+    const auto& bytes = edited_output(chunk, carried, result);
+    const std::size_t offset = carried.size();
     mysql::SequenceId sequence;
     sequence.reset(interrupted->sequence_id);
     const Failure timeout{"statement_timeout", "57014", "canceling statement due to statement timeout"};
-    result.replaced = true;
-    result.replacement.append(bytes.substr(0, interrupted->start));
-    mysql::write_err_packet(result.replacement, sequence, mysql::error_for(timeout));
-    result.replacement.append(bytes.substr(interrupted->end));
+    std::string replacement = bytes.substr(0, offset + interrupted->start);
+    mysql::write_err_packet(replacement, sequence, mysql::error_for(timeout));
+    replacement.append(bytes.substr(std::min(bytes.size(), offset + interrupted->end)));
+    result.replacement = std::move(replacement);
   }
   return result;
+}
+
+std::string& MyFrontend::edited_output(std::span<const std::uint8_t> chunk, std::string& carried, ServerScan& scan) {
+  if (!scan.replaced) {
+    scan.replaced = true;
+    scan.replacement = carried;
+    scan.replacement.append(as_text(chunk));
+  }
+  return scan.replacement;
 }
 
 void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
@@ -157,6 +219,7 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   switch (tracker_.on_server_packet(packet)) {
     case mysql::ResponseProgress::complete:
       scan.round_trip_completed = true;
+      show_pin();
       answer_started_ = false;
       next_sequence_ = 0;  // an error of ours now would start an exchange of its own
       statement_timed_out_ = false;
@@ -172,7 +235,27 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
 WorkState MyFrontend::work_state() const {
   const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
                        (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty();
-  return WorkState{!tracker_.response_complete(), tracker_.in_transaction() || open_statements_ > 0, partial};
+  return WorkState{!tracker_.response_complete(), tracker_.in_transaction(), partial, !pin_reason().empty()};
+}
+
+// Session mode keeps the backend anyway: nothing pins there.
+std::string MyFrontend::pin_reason() const {
+  if (session_.core().pool_mode() == config::PoolMode::session) return {};
+  if (!track_statements_ && open_statements_ > 0) return "prepared_statements";
+  if (long_data_pending_) return "long_data";
+  if (!cursors_.empty()) return "cursor";
+  return {};
+}
+
+void MyFrontend::show_pin() {
+  auto reason = pin_reason();
+  if (reason == shown_pin_) return;
+  session_.set_pinned(reason);
+  if (!reason.empty()) {
+    spdlog::debug("client pinned to its backend: user={} database={} reason={}", session_.user(), session_.database(),
+                  reason);
+  }
+  shown_pin_ = std::move(reason);
 }
 
 // Another client's backend is reset (COM_RESET_CONNECTION: its variables, temporary tables and
@@ -191,7 +274,9 @@ awaitable<Status> MyFrontend::prepare_backend() {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
   backend.last_client = client_token();
-  if (commands.empty()) co_return ok_status();
+  // COM_RESET_CONNECTION closes every statement the last client left.
+  if (other_client && backend.statements) backend.statements->clear();
+  if (commands.empty()) co_return co_await restore_statements();
   auto results = co_await run_backend_commands(backend, commands);
   if (!results) co_return results.failure();
   for (const auto& result : *results) {
@@ -202,7 +287,7 @@ awaitable<Status> MyFrontend::prepare_backend() {
   }
   backend.schema = schema_;
   if (collation_) backend.character_set = character_set_;
-  co_return ok_status();
+  co_return co_await restore_statements();
 }
 
 void MyFrontend::backend_detached() {
@@ -210,6 +295,8 @@ void MyFrontend::backend_detached() {
   server_scanner_.reset();
   awaiting_schema_answer_ = false;
   pending_schema_.reset();
+  pending_prepares_.clear();
+  held_server_bytes_.clear();
 }
 
 awaitable<bool> MyFrontend::settle(SettleQuery query) {
@@ -219,7 +306,10 @@ awaitable<bool> MyFrontend::settle(SettleQuery query) {
   if (!results || (*results)[0].error) co_return false;
   if (server().status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS) co_return false;
   tracker_.backend_at_rest(server().status_flags);
-  if (query == SettleQuery::reset) open_statements_ = 0;
+  if (query == SettleQuery::reset) {
+    open_statements_ = 0;
+    if (server().statements) server().statements->clear();
+  }
   co_return true;
 }
 

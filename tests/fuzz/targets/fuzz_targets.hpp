@@ -25,6 +25,7 @@
   X(mysql_server_handshake)    \
   X(mysql_response_tracker)    \
   X(mysql_use_statement)       \
+  X(mysql_statement_packets)   \
   X(pg_sql_lexer)              \
   X(pg_statement_messages)     \
   X(pg_session_settings)       \

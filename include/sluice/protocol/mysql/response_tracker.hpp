@@ -79,6 +79,8 @@ class ResponseTracker {
   std::size_t commands_in_flight() const { return in_flight_; }
   // LOCAL INFILE: the client owes the file; its packets are data, not commands.
   bool awaiting_client_file() const { return state_ == State::local_infile_upload; }
+  // The next server packet answers a COM_STMT_PREPARE: COM_STMT_PREPARE_OK or ERR.
+  bool awaiting_prepare_ok() const { return state_ == State::prepare_ok; }
   // From the last OK or EOF packet.
   std::uint16_t status_flags() const { return status_flags_; }
   bool in_transaction() const;

@@ -11,14 +11,18 @@
 // without them, so result sets end with classic EOF packets and OK packets carry no session
 // state), no CLIENT_FOUND_ROWS or CLIENT_IGNORE_SPACE (they change a backend's answers), no TLS.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "sluice/protocol/mysql/client_login.hpp"
 #include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
 #include "sluice/protocol/mysql/response_tracker.hpp"
+#include "sluice/protocol/mysql/statement_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/frontend.hpp"
@@ -40,6 +44,7 @@ class MyFrontend : public Frontend {
   awaitable<Status> serve_admin_console() override;
   ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
+  OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
@@ -59,12 +64,36 @@ class MyFrontend : public Frontend {
   awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
 
   // --- the data phase (my_frontend_relay.cpp) ---
-  bool on_client_packet(const mysql::PacketView& packet, ClientScan& scan);
+  bool on_client_packet(const mysql::PacketView& packet, std::size_t buffer_end, ClientScan& scan);
   bool check_command(std::uint8_t command, ClientScan& scan);
   void on_schema_command(const mysql::PacketView& packet);
   void count_statements(std::uint8_t command);
   void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
+  // The client's bytes of this chunk (held ones first), once something in them must change.
+  std::string& edited_output(std::span<const std::uint8_t> chunk, std::string& carried, ServerScan& scan);
+  std::optional<std::string> local_ping_reply(std::span<const std::uint8_t> bytes) const;
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
+
+  // --- binary prepared statements across backends (my_frontend_statements.cpp) ---
+  // A statement command scan_client let through whole: rewrite_outgoing maps its id.
+  struct StatementEdit {
+    std::size_t start = 0;    // the packet's header, in the relayed bytes
+    std::uint32_t length = 0;  // its payload length
+    std::uint8_t command = 0;
+    std::uint32_t statement_id = 0;  // the client's (commands that name one)
+  };
+  void choose_statement_tracking();
+  bool note_statement_packet(const mysql::PacketView& packet, std::size_t buffer_end, ClientScan& scan);
+  void hold_statement_packet(std::span<const std::uint8_t> buffer, std::size_t from, ClientScan& scan) const;
+  std::optional<Failure> rewrite_statement(const StatementEdit& edit, std::span<const std::uint8_t> packet,
+                                           std::string& out);
+  void rewrite_execute(const StatementEdit& edit, std::span<const std::uint8_t> packet, std::string& out);
+  void on_prepare_answer(const mysql::PacketView& packet, std::size_t output_start, std::string* output);
+  awaitable<Status> restore_statements();
+  mysql::BackendStatements& backend_statements();
+  // Why the client keeps its backend between transactions ("" if it does not).
+  std::string pin_reason() const;
+  void show_pin();
   // This session, as MyServerConnection::last_client knows it.
   std::uint64_t client_token() const;
 
@@ -82,6 +111,16 @@ class MyFrontend : public Frontend {
   // COM_STMT_PREPAREs not yet closed (a failed one counts too: conservative). While any is
   // open the client is pinned to its backend, where the statement ids mean something.
   std::uint32_t open_statements_ = 0;
+  // Statement tracking (transaction/statement mode, max_prepared_statements > 0): the client's
+  // statements follow it, none of this pins.
+  bool track_statements_ = false;
+  mysql::ClientStatements statements_;
+  std::vector<StatementEdit> edits_;         // from scan_client, for the next rewrite_outgoing
+  std::deque<std::string> pending_prepares_;  // the client's COM_STMT_PREPAREs sent, unanswered
+  std::string held_server_bytes_;            // the start of a COM_STMT_PREPARE_OK split across reads
+  bool long_data_pending_ = false;           // COM_STMT_SEND_LONG_DATA sent, its execute not yet
+  std::set<std::uint32_t> cursors_;          // statements with a cursor open on the backend
+  std::string shown_pin_;
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   bool login_error_sent_ = false;    // the login's ERR went out already
   bool answer_started_ = false;      // part of the server's answer to the pending command went out
