@@ -766,6 +766,15 @@ def mysql_statement_packets():
     }
 
 
+def mysql_session_statement():
+    texts = ["SET @x = 1", "SET sql_mode = 'ANSI_QUOTES'", "SET NAMES latin1", "CREATE TEMPORARY TABLE t (v INT)",
+             "SELECT GET_LOCK('a', 1)", "LOCK TABLES t WRITE", "SELECT SQL_CALC_FOUND_ROWS * FROM t", "XA START 'x'",
+             "PREPARE s FROM 'SELECT 1'", "SELECT '@a', `b@c` -- @d\n/* @e */ /*!40101 @f */",
+             "SET @@session.autocommit = 0, LOCAL time_zone := '+01:00'", "SET TRANSACTION READ ONLY",
+             "SELECT 1; SET x = 2", "SELECT 'it''s \\' still"]
+    return {f"text_{i}": text.encode() for i, text in enumerate(texts)}
+
+
 # --- HBA addresses and auth_query rows --------------------------------------------------
 
 def hba_cidr():
@@ -801,6 +810,7 @@ TARGETS = {
     "mysql_response_tracker": mysql_response_tracker,
     "mysql_use_statement": mysql_use_statement,
     "mysql_statement_packets": mysql_statement_packets,
+    "mysql_session_statement": mysql_session_statement,
     "pg_sql_lexer": pg_sql_lexer,
     "pg_statement_messages": pg_statement_messages,
     "hba_cidr": hba_cidr,
@@ -863,6 +873,10 @@ DICTIONARIES = {
                       "'", "''", "E'", "U&'", "\\", '"', "$$", "$a$", "$1", "--", "/*", "*/", "\n"], {}),
     "pg_statement_messages": (["sluice_s", "S_1", "SELECT 1"], {"len4": 4, "minus1": 0xFFFFFFFF}),
     "mysql_use_statement": (["USE ", "use", "`", ";", " ", "\t", "$", "_"], {}),
+    "mysql_session_statement": (["SET ", "SESSION ", "LOCAL ", "GLOBAL ", "@", "@@", "@@session.", "NAMES ",
+                                 "CHARACTER SET ", "TRANSACTION ", "CREATE ", "TEMPORARY ", "TABLE ", "GET_LOCK(",
+                                 "LOCK ", "FOUND_ROWS()", "SQL_CALC_FOUND_ROWS ", "PREPARE ", "XA ", "HANDLER ",
+                                 "=", ":=", ",", ";", "(", ")", "'", "`", "\"", "--", "#", "/*", "*/", "/*!", "\n"], {}),
 }
 
 

@@ -81,6 +81,7 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
 awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
   session_.join_pool(database);
   choose_statement_tracking();
+  read_state_policy();
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;

@@ -66,7 +66,7 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
       quit_start = quit_split_ ? 0 : packet.end - 5;
       return false;
     }
-    return on_client_packet(packet, complete_end, result);
+    return on_client_packet(packet, buffer.subspan(0, held + received), complete_end, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
@@ -76,9 +76,9 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     result.error = mysql::protocol_violation(tracker_.violation());
     return result;
   }
-  if (result.error) return result;
+  if (result.error || !result.local_reply.empty()) return result;
   result.relay_end = held + (result.terminate ? quit_start : received);
-  if (track_statements_ && !result.terminate) hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
+  if (!result.terminate) hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
   show_pin();
   return result;
 }
@@ -103,16 +103,35 @@ std::optional<std::string> MyFrontend::local_ping_reply(std::span<const std::uin
   return out;
 }
 
-bool MyFrontend::on_client_packet(const PacketView& packet, std::size_t buffer_end, ClientScan& scan) {
+bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                                  ClientScan& scan) {
   const bool command = packet.starts_payload() && !tracker_.awaiting_client_file() && packet.length >= 1;
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   if (command && !check_command(packet.payload[0], scan)) return false;
   if (command && track_statements_ && !note_statement_packet(packet, buffer_end, scan)) return false;
+  if (command && packet.payload[0] == mysql::command::COM_QUERY && !read_query(packet, buffer, buffer_end, scan)) {
+    return false;
+  }
+  if (command && packet.payload[0] == mysql::command::COM_RESET_CONNECTION) session_reset_by_client();
   const bool alone = tracker_.response_complete();
   if (tracker_.on_client_packet(packet)) scan.round_trip_started = true;
   if (command && alone) on_schema_command(packet);
+  if (pending_setting_) awaiting_schema_answer_ = true;
   if (command && !track_statements_) count_statements(packet.payload[0]);
   return true;
+}
+
+// A COM_QUERY's text as the buffer holds it: whole when scan_client held it (up to
+// kMaxReadQuery), else the part in this read (a longer text is read by its start only).
+bool MyFrontend::read_query(const PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                            ClientScan& scan) {
+  const std::size_t size = std::size_t{packet.length} + mysql::kPacketHeaderLength;
+  const bool whole = !packet.continued() && buffer_end >= size;
+  const std::size_t start = whole ? buffer_end - size + mysql::kPacketHeaderLength + 1 : 0;
+  const auto text = whole ? as_text(buffer.subspan(start, buffer_end - start)) : as_text(packet.payload.subspan(1));
+  const bool alone = whole && start == mysql::kPacketHeaderLength + 1 && buffer_end == buffer.size() &&
+                     tracker_.response_complete();
+  return on_query_text(text, packet.sequence_id, alone, scan);
 }
 
 // Commands a pooled backend cannot serve: another user's session on a backend of this pool,
@@ -207,12 +226,15 @@ std::string& MyFrontend::edited_output(std::span<const std::uint8_t> chunk, std:
 
 void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   if (awaiting_schema_answer_ && packet.starts_payload()) {
-    if (!packet.payload.empty() && packet.payload[0] == mysql::packet_header::OK_Packet && pending_schema_) {
+    const bool ok = !packet.payload.empty() && packet.payload[0] == mysql::packet_header::OK_Packet;
+    if (ok && pending_schema_) {
       schema_ = *pending_schema_;
       server().schema = schema_;
     }
+    if (ok) setting_confirmed();
     awaiting_schema_answer_ = false;
     pending_schema_.reset();
+    pending_setting_.reset();
   }
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   answer_started_ = true;
@@ -241,6 +263,7 @@ WorkState MyFrontend::work_state() const {
 // Session mode keeps the backend anyway: nothing pins there.
 std::string MyFrontend::pin_reason() const {
   if (session_.core().pool_mode() == config::PoolMode::session) return {};
+  if (state_pin_ != mysql::SessionPin::none) return std::string(mysql::to_string(state_pin_));
   if (!track_statements_ && open_statements_ > 0) return "prepared_statements";
   if (long_data_pending_) return "long_data";
   if (!cursors_.empty()) return "cursor";
@@ -262,6 +285,7 @@ void MyFrontend::show_pin() {
 // prepared statements go) and put in this client's schema and character set; a backend this
 // client used last is exactly as it left it. The commands go in one write.
 awaitable<Status> MyFrontend::prepare_backend() {
+  read_state_policy();
   auto& backend = server();
   cancel_target_->set(runtime::CancelTarget::Backend{backend.target->host, backend.target->port,
                                                       backend.connection_id, 0});
@@ -273,6 +297,7 @@ awaitable<Status> MyFrontend::prepare_backend() {
   if (collation_ && (other_client || backend.character_set != character_set_)) {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
+  session_commands(other_client, commands);
   backend.last_client = client_token();
   // COM_RESET_CONNECTION closes every statement the last client left.
   if (other_client && backend.statements) backend.statements->clear();
@@ -287,10 +312,13 @@ awaitable<Status> MyFrontend::prepare_backend() {
   }
   backend.schema = schema_;
   if (collation_) backend.character_set = character_set_;
+  session_synced();
   co_return co_await restore_statements();
 }
 
 void MyFrontend::backend_detached() {
+  // The client's own OKs set it there, or Sluice did on attach.
+  if (session_.core().has_lease()) server().last_insert_id = tracker_.last_insert_id();
   cancel_target_->set(std::nullopt);
   server_scanner_.reset();
   awaiting_schema_answer_ = false;

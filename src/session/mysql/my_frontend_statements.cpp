@@ -26,6 +26,10 @@ bool tracked_command(std::uint8_t command) {
          mysql::names_statement(command);
 }
 
+// COM_QUERY texts up to this long are read whole for session state (held until complete);
+// a longer one is read by the start Sluice captures of every packet.
+constexpr std::uint32_t kMaxReadQuery = 1024 * 1024;
+
 // Commands whose payload Sluice may change in length: they must fit one packet.
 bool rewritten_whole(std::uint8_t command) {
   return command == mysql::command::COM_STMT_PREPARE || command == mysql::command::COM_STMT_EXECUTE;
@@ -78,12 +82,16 @@ bool MyFrontend::note_statement_packet(const PacketView& packet, std::size_t buf
   return true;
 }
 
-// The buffer ends inside a command that may be a statement command: it waits, from its first
-// byte, until it is whole (the core keeps the bytes and grows its buffer to hold_for).
+// The buffer ends inside a command that may be a statement command (or a COM_QUERY Sluice reads
+// whole): it waits, from its first byte, until it is whole (the core keeps the bytes and grows its buffer to hold_for).
 void MyFrontend::hold_statement_packet(std::span<const std::uint8_t> buffer, std::size_t from, ClientScan& scan) const {
   if (client_scanner_.at_boundary() || client_scanner_.in_logical_payload() || tracker_.awaiting_client_file()) return;
   const auto rest = buffer.subspan(from);
-  if (rest.size() > mysql::kPacketHeaderLength && !tracked_command(rest[mysql::kPacketHeaderLength])) return;
+  if (rest.size() > mysql::kPacketHeaderLength) {
+    const std::uint8_t command = rest[mysql::kPacketHeaderLength];
+    const bool query = command == mysql::command::COM_QUERY && mysql::load_le24(rest.data()) <= kMaxReadQuery;
+    if (!query && !(track_statements_ && tracked_command(command))) return;
+  }
   scan.relay_end = from;
   if (rest.size() >= mysql::kPacketHeaderLength) {
     scan.hold_for = std::size_t{mysql::load_le24(rest.data())} + mysql::kPacketHeaderLength;

@@ -26,6 +26,7 @@
   X(mysql_response_tracker)    \
   X(mysql_use_statement)       \
   X(mysql_statement_packets)   \
+  X(mysql_session_statement)   \
   X(pg_sql_lexer)              \
   X(pg_statement_messages)     \
   X(pg_session_settings)       \

@@ -22,6 +22,7 @@
 #include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
 #include "sluice/protocol/mysql/response_tracker.hpp"
+#include "sluice/protocol/mysql/session_statement.hpp"
 #include "sluice/protocol/mysql/statement_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
@@ -64,7 +65,10 @@ class MyFrontend : public Frontend {
   awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
 
   // --- the data phase (my_frontend_relay.cpp) ---
-  bool on_client_packet(const mysql::PacketView& packet, std::size_t buffer_end, ClientScan& scan);
+  bool on_client_packet(const mysql::PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                        ClientScan& scan);
+  bool read_query(const mysql::PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                  ClientScan& scan);
   bool check_command(std::uint8_t command, ClientScan& scan);
   void on_schema_command(const mysql::PacketView& packet);
   void count_statements(std::uint8_t command);
@@ -94,6 +98,14 @@ class MyFrontend : public Frontend {
   // Why the client keeps its backend between transactions ("" if it does not).
   std::string pin_reason() const;
   void show_pin();
+
+  // --- the client's session across backends (my_frontend_session_state.cpp) ---
+  void read_state_policy();
+  bool on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan);
+  void setting_confirmed();
+  void session_reset_by_client();
+  void session_commands(bool reset, std::vector<std::string>& commands);
+  void session_synced();
   // This session, as MyServerConnection::last_client knows it.
   std::uint64_t client_token() const;
 
@@ -121,6 +133,15 @@ class MyFrontend : public Frontend {
   bool long_data_pending_ = false;           // COM_STMT_SEND_LONG_DATA sent, its execute not yet
   std::set<std::uint32_t> cursors_;          // statements with a cursor open on the backend
   std::string shown_pin_;
+  // Session state: what pins (kept until the client resets its session), the SETs that follow it.
+  struct PendingSetting {
+    std::string key;
+    std::string sql;
+  };
+  bool refuse_state_ = false;  // session_state: error (and not session mode)
+  mysql::SessionPin state_pin_ = mysql::SessionPin::none;
+  mysql::SessionSettings settings_;
+  std::optional<PendingSetting> pending_setting_;  // a lone SET awaiting its OK
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   bool login_error_sent_ = false;    // the login's ERR went out already
   bool answer_started_ = false;      // part of the server's answer to the pending command went out

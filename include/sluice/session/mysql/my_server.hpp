@@ -45,6 +45,8 @@ class MyServerConnection : public pool::ServerConnection {
   std::uint64_t last_client = 0;    // the session that used it last (0: none since login)
   // last_client's binary prepared statements on it (transaction pooling; made on first use).
   std::unique_ptr<mysql::BackendStatements> statements;
+  std::uint64_t settings_generation = 0;  // last_client's SETs it has (SessionSettings::generation)
+  std::uint64_t last_insert_id = 0;       // what LAST_INSERT_ID() returns on it, as far as Sluice knows
 };
 
 class MyServerConnector : public pool::ServerConnector {
