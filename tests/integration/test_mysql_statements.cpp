@@ -84,6 +84,7 @@ TEST_CASE("mysql: a prepared statement executes on another backend than the one 
     MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
     MyConnection mover = my_connect(sluice.login("app", "app"));
     MyStatement statement(mover.get(), "SELECT CONNECTION_ID(), ? * 2");
+    MyStatement later(mover.get(), "SELECT CONNECTION_ID(), ? + 1");  // first run inside a transaction
     const auto first = statement.execute({21});
     REQUIRE(first.size() == 1);
     CHECK(first[0][1] == "42");
@@ -106,6 +107,18 @@ TEST_CASE("mysql: a prepared statement executes on another backend than the one 
     const auto third = statement.execute({-7});
     REQUIRE(third.size() == 1);
     CHECK(third[0][1] == "-14");
+    // Inside a transaction on the new backend: prepared there on the way, unseen by the client.
+    my_exec(mover.get(), "BEGIN");
+    const std::string in_transaction = my_value(mover.get(), "SELECT CONNECTION_ID()");
+    const auto fourth = later.execute({41});
+    REQUIRE(fourth.size() == 1);
+    CHECK(fourth[0][0] == in_transaction);
+    CHECK(fourth[0][0] != prepared_on);
+    CHECK(fourth[0][1] == "42");
+    const auto fifth = statement.execute({4});
+    REQUIRE(fifth.size() == 1);
+    CHECK(fifth[0][1] == "8");
+    my_exec(mover.get(), "COMMIT");
     my_exec(holders.back().get(), "COMMIT");
 }
 
@@ -129,6 +142,15 @@ TEST_CASE("mysql: the per-backend LRU keeps Prepared_stmt_count bounded", "[mysq
         CHECK(rows[0][0] == std::to_string(2 * i));
     }
     CHECK(prepared_statements_now() - before <= 5);
+    // All twenty inside one transaction: each prepared again on the way, the LRU closing others.
+    my_exec(connection.get(), "BEGIN");
+    for (int i = 19; i >= 0; --i) {
+        const auto rows = statements[i]->execute({3 * i});
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0][0] == std::to_string(4 * i));
+        CHECK(prepared_statements_now() - before <= 5);
+    }
+    my_exec(connection.get(), "COMMIT");
     // Closing forgets: the client's ids are gone, and the backend's.
     statements.clear();
     CHECK(prepared_statements_now() - before <= 5);
@@ -146,4 +168,38 @@ TEST_CASE("mysql: COM_PING is answered without a backend", "[mysql][mysql_ps]") 
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
     my_exec(holder.get(), "COMMIT");
     CHECK(my_value(pinger.get(), "SELECT 7") == "7");
+}
+
+TEST_CASE("mysql: COM_STMT_SEND_LONG_DATA keeps the backend until its execute", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    MYSQL_STMT* statement = mysql_stmt_init(connection.get());
+    const std::string sql = "SELECT LENGTH(?), CONNECTION_ID()";
+    REQUIRE(mysql_stmt_prepare(statement, sql.data(), sql.size()) == 0);
+    for (int round = 0; round < 3; ++round) {
+        MYSQL_BIND parameter{};
+        parameter.buffer_type = MYSQL_TYPE_BLOB;
+        REQUIRE(mysql_stmt_bind_param(statement, &parameter) == 0);
+        const std::string part(70000, 'x');
+        REQUIRE(mysql_stmt_send_long_data(statement, 0, part.data(), part.size()) == 0);
+        // Others work meanwhile: the data stays on the backend it went to.
+        for (int i = 0; i < 3; ++i) CHECK(my_value(other.get(), "SELECT 1") == "1");
+        REQUIRE(mysql_stmt_send_long_data(statement, 0, part.data(), part.size()) == 0);
+        REQUIRE(mysql_stmt_execute(statement) == 0);
+        long long length = 0;
+        long long thread = 0;
+        MYSQL_BIND results[2]{};
+        results[0].buffer_type = MYSQL_TYPE_LONGLONG;
+        results[0].buffer = &length;
+        results[1].buffer_type = MYSQL_TYPE_LONGLONG;
+        results[1].buffer = &thread;
+        REQUIRE(mysql_stmt_bind_result(statement, results) == 0);
+        REQUIRE(mysql_stmt_store_result(statement) == 0);
+        REQUIRE(mysql_stmt_fetch(statement) == 0);
+        CHECK(length == 140000);
+        mysql_stmt_free_result(statement);
+    }
+    mysql_stmt_close(statement);
 }

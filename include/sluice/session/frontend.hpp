@@ -74,6 +74,10 @@ class Frontend {
   virtual ServerScan scan_server(std::span<const std::uint8_t> chunk) = 0;
   // Each range scan_client said to relay, in order, once a backend is attached to it.
   virtual OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t>) { return {}; }
+  // Just before rewrite_outgoing: commands of the front end's own that the range needs on this
+  // backend first (MySQL: preparing a client's statement again inside a transaction). Their
+  // answers arrive through scan_server, which keeps them from the client.
+  virtual awaitable<Status> before_forward(std::span<const std::uint8_t>) { co_return ok_status(); }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;
 

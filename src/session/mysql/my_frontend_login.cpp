@@ -36,7 +36,9 @@ MyFrontend::MyFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<runtime::CancelTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
-      tracker_(kBackendCapabilities) {}
+      tracker_(kBackendCapabilities),
+      internal_tracker_(kBackendCapabilities),
+      server_progress_(session.client().get_executor()) {}
 
 std::uint64_t MyFrontend::client_token() const {
   const auto& key = registration_->key();

@@ -47,6 +47,7 @@ std::optional<Interrupted> interrupted_error(const PacketView& packet) {
 // With statement tracking, a statement command is relayed only once it is whole.
 ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
   ClientScan result;
+  const std::size_t in_flight_before = tracker_.commands_in_flight();
   if (held == 0) {
     if (auto pong = local_ping_reply(buffer.subspan(0, received))) {
       result.local_reply = std::move(*pong);
@@ -77,6 +78,7 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     return result;
   }
   if (result.error || !result.local_reply.empty()) return result;
+  range_commands_ = tracker_.commands_in_flight() - in_flight_before;
   result.relay_end = held + (result.terminate ? quit_start : received);
   if (!result.terminate) hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
   show_pin();
@@ -180,22 +182,30 @@ ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   std::optional<Interrupted> interrupted;
   std::size_t last_end = 0;  // just past the last packet completed in this chunk
   bool completed = false;
+  std::vector<std::pair<std::size_t, std::size_t>> cuts;  // answers to Sluice's own prepares
   const auto scanned = server_scanner_->scan(chunk, [&](const PacketView& packet) {
+    last_end = packet.end;
+    completed = true;
+    if (swallowing()) {
+      edited_output(chunk, carried, result);
+      const std::size_t end = carried.size() + packet.end;
+      cuts.emplace_back(end - packet.length - mysql::kPacketHeaderLength, end);
+      on_internal_packet(packet, result);
+      return;
+    }
     if (statement_timed_out_ && !interrupted) interrupted = interrupted_error(packet);
     if (track_statements_ && tracker_.awaiting_prepare_ok() && packet.starts_payload()) {
       // Its header is in `carried` or in this chunk: either way at this offset of the output.
       const std::size_t start = carried.size() + packet.end - packet.length - mysql::kPacketHeaderLength;
       on_prepare_answer(packet, start, &edited_output(chunk, carried, result));
     }
-    last_end = packet.end;
-    completed = true;
     on_server_packet(packet, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
     return result;
   }
-  if (track_statements_ && tracker_.awaiting_prepare_ok() && !server_scanner_->at_boundary()) {
+  if (track_statements_ && (swallowing() || tracker_.awaiting_prepare_ok()) && !server_scanner_->at_boundary()) {
     auto& output = edited_output(chunk, carried, result);
     const std::size_t partial = completed ? carried.size() + last_end : 0;
     held_server_bytes_ = output.substr(partial);
@@ -211,6 +221,12 @@ ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
     mysql::write_err_packet(replacement, sequence, mysql::error_for(timeout));
     replacement.append(bytes.substr(std::min(bytes.size(), offset + interrupted->end)));
     result.replacement = std::move(replacement);
+  }
+  // Last, from the end: the cuts lie before a killed statement's ERR, so its edit moved none.
+  for (auto cut = cuts.rbegin(); cut != cuts.rend(); ++cut) {
+    if (cut->first < result.replacement.size()) {
+      result.replacement.erase(cut->first, std::min(cut->second, result.replacement.size()) - cut->first);
+    }
   }
   return result;
 }
@@ -256,7 +272,8 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
 
 WorkState MyFrontend::work_state() const {
   const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
-                       (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty();
+                       (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty() ||
+                       preparing_inside_;
   return WorkState{!tracker_.response_complete(), tracker_.in_transaction(), partial, !pin_reason().empty()};
 }
 
@@ -325,6 +342,9 @@ void MyFrontend::backend_detached() {
   pending_schema_.reset();
   pending_prepares_.clear();
   held_server_bytes_.clear();
+  internal_wanted_.clear();
+  internal_tracker_ = mysql::ResponseTracker(kBackendCapabilities);
+  internal_first_ = true;
 }
 
 awaitable<bool> MyFrontend::settle(SettleQuery query) {

@@ -4,9 +4,9 @@
 //   - scan_client lets statement commands through whole only (note_statement_packet,
 //     hold_statement_packet), so rewrite_outgoing can map the client's ids to the backend's;
 //   - a COM_STMT_PREPARE_OK on its way back gets the id Sluice gave the client;
-//   - a fresh lease prepares the client's statements again (restore_statements), the answers
-//     read by Sluice alone; a first COM_STMT_EXECUTE there that relies on types bound earlier
-//     (new-params-bound 0) is rewritten to carry them.
+//   - a first COM_STMT_EXECUTE on a backend that relies on types bound earlier (new-params-bound
+//     0) is rewritten to carry them.
+// Preparing statements again on another backend is my_frontend_reprepare.cpp.
 #include <spdlog/spdlog.h>
 
 #include "sluice/protocol/mysql/byte_order.hpp"
@@ -225,42 +225,6 @@ void MyFrontend::on_prepare_answer(const PacketView& packet, std::size_t output_
   for (int i = 0; i < 4; ++i) {
     (*output)[output_start + mysql::kPacketHeaderLength + 1 + i] = static_cast<char>(client_id >> (8 * i));
   }
-}
-
-// A fresh lease: the client's statements (those its pending commands name first, then the most
-// recently used, up to max_prepared_statements) are prepared here unless the backend has them
-// already (it served this client last). The answers are Sluice's: the client sees none.
-awaitable<Status> MyFrontend::restore_statements() {
-  if (!track_statements_ || statements_.size() == 0) co_return ok_status();
-  auto& held = backend_statements();
-  for (const auto& edit : edits_) {
-    if (mysql::names_statement(edit.command)) statements_.use(edit.statement_id);
-  }
-  std::vector<std::uint32_t> wanted;
-  for (const auto id : statements_.most_recent(held.limit())) {
-    if (!held.holds(id)) wanted.push_back(id);
-  }
-  if (wanted.empty()) co_return ok_status();
-  std::vector<std::string> commands;
-  // COM_STMT_CLOSE has no answer: the closes go first, so answers line up with the prepares.
-  for (const auto closed : held.make_room(wanted.size())) commands.push_back(mysql::stmt_close_payload(closed));
-  const std::size_t first = commands.size();
-  for (const auto id : wanted) commands.push_back(mysql::stmt_prepare_payload(statements_.find(id)->sql));
-  auto results = co_await run_backend_commands(server(), commands);
-  if (!results) co_return results.failure();
-  for (std::size_t i = 0; i < wanted.size(); ++i) {
-    const auto& result = (*results)[first + i];
-    const auto prepared = mysql::read_prepare_ok(mysql::bytes_of(result.head));
-    const auto* statement = statements_.find(wanted[i]);
-    if (!prepared || prepared->num_params != statement->num_params) {
-      // Its execute reaches the server as an unknown statement and gets the server's error.
-      spdlog::warn("user={} database={}: preparing statement {} again failed: {}", session_.user(),
-                   session_.database(), wanted[i], result.error ? result.error->error_message : "parameters changed");
-      continue;
-    }
-    held.add(wanted[i], prepared->statement_id);
-  }
-  co_return ok_status();
 }
 
 }  // namespace sluice::session

@@ -46,6 +46,7 @@ class MyFrontend : public Frontend {
   ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
   OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
+  awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
@@ -93,7 +94,13 @@ class MyFrontend : public Frontend {
                                            std::string& out);
   void rewrite_execute(const StatementEdit& edit, std::span<const std::uint8_t> packet, std::string& out);
   void on_prepare_answer(const mysql::PacketView& packet, std::size_t output_start, std::string* output);
+  // Preparing them again (my_frontend_reprepare.cpp).
+  std::vector<std::uint32_t> missing_statements();
   awaitable<Status> restore_statements();
+  awaitable<Status> prepare_inside(std::vector<std::uint32_t> wanted);
+  awaitable<bool> wait_for_server();
+  bool swallowing() const { return !internal_wanted_.empty(); }
+  void on_internal_packet(const mysql::PacketView& packet, ServerScan& scan);
   mysql::BackendStatements& backend_statements();
   // Why the client keeps its backend between transactions ("" if it does not).
   std::string pin_reason() const;
@@ -132,6 +139,13 @@ class MyFrontend : public Frontend {
   std::string held_server_bytes_;            // the start of a COM_STMT_PREPARE_OK split across reads
   bool long_data_pending_ = false;           // COM_STMT_SEND_LONG_DATA sent, its execute not yet
   std::set<std::uint32_t> cursors_;          // statements with a cursor open on the backend
+  // Sluice's own COM_STMT_PREPAREs inside a lease: their answers are kept from the client.
+  std::deque<std::uint32_t> internal_wanted_;  // the client ids they prepare, in order
+  mysql::ResponseTracker internal_tracker_;    // follows their answers
+  bool internal_first_ = true;                 // the next answer packet starts a response
+  std::size_t range_commands_ = 0;             // commands with answers in the last scanned read
+  bool preparing_inside_ = false;              // before_forward runs: the lease must stay
+  asio::steady_timer server_progress_;         // woken when an answer completes
   std::string shown_pin_;
   // Session state: what pins (kept until the client resets its session), the SETs that follow it.
   struct PendingSetting {
