@@ -164,3 +164,24 @@ TEST_CASE("mysql: LAST_INSERT_ID() and affected rows stay per client with 10 cli
     MyConnection fresh = my_connect(sluice.login("app", "app"));
     for (int i = 0; i < 4; ++i) CHECK(my_value(fresh.get(), "SELECT LAST_INSERT_ID()") == "0");
 }
+
+TEST_CASE("mysql: the mariadb client's variables, temporary table, SET NAMES and USE stay its own",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    // The command-line client sends each statement as a COM_QUERY of its own.
+    CommandResult result = run_command(
+        {"/usr/bin/mariadb", "--no-defaults", "-h127.0.0.1", "-P" + std::to_string(sluice.mysql_port()), "-uapp",
+         "-papp", "app", "-N", "-B", "-e",
+         "SET @a := 5; SELECT @a * 2; CREATE TEMPORARY TABLE cli_tmp (v INT); INSERT INTO cli_tmp VALUES (3), (4); "
+         "SELECT SUM(v) FROM cli_tmp; SET NAMES latin1; SELECT @@character_set_client; USE app2; SELECT DATABASE()"},
+        {}, std::chrono::seconds(20));
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "10\n7\nlatin1\napp2\n");
+    // The one backend it pinned was closed when it left: the next client starts clean.
+    MyConnection next = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(next.get(), "SELECT COALESCE(@a, 'none')") == "none");
+    CHECK(my_query(next.get(), "SELECT COUNT(*) FROM cli_tmp").error_code == 1146);
+    CHECK(my_value(next.get(), "SELECT @@character_set_client") != "latin1");
+    CHECK(my_value(next.get(), "SELECT DATABASE()") == "app");
+}

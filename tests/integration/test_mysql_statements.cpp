@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "support/admin.hpp"
 #include "support/harness.hpp"
 #include "support/my_statement.hpp"
 
@@ -30,7 +31,8 @@ TEST_CASE("mysql: 8 clients keep binary prepared statements open over 2 backends
     close_backends_of("app");
     mariadb().execute("CREATE TABLE IF NOT EXISTS app.ps_rows (client INT NOT NULL, n INT NOT NULL) ENGINE=InnoDB");
     mariadb().execute("DELETE FROM app.ps_rows");
-    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n",
+                                    .users = "app:\n  password: app\nadmin:\n  password: admin\n"});
     constexpr int kClients = 8;
     constexpr int kRounds = 25;
     std::atomic<int> wrong{0};
@@ -76,6 +78,13 @@ TEST_CASE("mysql: 8 clients keep binary prepared statements open over 2 backends
     CHECK(mariadb().query("SELECT COUNT(*) FROM app.ps_rows") == std::to_string(kClients * kRounds));
     CHECK(peak >= 1);
     CHECK(peak <= 2);
+    // Sluice's own view agrees: two backends at most for the pool.
+    Connection console = admin_connect(sluice.process());
+    AdminTable pools = admin_show(console.get(), "SHOW POOLS");
+    const auto rows = pools.where("database", "app");
+    REQUIRE(rows.size() == 1);
+    CHECK(std::stoi(pools.at(rows[0], "sv_active")) + std::stoi(pools.at(rows[0], "sv_idle")) +
+              std::stoi(pools.at(rows[0], "sv_used")) <= 2);
 }
 
 TEST_CASE("mysql: a prepared statement executes on another backend than the one that prepared it",
