@@ -48,6 +48,9 @@ std::optional<Interrupted> interrupted_error(const PacketView& packet) {
 ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
   ClientScan result;
   const std::size_t in_flight_before = tracker_.commands_in_flight();
+  // A packet left partial by this read starts in the buffer (and may be held from its start)
+  // unless it began in bytes an earlier read already relayed.
+  bool partial_starts_here = held > 0 || client_scanner_.at_boundary();
   if (held == 0) {
     if (auto pong = local_ping_reply(buffer.subspan(0, received))) {
       result.local_reply = std::move(*pong);
@@ -58,6 +61,7 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
   std::size_t complete_end = 0;  // buffer offset just past the last complete packet
   const auto scanned = client_scanner_.scan(buffer.subspan(held, received), [&](const PacketView& packet) {
     complete_end = held + packet.end;
+    partial_starts_here = true;
     const bool command = packet.starts_payload() && !tracker_.awaiting_client_file();
     if (command && packet.length == 1 && packet.payload[0] == mysql::command::COM_QUIT) {
       result.terminate = true;
@@ -80,7 +84,9 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
   if (result.error || !result.local_reply.empty()) return result;
   range_commands_ = tracker_.commands_in_flight() - in_flight_before;
   result.relay_end = held + (result.terminate ? quit_start : received);
-  if (!result.terminate) hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
+  if (!result.terminate && partial_starts_here) {
+    hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
+  }
   show_pin();
   return result;
 }
