@@ -18,8 +18,16 @@ std::uint32_t ClientStatements::free_id(std::uint32_t wanted) const {
 
 std::uint32_t ClientStatements::add(std::string sql, const PrepareOk& prepared) {
   const std::uint32_t id = free_id(prepared.statement_id);
+  text_size_ += sql.size();
   statements_[id] = ClientStatement{std::move(sql), prepared.num_params, {}, ++clock_};
   return id;
+}
+
+void ClientStatements::forget(std::uint32_t id) {
+  const auto found = statements_.find(id);
+  if (found == statements_.end()) return;
+  text_size_ -= found->second.sql.size();
+  statements_.erase(found);
 }
 
 ClientStatement* ClientStatements::use(std::uint32_t id) {

@@ -30,6 +30,11 @@ bool tracked_command(std::uint8_t command) {
 // a longer one is read by the start Sluice captures of every packet.
 constexpr std::uint32_t kMaxReadQuery = 1024 * 1024;
 
+// What Sluice keeps of one client's statements (their SQL lives in Sluice's memory however many
+// the backends hold): MariaDB's own default max_prepared_stmt_count, and 16 MiB of SQL text.
+constexpr std::size_t kMaxClientStatements = 16382;
+constexpr std::size_t kMaxClientStatementText = 16 * 1024 * 1024;
+
 // Commands whose payload Sluice may change in length: they must fit one packet.
 bool rewritten_whole(std::uint8_t command) {
   return command == mysql::command::COM_STMT_PREPARE || command == mysql::command::COM_STMT_EXECUTE;
@@ -129,6 +134,12 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
   auto& held = backend_statements();
   switch (edit.command) {
     case mysql::command::COM_STMT_PREPARE:
+      if (statements_.size() + pending_prepares_.size() >= kMaxClientStatements ||
+          statements_.text_size() + payload.size() > kMaxClientStatementText) {
+        return Failure{"prepared_statement", "53400",
+                       "Can't create more than max_prepared_stmt_count statements (current value: " +
+                           std::to_string(kMaxClientStatements) + ")"};
+      }
       // Room first: the least recently used statements close before the new one arrives.
       for (const auto closed : held.make_room(1)) append_packet(out, 0, mysql::stmt_close_payload(closed));
       held.prepare_sent();

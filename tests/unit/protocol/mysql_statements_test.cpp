@@ -101,8 +101,12 @@ TEST_CASE("client ids: the backend's when free, else the next free one", "[mysql
   // MariaDB's "last statement" id and 0 are never given to a client.
   CHECK(client.add("SELECT 4", PrepareOk{kLastStatementId, 0, 0}) == 4);
   CHECK(client.add("SELECT 5", PrepareOk{kNoStatementId, 0, 0}) == 5);
+  CHECK(client.text_size() == 5 * 8);
   client.forget(2);
   CHECK(client.find(2) == nullptr);
+  CHECK(client.text_size() == 4 * 8);
+  client.forget(2);
+  CHECK(client.text_size() == 4 * 8);
   CHECK(client.add("SELECT 6", PrepareOk{2, 0, 0}) == 2);
   client.use(1);
   const auto recent = client.most_recent(2);

@@ -37,9 +37,13 @@ class ClientStatements {
   // The statement, marked used now; null if the client has none by that id.
   ClientStatement* use(std::uint32_t id);
   const ClientStatement* find(std::uint32_t id) const;
-  void forget(std::uint32_t id) { statements_.erase(id); }
-  void clear() { statements_.clear(); }
+  void forget(std::uint32_t id);
+  void clear() {
+    statements_.clear();
+    text_size_ = 0;
+  }
   std::size_t size() const { return statements_.size(); }
+  std::size_t text_size() const { return text_size_; }  // bytes of SQL kept
   // Ids, most recently used first, at most `limit` of them.
   std::vector<std::uint32_t> most_recent(std::size_t limit) const;
 
@@ -47,6 +51,7 @@ class ClientStatements {
   std::uint32_t free_id(std::uint32_t wanted) const;
 
   std::map<std::uint32_t, ClientStatement> statements_;
+  std::size_t text_size_ = 0;
   std::uint64_t clock_ = 0;  // a use counter: orders statements by recency
 };
 
