@@ -108,8 +108,10 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     statement_started_ = Clock::now();
   }
   const std::span<const std::uint8_t> relayed(client_buffer_.data(), length);
-  if (auto ready = co_await frontend_->before_forward(relayed); !ready) co_return ready.failure();
-  if (core_.stopping()) co_return *core_.stop_reason();
+  if (frontend_->wants_before_forward()) {
+    if (auto ready = co_await frontend_->before_forward(relayed); !ready) co_return ready.failure();
+    if (core_.stopping()) co_return *core_.stop_reason();
+  }
   auto outgoing = frontend_->rewrite_outgoing(relayed);
   if (outgoing.error) co_return *outgoing.error;
   // Replies due now go before these bytes reach the server: the replies to them come after.

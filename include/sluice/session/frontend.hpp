@@ -77,6 +77,8 @@ class Frontend {
   // Just before rewrite_outgoing: commands of the front end's own that the range needs on this
   // backend first (MySQL: preparing a client's statement again inside a transaction). Their
   // answers arrive through scan_server, which keeps them from the client.
+  // Asked first, so a front end with nothing to do costs no coroutine on the hot path.
+  virtual bool wants_before_forward() const { return false; }
   virtual awaitable<Status> before_forward(std::span<const std::uint8_t>) { co_return ok_status(); }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;

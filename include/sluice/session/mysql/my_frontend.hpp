@@ -46,6 +46,7 @@ class MyFrontend : public Frontend {
   ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
   OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
+  bool wants_before_forward() const override { return track_statements_ && !edits_.empty(); }
   awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   awaitable<Status> prepare_backend() override;
