@@ -68,6 +68,12 @@ awaitable<Status> ClientSession::relay_client() {
       // Answered by the front end (a refused statement): nothing reaches the backend.
       if (!co_await write_to_client(asio::buffer(scan.local_reply), true)) co_return client_closed();
       after_server_chunk(frontend_->work_state());  // idle again (in its transaction, if one is open)
+      // A local answer can end what kept the backend (MySQL's COM_CHANGE_USER ends a pin): the
+      // pump is waiting on a quiet server then, so stop it and hand the backend back.
+      if (core_.has_lease() && core_.may_release(frontend_->work_state())) {
+        co_await stop_pump();
+        if (core_.has_lease()) release_lease();
+      }
       held_ = 0;
       continue;
     }
@@ -117,7 +123,12 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     if (core_.stopping()) co_return *core_.stop_reason();
     statement_started_ = Clock::now();
   }
-  auto outgoing = frontend_->rewrite_outgoing(std::span<const std::uint8_t>(client_buffer_.data(), length));
+  const std::span<const std::uint8_t> relayed(client_buffer_.data(), length);
+  if (frontend_->wants_before_forward()) {
+    if (auto ready = co_await frontend_->before_forward(relayed); !ready) co_return ready.failure();
+    if (core_.stopping()) co_return *core_.stop_reason();
+  }
+  auto outgoing = frontend_->rewrite_outgoing(relayed);
   if (outgoing.error) co_return *outgoing.error;
   // Replies due now go before these bytes reach the server: the replies to them come after.
   if (!outgoing.to_client.empty() && !co_await write_to_client(asio::buffer(outgoing.to_client), false)) {

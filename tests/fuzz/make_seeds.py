@@ -772,6 +772,37 @@ def mysql_change_user():
     }
 
 
+def mysql_statement_packets():
+    def execute(stmt_id, flags, params, bound):
+        body = bytes([0x17]) + le32(stmt_id) + bytes([flags]) + le32(1)
+        if params:
+            body += bytes((params + 7) // 8) + bytes([1 if bound else 0])
+            if bound:
+                body += b"\x08\x00" * params
+            body += b"\x07" * (8 * params)
+        return bytes([params]) + body
+    return {
+        "execute_bound": execute(1, 0, 2, True),
+        "execute_unbound": execute(3, 0, 2, False),
+        "execute_cursor": execute(2, 1, 1, True),
+        "execute_no_params": execute(4, 0, 0, False),
+        "last_statement": execute(0xFFFFFFFF, 0, 9, False),
+        "close": bytes([0, 0x19]) + le32(5),
+        "long_data": bytes([1, 0x18]) + le32(6) + b"\x00\x00" + b"data",
+        "prepare_ok": bytes([2, 0]) + le32(1) + b"\x01\x00\x02\x00\x00\x00\x00",
+        "prepare_oks": bytes([3]) + le32(1) + le32(1) + le32(0) + le32(0xFFFFFFFF) + le32(2),
+    }
+
+
+def mysql_session_statement():
+    texts = ["SET @x = 1", "SET sql_mode = 'ANSI_QUOTES'", "SET NAMES latin1", "CREATE TEMPORARY TABLE t (v INT)",
+             "SELECT GET_LOCK('a', 1)", "LOCK TABLES t WRITE", "SELECT SQL_CALC_FOUND_ROWS * FROM t", "XA START 'x'",
+             "PREPARE s FROM 'SELECT 1'", "SELECT '@a', `b@c` -- @d\n/* @e */ /*!40101 @f */",
+             "SET @@session.autocommit = 0, LOCAL time_zone := '+01:00'", "SET TRANSACTION READ ONLY",
+             "SELECT 1; SET x = 2", "SELECT 'it''s \\' still"]
+    return {f"text_{i}": text.encode() for i, text in enumerate(texts)}
+
+
 # --- HBA addresses and auth_query rows --------------------------------------------------
 
 def hba_cidr():
@@ -808,6 +839,8 @@ TARGETS = {
     "mysql_use_statement": mysql_use_statement,
     "mysql_kill_statement": mysql_kill_statement,
     "mysql_change_user": mysql_change_user,
+    "mysql_statement_packets": mysql_statement_packets,
+    "mysql_session_statement": mysql_session_statement,
     "pg_sql_lexer": pg_sql_lexer,
     "pg_statement_messages": pg_statement_messages,
     "hba_cidr": hba_cidr,
@@ -872,6 +905,10 @@ DICTIONARIES = {
     "mysql_use_statement": (["USE ", "use", "`", ";", " ", "\t", "$", "_"], {}),
     "mysql_kill_statement": (["KILL ", "QUERY ", "CONNECTION ", "HARD ", "SOFT ", "ID ", "USER ", ";", " ", "\t",
                               "4294967295", "0"], {}),
+    "mysql_session_statement": (["SET ", "SESSION ", "LOCAL ", "GLOBAL ", "@", "@@", "@@session.", "NAMES ",
+                                 "CHARACTER SET ", "TRANSACTION ", "CREATE ", "TEMPORARY ", "TABLE ", "GET_LOCK(",
+                                 "LOCK ", "FOUND_ROWS()", "SQL_CALC_FOUND_ROWS ", "PREPARE ", "XA ", "HANDLER ",
+                                 "=", ":=", ",", ";", "(", ")", "'", "`", "\"", "--", "#", "/*", "*/", "/*!", "\n"], {}),
 }
 
 
@@ -887,7 +924,7 @@ def main():
     for target, (words, int32s) in DICTIONARIES.items():
         (HERE / "dict" / f"{target}.dict").write_text(dictionary(words, int32s))
     for target in ("mysql_packet", "mysql_handshake_response", "mysql_server_handshake", "mysql_response_tracker",
-                   "mysql_change_user"):
+                   "mysql_change_user", "mysql_statement_packets"):
         (HERE / "dict" / f"{target}.dict").write_text(mysql_dictionary())
 
 

@@ -91,11 +91,13 @@ TEST_CASE("mysql: one client's database and variables never reach another", "[my
     MyConnection c = my_connect(sluice.login("app", "app"));
     REQUIRE(mysql_select_db(a.get(), "app2") == 0);  // COM_INIT_DB
     my_exec(c.get(), "USE app2");                      // the SQL statement
-    my_exec(a.get(), "SET @secret = 'a'");
+    // A session variable follows its client (a user variable would pin it: test_mysql_session_state).
+    my_exec(a.get(), "SET time_zone = '+07:00'");
     for (int round = 0; round < 3; ++round) {
         CHECK(my_value(b.get(), "SELECT DATABASE()") == "app");
-        CHECK(my_value(b.get(), "SELECT COALESCE(@secret, 'none')") == "none");
+        CHECK(my_value(b.get(), "SELECT @@time_zone") == "SYSTEM");
         CHECK(my_value(a.get(), "SELECT DATABASE()") == "app2");
+        CHECK(my_value(a.get(), "SELECT @@time_zone") == "+07:00");
         CHECK(my_value(c.get(), "SELECT DATABASE()") == "app2");
     }
     // One backend served all three.

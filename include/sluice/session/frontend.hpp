@@ -74,6 +74,12 @@ class Frontend {
   virtual ServerScan scan_server(std::span<const std::uint8_t> chunk) = 0;
   // Each range scan_client said to relay, in order, once a backend is attached to it.
   virtual OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t>) { return {}; }
+  // Just before rewrite_outgoing: commands of the front end's own that the range needs on this
+  // backend first (MySQL: preparing a client's statement again inside a transaction). Their
+  // answers arrive through scan_server, which keeps them from the client.
+  // Asked first, so a front end with nothing to do costs no coroutine on the hot path.
+  virtual bool wants_before_forward() const { return false; }
+  virtual awaitable<Status> before_forward(std::span<const std::uint8_t>) { co_return ok_status(); }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;
   // The client has been idle a while (SessionClock::kTrimAfterMs): drop what only a busy

@@ -232,6 +232,7 @@ ResponseTracker::Step ResponseTracker::on_first_packet(const PacketView& packet)
   if (*header == packet_header::ERR_Packet) return on_error();
   if (*header == packet_header::OK_Packet) {
     const auto status = ok_status(packet);
+    if (status) note_insert_id(packet);
     return status ? end_of_result(*status) : fail("malformed OK packet");
   }
   if (*header == packet_header::LocalInfileRequest) {
@@ -327,6 +328,14 @@ ResponseTracker::Step ResponseTracker::next_prepare_group() {
     return Step::more;
   }
   return Step::finished;
+}
+
+// An OK packet's last_insert_id, when the statement set one (0: it generated none).
+void ResponseTracker::note_insert_id(const PacketView& packet) {
+  PayloadReader reader(packet.payload);
+  if (!reader.skip(1) || !reader.read_lenenc_int()) return;
+  const auto insert_id = reader.read_lenenc_int();
+  if (insert_id && *insert_id != 0) last_insert_id_ = *insert_id;
 }
 
 ResponseTracker::Step ResponseTracker::on_local_infile_result(const PacketView& packet) {

@@ -48,6 +48,7 @@ awaitable<Expected<std::vector<MyCommandResult>>> read_responses(MyServerConnect
     const auto scanned = scanner.scan(std::span<const std::uint8_t>(buffer.data(), received),
                                       [&](const mysql::PacketView& packet) {
       const std::size_t answered = count - tracker.commands_in_flight();
+      if (first_of_response && answered < count) results[answered].head.assign(mysql::as_text(packet.payload));
       if (first_of_response && packet.starts_payload() && !packet.payload.empty() &&
           packet.payload[0] == mysql::packet_header::ERR_Packet && answered < count) {
         auto err = mysql::read_err_packet(packet.payload);

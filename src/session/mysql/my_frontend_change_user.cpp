@@ -12,13 +12,18 @@
 
 namespace sluice::session {
 
-// Only between statements and holding no backend (a transaction, an open prepared statement or
-// session mode keep one): the old user's backend cannot serve the new user, and handing it back
-// mid-session is the core's decision, not the front end's. Refused otherwise, ending the session.
+// Only between transactions, in transaction or statement mode: the old user's backend cannot
+// serve the new user. A client that holds one only because its session state pinned it (a user
+// variable, a temporary table) may change user: the new session has none of that state, so the
+// pin ends, the core hands the backend back after the local answer, and whoever gets it next is
+// another client token, reset first. Refused otherwise, ending the session.
 bool MyFrontend::answer_change_user(std::span<const std::uint8_t> chunk, const mysql::PacketView& packet, bool alone,
                                     ClientScan& scan) {
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
-  if (!alone || packet.end != packet.length + 4u || !tracker_.response_complete() || session_.core().has_lease()) {
+  const bool holds_work = session_.core().has_lease() &&
+                          (session_.core().pool_mode() == config::PoolMode::session || tracker_.in_transaction() ||
+                           long_data_pending_ || !cursors_.empty() || (!track_statements_ && open_statements_ > 0));
+  if (!alone || packet.end != packet.length + 4u || !tracker_.response_complete() || holds_work) {
     scan.error = Failure{"session_state", "0A000",
                          "COM_CHANGE_USER is supported only between transactions, holding no backend"};
     return false;
@@ -77,8 +82,16 @@ std::optional<Failure> MyFrontend::switch_user(const mysql::ChangeUser& change) 
     character_set_ = static_cast<std::uint8_t>(*change.character_set);
     collation_ = mysql::collation_by_id(character_set_);
   }
+  // A new session on the server: the old one's statements, variables and pins are gone, and
+  // the new user's pool decides how statements and session state are handled.
   open_statements_ = 0;
   ++session_resets_;
+  statements_.clear();
+  cursors_.clear();
+  long_data_pending_ = false;
+  session_reset_by_client();
+  choose_statement_tracking();
+  read_state_policy();
   spdlog::info("user={} database={} address={}: COM_CHANGE_USER", change.user, name, session_.address());
   return std::nullopt;
 }

@@ -36,7 +36,9 @@ MyFrontend::MyFrontend(ClientSession& session)
     : session_(session),
       cancel_target_(std::make_shared<MyKillTarget>()),
       client_scanner_(session.runtime().config->max_packet_size),
-      tracker_(kBackendCapabilities) {}
+      tracker_(kBackendCapabilities),
+      internal_tracker_(kBackendCapabilities),
+      server_progress_(session.client().get_executor()) {}
 
 std::uint64_t MyFrontend::client_token() const {
   const auto& key = registration_->key();
@@ -87,6 +89,8 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
 awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database) {
   session_.join_pool(database);
   cancel_target_->set_owner(session_.user(), session_.weak_from_this());
+  choose_statement_tracking();
+  read_state_policy();
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   character_set_ = login.response().character_set;

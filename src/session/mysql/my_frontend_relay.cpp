@@ -44,10 +44,24 @@ std::optional<Interrupted> interrupted_error(const PacketView& packet) {
 }  // namespace
 
 // Relays everything read except COM_QUIT (and what follows it), which ends the session instead.
+// With statement tracking, a statement command is relayed only once it is whole.
 ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
   ClientScan result;
+  const std::size_t in_flight_before = tracker_.commands_in_flight();
+  // A packet left partial by this read starts in the buffer (and may be held from its start)
+  // unless it began in bytes an earlier read already relayed.
+  bool partial_starts_here = held > 0 || client_scanner_.at_boundary();
+  if (held == 0) {
+    if (auto pong = local_ping_reply(buffer.subspan(0, received))) {
+      result.local_reply = std::move(*pong);
+      return result;
+    }
+  }
   std::size_t quit_start = 0;
+  std::size_t complete_end = 0;  // buffer offset just past the last complete packet
   const auto scanned = client_scanner_.scan(buffer.subspan(held, received), [&](const PacketView& packet) {
+    complete_end = held + packet.end;
+    partial_starts_here = true;
     const bool command = packet.starts_payload() && !tracker_.awaiting_client_file();
     if (command && packet.length == 1 && packet.payload[0] == mysql::command::COM_QUIT) {
       result.terminate = true;
@@ -61,7 +75,7 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     if (command && !packet.payload.empty() && packet.payload[0] == mysql::command::COM_CHANGE_USER) {
       return answer_change_user(buffer.subspan(held, received), packet, held == 0 && packet.end == received, result);
     }
-    return on_client_packet(packet, result);
+    return on_client_packet(packet, buffer.subspan(0, held + received), complete_end, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
@@ -71,20 +85,65 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     result.error = mysql::protocol_violation(tracker_.violation());
     return result;
   }
-  if (!result.local_reply.empty()) return result;
+  if (result.error || !result.local_reply.empty()) return result;
+  range_commands_ = tracker_.commands_in_flight() - in_flight_before;
   result.relay_end = held + (result.terminate ? quit_start : received);
+  if (!result.terminate && partial_starts_here) {
+    hold_statement_packet(buffer.subspan(0, held + received), complete_end, result);
+  }
+  show_pin();
   return result;
 }
 
-bool MyFrontend::on_client_packet(const PacketView& packet, ClientScan& scan) {
+// COM_PING alone, from a client that holds no backend and awaits nothing: Sluice answers OK
+// itself, with the status the client's session last had (no backend is taken for it).
+std::optional<std::string> MyFrontend::local_ping_reply(std::span<const std::uint8_t> bytes) const {
+  if (bytes.size() != mysql::kPacketHeaderLength + 1 || mysql::load_le24(bytes.data()) != 1 ||
+      bytes[mysql::kPacketHeaderLength] != mysql::command::COM_PING) {
+    return std::nullopt;
+  }
+  if (session_.core().has_lease() || !tracker_.response_complete() || !client_scanner_.at_boundary() ||
+      client_scanner_.in_logical_payload()) {
+    return std::nullopt;
+  }
+  mysql::SequenceId sequence;
+  sequence.reset(static_cast<std::uint8_t>(bytes[3] + 1));
+  mysql::OkPacket ok;
+  ok.status_flags = tracker_.status_flags();
+  std::string out;
+  mysql::write_ok_packet(out, sequence, ok, kClientCapabilities);
+  return out;
+}
+
+bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                                  ClientScan& scan) {
   const bool command = packet.starts_payload() && !tracker_.awaiting_client_file() && packet.length >= 1;
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   if (command && !check_command(packet.payload[0], scan)) return false;
+  if (command && track_statements_ && !note_statement_packet(packet, buffer_end, scan)) return false;
+  if (command && packet.payload[0] == mysql::command::COM_QUERY && !read_query(packet, buffer, buffer_end, scan)) {
+    return false;
+  }
+  if (command && packet.payload[0] == mysql::command::COM_RESET_CONNECTION) session_reset_by_client();
   const bool alone = tracker_.response_complete();
   if (tracker_.on_client_packet(packet)) scan.round_trip_started = true;
   if (command && alone) on_schema_command(packet);
-  if (command) count_statements(packet.payload[0]);
+  if (pending_setting_) awaiting_schema_answer_ = true;
+  if (command && !track_statements_) count_statements(packet.payload[0]);
   return true;
+}
+
+// A COM_QUERY's text as the buffer holds it: whole when scan_client held it (up to
+// kMaxReadQuery), else the part in this read (a longer text is read by its start only).
+bool MyFrontend::read_query(const PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                            ClientScan& scan) {
+  const std::size_t size = std::size_t{packet.length} + mysql::kPacketHeaderLength;
+  const bool whole = !packet.continued() && buffer_end >= size;
+  const std::size_t start = whole ? buffer_end - size + mysql::kPacketHeaderLength + 1 : 0;
+  const auto text = whole ? as_text(buffer.subspan(start, buffer_end - start)) : as_text(packet.payload.subspan(1));
+  const bool alone = whole && start == mysql::kPacketHeaderLength + 1 && buffer_end == buffer.size() &&
+                     tracker_.response_complete();
+  return on_query_text(text, packet.sequence_id, alone, scan);
 }
 
 // Commands a pooled backend cannot serve: another user's session on a backend of this pool,
@@ -124,45 +183,92 @@ void MyFrontend::on_schema_command(const PacketView& packet) {
   awaiting_schema_answer_ = pending_schema_.has_value();
 }
 
-// A killed statement's ERR, when ours (statement_timeout), gets the timeout's code and message.
+// A killed statement's ERR, when ours (statement_timeout), gets the timeout's code and message;
+// a COM_STMT_PREPARE_OK gets the client's statement id. The start of a COM_STMT_PREPARE_OK split
+// across reads waits for the rest (a dozen bytes at most).
 ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   ServerScan result;
+  std::string carried = std::exchange(held_server_bytes_, {});
+  if (!carried.empty()) edited_output(chunk, carried, result);
   std::optional<Interrupted> interrupted;
+  std::size_t last_end = 0;  // just past the last packet completed in this chunk
+  bool completed = false;
+  std::vector<std::pair<std::size_t, std::size_t>> cuts;  // answers to Sluice's own prepares
   const auto scanned = server_scanner_->scan(chunk, [&](const PacketView& packet) {
+    last_end = packet.end;
+    completed = true;
+    if (swallowing()) {
+      edited_output(chunk, carried, result);
+      const std::size_t end = carried.size() + packet.end;
+      cuts.emplace_back(end - packet.length - mysql::kPacketHeaderLength, end);
+      on_internal_packet(packet, result);
+      return;
+    }
     if (statement_timed_out_ && !interrupted) interrupted = interrupted_error(packet);
+    if (track_statements_ && tracker_.awaiting_prepare_ok() && packet.starts_payload()) {
+      // Its header is in `carried` or in this chunk: either way at this offset of the output.
+      const std::size_t start = carried.size() + packet.end - packet.length - mysql::kPacketHeaderLength;
+      on_prepare_answer(packet, start, &edited_output(chunk, carried, result));
+    }
     on_server_packet(packet, result);
   });
   if (scanned.error != mysql::PacketScanError::none) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
     return result;
   }
+  if (track_statements_ && (swallowing() || tracker_.awaiting_prepare_ok()) && !server_scanner_->at_boundary()) {
+    auto& output = edited_output(chunk, carried, result);
+    const std::size_t partial = completed ? carried.size() + last_end : 0;
+    held_server_bytes_ = output.substr(partial);
+    output.resize(partial);
+  }
   if (interrupted) {
-    const auto bytes = as_text(chunk);
+    const auto& bytes = edited_output(chunk, carried, result);
+    const std::size_t offset = carried.size();
     mysql::SequenceId sequence;
     sequence.reset(interrupted->sequence_id);
     const Failure timeout{"statement_timeout", "57014", "canceling statement due to statement timeout"};
-    result.replaced = true;
-    result.replacement.append(bytes.substr(0, interrupted->start));
-    mysql::write_err_packet(result.replacement, sequence, mysql::error_for(timeout));
-    result.replacement.append(bytes.substr(interrupted->end));
+    std::string replacement = bytes.substr(0, offset + interrupted->start);
+    mysql::write_err_packet(replacement, sequence, mysql::error_for(timeout));
+    replacement.append(bytes.substr(std::min(bytes.size(), offset + interrupted->end)));
+    result.replacement = std::move(replacement);
+  }
+  // Last, from the end: the cuts lie before a killed statement's ERR, so its edit moved none.
+  for (auto cut = cuts.rbegin(); cut != cuts.rend(); ++cut) {
+    if (cut->first < result.replacement.size()) {
+      result.replacement.erase(cut->first, std::min(cut->second, result.replacement.size()) - cut->first);
+    }
   }
   return result;
 }
 
+std::string& MyFrontend::edited_output(std::span<const std::uint8_t> chunk, std::string& carried, ServerScan& scan) {
+  if (!scan.replaced) {
+    scan.replaced = true;
+    scan.replacement = carried;
+    scan.replacement.append(as_text(chunk));
+  }
+  return scan.replacement;
+}
+
 void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   if (awaiting_schema_answer_ && packet.starts_payload()) {
-    if (!packet.payload.empty() && packet.payload[0] == mysql::packet_header::OK_Packet && pending_schema_) {
+    const bool ok = !packet.payload.empty() && packet.payload[0] == mysql::packet_header::OK_Packet;
+    if (ok && pending_schema_) {
       schema_ = *pending_schema_;
       server().schema = schema_;
     }
+    if (ok) setting_confirmed();
     awaiting_schema_answer_ = false;
     pending_schema_.reset();
+    pending_setting_.reset();
   }
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   answer_started_ = true;
   switch (tracker_.on_server_packet(packet)) {
     case mysql::ResponseProgress::complete:
       scan.round_trip_completed = true;
+      show_pin();
       answer_started_ = false;
       next_sequence_ = 0;  // an error of ours now would start an exchange of its own
       statement_timed_out_ = false;
@@ -177,14 +283,37 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
 
 WorkState MyFrontend::work_state() const {
   const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
-                       (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty();
-  return WorkState{!tracker_.response_complete(), tracker_.in_transaction() || open_statements_ > 0, partial};
+                       (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty() ||
+                       preparing_inside_;
+  return WorkState{!tracker_.response_complete(), tracker_.in_transaction(), partial, !pin_reason().empty()};
+}
+
+// Session mode keeps the backend anyway: nothing pins there.
+std::string MyFrontend::pin_reason() const {
+  if (session_.core().pool_mode() == config::PoolMode::session) return {};
+  if (state_pin_ != mysql::SessionPin::none) return std::string(mysql::to_string(state_pin_));
+  if (!track_statements_ && open_statements_ > 0) return "prepared_statements";
+  if (long_data_pending_) return "long_data";
+  if (!cursors_.empty()) return "cursor";
+  return {};
+}
+
+void MyFrontend::show_pin() {
+  auto reason = pin_reason();
+  if (reason == shown_pin_) return;
+  session_.set_pinned(reason);
+  if (!reason.empty()) {
+    spdlog::debug("client pinned to its backend: user={} database={} reason={}", session_.user(), session_.database(),
+                  reason);
+  }
+  shown_pin_ = std::move(reason);
 }
 
 // Another client's backend is reset (COM_RESET_CONNECTION: its variables, temporary tables and
 // prepared statements go) and put in this client's schema and character set; a backend this
 // client used last is exactly as it left it. The commands go in one write.
 awaitable<Status> MyFrontend::prepare_backend() {
+  read_state_policy();
   auto& backend = server();
   cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
   server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
@@ -195,8 +324,11 @@ awaitable<Status> MyFrontend::prepare_backend() {
   if (collation_ && (other_client || backend.character_set != character_set_)) {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
+  session_commands(other_client, commands);
   backend.last_client = client_token();
-  if (commands.empty()) co_return ok_status();
+  // COM_RESET_CONNECTION closes every statement the last client left.
+  if (other_client && backend.statements) backend.statements->clear();
+  if (commands.empty()) co_return co_await restore_statements();
   auto results = co_await run_backend_commands(backend, commands);
   if (!results) co_return results.failure();
   for (const auto& result : *results) {
@@ -207,14 +339,22 @@ awaitable<Status> MyFrontend::prepare_backend() {
   }
   backend.schema = schema_;
   if (collation_) backend.character_set = character_set_;
-  co_return ok_status();
+  session_synced();
+  co_return co_await restore_statements();
 }
 
 void MyFrontend::backend_detached() {
+  // The client's own OKs set it there, or Sluice did on attach.
+  if (session_.core().has_lease()) server().last_insert_id = tracker_.last_insert_id();
   cancel_target_->set_backend(std::nullopt);
   server_scanner_.reset();
   awaiting_schema_answer_ = false;
   pending_schema_.reset();
+  pending_prepares_.clear();
+  held_server_bytes_.clear();
+  internal_wanted_.clear();
+  internal_tracker_ = mysql::ResponseTracker(kBackendCapabilities);
+  internal_first_ = true;
 }
 
 awaitable<bool> MyFrontend::settle(SettleQuery query) {
@@ -224,7 +364,10 @@ awaitable<bool> MyFrontend::settle(SettleQuery query) {
   if (!results || (*results)[0].error) co_return false;
   if (server().status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS) co_return false;
   tracker_.backend_at_rest(server().status_flags);
-  if (query == SettleQuery::reset) open_statements_ = 0;
+  if (query == SettleQuery::reset) {
+    open_statements_ = 0;
+    if (server().statements) server().statements->clear();
+  }
   co_return true;
 }
 

@@ -27,6 +27,8 @@
   X(mysql_use_statement)       \
   X(mysql_kill_statement)      \
   X(mysql_change_user)         \
+  X(mysql_statement_packets)   \
+  X(mysql_session_statement)   \
   X(pg_sql_lexer)              \
   X(pg_statement_messages)     \
   X(pg_session_settings)       \

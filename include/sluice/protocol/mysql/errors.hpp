@@ -25,6 +25,7 @@ inline constexpr std::uint16_t ER_PARSE_ERROR = 1064;
 inline constexpr std::uint16_t ER_UNKNOWN_ERROR = 1105;
 inline constexpr std::uint16_t ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
 inline constexpr std::uint16_t ER_NOT_SUPPORTED_YET = 1235;
+inline constexpr std::uint16_t ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
 inline constexpr std::uint16_t ER_QUERY_INTERRUPTED = 1317;
 inline constexpr std::uint16_t CR_CONN_HOST_ERROR = 2003;        // Can't connect to server
 inline constexpr std::uint16_t CR_SERVER_LOST = 2013;            // Lost connection during query

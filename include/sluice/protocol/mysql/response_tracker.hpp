@@ -79,8 +79,12 @@ class ResponseTracker {
   std::size_t commands_in_flight() const { return in_flight_; }
   // LOCAL INFILE: the client owes the file; its packets are data, not commands.
   bool awaiting_client_file() const { return state_ == State::local_infile_upload; }
+  // The next server packet answers a COM_STMT_PREPARE: COM_STMT_PREPARE_OK or ERR.
+  bool awaiting_prepare_ok() const { return state_ == State::prepare_ok; }
   // From the last OK or EOF packet.
   std::uint16_t status_flags() const { return status_flags_; }
+  // The last non-zero last_insert_id an OK packet carried (LAST_INSERT_ID() for this session).
+  std::uint64_t last_insert_id() const { return last_insert_id_; }
   bool in_transaction() const;
   // Nothing in flight, no transaction, no violation: another client may have the backend.
   bool at_rest() const;
@@ -119,6 +123,7 @@ class ResponseTracker {
   Step on_one_packet(const PacketView& packet);
   Step on_authentication(const PacketView& packet);
   Step on_error();
+  void note_insert_id(const PacketView& packet);
   Step end_of_result(std::uint16_t status_flags);
   Step next_prepare_group();
   Step fail(std::string why);
@@ -138,6 +143,7 @@ class ResponseTracker {
   std::uint32_t remaining_ = 0;        // definitions left in the current group
   std::uint16_t prepare_columns_ = 0;  // COM_STMT_PREPARE_OK's num_columns, for after the parameters
   std::uint16_t status_flags_;
+  std::uint64_t last_insert_id_ = 0;
   bool transaction_unknown_ = false;  // an ERR came while autocommit was off
   bool finish_pending_ = false;       // the last packet of the response continues in the next one
   std::array<ResponseShape, kMaxPipelined> queue_{};

@@ -12,15 +12,20 @@
 // without them, so result sets end with classic EOF packets and OK packets carry no session
 // state), no CLIENT_FOUND_ROWS or CLIENT_IGNORE_SPACE (they change a backend's answers), no TLS.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "sluice/protocol/mysql/change_user.hpp"
 #include "sluice/protocol/mysql/client_login.hpp"
 #include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
 #include "sluice/protocol/mysql/response_tracker.hpp"
+#include "sluice/protocol/mysql/session_statement.hpp"
+#include "sluice/protocol/mysql/statement_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/frontend.hpp"
@@ -43,6 +48,9 @@ class MyFrontend : public Frontend {
   awaitable<Status> serve_admin_console() override;
   ClientScan scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) override;
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
+  OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
+  bool wants_before_forward() const override { return track_statements_ && !edits_.empty(); }
+  awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
@@ -65,11 +73,17 @@ class MyFrontend : public Frontend {
   awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
 
   // --- the data phase (my_frontend_relay.cpp) ---
-  bool on_client_packet(const mysql::PacketView& packet, ClientScan& scan);
+  bool on_client_packet(const mysql::PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                        ClientScan& scan);
+  bool read_query(const mysql::PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
+                  ClientScan& scan);
   bool check_command(std::uint8_t command, ClientScan& scan);
   void on_schema_command(const mysql::PacketView& packet);
   void count_statements(std::uint8_t command);
   void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
+  // The client's bytes of this chunk (held ones first), once something in them must change.
+  std::string& edited_output(std::span<const std::uint8_t> chunk, std::string& carried, ServerScan& scan);
+  std::optional<std::string> local_ping_reply(std::span<const std::uint8_t> bytes) const;
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
 
   // --- a client's own KILL (my_frontend_kill.cpp) ---
@@ -83,6 +97,42 @@ class MyFrontend : public Frontend {
                           ClientScan& scan);
   std::optional<Failure> switch_user(const mysql::ChangeUser& change);
   bool change_user_authenticated(const mysql::ChangeUser& change) const;
+
+  // --- binary prepared statements across backends (my_frontend_statements.cpp) ---
+  // A statement command scan_client let through whole: rewrite_outgoing maps its id.
+  struct StatementEdit {
+    std::size_t start = 0;    // the packet's header, in the relayed bytes
+    std::uint32_t length = 0;  // its payload length
+    std::uint8_t command = 0;
+    std::uint32_t statement_id = 0;  // the client's (commands that name one)
+  };
+  void choose_statement_tracking();
+  bool note_statement_packet(const mysql::PacketView& packet, std::size_t buffer_end, ClientScan& scan);
+  void hold_statement_packet(std::span<const std::uint8_t> buffer, std::size_t from, ClientScan& scan) const;
+  std::optional<Failure> rewrite_statement(const StatementEdit& edit, std::span<const std::uint8_t> packet,
+                                           std::string& out);
+  void rewrite_execute(const StatementEdit& edit, std::span<const std::uint8_t> packet, std::string& out);
+  void on_prepare_answer(const mysql::PacketView& packet, std::size_t output_start, std::string* output);
+  // Preparing them again (my_frontend_reprepare.cpp).
+  std::vector<std::uint32_t> missing_statements();
+  awaitable<Status> restore_statements();
+  awaitable<Status> prepare_inside(std::vector<std::uint32_t> wanted);
+  awaitable<bool> wait_for_server();
+  bool swallowing() const { return !internal_wanted_.empty(); }
+  void on_internal_packet(const mysql::PacketView& packet, ServerScan& scan);
+  mysql::BackendStatements& backend_statements();
+  // Why the client keeps its backend between transactions ("" if it does not).
+  std::string pin_reason() const;
+  void show_pin();
+
+  // --- the client's session across backends (my_frontend_session_state.cpp) ---
+  void read_state_policy();
+  bool on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan);
+  void setting_confirmed();
+  void session_reset_by_client();
+  void session_commands(bool reset, std::vector<std::string>& commands);
+  void session_synced();
+
   // This session, as MyServerConnection::last_client knows it: changes when the client resets
   // its session (COM_RESET_CONNECTION, COM_CHANGE_USER), so no backend it used before counts as
   // its own any more and each is reset before it serves the client again.
@@ -102,6 +152,32 @@ class MyFrontend : public Frontend {
   // COM_STMT_PREPAREs not yet closed (a failed one counts too: conservative). While any is
   // open the client is pinned to its backend, where the statement ids mean something.
   std::uint32_t open_statements_ = 0;
+  // Statement tracking (transaction/statement mode, max_prepared_statements > 0): the client's
+  // statements follow it, none of this pins.
+  bool track_statements_ = false;
+  mysql::ClientStatements statements_;
+  std::vector<StatementEdit> edits_;         // from scan_client, for the next rewrite_outgoing
+  std::deque<std::string> pending_prepares_;  // the client's COM_STMT_PREPAREs sent, unanswered
+  std::string held_server_bytes_;            // the start of a COM_STMT_PREPARE_OK split across reads
+  bool long_data_pending_ = false;           // COM_STMT_SEND_LONG_DATA sent, its execute not yet
+  std::set<std::uint32_t> cursors_;          // statements with a cursor open on the backend
+  // Sluice's own COM_STMT_PREPAREs inside a lease: their answers are kept from the client.
+  std::deque<std::uint32_t> internal_wanted_;  // the client ids they prepare, in order
+  mysql::ResponseTracker internal_tracker_;    // follows their answers
+  bool internal_first_ = true;                 // the next answer packet starts a response
+  std::size_t range_commands_ = 0;             // commands with answers in the last scanned read
+  bool preparing_inside_ = false;              // before_forward runs: the lease must stay
+  asio::steady_timer server_progress_;         // woken when an answer completes
+  std::string shown_pin_;
+  // Session state: what pins (kept until the client resets its session), the SETs that follow it.
+  struct PendingSetting {
+    std::string key;
+    std::string sql;
+  };
+  bool refuse_state_ = false;  // session_state: error (and not session mode)
+  mysql::SessionPin state_pin_ = mysql::SessionPin::none;
+  mysql::SessionSettings settings_;
+  std::optional<PendingSetting> pending_setting_;  // a lone SET awaiting its OK
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
   std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it

@@ -18,6 +18,7 @@
 #include "sluice/protocol/mysql/constants.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
 #include "sluice/protocol/mysql/server_login.hpp"
+#include "sluice/protocol/mysql/statement_registry.hpp"
 
 namespace sluice::session {
 
@@ -42,6 +43,10 @@ class MyServerConnection : public pool::ServerConnection {
   std::string schema;               // the database the backend is in, as far as Sluice knows
   std::uint8_t character_set = mysql::charset::utf8mb4_general_ci;  // its connection collation id, ditto
   std::uint64_t last_client = 0;    // the session that used it last (0: none since login)
+  // last_client's binary prepared statements on it (transaction pooling; made on first use).
+  std::unique_ptr<mysql::BackendStatements> statements;
+  std::uint64_t settings_generation = 0;  // last_client's SETs it has (SessionSettings::generation)
+  std::uint64_t last_insert_id = 0;       // what LAST_INSERT_ID() returns on it, as far as Sluice knows
 };
 
 class MyServerConnector : public pool::ServerConnector {
@@ -69,6 +74,7 @@ class MyServerConnector : public pool::ServerConnector {
 struct MyCommandResult {
   std::optional<mysql::ErrPacket> error;  // the server refused it
   std::uint16_t status_flags = 0;         // from the response's last OK/EOF (unchanged after an ERR)
+  std::string head;  // the response's first payload bytes (up to kPacketCaptureLimit): COM_STMT_PREPARE_OK
 };
 
 // Sends the commands (each a payload: command byte and arguments) in one write, pipelined, and

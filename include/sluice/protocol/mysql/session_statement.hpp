@@ -1,0 +1,61 @@
+#pragma once
+// What a COM_QUERY's text does to the client's session, read conservatively (no I/O): state
+// that cannot move to another backend (the client is then pinned, or refused), and a lone SET of
+// session variables that can follow the client (replayed on every backend it gets).
+//
+// The text is tokenised the way the server reads it: comments skipped ('#', '-- ', '/* */'),
+// except MySQL's executable comments ('/*!', '/*M!'), whose contents count as code; strings and
+// quoted identifiers are opaque. Anything not understood pins (SessionPin::session_variables).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::mysql {
+
+enum class SessionPin : std::uint8_t {
+  none,
+  user_variables,     // @name anywhere
+  temporary_tables,   // CREATE TEMPORARY TABLE
+  get_lock,           // GET_LOCK(...)
+  lock_tables,        // LOCK TABLE(S), FLUSH TABLES ... WITH READ LOCK
+  found_rows,         // SQL_CALC_FOUND_ROWS, FOUND_ROWS()
+  sql_prepare,        // text-protocol PREPARE / EXECUTE / DEALLOCATE PREPARE
+  xa,                 // XA transactions
+  handler,            // HANDLER ... OPEN
+  session_variables,  // a SET Sluice cannot follow (several statements, SET TRANSACTION, unparsed)
+};
+
+// "user_variables", ...: the pinned reason in SHOW CLIENTS and sluice_clients_pinned.
+std::string_view to_string(SessionPin pin);
+
+struct QueryEffects {
+  SessionPin pin = SessionPin::none;  // the first state found that cannot move
+  // A lone SET of session variables: the variables it sets (lower case, sorted, joined by ',';
+  // "names" for SET NAMES / CHARACTER SET). The statement is replayed as the client sent it.
+  std::optional<std::string> setting;
+};
+
+QueryEffects read_query_effects(std::string_view sql);
+
+// The SETs a client's session follows it with, in the order they are to be replayed; a later SET
+// of the same variables replaces the earlier one. Bounded: past kMaxSettings the client pins.
+class SessionSettings {
+ public:
+  static constexpr std::size_t kMaxSettings = 64;
+
+  // False when the list is full (the caller pins the client).
+  bool record(const std::string& key, std::string_view sql);
+  void clear();
+  const std::vector<std::string>& statements() const { return statements_; }
+  // Changes with every record/clear: a backend that has seen this generation needs no replay.
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  std::vector<std::string> keys_;
+  std::vector<std::string> statements_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace sluice::mysql

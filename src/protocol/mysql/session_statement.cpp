@@ -1,0 +1,207 @@
+// Reading a COM_QUERY's effects on the client's session (session_statement.hpp).
+#include "sluice/protocol/mysql/session_statement.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <span>
+
+#include "sluice/protocol/mysql/sql_tokens.hpp"
+
+namespace sluice::mysql {
+
+namespace {
+
+using Tokens = std::span<const SqlToken>;
+
+bool is_punctuation(const SqlToken& token, std::string_view text) {
+  return token.kind == TokenKind::punctuation && token.text == text;
+}
+
+bool followed_by_parenthesis(Tokens tokens, std::size_t at) {
+  return at + 1 < tokens.size() && is_punctuation(tokens[at + 1], "(");
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// State anywhere in the statement, by key word or function.
+SessionPin pin_by_token(Tokens statement) {
+  for (std::size_t i = 0; i < statement.size(); ++i) {
+    const auto& token = statement[i];
+    if (token.kind == TokenKind::user_variable) return SessionPin::user_variables;
+    if (token.is("GET_LOCK") && followed_by_parenthesis(statement, i)) return SessionPin::get_lock;
+    if (token.is("SQL_CALC_FOUND_ROWS")) return SessionPin::found_rows;
+    if (token.is("FOUND_ROWS") && followed_by_parenthesis(statement, i)) return SessionPin::found_rows;
+  }
+  return SessionPin::none;
+}
+
+// State that the statement's kind says it leaves.
+SessionPin pin_by_statement(Tokens statement) {
+  const auto& first = statement.front();
+  const auto has_word = [&](std::string_view word, std::size_t within) {
+    for (std::size_t i = 1; i < statement.size() && i <= within; ++i) {
+      if (statement[i].is(word)) return true;
+    }
+    return false;
+  };
+  if (first.is("CREATE") && has_word("TEMPORARY", 3)) return SessionPin::temporary_tables;
+  if (first.is("LOCK")) return SessionPin::lock_tables;
+  if (first.is("FLUSH") && has_word("LOCK", statement.size())) return SessionPin::lock_tables;
+  if (first.is("PREPARE") || first.is("EXECUTE") || first.is("DEALLOCATE")) return SessionPin::sql_prepare;
+  if (first.is("DROP") && statement.size() > 1 && statement[1].is("PREPARE")) return SessionPin::sql_prepare;
+  if (first.is("XA")) return SessionPin::xa;
+  if (first.is("HANDLER")) return SessionPin::handler;
+  return SessionPin::none;
+}
+
+struct SetReading {
+  bool understood = false;
+  std::vector<std::string> variables;  // session variables set (empty: none, e.g. only GLOBAL)
+};
+
+// One assignment of a SET: [SESSION|LOCAL|GLOBAL] name = ..., @@[scope.]name = ..., NAMES ...,
+// CHARACTER SET ..., CHARSET ...
+bool read_assignment(Tokens assignment, SetReading& reading) {
+  if (assignment.empty()) return false;
+  const auto& first = assignment.front();
+  if (first.is("NAMES") || first.is("CHARSET") ||
+      (first.is("CHARACTER") && assignment.size() > 1 && assignment[1].is("SET"))) {
+    reading.variables.push_back("names");
+    return true;
+  }
+  std::size_t at = 0;
+  bool global = false;
+  if (first.is("SESSION") || first.is("LOCAL")) {
+    at = 1;
+  } else if (first.is("GLOBAL")) {
+    at = 1;
+    global = true;
+  }
+  if (at >= assignment.size()) return false;
+  std::string name;
+  if (assignment[at].kind == TokenKind::system_variable) {
+    name = lower(assignment[at].text.substr(2));
+    if (name.starts_with("global.")) global = true;
+    for (const std::string_view scope : {"session.", "local.", "global."}) {
+      if (name.starts_with(scope)) name.erase(0, scope.size());
+    }
+  } else if (assignment[at].kind == TokenKind::word) {
+    name = lower(assignment[at].text);
+    if (at == 1 && !global && name == "transaction") {
+      reading.variables.push_back("session transaction");  // SET SESSION TRANSACTION ...
+      return true;
+    }
+  } else {
+    return false;
+  }
+  if (name.empty() || at + 1 >= assignment.size()) return false;
+  const auto& op = assignment[at + 1];
+  if (!is_punctuation(op, "=") && !is_punctuation(op, ":=")) return false;
+  if (!global) reading.variables.push_back(std::move(name));
+  return true;
+}
+
+SetReading read_set(Tokens statement) {
+  SetReading reading;
+  if (statement.size() < 2) return reading;
+  const auto& second = statement[1];
+  // Not session state: server-wide, stored in the grant tables, or for one statement only.
+  if (second.is("GLOBAL") && statement.size() > 2 && statement[2].is("TRANSACTION")) return {true, {}};
+  if (second.is("PASSWORD") || second.is("DEFAULT") || second.is("STATEMENT") || second.is("PERSIST") ||
+      second.is("PERSIST_ONLY")) {
+    return {true, {}};
+  }
+  // SET TRANSACTION (the next transaction only), SET ROLE and the rest: not followed.
+  if (second.is("TRANSACTION") || second.is("ROLE")) return reading;
+  int depth = 0;
+  std::size_t start = 1;
+  for (std::size_t i = 1; i <= statement.size(); ++i) {
+    if (i < statement.size()) {
+      if (is_punctuation(statement[i], "(")) ++depth;
+      if (is_punctuation(statement[i], ")")) --depth;
+      if (depth != 0 || !is_punctuation(statement[i], ",")) continue;
+    }
+    if (!read_assignment(statement.subspan(start, i - start), reading)) return SetReading{};
+    start = i + 1;
+  }
+  reading.understood = true;
+  return reading;
+}
+
+std::vector<Tokens> split_statements(const std::vector<SqlToken>& tokens) {
+  std::vector<Tokens> statements;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= tokens.size(); ++i) {
+    if (i < tokens.size() && !is_punctuation(tokens[i], ";")) continue;
+    if (i > start) statements.push_back(Tokens(tokens).subspan(start, i - start));
+    start = i + 1;
+  }
+  return statements;
+}
+
+}  // namespace
+
+std::string_view to_string(SessionPin pin) {
+  switch (pin) {
+    case SessionPin::none: return "";
+    case SessionPin::user_variables: return "user_variables";
+    case SessionPin::temporary_tables: return "temporary_tables";
+    case SessionPin::get_lock: return "get_lock";
+    case SessionPin::lock_tables: return "lock_tables";
+    case SessionPin::found_rows: return "found_rows";
+    case SessionPin::sql_prepare: return "sql_prepare";
+    case SessionPin::xa: return "xa";
+    case SessionPin::handler: return "handler";
+    case SessionPin::session_variables: return "session_variables";
+  }
+  return "unknown";
+}
+
+QueryEffects read_query_effects(std::string_view sql) {
+  const auto tokens = tokenize_sql(sql);
+  const auto statements = split_statements(tokens);
+  QueryEffects effects;
+  for (const auto statement : statements) {
+    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return {pin, std::nullopt};
+    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return {pin, std::nullopt};
+  }
+  for (const auto statement : statements) {
+    if (!statement.front().is("SET")) continue;
+    // Among other statements Sluice cannot tell which ran: not followed.
+    if (statements.size() != 1) return {SessionPin::session_variables, std::nullopt};
+    auto reading = read_set(statement);
+    if (!reading.understood) return {SessionPin::session_variables, std::nullopt};
+    if (reading.variables.empty()) return effects;
+    std::sort(reading.variables.begin(), reading.variables.end());
+    reading.variables.erase(std::unique(reading.variables.begin(), reading.variables.end()), reading.variables.end());
+    std::string key;
+    for (const auto& variable : reading.variables) key += (key.empty() ? "" : ",") + variable;
+    effects.setting = std::move(key);
+  }
+  return effects;
+}
+
+bool SessionSettings::record(const std::string& key, std::string_view sql) {
+  ++generation_;
+  const auto same = std::find(keys_.begin(), keys_.end(), key);
+  if (same != keys_.end()) {
+    statements_.erase(statements_.begin() + (same - keys_.begin()));
+    keys_.erase(same);
+  }
+  if (keys_.size() == kMaxSettings) return false;
+  keys_.push_back(key);
+  statements_.emplace_back(sql);
+  return true;
+}
+
+void SessionSettings::clear() {
+  ++generation_;
+  keys_.clear();
+  statements_.clear();
+}
+
+}  // namespace sluice::mysql

@@ -1,0 +1,86 @@
+// ClientStatements and BackendStatements (statement_registry.hpp).
+#include "sluice/protocol/mysql/statement_registry.hpp"
+
+#include <algorithm>
+
+namespace sluice::mysql {
+
+std::uint32_t ClientStatements::free_id(std::uint32_t wanted) const {
+  if (wanted != kNoStatementId && wanted != kLastStatementId && !statements_.count(wanted)) return wanted;
+  std::uint32_t id = statements_.empty() ? 1 : statements_.rbegin()->first + 1;
+  // Past the top (a client that prepared four billion statements): the lowest gap.
+  if (id == kLastStatementId || id == kNoStatementId) {
+    id = 1;
+    while (statements_.count(id)) ++id;
+  }
+  return id;
+}
+
+std::uint32_t ClientStatements::add(std::string sql, const PrepareOk& prepared) {
+  const std::uint32_t id = free_id(prepared.statement_id);
+  text_size_ += sql.size();
+  statements_[id] = ClientStatement{std::move(sql), prepared.num_params, {}, ++clock_};
+  return id;
+}
+
+void ClientStatements::forget(std::uint32_t id) {
+  const auto found = statements_.find(id);
+  if (found == statements_.end()) return;
+  text_size_ -= found->second.sql.size();
+  statements_.erase(found);
+}
+
+ClientStatement* ClientStatements::use(std::uint32_t id) {
+  const auto found = statements_.find(id);
+  if (found == statements_.end()) return nullptr;
+  found->second.last_used = ++clock_;
+  return &found->second;
+}
+
+const ClientStatement* ClientStatements::find(std::uint32_t id) const {
+  const auto found = statements_.find(id);
+  return found == statements_.end() ? nullptr : &found->second;
+}
+
+std::vector<std::uint32_t> ClientStatements::most_recent(std::size_t limit) const {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_use;
+  by_use.reserve(statements_.size());
+  for (const auto& [id, statement] : statements_) by_use.emplace_back(statement.last_used, id);
+  std::sort(by_use.begin(), by_use.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::uint32_t> ids;
+  for (std::size_t i = 0; i < by_use.size() && i < limit; ++i) ids.push_back(by_use[i].second);
+  return ids;
+}
+
+BackendStatement* BackendStatements::use(std::uint32_t client_id) {
+  const auto found = statements_.find(client_id);
+  if (found == statements_.end()) return nullptr;
+  found->second.last_used = ++clock_;
+  return &found->second;
+}
+
+std::vector<std::uint32_t> BackendStatements::make_room(std::size_t incoming) {
+  std::vector<std::uint32_t> closed;
+  while (!statements_.empty() && statements_.size() + in_flight_ + incoming > limit_) {
+    const auto oldest = std::min_element(statements_.begin(), statements_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    closed.push_back(oldest->second.backend_id);
+    statements_.erase(oldest);
+  }
+  return closed;
+}
+
+void BackendStatements::add(std::uint32_t client_id, std::uint32_t backend_id) {
+  statements_[client_id] = BackendStatement{backend_id, {}, ++clock_};
+}
+
+std::optional<std::uint32_t> BackendStatements::forget(std::uint32_t client_id) {
+  const auto found = statements_.find(client_id);
+  if (found == statements_.end()) return std::nullopt;
+  const auto backend_id = found->second.backend_id;
+  statements_.erase(found);
+  return backend_id;
+}
+
+}  // namespace sluice::mysql

@@ -1,0 +1,32 @@
+// A COM_QUERY's text as MyFrontend reads it for session state (mysql::read_query_effects, on
+// mysql::tokenize_sql). Invariants: tokens are non-empty, in order and inside the text; a text
+// that pins names a reason; a followed SET has a non-empty key and does not pin; the same text
+// read twice gives the same answer.
+#include <cstdint>
+#include <span>
+
+#include "fuzz_support.hpp"
+#include "fuzz_targets.hpp"
+#include "sluice/protocol/mysql/session_statement.hpp"
+#include "sluice/protocol/mysql/sql_tokens.hpp"
+
+int sluice_fuzz_mysql_session_statement(const std::uint8_t* data, std::size_t size) {
+  using namespace sluice;
+  const auto text = fuzz::as_text(std::span<const std::uint8_t>(data, size));
+  const char* last_end = text.data();
+  for (const auto& token : mysql::tokenize_sql(text)) {
+    SLUICE_FUZZ_CHECK(!token.text.empty());
+    SLUICE_FUZZ_CHECK(token.text.data() >= last_end);
+    SLUICE_FUZZ_CHECK(token.text.data() + token.text.size() <= text.data() + text.size());
+    last_end = token.text.data() + token.text.size();
+  }
+  const auto effects = mysql::read_query_effects(text);
+  if (effects.pin != mysql::SessionPin::none) {
+    SLUICE_FUZZ_CHECK(!mysql::to_string(effects.pin).empty());
+    SLUICE_FUZZ_CHECK(!effects.setting);
+  }
+  if (effects.setting) SLUICE_FUZZ_CHECK(!effects.setting->empty());
+  const auto again = mysql::read_query_effects(text);
+  SLUICE_FUZZ_CHECK(again.pin == effects.pin && again.setting == effects.setting);
+  return 0;
+}

@@ -1,0 +1,187 @@
+// A MySQL client's session across pooled backends, against the real MariaDB: session variables
+// it SETs, its schema and character set follow it and never reach another client; state that
+// cannot move (user variables, temporary tables) pins it (or is refused under session_state:
+// error); LAST_INSERT_ID() and affected rows stay the client's own.
+#include <atomic>
+#include <set>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "support/admin.hpp"
+#include "support/harness.hpp"
+
+using namespace sluice_it;
+
+namespace {
+
+void close_backends_of(const std::string& user) {
+    MyConnection root = mariadb().root();
+    MyResult ids = my_query(root.get(), "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'");
+    for (const auto& row : ids.rows) my_query(root.get(), "KILL " + row[0].value_or("0"));
+}
+
+template <class Body>
+int run_clients(const MySluice& sluice, int count, Body&& body) {
+    std::atomic<int> failed{0};
+    std::vector<std::thread> clients;
+    for (int client = 0; client < count; ++client) {
+        clients.emplace_back([&, client] {
+            try {
+                MyConnection connection = my_connect(sluice.login("app", "app"));
+                body(client, connection.get());
+            } catch (const std::exception& error) {
+                UNSCOPED_INFO(error.what());
+                ++failed;
+            }
+        });
+    }
+    for (auto& thread : clients) thread.join();
+    return failed;
+}
+
+const std::string kAdminUsers = "app:\n  password: app\nadmin:\n  password: admin\n";
+
+}  // namespace
+
+TEST_CASE("mysql: user variables and temporary tables pin their client and reach no other",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n", .users = kAdminUsers});
+    MyConnection owner = my_connect(sluice.login("app", "app"));
+    my_exec(owner.get(), "SET @owned = 42");
+    my_exec(owner.get(), "CREATE TEMPORARY TABLE owned_tmp (v INT)");
+    my_exec(owner.get(), "INSERT INTO owned_tmp VALUES (7)");
+    const std::string backend = my_value(owner.get(), "SELECT CONNECTION_ID()");
+
+    Connection console = admin_connect(sluice.process());
+    AdminTable clients = admin_show(console.get(), "SHOW CLIENTS");
+    const auto pinned = clients.where("pinned", "user_variables");
+    CHECK(pinned.size() == 1);
+
+    // Others run on the other backend meanwhile, and see neither.
+    const int failed = run_clients(sluice, 4, [&](int, MYSQL* connection) {
+        for (int i = 0; i < 10; ++i) {
+            if (my_value(connection, "SELECT COALESCE(@owned, 'none')") != "none") throw std::runtime_error("@owned leaked");
+            if (my_query(connection, "SELECT COUNT(*) FROM owned_tmp").error_code != 1146) {
+                throw std::runtime_error("owned_tmp leaked");
+            }
+            if (my_value(connection, "SELECT CONNECTION_ID()") == backend) throw std::runtime_error("pinned backend shared");
+        }
+    });
+    CHECK(failed == 0);
+    CHECK(my_value(owner.get(), "SELECT @owned") == "42");
+    CHECK(my_value(owner.get(), "SELECT SUM(v) FROM owned_tmp") == "7");
+    CHECK(my_value(owner.get(), "SELECT CONNECTION_ID()") == backend);
+    owner.reset();
+    // Its backend is closed with it: the next clients find no trace.
+    MyConnection next = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(next.get(), "SELECT COALESCE(@owned, 'none')") == "none");
+    CHECK(my_query(next.get(), "SELECT COUNT(*) FROM owned_tmp").error_code == 1146);
+}
+
+TEST_CASE("mysql: session_state error refuses a user variable with 1235 and goes on", "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nsession_state: error\n"});
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    const MyResult refused = my_query(connection.get(), "SET @x = 1");
+    CHECK(refused.error_code == 1235);
+    CHECK_THAT(refused.error, Catch::Contains("not supported in transaction pool mode: user_variables"));
+    const MyResult temporary = my_query(connection.get(), "CREATE TEMPORARY TABLE t_refused (v INT)");
+    CHECK(temporary.error_code == 1235);
+    CHECK(my_value(connection.get(), "SELECT 5") == "5");
+    // Session variables are not such state: they follow the client.
+    my_exec(connection.get(), "SET time_zone = '+05:00'");
+    CHECK(my_value(connection.get(), "SELECT @@time_zone") == "+05:00");
+}
+
+TEST_CASE("mysql: SET, SET NAMES and USE follow their client and are never seen by another",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    const std::string default_mode = mariadb().query("SELECT @@GLOBAL.sql_mode");
+    std::atomic<int> wrong{0};
+    std::atomic<int> moved{0};  // clients that ran on both backends
+    const int failed = run_clients(sluice, 6, [&](int client, MYSQL* connection) {
+        std::set<std::string> backends;
+        // Half the clients change their session; the others must see the defaults throughout.
+        const bool changes = client % 2 == 0;
+        const std::string zone = "+0" + std::to_string(client) + ":00";
+        if (changes) {
+            my_exec(connection, "SET time_zone = '" + zone + "'");
+            my_exec(connection, "SET SESSION sql_mode = 'ANSI_QUOTES'");
+            my_exec(connection, "SET NAMES latin1");
+            my_exec(connection, "USE app2");
+        }
+        for (int i = 0; i < 30; ++i) {
+            MyResult state = my_query(connection, "SELECT @@time_zone, @@sql_mode, @@character_set_client, DATABASE(), CONNECTION_ID()");
+            if (state.error_code != 0 || state.rows.size() != 1) throw std::runtime_error(state.error);
+            const auto& row = state.rows[0];
+            backends.insert(row[4].value_or(""));
+            const bool right = changes ? (row[0] == zone && row[1] == "ANSI_QUOTES" && row[2] == "latin1" && row[3] == "app2")
+                                       : (row[0] == "SYSTEM" && row[1] == default_mode && row[2] != "latin1" &&
+                                          row[3] == "app");
+            if (!right) {
+                UNSCOPED_INFO("client " << client << " saw " << row[0].value_or("NULL") << " | " << row[1].value_or("NULL")
+                                        << " | " << row[2].value_or("NULL") << " | " << row[3].value_or("NULL"));
+                ++wrong;
+            }
+            // A transaction now and then keeps the other backend busy: clients move between them.
+            if (i % 3 == client % 3) my_exec(connection, "BEGIN; SELECT SLEEP(0.01); COMMIT");
+        }
+        if (backends.size() > 1) ++moved;
+    });
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+    CHECK(moved > 0);
+    CHECK(mariadb().count_connections("app") <= 2);
+}
+
+TEST_CASE("mysql: LAST_INSERT_ID() and affected rows stay per client with 10 clients over 2 backends",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    mariadb().execute(
+        "CREATE TABLE IF NOT EXISTS app.ids (id BIGINT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.ids");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    std::atomic<int> wrong{0};
+    const int failed = run_clients(sluice, 10, [&](int client, MYSQL* connection) {
+        const std::string me = std::to_string(client);
+        for (int n = 1; n <= 15; ++n) {
+            my_exec(connection, "INSERT INTO ids (client, v) VALUES (" + me + ", 0)");
+            const std::string inserted = std::to_string(mysql_insert_id(connection));
+            // A statement of its own, maybe on the other backend, after others inserted there.
+            if (my_value(connection, "SELECT LAST_INSERT_ID()") != inserted) ++wrong;
+            // The row it names is this client's.
+            if (my_value(connection, "SELECT client FROM ids WHERE id = LAST_INSERT_ID()") != me) ++wrong;
+            const MyResult updated = my_query(connection, "UPDATE ids SET v = v + 1 WHERE client = " + me);
+            if (updated.error_code != 0 || updated.affected_rows != static_cast<std::uint64_t>(n)) ++wrong;
+        }
+    });
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+    CHECK(mariadb().query("SELECT COUNT(*) FROM app.ids") == "150");
+    // A client that never inserted sees 0, whichever backend it gets.
+    MyConnection fresh = my_connect(sluice.login("app", "app"));
+    for (int i = 0; i < 4; ++i) CHECK(my_value(fresh.get(), "SELECT LAST_INSERT_ID()") == "0");
+}
+
+TEST_CASE("mysql: the mariadb client's variables, temporary table, SET NAMES and USE stay its own",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    // The command-line client sends each statement as a COM_QUERY of its own.
+    CommandResult result = run_command(
+        {"/usr/bin/mariadb", "--no-defaults", "-h127.0.0.1", "-P" + std::to_string(sluice.mysql_port()), "-uapp",
+         "-papp", "app", "-N", "-B", "-e",
+         "SET @a := 5; SELECT @a * 2; CREATE TEMPORARY TABLE cli_tmp (v INT); INSERT INTO cli_tmp VALUES (3), (4); "
+         "SELECT SUM(v) FROM cli_tmp; SET NAMES latin1; SELECT @@character_set_client; USE app2; SELECT DATABASE()"},
+        {}, std::chrono::seconds(20));
+    CHECK(result.exit_code == 0);
+    CHECK(result.output == "10\n7\nlatin1\napp2\n");
+    // The one backend it pinned was closed when it left: the next client starts clean.
+    MyConnection next = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(next.get(), "SELECT COALESCE(@a, 'none')") == "none");
+    CHECK(my_query(next.get(), "SELECT COUNT(*) FROM cli_tmp").error_code == 1146);
+    CHECK(my_value(next.get(), "SELECT @@character_set_client") != "latin1");
+    CHECK(my_value(next.get(), "SELECT DATABASE()") == "app");
+}

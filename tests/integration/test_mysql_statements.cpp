@@ -1,0 +1,214 @@
+// Binary prepared statements under MySQL transaction pooling, against the real MariaDB through
+// Connector/C: statements follow their client to any backend, ids stay the client's, and the
+// per-backend LRU keeps Prepared_stmt_count bounded. COM_PING needs no backend.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "support/admin.hpp"
+#include "support/harness.hpp"
+#include "support/my_statement.hpp"
+
+using namespace sluice_it;
+
+namespace {
+
+void close_backends_of(const std::string& user) {
+    MyConnection root = mariadb().root();
+    MyResult ids = my_query(root.get(), "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'");
+    for (const auto& row : ids.rows) my_query(root.get(), "KILL " + row[0].value_or("0"));
+}
+
+int prepared_statements_now() {
+    MyConnection root = mariadb().root();
+    MyResult status = my_query(root.get(), "SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'");
+    return std::stoi(status.rows.at(0).at(1).value_or("0"));
+}
+
+}  // namespace
+
+TEST_CASE("mysql: 8 clients keep binary prepared statements open over 2 backends", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.ps_rows (client INT NOT NULL, n INT NOT NULL) ENGINE=InnoDB");
+    mariadb().execute("DELETE FROM app.ps_rows");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n",
+                                    .users = "app:\n  password: app\nadmin:\n  password: admin\n"});
+    constexpr int kClients = 8;
+    constexpr int kRounds = 25;
+    std::atomic<int> wrong{0};
+    std::atomic<int> failed{0};
+    std::atomic<int> peak{0};
+    std::atomic<bool> done{false};
+    std::thread monitor([&] {
+        while (!done) {
+            peak = std::max(peak.load(), mariadb().count_connections("app"));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    std::vector<std::thread> clients;
+    for (int client = 0; client < kClients; ++client) {
+        clients.emplace_back([&, client] {
+            try {
+                MyConnection connection = my_connect(sluice.login("app", "app"));
+                // Two statements each: their ids are the client's whatever backend runs them.
+                MyStatement insert(connection.get(), "INSERT INTO ps_rows VALUES (?, ?)");
+                MyStatement sum(connection.get(), "SELECT COUNT(*), COALESCE(SUM(n), 0), ? FROM ps_rows WHERE client = ?");
+                long long expected_sum = 0;
+                for (int n = 1; n <= kRounds; ++n) {
+                    insert.execute({client, n});
+                    if (insert.affected_rows() != 1) ++wrong;
+                    expected_sum += n;
+                    const auto rows = sum.execute({n * 1000 + client, client});
+                    if (rows.size() != 1 || rows[0][0] != std::to_string(n) || rows[0][1] != std::to_string(expected_sum) ||
+                        rows[0][2] != std::to_string(n * 1000 + client)) {
+                        ++wrong;
+                    }
+                }
+            } catch (const std::exception& error) {
+                UNSCOPED_INFO(error.what());
+                ++failed;
+            }
+        });
+    }
+    for (auto& thread : clients) thread.join();
+    done = true;
+    monitor.join();
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+    CHECK(mariadb().query("SELECT COUNT(*) FROM app.ps_rows") == std::to_string(kClients * kRounds));
+    CHECK(peak >= 1);
+    CHECK(peak <= 2);
+    // Sluice's own view agrees: two backends at most for the pool.
+    Connection console = admin_connect(sluice.process());
+    AdminTable pools = admin_show(console.get(), "SHOW POOLS");
+    const auto rows = pools.where("database", "app");
+    REQUIRE(rows.size() == 1);
+    CHECK(std::stoi(pools.at(rows[0], "sv_active")) + std::stoi(pools.at(rows[0], "sv_idle")) +
+              std::stoi(pools.at(rows[0], "sv_used")) <= 2);
+}
+
+TEST_CASE("mysql: a prepared statement executes on another backend than the one that prepared it",
+          "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    MyConnection mover = my_connect(sluice.login("app", "app"));
+    MyStatement statement(mover.get(), "SELECT CONNECTION_ID(), ? * 2");
+    MyStatement later(mover.get(), "SELECT CONNECTION_ID(), ? + 1");  // first run inside a transaction
+    const auto first = statement.execute({21});
+    REQUIRE(first.size() == 1);
+    CHECK(first[0][1] == "42");
+    const std::string prepared_on = first[0][0];
+    // Others hold the backend that prepared it (inside transactions) until one of them has it.
+    std::vector<MyConnection> holders;
+    bool held = false;
+    for (int attempt = 0; attempt < 2 && !held; ++attempt) {
+        holders.push_back(my_connect(sluice.login("app", "app")));
+        my_exec(holders.back().get(), "BEGIN");
+        held = my_value(holders.back().get(), "SELECT CONNECTION_ID()") == prepared_on;
+    }
+    REQUIRE(held);
+    if (holders.size() == 2) my_exec(holders.front().get(), "COMMIT");  // frees the other backend
+    // Same statement, same bound buffers (Connector/C sends no types now), another backend.
+    const auto second = statement.execute({50});
+    REQUIRE(second.size() == 1);
+    CHECK(second[0][0] != prepared_on);
+    CHECK(second[0][1] == "100");
+    const auto third = statement.execute({-7});
+    REQUIRE(third.size() == 1);
+    CHECK(third[0][1] == "-14");
+    // Inside a transaction on the new backend: prepared there on the way, unseen by the client.
+    my_exec(mover.get(), "BEGIN");
+    const std::string in_transaction = my_value(mover.get(), "SELECT CONNECTION_ID()");
+    const auto fourth = later.execute({41});
+    REQUIRE(fourth.size() == 1);
+    CHECK(fourth[0][0] == in_transaction);
+    CHECK(fourth[0][0] != prepared_on);
+    CHECK(fourth[0][1] == "42");
+    const auto fifth = statement.execute({4});
+    REQUIRE(fifth.size() == 1);
+    CHECK(fifth[0][1] == "8");
+    my_exec(mover.get(), "COMMIT");
+    my_exec(holders.back().get(), "COMMIT");
+}
+
+TEST_CASE("mysql: the per-backend LRU keeps Prepared_stmt_count bounded", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nmax_prepared_statements: 5\n"});
+    const int before = prepared_statements_now();
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    std::vector<std::unique_ptr<MyStatement>> statements;
+    for (int i = 0; i < 20; ++i) {
+        statements.push_back(std::make_unique<MyStatement>(connection.get(), "SELECT ? + " + std::to_string(i)));
+        const auto rows = statements.back()->execute({1000});
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0][0] == std::to_string(1000 + i));
+        CHECK(prepared_statements_now() - before <= 5);
+    }
+    // Every one still works, prepared again where the LRU let it go.
+    for (int i = 0; i < 20; ++i) {
+        const auto rows = statements[i]->execute({i});
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0][0] == std::to_string(2 * i));
+    }
+    CHECK(prepared_statements_now() - before <= 5);
+    // All twenty inside one transaction: each prepared again on the way, the LRU closing others.
+    my_exec(connection.get(), "BEGIN");
+    for (int i = 19; i >= 0; --i) {
+        const auto rows = statements[i]->execute({3 * i});
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0][0] == std::to_string(4 * i));
+        CHECK(prepared_statements_now() - before <= 5);
+    }
+    my_exec(connection.get(), "COMMIT");
+    // Closing forgets: the client's ids are gone, and the backend's.
+    statements.clear();
+    CHECK(prepared_statements_now() - before <= 5);
+}
+
+TEST_CASE("mysql: COM_PING is answered without a backend", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection holder = my_connect(sluice.login("app", "app"));
+    my_exec(holder.get(), "BEGIN");
+    my_exec(holder.get(), "SELECT 1");  // the only backend is now inside holder's transaction
+    MyConnection pinger = my_connect(sluice.login("app", "app"));
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) CHECK(mysql_ping(pinger.get()) == 0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+    my_exec(holder.get(), "COMMIT");
+    CHECK(my_value(pinger.get(), "SELECT 7") == "7");
+}
+
+TEST_CASE("mysql: COM_STMT_SEND_LONG_DATA keeps the backend until its execute", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    MyConnection connection = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    MYSQL_STMT* statement = mysql_stmt_init(connection.get());
+    const std::string sql = "SELECT LENGTH(?), CONNECTION_ID()";
+    REQUIRE(mysql_stmt_prepare(statement, sql.data(), sql.size()) == 0);
+    for (int round = 0; round < 3; ++round) {
+        MYSQL_BIND parameter{};
+        parameter.buffer_type = MYSQL_TYPE_BLOB;
+        REQUIRE(mysql_stmt_bind_param(statement, &parameter) == 0);
+        const std::string part(70000, 'x');
+        REQUIRE(mysql_stmt_send_long_data(statement, 0, part.data(), part.size()) == 0);
+        // Others work meanwhile: the data stays on the backend it went to.
+        for (int i = 0; i < 3; ++i) CHECK(my_value(other.get(), "SELECT 1") == "1");
+        REQUIRE(mysql_stmt_send_long_data(statement, 0, part.data(), part.size()) == 0);
+        REQUIRE(mysql_stmt_execute(statement) == 0);
+        long long length = 0;
+        long long thread = 0;
+        MYSQL_BIND results[2]{};
+        results[0].buffer_type = MYSQL_TYPE_LONGLONG;
+        results[0].buffer = &length;
+        results[1].buffer_type = MYSQL_TYPE_LONGLONG;
+        results[1].buffer = &thread;
+        REQUIRE(mysql_stmt_bind_result(statement, results) == 0);
+        REQUIRE(mysql_stmt_store_result(statement) == 0);
+        REQUIRE(mysql_stmt_fetch(statement) == 0);
+        CHECK(length == 140000);
+        mysql_stmt_free_result(statement);
+    }
+    mysql_stmt_close(statement);
+}

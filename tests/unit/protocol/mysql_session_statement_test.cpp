@@ -1,0 +1,94 @@
+// What a MySQL client's COM_QUERY does to its session (session_statement.hpp, sql_tokens.hpp).
+#include <catch2/catch.hpp>
+
+#include "sluice/protocol/mysql/session_statement.hpp"
+#include "sluice/protocol/mysql/sql_tokens.hpp"
+
+using namespace sluice::mysql;
+
+namespace {
+SessionPin pin_of(std::string_view sql) { return read_query_effects(sql).pin; }
+std::optional<std::string> setting_of(std::string_view sql) { return read_query_effects(sql).setting; }
+}  // namespace
+
+TEST_CASE("the tokeniser skips comments and keeps strings opaque", "[mysql_statements][mysql_session_state]") {
+  const auto tokens = tokenize_sql("SELECT '@a;' , `b@c` -- @d\n # @e\n /* @f */ @g @@h /*!40101 @i */");
+  std::vector<std::string_view> texts;
+  for (const auto& token : tokens) texts.push_back(token.text);
+  CHECK(texts == std::vector<std::string_view>{"SELECT", "'@a;'", ",", "`b@c`", "@g", "@@h", "@i"});
+  CHECK(tokens[4].kind == TokenKind::user_variable);
+  CHECK(tokens[5].kind == TokenKind::system_variable);
+  CHECK(tokens[0].is("SELECT"));
+  CHECK_FALSE(tokens[1].is("SELECT"));
+  CHECK(tokenize_sql("SELECT 'it''s \\' still'").size() == 2);
+  CHECK(tokenize_sql("'unterminated").size() == 1);
+}
+
+TEST_CASE("state that cannot move pins, by kind", "[mysql_statements][mysql_session_state]") {
+  CHECK(pin_of("SET @x = 1") == SessionPin::user_variables);
+  CHECK(pin_of("SELECT @x := 5") == SessionPin::user_variables);
+  CHECK(pin_of("select id into @last from t") == SessionPin::user_variables);
+  CHECK(pin_of("CREATE TEMPORARY TABLE t (v INT)") == SessionPin::temporary_tables);
+  CHECK(pin_of("create or replace temporary table t (v int)") == SessionPin::temporary_tables);
+  CHECK(pin_of("SELECT GET_LOCK('a', 10)") == SessionPin::get_lock);
+  CHECK(pin_of("LOCK TABLES t WRITE") == SessionPin::lock_tables);
+  CHECK(pin_of("FLUSH TABLES WITH READ LOCK") == SessionPin::lock_tables);
+  CHECK(pin_of("SELECT SQL_CALC_FOUND_ROWS * FROM t LIMIT 1") == SessionPin::found_rows);
+  CHECK(pin_of("SELECT FOUND_ROWS()") == SessionPin::found_rows);
+  CHECK(pin_of("PREPARE s FROM 'SELECT 1'") == SessionPin::sql_prepare);
+  CHECK(pin_of("EXECUTE s") == SessionPin::sql_prepare);
+  CHECK(pin_of("DEALLOCATE PREPARE s") == SessionPin::sql_prepare);
+  CHECK(pin_of("XA START 'x'") == SessionPin::xa);
+  CHECK(pin_of("HANDLER t OPEN") == SessionPin::handler);
+  CHECK(pin_of("SELECT 1; SET @y = 2") == SessionPin::user_variables);
+  CHECK(pin_of("/*!40101 SET @OLD = @@SQL_MODE */") == SessionPin::user_variables);
+  CHECK(to_string(SessionPin::temporary_tables) == "temporary_tables");
+}
+
+TEST_CASE("what does not pin: plain statements, strings, comments, system variables",
+          "[mysql_statements][mysql_session_state]") {
+  CHECK(pin_of("SELECT 'a@b', `x@y` FROM t WHERE c = \"@z\"") == SessionPin::none);
+  CHECK(pin_of("SELECT 1 /* @x */ -- @y") == SessionPin::none);
+  CHECK(pin_of("SELECT @@version, @@session.sql_mode") == SessionPin::none);
+  CHECK(pin_of("CREATE TABLE temporary_things (v INT)") == SessionPin::none);
+  CHECK(pin_of("SELECT found_rows FROM stats") == SessionPin::none);
+  CHECK(pin_of("INSERT INTO locks VALUES (1)") == SessionPin::none);
+  CHECK(pin_of("") == SessionPin::none);
+}
+
+TEST_CASE("a lone SET of session variables follows the client", "[mysql_statements][mysql_session_state]") {
+  CHECK(setting_of("SET sql_mode = 'ANSI_QUOTES'") == "sql_mode");
+  CHECK(setting_of("set session time_zone='+01:00';") == "time_zone");
+  CHECK(setting_of("SET @@session.autocommit = 0") == "autocommit");
+  CHECK(setting_of("SET @@SQL_MODE = CONCAT(@@sql_mode, ',ANSI'), LOCAL wait_timeout := 5") == "sql_mode,wait_timeout");
+  CHECK(setting_of("SET NAMES utf8mb4 COLLATE utf8mb4_bin") == "names");
+  CHECK(setting_of("SET CHARACTER SET latin1") == "names");
+  CHECK(setting_of("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") == "session transaction");
+  // Not session state: nothing to follow, nothing pinned.
+  CHECK_FALSE(setting_of("SET GLOBAL max_connections = 10"));
+  CHECK(pin_of("SET GLOBAL max_connections = 10") == SessionPin::none);
+  CHECK_FALSE(setting_of("SET STATEMENT max_statement_time=1 FOR SELECT 1"));
+  CHECK(pin_of("SET PASSWORD = PASSWORD('x')") == SessionPin::none);
+}
+
+TEST_CASE("a SET Sluice cannot follow pins", "[mysql_statements][mysql_session_state]") {
+  CHECK(pin_of("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE") == SessionPin::session_variables);
+  CHECK(pin_of("SET ROLE admin") == SessionPin::session_variables);
+  CHECK(pin_of("SET sql_mode = ''; SELECT 1") == SessionPin::session_variables);
+  CHECK(pin_of("SET x") == SessionPin::session_variables);
+  CHECK(pin_of("SET") == SessionPin::session_variables);
+}
+
+TEST_CASE("session settings replace by key, keep order, and are bounded", "[mysql_statements][mysql_session_state]") {
+  SessionSettings settings;
+  CHECK(settings.record("sql_mode", "SET sql_mode = 'A'"));
+  CHECK(settings.record("time_zone", "SET time_zone = '+01:00'"));
+  const auto before = settings.generation();
+  CHECK(settings.record("sql_mode", "SET sql_mode = 'B'"));
+  CHECK(settings.generation() != before);
+  CHECK(settings.statements() == std::vector<std::string>{"SET time_zone = '+01:00'", "SET sql_mode = 'B'"});
+  settings.clear();
+  CHECK(settings.statements().empty());
+  for (std::size_t i = 0; i < SessionSettings::kMaxSettings; ++i) CHECK(settings.record(std::to_string(i), "SET x=1"));
+  CHECK_FALSE(settings.record("one more", "SET y=1"));
+}
