@@ -7,9 +7,9 @@
 namespace sluice::pool {
 
 bool ServerConnection::looks_alive() {
-  if (!socket_.is_open()) return false;
+  if (!socket().is_open()) return false;
   char byte;
-  const auto received = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const auto received = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 

@@ -14,6 +14,7 @@
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/runtime/client_registry.hpp"
+#include "sluice/runtime/credential_lookup.hpp"
 
 namespace sluice::runtime {
 
@@ -96,6 +97,8 @@ struct ProxyContext {
   // (unit tests) record into a process-wide instance nobody exports.
   metrics::EventMetrics& metrics = metrics::EventMetrics::unexported();
   std::atomic<bool> shutting_down{false};
+  // auth_query for users not in `users`; null (unit tests) = only `users` can log in.
+  CredentialLookup* credential_lookup = nullptr;
 };
 
 }  // namespace sluice::runtime

@@ -49,6 +49,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   }
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  share_client_key(login);
   read_state_policy();
   choose_statement_tracking();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
@@ -88,7 +89,7 @@ void PgFrontend::serve_cancel_request(const pg::StartupPacket& packet) {
   if (!backend) return;  // that client holds no backend: nothing is running
   auto executor = session_.client().get_executor();
   asio::co_spawn(executor,
-                 send_cancel_request(executor, backend->host, backend->port, backend->process_id, backend->secret_key),
+                 send_cancel_request(executor, *backend),
                  asio::detached);
 }
 
@@ -111,10 +112,8 @@ Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::St
 
 awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
   const auto& runtime = session_.runtime();
-  const auth::Credential* credential = nullptr;
-  if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
-    credential = &found->second;
-  }
+  credential_ = co_await find_credential();
+  const auth::Credential* credential = credential_ ? &*credential_ : nullptr;
   switch (runtime.config->auth_type) {
     case config::AuthType::trust:
       login.begin_trust();
@@ -132,6 +131,7 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login) {
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
   if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
+  credential_refused();
   if (!login.auth_error().empty()) {
     spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
   }

@@ -8,6 +8,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/net/backend_stream.hpp"
 #include "sluice/protocol/postgres/failures.hpp"
 #include "sluice/session/session_failures.hpp"
 
@@ -24,6 +25,11 @@ awaitable<Expected<PgMessage>> read_pg_message(tcp::socket& socket, std::string&
                                                const Failure& lost);
 
 awaitable<Status> write_all(tcp::socket& socket, std::string_view bytes, const Failure& lost);
+
+// The same towards a backend, plain or TLS.
+awaitable<Expected<PgMessage>> read_pg_message(net::BackendStream& stream, std::string& buffer, std::size_t max_body,
+                                               const Failure& lost);
+awaitable<Status> write_all(net::BackendStream& stream, std::string_view bytes, const Failure& lost);
 
 using pg::protocol_violation;
 
