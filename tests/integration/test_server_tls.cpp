@@ -25,17 +25,25 @@ using namespace sluice_it;
 namespace {
 
 // Only hostssl for TCP: a plain login from Sluice would be refused by PostgreSQL itself.
+// `certified` logs in by its client certificate alone (CN = role name).
 const char* const kHostsslOnly =
     "local all all trust\n"
+    "hostssl all certified 127.0.0.1/32 cert\n"
     "hostssl all all 127.0.0.1/32 scram-sha-256\n";
 
 struct TlsBackend {
     TestCa ca;
     PostgresServer server;
     TlsBackend()
-        : server(PostgresSetup{kHostsslOnly,
-                               {{"server.crt", ca.file("server.crt")}, {"server.key", ca.file("server.key")}},
-                               {"ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key"}}) {}
+        : ca("certified"),
+          server(PostgresSetup{kHostsslOnly,
+                               {{"server.crt", ca.file("server.crt")},
+                                {"server.key", ca.file("server.key")},
+                                {"ca.crt", ca.file("ca.crt")}},
+                               {"ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key", "ssl_ca_file=ca.crt"}}) {
+        server.execute("CREATE ROLE certified LOGIN");
+        server.execute("GRANT CONNECT ON DATABASE app TO certified");
+    }
 };
 
 // One TLS PostgreSQL per test process, started on first use.
@@ -129,6 +137,17 @@ TEST_CASE("verify-full to a hostssl-only PostgreSQL: every backend encrypted", "
     const auto [total, encrypted] = encrypted_backends("alice");
     CHECK(total >= 1);
     CHECK(encrypted == total);
+}
+
+TEST_CASE("tls.server.cert/key: a backend that authenticates by client certificate lets Sluice in", "[server_tls]") {
+    auto& backend = tls_backend();
+    auto options = tls_options("verify-full", backend.ca.file("ca.crt"));
+    options.top_level += "    cert: " + backend.ca.file("client.crt") + "\n    key: " + backend.ca.file("client.key") + "\n";
+    options.users.push_back({"certified", "client-side-only", ""});  // checks the client; the backend wants the cert
+    SluiceProcess sluice(options);
+    Connection conn = connect(sluice.conninfo("certified", "client-side-only"));
+    CHECK(query_value(conn, "select current_user || ' ' || client_dn from pg_stat_ssl where pid = pg_backend_pid()") ==
+          "certified /CN=certified");
 }
 
 TEST_CASE("a backend certificate from another CA gives 08001 within server_connect_timeout", "[server_tls]") {

@@ -37,28 +37,16 @@ class BackendStream {
 
   template <typename Buffers, typename Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
-    return asio::async_initiate<Token, void(error_code, std::size_t)>(
-        [this](auto handler, const Buffers& wanted) {
-          if (tls_) {
-            tls_->async_read_some(wanted, std::move(handler));
-          } else {
-            socket_.async_read_some(wanted, std::move(handler));
-          }
-        },
-        token, buffers);
+    return start_on_either(buffers, std::forward<Token>(token), [](auto& stream, const Buffers& into, auto handler) {
+      stream.async_read_some(into, std::move(handler));
+    });
   }
 
   template <typename Buffers, typename Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
-    return asio::async_initiate<Token, void(error_code, std::size_t)>(
-        [this](auto handler, const Buffers& bytes) {
-          if (tls_) {
-            tls_->async_write_some(bytes, std::move(handler));
-          } else {
-            socket_.async_write_some(bytes, std::move(handler));
-          }
-        },
-        token, buffers);
+    return start_on_either(buffers, std::forward<Token>(token), [](auto& stream, const Buffers& from, auto handler) {
+      stream.async_write_some(from, std::move(handler));
+    });
   }
 
   // A last small message (a Terminate) written without waiting: never blocks, may be lost.
@@ -73,6 +61,20 @@ class BackendStream {
   }
 
  private:
+  // Runs `operation` (a generic lambda) on the TLS stream when there is one, else on the socket.
+  template <typename Buffers, typename Token, typename Operation>
+  auto start_on_either(const Buffers& buffers, Token&& token, Operation operation) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this, operation](auto handler, const Buffers& bytes) {
+          if (tls_) {
+            operation(*tls_, bytes, std::move(handler));
+          } else {
+            operation(socket_, bytes, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
   tcp::socket socket_;
   TlsContextPtr context_;
   std::unique_ptr<TlsStream> tls_;  // declared after socket_: destroyed before the socket it wraps
