@@ -35,9 +35,13 @@ bool is_scram_verifier(const std::string& password) { return password.starts_wit
 std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
                                                                const config::UserConfig* user,
                                                                const std::string& user_name,
-                                                               const config::PoolSettings& settings) {
+                                                               const config::PoolSettings& settings,
+                                                               const ServerTls& tls) {
   auto target = backend_target(database, user, user_name, settings);
-  // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can.
+  target.tls_mode = tls.mode;
+  target.tls_context = tls.context;
+  // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can (or the
+  // ClientKey a client reveals, SCRAM pass-through: PgServerConnector::learn_client_key).
   if (target.password && is_scram_verifier(*target.password)) target.password.reset();
   return std::make_shared<session::PgServerConnector>(std::move(target));
 }
@@ -58,9 +62,18 @@ std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::Databa
 
 std::shared_ptr<pool::ServerConnector> make_connector(const config::DatabaseConfig& database,
                                                       const config::UserConfig* user, const std::string& user_name,
-                                                      const config::PoolSettings& settings) {
+                                                      const config::PoolSettings& settings, const ServerTls& tls) {
   if (database.protocol == config::Protocol::mysql) return make_mysql_connector(database, user, user_name, settings);
-  return make_postgres_connector(database, user, user_name, settings);
+  return make_postgres_connector(database, user, user_name, settings, tls);
+}
+
+std::string build_server_tls(const config::ServerTlsConfig& settings, ServerTls& built) {
+  built = ServerTls{settings.mode, nullptr};
+  if (settings.mode == config::ServerTlsMode::disable) return "";
+  auto context = net::make_server_tls_context(settings);
+  if (!context.ok()) return context.error;
+  built.context = std::move(context.context);
+  return "";
 }
 
 }  // namespace sluice::app

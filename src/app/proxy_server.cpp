@@ -56,12 +56,18 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
       workers_(config->workers),
       io_(workers_.main()),
       config_store_(runtime::make_runtime_config(std::move(config))),
-      pools_(make_connector),
+      pools_(connector_factory()),
+      auth_query_(connector_factory()),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
+  // At startup a certificate that cannot be used is fatal, like any invalid config.
   auto client_tls = build_client_tls(*config_store_.current()->config);
   if (!client_tls.ok() && !client_tls.error.empty()) throw std::runtime_error(client_tls.error);
   context_.client_tls.replace(std::move(client_tls));
+  if (auto error = build_server_tls(config_store_.current()->config->tls.server, server_tls_); !error.empty()) {
+    throw std::runtime_error(error);
+  }
+  context_.credential_lookup = &auth_query_;
   open_listeners();
   open_metrics_listener();
 }
@@ -143,8 +149,8 @@ runtime::ReloadResult ProxyServer::apply_config_file() {
     events_.count_reload(false);
     return rejected;
   }
-  // Certificates are read again on every reload. A broken one rejects the reload like any
-  // invalid file: the old context (and config) stay, so new clients keep getting TLS.
+  // Certificates are read again on every reload, both sides before either is installed. A
+  // broken one rejects the reload like any invalid file: the old contexts (and config) stay.
   auto client_tls = build_client_tls(*loaded.config);
   if (!client_tls.ok() && !client_tls.error.empty()) {
     runtime::ReloadResult rejected;
@@ -153,12 +159,36 @@ runtime::ReloadResult ProxyServer::apply_config_file() {
     events_.count_reload(false);
     return rejected;
   }
+  ServerTls fresh_tls;
+  if (auto error = build_server_tls(loaded.config->tls.server, fresh_tls); !error.empty()) {
+    spdlog::error("reload rejected: {}", error);  // the running backend TLS settings stay
+    events_.count_reload(false);
+    return runtime::ReloadResult{{error}};
+  }
   if (client_tls.ok()) context_.client_tls.replace(std::move(client_tls));
+  {
+    std::lock_guard lock(server_tls_mutex_);
+    server_tls_ = std::move(fresh_tls);
+  }
   pools_.apply(*loaded.config);
+  auth_query_.apply(*loaded.config);
   config_store_.install(runtime::make_runtime_config(loaded.config));
   spdlog::info("configuration reloaded from {}", config_path_);
   events_.count_reload(true);
   return {};
+}
+
+// Every backend, the clients' and auth_query's, gets the TLS settings in force when it opens.
+pool::PoolRegistry::ConnectorFactory ProxyServer::connector_factory() {
+  return [this](const config::DatabaseConfig& database, const config::UserConfig* user, const std::string& user_name,
+                const config::PoolSettings& settings) {
+    return make_connector(database, user, user_name, settings, server_tls());
+  };
+}
+
+ServerTls ProxyServer::server_tls() const {
+  std::lock_guard lock(server_tls_mutex_);
+  return server_tls_;
 }
 
 void ProxyServer::stop_listeners() {
@@ -200,6 +230,7 @@ awaitable<void> ProxyServer::run_janitor() {
     const auto now = Clock::now();
     if (now >= next_pool_sweep) {
       pools_.sweep(now, io_.get_executor());
+      auth_query_.sweep(now);
       next_pool_sweep = now + kPoolSweepPeriod;
     }
     if (now >= next_stats_log) {

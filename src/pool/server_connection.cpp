@@ -8,36 +8,40 @@
 namespace sluice::pool {
 
 bool ServerConnection::looks_alive() {
-  if (!socket_.is_open()) return false;
+  if (!socket().is_open()) return false;
   char byte;
-  const auto received = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const auto received = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 bool ServerConnection::move_to(const asio::any_io_executor& executor) {
-  if (!socket_.is_open() || socket_.get_executor() == executor) return true;
+  auto& socket = stream_.socket();
+  if (!socket.is_open() || socket.get_executor() == executor) return true;
   error_code error;
-  const auto protocol = socket_.local_endpoint(error).protocol();
+  const auto protocol = socket.local_endpoint(error).protocol();
   if (error) {
-    socket_.close(error);
+    socket.close(error);
     return false;
   }
   // release() deregisters the descriptor from the old worker's reactor without closing it;
   // assign() registers it with the new one. Two epoll_ctl calls, paid only when a backend
-  // changes worker (acquire prefers one already on the session's worker).
-  const auto descriptor = socket_.release(error);
+  // changes worker (acquire prefers one already on the session's worker). The socket object
+  // stays where it is, so a TLS layer over it (BackendStream) keeps working; only that
+  // layer's internal timers, used when a read and a write wait on each other, stay on the
+  // first worker (Asio hands their completions over: correct, a cross-thread post).
+  const auto descriptor = socket.release(error);
   if (error) {
-    socket_.close(error);
+    socket.close(error);
     return false;
   }
   tcp::socket moved(executor);
   moved.assign(protocol, descriptor, error);
   if (error) {
     ::close(descriptor);
-    socket_ = tcp::socket(executor);
+    socket = tcp::socket(executor);
     return false;
   }
-  socket_ = std::move(moved);
+  socket = std::move(moved);
   return true;
 }
 

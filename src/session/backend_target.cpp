@@ -28,6 +28,10 @@ pool::TargetChange compare_targets(const BackendTarget& from, const BackendTarge
     change.settings = true;
     note(change.summary, "server_connect_timeout");
   }
+  if (from.tls_mode != to.tls_mode || from.tls_context != to.tls_context) {
+    change.settings = true;  // new backends only: connected ones keep their TLS session
+    note(change.summary, "tls.server");
+  }
   if (from.check_query != to.check_query) {
     change.settings = true;
     note(change.summary, "server_check_query");

@@ -137,7 +137,7 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   if (frontend_->work_state().statement_running) clock_.statement_started(statement_started_);
   const auto bytes = outgoing.rewritten ? asio::buffer(outgoing.to_server) : asio::buffer(client_buffer_.data(), length);
   core_.set_writing(true);
-  auto [error, written] = co_await asio::async_write(server().socket(), bytes, use_nothrow);
+  auto [error, written] = co_await asio::async_write(server().stream(), bytes, use_nothrow);
   core_.set_writing(false);
   if (core_.stopping()) co_return *core_.stop_reason();
   if (error) co_return server_lost();
@@ -174,9 +174,9 @@ awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wa
 // is lost, or the session stops.
 awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<ClientSession> self) {
   net::PooledBuffer buffer(kServerBufferSize);
-  auto& socket = server().socket();
+  auto& stream = server().stream();
   for (;;) {
-    auto [read_error, received] = co_await socket.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
+    auto [read_error, received] = co_await stream.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
     if (stopping_) break;
     if (read_error) {
       stop(server_lost());

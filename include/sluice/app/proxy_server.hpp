@@ -2,6 +2,7 @@
 // Wires the daemon together: worker threads, listeners, the shared context, the janitor,
 // and the signals that reload (SIGHUP), drain (SIGTERM) or stop (SIGINT) it.
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,10 +15,22 @@
 #include "sluice/metrics/metrics_exposer.hpp"
 #include "sluice/net/io_workers.hpp"
 #include "sluice/net/listener.hpp"
+#include "sluice/net/tls_context.hpp"
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/runtime/proxy_context.hpp"
+#include "sluice/session/postgres/pg_auth_query.hpp"
 
 namespace sluice::app {
+
+// tls.server as last loaded: the mode and the context new PostgreSQL backends get. Rebuilt on
+// every load and reload (certificate files may have been replaced under the same names).
+struct ServerTls {
+  config::ServerTlsMode mode = config::ServerTlsMode::disable;
+  net::TlsContextPtr context;
+};
+
+// Builds the ServerTls of `settings`; "" or the reason it cannot (a file, a key that does not match).
+std::string build_server_tls(const config::ServerTlsConfig& settings, ServerTls& built);
 
 class ProxyServer : public runtime::ProxyControl {
  public:
@@ -38,12 +51,17 @@ class ProxyServer : public runtime::ProxyControl {
   void log_pool_stats();
   void shutdown() override;
   void stop_listeners();
+  ServerTls server_tls() const;
+  pool::PoolRegistry::ConnectorFactory connector_factory();
 
   const std::string config_path_;
   net::IoWorkers workers_;
   asio::io_context& io_;  // workers_.main(): listeners, signals, the janitor, the drain
+  mutable std::mutex server_tls_mutex_;  // a copy or a swap only: read per new pool or reload
+  ServerTls server_tls_;
   runtime::ConfigStore config_store_;
   pool::PoolRegistry pools_;
+  session::PgAuthQuery auth_query_;  // users not in `users`; pools of its own
   runtime::CancelRegistry cancels_;
   runtime::ClientLimits clients_;
   runtime::ClientRegistry registry_;
@@ -63,7 +81,8 @@ class ProxyServer : public runtime::ProxyControl {
 std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::DatabaseConfig& database,
                                                                const config::UserConfig* user,
                                                                const std::string& user_name,
-                                                               const config::PoolSettings& settings);
+                                                               const config::PoolSettings& settings,
+                                                               const ServerTls& tls);
 
 std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::DatabaseConfig& database,
                                                             const config::UserConfig* user,
@@ -72,6 +91,6 @@ std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::Databa
 // The pools' ConnectorFactory: by the database's `protocol` (connector_factory.cpp).
 std::shared_ptr<pool::ServerConnector> make_connector(const config::DatabaseConfig& database,
                                                       const config::UserConfig* user, const std::string& user_name,
-                                                      const config::PoolSettings& settings);
+                                                      const config::PoolSettings& settings, const ServerTls& tls);
 
 }  // namespace sluice::app

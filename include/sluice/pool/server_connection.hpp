@@ -1,5 +1,5 @@
 #pragma once
-// A backend connection as the pool sees it: a socket plus lifecycle bookkeeping.
+// A backend connection as the pool sees it: a stream (plain or TLS) plus lifecycle bookkeeping.
 // Protocol front ends derive from it to keep their own per-backend data
 // (PostgreSQL: BackendKeyData and ParameterStatus; MySQL: the connection id).
 #include <cstdint>
@@ -9,6 +9,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/net/backend_stream.hpp"
 
 namespace sluice::pool {
 
@@ -23,12 +24,14 @@ const char* to_string(ServerState state);
 
 class ServerConnection {
  public:
-  explicit ServerConnection(asio::any_io_executor executor) : socket_(std::move(executor)) {}
+  explicit ServerConnection(asio::any_io_executor executor) : stream_(std::move(executor)) {}
   virtual ~ServerConnection() = default;
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
-  tcp::socket& socket() { return socket_; }
+  // Bytes go through stream() (TLS when negotiated); socket() is the TCP socket under it.
+  net::BackendStream& stream() { return stream_; }
+  tcp::socket& socket() { return stream_.socket(); }
   ServerState state() const { return state_; }
   std::uint64_t id() const { return id_; }
   TimePoint created_at() const { return created_at_; }
@@ -53,7 +56,7 @@ class ServerConnection {
 
  private:
   friend class ServerPool;
-  tcp::socket socket_;
+  net::BackendStream stream_;
   ServerState state_ = ServerState::connecting;
   std::uint64_t id_ = 0;
   TimePoint created_at_ = Clock::now();

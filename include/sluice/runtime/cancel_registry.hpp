@@ -9,6 +9,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "sluice/config/proxy_config.hpp"
+#include "sluice/net/tls_context.hpp"
+
 namespace sluice::runtime {
 
 struct CancelKey {
@@ -26,6 +29,9 @@ class CancelTarget {
     std::uint16_t port = 0;
     std::uint32_t process_id = 0;
     std::uint32_t secret_key = 0;
+    // tls.server of the backend's connection (PostgreSQL): the cancel connection gets the same.
+    config::ServerTlsMode tls_mode = config::ServerTlsMode::disable;
+    net::TlsContextPtr tls_context;
   };
   void set(std::optional<Backend> backend) {
     std::lock_guard lock(mutex_);

@@ -15,6 +15,7 @@
 #include "sluice/pool/pool_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/runtime/client_registry.hpp"
+#include "sluice/runtime/credential_lookup.hpp"
 
 namespace sluice::runtime {
 
@@ -100,6 +101,8 @@ struct ProxyContext {
   // Sluice's TLS server context towards clients (tls.client), rebuilt on reload: a session
   // takes current() when its client asks for TLS. Empty while tls.client.mode is disable.
   net::TlsContextSlot client_tls;
+  // auth_query for users not in `users`; null (unit tests) = only `users` can log in.
+  CredentialLookup* credential_lookup = nullptr;
 };
 
 }  // namespace sluice::runtime

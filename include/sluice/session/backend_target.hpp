@@ -8,7 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/config/proxy_config.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/net/tls_context.hpp"
 #include "sluice/pool/server_connection.hpp"
 
 namespace sluice::session {
@@ -23,6 +25,10 @@ struct BackendTarget {
   std::optional<std::string> password;
   std::chrono::milliseconds connect_timeout{15000};
   std::string check_query;  // server_check_query; empty: the protocol's cheapest round trip
+  // tls.server (PostgreSQL only): how to ask for TLS, and the context of the load or reload
+  // this target was built from (a reload rebuilds it, so new backends see new certificates).
+  config::ServerTlsMode tls_mode = config::ServerTlsMode::disable;
+  net::TlsContextPtr tls_context;  // null when tls_mode is disable
 };
 
 // What differs between two targets, for ServerPool::retarget's decision and its log line

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sluice/auth/channel_binding.hpp"
 #include "sluice/auth/md5.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/header.hpp"
@@ -126,17 +127,28 @@ Status ServerLogin::on_md5_request(std::span<const std::uint8_t> salt) {
   return ok_status();
 }
 
+bool ServerLogin::has_plain_password() const { return identity_.password && !password_is_md5_hash(); }
+
 Status ServerLogin::on_sasl_request(std::span<const std::uint8_t> mechanisms) {
-  if (!identity_.password || password_is_md5_hash()) {
+  if (!has_plain_password() && !identity_.pass_through) {
     return server_login_failure("server asks for SCRAM; no plain password configured");
   }
   const auto offered = read_sasl_mechanisms(mechanisms);
-  if (std::find(offered.begin(), offered.end(), kScramMechanism) == offered.end()) {
+  const auto offers = [&](std::string_view name) { return std::find(offered.begin(), offered.end(), name) != offered.end(); };
+  const bool plus = offers(auth::scram_plus_mechanism);
+  if (!offers(kScramMechanism) && !(plus && identity_.channel_binding)) {
     return server_login_failure("server offers no SCRAM-SHA-256");
   }
-  scram_.emplace(*identity_.password, identity_.scram_nonce);
+  if (has_plain_password()) {
+    scram_.emplace(*identity_.password, identity_.scram_nonce);
+  } else {
+    scram_.emplace(auth::ScramClientExchange::from_secret(identity_.pass_through->secret,
+                                                          identity_.pass_through->client_key, identity_.scram_nonce));
+  }
   scram_->limit_iterations(limits_.max_scram_iterations);
-  write_sasl_initial_response(output_, kScramMechanism, scram_->client_first_message());
+  // Binding when offered; otherwise the "y" flag tells a server that stripped PLUS that we could have.
+  if (identity_.channel_binding) scram_->set_channel_binding(*identity_.channel_binding, plus);
+  write_sasl_initial_response(output_, scram_->mechanism(), scram_->client_first_message());
   return ok_status();
 }
 

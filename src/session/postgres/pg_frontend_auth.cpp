@@ -53,11 +53,9 @@ Status PgFrontend::check_certificate_user() {
 }
 
 awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMethod method) {
-  const auto& runtime = session_.runtime();
-  const auth::Credential* credential = nullptr;
-  if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
-    credential = &found->second;
-  }
+  // `users`, else auth_query (pg_frontend_credentials.cpp); kept for SCRAM pass-through.
+  credential_ = co_await find_credential();
+  const auth::Credential* credential = credential_ ? &*credential_ : nullptr;
   switch (method) {
     case auth::HbaMethod::cert:
       if (auto allowed = check_certificate_user(); !allowed) co_return allowed.failure();
@@ -81,6 +79,7 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
   if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
+  credential_refused();
   if (!login.auth_error().empty()) {
     spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
   }

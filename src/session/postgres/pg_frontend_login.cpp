@@ -61,6 +61,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   }
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  share_client_key(login);
   read_state_policy();
   choose_statement_tracking();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();
@@ -100,7 +101,7 @@ void PgFrontend::serve_cancel_request(const pg::StartupPacket& packet) {
   if (!backend) return;  // that client holds no backend: nothing is running
   auto executor = session_.client().get_executor();
   asio::co_spawn(executor,
-                 send_cancel_request(executor, backend->host, backend->port, backend->process_id, backend->secret_key),
+                 send_cancel_request(executor, *backend),
                  asio::detached);
 }
 

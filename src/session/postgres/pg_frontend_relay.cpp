@@ -149,7 +149,8 @@ WorkState PgFrontend::work_state() const {
 awaitable<Status> PgFrontend::prepare_backend() {
   auto& backend = server();
   const auto& target = *backend.target;  // its own server, even if a reload has moved the pool since
-  cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key});
+  cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key,
+                                            target.tls_mode, target.tls_context});
   server_scanner_ = std::make_unique<ServerScanner>(session_.runtime().config->max_packet_size);
   read_state_policy();
   if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
@@ -186,8 +187,10 @@ awaitable<bool> PgFrontend::settle(SettleQuery query) {
 awaitable<void> PgFrontend::cancel_statement() {
   auto& backend = server();
   const auto& target = *backend.target;
-  co_await send_cancel_request(session_.client().get_executor(), target.host, target.port, backend.process_id,
-                               backend.secret_key);
+  // Named, not a braced temporary inside the co_await (GCC 12 mishandles those in coroutines).
+  CancelTarget::Backend route{target.host, target.port, backend.process_id, backend.secret_key, target.tls_mode,
+                              target.tls_context};
+  co_await send_cancel_request(session_.client().get_executor(), std::move(route));
 }
 
 awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {

@@ -6,6 +6,7 @@
 #include "sluice/protocol/postgres/writers.hpp"
 #include "sluice/session/postgres/pg_io.hpp"
 #include "sluice/session/postgres/pg_server.hpp"
+#include "sluice/session/postgres/pg_server_tls.hpp"
 
 #include "sluice/core/deadline.hpp"
 
@@ -36,9 +37,7 @@ const std::string* find_parameter(const ParameterList& parameters, std::string_v
 void PgServerConnection::say_goodbye() {
   std::string terminate;
   pg::write_terminate(terminate);
-  error_code ignored;
-  socket().non_blocking(true, ignored);
-  socket().write_some(asio::buffer(terminate), ignored);
+  stream().write_without_waiting(asio::buffer(terminate));
 }
 
 std::unique_ptr<pool::ServerConnection> PgServerConnector::create(asio::any_io_executor executor) {
@@ -90,11 +89,11 @@ awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& se
   std::string out;
   pg::write_query(out, sql);
   const Failure lost = server_lost();
-  if (auto sent = co_await write_all(server.socket(), out, lost); !sent) co_return sent.failure();
+  if (auto sent = co_await write_all(server.stream(), out, lost); !sent) co_return sent.failure();
   std::string buffer;
   BackendQueryResult result;
   for (;;) {
-    auto message = co_await read_pg_message(server.socket(), buffer, kMaxLoginMessage, lost);
+    auto message = co_await read_pg_message(server.stream(), buffer, kMaxLoginMessage, lost);
     if (!message) co_return message.failure();
     const auto body = as_bytes(message->body);
     if (message->type == pg::backend::ParameterStatus) {
@@ -125,28 +124,40 @@ awaitable<Status> PgServerConnector::connect(PgServerConnection& server) {
   error_code ignored;
   server.socket().set_option(tcp::no_delay(true), ignored);
   server.socket().set_option(asio::socket_base::keep_alive(true), ignored);
-  co_return co_await log_in(server);
+  auto tls = co_await negotiate_backend_tls(server.stream(), target);
+  if (!tls) co_return tls.failure();
+  auto logged_in = co_await log_in(server, std::move(tls->channel_binding));
+  co_return logged_in;
 }
 
-awaitable<Status> PgServerConnector::log_in(PgServerConnection& server) {
+awaitable<Status> PgServerConnector::log_in(PgServerConnection& server,
+                                            std::optional<std::vector<std::uint8_t>> channel_binding) {
   const auto& target = *server.target;
-  pg::ServerLogin login({target.user, target.dbname, target.password, {}}, {kMaxLoginMessage});
+  pg::ServerLoginIdentity identity{target.user, target.dbname, target.password, {}, std::move(channel_binding), {}};
+  if (!target.password) {
+    std::lock_guard lock(mutex_);
+    identity.pass_through = pass_through_;
+  }
+  pg::ServerLogin login(std::move(identity), {kMaxLoginMessage});
   const Failure lost = pg::server_login_failure("connection closed during login");
   for (;;) {
     const auto event = login.next();
     if (!login.output().empty()) {
-      if (auto sent = co_await write_all(server.socket(), login.output(), lost); !sent) co_return sent.failure();
+      if (auto sent = co_await write_all(server.stream(), login.output(), lost); !sent) co_return sent.failure();
       login.output().clear();
     }
     if (event == pg::ServerLoginEvent::failed) co_return login.failure();
     if (event == pg::ServerLoginEvent::ready) break;
     const auto wanted = login.input();
     auto [error, read] =
-        co_await asio::async_read(server.socket(), asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+        co_await asio::async_read(server.stream(), asio::buffer(wanted.data(), wanted.size()), use_nothrow);
     if (error) co_return lost;
     login.received(read);
   }
   for (const auto& [name, value] : login.parameters()) set_parameter(server.parameters, name, value);
+  spdlog::debug("logged in to {}:{} as {} over {} with {}", target.host, target.port, target.user,
+                server.stream().tls() ? "TLS" : "plain text",
+                login.sasl_mechanism().empty() ? "no SASL" : login.sasl_mechanism());
   server.process_id = login.process_id();
   server.secret_key = login.secret_key();
   learn_parameters(server);
@@ -163,23 +174,53 @@ void PgServerConnector::learn_parameters(const PgServerConnection& server) {
   parameters_target_ = server.target;
 }
 
-awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,
-                                    std::uint32_t process_id, std::uint32_t secret_key) {
-  tcp::resolver resolver(executor);
-  auto [resolve_error, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_nothrow);
-  if (resolve_error) co_return;
-  tcp::socket socket(executor);
-  auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
-  if (connect_error) {
-    spdlog::warn("cancel request to {}:{} failed: {}", host, port, connect_error.message());
-    co_return;
-  }
+void PgServerConnector::learn_client_key(const auth::ScramSecret& secret, const auth::ScramKey& client_key) {
+  std::lock_guard lock(mutex_);
+  pass_through_ = pg::ScramPassThrough{secret, client_key};
+}
+
+namespace {
+// The cancel connection: TCP, TLS as the backend's connection had it, CancelRequest.
+awaitable<Status> deliver_cancel(net::BackendStream& stream, const BackendTarget& target, std::uint32_t process_id,
+                                 std::uint32_t secret_key) {
+  tcp::resolver resolver(stream.get_executor());
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(target.host, std::to_string(target.port), use_nothrow);
+  if (resolve_error) co_return connect_failure(target, resolve_error.message());
+  auto [connect_error, endpoint] = co_await asio::async_connect(stream.socket(), endpoints, use_nothrow);
+  if (connect_error) co_return connect_failure(target, connect_error.message());
+  auto tls = co_await negotiate_backend_tls(stream, target);
+  if (!tls) co_return tls.failure();
   std::string request;
   pg::write_cancel_request(request, process_id, secret_key);
-  co_await asio::async_write(socket, asio::buffer(request), use_nothrow);
+  const Failure lost = server_lost();
+  auto sent = co_await write_all(stream, request, lost);
+  if (!sent) co_return sent.failure();
   // The server closes the connection once it has read the request.
   char sink;
-  co_await socket.async_read_some(asio::buffer(&sink, 1), use_nothrow);
+  co_await stream.async_read_some(asio::buffer(&sink, 1), use_nothrow);
+  co_return ok_status();
+}
+
+// A cancel that cannot get through in this long is too late to matter; it must not linger.
+constexpr std::chrono::seconds kCancelDeliveryLimit{10};
+}  // namespace
+
+awaitable<void> send_cancel_request(asio::any_io_executor executor, runtime::CancelTarget::Backend backend) {
+  BackendTarget target;
+  target.host = backend.host;
+  target.port = backend.port;
+  target.tls_mode = backend.tls_mode;
+  target.tls_context = backend.tls_context;
+  net::BackendStream stream(executor);
+  auto delivered = co_await within(kCancelDeliveryLimit,
+                                   deliver_cancel(stream, target, backend.process_id, backend.secret_key));
+  if (!delivered) {
+    spdlog::warn("cancel request to {}:{} failed: no answer within {} s", target.host, target.port,
+                 kCancelDeliveryLimit.count());
+  } else if (!*delivered) {
+    spdlog::warn("cancel request failed: {}", delivered->failure().message);
+  }
 }
 
 }  // namespace sluice::session

@@ -95,7 +95,7 @@ void init_data_dir(const std::string& data_dir) {
 
 // Starts postgres on 127.0.0.1:port (and a unix socket in socket_dir), as the postgres user.
 ChildProcess start_postgres(const std::string& data_dir, const std::string& socket_dir, int port,
-                            const std::string& log_path) {
+                            const std::string& log_path, const std::vector<std::string>& extra_settings = {}) {
     std::vector<std::string> argv = as_postgres_user_prefix(SIGQUIT);
     argv.push_back(bin("postgres"));
     argv.insert(argv.end(), {"-D", data_dir});
@@ -105,6 +105,7 @@ ChildProcess start_postgres(const std::string& data_dir, const std::string& sock
         "synchronous_commit=off", "full_page_writes=off", "shared_buffers=32MB",
         "password_encryption=scram-sha-256", "logging_collector=off"};
     for (const auto& setting : settings) argv.insert(argv.end(), {"-c", setting});
+    for (const auto& setting : extra_settings) argv.insert(argv.end(), {"-c", setting});
     // Without `setpriv` (not root) the fork child sets the death signal itself.
     return ChildProcess(SpawnOptions{argv, log_path, {}, geteuid() == 0 ? 0 : SIGQUIT});
 }
@@ -189,6 +190,26 @@ PostgresServer::PostgresServer() : dir_("sluice-it-pg") {
     wait_until_ready(process_, superuser_conninfo(), log_path_);
 }
 
+PostgresServer::PostgresServer(const PostgresSetup& setup) : dir_("sluice-it-pg") {
+    data_dir_ = dir_.file("data");
+    log_path_ = dir_.file("postgres.log");
+    extra_settings_ = setup.settings;
+    give_to_postgres_user(dir_.path());
+    std::string template_dir = template_path();
+    if (!template_complete(template_dir)) build_template(template_dir);
+    copy_template(template_dir, data_dir_);
+    if (!setup.hba.empty()) write_file(data_dir_ + "/pg_hba.conf", setup.hba);
+    for (const auto& [name, source] : setup.files) {
+        std::filesystem::copy_file(source, data_dir_ + "/" + name, std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::permissions(data_dir_ + "/" + name, std::filesystem::perms::owner_read |
+                                                                 std::filesystem::perms::owner_write);
+    }
+    give_to_postgres_user(data_dir_);
+    port_ = pick_free_port();
+    process_ = start_postgres(data_dir_, dir_.path(), port_, log_path_, extra_settings_);
+    wait_until_ready(process_, superuser_conninfo(), log_path_);
+}
+
 PostgresServer::~PostgresServer() {
     // SIGINT = fast shutdown: disconnects remaining clients (such as a killed Sluice's backends).
     if (process_.pid() > 0) process_.stop(SIGINT, kStopGrace);
@@ -256,7 +277,7 @@ void PostgresServer::stop(const std::string& mode) {
 
 void PostgresServer::start() {
     if (process_.running()) return;
-    process_ = start_postgres(data_dir_, dir_.path(), port_, log_path_);
+    process_ = start_postgres(data_dir_, dir_.path(), port_, log_path_, extra_settings_);
     wait_until_ready(process_, superuser_conninfo(), log_path_);
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "process.hpp"
@@ -14,10 +15,18 @@ namespace sluice_it {
 
 inline constexpr const char* kPostgresBinDir = "/usr/lib/postgresql/15/bin";
 
+// A server of its own, set up differently from the shared one (TLS tests).
+struct PostgresSetup {
+    std::string hba;                                            // replaces pg_hba.conf when not empty
+    std::vector<std::pair<std::string, std::string>> files;     // copied into the data directory (0600)
+    std::vector<std::string> settings;                          // extra -c name=value
+};
+
 class PostgresServer {
 public:
     // Template copy (built first if missing) + start; throws with the server log on failure.
     PostgresServer();
+    explicit PostgresServer(const PostgresSetup& setup);
     PostgresServer(const PostgresServer&) = delete;
     PostgresServer& operator=(const PostgresServer&) = delete;
     ~PostgresServer();
@@ -56,6 +65,7 @@ public:
 private:
     TempDir dir_;
     std::string data_dir_;
+    std::vector<std::string> extra_settings_;
     std::string log_path_;
     int port_ = 0;
     ChildProcess process_;

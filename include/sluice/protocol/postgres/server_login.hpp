@@ -25,11 +25,23 @@ struct ServerLoginLimits {
   int max_scram_iterations = auth::max_scram_iterations;
 };
 
+// SCRAM pass-through: the user's verifier and the ClientKey a client's proof revealed
+// (auth::recover_client_key). Enough to answer a backend holding the same verifier.
+struct ScramPassThrough {
+  auth::ScramSecret secret;
+  auth::ScramKey client_key{};
+};
+
 struct ServerLoginIdentity {
   std::string user;
   std::string database;
   std::optional<std::string> password;  // plain text or an "md5..." hash
   std::string scram_nonce;              // empty: random (tests and fuzzers pin it)
+  // Over TLS: the backend certificate's tls-server-end-point hash. SCRAM then binds to it
+  // (SCRAM-SHA-256-PLUS) when the server offers PLUS.
+  std::optional<std::vector<std::uint8_t>> channel_binding;
+  // Used for SCRAM when there is no plain password.
+  std::optional<ScramPassThrough> pass_through;
 };
 
 enum class ServerLoginEvent {
@@ -53,6 +65,8 @@ class ServerLogin {
   std::uint32_t process_id() const { return process_id_; }      // BackendKeyData
   std::uint32_t secret_key() const { return secret_key_; }
   const Failure& failure() const { return failure_; }
+  // The SASL mechanism used ("SCRAM-SHA-256-PLUS" when bound to the TLS certificate), "" if none.
+  std::string_view sasl_mechanism() const { return scram_ ? scram_->mechanism() : std::string_view(); }
 
  private:
   enum class Phase { header, body, ready, failed };
@@ -68,6 +82,7 @@ class ServerLogin {
   ServerLoginEvent fail(Failure failure);
   void expect(Phase phase, std::size_t bytes);
   bool password_is_md5_hash() const;
+  bool has_plain_password() const;
 
   ServerLoginIdentity identity_;
   ServerLoginLimits limits_;

@@ -66,6 +66,14 @@ class PgFrontend : public Frontend {
   Status check_admin_access() const;
   awaitable<Status> send_admin_welcome();
 
+  // --- whose password is this (pg_frontend_credentials.cpp) ---
+  // The credential the client must prove: `users`, else auth_query; nullopt = unknown user.
+  awaitable<std::optional<auth::Credential>> find_credential();
+  // The client failed to prove it: auth_query looks the user up afresh next time.
+  void credential_refused();
+  // SCRAM pass-through: a verifier-only user's ClientKey, from this client's proof, to the pool.
+  void share_client_key(const pg::ClientLogin& login);
+
   // --- the data phase (pg_frontend_relay.cpp) ---
   void on_server_message(const pg::MessageView& message, ServerScan& scan);
   // A query of Sluice's own; the server's ParameterStatus replies keep session_settings_
@@ -109,6 +117,7 @@ class PgFrontend : public Frontend {
 
   ClientSession& session_;
   std::shared_ptr<PgServerConnector> connector_;  // the pool's: learns the server's parameters
+  std::optional<auth::Credential> credential_;   // what the client proved at login (never logged)
   std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
   std::optional<CancelRegistration> cancel_registration_;
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs

@@ -11,6 +11,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/net/backend_stream.hpp"
 #include "sluice/protocol/postgres/failures.hpp"
 #include "sluice/protocol/postgres/header.hpp"
 #include "sluice/session/session_failures.hpp"

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "sluice/pool/server_connection.hpp"
+#include "sluice/protocol/postgres/server_login.hpp"
+#include "sluice/runtime/cancel_registry.hpp"
 #include "sluice/session/backend_target.hpp"
 #include "sluice/protocol/postgres/session_settings.hpp"
 #include "sluice/protocol/postgres/statement_tracker.hpp"
@@ -55,16 +57,20 @@ class PgServerConnector : public pool::ServerConnector {
   // The parameters the first backend reported, sent to clients at login; after a reload that
   // changed the server, the first backend of the new target replaces them.
   std::optional<ParameterList> server_parameters() const;
+  // SCRAM pass-through: a client proved the user's verifier, revealing the ClientKey. Backends
+  // opened from now on log in with it when the target has no plain password. Never logged.
+  void learn_client_key(const auth::ScramSecret& secret, const auth::ScramKey& client_key);
 
  private:
   awaitable<Status> connect(PgServerConnection& server);
-  awaitable<Status> log_in(PgServerConnection& server);
+  awaitable<Status> log_in(PgServerConnection& server, std::optional<std::vector<std::uint8_t>> channel_binding);
   void learn_parameters(const PgServerConnection& server);
 
-  mutable std::mutex mutex_;  // guards the three members below; held for a copy or a swap only
+  mutable std::mutex mutex_;  // guards the members below; held for a copy or a swap only
   std::shared_ptr<const BackendTarget> target_;
   std::optional<ParameterList> server_parameters_;
   std::shared_ptr<const BackendTarget> parameters_target_;  // the target server_parameters_ came from
+  std::optional<pg::ScramPassThrough> pass_through_;
 };
 
 // One query of Sluice's own (parameter sync, ROLLBACK, reset, health check) on a backend no
@@ -78,8 +84,8 @@ using ParameterObserver = std::function<void(std::string_view name, std::string_
 awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& server, std::string_view sql,
                                                           const ParameterObserver& on_parameter = {});
 
-// Asks the backend with this key to cancel its running statement, on a new connection.
-awaitable<void> send_cancel_request(asio::any_io_executor executor, std::string host, std::uint16_t port,
-                                    std::uint32_t process_id, std::uint32_t secret_key);
+// Asks the backend with this key to cancel its running statement, on a new connection (TLS
+// when the backend's was, under the same tls.server mode).
+awaitable<void> send_cancel_request(asio::any_io_executor executor, runtime::CancelTarget::Backend backend);
 
 }  // namespace sluice::session
