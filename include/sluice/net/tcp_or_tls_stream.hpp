@@ -1,0 +1,102 @@
+#pragma once
+// A connection's byte stream, either side: a TCP socket, encrypted once the protocol has agreed
+// on TLS (start_tls, then a handshake in the role the caller plays). Reads and writes go to
+// whichever applies; the branch is one well-predicted test per operation (not per byte), so the
+// plain path costs what the bare socket did, with no virtual call and no allocation.
+//
+// It is an Asio AsyncReadStream/AsyncWriteStream, so asio::async_read/async_write take it.
+// Concurrency as Asio's ssl::stream allows: one read and one write in flight at a time, both on
+// the owning session's worker. The TLS layer refers to the socket object, which never moves:
+// a backend handed to another worker gets a new descriptor registration in that same object
+// (pool::ServerConnection::move_to) and its TLS layer follows.
+#include <boost/asio/ssl/stream.hpp>
+
+#include <memory>
+
+#include "sluice/core/asio.hpp"
+#include "sluice/net/tls_context.hpp"
+
+namespace sluice::net {
+
+class TcpOrTlsStream {
+ public:
+  using executor_type = tcp::socket::executor_type;
+  using TlsStream = asio::ssl::stream<tcp::socket&>;
+
+  explicit TcpOrTlsStream(tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit TcpOrTlsStream(asio::any_io_executor executor) : socket_(std::move(executor)) {}
+  TcpOrTlsStream(const TcpOrTlsStream&) = delete;
+  TcpOrTlsStream& operator=(const TcpOrTlsStream&) = delete;
+
+  executor_type get_executor() { return socket_.get_executor(); }
+  // The TCP socket under everything: connect, socket options, waits, cancel, close, peek.
+  tcp::socket& socket() { return socket_; }
+  bool is_tls() const { return tls_ != nullptr; }
+  // Null while plain.
+  TlsStream* tls() { return tls_.get(); }
+  // The OpenSSL object once TLS started (peer certificate, ALPN); null in plain text.
+  SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
+
+  // From now on every byte is TLS; the caller prepares the SSL object (SNI, host check) and
+  // runs the handshake. `context` stays alive with the connection: a reload may replace the
+  // slot it came from meanwhile.
+  TlsStream& start_tls(TlsContextPtr context) {
+    context_ = std::move(context);
+    tls_ = std::make_unique<TlsStream>(socket_, *context_);
+    return *tls_;
+  }
+
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    return on_active_layer(std::forward<Token>(token), buffers, [](auto& layer, const auto& target, auto handler) {
+      layer.async_read_some(target, std::move(handler));
+    });
+  }
+
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+    return on_active_layer(std::forward<Token>(token), buffers, [](auto& layer, const auto& source, auto handler) {
+      layer.async_write_some(source, std::move(handler));
+    });
+  }
+
+  // A last small message (a Terminate) written without waiting: never blocks, may be lost.
+  void write_without_waiting(asio::const_buffer bytes) {
+    error_code ignored;
+    socket_.non_blocking(true, ignored);
+    if (tls_) {
+      tls_->write_some(bytes, ignored);
+    } else {
+      socket_.write_some(bytes, ignored);
+    }
+  }
+
+  // Cancels whatever waits on the socket (TLS operations included: they wait on it too).
+  void cancel(error_code& error) { socket_.cancel(error); }
+  void close() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  // Starts `operation` on the TLS stream once TLS started, else on the socket itself.
+  template <class Token, class Buffers, class Operation>
+  auto on_active_layer(Token&& token, const Buffers& buffers, Operation operation) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this, operation](auto handler, const Buffers& bytes) {
+          if (tls_) {
+            operation(*tls_, bytes, std::move(handler));
+          } else {
+            operation(socket_, bytes, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
+  tcp::socket socket_;
+  TlsContextPtr context_;           // outlives tls_ (declared first)
+  std::unique_ptr<TlsStream> tls_;  // declared after socket_: destroyed before the socket it wraps
+};
+
+}  // namespace sluice::net
