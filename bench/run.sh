@@ -20,6 +20,7 @@
 #   SCALE=10           pgbench -i scale factor
 #   AUTH=trust         trust | scram (PostgreSQL, PgBouncer and Sluice all use it)
 #   TARGETS="direct pgbouncer sluice"
+#   SLUICE_WORKERS=auto  `workers:` of the Sluice under test (auto = one per core)
 #   WARMUP=3           seconds of unrecorded pgbench -S per target before round 1
 #   OUT_DIR=           if set, results.tsv, results.md and failing pgbench output are copied there
 #   SLUICE_BIN=/work/main/build/sluice
@@ -78,7 +79,7 @@ start_postgres "$AUTH" "$PG_MAX_CONN"
 init_pgbench "$SCALE"
 case " $TARGETS " in *" pgbouncer "*) start_pgbouncer "$AUTH" "$POOL_SIZE" ;; esac
 SLUICE_OK=0
-case " $TARGETS " in *" sluice "*) start_sluice "$AUTH" "$POOL_SIZE" && SLUICE_OK=1 ;; esac
+case " $TARGETS " in *" sluice "*) start_sluice "$AUTH" "$POOL_SIZE" "${SLUICE_WORKERS:-auto}" && SLUICE_OK=1 ;; esac
 
 pid_of() {
     case "$1" in pgbouncer) echo "$PGB_PID" ;; sluice) echo "$SL_PID" ;; esac
