@@ -239,6 +239,8 @@ log_pooler_errors = 1
 stats_period = 60
 ignore_startup_parameters = extra_float_digits
 EOF
+    # PGBOUNCER_EXTRA: more [pgbouncer] lines (run.sh TLS=1: client_tls_*).
+    [ -n "${PGBOUNCER_EXTRA:-}" ] && printf '%s\n' "$PGBOUNCER_EXTRA" >>"$d/pgbouncer.ini"
     [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$d"
     log "start PgBouncer $("$PGBOUNCER_BIN" --version 2>/dev/null | head -1 | awk '{print $2}') on 127.0.0.1:$PGB_PORT (transaction, pool $pool, auth $pgb_auth)"
     "${AS_PG[@]}" "$PGBOUNCER_BIN" "$d/pgbouncer.ini" >"$d/stderr.log" 2>&1 &
@@ -267,6 +269,7 @@ EOF
 # dir (default sluice); start several instances with different NAMEs and copy SL_PID/SL_PORT
 # after each call. Every instance is stopped on exit.
 # SLUICE_DEFAULTS: extra lines for `defaults:`, e.g. $'client_idle_timeout: 5m\nserver_idle_timeout: 30s'.
+# SLUICE_TOP_LEVEL: extra top-level YAML (run.sh TLS=1: `tls:`).
 # Never fatal: on any failure sets SL_PID="" and SL_REASON, and returns 1.
 start_sluice() {
     local auth=${1:-trust} pool=${2:-20} workers=${3:-auto} d=$BENCH_TMP/${4:-sluice}
@@ -285,6 +288,7 @@ listen:
 workers: $workers
 max_client_connections: 20000
 auth_type: $sl_auth
+${SLUICE_TOP_LEVEL:-}
 defaults:
   pool_mode: transaction
   pool_size: $pool

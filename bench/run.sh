@@ -21,6 +21,10 @@
 #   AUTH=trust         trust | scram (PostgreSQL, PgBouncer and Sluice all use it)
 #   TARGETS="direct pgbouncer sluice"
 #   SLUICE_WORKERS=auto  `workers:` of the Sluice under test (auto = one per core)
+#   TLS=0              1: clients reach both poolers over TLS (pgbench sslmode=require; a throwaway
+#                      self-signed RSA-2048 certificate; PgBouncer client_tls_sslmode=require, Sluice
+#                      tls.client.mode: require); direct is skipped (the bench PostgreSQL has no TLS)
+#   CONNECT=0          1: pgbench -C, a new connection per transaction (with TLS=1: handshakes/s)
 #   WARMUP=3           seconds of unrecorded pgbench -S per target before round 1
 #   OUT_DIR=           if set, results.tsv, results.md and failing pgbench output are copied there
 #   SLUICE_BIN=/work/main/build/sluice
@@ -71,6 +75,23 @@ install_traps
 apply_nice
 make_tmp
 RES=$BENCH_TMP/results.tsv
+TLS=${TLS:-0}
+CONNECT=${CONNECT:-0}
+CONNECT_FLAG=()
+[ "$CONNECT" = 1 ] && CONNECT_FLAG=(-C)
+PG_SSLMODE=disable
+if [ "$TLS" = 1 ]; then
+    require_cmd openssl "apt-get install -y openssl"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -keyout "$BENCH_TMP/tls.key" -out "$BENCH_TMP/tls.crt" >/dev/null 2>&1 || die "openssl could not make a certificate"
+    chmod 0600 "$BENCH_TMP/tls.key"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$BENCH_TMP/tls.key" "$BENCH_TMP/tls.crt"
+    PGBOUNCER_EXTRA=$(printf 'client_tls_sslmode = require\nclient_tls_key_file = %s\nclient_tls_cert_file = %s' \
+        "$BENCH_TMP/tls.key" "$BENCH_TMP/tls.crt")
+    SLUICE_TOP_LEVEL=$(printf 'tls:\n  client:\n    mode: require\n    cert: %s\n    key: %s' \
+        "$BENCH_TMP/tls.crt" "$BENCH_TMP/tls.key")
+    PG_SSLMODE=require
+fi
 FAILS=$BENCH_TMP/failures.log
 : >"$FAILS"
 printf 'round\tclients\tmode\ttarget\tstatus\ttps\tlat_avg_ms\tp99_ms\tfailed_tx\ttransactions\tpooler_ticks\n' >"$RES"
@@ -93,7 +114,8 @@ port_of() {
 unavailable() {
     local target=$1 c=$2
     case "$target" in
-        direct) [ "$c" -gt $((PG_MAX_CONN - 10)) ] && echo "skip(max_connections=$PG_MAX_CONN)" ;;
+        direct) if [ "$TLS" = 1 ]; then echo "skip(no TLS)"
+                elif [ "$c" -gt $((PG_MAX_CONN - 10)) ]; then echo "skip(max_connections=$PG_MAX_CONN)"; fi ;;
         pgbouncer) pid_alive "$PGB_PID" || echo "n/a(pgbouncer died)" ;;
         sluice) [ "$SLUICE_OK" = 1 ] || echo "n/a" ;;
     esac
@@ -135,8 +157,8 @@ bench_one() {
     # The pooler's own CPU across the whole pgbench run (its connects included: a few ms at most).
     cpu0=$( [ -n "$pid" ] && cpu_ticks "$pid")
     # timeout: a pooler that loses a client's statement may leave pgbench waiting for ever.
-    PGPASSWORD=$BENCH_PASSWORD run_child "$dir/out" timeout -k 5 $((DURATION + 60)) \
-        pgbench -n -S -c "$c" -j "$JOBS" -T "$DURATION" \
+    PGPASSWORD=$BENCH_PASSWORD PGSSLMODE=$PG_SSLMODE run_child "$dir/out" timeout -k 5 $((DURATION + 60)) \
+        pgbench -n -S "${CONNECT_FLAG[@]}" -c "$c" -j "$JOBS" -T "$DURATION" \
         -M "$mode" --log --log-prefix="$dir/tx" -h 127.0.0.1 -p "$port" -U "$BENCH_USER" "$BENCH_DB" \
         || rc=$?
     cpu1=$( [ -n "$pid" ] && cpu_ticks "$pid")
@@ -167,7 +189,7 @@ if [ "$WARMUP" -gt 0 ]; then
     for t in $TARGETS; do
         [ -n "$(unavailable "$t" 10)" ] && continue
         log "warm-up $t (${WARMUP}s)"
-        PGPASSWORD=$BENCH_PASSWORD run_child /dev/null pgbench -n -S -c 10 -j "$JOBS" -T "$WARMUP" \
+        PGPASSWORD=$BENCH_PASSWORD PGSSLMODE=$PG_SSLMODE run_child /dev/null pgbench -n -S -c 10 -j "$JOBS" -T "$WARMUP" \
             -h 127.0.0.1 -p "$(port_of "$t")" -U "$BENCH_USER" "$BENCH_DB" \
             || log "warm-up of $t failed"
     done
@@ -259,6 +281,8 @@ summarize() {
     echo "- load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)${NICE:+; everything ran at nice $NICE}"
     echo "- cases (clients:mode): $CASES"
     echo "- workload: pgbench -n -S -c C -M MODE -j $JOBS -T $DURATION, scale $SCALE, auth $AUTH; pool size $POOL_SIZE (transaction mode); $ROUNDS rounds, target order rotated per round"
+    [ "$TLS" = 1 ] && echo "- clients over TLS (sslmode=require, self-signed RSA-2048): PgBouncer client_tls_sslmode=require, Sluice tls.client.mode: require; backends in plain text"
+    [ "$CONNECT" = 1 ] && echo "- pgbench -C: a new connection (login$( [ "$TLS" = 1 ] && echo ", TLS handshake")) per transaction, so TPS is connections per second"
     echo "- TPS and avg latency: pgbench's own numbers; p99: nearest-rank over all per-transaction latencies (--log); each value is the median over rounds; ratios are the median of the per-round TPS ratios; pooler CPU µs/tx: the pooler process's utime+stime (all threads, /proc/PID/stat) across the pgbench run ÷ pgbench's transactions"
     echo
     summarize
