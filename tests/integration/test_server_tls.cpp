@@ -181,7 +181,7 @@ TEST_CASE("a backend that stalls mid-handshake gives 08001 at server_connect_tim
     CHECK(since(started) < Ms(2000));
 }
 
-TEST_CASE("prefer falls back to plain text against a PostgreSQL without TLS; require refuses it", "[server_tls]") {
+TEST_CASE("prefer falls back to plain text against a PostgreSQL without TLS, require refuses it", "[server_tls]") {
     SluiceOptions options;
     options.top_level = "tls:\n  server:\n    mode: prefer\n";
     SluiceProcess sluice(options);
@@ -221,7 +221,7 @@ TEST_CASE("a statement over a TLS backend is cancelled through a TLS cancel conn
     CHECK(query_value(conn, "select 1") == "1");
 }
 
-TEST_CASE("SIGHUP: a new server CA applies to new backends; an unusable one keeps the old", "[server_tls]") {
+TEST_CASE("SIGHUP: a new server CA applies to new backends, an unusable one keeps the old", "[server_tls]") {
     auto& backend = tls_backend();
     SluiceProcess sluice(tls_options("verify-full", backend.ca.file("other_ca.crt"), "trust"));
     CHECK(raw_login_error(sluice.port(), "alice", "app")['C'] == "08001");
