@@ -9,35 +9,11 @@
 
 #include "support/admin.hpp"
 #include "support/harness.hpp"
+#include "support/my_clients.hpp"
 
 using namespace sluice_it;
 
 namespace {
-
-void close_backends_of(const std::string& user) {
-    MyConnection root = mariadb().root();
-    MyResult ids = my_query(root.get(), "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'");
-    for (const auto& row : ids.rows) my_query(root.get(), "KILL " + row[0].value_or("0"));
-}
-
-template <class Body>
-int run_clients(const MySluice& sluice, int count, Body&& body) {
-    std::atomic<int> failed{0};
-    std::vector<std::thread> clients;
-    for (int client = 0; client < count; ++client) {
-        clients.emplace_back([&, client] {
-            try {
-                MyConnection connection = my_connect(sluice.login("app", "app"));
-                body(client, connection.get());
-            } catch (const std::exception& error) {
-                UNSCOPED_INFO(error.what());
-                ++failed;
-            }
-        });
-    }
-    for (auto& thread : clients) thread.join();
-    return failed;
-}
 
 const std::string kAdminUsers = "app:\n  password: app\nadmin:\n  password: admin\n";
 

@@ -7,17 +7,12 @@
 
 #include "support/admin.hpp"
 #include "support/harness.hpp"
+#include "support/my_clients.hpp"
 #include "support/my_statement.hpp"
 
 using namespace sluice_it;
 
 namespace {
-
-void close_backends_of(const std::string& user) {
-    MyConnection root = mariadb().root();
-    MyResult ids = my_query(root.get(), "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'");
-    for (const auto& row : ids.rows) my_query(root.get(), "KILL " + row[0].value_or("0"));
-}
 
 int prepared_statements_now() {
     MyConnection root = mariadb().root();
