@@ -161,3 +161,30 @@ TEST_CASE("mysql: the mariadb client's variables, temporary table, SET NAMES and
     CHECK(my_value(next.get(), "SELECT @@character_set_client") != "latin1");
     CHECK(my_value(next.get(), "SELECT DATABASE()") == "app");
 }
+
+// A backend changes hands without COM_RESET_CONNECTION only when its last client left nothing
+// on it: one whose SETs it has, or who ran a USE among other statements (a schema Sluice cannot
+// follow), is reset before another client gets it. The first client stays connected, so its
+// state is still its own when it comes back.
+TEST_CASE("mysql: a backend whose last client left SETs or an unfollowed USE is reset for the next client",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection setter = my_connect(sluice.login("app", "app"));
+    REQUIRE(my_query(setter.get(), "SET SESSION sql_mode = 'ANSI_QUOTES'").error_code == 0);
+    REQUIRE(my_query(setter.get(), "SET @@session.time_zone = '+03:00'").error_code == 0);
+    const std::string backend = my_value(setter.get(), "SELECT CONNECTION_ID()");
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(other.get(), "SELECT CONNECTION_ID()") == backend);  // the one backend
+    CHECK(my_value(other.get(), "SELECT @@sql_mode").find("ANSI_QUOTES") == std::string::npos);
+    CHECK(my_value(other.get(), "SELECT @@time_zone") != "+03:00");
+    CHECK(my_value(setter.get(), "SELECT @@sql_mode") == "ANSI_QUOTES");
+    CHECK(my_value(setter.get(), "SELECT @@time_zone") == "+03:00");
+
+    // Connector/C allows multi-statements by default in my_connect (CLIENT_MULTI_STATEMENTS).
+    MyConnection mover = my_connect(sluice.login("app", "app"));
+    const MyResult moved = my_query(mover.get(), "SELECT 1; USE app2");
+    REQUIRE(moved.error_code == 0);
+    CHECK(my_value(other.get(), "SELECT DATABASE()") == "app");
+    CHECK(my_value(setter.get(), "SELECT DATABASE()") == "app");
+}

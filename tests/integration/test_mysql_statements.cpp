@@ -14,11 +14,13 @@ using namespace sluice_it;
 
 namespace {
 
-int prepared_statements_now() {
+int global_status(const std::string& name) {
     MyConnection root = mariadb().root();
-    MyResult status = my_query(root.get(), "SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'");
+    MyResult status = my_query(root.get(), "SHOW GLOBAL STATUS LIKE '" + name + "'");
     return std::stoi(status.rows.at(0).at(1).value_or("0"));
 }
+
+int prepared_statements_now() { return global_status("Prepared_stmt_count"); }
 
 }  // namespace
 
@@ -80,6 +82,34 @@ TEST_CASE("mysql: 8 clients keep binary prepared statements open over 2 backends
     REQUIRE(rows.size() == 1);
     CHECK(std::stoi(pools.at(rows[0], "sv_active")) + std::stoi(pools.at(rows[0], "sv_idle")) +
               std::stoi(pools.at(rows[0], "sv_used")) <= 2);
+}
+
+// Each of 8 clients prepares the same two statements and runs them in 40 transactions of one
+// statement over 2 backends. A backend changes hands as it is (its last client left no session
+// state) and keeps its statements for every client with the same text, schema and character set:
+// the server prepares the clients' own 16 and at most one more per statement and backend. (A
+// reset per change of hands, or statements kept per client, would prepare on most of the 320.)
+TEST_CASE("mysql: clients with the same statements share them on a backend that changes hands unreset",
+          "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    const int prepared_before = global_status("Com_stmt_prepare");
+    std::atomic<int> wrong{0};
+    const int failed = run_clients(sluice, 8, [&](int client, MYSQL* connection) {
+        MyStatement twice(connection, "SELECT ? * 2");
+        MyStatement plus(connection, "SELECT ? + 1");
+        for (int n = 0; n < 20; ++n) {
+            const auto doubled = twice.execute({client * 100 + n});
+            const auto incremented = plus.execute({client * 100 + n});
+            if (doubled.size() != 1 || doubled[0][0] != std::to_string((client * 100 + n) * 2)) ++wrong;
+            if (incremented.size() != 1 || incremented[0][0] != std::to_string(client * 100 + n + 1)) ++wrong;
+        }
+    });
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+    const int prepared = global_status("Com_stmt_prepare") - prepared_before;
+    CHECK(prepared >= 16);
+    CHECK(prepared <= 16 + 2 * 2);
 }
 
 TEST_CASE("mysql: a prepared statement executes on another backend than the one that prepared it",

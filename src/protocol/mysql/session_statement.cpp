@@ -166,15 +166,16 @@ QueryEffects read_query_effects(std::string_view sql) {
   const auto statements = split_statements(tokens);
   QueryEffects effects;
   for (const auto statement : statements) {
-    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return {pin, std::nullopt};
-    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return {pin, std::nullopt};
+    if (statement.front().is("USE")) effects.uses_schema = true;
+    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema};
+    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema};
   }
   for (const auto statement : statements) {
     if (!statement.front().is("SET")) continue;
     // Among other statements Sluice cannot tell which ran: not followed.
-    if (statements.size() != 1) return {SessionPin::session_variables, std::nullopt};
+    if (statements.size() != 1) return {SessionPin::session_variables, std::nullopt, effects.uses_schema};
     auto reading = read_set(statement);
-    if (!reading.understood) return {SessionPin::session_variables, std::nullopt};
+    if (!reading.understood) return {SessionPin::session_variables, std::nullopt, false};
     if (reading.variables.empty()) return effects;
     std::sort(reading.variables.begin(), reading.variables.end());
     reading.variables.erase(std::unique(reading.variables.begin(), reading.variables.end()), reading.variables.end());

@@ -2,6 +2,7 @@
 #include "sluice/protocol/mysql/statement_registry.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace sluice::mysql {
 
@@ -16,17 +17,21 @@ std::uint32_t ClientStatements::free_id(std::uint32_t wanted) const {
   return id;
 }
 
-std::uint32_t ClientStatements::add(std::string sql, const PrepareOk& prepared) {
+std::uint32_t ClientStatements::add(std::string_view context, std::string_view sql, const PrepareOk& prepared) {
   const std::uint32_t id = free_id(prepared.statement_id);
-  text_size_ += sql.size();
-  statements_[id] = ClientStatement{std::move(sql), prepared.num_params, {}, ++clock_};
+  std::string key;
+  key.reserve(context.size() + 1 + sql.size());
+  key.append(context).push_back('\0');
+  key.append(sql);
+  text_size_ += key.size();
+  statements_[id] = ClientStatement{std::move(key), context.size() + 1, prepared.num_params, {}, ++clock_};
   return id;
 }
 
 void ClientStatements::forget(std::uint32_t id) {
   const auto found = statements_.find(id);
   if (found == statements_.end()) return;
-  text_size_ -= found->second.sql.size();
+  text_size_ -= found->second.key.size();
   statements_.erase(found);
 }
 
@@ -52,15 +57,15 @@ std::vector<std::uint32_t> ClientStatements::most_recent(std::size_t limit) cons
   return ids;
 }
 
-BackendStatement* BackendStatements::use(std::uint32_t client_id) {
-  const auto found = statements_.find(client_id);
+BackendStatement* BackendStatements::use(std::string_view key) {
+  const auto found = statements_.find(key);
   if (found == statements_.end()) return nullptr;
   found->second.last_used = ++clock_;
   return &found->second;
 }
 
 std::vector<std::uint32_t> BackendStatements::make_room(std::size_t incoming) {
-  std::vector<std::uint32_t> closed;
+  std::vector<std::uint32_t> closed = std::exchange(replaced_, {});
   while (!statements_.empty() && statements_.size() + in_flight_ + incoming > limit_) {
     const auto oldest = std::min_element(statements_.begin(), statements_.end(), [](const auto& a, const auto& b) {
       return a.second.last_used < b.second.last_used;
@@ -71,16 +76,14 @@ std::vector<std::uint32_t> BackendStatements::make_room(std::size_t incoming) {
   return closed;
 }
 
-void BackendStatements::add(std::uint32_t client_id, std::uint32_t backend_id) {
-  statements_[client_id] = BackendStatement{backend_id, {}, ++clock_};
-}
-
-std::optional<std::uint32_t> BackendStatements::forget(std::uint32_t client_id) {
-  const auto found = statements_.find(client_id);
-  if (found == statements_.end()) return std::nullopt;
-  const auto backend_id = found->second.backend_id;
-  statements_.erase(found);
-  return backend_id;
+void BackendStatements::add(std::string_view key, std::uint32_t backend_id) {
+  const auto found = statements_.find(key);
+  if (found == statements_.end()) {
+    statements_.emplace(std::string(key), BackendStatement{backend_id, {}, ++clock_});
+    return;
+  }
+  if (found->second.backend_id != backend_id) replaced_.push_back(found->second.backend_id);
+  found->second = BackendStatement{backend_id, {}, ++clock_};
 }
 
 }  // namespace sluice::mysql

@@ -86,6 +86,8 @@ std::optional<Failure> MyFrontend::switch_user(const mysql::ChangeUser& change) 
   // the new user's pool decides how statements and session state are handled.
   open_statements_ = 0;
   ++session_resets_;
+  // The backend it holds still has the old session's state until COM_RESET_CONNECTION.
+  if (session_.core().has_lease()) server().needs_reset = true;
   statements_.clear();
   cursors_.clear();
   long_data_pending_ = false;

@@ -309,25 +309,32 @@ void MyFrontend::show_pin() {
   shown_pin_ = std::move(reason);
 }
 
-// Another client's backend is reset (COM_RESET_CONNECTION: its variables, temporary tables and
-// prepared statements go) and put in this client's schema and character set; a backend this
-// client used last is exactly as it left it. The commands go in one write.
+// A backend another client left state on is reset first (COM_RESET_CONNECTION: its variables
+// and prepared statements go); any backend is put in this client's schema and character set
+// and given its SETs and LAST_INSERT_ID() where they differ, so a backend a client with no
+// session state used last changes hands with one round trip at most, usually none. The
+// commands go in one write.
 awaitable<Status> MyFrontend::prepare_backend() {
   read_state_policy();
   auto& backend = server();
   cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
   server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
   const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
+  const bool reset = other_client && backend.needs_reset;
   std::vector<std::string> commands;
-  if (other_client) commands.push_back(com_reset_connection());
-  if (other_client || (backend.last_client == 0 && backend.schema != schema_)) commands.push_back(com_init_db(schema_));
-  if (collation_ && (other_client || backend.character_set != character_set_)) {
+  if (reset) commands.push_back(com_reset_connection());
+  if (reset || backend.schema != schema_) commands.push_back(com_init_db(schema_));
+  if (collation_ && (reset || backend.character_set != character_set_)) {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
-  session_commands(other_client, commands);
+  session_commands(reset, other_client, commands);
   backend.last_client = client_token();
-  // COM_RESET_CONNECTION closes every statement the last client left.
-  if (other_client && backend.statements) backend.statements->clear();
+  if (reset) {
+    backend.needs_reset = false;
+    // COM_RESET_CONNECTION closes every statement the last client left.
+    if (backend.statements) backend.statements->clear();
+  }
+  if (!settings_.statements().empty()) backend.needs_reset = true;
   if (commands.empty()) co_return co_await restore_statements();
   auto results = co_await run_backend_commands(backend, commands);
   if (!results) co_return results.failure();
@@ -345,7 +352,10 @@ awaitable<Status> MyFrontend::prepare_backend() {
 
 void MyFrontend::backend_detached() {
   // The client's own OKs set it there, or Sluice did on attach.
-  if (session_.core().has_lease()) server().last_insert_id = tracker_.last_insert_id();
+  if (session_.core().has_lease()) {
+    server().last_insert_id = tracker_.last_insert_id();
+    if (std::exchange(unfollowed_schema_, false)) server().needs_reset = true;
+  }
   cancel_target_->set_backend(std::nullopt);
   server_scanner_.reset();
   awaiting_schema_answer_ = false;
@@ -366,6 +376,7 @@ awaitable<bool> MyFrontend::settle(SettleQuery query) {
   tracker_.backend_at_rest(server().status_flags);
   if (query == SettleQuery::reset) {
     open_statements_ = 0;
+    server().needs_reset = false;
     if (server().statements) server().statements->clear();
   }
   co_return true;

@@ -44,7 +44,8 @@ std::vector<std::uint32_t> MyFrontend::missing_statements() {
   for (const auto& edit : edits_) {
     if (!mysql::names_statement(edit.command) || edit.command == mysql::command::COM_STMT_CLOSE) continue;
     const auto id = edit.statement_id;
-    if (id == mysql::kLastStatementId || !statements_.find(id) || held.holds(id)) continue;
+    const auto* statement = id == mysql::kLastStatementId ? nullptr : statements_.find(id);
+    if (!statement || held.holds(statement->key)) continue;
     if (std::find(wanted.begin(), wanted.end(), id) == wanted.end() && wanted.size() < held.limit()) {
       wanted.push_back(id);
     }
@@ -62,7 +63,7 @@ awaitable<Status> MyFrontend::restore_statements() {
   // COM_STMT_CLOSE has no answer: the closes go first, so answers line up with the prepares.
   for (const auto closed : held.make_room(wanted.size())) commands.push_back(mysql::stmt_close_payload(closed));
   const std::size_t first = commands.size();
-  for (const auto id : wanted) commands.push_back(mysql::stmt_prepare_payload(statements_.find(id)->sql));
+  for (const auto id : wanted) commands.push_back(mysql::stmt_prepare_payload(statements_.find(id)->sql()));
   auto results = co_await run_backend_commands(server(), commands);
   if (!results) co_return results.failure();
   for (std::size_t i = 0; i < wanted.size(); ++i) {
@@ -74,7 +75,7 @@ awaitable<Status> MyFrontend::restore_statements() {
                    wanted[i], result.error ? result.error->error_message : "its parameters changed");
       continue;
     }
-    held.add(wanted[i], prepared->statement_id);
+    held.add(statements_.find(wanted[i])->key, prepared->statement_id);
   }
   co_return ok_status();
 }
@@ -105,7 +106,7 @@ awaitable<Status> MyFrontend::prepare_inside(std::vector<std::uint32_t> wanted) 
   }
   for (const auto id : wanted) {
     sequence.reset();
-    mysql::write_packet(out, sequence, mysql::stmt_prepare_payload(statements_.find(id)->sql));
+    mysql::write_packet(out, sequence, mysql::stmt_prepare_payload(statements_.find(id)->sql()));
     internal_tracker_.on_client_packet(prepare_command_view());
     internal_wanted_.push_back(id);
     held.prepare_sent();
@@ -136,7 +137,7 @@ void MyFrontend::on_internal_packet(const PacketView& packet, ServerScan& scan) 
     auto& held = backend_statements();
     held.prepare_answered();
     if (prepared && statement && prepared->num_params == statement->num_params) {
-      held.add(id, prepared->statement_id);
+      held.add(statement->key, prepared->statement_id);
     } else {
       spdlog::warn("user={} database={}: preparing statement {} again failed", session_.user(), session_.database(), id);
     }

@@ -8,6 +8,7 @@
 #include "sluice/protocol/mysql/errors.hpp"
 #include "sluice/protocol/mysql/packet.hpp"
 #include "sluice/protocol/mysql/session_statement.hpp"
+#include "sluice/protocol/mysql/use_statement.hpp"
 #include "sluice/session/mysql/my_frontend.hpp"
 
 namespace sluice::session {
@@ -30,6 +31,8 @@ void MyFrontend::read_state_policy() {
 // packet and nothing is in flight). False: refused (scan.local_reply or scan.error says how).
 bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan) {
   const auto effects = mysql::read_query_effects(text);
+  // A USE Sluice does not follow (among other statements): the next other client resets.
+  if (effects.uses_schema && !mysql::parse_use_statement(text)) unfollowed_schema_ = true;
   auto pin = effects.pin;
   // A SET among pipelined commands: Sluice cannot tell when (or whether) it took effect.
   if (effects.setting && !tracker_.response_complete()) pin = mysql::SessionPin::session_variables;
@@ -64,6 +67,7 @@ void MyFrontend::setting_confirmed() {
     state_pin_ = mysql::SessionPin::session_variables;  // too many to replay
   }
   server().settings_generation = settings_.generation();
+  server().needs_reset = true;  // the next other client must not inherit it
   pending_setting_.reset();
 }
 
@@ -74,11 +78,12 @@ void MyFrontend::session_reset_by_client() {
   pending_setting_.reset();
 }
 
-// What a fresh lease replays after Sluice's own reset: the client's SETs unless this backend
-// has them all already, and LAST_INSERT_ID() when the backend's differs from the client's.
-void MyFrontend::session_commands(bool reset, std::vector<std::string>& commands) {
+// What a fresh lease replays: the client's SETs unless this backend has them all already (it
+// served this client last and nothing changed since), and LAST_INSERT_ID() when the backend's
+// differs from the client's.
+void MyFrontend::session_commands(bool reset, bool other_client, std::vector<std::string>& commands) {
   auto& backend = server();
-  const bool replay = reset || backend.settings_generation != settings_.generation();
+  const bool replay = other_client || backend.settings_generation != settings_.generation();
   if (replay) {
     for (const auto& sql : settings_.statements()) commands.push_back(com_query(sql));
   }

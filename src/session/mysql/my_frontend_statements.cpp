@@ -55,6 +55,20 @@ void MyFrontend::choose_statement_tracking() {
   track_statements_ = settings.pool_mode != config::PoolMode::session && settings.max_prepared_statements > 0;
 }
 
+// What a statement's meaning depends on besides its text: the schema its names resolve in, the
+// character set its literals are read in, and the client's SETs (sql_mode may change how it
+// parses). Clients whose contexts are equal share the backend's statement.
+std::string MyFrontend::statement_context() const {
+  std::string context = schema_;
+  context.push_back('\0');
+  context.push_back(static_cast<char>(character_set_));
+  for (const auto& sql : settings_.statements()) {
+    context.push_back('\0');
+    context.append(sql);
+  }
+  return context;
+}
+
 mysql::BackendStatements& MyFrontend::backend_statements() {
   auto& backend = server();
   if (!backend.statements) {
@@ -130,7 +144,6 @@ OutgoingBytes MyFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
 std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, std::span<const std::uint8_t> packet,
                                                      std::string& out) {
   const auto payload = packet.subspan(mysql::kPacketHeaderLength);
-  const std::uint8_t sequence_id = packet[3];
   auto& held = backend_statements();
   switch (edit.command) {
     case mysql::command::COM_STMT_PREPARE:
@@ -154,15 +167,12 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
       long_data_pending_ = false;
       out.append(mysql::as_text(packet));
       return std::nullopt;
-    case mysql::command::COM_STMT_CLOSE: {
+    case mysql::command::COM_STMT_CLOSE:
+      // The backend's statement stays for other clients with the same key (COM_STMT_CLOSE has
+      // no answer, so nothing goes to the backend); the LRU bound closes it.
       statements_.forget(edit.statement_id);
       cursors_.erase(edit.statement_id);
-      // Not on this backend: nothing to close (COM_STMT_CLOSE has no answer).
-      if (const auto backend_id = held.forget(edit.statement_id)) {
-        append_packet(out, sequence_id, mysql::with_statement_id(payload, *backend_id));
-      }
       return std::nullopt;
-    }
     case mysql::command::COM_STMT_EXECUTE: rewrite_execute(edit, packet, out); return std::nullopt;
     default: break;
   }
@@ -170,7 +180,7 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
   std::uint32_t backend_id = edit.statement_id;
   if (edit.statement_id != mysql::kLastStatementId) {
     const auto* statement = statements_.use(edit.statement_id);
-    const auto* entry = statement ? held.use(edit.statement_id) : nullptr;
+    const auto* entry = statement ? held.use(statement->key) : nullptr;
     backend_id = entry ? entry->backend_id : mysql::kNoStatementId;
   }
   if (edit.command == mysql::command::COM_STMT_SEND_LONG_DATA) long_data_pending_ = true;
@@ -195,7 +205,7 @@ void MyFrontend::rewrite_execute(const StatementEdit& edit, std::span<const std:
   }
   auto& held = backend_statements();
   auto* statement = statements_.use(edit.statement_id);
-  auto* entry = statement ? held.use(edit.statement_id) : nullptr;
+  auto* entry = statement ? held.use(statement->key) : nullptr;
   const std::uint32_t backend_id = entry ? entry->backend_id : mysql::kNoStatementId;
   const auto head = entry ? mysql::read_execute(payload, statement->num_params) : std::nullopt;
   if (head) {
@@ -230,8 +240,8 @@ void MyFrontend::on_prepare_answer(const PacketView& packet, std::size_t output_
   held.prepare_answered();
   const auto prepared = mysql::read_prepare_ok(packet.payload);
   if (!prepared) return;  // ERR: nothing was prepared
-  const std::uint32_t client_id = statements_.add(std::move(sql), *prepared);
-  held.add(client_id, prepared->statement_id);
+  const std::uint32_t client_id = statements_.add(statement_context(), sql, *prepared);
+  held.add(statements_.find(client_id)->key, prepared->statement_id);
   if (client_id == prepared->statement_id || !output) return;
   for (int i = 0; i < 4; ++i) {
     (*output)[output_start + mysql::kPacketHeaderLength + 1 + i] = static_cast<char>(client_id >> (8 * i));

@@ -41,15 +41,16 @@ int sluice_fuzz_mysql_statement_packets(const std::uint8_t* data, std::size_t si
   std::set<std::uint32_t> given;
   for (std::size_t at = 0; at + 4 <= payload.size(); at += 4) {
     const mysql::PrepareOk ok{mysql::load_le32(payload.data() + at), 0, num_params};
-    const auto id = client.add("SELECT ?", ok);
+    // A handful of texts, so that keys repeat and the backend's statements are shared.
+    const auto id = client.add("shop", "SELECT " + std::to_string(payload[at] % 4), ok);
     SLUICE_FUZZ_CHECK(id != mysql::kNoStatementId && id != mysql::kLastStatementId);
     SLUICE_FUZZ_CHECK(given.insert(id).second);
     backend.make_room(1);
-    backend.add(id, ok.statement_id);
+    backend.add(client.find(id)->key, ok.statement_id);
     SLUICE_FUZZ_CHECK(backend.size() <= backend.limit());
+    SLUICE_FUZZ_CHECK(backend.use(client.find(id)->key)->backend_id == ok.statement_id);
     if (payload[at] & 1) {
       client.forget(id);
-      backend.forget(id);
       given.erase(id);
     }
   }

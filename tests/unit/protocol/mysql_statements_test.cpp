@@ -93,21 +93,22 @@ TEST_CASE("an execute without types is rewritten to carry the remembered ones", 
 
 TEST_CASE("client ids: the backend's when free, else the next free one", "[mysql_statements]") {
   ClientStatements client;
-  CHECK(client.add("SELECT 1", PrepareOk{1, 1, 0}) == 1);
-  CHECK(client.add("SELECT 2", PrepareOk{2, 1, 0}) == 2);
+  CHECK(client.add("shop", "SELECT 1", PrepareOk{1, 1, 0}) == 1);
+  CHECK(client.add("shop", "SELECT 2", PrepareOk{2, 1, 0}) == 2);
   // Another backend numbers from 1 again: the client keeps distinct ids.
-  CHECK(client.add("SELECT 3", PrepareOk{1, 1, 0}) == 3);
-  CHECK(client.find(3)->sql == "SELECT 3");
+  CHECK(client.add("shop", "SELECT 3", PrepareOk{1, 1, 0}) == 3);
+  CHECK(client.find(3)->sql() == "SELECT 3");
+  CHECK(client.find(3)->key == std::string("shop\0SELECT 3", 13));
   // MariaDB's "last statement" id and 0 are never given to a client.
-  CHECK(client.add("SELECT 4", PrepareOk{kLastStatementId, 0, 0}) == 4);
-  CHECK(client.add("SELECT 5", PrepareOk{kNoStatementId, 0, 0}) == 5);
-  CHECK(client.text_size() == 5 * 8);
+  CHECK(client.add("shop", "SELECT 4", PrepareOk{kLastStatementId, 0, 0}) == 4);
+  CHECK(client.add("shop", "SELECT 5", PrepareOk{kNoStatementId, 0, 0}) == 5);
+  CHECK(client.text_size() == 5 * 13);
   client.forget(2);
   CHECK(client.find(2) == nullptr);
-  CHECK(client.text_size() == 4 * 8);
+  CHECK(client.text_size() == 4 * 13);
   client.forget(2);
-  CHECK(client.text_size() == 4 * 8);
-  CHECK(client.add("SELECT 6", PrepareOk{2, 0, 0}) == 2);
+  CHECK(client.text_size() == 4 * 13);
+  CHECK(client.add("shop", "SELECT 6", PrepareOk{2, 0, 0}) == 2);
   client.use(1);
   const auto recent = client.most_recent(2);
   REQUIRE(recent.size() == 2);
@@ -115,26 +116,42 @@ TEST_CASE("client ids: the backend's when free, else the next free one", "[mysql
   CHECK(recent[1] == 2);
 }
 
-TEST_CASE("backend statements: mapped both ways, LRU bounded, forgotten on close and reset", "[mysql_statements]") {
+TEST_CASE("backend statements: found by key, shared, LRU bounded, replaced ones closed, gone on reset",
+          "[mysql_statements]") {
+  ClientStatements first;
+  ClientStatements second;
+  const auto a = first.find(first.add("shop", "SELECT a", PrepareOk{1, 0, 0}))->key;
+  const auto b = first.find(first.add("shop", "SELECT b", PrepareOk{2, 0, 0}))->key;
+  // The same text in another schema is another statement; in the same one, the same.
+  const auto b_elsewhere = second.find(second.add("other", "SELECT b", PrepareOk{7, 0, 0}))->key;
+  const auto b_again = second.find(second.add("shop", "SELECT b", PrepareOk{9, 0, 0}))->key;
+  CHECK(b_again == b);
+  CHECK(b_elsewhere != b);
+
   BackendStatements backend(3);
-  backend.add(10, 1);
-  backend.add(11, 2);
-  backend.add(12, 3);
-  CHECK(backend.use(11)->backend_id == 2);
+  backend.add(a, 1);
+  backend.add(b, 2);
+  backend.add(b_elsewhere, 3);
+  CHECK(backend.use(b_again)->backend_id == 2);
   CHECK(backend.make_room(0).empty());
-  // Room for one more: the least recently used (10, then 12) closes.
+  // Room for one more: the least recently used (a, then b_elsewhere) closes.
   const auto closed = backend.make_room(1);
   REQUIRE(closed.size() == 1);
   CHECK(closed[0] == 1);
-  CHECK_FALSE(backend.holds(10));
+  CHECK_FALSE(backend.holds(a));
   // A prepare in flight counts against the limit.
   backend.prepare_sent();
   CHECK(backend.make_room(1) == std::vector<std::uint32_t>{3});
   backend.prepare_answered();
-  CHECK(backend.forget(11) == 2u);
-  CHECK_FALSE(backend.forget(11));
-  backend.add(13, 4);
+  // A second client prepared b on this backend too: its statement replaces the first, which the
+  // next make_room closes.
+  backend.add(b_again, 4);
+  CHECK(backend.use(b)->backend_id == 4);
+  CHECK(backend.size() == 1);
+  CHECK(backend.make_room(0) == std::vector<std::uint32_t>{2});
+  CHECK(backend.make_room(0).empty());
   backend.clear();
   CHECK(backend.size() == 0);
+  CHECK_FALSE(backend.holds(b));
   CHECK(BackendStatements(0).limit() == 1);
 }

@@ -35,6 +35,9 @@ struct QueryEffects {
   // A lone SET of session variables: the variables it sets (lower case, sorted, joined by ',';
   // "names" for SET NAMES / CHARACTER SET). The statement is replayed as the client sent it.
   std::optional<std::string> setting;
+  // A USE among its statements: the caller follows a lone `USE name` (parse_use_statement); any
+  // other leaves the backend in a schema Sluice does not know.
+  bool uses_schema = false;
 };
 
 QueryEffects read_query_effects(std::string_view sql);

@@ -121,6 +121,7 @@ class MyFrontend : public Frontend {
   bool swallowing() const { return !internal_wanted_.empty(); }
   void on_internal_packet(const mysql::PacketView& packet, ServerScan& scan);
   mysql::BackendStatements& backend_statements();
+  std::string statement_context() const;
   // Why the client keeps its backend between transactions ("" if it does not).
   std::string pin_reason() const;
   void show_pin();
@@ -130,7 +131,7 @@ class MyFrontend : public Frontend {
   bool on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan);
   void setting_confirmed();
   void session_reset_by_client();
-  void session_commands(bool reset, std::vector<std::string>& commands);
+  void session_commands(bool reset, bool other_client, std::vector<std::string>& commands);
   void session_synced();
 
   // This session, as MyServerConnection::last_client knows it: changes when the client resets
@@ -178,6 +179,7 @@ class MyFrontend : public Frontend {
   mysql::SessionPin state_pin_ = mysql::SessionPin::none;
   mysql::SessionSettings settings_;
   std::optional<PendingSetting> pending_setting_;  // a lone SET awaiting its OK
+  bool unfollowed_schema_ = false;  // a USE among other statements went to the current lease
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
   std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it
