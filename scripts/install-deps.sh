@@ -18,6 +18,7 @@ packages=(
   # Real drivers for the [drivers] tests (tests/drivers/): psycopg 3, asyncpg, pgjdbc + javac.
   python3-psycopg python3-asyncpg libpostgresql-jdbc-java default-jdk-headless
   python3-pymysql   # the [mysql_drivers] tests' PyMySQL program (mysql2 comes from npm, below)
+  libmariadb-java   # and their MariaDB Connector/J program (run with default-jdk-headless's java)
   sysbench          # bench/mysql_sysbench.sh
 )
 # node and npm from Debian, unless some node (e.g. a newer one from elsewhere, which ships its

@@ -1,6 +1,7 @@
 // The real-driver programs of tests/drivers/ (psycopg 3, asyncpg, pgjdbc, node-postgres,
-// postgres.js; PyMySQL and mysql2 for MySQL) as the [drivers] and [mysql_drivers] tests run them: the command line, what must be installed, and
-// the `ok <checks>` line they print on success (tests/drivers/README.md).
+// postgres.js; PyMySQL, mysql2 and MariaDB Connector/J for MySQL) as the [drivers] and
+// [mysql_drivers] tests run them: the command line, what must be installed, and the `ok <checks>`
+// line they print on success (tests/drivers/README.md).
 #pragma once
 
 #include <optional>
@@ -11,7 +12,7 @@
 
 namespace sluice_it {
 
-enum class Driver { psycopg, asyncpg, pgjdbc, node_postgres, postgres_js, pymysql, mysql2 };
+enum class Driver { psycopg, asyncpg, pgjdbc, node_postgres, postgres_js, pymysql, mysql2, connector_j };
 
 std::string driver_name(Driver driver);
 // What is missing to run the driver's program, with what installs it ("" = nothing).
