@@ -1,8 +1,9 @@
 // TLS between MySQL clients and Sluice (tls.client): Connector/C and the mariadb command-line
 // client over TLS (SSLRequest, the handshake, then HandshakeResponse41 encrypted), plain
-// clients under allow and require, a client verifying Sluice against the wrong CA,
-// caching_sha2_password's full authentication over TLS for users whose configured password is
-// a hash, and hba rules that see the client's TLS state (hostssl, hostnossl, cert).
+// clients under allow and require, a client verifying Sluice against the wrong CA, the
+// certificate replaced on SIGHUP, caching_sha2_password's full authentication over TLS for
+// users whose configured password is a hash, and hba rules that see the client's TLS state
+// (hostssl, hostnossl, cert).
 #include <catch2/catch.hpp>
 
 #include "sluice/auth/md5.hpp"
@@ -42,6 +43,19 @@ std::vector<std::string> tls_column(MySluice& sluice, const std::string& user) {
         if (clients.at(row, "user") == user) values.push_back(clients.at(row, "tls"));
     }
     return values;
+}
+
+// The serial of the certificate a new MySQL TLS connection gets (openssl's STARTTLS for MySQL:
+// the handshake, SSLRequest, then TLS), upper-case hex.
+std::string presented_mysql_serial(const MySluice& sluice) {
+    const auto result = run_command(
+        {"/bin/sh", "-c",
+         "openssl s_client -starttls mysql -connect 127.0.0.1:" + std::to_string(sluice.mysql_port()) +
+             " </dev/null 2>/dev/null | openssl x509 -noout -serial"},
+        {}, std::chrono::seconds(10));
+    const std::string prefix = "serial=";
+    if (result.exit_code != 0 || !result.output.starts_with(prefix)) return "(none: " + result.output + ")";
+    return result.output.substr(prefix.size(), result.output.find('\n') - prefix.size());
 }
 
 std::string cipher_of(MYSQL* connection) {
@@ -95,6 +109,23 @@ TEST_CASE("mysql tls: allow gives TLS to clients that ask and plain text to the 
         CHECK(eventually([&] { return sluice.process().log().find("TLS handshake with 127.0.0.1") != std::string::npos; }));
         CHECK(my_value(my_connect(sluice.login("app", "app")).get(), "SELECT 1") == "1");
     }
+}
+
+TEST_CASE("mysql tls: certificates replaced and SIGHUP: new connections see the new one", "[mysql][tls][mysql_tls]") {
+    TestPki pki;
+    const MySluiceOptions options = tls_options(pki, "allow");
+    MySluice sluice(options);
+    CHECK(presented_mysql_serial(sluice) == "1001");
+    auto login = sluice.login("app", "app");
+    login.tls_ca = pki.path("ca.crt");
+    MyConnection connected = my_connect(login);
+
+    pki.install_server_certificate("server2");
+    sluice.reload_with(options);
+    CHECK(presented_mysql_serial(sluice) == "2002");
+    // The client connected before keeps its TLS session; a new one verifies the new certificate.
+    CHECK(my_value(connected.get(), "SELECT 1") == "1");
+    CHECK(my_value(my_connect(login).get(), "SELECT 2") == "2");
 }
 
 TEST_CASE("mysql tls: require refuses plain clients with 1045", "[mysql][tls][mysql_tls]") {
