@@ -122,7 +122,7 @@ Row client_row(const AdminSnapshot& snapshot, const runtime::ClientSnapshot& cli
           text(runtime::to_string(client.state)), text(client.address), number(client.port), std::nullopt,
           std::nullopt, text(format_timestamp(client.connected_at)),
           text(format_timestamp(wall_time(snapshot, client.state_since))), number(wait / 1'000'000),
-          number(wait % 1'000'000), number(0), text(client_label(client.id)), link, number(0), text(""),
+          number(wait % 1'000'000), number(0), text(client_label(client.id)), link, number(0), text(client.tls),
           text(client.application_name), number(0), number(client.id),
           // Sluice's own: protocol, how long its transaction has been open, the backend's pid.
           text(client.protocol),

@@ -540,6 +540,12 @@ def mysql_handshake_response():
         "framed_ssl_then_response": my_packet(client_fixed(secure | CLIENT_SSL), 1) +
                                     my_packet(handshake_response(secure | CLIENT_SSL, "app", native_scramble(),
                                                                  "shop", "mysql_native_password"), 2),
+        # Over TLS a caching_sha2_password client is asked for its password in clear (seq 4).
+        "framed_ssl_then_sha2_full_authentication": my_packet(client_fixed(secure | CLIENT_SSL), 1) +
+                                                    my_packet(handshake_response(secure | CLIENT_SSL, "app",
+                                                                                 sha2_scramble(), "shop",
+                                                                                 "caching_sha2_password"), 2) +
+                                                    my_packet(MY_PASSWORD + b"\0", 4),
         "framed_sha2_then_switch_answer": my_packet(handshake_response(lenenc_caps, "app", sha2_scramble(), "shop",
                                                                        "caching_sha2_password", []), 1) +
                                           my_packet(native_scramble(), 3),

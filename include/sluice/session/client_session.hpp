@@ -76,6 +76,22 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   awaitable<Status> attach_lease(pool::Lease lease);
   pool::ServerConnection& server() const { return core_.lease().connection(); }
 
+  // --- TLS towards the client and what hba sees of it (client_session_tls.cpp), either protocol ---
+  // The context a new TLS client gets; null while tls.client.mode is disable.
+  net::TlsContextPtr client_tls_context() const;
+  // Starts TLS on the client's stream and runs the server side of the handshake (after the
+  // protocol agreed on it); shown in SHOW CLIENTS' tls column once done.
+  awaitable<Status> handshake_client_tls(net::TlsContextPtr context);
+  // TLS started but not established: nothing may be written to the client (a write would
+  // resume the handshake and wait on a client that stalled or failed it).
+  bool tls_handshaking() const { return tls_handshaking_; }
+  // tls.client.mode require: the refusal of a plain-text client.
+  Status check_tls_required() const;
+  // The hba rules for this client (its TLS state, address and user) and `database`.
+  std::optional<auth::HbaMatch> match_hba(std::string_view database) const;
+  // The `cert` method: the certificate verified against tls.client.ca has the user's name as CN.
+  Status check_certificate_user();
+
  private:
   awaitable<void> run();
   awaitable<Expected<LoginOutcome>> log_in_within_deadline();
@@ -134,6 +150,9 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   std::uint64_t server_id_ = 0;
   std::uint32_t server_process_id_ = 0;
   std::string pinned_;
+  std::string tls_;  // "TLSv1.3/TLS_AES_256_GCM_SHA384" once the handshake is done, as PgBouncer shows it
+
+  bool tls_handshaking_ = false;
 
   // Data phase state, touched only on the session's worker.
   SessionCore core_;  // the lease and every protocol-neutral decision about it

@@ -1,6 +1,7 @@
 #include "sluice/protocol/mysql/client_login.hpp"
 
 #include "sluice/auth/caching_sha2_password.hpp"
+#include "sluice/auth/cleartext_password.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 #include "sluice/auth/scram_secret.hpp"
 #include "sluice/protocol/mysql/errors.hpp"
@@ -16,6 +17,7 @@ using capability::CLIENT_PROTOCOL_41;
 using capability::CLIENT_SSL;
 
 constexpr std::string_view kFastAuthSuccess("\x03", 1);  // caching_sha2::fast_auth_success
+constexpr std::string_view kPerformFullAuthentication("\x04", 1);  // caching_sha2::perform_full_authentication
 
 // 20 printable bytes without '$', as MySQL makes its scramble: it travels NUL-terminated.
 std::string random_scramble() {
@@ -48,15 +50,15 @@ void ClientLogin::expect_packet(Phase phase) {
   reader_.emplace(settings_.max_packet_size);
 }
 
-std::span<std::uint8_t> ClientLogin::input() {
-  const bool reading = phase_ == Phase::first_packet || phase_ == Phase::response || phase_ == Phase::auth_answer;
-  return reading ? reader_->input() : std::span<std::uint8_t>();
+bool ClientLogin::reading() const {
+  return phase_ == Phase::first_packet || phase_ == Phase::response || phase_ == Phase::auth_answer ||
+         phase_ == Phase::cleartext_password;
 }
 
+std::span<std::uint8_t> ClientLogin::input() { return reading() ? reader_->input() : std::span<std::uint8_t>(); }
+
 void ClientLogin::received(std::size_t count) {
-  if (phase_ == Phase::first_packet || phase_ == Phase::response || phase_ == Phase::auth_answer) {
-    reader_->received(count);
-  }
+  if (reading()) reader_->received(count);
 }
 
 ClientLoginEvent ClientLogin::next() {
@@ -84,6 +86,7 @@ ClientLoginEvent ClientLogin::on_packet(std::span<const std::uint8_t> payload) {
     case Phase::first_packet: return on_first_packet(payload);
     case Phase::response: return on_response(payload);
     case Phase::auth_answer: check_answer(std::string(as_text(payload))); return next();
+    case Phase::cleartext_password: check_cleartext_password(payload); return next();
     default: return fail(protocol_violation("login state"));  // unreachable: only reading phases get here
   }
 }
@@ -109,7 +112,9 @@ ClientLoginEvent ClientLogin::on_response(std::span<const std::uint8_t> payload)
 }
 
 void ClientLogin::tls_started() {
-  if (phase_ == Phase::tls_answer) expect_packet(Phase::response);
+  if (phase_ != Phase::tls_answer) return;
+  tls_ = true;
+  expect_packet(Phase::response);
 }
 
 void ClientLogin::begin_trust() {
@@ -124,6 +129,13 @@ void ClientLogin::begin_caching_sha2_password(std::string password) {
   begin_method(Method::caching_sha2_password, std::move(password));
 }
 
+void ClientLogin::begin_caching_sha2_full_authentication(std::string stored) {
+  if (phase_ != Phase::chosen) return;
+  // Never ask for a password in clear over plain text.
+  if (!tls_) return auth_failed();
+  begin_method(Method::caching_sha2_full_authentication, std::move(stored));
+}
+
 void ClientLogin::refuse(Failure failure) {
   if (phase_ == Phase::chosen || phase_ == Phase::tls_answer) fail(std::move(failure));
 }
@@ -134,7 +146,7 @@ void ClientLogin::begin_method(Method method, std::string secret) {
   if (phase_ != Phase::chosen) return;
   method_ = method;
   secret_ = std::move(secret);
-  if (client_plugin_matches()) return check_answer(response_.auth_response);
+  if (answered_for_method()) return check_answer(response_.auth_response);
   if (!(capabilities_ & CLIENT_PLUGIN_AUTH)) {
     fail(protocol_violation("the client cannot switch to " + std::string(method_plugin())));
     return;
@@ -144,8 +156,16 @@ void ClientLogin::begin_method(Method method, std::string secret) {
 }
 
 std::string_view ClientLogin::method_plugin() const {
-  return method_ == Method::caching_sha2_password ? auth_plugin::caching_sha2_password
-                                                  : auth_plugin::mysql_native_password;
+  return method_ == Method::mysql_native_password ? auth_plugin::mysql_native_password
+                                                  : auth_plugin::caching_sha2_password;
+}
+
+// Connector/C and libmysqlclient answer for their own default plugin, with no data when the
+// handshake named another one: a caching_sha2_password client that sent nothing is given the
+// scramble with an AuthSwitchRequest (unless nothing is the right answer: an empty password).
+bool ClientLogin::answered_for_method() const {
+  if (!client_plugin_matches()) return false;
+  return method_ == Method::mysql_native_password || !response_.auth_response.empty() || secret_.empty();
 }
 
 // Clients without CLIENT_PLUGIN_AUTH answer mysql_native_password.
@@ -157,12 +177,28 @@ bool ClientLogin::client_plugin_matches() const {
 }
 
 void ClientLogin::check_answer(std::string_view answer) {
+  if (method_ == Method::caching_sha2_full_authentication) return ask_for_cleartext_password();
   const bool verified =
       method_ == Method::caching_sha2_password
           ? auth::verify_caching_sha2_password(secret_, scramble_, answer)
           : auth::verify_mysql_native_password(std::string_view(secret_), scramble_, answer);
   if (!verified) return auth_failed();
   if (method_ == Method::caching_sha2_password) write_auth_more_data(output_, sequence_, kFastAuthSuccess);
+  accept();
+}
+
+// The scramble answer cannot be checked without SHA256(SHA256(password)), which no stored form
+// but the plain password gives: the client is told to send the password itself (over TLS).
+void ClientLogin::ask_for_cleartext_password() {
+  write_auth_more_data(output_, sequence_, kPerformFullAuthentication);
+  expect_packet(Phase::cleartext_password);
+}
+
+// The password and a NUL, as MySQL's and MariaDB's clients send it.
+void ClientLogin::check_cleartext_password(std::span<const std::uint8_t> payload) {
+  std::string_view password = as_text(payload);
+  if (!password.empty() && password.back() == '\0') password.remove_suffix(1);
+  if (!auth::verify_cleartext_password(secret_, response_.user, password)) return auth_failed();
   accept();
 }
 

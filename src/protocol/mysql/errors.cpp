@@ -17,6 +17,7 @@ enum class Message {
   text_and_detail,   // the text, then the Failure's message when it adds something
   failure,           // the Failure's own message
   access_denied,     // "Access denied for user 'u'@'h' (using password: YES)"
+  access_denied_and_reason,  // the same, then "; " and the Failure's message
   unknown_database,  // "Unknown database 'd'"
 };
 
@@ -31,6 +32,8 @@ struct Entry {
 // ../shared/design/config.md, "Errors a MySQL client sees", and the reasons Sluice reports.
 constexpr std::array kByReason{
     Entry{"auth_failed", ER_ACCESS_DENIED_ERROR, "28000", Message::access_denied, ""},
+    // Not in the table: MySQL refuses a REQUIRE SSL account's plain login with 1045 too.
+    Entry{"tls.client.mode", ER_ACCESS_DENIED_ERROR, "28000", Message::access_denied_and_reason, ""},
     Entry{"unknown_database", ER_BAD_DB_ERROR, "42000", Message::unknown_database, ""},
     Entry{"database_removed", ER_BAD_DB_ERROR, "42000", Message::unknown_database, ""},
     Entry{"max_client_connections", ER_CON_COUNT_ERROR, "08004", Message::text_and_reason, "Too many connections"},
@@ -121,6 +124,7 @@ std::string message_for(const Entry& entry, const Failure& failure, const ErrorC
     case Message::text_and_detail: return text_and_detail(entry.text, failure);
     case Message::failure: return failure.message;
     case Message::access_denied: return access_denied(context);
+    case Message::access_denied_and_reason: return access_denied(context) + "; " + failure.message;
     case Message::unknown_database: return unknown_database(failure, context);
   }
   return failure.message;

@@ -1,7 +1,9 @@
 // MyFrontend, part one: from the TCP accept to the OK packet.
 #include <spdlog/spdlog.h>
 
+#include "sluice/auth/md5.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
+#include "sluice/auth/scram_secret.hpp"
 #include "sluice/session/mysql/my_frontend.hpp"
 #include "sluice/session/mysql/my_io.hpp"
 #include "sluice/session/session_failures.hpp"
@@ -47,19 +49,25 @@ std::uint64_t MyFrontend::client_token() const {
 
 awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
   registration_.emplace(session_.context().cancels, cancel_target_);
+  auto tls_context = session_.client_tls_context();
   mysql::ClientLoginSettings settings;
   settings.connection_id = registration_->key().process_id;
-  settings.capabilities = kClientCapabilities;
+  // CLIENT_SSL only with a context to start TLS with (tls.client.mode allow or require).
+  settings.capabilities = kClientCapabilities | (tls_context ? mysql::capability::CLIENT_SSL : 0);
   settings.client_host = session_.address();
   settings.max_packet_size = std::min<std::uint64_t>(settings.max_packet_size, session_.runtime().config->max_packet_size);
   mysql::ClientLogin login(std::move(settings));
-  auto event = co_await drive_login(login);
+  auto event = co_await read_response(login, std::move(tls_context));
   if (!event) co_return event.failure();
   // Every refusal leaves through the one co_await at the end, with a named Failure: GCC 12
   // destroyed a temporary twice when it was built inside `co_return co_await` in an if.
   std::optional<Failure> refusal;
   const config::DatabaseConfig* database = nullptr;
   if (*event != mysql::ClientLoginEvent::handshake_response) refusal = login.failure();
+  // Before anything else is said in plain text (not even whether the database exists).
+  if (!refusal) {
+    if (auto secured = session_.check_tls_required(); !secured) refusal = secured.failure();
+  }
   std::string database_name;
   if (!refusal) {
     database = choose_database(login.response(), database_name);
@@ -101,6 +109,19 @@ awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login,
   auto sent = co_await write_bytes(session_.client(), login.output(), lost);
   if (!sent) co_return sent.failure();
   co_return LoginOutcome::client;
+}
+
+// Up to the HandshakeResponse41, through the TLS handshake when the client sent an SSLRequest
+// (seq 1; the response then comes encrypted as seq 2).
+awaitable<Expected<mysql::ClientLoginEvent>> MyFrontend::read_response(mysql::ClientLogin& login,
+                                                                       net::TlsContextPtr tls_context) {
+  auto event = co_await drive_login(login);
+  if (!event || *event != mysql::ClientLoginEvent::ssl_request) co_return event;
+  auto secured = co_await session_.handshake_client_tls(std::move(tls_context));
+  if (!secured) co_return secured.failure();
+  login.tls_started();
+  event = co_await drive_login(login);
+  co_return event;
 }
 
 // Writes and reads for the login until it needs a decision (or has failed, ERR included).
@@ -153,8 +174,10 @@ const config::DatabaseConfig* MyFrontend::choose_database(const mysql::Handshake
 }
 
 // mysql_native_password against a "*..." hash or a plain password; caching_sha2_password's fast
-// path when the client answered for it (a plain password only). Other stored forms (md5,
-// SCRAM) cannot check a MySQL scramble.
+// path when the client answered for it (a plain password only). Over TLS, a stored form that
+// cannot check the client's scramble (an md5 hash or SCRAM verifier, or a "*" hash for a
+// caching_sha2_password client) gets caching_sha2_password's full authentication: the client
+// sends the password itself. Without TLS md5 hashes and SCRAM verifiers are refused.
 bool MyFrontend::begin_authentication(mysql::ClientLogin& login, std::optional<auth::HbaMethod> method) {
   const auto& config = *session_.runtime().config;
   const bool trusted = method ? *method == auth::HbaMethod::trust : config.auth_type == config::AuthType::trust;
@@ -165,16 +188,21 @@ bool MyFrontend::begin_authentication(mysql::ClientLogin& login, std::optional<a
   const auto* user = config.find_user(login.response().user);
   if (!user || !user->password) return false;
   const std::string& stored = *user->password;
-  if (auth::is_mysql_native_password_hash(stored)) {
-    login.begin_mysql_native_password(stored);
-    return true;
-  }
-  if (stored.starts_with("SCRAM-SHA-256$") || (stored.starts_with("md5") && stored.size() == 35)) return false;
+  const bool native_hash = auth::is_mysql_native_password_hash(stored);
+  const bool postgres_form = stored.starts_with(auth::scram_verifier_prefix) || auth::is_md5_hash(stored);
   const auto& plugin = login.response().auth_plugin_name;
-  if (plugin && *plugin == mysql::auth_plugin::caching_sha2_password) {
-    login.begin_caching_sha2_password(stored);
-  } else {
+  const bool sha2_client = plugin && *plugin == mysql::auth_plugin::caching_sha2_password;
+  if (session_.client().is_tls() && (postgres_form || (native_hash && sha2_client))) {
+    login.begin_caching_sha2_full_authentication(stored);
+  } else if (postgres_form) {
+    spdlog::info("MySQL client user={} refused: its password is an md5 hash or SCRAM verifier, which needs TLS "
+                 "(caching_sha2_password full authentication)",
+                 login.response().user);
+    return false;
+  } else if (native_hash || !sha2_client) {
     login.begin_mysql_native_password(stored);
+  } else {
+    login.begin_caching_sha2_password(stored);
   }
   return true;
 }

@@ -394,6 +394,8 @@ awaitable<void> MyFrontend::cancel_statement() {
 // libraries report the closed connection as 2013 themselves, and Connector/C rejects an ERR
 // packet carrying a client error code (2000-2999) as malformed.
 awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
+  // A write now would resume the handshake and wait on a client that stalled or failed it.
+  if (session_.tls_handshaking()) co_return;
   if (login_error_sent_ || (answer_started_ && !tracker_.response_complete())) co_return;
   if (failure.reason == "server_lost") co_return;
   mysql::SequenceId sequence;

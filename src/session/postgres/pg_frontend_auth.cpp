@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "sluice/auth/scram_secret.hpp"
-#include "sluice/net/tls_context.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
 
 namespace sluice::session {
@@ -30,26 +29,12 @@ std::string connection_text(const ClientSession& session, std::string_view datab
 }  // namespace
 
 Expected<auth::HbaMethod> PgFrontend::choose_method(std::string_view database) const {
-  const auto& config = *session_.runtime().config;
   const bool tls = session_.client().is_tls();
-  error_code unparsable;
-  const auto address = asio::ip::make_address(session_.address(), unparsable);
-  const auto match =
-      auth::match_hba(config.hba, auth::HbaRequest{tls, database, session_.user(), address});
-  if (!match) return method_of(config.auth_type);
+  const auto match = session_.match_hba(database);
+  if (!match) return method_of(session_.runtime().config->auth_type);
   if (match->method != auth::HbaMethod::reject) return match->method;
   if (!match->rule) return Failure{"hba", "28000", "no hba entry for " + connection_text(session_, database, tls)};
   return Failure{"hba", "28000", "hba rejects connection for " + connection_text(session_, database, tls)};
-}
-
-// cert: the handshake verified the certificate against tls.client.ca; its CN names the user.
-Status PgFrontend::check_certificate_user() {
-  SSL* ssl = session_.client().ssl();
-  const auto common_name = ssl ? net::verified_peer_common_name(ssl) : std::nullopt;
-  if (common_name && *common_name == session_.user()) return ok_status();
-  spdlog::info("certificate login refused: user={} address={} certificate CN={}", session_.user(),
-               session_.address(), common_name ? *common_name : std::string("(none verified)"));
-  return Failure{"auth_failed", "28000", "certificate authentication failed for user \"" + session_.user() + "\""};
 }
 
 awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMethod method) {
@@ -58,7 +43,7 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
   const auth::Credential* credential = credential_ ? &*credential_ : nullptr;
   switch (method) {
     case auth::HbaMethod::cert:
-      if (auto allowed = check_certificate_user(); !allowed) co_return allowed.failure();
+      if (auto allowed = session_.check_certificate_user(); !allowed) co_return allowed.failure();
       login.begin_trust();
       break;
     case auth::HbaMethod::trust:

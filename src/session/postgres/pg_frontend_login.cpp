@@ -44,7 +44,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   }
   if (*event != pg::ClientLoginEvent::startup) co_return login.failure();
   // Before anything else is said in plain text (not even whether the database exists).
-  if (auto secured = check_tls_required(); !secured) co_return secured.failure();
+  if (auto secured = session_.check_tls_required(); !secured) co_return secured.failure();
   auto database = choose_database(login.startup());
   // hba first, as in PostgreSQL: a refused client learns nothing of which databases exist.
   auto method = choose_method(requested_database(login.startup()));

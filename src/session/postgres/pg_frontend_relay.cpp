@@ -195,7 +195,7 @@ awaitable<void> PgFrontend::cancel_statement() {
 
 awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {
   // A write now would resume the handshake and wait on a client that stalled or failed it.
-  if (tls_handshaking_) co_return;
+  if (session_.tls_handshaking()) co_return;
   std::string out;
   pg::write_error_response(out, fatal ? "FATAL" : "ERROR", pg::sqlstate_for(failure), failure.message);
   co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);

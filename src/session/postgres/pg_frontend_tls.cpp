@@ -1,10 +1,8 @@
 // PgFrontend, TLS towards the client: the SSLRequest answer, PostgreSQL 17's direct TLS
-// (the first byte is a TLS handshake record, ALPN "postgresql" required), the handshake
-// itself, tls.client.mode require, and the tls-server-end-point hash SCRAM-PLUS binds to.
-// The handshake runs under the login's client_login_timeout like every other login step.
+// (the first byte is a TLS handshake record, ALPN "postgresql" required), and the
+// tls-server-end-point hash SCRAM-PLUS binds to. The handshake itself, tls.client.mode require
+// and the context are the session's (client_session_tls.cpp), shared with the MySQL front end.
 #include <openssl/ssl.h>
-
-#include <spdlog/spdlog.h>
 
 #include "sluice/auth/channel_binding.hpp"
 #include "sluice/protocol/postgres/startup.hpp"
@@ -13,19 +11,10 @@
 
 namespace sluice::session {
 
-namespace {
-Failure handshake_failed(std::string why) { return Failure{"tls_handshake", "08P01", "TLS handshake failed: " + why}; }
-}  // namespace
-
-net::TlsContextPtr PgFrontend::client_tls_context() const {
-  if (session_.runtime().config->tls.client.mode == config::ClientTlsMode::disable) return nullptr;
-  return session_.context().client_tls.current();
-}
-
 // A direct-TLS client speaks first with a TLS record; every PostgreSQL packet starts with a
 // length whose first byte is 0 (startup packets are far below 16 MiB). One peeked byte tells.
 awaitable<Status> PgFrontend::accept_direct_tls() {
-  auto context = client_tls_context();
+  auto context = session_.client_tls_context();
   if (!context) co_return ok_status();
   auto& socket = session_.client().socket();
   auto [wait_error] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
@@ -35,7 +24,9 @@ awaitable<Status> PgFrontend::accept_direct_tls() {
   const auto peeked = socket.receive(asio::buffer(&first, 1), tcp::socket::message_peek, peek_error);
   if (peek_error || peeked == 0) co_return client_closed();
   if (!pg::starts_direct_tls(first)) co_return ok_status();
-  if (auto handshake = co_await handshake_tls(std::move(context)); !handshake) co_return handshake.failure();
+  if (auto handshake = co_await session_.handshake_client_tls(std::move(context)); !handshake) {
+    co_return handshake.failure();
+  }
   // Direct TLS skips the SSLRequest, so ALPN is the only sign the client means PostgreSQL.
   if (net::negotiated_alpn(session_.client().ssl()) != net::postgres_alpn) {
     co_return Failure{"tls_handshake", "08P01", "direct TLS connection without ALPN protocol \"postgresql\""};
@@ -46,7 +37,7 @@ awaitable<Status> PgFrontend::accept_direct_tls() {
 // SSLRequest: 'S' and the handshake when client TLS is on (and not already running), else 'N'.
 awaitable<Status> PgFrontend::answer_encryption_request(pg::ClientLogin& login) {
   auto context = login.encryption_kind() == pg::StartupKind::ssl_request && !session_.client().is_tls()
-                     ? client_tls_context()
+                     ? session_.client_tls_context()
                      : nullptr;
   if (!context) {
     login.refuse_encryption();
@@ -56,33 +47,7 @@ awaitable<Status> PgFrontend::answer_encryption_request(pg::ClientLogin& login) 
   auto sent = co_await write_all(session_.client(), login.output(), client_closed());
   login.output().clear();
   if (!sent) co_return sent.failure();
-  co_return co_await handshake_tls(std::move(context));
-}
-
-awaitable<Status> PgFrontend::handshake_tls(net::TlsContextPtr context) {
-  auto& client = session_.client();
-  client.start_tls(std::move(context));
-  tls_handshaking_ = true;  // nothing may be written to the client until it is done
-  auto [error] = co_await client.async_handshake(use_nothrow);
-  if (error) {
-    // The reason OpenSSL gives (unknown CA, no shared cipher, bad ALPN) is the useful part.
-    spdlog::info("TLS handshake with {}:{} failed: {}", session_.address(), session_.port(), error.message());
-    co_return handshake_failed(error.message());
-  }
-  tls_handshaking_ = false;
-  SSL* ssl = client.ssl();
-  spdlog::debug("TLS with {}:{}: {} {} alpn={}", session_.address(), session_.port(), SSL_get_version(ssl),
-                SSL_get_cipher_name(ssl), net::negotiated_alpn(ssl));
-  co_return ok_status();
-}
-
-// tls.client.mode require: a plain client is refused once it has said who it is (a
-// CancelRequest is still served in plain text: libpq sends those unencrypted).
-Status PgFrontend::check_tls_required() const {
-  if (session_.runtime().config->tls.client.mode != config::ClientTlsMode::require || session_.client().is_tls()) {
-    return ok_status();
-  }
-  return Failure{"tls.client.mode", "28000", "SSL required: tls.client.mode is require"};
+  co_return co_await session_.handshake_client_tls(std::move(context));
 }
 
 // The tls-server-end-point hash of the certificate this client got; empty in plain text or

@@ -3,7 +3,8 @@
 // PacketReader. A response that parses is written back by Sluice's own writer (which must
 // accept it) and parses equal; the auth response it carries goes through every verifier.
 // Then the whole input drives the daemon's login machine (mysql::ClientLogin), with TLS
-// offered and a password method chosen by the input's length.
+// offered and a password method chosen as the session does (over TLS, a caching_sha2_password
+// client gets the full authentication against a stored hash) or by the input's length.
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -125,6 +126,7 @@ void drive_like_session(std::span<const std::uint8_t> input) {
   settings.capabilities |= mysql::capability::CLIENT_SSL;
   mysql::ClientLogin login(settings);
   login.output().clear();  // the HandshakeV10
+  bool tls = false;
   for (int step = 0; step < 4; ++step) {
     const auto event = fuzz::feed_login(login, input);
     switch (event) {
@@ -134,9 +136,14 @@ void drive_like_session(std::span<const std::uint8_t> input) {
       case mysql::ClientLoginEvent::ssl_request:
         SLUICE_FUZZ_CHECK(login.output().empty() && login.input().empty());
         login.tls_started();
+        tls = true;
         continue;
       case mysql::ClientLoginEvent::handshake_response:
         SLUICE_FUZZ_CHECK(login.response().capabilities & mysql::capability::CLIENT_PROTOCOL_41);
+        if (tls && login.response().auth_plugin_name == mysql::auth_plugin::caching_sha2_password) {
+          login.begin_caching_sha2_full_authentication(auth::mysql_native_password_hash(kPassword));
+          continue;
+        }
         switch (input.size() % 3) {
           case 0: login.begin_mysql_native_password(auth::mysql_native_password_hash(kPassword)); break;
           case 1: login.begin_caching_sha2_password(std::string(kPassword)); break;

@@ -4,6 +4,23 @@
 
 namespace sluice_it {
 
+namespace {
+void set_tls_options(MYSQL* connection, const MyLoginOptions& options) {
+    const my_bool enabled = 1;
+    if (options.tls || !options.tls_ca.empty() || !options.tls_cert.empty()) {
+        mysql_optionsv(connection, MYSQL_OPT_SSL_ENFORCE, &enabled);
+    }
+    if (!options.tls_ca.empty()) {
+        mysql_optionsv(connection, MYSQL_OPT_SSL_CA, options.tls_ca.c_str());
+        mysql_optionsv(connection, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &enabled);
+    }
+    if (!options.tls_cert.empty()) {
+        mysql_optionsv(connection, MYSQL_OPT_SSL_CERT, options.tls_cert.c_str());
+        mysql_optionsv(connection, MYSQL_OPT_SSL_KEY, options.tls_key.c_str());
+    }
+}
+}  // namespace
+
 MyLogin my_try_connect(const MyLoginOptions& options) {
     MyLogin login;
     MYSQL* connection = mysql_init(nullptr);
@@ -12,6 +29,8 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     mysql_optionsv(connection, MYSQL_OPT_READ_TIMEOUT, &options.timeout_s);
     mysql_optionsv(connection, MYSQL_OPT_WRITE_TIMEOUT, &options.timeout_s);
     if (!options.charset.empty()) mysql_optionsv(connection, MYSQL_SET_CHARSET_NAME, options.charset.c_str());
+    set_tls_options(connection, options);
+    if (!options.auth_plugin.empty()) mysql_optionsv(connection, MYSQL_DEFAULT_AUTH, options.auth_plugin.c_str());
     if (options.local_infile) {
         const unsigned int enable = 1;
         mysql_optionsv(connection, MYSQL_OPT_LOCAL_INFILE, &enable);

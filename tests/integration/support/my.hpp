@@ -21,6 +21,12 @@ struct MyLoginOptions {
     unsigned int timeout_s = 10;  // connect, read and write timeouts: every call is bounded
     bool local_infile = false;    // LOAD DATA LOCAL INFILE allowed (CLIENT_LOCAL_FILES)
     std::string charset;          // the handshake's character set (empty: Connector/C's default)
+    // TLS: `tls` asks for it and fails the login without it (MYSQL_OPT_SSL_ENFORCE); `tls_ca`
+    // also verifies the server's certificate against that CA and its name (implies `tls`).
+    bool tls = false;
+    std::string tls_ca;
+    std::string tls_cert, tls_key;  // a client certificate (implies `tls`)
+    std::string auth_plugin;        // the plugin of the first answer (MYSQL_DEFAULT_AUTH); empty: the server's
 };
 
 struct MyCloser {

@@ -1,5 +1,6 @@
 // MySQL/MariaDB password schemes: mysql_native_password, caching_sha2_password's fast path,
-// MariaDB's client_ed25519. Known answers come from MySQL's published PASSWORD() values,
+// a password sent in clear (its full authentication) against every stored form, MariaDB's
+// client_ed25519. Known answers come from MySQL's published PASSWORD() values,
 // RFC 8032, MariaDB's published ed25519_password('secret'), and Python's hashlib applied to the
 // documented formulas (noted at each value).
 #include <catch2/catch.hpp>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "sluice/auth/caching_sha2_password.hpp"
+#include "sluice/auth/cleartext_password.hpp"
 #include "sluice/auth/client_ed25519.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 
@@ -159,4 +161,28 @@ TEST_CASE("client_ed25519 agrees with OpenSSL's own key for a 32-byte password",
   REQUIRE(candidates);
   const auto as_text = [](const Ed25519PublicKey& key) { return std::string(key.begin(), key.end()); };
   CHECK((as_text((*candidates)[0]) == expected || as_text((*candidates)[1]) == expected));
+}
+
+TEST_CASE("a password in clear is checked against every stored form", "[auth][mysql]") {
+  // PASSWORD('secret'); "md5" + md5("secret" + "app") (hashlib); RFC 7677's verifier of "pencil".
+  const std::string native = "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7";
+  const std::string md5 = "md56a422f785c9e20873908ce25d1736ae2";
+  const std::string scram =
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"
+      "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+  CHECK(verify_cleartext_password("secret", "app", "secret"));
+  CHECK(verify_cleartext_password(native, "app", "secret"));
+  CHECK(verify_cleartext_password(md5, "app", "secret"));
+  CHECK(verify_cleartext_password(scram, "app", "pencil"));
+  for (const std::string& stored : {std::string("secret"), native, md5}) {
+    CHECK_FALSE(verify_cleartext_password(stored, "app", "secreT"));
+    CHECK_FALSE(verify_cleartext_password(stored, "app", ""));
+  }
+  CHECK_FALSE(verify_cleartext_password(scram, "app", "pencils"));
+  // md5 hashes embed the user name.
+  CHECK_FALSE(verify_cleartext_password(md5, "bob", "secret"));
+  // An empty stored password accepts only the empty one; a broken verifier nothing.
+  CHECK(verify_cleartext_password("", "app", ""));
+  CHECK_FALSE(verify_cleartext_password("", "app", "x"));
+  CHECK_FALSE(verify_cleartext_password("SCRAM-SHA-256$4096:broken", "app", "pencil"));
 }

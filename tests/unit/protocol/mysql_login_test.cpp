@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "sluice/auth/caching_sha2_password.hpp"
+#include "sluice/auth/md5.hpp"
+#include "sluice/auth/scram_secret.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 #include "sluice/protocol/mysql/client_login.hpp"
 #include "sluice/protocol/mysql/constants.hpp"
@@ -242,6 +244,114 @@ TEST_CASE("mysql client login: SSLRequest", "[mysql][login]") {
     auto error = read_err_packet(bytes_of(packets_in(login.output()).at(0).second));
     REQUIRE(error);
     CHECK(error->error_code == 1047);
+  }
+}
+
+namespace {
+
+// A login over TLS: the SSLRequest (seq 1) read, TLS "started", the response (seq 2) read.
+ClientLogin over_tls(std::string_view plugin, std::string auth_response) {
+  auto offered = settings();
+  offered.capabilities |= CLIENT_SSL;
+  auto login = greeted(offered);
+  std::string ssl;
+  SequenceId sequence;
+  sequence.reset(1);
+  write_ssl_request(ssl, sequence, SslRequest{kClientCapabilities | CLIENT_SSL, 1 << 24, charset::utf8mb4_general_ci});
+  REQUIRE(feed(login, ssl) == ClientLoginEvent::ssl_request);
+  login.tls_started();
+  const auto response = response_packet(plugin, std::move(auth_response), kClientCapabilities | CLIENT_SSL, 2);
+  REQUIRE(feed(login, response) == ClientLoginEvent::handshake_response);
+  return login;
+}
+
+std::string packet_with_id(std::uint8_t sequence_id, const std::string& payload) {
+  std::string out;
+  SequenceId sequence;
+  sequence.reset(sequence_id);
+  write_packet(out, sequence, payload);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("mysql client login: caching_sha2_password's full authentication over TLS", "[mysql][login][tls]") {
+  // Stored forms that cannot check a scramble (and the plain password): the password in clear
+  // is checked against each.
+  const std::vector<std::string> stored_forms{
+      kStoredHash, auth::pg_md5_password(kPassword, "app"),
+      auth::format_scram_verifier(auth::make_scram_secret(kPassword, "0123456789abcdef", 4096)), kPassword};
+  for (const std::string& stored : stored_forms) {
+    for (const std::string& password : {kPassword, "nope"s}) {
+      for (const std::size_t step : {std::size_t{1}, SIZE_MAX}) {
+        CAPTURE(stored, password, step);
+        auto login = over_tls("caching_sha2_password", sha2_answer());
+        login.begin_caching_sha2_full_authentication(stored);
+        REQUIRE(login.next() == ClientLoginEvent::need_input);
+        CHECK(packets_in(login.output()) == std::vector<std::pair<std::uint8_t, std::string>>{{3, "\x01\x04"}});
+        login.output().clear();
+        const auto event = feed(login, packet_with_id(4, password + "\0"s), step);
+        if (password != kPassword) {
+          REQUIRE(event == ClientLoginEvent::failed);
+          CHECK(login.failure().reason == "auth_failed");
+          check_access_denied(login.output(), 5);
+          continue;
+        }
+        REQUIRE(event == ClientLoginEvent::authenticated);
+        const auto packets = packets_in(login.output());
+        REQUIRE(packets.size() == 1);
+        CHECK(packets[0].first == 5);
+        CHECK(read_ok_packet(bytes_of(packets[0].second), login.capabilities()));
+      }
+    }
+  }
+}
+
+TEST_CASE("mysql client login: full authentication after a switch, never without TLS", "[mysql][login][tls]") {
+  SECTION("a mysql_native_password client is switched first, then asked for the password") {
+    auto login = over_tls("mysql_native_password", native_answer());
+    login.begin_caching_sha2_full_authentication(kStoredHash);
+    REQUIRE(login.next() == ClientLoginEvent::need_input);
+    auto packets = packets_in(login.output());
+    REQUIRE(packets.size() == 1);
+    CHECK(packets[0] == std::pair<std::uint8_t, std::string>{3, "\xfe" "caching_sha2_password\0"s + kScramble + "\0"s});
+    login.output().clear();
+    REQUIRE(feed(login, packet_with_id(4, sha2_answer())) == ClientLoginEvent::need_input);
+    CHECK(packets_in(login.output()) == std::vector<std::pair<std::uint8_t, std::string>>{{5, "\x01\x04"}});
+    login.output().clear();
+    REQUIRE(feed(login, packet_with_id(6, kPassword + "\0"s)) == ClientLoginEvent::authenticated);
+    CHECK(packets_in(login.output()).at(0).first == 7);
+  }
+  SECTION("plain text: refused as a wrong password, nothing asked") {
+    auto login = greeted();
+    REQUIRE(feed(login, response_packet("caching_sha2_password", sha2_answer())) == ClientLoginEvent::handshake_response);
+    login.begin_caching_sha2_full_authentication(kStoredHash);
+    REQUIRE(login.next() == ClientLoginEvent::failed);
+    check_access_denied(login.output(), 2);
+  }
+}
+
+TEST_CASE("mysql client login: a caching_sha2_password client that sent no data gets the scramble", "[mysql][login]") {
+  // Connector/C with default-auth=caching_sha2_password, against a handshake naming
+  // mysql_native_password: the plugin's first answer is empty.
+  auto login = greeted();
+  REQUIRE(feed(login, response_packet("caching_sha2_password", "")) == ClientLoginEvent::handshake_response);
+  login.begin_caching_sha2_password(kPassword);
+  REQUIRE(login.next() == ClientLoginEvent::need_input);
+  CHECK(packets_in(login.output()).at(0) ==
+        std::pair<std::uint8_t, std::string>{2, "\xfe" "caching_sha2_password\0"s + kScramble + "\0"s});
+  login.output().clear();
+  REQUIRE(feed(login, packet_with_id(3, sha2_answer())) == ClientLoginEvent::authenticated);
+  const auto packets = packets_in(login.output());
+  REQUIRE(packets.size() == 2);
+  CHECK(packets[0] == std::pair<std::uint8_t, std::string>{4, "\x01\x03"});
+  CHECK(packets[1].first == 5);
+
+  SECTION("an empty password: the empty answer is the right one") {
+    auto empty = greeted();
+    REQUIRE(feed(empty, response_packet("caching_sha2_password", "")) == ClientLoginEvent::handshake_response);
+    empty.begin_caching_sha2_password("");
+    CHECK(empty.next() == ClientLoginEvent::authenticated);
   }
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // A MySQL/MariaDB client's login as Sluice serves it: Sluice's HandshakeV10, the client's
 // [SSLRequest and] HandshakeResponse41, then the password check the session chose
-// (mysql_native_password or caching_sha2_password's fast path, switching the client to that
-// plugin with an AuthSwitchRequest when it answered for another), and OK or ERR.
+// (mysql_native_password, caching_sha2_password's fast path, or — over TLS only —
+// caching_sha2_password's full authentication, where the client sends its password in clear;
+// switching the client to that plugin with an AuthSwitchRequest when it answered for another),
+// and OK or ERR.
 //
 // Sans-I/O, like pg::ClientLogin: the session asks next() what to do, reads exactly
 // input().size() bytes when told to (never past an SSLRequest: what follows it is TLS), and
@@ -23,7 +25,8 @@
 namespace sluice::mysql {
 
 // What Sluice offers clients: protocol 4.1 with plugin authentication, multi-statements and
-// results, LOCAL INFILE, session tracking and OK-instead-of-EOF; no TLS, no compression.
+// results, LOCAL INFILE, session tracking and OK-instead-of-EOF; no compression. CLIENT_SSL is
+// added by the session when it has a TLS context for clients.
 // CLIENT_MYSQL is clear, so MariaDB clients send their extended capabilities.
 inline constexpr std::uint64_t kDefaultServerCapabilities =
     capability::CLIENT_FOUND_ROWS | capability::CLIENT_LONG_FLAG | capability::CLIENT_CONNECT_WITH_DB |
@@ -69,26 +72,38 @@ class ClientLogin {
   const std::string& scramble() const { return scramble_; }
   const Failure& failure() const { return failure_; }
 
+  // The TLS handshake the ssl_request event asked for succeeded: the response is read next.
   void tls_started();
   void begin_trust();
   // stored: a mysql.user hash ("*" + 40 hex digits) or a plain password.
   void begin_mysql_native_password(std::string stored);
   // password: plain (the fast path needs SHA256(SHA256(password)), which a plain password gives).
   void begin_caching_sha2_password(std::string password);
+  // caching_sha2_password's full authentication (AuthMoreData perform_full_authentication, then
+  // the password in clear), for a stored form that cannot check a scramble: a "*" hash, an md5
+  // hash or a SCRAM verifier (auth::verify_cleartext_password). Over TLS only: without
+  // tls_started() the login fails as a wrong password would.
+  void begin_caching_sha2_full_authentication(std::string stored);
   // Refuse the login (unknown database, too many connections...): ERR with the mapped code.
   void refuse(Failure failure);
 
  private:
-  enum class Phase { first_packet, tls_answer, response, chosen, auth_answer, authenticated, failed };
-  enum class Method { none, mysql_native_password, caching_sha2_password };
+  enum class Phase {
+    first_packet, tls_answer, response, chosen, auth_answer, cleartext_password, authenticated, failed
+  };
+  enum class Method { none, mysql_native_password, caching_sha2_password, caching_sha2_full_authentication };
 
   ClientLoginEvent on_packet(std::span<const std::uint8_t> payload);
   ClientLoginEvent on_first_packet(std::span<const std::uint8_t> payload);
   ClientLoginEvent on_response(std::span<const std::uint8_t> payload);
   void begin_method(Method method, std::string secret);
   std::string_view method_plugin() const;
+  bool answered_for_method() const;
   bool client_plugin_matches() const;
+  bool reading() const;
   void check_answer(std::string_view answer);
+  void ask_for_cleartext_password();
+  void check_cleartext_password(std::span<const std::uint8_t> payload);
   void accept();
   void expect_packet(Phase phase);
   ClientLoginEvent fail(Failure failure);
@@ -103,6 +118,7 @@ class ClientLogin {
   std::optional<PacketReader> reader_;
   HandshakeResponse41 response_;
   std::uint64_t capabilities_ = 0;
+  bool tls_ = false;  // tls_started(): the full authentication may have the password in clear
   std::string output_;
   Failure failure_;
 };

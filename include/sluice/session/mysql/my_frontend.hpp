@@ -1,7 +1,7 @@
 #pragma once
-// The MySQL/MariaDB front end of a ClientSession: the connection phase (HandshakeV10,
-// HandshakeResponse41, mysql_native_password or caching_sha2_password's fast path, the MySQL
-// error table), scanning packets both ways with the ResponseTracker (when a response ends, the
+// The MySQL/MariaDB front end of a ClientSession: the connection phase (HandshakeV10, TLS on
+// SSLRequest, HandshakeResponse41, mysql_native_password or caching_sha2_password — its fast
+// path, or its full authentication over TLS —, hba rules, the MySQL error table), scanning packets both ways with the ResponseTracker (when a response ends, the
 // server status flags), COM_QUIT, the client's current schema, bringing a backend to this
 // client's session (COM_RESET_CONNECTION after another client, COM_INIT_DB), ROLLBACK /
 // COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, a client's own KILL
@@ -10,7 +10,8 @@
 // Capabilities: clients are offered only what every pooled backend does the same way for them
 // (kClientCapabilities): no CLIENT_DEPRECATE_EOF and no CLIENT_SESSION_TRACK (backends log in
 // without them, so result sets end with classic EOF packets and OK packets carry no session
-// state), no CLIENT_FOUND_ROWS or CLIENT_IGNORE_SPACE (they change a backend's answers), no TLS.
+// state), no CLIENT_FOUND_ROWS or CLIENT_IGNORE_SPACE (they change a backend's answers).
+// CLIENT_SSL is added at login when tls.client gives a context (allow or require).
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -62,13 +63,15 @@ class MyFrontend : public Frontend {
  private:
   // --- login (my_frontend_login.cpp) ---
   awaitable<Expected<mysql::ClientLoginEvent>> drive_login(mysql::ClientLogin& login);
+  // The HandshakeResponse41 (or the failure), after the TLS handshake if the client asked for it.
+  awaitable<Expected<mysql::ClientLoginEvent>> read_response(mysql::ClientLogin& login, net::TlsContextPtr tls_context);
   // The database the client asked for (or its user's default_database); null: refused.
   const config::DatabaseConfig* choose_database(const mysql::HandshakeResponse41& response, std::string& name);
   // Starts the password check the configuration allows; false: refused already.
   // `method`: what the hba rules chose (nullopt: no rules, auth_type applies).
   bool begin_authentication(mysql::ClientLogin& login, std::optional<auth::HbaMethod> method);
-  // The hba rules for this plain-text client (my_frontend_hba.cpp): a method, or the refusal.
-  Expected<std::optional<auth::HbaMethod>> check_hba() const;
+  // The hba rules for this client, TLS or not (my_frontend_hba.cpp): a method, or the refusal.
+  Expected<std::optional<auth::HbaMethod>> check_hba();
   awaitable<Expected<LoginOutcome>> fail_login(mysql::ClientLogin& login, Failure failure);
   awaitable<Expected<LoginOutcome>> welcome(mysql::ClientLogin& login, const config::DatabaseConfig& database);
 

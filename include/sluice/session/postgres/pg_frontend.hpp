@@ -49,18 +49,14 @@ class PgFrontend : public Frontend {
   Expected<const config::DatabaseConfig*> choose_database(const pg::StartupPacket& startup);
   awaitable<Status> authenticate(pg::ClientLogin& login, auth::HbaMethod method);
 
-  // --- TLS towards the client (pg_frontend_tls.cpp) ---
-  net::TlsContextPtr client_tls_context() const;  // null while tls.client.mode is disable
+  // --- TLS towards the client (pg_frontend_tls.cpp; the handshake is the session's) ---
   awaitable<Status> accept_direct_tls();
   awaitable<Status> answer_encryption_request(pg::ClientLogin& login);
-  awaitable<Status> handshake_tls(net::TlsContextPtr context);
-  Status check_tls_required() const;
   std::vector<std::uint8_t> channel_binding_data();
 
   // --- who may log in, and how (pg_frontend_auth.cpp) ---
   // The first matching hba rule's method for the database asked for (auth_type without rules).
   Expected<auth::HbaMethod> choose_method(std::string_view database) const;
-  Status check_certificate_user();
   awaitable<Status> send_welcome(const pg::StartupPacket& startup);
   void serve_cancel_request(const pg::StartupPacket& packet);
   Status check_admin_access() const;
@@ -130,7 +126,6 @@ class PgFrontend : public Frontend {
   std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
-  bool tls_handshaking_ = false;  // TLS started but not established: no ErrorResponse can be written
 
   // Prepared statements: on in transaction and statement mode with max_prepared_statements > 0.
   bool track_statements_ = false;
