@@ -15,6 +15,7 @@
 #   POOL_SIZE=16       Sluice pool_size
 #   TABLES=4 TABLE_SIZE=10000   sysbench prepare
 #   TARGETS="direct sluice"
+#   SLUICE_WORKERS=auto  Sluice `workers:`
 #   WARMUP=3           seconds of unrecorded oltp_point_select per target before round 1
 #   OUT_DIR=           if set, results.tsv and results.md are copied there
 #   SLUICE_BIN=/work/main/build/sluice, KEEP_TMP=, NICE= (as for run.sh)
@@ -38,6 +39,7 @@ TABLES=${TABLES:-4}
 TABLE_SIZE=${TABLE_SIZE:-10000}
 TARGETS=${TARGETS:-"direct sluice"}
 WARMUP=${WARMUP:-3}
+SLUICE_WORKERS=${SLUICE_WORKERS:-auto}
 OUT_DIR=${OUT_DIR:-}
 MARIADBD=${MARIADBD:-/usr/sbin/mariadbd}
 
@@ -118,6 +120,7 @@ listen:
   mysql: 127.0.0.1:$SL_MY_PORT
 max_client_connections: 20000
 auth_type: md5
+workers: $SLUICE_WORKERS
 defaults:
   pool_mode: transaction
   pool_size: $POOL_SIZE
@@ -131,7 +134,7 @@ users:
   $BENCH_USER:
     password: $BENCH_PASSWORD
 EOF
-    log "start Sluice ($SLUICE_BIN) MySQL on 127.0.0.1:$SL_MY_PORT (transaction, pool $POOL_SIZE)"
+    log "start Sluice ($SLUICE_BIN) MySQL on 127.0.0.1:$SL_MY_PORT (transaction, pool $POOL_SIZE, workers $SLUICE_WORKERS)"
     "$SLUICE_BIN" --config "$d/sluice.yaml" >"$d/sluice.log" 2>&1 &
     SL_PID=$!
     wait_my_ready "$SL_MY_PORT" 20 "$SL_PID" || { tail -5 "$d/sluice.log" >&2; stop_pid "$SL_PID" 2; SL_PID=""; return 1; }
