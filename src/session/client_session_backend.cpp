@@ -48,7 +48,8 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
 }
 
 void ClientSession::release_lease() {
-  auto& stats = pool_->stats();
+  // The lease's own pool: after a MySQL COM_CHANGE_USER the session's pool_ is already the next one.
+  auto& stats = core_.lease().pool().stats();
   stats.add(stats.transactions, 1);
   const auto held_us = micros_since(lease_started_);
   stats.add(stats.transaction_time_us, held_us);

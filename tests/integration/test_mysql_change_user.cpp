@@ -3,6 +3,7 @@
 // nothing of the old session follows, a wrong password or a cap ends the connection.
 #include <catch2/catch.hpp>
 
+#include "support/admin.hpp"
 #include "support/harness.hpp"
 #include "support/my_clients.hpp"
 
@@ -14,7 +15,8 @@ namespace {
 const std::string kUsers =
     "app:\n  password: app\n"
     "alice:\n  password: alice\n  statement_timeout: 300ms\n  max_client_connections: 1\n"
-    "bob:\n  password: bob\n";
+    "bob:\n  password: bob\n"
+    "admin:\n  password: admin\n";
 
 }  // namespace
 
@@ -48,12 +50,24 @@ TEST_CASE("mysql: mysql_change_user switches user, database and limits", "[mysql
     // The same connection id: a KILL from another of alice's connections would still find it.
     CHECK(mysql_thread_id(connection.get()) == id);
 
-    // Back to app, no database named: app's pool, its first database.
+    // Back to app, no database named: app's pool in the session's database (app2).
     REQUIRE(mysql_change_user(connection.get(), "app", "app", nullptr) == 0);
     CHECK(my_value(connection.get(), "SELECT CURRENT_USER()") == "app@%");
     CHECK(my_value(connection.get(), "SELECT SLEEP(0.5)") == "0");  // app has no statement_timeout
     MyConnection alice_again = my_connect(sluice.login("alice", "alice"));  // alice's slot is free
     CHECK(my_value(alice_again.get(), "SELECT 1") == "1");
+
+    // Each query counts for the database it ran in, even on the pinned lease that ended with the
+    // switch: app 2 before it and alice's second connection 1; app2 alice's 5 and, since app came
+    // back without naming a database and kept app2, app's last 2.
+    Connection console = admin_connect(sluice.process());
+    const auto query_count = [&](const std::string& database) {
+        AdminTable stats = admin_show(console.get(), "SHOW STATS");
+        const auto rows = stats.where("database", database);
+        return rows.size() == 1 ? std::stoi(stats.at(rows[0], "total_query_count")) : -1;
+    };
+    CHECK(query_count("app") == 3);
+    CHECK(query_count("app2") == 7);
 }
 
 TEST_CASE("mysql: mysql_change_user to the same user resets the session", "[mysql][mysql-change-user]") {
