@@ -3,7 +3,7 @@
 namespace sluice::session {
 
 void SessionCore::stop(Failure reason) {
-  if (!stop_reason_) stop_reason_ = std::move(reason);
+  if (!stop_reason_) stop_reason_ = std::make_unique<Failure>(std::move(reason));
 }
 
 bool SessionCore::idle_between_transactions(const WorkState& work) const {
@@ -16,12 +16,12 @@ bool SessionCore::request_stop(Failure reason, const WorkState& work) {
     stop(std::move(reason));
     return true;
   }
-  if (!stop_after_transaction_) stop_after_transaction_ = std::move(reason);
+  if (!stop_after_transaction_) stop_after_transaction_ = std::make_unique<Failure>(std::move(reason));
   return false;
 }
 
 std::optional<Failure> SessionCore::due_stop(const WorkState& work) const {
-  if (stop_after_transaction_ && backend_clean(work) && !writing_) return stop_after_transaction_;
+  if (stop_after_transaction_ && backend_clean(work) && !writing_) return *stop_after_transaction_;
   return std::nullopt;
 }
 

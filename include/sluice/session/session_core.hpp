@@ -4,6 +4,7 @@
 // backend is settled. The I/O shell (the session coroutines) acts on the answers; the front
 // end of each protocol describes the backend's state as a WorkState. Unit tests drive this
 // with no sockets.
+#include <memory>
 #include <optional>
 
 #include "sluice/config/proxy_config.hpp"
@@ -54,8 +55,8 @@ class SessionCore {
 
   // The session must end for `reason` (the first reason wins).
   void stop(Failure reason);
-  const std::optional<Failure>& stop_reason() const { return stop_reason_; }
-  bool stopping() const { return stop_reason_.has_value(); }
+  const Failure* stop_reason() const { return stop_reason_.get(); }  // null until stop()
+  bool stopping() const { return stop_reason_ != nullptr; }
 
   // Drain, KILL-after-transaction: true if the session should stop now; otherwise the stop
   // is kept until the backend is clean (see due_stop).
@@ -84,8 +85,9 @@ class SessionCore {
   config::PoolMode mode_;
   pool::Lease lease_;
   bool writing_ = false;
-  std::optional<Failure> stop_reason_;
-  std::optional<Failure> stop_after_transaction_;
+  // Held by pointer: set once at the end of a session, and an idle client should cost little.
+  std::unique_ptr<Failure> stop_reason_;
+  std::unique_ptr<Failure> stop_after_transaction_;
 };
 
 }  // namespace sluice::session

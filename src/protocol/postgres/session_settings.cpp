@@ -354,7 +354,11 @@ void SessionSettings::apply_setting(const SettingChange& change, const std::stri
 }
 
 void SessionSettings::apply_state(const SessionStateChange& change) {
-  StateNames& held = state_[static_cast<std::size_t>(change.state)];
+  if (!state_) {
+    if (change.change != StateChange::add) return;  // nothing held: nothing to remove
+    state_ = std::make_unique<StateTable>();
+  }
+  StateNames& held = (*state_)[static_cast<std::size_t>(change.state)];
   switch (change.change) {
     case StateChange::add:
       if (change.name.empty()) {
@@ -375,23 +379,26 @@ void SessionSettings::pin_unknown(std::string what) {
 }
 
 std::optional<SessionState> SessionSettings::pinned() const {
-  for (std::size_t i = 0; i < state_.size(); ++i) {
-    const StateNames& held = state_[i];
+  if (!state_) return std::nullopt;
+  for (std::size_t i = 0; i < state_->size(); ++i) {
+    const StateNames& held = (*state_)[i];
     if (held.count > 0 || !held.names.empty() || held.overflow) return static_cast<SessionState>(i);
   }
   return std::nullopt;
 }
 
 std::size_t SessionSettings::state_count(SessionState state) const {
-  const StateNames& held = state_[static_cast<std::size_t>(state)];
+  if (!state_) return 0;
+  const StateNames& held = (*state_)[static_cast<std::size_t>(state)];
   return held.count + held.names.size();
 }
 
 bool SessionSettings::holds(SessionState state, std::string_view name) const {
-  return state_[static_cast<std::size_t>(state)].names.contains(std::string(name));
+  return state_ && (*state_)[static_cast<std::size_t>(state)].names.contains(std::string(name));
 }
 
 void SessionSettings::trim() {
+  if (!pinned()) state_.reset();
   if (in_flight_.empty()) in_flight_.shrink_to_fit();
   if (batch_.texts.empty()) batch_.texts.shrink_to_fit();
   if (pending_.empty()) pending_.shrink_to_fit();

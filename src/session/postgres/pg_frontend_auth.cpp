@@ -39,8 +39,8 @@ Expected<auth::HbaMethod> PgFrontend::choose_method(std::string_view database) c
 
 awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMethod method) {
   // `users`, else auth_query (pg_frontend_credentials.cpp); kept for SCRAM pass-through.
-  credential_ = co_await find_credential();
-  const auth::Credential* credential = credential_ ? &*credential_ : nullptr;
+  if (auto found = co_await find_credential()) credential_ = std::make_unique<auth::Credential>(std::move(*found));
+  const auth::Credential* credential = credential_.get();
   switch (method) {
     case auth::HbaMethod::cert:
       if (auto allowed = session_.check_certificate_user(); !allowed) co_return allowed.failure();

@@ -62,6 +62,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   session_.join_pool(**database);
   connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
   share_client_key(login);
+  credential_.reset();  // proved: the password's forms stay in the config, not in every client
   read_state_policy();
   choose_statement_tracking();
   if (auto welcomed = co_await send_welcome(login.startup()); !welcomed) co_return welcomed.failure();

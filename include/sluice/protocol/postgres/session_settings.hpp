@@ -32,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -170,7 +171,10 @@ class SessionSettings {
   std::uint8_t reported_known_ = 0;
   TrackedSettings settings_;
   TrackedSettings startup_;  // from the startup packet: what RESET goes back to
-  std::array<StateNames, 6> state_;  // by SessionState
+  using StateTable = std::array<StateNames, 6>;  // by SessionState
+  // Made on the first state a client holds and dropped by trim() once it holds none again: most
+  // clients never hold any, and an idle one should cost little.
+  std::unique_ptr<StateTable> state_;
   BackendSettings* backend_ = nullptr;
 
   // Oldest first; a vector, not a deque: an empty deque still holds a 512-byte block, on

@@ -113,7 +113,8 @@ class PgFrontend : public Frontend {
 
   ClientSession& session_;
   std::shared_ptr<PgServerConnector> connector_;  // the pool's: learns the server's parameters
-  std::optional<auth::Credential> credential_;   // what the client proved at login (never logged)
+  // What the client must prove, during login only (never logged): an idle client keeps none.
+  std::unique_ptr<auth::Credential> credential_;
   std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
   std::optional<CancelRegistration> cancel_registration_;
   pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
