@@ -163,10 +163,10 @@ TEST_CASE("mysql: the mariadb client's variables, temporary table, SET NAMES and
 }
 
 // A backend changes hands without COM_RESET_CONNECTION only when its last client left nothing
-// on it: one whose SETs it has, or who ran a USE among other statements (a schema Sluice cannot
-// follow), is reset before another client gets it. The first client stays connected, so its
+// on it: one whose SETs it has, who ran a USE among other statements (a schema Sluice cannot
+// follow) or a CALL (a routine's SETs are unseen), is reset before another client gets it. The first client stays connected, so its
 // state is still its own when it comes back.
-TEST_CASE("mysql: a backend whose last client left SETs or an unfollowed USE is reset for the next client",
+TEST_CASE("mysql: a backend whose last client left SETs, an unfollowed USE or a CALL is reset for the next client",
           "[mysql][mysql_session_state]") {
     close_backends_of("app");
     MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
@@ -187,4 +187,11 @@ TEST_CASE("mysql: a backend whose last client left SETs or an unfollowed USE is 
     REQUIRE(moved.error_code == 0);
     CHECK(my_value(other.get(), "SELECT DATABASE()") == "app");
     CHECK(my_value(setter.get(), "SELECT DATABASE()") == "app");
+
+    // A routine's SET is not seen by Sluice: after a CALL the backend is reset for the next client.
+    MyConnection root = mariadb().root();
+    my_exec(root.get(), "DROP PROCEDURE IF EXISTS app.quote_mode");
+    my_exec(root.get(), "CREATE PROCEDURE app.quote_mode() SET SESSION sql_mode = 'ANSI_QUOTES,NO_ZERO_DATE'");
+    REQUIRE(my_query(mover.get(), "CALL quote_mode()").error_code == 0);
+    CHECK(my_value(other.get(), "SELECT @@sql_mode").find("NO_ZERO_DATE") == std::string::npos);
 }

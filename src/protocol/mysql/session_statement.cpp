@@ -167,13 +167,14 @@ QueryEffects read_query_effects(std::string_view sql) {
   QueryEffects effects;
   for (const auto statement : statements) {
     if (statement.front().is("USE")) effects.uses_schema = true;
-    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema};
-    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema};
+    if (statement.front().is("CALL")) effects.calls_routine = true;
+    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema, effects.calls_routine};
+    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema, effects.calls_routine};
   }
   for (const auto statement : statements) {
     if (!statement.front().is("SET")) continue;
     // Among other statements Sluice cannot tell which ran: not followed.
-    if (statements.size() != 1) return {SessionPin::session_variables, std::nullopt, effects.uses_schema};
+    if (statements.size() != 1) return {SessionPin::session_variables, std::nullopt, effects.uses_schema, effects.calls_routine};
     auto reading = read_set(statement);
     if (!reading.understood) return {SessionPin::session_variables, std::nullopt, false};
     if (reading.variables.empty()) return effects;

@@ -354,7 +354,7 @@ void MyFrontend::backend_detached() {
   // The client's own OKs set it there, or Sluice did on attach.
   if (session_.core().has_lease()) {
     server().last_insert_id = tracker_.last_insert_id();
-    if (std::exchange(unfollowed_schema_, false)) server().needs_reset = true;
+    if (std::exchange(unfollowed_state_, false)) server().needs_reset = true;
   }
   cancel_target_->set_backend(std::nullopt);
   server_scanner_.reset();

@@ -31,8 +31,9 @@ void MyFrontend::read_state_policy() {
 // packet and nothing is in flight). False: refused (scan.local_reply or scan.error says how).
 bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan) {
   const auto effects = mysql::read_query_effects(text);
-  // A USE Sluice does not follow (among other statements): the next other client resets.
-  if (effects.uses_schema && !mysql::parse_use_statement(text)) unfollowed_schema_ = true;
+  // A USE Sluice does not follow (among other statements), or a routine's unseen effects: the
+  // next other client gets the backend reset.
+  if ((effects.uses_schema && !mysql::parse_use_statement(text)) || effects.calls_routine) unfollowed_state_ = true;
   auto pin = effects.pin;
   // A SET among pipelined commands: Sluice cannot tell when (or whether) it took effect.
   if (effects.setting && !tracker_.response_complete()) pin = mysql::SessionPin::session_variables;

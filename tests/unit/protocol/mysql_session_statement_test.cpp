@@ -92,3 +92,14 @@ TEST_CASE("session settings replace by key, keep order, and are bounded", "[mysq
   for (std::size_t i = 0; i < SessionSettings::kMaxSettings; ++i) CHECK(settings.record(std::to_string(i), "SET x=1"));
   CHECK_FALSE(settings.record("one more", "SET y=1"));
 }
+
+TEST_CASE("a USE among other statements and a CALL are flagged: their effects are not followed",
+          "[mysql_statements][mysql_session_state]") {
+  CHECK(read_query_effects("USE shop").uses_schema);
+  CHECK(read_query_effects("SELECT 1; use other").uses_schema);
+  CHECK_FALSE(read_query_effects("SELECT 'USE x' FROM used").uses_schema);
+  CHECK(read_query_effects("CALL refresh_totals(3)").calls_routine);
+  CHECK(read_query_effects("/* job */ call p()").calls_routine);
+  CHECK(read_query_effects("SELECT 1; CALL p(@out)").calls_routine);  // pinned too, and still flagged
+  CHECK_FALSE(read_query_effects("SELECT recall FROM calls").calls_routine);
+}

@@ -38,6 +38,9 @@ struct QueryEffects {
   // A USE among its statements: the caller follows a lone `USE name` (parse_use_statement); any
   // other leaves the backend in a schema Sluice does not know.
   bool uses_schema = false;
+  // A CALL: what the routine does to the session (a SET inside it) is not seen, so the backend
+  // is reset before another client gets it.
+  bool calls_routine = false;
 };
 
 QueryEffects read_query_effects(std::string_view sql);

@@ -182,7 +182,7 @@ class MyFrontend : public Frontend {
   mysql::SessionPin state_pin_ = mysql::SessionPin::none;
   mysql::SessionSettings settings_;
   std::optional<PendingSetting> pending_setting_;  // a lone SET awaiting its OK
-  bool unfollowed_schema_ = false;  // a USE among other statements went to the current lease
+  bool unfollowed_state_ = false;  // a USE among other statements, or a CALL, went to the current lease
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
   std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it
