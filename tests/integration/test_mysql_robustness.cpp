@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -88,7 +89,10 @@ TEST_CASE("mysql: a 1 GB result streams through with Sluice's RSS flat", "[mysql
     CHECK(error == 0);
     CHECK(rows == kRows);
     CHECK(bytes == kRows * kWidth);
-    CHECK(peak_kib - before_kib < 64 * 1024);
+    // Flat: far below the 1 GB that passed. An instrumented daemon ($SLUICE_TEST_BINARY, ASan's
+    // quarantine holds freed chunks) grows by its allocator's slack, not by the result.
+    const long slack_kib = std::getenv("SLUICE_TEST_BINARY") ? 256 * 1024 : 64 * 1024;
+    CHECK(peak_kib - before_kib < slack_kib);
     CHECK(my_value(connection.get(), "SELECT 2") == "2");
 }
 
