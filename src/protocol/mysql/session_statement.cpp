@@ -166,17 +166,23 @@ QueryEffects read_query_effects(std::string_view sql) {
   const auto statements = split_statements(tokens);
   QueryEffects effects;
   for (const auto statement : statements) {
-    if (statement.front().is("USE")) effects.uses_schema = true;
-    if (statement.front().is("CALL")) effects.calls_routine = true;
-    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema, effects.calls_routine};
-    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return {pin, std::nullopt, effects.uses_schema, effects.calls_routine};
+    effects.uses_schema = effects.uses_schema || statement.front().is("USE");
+    effects.calls_routine = effects.calls_routine || statement.front().is("CALL");
+  }
+  const auto pinned = [&effects](SessionPin pin) {
+    effects.pin = pin;
+    return effects;
+  };
+  for (const auto statement : statements) {
+    if (auto pin = pin_by_token(statement); pin != SessionPin::none) return pinned(pin);
+    if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return pinned(pin);
   }
   for (const auto statement : statements) {
     if (!statement.front().is("SET")) continue;
     // Among other statements Sluice cannot tell which ran: not followed.
-    if (statements.size() != 1) return {SessionPin::session_variables, std::nullopt, effects.uses_schema, effects.calls_routine};
+    if (statements.size() != 1) return pinned(SessionPin::session_variables);
     auto reading = read_set(statement);
-    if (!reading.understood) return {SessionPin::session_variables, std::nullopt, false};
+    if (!reading.understood) return pinned(SessionPin::session_variables);
     if (reading.variables.empty()) return effects;
     std::sort(reading.variables.begin(), reading.variables.end());
     reading.variables.erase(std::unique(reading.variables.begin(), reading.variables.end()), reading.variables.end());

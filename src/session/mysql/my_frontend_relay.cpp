@@ -322,19 +322,18 @@ awaitable<Status> MyFrontend::prepare_backend() {
   const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
   const bool reset = other_client && backend.needs_reset;
   std::vector<std::string> commands;
-  if (reset) commands.push_back(com_reset_connection());
+  if (reset) {
+    commands.push_back(com_reset_connection());
+    backend.needs_reset = false;
+    // COM_RESET_CONNECTION closes every statement the last client left.
+    if (backend.statements) backend.statements->clear();
+  }
   if (reset || backend.schema != schema_) commands.push_back(com_init_db(schema_));
   if (collation_ && (reset || backend.character_set != character_set_)) {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
   session_commands(reset, other_client, commands);
   backend.last_client = client_token();
-  if (reset) {
-    backend.needs_reset = false;
-    // COM_RESET_CONNECTION closes every statement the last client left.
-    if (backend.statements) backend.statements->clear();
-  }
-  if (!settings_.statements().empty()) backend.needs_reset = true;
   if (commands.empty()) co_return co_await restore_statements();
   auto results = co_await run_backend_commands(backend, commands);
   if (!results) co_return results.failure();

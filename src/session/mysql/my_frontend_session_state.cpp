@@ -87,6 +87,8 @@ void MyFrontend::session_commands(bool reset, bool other_client, std::vector<std
   const bool replay = other_client || backend.settings_generation != settings_.generation();
   if (replay) {
     for (const auto& sql : settings_.statements()) commands.push_back(com_query(sql));
+    // The next other client must not inherit them.
+    if (!settings_.statements().empty()) backend.needs_reset = true;
   }
   // After a reset the value is not known for sure (Sluice's record is the last client's): only a
   // client that never had one and a backend that never had one need nothing.

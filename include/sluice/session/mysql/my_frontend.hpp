@@ -1,9 +1,10 @@
 #pragma once
 // The MySQL/MariaDB front end of a ClientSession: the connection phase (HandshakeV10, TLS on
 // SSLRequest, HandshakeResponse41, mysql_native_password or caching_sha2_password — its fast
-// path, or its full authentication over TLS —, hba rules, the MySQL error table), scanning packets both ways with the ResponseTracker (when a response ends, the
-// server status flags), COM_QUIT, the client's current schema, bringing a backend to this
-// client's session (COM_RESET_CONNECTION after another client, COM_INIT_DB), ROLLBACK /
+// path, or its full authentication over TLS —, hba rules, the MySQL error table), scanning
+// packets both ways with the ResponseTracker (when a response ends, the server status flags),
+// COM_QUIT, the client's current schema, bringing a backend to this client's session
+// (COM_RESET_CONNECTION where another client left state, COM_INIT_DB), ROLLBACK /
 // COM_RESET_CONNECTION when settling, KILL QUERY on a side connection, a client's own KILL
 // (my_kill_routing.hpp), ERR packets.
 //

@@ -43,9 +43,10 @@ class MyServerConnection : public pool::ServerConnection {
   std::string schema;               // the database the backend is in, as far as Sluice knows
   std::uint8_t character_set = mysql::charset::utf8mb4_general_ci;  // its connection collation id, ditto
   std::uint64_t last_client = 0;    // the session that used it last (0: none since login)
-  // A client left state on it that another client must not see (its SETs; a session it
-  // switched with COM_CHANGE_USER): the next other client's lease starts with
-  // COM_RESET_CONNECTION. Otherwise it changes hands as it is, its statements included.
+  // A client left state on it that another client must not see (its SETs, a session it
+  // switched with COM_CHANGE_USER, a USE Sluice could not follow, a CALL): the next other
+  // client's lease starts with COM_RESET_CONNECTION. Otherwise it changes hands as it is, its
+  // statements included.
   bool needs_reset = false;
   // Binary prepared statements on it, shared by its clients (transaction pooling; made on first use).
   std::unique_ptr<mysql::BackendStatements> statements;
