@@ -6,6 +6,7 @@
 #include "support/admin.hpp"
 #include "support/harness.hpp"
 #include "support/my_clients.hpp"
+#include "support/poll.hpp"
 
 using namespace sluice_it;
 
@@ -66,6 +67,8 @@ TEST_CASE("mysql: mysql_change_user switches user, database and limits", "[mysql
         const auto rows = stats.where("database", database);
         return rows.size() == 1 ? std::stoi(stats.at(rows[0], "total_query_count")) : -1;
     };
+    // A lease's counters are added when it is released, just after its answer went out: poll.
+    CHECK(eventually([&] { return query_count("app") == 3 && query_count("app2") == 7; }));
     CHECK(query_count("app") == 3);
     CHECK(query_count("app2") == 7);
 }
