@@ -12,6 +12,7 @@ using capability::CLIENT_CONNECT_ATTRS;
 using capability::CLIENT_CONNECT_WITH_DB;
 using capability::CLIENT_PLUGIN_AUTH;
 using capability::CLIENT_PROTOCOL_41;
+using capability::CLIENT_SSL;
 
 bool supported(std::string_view plugin) {
   return plugin == auth_plugin::mysql_native_password || plugin == auth_plugin::caching_sha2_password;
@@ -44,6 +45,7 @@ void ServerLogin::received(std::size_t count) {
 ServerLoginEvent ServerLogin::next() {
   if (phase_ == Phase::ready) return ServerLoginEvent::ready;
   if (phase_ == Phase::failed) return ServerLoginEvent::failed;
+  if (phase_ == Phase::tls_handshake) return ServerLoginEvent::start_tls;
   switch (reader_->state()) {
     case PacketReadState::need_input: return ServerLoginEvent::need_input;
     case PacketReadState::failed: return fail(reader_->error());
@@ -62,8 +64,8 @@ ServerLoginEvent ServerLogin::on_packet(std::span<const std::uint8_t> payload) {
   return on_auth_result(payload);
 }
 
-// The server's greeting (or an ERR instead: too many connections, host blocked), answered
-// for the server's plugin if Sluice knows it, else for mysql_native_password.
+// The server's greeting (or an ERR instead: too many connections, host blocked); TLS first if
+// the identity asks for it and the server offers it.
 ServerLoginEvent ServerLogin::on_handshake(std::span<const std::uint8_t> payload) {
   if (!payload.empty() && payload[0] == packet_header::ERR_Packet) return on_err(payload);
   auto parsed = read_handshake_v10(payload);
@@ -76,6 +78,32 @@ ServerLoginEvent ServerLogin::on_handshake(std::span<const std::uint8_t> payload
     return fail("the server cannot select a database at login");
   }
   if (identity_.connect_attributes.empty()) capabilities_ &= ~CLIENT_CONNECT_ATTRS;
+  const bool tls_offered = handshake_.capabilities & CLIENT_SSL;
+  if (identity_.tls == BackendTls::required && !tls_offered) {
+    return fail("TLS is required (tls.server.mode) but the server does not offer it (no CLIENT_SSL)");
+  }
+  if (identity_.tls != BackendTls::off && tls_offered) return request_tls();
+  return respond();
+}
+
+// Protocol::SSLRequest (sequence id 1): the response's fixed part, CLIENT_SSL set; what follows is TLS.
+ServerLoginEvent ServerLogin::request_tls() {
+  capabilities_ |= CLIENT_SSL;
+  write_ssl_request(output_, sequence_,
+                    {capabilities_, static_cast<std::uint32_t>(kDefaultMaxPacketSize), identity_.character_set});
+  phase_ = Phase::tls_handshake;
+  reader_.reset();
+  return ServerLoginEvent::start_tls;
+}
+
+void ServerLogin::tls_started() {
+  if (phase_ != Phase::tls_handshake) return;
+  tls_ = true;
+  respond();
+}
+
+// The HandshakeResponse41 for the server's plugin if Sluice knows it, else for mysql_native_password.
+ServerLoginEvent ServerLogin::respond() {
   const bool named = (capabilities_ & CLIENT_PLUGIN_AUTH) && supported(handshake_.auth_plugin_name);
   const std::string plugin(named ? std::string_view(handshake_.auth_plugin_name) : auth_plugin::mysql_native_password);
   auto answer = answer_for(plugin, scramble_of(handshake_.auth_plugin_data));
@@ -156,10 +184,21 @@ ServerLoginEvent ServerLogin::on_auth_more_data(std::span<const std::uint8_t> pa
     return next();
   }
   if (sha2 && static_cast<std::uint8_t>((*data)[0]) == caching_sha2::perform_full_authentication) {
-    return fail("caching_sha2_password wants full authentication, which needs TLS or the server's RSA key "
-                "(not supported yet): the server has no cached entry for this user");
+    return full_authentication();
   }
   return fail("unexpected AuthMoreData for " + plugin_);
+}
+
+// The server has no cached entry for this user. Over TLS the password goes as it is,
+// NUL-terminated, as MySQL's own clients send it on a secure channel.
+ServerLoginEvent ServerLogin::full_authentication() {
+  if (!tls_) {
+    return fail("caching_sha2_password wants full authentication (the server has no cached entry for this "
+                "user), which needs TLS (tls.server) or the server's RSA key (not supported)");
+  }
+  write_packet(output_, sequence_, *identity_.password + '\0');
+  expect_packet(Phase::auth_result);
+  return next();
 }
 
 ServerLoginEvent ServerLogin::on_ok(std::span<const std::uint8_t> payload) {

@@ -127,16 +127,25 @@ void check_login_result(std::span<const std::uint8_t> payload) {
 }
 
 // The server's packets to the machine Sluice logs in with: whatever they say, it ends ready,
-// failed with server_login_failed, or waiting for more; what it wrote is whole packets.
-void drive_like_connector(std::span<const std::uint8_t> input) {
+// failed with server_login_failed, or waiting for more; what it wrote is whole packets. With
+// TLS wanted, a handshake offering CLIENT_SSL gets an SSLRequest and the rest of the input is
+// what came through TLS.
+void drive_like_connector(std::span<const std::uint8_t> input, mysql::BackendTls tls) {
   mysql::ServerLoginIdentity identity;
   identity.user = "app";
   identity.database = "shop";
   identity.password = std::string(kPassword);
+  identity.tls = tls;
   mysql::ServerLogin login(identity);
-  const auto event = fuzz::feed_login(login, input);
+  auto event = fuzz::feed_login(login, input);
+  if (event == mysql::ServerLoginEvent::start_tls) {
+    SLUICE_FUZZ_CHECK(tls != mysql::BackendTls::off && login.input().empty());
+    login.tls_started();
+    event = fuzz::feed_login(login, input);
+  }
   switch (event) {
     case mysql::ServerLoginEvent::need_input: SLUICE_FUZZ_CHECK(input.empty()); break;
+    case mysql::ServerLoginEvent::start_tls: SLUICE_FUZZ_CHECK(false); break;  // asked once only
     case mysql::ServerLoginEvent::ready:
       SLUICE_FUZZ_CHECK(login.capabilities() & CLIENT_PROTOCOL_41);
       SLUICE_FUZZ_CHECK(login.input().empty());
@@ -158,6 +167,6 @@ int sluice_fuzz_mysql_server_handshake(const std::uint8_t* data, std::size_t siz
   check_handshake(payload);
   check_auth_packets(payload);
   check_login_result(payload);
-  drive_like_connector(payload);
+  for (const auto tls : {mysql::BackendTls::off, mysql::BackendTls::if_offered}) drive_like_connector(payload, tls);
   return 0;
 }

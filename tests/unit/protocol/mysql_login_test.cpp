@@ -570,3 +570,139 @@ TEST_CASE("mysql logins: Sluice logs in to Sluice", "[mysql][login]") {
     }
   }
 }
+
+// --- ServerLogin with tls.server ---
+
+namespace {
+
+ServerLoginIdentity identity_with(BackendTls tls) {
+  auto who = identity();
+  who.tls = tls;
+  return who;
+}
+
+// The SSLRequest Sluice sent (sequence id 1, 32 bytes), checked and cleared.
+SslRequest sent_ssl_request(ServerLogin& login) {
+  const auto packets = packets_in(login.output());
+  REQUIRE(packets.size() == 1);
+  CHECK(packets[0].first == 1);
+  CHECK(packets[0].second.size() == 32);
+  REQUIRE(is_ssl_request(bytes_of(packets[0].second)));
+  auto request = read_ssl_request(bytes_of(packets[0].second));
+  REQUIRE(request);
+  login.output().clear();
+  return *request;
+}
+
+// The one packet in output() as (sequence id, payload), cleared.
+std::pair<std::uint8_t, std::string> sent_packet(ServerLogin& login) {
+  const auto packets = packets_in(login.output());
+  REQUIRE(packets.size() == 1);
+  login.output().clear();
+  return packets[0];
+}
+
+constexpr std::uint64_t kServerWithTls = kDefaultServerCapabilities | CLIENT_SSL;
+
+}  // namespace
+
+TEST_CASE("mysql server login: SSLRequest when TLS is wanted and offered, the response over TLS", "[mysql][login][tls]") {
+  const std::size_t step = GENERATE(std::size_t{1}, SIZE_MAX);
+  const BackendTls mode = GENERATE(BackendTls::if_offered, BackendTls::required);
+  ServerLogin login(identity_with(mode));
+  REQUIRE(feed(login, server_handshake("mysql_native_password", kServerWithTls), step) == ServerLoginEvent::start_tls);
+  const auto request = sent_ssl_request(login);
+  CHECK((request.capabilities & CLIENT_SSL) != 0);
+  CHECK((request.capabilities & CLIENT_PROTOCOL_41) != 0);
+  CHECK(request.character_set == charset::utf8mb4_general_ci);
+  CHECK(request.max_packet_size == kDefaultMaxPacketSize);
+  // Nothing is read until TLS is up: the next bytes are the server's TLS handshake.
+  CHECK(login.input().empty());
+  CHECK(login.next() == ServerLoginEvent::start_tls);
+  CHECK_FALSE(login.tls());
+  login.tls_started();
+  CHECK(login.tls());
+  const auto [sequence_id, payload] = sent_packet(login);
+  CHECK(sequence_id == 2);
+  auto response = read_handshake_response41(bytes_of(payload));
+  REQUIRE(response);
+  CHECK(response->capabilities == request.capabilities);
+  CHECK(response->user == "app");
+  CHECK(response->auth_response == native_answer());
+  REQUIRE(login.next() == ServerLoginEvent::need_input);
+  REQUIRE(feed(login, server_packets(3, {kOk}), step) == ServerLoginEvent::ready);
+  CHECK((login.capabilities() & CLIENT_SSL) != 0);
+}
+
+TEST_CASE("mysql server login: a server without CLIENT_SSL", "[mysql][login][tls]") {
+  SECTION("required: the login fails before anything is sent") {
+    ServerLogin login(identity_with(BackendTls::required));
+    REQUIRE(feed(login, server_handshake("mysql_native_password")) == ServerLoginEvent::failed);
+    CHECK(login.output().empty());
+    CHECK(login.failure().reason == "server_login_failed");
+    CHECK(login.failure().message ==
+          "server login failed: TLS is required (tls.server.mode) but the server does not offer it (no CLIENT_SSL)");
+  }
+  SECTION("if offered: plain text, the response has sequence id 1") {
+    ServerLogin login(identity_with(BackendTls::if_offered));
+    REQUIRE(feed(login, server_handshake("mysql_native_password")) == ServerLoginEvent::need_input);
+    const auto response = sent_response(login);
+    CHECK((response.capabilities & CLIENT_SSL) == 0);
+    REQUIRE(feed(login, server_packets(2, {kOk})) == ServerLoginEvent::ready);
+    CHECK_FALSE(login.tls());
+  }
+}
+
+TEST_CASE("mysql server login: tls off never sends an SSLRequest", "[mysql][login][tls]") {
+  ServerLogin login(identity_with(BackendTls::off));
+  REQUIRE(feed(login, server_handshake("mysql_native_password", kServerWithTls)) == ServerLoginEvent::need_input);
+  CHECK((sent_response(login).capabilities & CLIENT_SSL) == 0);
+  REQUIRE(feed(login, server_packets(2, {kOk})) == ServerLoginEvent::ready);
+}
+
+TEST_CASE("mysql server login: caching_sha2_password's full authentication over TLS sends the password",
+          "[mysql][login][tls]") {
+  ServerLogin login(identity_with(BackendTls::required));
+  REQUIRE(feed(login, server_handshake("caching_sha2_password", kServerWithTls)) == ServerLoginEvent::start_tls);
+  sent_ssl_request(login);
+  login.tls_started();
+  CHECK(sent_packet(login).first == 2);
+  REQUIRE(feed(login, server_packets(3, {"\x01\x04"})) == ServerLoginEvent::need_input);
+  CHECK(sent_packet(login) == std::pair<std::uint8_t, std::string>{4, kPassword + "\0"s});
+  REQUIRE(feed(login, server_packets(5, {kOk})) == ServerLoginEvent::ready);
+}
+
+TEST_CASE("mysql logins: Sluice logs in to Sluice over TLS, full authentication included", "[mysql][login][tls]") {
+  for (const auto& [client_password, succeeds] : {std::pair{kPassword, true}, std::pair{"wrong"s, false}}) {
+    CAPTURE(client_password);
+    auto offered = settings();
+    offered.capabilities |= CLIENT_SSL;
+    offered.auth_plugin = std::string(auth_plugin::caching_sha2_password);
+    ClientLogin server(offered);
+    auto who = identity_with(BackendTls::required);
+    who.password = client_password;
+    ServerLogin client(who);
+    ServerLoginEvent client_event = ServerLoginEvent::need_input;
+    ClientLoginEvent server_event = ClientLoginEvent::need_input;
+    // No real TLS here: both machines are told it started and the bytes pass as they are.
+    for (int turn = 0; turn < 10 && (client_event == ServerLoginEvent::need_input ||
+                                     client_event == ServerLoginEvent::start_tls); ++turn) {
+      client_event = feed(client, std::exchange(server.output(), {}));
+      server_event = feed(server, std::exchange(client.output(), {}));
+      if (server_event == ClientLoginEvent::ssl_request) {
+        REQUIRE(client_event == ServerLoginEvent::start_tls);
+        server.tls_started();
+        client.tls_started();
+        server_event = feed(server, std::exchange(client.output(), {}));
+      }
+      // A stored hash cannot check a scramble: the password must come in clear.
+      if (server_event == ClientLoginEvent::handshake_response) {
+        server.begin_caching_sha2_full_authentication(kStoredHash);
+        server_event = server.next();
+      }
+    }
+    CHECK(client.tls());
+    CHECK(client_event == (succeeds ? ServerLoginEvent::ready : ServerLoginEvent::failed));
+    CHECK(server_event == (succeeds ? ClientLoginEvent::authenticated : ClientLoginEvent::failed));
+  }
+}

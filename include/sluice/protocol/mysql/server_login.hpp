@@ -1,13 +1,17 @@
 #pragma once
-// Sluice logging in to a MySQL/MariaDB backend: the server's HandshakeV10, Sluice's
-// HandshakeResponse41 answering for the server's plugin, then AuthSwitchRequest / AuthMoreData
-// rounds up to OK or ERR.
+// Sluice logging in to a MySQL/MariaDB backend: the server's HandshakeV10, [an SSLRequest and
+// the TLS handshake,] Sluice's HandshakeResponse41 answering for the server's plugin, then
+// AuthSwitchRequest / AuthMoreData rounds up to OK or ERR.
 //
 // Sans-I/O, like pg::ServerLogin: the connector reads exactly input().size() bytes when next()
 // says need_input, writes output() before it reads again, and learns the outcome from next().
-// Plugins: mysql_native_password, and caching_sha2_password's fast path. Its full path (no
-// cached entry on the server) needs TLS or the server's RSA key, and client_ed25519 needs a
-// signature OpenSSL cannot make from a bare scalar: both fail with a clear reason.
+// After start_tls it writes the SSLRequest, runs the TLS handshake and calls tls_started();
+// every byte after that goes through TLS.
+// Plugins: mysql_native_password, and caching_sha2_password: its fast path, and its full path
+// (no cached entry on the server) over TLS only, where the password goes in clear as MySQL's
+// own clients send it; without TLS that needs the server's RSA key, which Sluice does not
+// fetch. client_ed25519 needs a signature OpenSSL cannot make from a bare scalar. Both fail
+// with a clear reason.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -33,6 +37,13 @@ inline constexpr std::uint64_t kDefaultClientCapabilities =
     capability::CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | capability::CLIENT_SESSION_TRACK |
     capability::CLIENT_DEPRECATE_EOF;
 
+// tls.server as the login sees it (the connector maps the mode; certificates are its business).
+enum class BackendTls {
+  off,         // never ask (disable, or no TLS context)
+  if_offered,  // SSLRequest when the handshake offers CLIENT_SSL, else plain text (prefer)
+  required,    // a handshake without CLIENT_SSL fails the login (require, verify-ca, verify-full)
+};
+
 struct ServerLoginIdentity {
   std::string user;
   std::string database;                 // empty: none
@@ -40,6 +51,7 @@ struct ServerLoginIdentity {
   std::uint64_t capabilities = kDefaultClientCapabilities;
   std::uint8_t character_set = charset::utf8mb4_general_ci;
   std::vector<std::pair<std::string, std::string>> connect_attributes = {{"program_name", "sluice"}};
+  BackendTls tls = BackendTls::off;
 };
 
 struct ServerLoginLimits {
@@ -49,6 +61,7 @@ struct ServerLoginLimits {
 
 enum class ServerLoginEvent {
   need_input,  // write output(), then read exactly input().size() bytes and call received()
+  start_tls,   // write output() (the SSLRequest), run the TLS handshake, call tls_started()
   ready,       // OK: logged in; handshake(), capabilities() and status_flags() are known
   failed,      // failure(): server_login_failed with the server's or Sluice's reason
 };
@@ -61,6 +74,10 @@ class ServerLogin {
   std::span<std::uint8_t> input();
   void received(std::size_t count);
   std::string& output() { return output_; }  // the caller clears it
+  // The TLS handshake start_tls asked for succeeded: the HandshakeResponse41 (sequence id 2)
+  // is in output() now, to be written through TLS.
+  void tls_started();
+  bool tls() const { return tls_; }
 
   const HandshakeV10& handshake() const { return handshake_; }  // connection_id is KILL's target
   std::uint64_t capabilities() const { return capabilities_; }  // in force: asked and offered
@@ -68,13 +85,18 @@ class ServerLogin {
   const Failure& failure() const { return failure_; }
 
  private:
-  enum class Phase { handshake, auth_result, ready, failed };
+  enum class Phase { handshake, tls_handshake, auth_result, ready, failed };
 
   ServerLoginEvent on_packet(std::span<const std::uint8_t> payload);
   ServerLoginEvent on_handshake(std::span<const std::uint8_t> payload);
+  // After the handshake (and TLS, if any): the response for the server's plugin.
+  ServerLoginEvent respond();
+  // The handshake offers CLIENT_SSL and the identity wants TLS: the SSLRequest.
+  ServerLoginEvent request_tls();
   ServerLoginEvent on_auth_result(std::span<const std::uint8_t> payload);
   ServerLoginEvent on_auth_switch(std::span<const std::uint8_t> payload);
   ServerLoginEvent on_auth_more_data(std::span<const std::uint8_t> payload);
+  ServerLoginEvent full_authentication();
   ServerLoginEvent on_ok(std::span<const std::uint8_t> payload);
   ServerLoginEvent on_err(std::span<const std::uint8_t> payload);
   // The answer to `plugin` for `scramble`, or nullopt (with failure_ set) if Sluice cannot give one.
@@ -93,6 +115,7 @@ class ServerLogin {
   std::uint16_t status_flags_ = 0;
   std::string plugin_;  // the plugin now answered for
   int auth_rounds_ = 0;
+  bool tls_ = false;  // tls_started(): the full authentication may send the password in clear
   std::string output_;
   Failure failure_;
 };
