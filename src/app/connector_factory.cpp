@@ -9,9 +9,11 @@ namespace sluice::app {
 
 namespace {
 
-// Where a pool's backends go and who they log in as: the database's forced user, or the client's.
+// Where a pool's backends go, who they log in as (the database's forced user, or the client's)
+// and how they ask for TLS (tls.server, either protocol).
 session::BackendTarget backend_target(const config::DatabaseConfig& database, const config::UserConfig* user,
-                                      const std::string& user_name, const config::PoolSettings& settings) {
+                                      const std::string& user_name, const config::PoolSettings& settings,
+                                      const ServerTls& tls) {
   session::BackendTarget target;
   target.host = database.host;
   target.port = database.port;
@@ -25,6 +27,8 @@ session::BackendTarget backend_target(const config::DatabaseConfig& database, co
   }
   target.connect_timeout = settings.server_connect_timeout;
   target.check_query = settings.server_check_query;
+  target.tls_mode = tls.mode;
+  target.tls_context = tls.context;
   return target;
 }
 
@@ -37,9 +41,7 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
                                                                const std::string& user_name,
                                                                const config::PoolSettings& settings,
                                                                const ServerTls& tls) {
-  auto target = backend_target(database, user, user_name, settings);
-  target.tls_mode = tls.mode;
-  target.tls_context = tls.context;
+  auto target = backend_target(database, user, user_name, settings, tls);
   // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can (or the
   // ClientKey a client reveals, SCRAM pass-through: PgServerConnector::learn_client_key).
   if (target.password && is_scram_verifier(*target.password)) target.password.reset();
@@ -49,8 +51,9 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
 std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::DatabaseConfig& database,
                                                             const config::UserConfig* user,
                                                             const std::string& user_name,
-                                                            const config::PoolSettings& settings) {
-  auto target = backend_target(database, user, user_name, settings);
+                                                            const config::PoolSettings& settings,
+                                                            const ServerTls& tls) {
+  auto target = backend_target(database, user, user_name, settings, tls);
   // A mysql.user hash (or a PostgreSQL verifier) checks clients but cannot answer a scramble:
   // the login then fails with the server's own "Access denied".
   if (target.password && (auth::is_mysql_native_password_hash(*target.password) || is_scram_verifier(*target.password) ||
@@ -63,7 +66,7 @@ std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::Databa
 std::shared_ptr<pool::ServerConnector> make_connector(const config::DatabaseConfig& database,
                                                       const config::UserConfig* user, const std::string& user_name,
                                                       const config::PoolSettings& settings, const ServerTls& tls) {
-  if (database.protocol == config::Protocol::mysql) return make_mysql_connector(database, user, user_name, settings);
+  if (database.protocol == config::Protocol::mysql) return make_mysql_connector(database, user, user_name, settings, tls);
   return make_postgres_connector(database, user, user_name, settings, tls);
 }
 

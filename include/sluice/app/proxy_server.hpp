@@ -87,7 +87,8 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
 std::shared_ptr<pool::ServerConnector> make_mysql_connector(const config::DatabaseConfig& database,
                                                             const config::UserConfig* user,
                                                             const std::string& user_name,
-                                                            const config::PoolSettings& settings);
+                                                            const config::PoolSettings& settings,
+                                                            const ServerTls& tls);
 // The pools' ConnectorFactory: by the database's `protocol` (connector_factory.cpp).
 std::shared_ptr<pool::ServerConnector> make_connector(const config::DatabaseConfig& database,
                                                       const config::UserConfig* user, const std::string& user_name,

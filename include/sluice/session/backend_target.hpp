@@ -25,7 +25,7 @@ struct BackendTarget {
   std::optional<std::string> password;
   std::chrono::milliseconds connect_timeout{15000};
   std::string check_query;  // server_check_query; empty: the protocol's cheapest round trip
-  // tls.server (PostgreSQL only): how to ask for TLS, and the context of the load or reload
+  // tls.server (either protocol): how to ask for TLS, and the context of the load or reload
   // this target was built from (a reload rebuilds it, so new backends see new certificates).
   config::ServerTlsMode tls_mode = config::ServerTlsMode::disable;
   net::TlsContextPtr tls_context;  // null when tls_mode is disable

@@ -43,7 +43,7 @@ awaitable<Expected<std::vector<MyCommandResult>>> read_responses(MyServerConnect
   bool first_of_response = true;
   bool violation = false;
   while (!tracker.response_complete()) {
-    auto [error, received] = co_await server.socket().async_read_some(asio::buffer(buffer), use_nothrow);
+    auto [error, received] = co_await server.stream().async_read_some(asio::buffer(buffer), use_nothrow);
     if (error) co_return server_lost();
     const auto scanned = scanner.scan(std::span<const std::uint8_t>(buffer.data(), received),
                                       [&](const mysql::PacketView& packet) {
@@ -88,7 +88,7 @@ awaitable<Expected<std::vector<MyCommandResult>>> run_backend_commands(MyServerC
     tracker.on_client_packet(command_view(payload));
   }
   const Failure lost = server_lost();  // named: no temporary lives across the co_await (GCC 12)
-  if (auto sent = co_await write_bytes(server.socket(), out, lost); !sent) co_return sent.failure();
+  if (auto sent = co_await write_bytes(server.stream(), out, lost); !sent) co_return sent.failure();
   auto results = co_await read_responses(server, tracker, commands.size());
   if (results) server.status_flags = tracker.status_flags();
   co_return results;

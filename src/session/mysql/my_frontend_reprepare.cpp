@@ -113,7 +113,7 @@ awaitable<Status> MyFrontend::prepare_inside(std::vector<std::uint32_t> wanted) 
   }
   internal_first_ = true;
   const Failure lost = server_lost();
-  if (auto sent = co_await write_bytes(server().socket(), out, lost); !sent) co_return sent.failure();
+  if (auto sent = co_await write_bytes(server().stream(), out, lost); !sent) co_return sent.failure();
   while (swallowing()) {
     if (!co_await wait_for_server()) co_return ok_status();
   }

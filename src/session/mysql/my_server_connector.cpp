@@ -1,21 +1,29 @@
-// MyServerConnector: TCP connect and a native login (mysql::ServerLogin) within
-// server_connect_timeout, health checks, and reload retargeting.
+// MyServerConnector: TCP connect and a native login (mysql::ServerLogin, TLS inside it as
+// tls.server says) within server_connect_timeout, health checks, and reload retargeting.
 #include <spdlog/spdlog.h>
 
 #include "sluice/core/deadline.hpp"
 #include "sluice/protocol/mysql/packet.hpp"
+#include "sluice/session/backend_tls.hpp"
 #include "sluice/session/mysql/my_io.hpp"
 #include "sluice/session/mysql/my_server.hpp"
 
 namespace sluice::session {
 
+namespace {
+// tls.server's mode as the login machine needs it; the certificate rules stay with the context.
+mysql::BackendTls login_tls(const BackendTarget& target) {
+  if (!wants_backend_tls(target)) return mysql::BackendTls::off;
+  return target.tls_mode == config::ServerTlsMode::prefer ? mysql::BackendTls::if_offered
+                                                         : mysql::BackendTls::required;
+}
+}  // namespace
+
 void MyServerConnection::say_goodbye() {
   std::string quit;
   mysql::SequenceId sequence;
   mysql::write_packet(quit, sequence, std::string(1, static_cast<char>(mysql::command::COM_QUIT)));
-  error_code ignored;
-  socket().non_blocking(true, ignored);
-  socket().write_some(asio::buffer(quit), ignored);
+  stream().write_without_waiting(asio::buffer(quit));
 }
 
 std::unique_ptr<pool::ServerConnection> MyServerConnector::create(asio::any_io_executor executor) {
@@ -80,27 +88,42 @@ awaitable<Status> MyServerConnector::log_in(MyServerConnection& server) {
   identity.database = target.dbname;
   identity.password = target.password;
   identity.capabilities = kBackendCapabilities;
+  identity.tls = login_tls(target);
   mysql::ServerLogin login(std::move(identity));
-  const Failure lost = mysql::server_login_failure("connection closed during login");
-  for (;;) {
-    const auto event = login.next();
-    if (!login.output().empty()) {
-      if (auto sent = co_await write_bytes(server.socket(), login.output(), lost); !sent) co_return sent.failure();
-      login.output().clear();
-    }
-    if (event == mysql::ServerLoginEvent::failed) co_return login.failure();
-    if (event == mysql::ServerLoginEvent::ready) break;
-    const auto wanted = login.input();
-    auto [error, read] =
-        co_await asio::async_read(server.socket(), asio::buffer(wanted.data(), wanted.size()), use_nothrow);
-    if (error) co_return lost;
-    login.received(read);
-  }
+  if (auto done = co_await run_login(server, login); !done) co_return done.failure();
+  spdlog::debug("logged in to {}:{} as {} over {}", target.host, target.port, target.user,
+                login.tls() ? "TLS" : "plain text");
   server.connection_id = login.handshake().connection_id;
   server.capabilities = login.capabilities();
   server.status_flags = login.status_flags();
   server.schema = target.dbname;
   co_return ok_status();
+}
+
+// Drives the machine: writes what it says, reads exactly what it asks for, shakes hands for TLS
+// when it has sent the SSLRequest (every byte after that goes through the TLS stream).
+awaitable<Status> MyServerConnector::run_login(MyServerConnection& server, mysql::ServerLogin& login) {
+  const Failure lost = mysql::server_login_failure("connection closed during login");
+  for (;;) {
+    const auto event = login.next();
+    if (!login.output().empty()) {
+      if (auto sent = co_await write_bytes(server.stream(), login.output(), lost); !sent) co_return sent.failure();
+      login.output().clear();
+    }
+    if (event == mysql::ServerLoginEvent::failed) co_return login.failure();
+    if (event == mysql::ServerLoginEvent::ready) co_return ok_status();
+    if (event == mysql::ServerLoginEvent::start_tls) {
+      auto tls = co_await handshake_backend_tls(server.stream(), *server.target);
+      if (!tls) co_return tls.failure();
+      login.tls_started();
+      continue;
+    }
+    const auto wanted = login.input();
+    auto [error, read] =
+        co_await asio::async_read(server.stream(), asio::buffer(wanted.data(), wanted.size()), use_nothrow);
+    if (error) co_return lost;
+    login.received(read);
+  }
 }
 
 }  // namespace sluice::session

@@ -65,7 +65,7 @@ void install_data_dir(const std::string& data_dir) {
 }
 
 ChildProcess start_mariadbd(const std::string& dir, const std::string& data_dir, const std::string& socket_path,
-                            int port, const std::string& log_path) {
+                            int port, const std::string& log_path, const std::vector<std::string>& options) {
     std::vector<std::string> argv = as_os_user_prefix(kOsUser, SIGKILL);
     const std::vector<std::string> server = {
         "/usr/sbin/mariadbd", "--no-defaults", "--datadir=" + data_dir, "--socket=" + socket_path,
@@ -74,6 +74,7 @@ ChildProcess start_mariadbd(const std::string& dir, const std::string& data_dir,
         "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0", "--skip-innodb-doublewrite",
         "--log-error=" + log_path};
     argv.insert(argv.end(), server.begin(), server.end());
+    argv.insert(argv.end(), options.begin(), options.end());
     return ChildProcess(SpawnOptions{argv, log_path + ".stdout", {}, geteuid() == 0 ? 0 : SIGKILL});
 }
 
@@ -93,17 +94,25 @@ std::unique_ptr<MariadbServer> shared_server;
 
 }  // namespace
 
-MariadbServer::MariadbServer() : dir_("sluice-it-mariadb") {
+MariadbServer::MariadbServer() : MariadbServer(MariadbSetup{}) {}
+
+MariadbServer::MariadbServer(const MariadbSetup& setup) : dir_("sluice-it-mariadb"), options_(setup.options) {
     data_dir_ = dir_.file("data");
     socket_path_ = dir_.file("mariadb.sock");
     log_path_ = dir_.file("mariadb.log");
     give_to_os_user(dir_.path());
     install_data_dir(data_dir_);
+    for (const auto& [name, source] : setup.files) {
+        const std::string target = data_dir_ + "/" + name;
+        std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::permissions(target, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        give_to_os_user(target);
+    }
     port_ = pick_free_port();
-    process_ = start_mariadbd(dir_.path(), data_dir_, socket_path_, port_, log_path_);
+    process_ = start_mariadbd(dir_.path(), data_dir_, socket_path_, port_, log_path_, options_);
     wait_until_ready(process_, socket_path_, log_path_);
-    MyConnection setup = root();
-    for (const auto& sql : kSetupStatements) my_exec(setup.get(), sql);
+    MyConnection admin = root();
+    for (const auto& sql : kSetupStatements) my_exec(admin.get(), sql);
 }
 
 MariadbServer::~MariadbServer() {
@@ -133,7 +142,7 @@ void MariadbServer::stop(int signal) {
 
 void MariadbServer::start() {
     if (process_.running()) return;
-    process_ = start_mariadbd(dir_.path(), data_dir_, socket_path_, port_, log_path_);
+    process_ = start_mariadbd(dir_.path(), data_dir_, socket_path_, port_, log_path_, options_);
     wait_until_ready(process_, socket_path_, log_path_);
 }
 

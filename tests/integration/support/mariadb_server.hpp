@@ -16,10 +16,17 @@
 
 namespace sluice_it {
 
+// A server of its own, set up differently from the shared one (backend TLS tests).
+struct MariadbSetup {
+    std::vector<std::pair<std::string, std::string>> files;  // {name, source}: copied into the data directory
+    std::vector<std::string> options;  // extra mariadbd options; relative paths are in the data directory
+};
+
 class MariadbServer {
 public:
     // install-db + start + users; throws with the server log on failure.
     MariadbServer();
+    explicit MariadbServer(const MariadbSetup& setup);
     MariadbServer(const MariadbServer&) = delete;
     MariadbServer& operator=(const MariadbServer&) = delete;
     ~MariadbServer();
@@ -51,6 +58,7 @@ private:
     std::string socket_path_;
     std::string log_path_;
     int port_ = 0;
+    std::vector<std::string> options_;  // MariadbSetup::options, for every start
     ChildProcess process_;
 };
 

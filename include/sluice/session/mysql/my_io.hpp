@@ -9,10 +9,10 @@
 namespace sluice::session {
 
 // Writes all of `bytes`; `lost` is reported when the write fails. Any Asio stream: a backend's
-// socket, or a client's net::ClientStream.
+// net::BackendStream, or a client's net::ClientStream (each plain or TLS).
 template <class Stream>
-awaitable<Status> write_bytes(Stream& socket, std::string_view bytes, Failure lost) {
-  auto [error, written] = co_await asio::async_write(socket, asio::buffer(bytes), use_nothrow);
+awaitable<Status> write_bytes(Stream& stream, std::string_view bytes, Failure lost) {
+  auto [error, written] = co_await asio::async_write(stream, asio::buffer(bytes), use_nothrow);
   if (error) co_return lost;
   co_return ok_status();
 }

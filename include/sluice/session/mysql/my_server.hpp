@@ -1,10 +1,10 @@
 #pragma once
 // The MySQL/MariaDB side of a backend: connecting, logging in natively with the sans-I/O
-// mysql::ServerLogin (mysql_native_password, caching_sha2_password's fast path), the per-backend
-// state a session needs (the server's connection id, the capabilities and status flags in
-// force, the schema Sluice last put it in, the client that used it last), and Sluice's own
-// commands on a backend no client is talking to (COM_PING, COM_RESET_CONNECTION, COM_INIT_DB,
-// ROLLBACK).
+// mysql::ServerLogin (mysql_native_password, caching_sha2_password; TLS as tls.server says),
+// the per-backend state a session needs (the server's connection id, the capabilities and
+// status flags in force, the schema Sluice last put it in, the client that used it last),
+// and Sluice's own commands on a backend no client is talking to (COM_PING,
+// COM_RESET_CONNECTION, COM_INIT_DB, ROLLBACK).
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -70,6 +70,7 @@ class MyServerConnector : public pool::ServerConnector {
  private:
   awaitable<Status> connect(MyServerConnection& server);
   awaitable<Status> log_in(MyServerConnection& server);
+  awaitable<Status> run_login(MyServerConnection& server, mysql::ServerLogin& login);
 
   mutable std::mutex mutex_;  // guards target_; held for a copy or a swap only
   std::shared_ptr<const BackendTarget> target_;
