@@ -18,7 +18,8 @@ bool ServerConnection::move_to(const asio::any_io_executor& executor) {
   auto& socket = stream_.socket();
   if (!socket.is_open() || socket.get_executor() == executor) return true;
   error_code error;
-  const auto protocol = socket.local_endpoint(error).protocol();
+  // The address family: from where it logged in (no getsockname), else asked of the socket.
+  const auto protocol = remote_endpoint_.port() != 0 ? remote_endpoint_.protocol() : socket.local_endpoint(error).protocol();
   if (error) {
     socket.close(error);
     return false;

@@ -43,6 +43,7 @@ struct ServerPool::Waiter {
   bool queued = false;
   bool has_waited = false;  // re-enters at the head of the queue: it keeps its place in line
   bool may_use_reserve = false;  // waited reserve_pool_timeout: may open beyond pool_size
+  int passed_over = 0;  // times a released backend went to a client queued behind this one
   TimePoint since = Clock::now();
 };
 
@@ -296,9 +297,8 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
       if (close_reason != CloseReason::fair_share) wake_one_locked();
       still_waiting = close_reason == CloseReason::fair_share && !waiters_.empty();
     } else if (!waiters_.empty() && !paused_) {
-      // Hand over directly: the backend stays active and the queue keeps its order.
-      auto waiter = waiters_.front();
-      waiters_.pop_front();
+      // Hand over directly: the backend stays active.
+      auto waiter = take_waiter_for_locked(*connection);
       waiter->queued = false;
       waiter->granted = connection;
       wake(waiter, waiter->timer);
@@ -420,6 +420,30 @@ void ServerPool::take_idle_locked(CloseReason reason, std::vector<std::unique_pt
 void ServerPool::finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing) {
   for (auto& connection : closing) connection->say_goodbye();
   if (!closing.empty()) notify_caps();
+}
+
+// The queued client a released backend goes to: the longest-waiting one on the backend's own
+// I/O worker, so the socket need not change threads (two epoll_ctl, and a cross-thread wake-up
+// for every hand-off otherwise). Passing over clients of other workers is bounded: one passed
+// over kMaxPassedOver times gets the next backend, whatever its worker, so the queue's order
+// holds within a few places.
+std::shared_ptr<ServerPool::Waiter> ServerPool::take_waiter_for_locked(ServerConnection& connection) {
+  constexpr int kMaxPassedOver = 8;
+  constexpr std::size_t kLookAhead = 16;
+  const auto backend_worker = connection.socket().get_executor();
+  auto chosen = waiters_.begin();
+  const auto look_until = waiters_.begin() + static_cast<std::ptrdiff_t>(std::min(kLookAhead, waiters_.size()));
+  for (auto it = waiters_.begin(); it != look_until; ++it) {
+    if ((*it)->timer.get_executor() == backend_worker) {
+      for (auto passed = waiters_.begin(); passed != it; ++passed) ++(*passed)->passed_over;
+      chosen = it;
+      break;
+    }
+    if ((*it)->passed_over >= kMaxPassedOver) break;  // its turn has come: the head goes first
+  }
+  auto waiter = std::move(*chosen);
+  waiters_.erase(chosen);
+  return waiter;
 }
 
 void ServerPool::wake_one_locked() {

@@ -127,3 +127,26 @@ TEST_CASE("mysql: mysql_reset_connection clears the session and keeps the connec
     CHECK(my_value(connection.get(), "SELECT 5") == "5");
     CHECK(mariadb().count_connections("app") == 2);
 }
+
+TEST_CASE("mysql: mysql_change_user obeys the hba rules as a login does", "[mysql][mysql-change-user][hba]") {
+    MySluiceOptions options{.users = kUsers};
+    options.top_level += R"(hba:
+  - { type: host, database: all, user: bob, address: all, method: reject }
+  - { type: host, database: app2, user: alice, address: all, method: trust }
+  - { type: host, database: all, user: all, address: all, method: md5 }
+)";
+    MySluice sluice(options);
+    // bob may not log in, so he may not be changed to either, with the right password.
+    CHECK(my_try_connect(sluice.login("bob", "bob")).error_code == 1045);
+    MyConnection to_bob = my_connect(sluice.login("app", "app"));
+    CHECK(mysql_change_user(to_bob.get(), "bob", "bob", "app") != 0);
+    CHECK(mysql_errno(to_bob.get()) == 1045);
+    // trust for alice on app2: no password needed, as at login.
+    MyConnection to_alice = my_connect(sluice.login("app", "app"));
+    REQUIRE(mysql_change_user(to_alice.get(), "alice", "anything", "app2") == 0);
+    CHECK(my_value(to_alice.get(), "SELECT DATABASE()") == "app2");
+    // md5 elsewhere: the password is checked.
+    MyConnection wrong = my_connect(sluice.login("app", "app"));
+    CHECK(mysql_change_user(wrong.get(), "alice", "anything", "app") != 0);
+    CHECK(mysql_errno(wrong.get()) == 1045);
+}

@@ -142,6 +142,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   void transition_locked(ServerConnection* connection, ServerState to);
   std::unique_ptr<ServerConnection> remove_locked(ServerConnection* connection, CloseReason reason);
   void wake_one_locked();
+  std::shared_ptr<Waiter> take_waiter_for_locked(ServerConnection& connection);
   ConnectionList& list_for(ServerState state);
   TimePoint lifetime_deadline(TimePoint now) const;
 

@@ -45,17 +45,26 @@ bool MyFrontend::answer_change_user(std::span<const std::uint8_t> chunk, const m
   return false;
 }
 
-// mysql_native_password only (what Connector/C and most drivers send here): another plugin
-// would need an AuthSwitchRequest round trip, which a local answer cannot make.
-bool MyFrontend::change_user_authenticated(const mysql::ChangeUser& change) const {
+// The new user is checked as at login: the hba rules for this client (its address and TLS
+// state) and the new user and database first, then the password. mysql_native_password only
+// (what Connector/C and most drivers send here): another plugin would need an AuthSwitchRequest
+// round trip, which a local answer cannot make.
+std::optional<Failure> MyFrontend::change_user_refusal(const mysql::ChangeUser& change) {
   const auto& config = *session_.runtime().config;
-  if (config.auth_type == config::AuthType::trust) return true;
-  if (change.auth_plugin_name && *change.auth_plugin_name != mysql::auth_plugin::mysql_native_password) return false;
+  auto method = check_hba();
+  if (!method) return method.failure();
+  const bool trusted = *method ? **method == auth::HbaMethod::trust : config.auth_type == config::AuthType::trust;
+  if (trusted) return std::nullopt;
+  const Failure wrong_password{"auth_failed", "28P01", "password authentication failed for user \"" + change.user + "\""};
+  if (change.auth_plugin_name && *change.auth_plugin_name != mysql::auth_plugin::mysql_native_password) {
+    return wrong_password;
+  }
   const auto* user = config.find_user(change.user);
-  if (!user || !user->password) return false;
+  if (!user || !user->password) return wrong_password;
   const std::string& stored = *user->password;
-  if (stored.starts_with("SCRAM-SHA-256$") || (stored.starts_with("md5") && stored.size() == 35)) return false;
-  return auth::verify_mysql_native_password(stored, scramble_, change.auth_response);
+  if (stored.starts_with("SCRAM-SHA-256$") || (stored.starts_with("md5") && stored.size() == 35)) return wrong_password;
+  if (!auth::verify_mysql_native_password(stored, scramble_, change.auth_response)) return wrong_password;
+  return std::nullopt;
 }
 
 // On failure the session ends with the returned Failure (as MariaDB closes a connection whose
@@ -69,9 +78,7 @@ std::optional<Failure> MyFrontend::switch_user(const mysql::ChangeUser& change) 
   const auto* database = config.find_database(name);
   const bool known = database && database->protocol == config::Protocol::mysql;
   session_.identify(change.user, known ? name : std::string(), application_name);
-  if (!change_user_authenticated(change)) {
-    return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + change.user + "\""};
-  }
+  if (auto refusal = change_user_refusal(change)) return refusal;
   if (!known) return Failure{"unknown_database", "3D000", "no such database: " + name};
   if (const auto cap = session_.admit()) return Failure{*cap, "53300", "too many connections: " + *cap + " reached"};
   session_.join_pool(*database);

@@ -283,3 +283,64 @@ TEST_CASE("pools sharing a cap take turns: a busy pool cannot starve another", "
   CHECK(quiet_served);
   CHECK(busy_served == 20);
 }
+
+namespace {
+
+// Two I/O workers driven from the test's thread: each round runs whatever is ready on either.
+struct TwoWorkers {
+  asio::io_context a;
+  asio::io_context b;
+  void settle() {
+    for (int round = 0; round < 1000; ++round) {
+      const auto ran = a.poll() + b.poll();
+      a.restart();
+      b.restart();
+      if (ran == 0) return;
+    }
+  }
+};
+
+// Queues one client per entry of `workers` ('a' or 'b', in that order) behind a held backend
+// opened on worker a, releases it, and returns the order in which the clients were served
+// (each releases at once, handing the backend on).
+std::string serve_order(const std::string& workers) {
+  TwoWorkers io;
+  Fixture f;
+  auto pool = f.make_pool(small_pool(1, 5000ms));
+  std::optional<pool::Lease> holder;
+  asio::co_spawn(io.a, [&]() -> awaitable<void> {
+    auto lease = co_await pool->acquire(io.a.get_executor());
+    REQUIRE(lease.ok());
+    holder.emplace(std::move(*lease));
+  }, asio::detached);
+  io.settle();
+  REQUIRE(holder);
+  std::string served;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    auto& worker = workers[i] == 'a' ? io.a : io.b;
+    asio::co_spawn(worker, [&, i, executor = worker.get_executor()]() -> awaitable<void> {
+      auto lease = co_await pool->acquire(executor);
+      REQUIRE(lease.ok());
+      served += std::to_string(i);
+      lease->release();
+    }, asio::detached);
+    io.settle();  // queued before the next one arrives
+  }
+  CHECK(pool->counts().waiting == static_cast<int>(workers.size()));
+  holder->release();
+  io.settle();
+  CHECK(f.connector->opened == 1);
+  return served;
+}
+
+}  // namespace
+
+TEST_CASE("a released backend goes to the longest-waiting client on its own worker", "[pool]") {
+  // The backend lives on worker a: a's clients 1 and 3 go first, then b's in arrival order.
+  CHECK(serve_order("baba") == "1302");
+}
+
+TEST_CASE("a client of another worker is passed over at most 8 times", "[pool]") {
+  // Client 0 (worker b) heads the queue; eight of a's clients may go before it, not nine.
+  CHECK(serve_order("baaaaaaaaaa") == "12345678" "0" "910");
+}

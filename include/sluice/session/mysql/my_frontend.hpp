@@ -100,7 +100,7 @@ class MyFrontend : public Frontend {
   bool answer_change_user(std::span<const std::uint8_t> chunk, const mysql::PacketView& packet, bool alone,
                           ClientScan& scan);
   std::optional<Failure> switch_user(const mysql::ChangeUser& change);
-  bool change_user_authenticated(const mysql::ChangeUser& change) const;
+  std::optional<Failure> change_user_refusal(const mysql::ChangeUser& change);
 
   // --- binary prepared statements across backends (my_frontend_statements.cpp) ---
   // A statement command scan_client let through whole: rewrite_outgoing maps its id.
