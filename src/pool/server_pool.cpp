@@ -133,19 +133,25 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
 // The common case under load: an idle backend, fresh enough to need no check, and nobody
 // queued ahead. No waiter, no timer.
 // The most recently used idle backend of the session's own I/O worker, else of any worker
-// (moved to the session's worker by moved_to_session: two epoll_ctl calls).
+// (moved to the session's worker by moved_to_session: two epoll_ctl calls). Its liveness peek
+// is a system call, so it runs after the lock is dropped: a dead one is closed as a failed check
+// and the caller takes the slow path.
 ServerConnection* ServerPool::take_idle_fast(const asio::any_io_executor& session_executor) {
-  std::lock_guard lock(mutex_);
-  if (closed_ || paused_ || !waiters_.empty() || idle_.empty()) return nullptr;
-  auto same_worker = std::find_if(idle_.begin(), idle_.end(), [&](const auto& idle) {
-    return idle->socket().get_executor() == session_executor;
-  });
-  auto* connection = (same_worker != idle_.end() ? *same_worker : idle_.front()).get();
-  const auto check_delay = settings_.server_check_delay;
-  if (check_delay.count() > 0 && Clock::now() - connection->last_used_at_ >= check_delay) return nullptr;
-  if (!connection->looks_alive()) return nullptr;  // the slow path closes it
-  transition_locked(connection, ServerState::active);
-  return connection;
+  ServerConnection* connection = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_ || paused_ || !waiters_.empty() || idle_.empty()) return nullptr;
+    auto same_worker = std::find_if(idle_.begin(), idle_.end(), [&](const auto& idle) {
+      return idle->socket().get_executor() == session_executor;
+    });
+    connection = (same_worker != idle_.end() ? *same_worker : idle_.front()).get();
+    const auto check_delay = settings_.server_check_delay;
+    if (check_delay.count() > 0 && Clock::now() - connection->last_used_at_ >= check_delay) return nullptr;
+    transition_locked(connection, ServerState::active);
+  }
+  if (connection->looks_alive()) return connection;
+  give_back(connection, false, CloseReason::check_failed);
+  return nullptr;
 }
 
 // An idle backend must have nothing to say: EOF (server restarted, network reset) or an

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sluice/config/proxy_config.hpp"
+#include "sluice/core/short_mutex.hpp"
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
 #include "sluice/pool/connection_cap.hpp"
@@ -151,7 +152,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   const std::shared_ptr<ConnectionCap> database_cap_;
   const std::shared_ptr<ConnectionCap> user_cap_;
 
-  mutable std::mutex mutex_;
+  mutable ShortMutex mutex_;
   config::PoolSettings settings_;
   ConnectionList connecting_;  // opening: counted against pool_size and the caps
   ConnectionList idle_;        // released clean; handed out most-recently-used first
