@@ -35,21 +35,29 @@ std::uint64_t HistogramSnapshot::count() const {
   return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
 }
 
-AtomicHistogram::AtomicHistogram(std::span<const double> bounds) : bounds_(bounds), counts_(bounds.size() + 1) {}
+AtomicHistogram::AtomicHistogram(std::span<const double> bounds) : bounds_(bounds) {
+  // Each shard's buckets are an allocation of their own, apart from the other threads'.
+  for (auto& shard : shards_) shard.counts = std::vector<std::atomic<std::uint64_t>>(bounds.size() + 1);
+}
 
 void AtomicHistogram::observe(double seconds) {
   if (!(seconds >= 0)) seconds = 0;  // a clock step or NaN is not a negative duration
   const auto bucket = std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin();
-  counts_[static_cast<std::size_t>(bucket)].fetch_add(1, relaxed);
-  sum_nanoseconds_.fetch_add(static_cast<std::uint64_t>(std::llround(seconds * 1e9)), relaxed);
+  auto& shard = shards_[this_thread_shard()];
+  shard.counts[static_cast<std::size_t>(bucket)].fetch_add(1, relaxed);
+  shard.sum_nanoseconds.fetch_add(static_cast<std::uint64_t>(std::llround(seconds * 1e9)), relaxed);
 }
 
 HistogramSnapshot AtomicHistogram::snapshot() const {
   HistogramSnapshot snapshot;
   snapshot.bounds = bounds_;
-  snapshot.counts.reserve(counts_.size());
-  for (const auto& count : counts_) snapshot.counts.push_back(count.load(relaxed));
-  snapshot.sum_seconds = static_cast<double>(sum_nanoseconds_.load(relaxed)) / 1e9;
+  snapshot.counts.assign(bounds_.size() + 1, 0);
+  std::uint64_t sum_nanoseconds = 0;
+  for (const auto& shard : shards_) {
+    for (std::size_t bucket = 0; bucket < shard.counts.size(); ++bucket) snapshot.counts[bucket] += shard.counts[bucket].load(relaxed);
+    sum_nanoseconds += shard.sum_nanoseconds.load(relaxed);
+  }
+  snapshot.sum_seconds = static_cast<double>(sum_nanoseconds) / 1e9;
   return snapshot;
 }
 

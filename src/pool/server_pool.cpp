@@ -326,6 +326,7 @@ void ServerPool::update_settings(const config::PoolSettings& settings) {
   std::lock_guard lock(mutex_);
   const int grown = settings.pool_size - settings_.pool_size;
   settings_ = settings;
+  settings_version_.fetch_add(1, std::memory_order_release);
   for (int i = 0; i < grown && !waiters_.empty(); ++i) wake_one_locked();
 }
 

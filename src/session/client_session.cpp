@@ -86,11 +86,20 @@ awaitable<Expected<LoginOutcome>> ClientSession::log_in_within_deadline() {
 }
 
 void ClientSession::logged_in() {
-  clock_.set_limits(pool_->settings());
+  refresh_limits();
   if (!core_.has_lease()) {
     set_state(ClientState::idle);
     clock_.client_idle(Clock::now());
   }
+}
+
+// The janitor's limits (statement_timeout …) from the pool's settings, copied again only when
+// a reload has changed them since.
+void ClientSession::refresh_limits() {
+  const auto version = pool_->settings_version();
+  if (version == limits_version_) return;
+  clock_.set_limits(pool_->settings());
+  limits_version_ = version;
 }
 
 void ClientSession::identify(std::string user, std::string database, std::string application_name) {
@@ -126,6 +135,7 @@ std::optional<std::string> ClientSession::admit() {
 void ClientSession::join_pool(const config::DatabaseConfig& database) {
   flush_counters();  // what was counted so far belongs to the pool being left (COM_CHANGE_USER)
   pool_ = context_.pools.find_or_create(*runtime_->config, database, user_);
+  limits_version_ = 0;  // another pool's settings: read them at the next lease
   core_.set_pool_mode(pool_->settings().pool_mode);
   histograms_ = &context_.metrics.histograms_for(pool_->key().database, pool_->key().user);
 }

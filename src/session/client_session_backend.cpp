@@ -29,7 +29,7 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
     if (state_ == ClientState::waiting) waiting_since = state_since_;
   }
   if (waiting_since) histograms_->wait.observe(seconds_since(*waiting_since));
-  clock_.set_limits(pool_->settings());
+  refresh_limits();
   if (auto prepared = co_await frontend_->prepare_backend(); !prepared) {
     discard_lease();
     co_return prepared.failure();
@@ -40,8 +40,9 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
     server_id_ = server().id();
     server_process_id_ = server().remote_process_id();
     transaction_since_ = lease_started_;
+    state_ = ClientState::active;
+    state_since_ = lease_started_;
   }
-  set_state(ClientState::active);
   pump_running_ = true;
   asio::co_spawn(client_.get_executor(), pump_server(shared_from_this()), asio::detached);
   co_return ok_status();
@@ -69,13 +70,13 @@ void ClientSession::discard_lease() {
 }
 
 void ClientSession::detach_lease() {
-  {
-    std::lock_guard lock(snapshot_mutex_);
-    server_id_ = 0;
-    server_process_id_ = 0;
-    transaction_since_ = {};
-  }
-  set_state(ClientState::idle);
+  const auto now = Clock::now();
+  std::lock_guard lock(snapshot_mutex_);
+  server_id_ = 0;
+  server_process_id_ = 0;
+  transaction_since_ = {};
+  state_ = ClientState::idle;
+  state_since_ = now;
 }
 
 // Adds what this session counted since the last flush to its pool's stats: once per lease

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/core/sharded_counter.hpp"
+
 namespace sluice::metrics {
 
 // Bucket upper bounds, in seconds (the +Inf bucket is implied).
@@ -41,12 +43,17 @@ class AtomicHistogram {
  public:
   explicit AtomicHistogram(std::span<const double> bounds);
   void observe(double seconds);
-  HistogramSnapshot snapshot() const;
+  HistogramSnapshot snapshot() const;  // the shards added up
 
  private:
+  // Observed on every lease by every worker: one shard per thread (as ShardedCounter), each
+  // on cache lines of its own.
+  struct alignas(64) Shard {
+    std::vector<std::atomic<std::uint64_t>> counts;
+    std::atomic<std::uint64_t> sum_nanoseconds{0};
+  };
   std::span<const double> bounds_;
-  std::vector<std::atomic<std::uint64_t>> counts_;
-  std::atomic<std::uint64_t> sum_nanoseconds_{0};
+  std::array<Shard, kCounterShards> shards_;
 };
 
 // The fixed label values. A reason or kind outside these lists is counted as "other".

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sluice/core/sharded_counter.hpp"
+
 namespace sluice::pool {
 
 // Why a backend was closed; the values are the config keys or fixed words used in logs.
@@ -25,20 +27,24 @@ enum class CloseReason {
 const char* to_string(CloseReason reason);
 
 struct PoolStats {
-  using Counter = std::atomic<std::uint64_t>;
-  Counter transactions{0};          // leases returned clean (transaction mode: one per transaction)
-  Counter queries{0};               // Query/Sync round trips completed, on any lease
-  Counter bytes_from_clients{0};
-  Counter bytes_to_clients{0};
-  Counter transaction_time_us{0};   // time backends were held, summed
-  Counter query_time_us{0};         // Query/Sync sent until its ReadyForQuery, summed
-  Counter wait_time_us{0};          // time clients waited for a backend, summed
-  Counter acquisitions{0};          // backends handed out
-  Counter servers_opened{0};
-  Counter server_connect_failures{0};
-  std::array<Counter, static_cast<std::size_t>(CloseReason::count_)> servers_closed{};
+  // Added to by every worker per lease: sharded per thread.
+  using Counter = ShardedCounter;
+  // Added to per backend opened or closed: rare enough for one atomic.
+  using RareCounter = std::atomic<std::uint64_t>;
+  Counter transactions;          // leases returned clean (transaction mode: one per transaction)
+  Counter queries;               // Query/Sync round trips completed, on any lease
+  Counter bytes_from_clients;
+  Counter bytes_to_clients;
+  Counter transaction_time_us;   // time backends were held, summed
+  Counter query_time_us;         // Query/Sync sent until its ReadyForQuery, summed
+  Counter wait_time_us;          // time clients waited for a backend, summed
+  Counter acquisitions;          // backends handed out
+  RareCounter servers_opened{0};
+  RareCounter server_connect_failures{0};
+  std::array<RareCounter, static_cast<std::size_t>(CloseReason::count_)> servers_closed{};
 
-  void add(Counter& counter, std::uint64_t amount) { counter.fetch_add(amount, std::memory_order_relaxed); }
+  void add(Counter& counter, std::uint64_t amount) { counter.fetch_add(amount); }
+  void add(RareCounter& counter, std::uint64_t amount) { counter.fetch_add(amount, std::memory_order_relaxed); }
   void closed(CloseReason reason) { add(servers_closed[static_cast<std::size_t>(reason)], 1); }
 };
 

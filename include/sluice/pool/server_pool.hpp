@@ -2,6 +2,7 @@
 // One pool of backend connections per (database, user). Protocol-agnostic: it deals in
 // ServerConnections that a ServerConnector opens. All state changes happen under one
 // short mutex in this class; sessions on any worker thread may call in.
+#include <atomic>
 #include <deque>
 #include <list>
 #include <memory>
@@ -96,6 +97,9 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
 
   void update_settings(const config::PoolSettings& settings);
   config::PoolSettings settings() const;
+  // Changes with every update_settings(): a session copies settings() again only when it has
+  // (a copy per lease would take the pool's lock for nothing).
+  std::uint64_t settings_version() const { return settings_version_.load(std::memory_order_acquire); }
   PoolCounts counts() const;
   std::vector<ServerInfo> servers() const;  // every backend, in state order (connecting, idle, active)
   const PoolKey& key() const { return key_; }
@@ -154,6 +158,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
 
   mutable ShortMutex mutex_;
   config::PoolSettings settings_;
+  std::atomic<std::uint64_t> settings_version_{1};
   ConnectionList connecting_;  // opening: counted against pool_size and the caps
   ConnectionList idle_;        // released clean; handed out most-recently-used first
   ConnectionList active_;      // leased to exactly one session

@@ -98,6 +98,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   awaitable<void> serve_client();
   void park();
   void logged_in();  // an ordinary client is ready: idle until its first message
+  void refresh_limits();
 
   // --- data phase (client_session_relay.cpp) ---
   awaitable<Status> relay_client();
@@ -134,6 +135,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   std::optional<ClientLimits::Ticket> ticket_;
   std::shared_ptr<pool::ServerPool> pool_;
   metrics::EventMetrics::PoolHistograms* histograms_ = nullptr;  // this pool's, looked up once
+  std::uint64_t limits_version_ = 0;  // pool_->settings_version() that clock_'s limits came from
   std::string address_;
   std::uint16_t port_ = 0;
   std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();

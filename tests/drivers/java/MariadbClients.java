@@ -246,7 +246,10 @@ public class MariadbClients {
         DriverProgram.check(client, iteration, how.what() + " (ended after " + took + " s)", result,
                             "SQLTimeoutException " + how.wantedError());
         // Well before the bystander's query ends: the KILL did not wait for a backend behind it.
-        if (took < how.afterSeconds() - 0.1 || took > how.afterSeconds() + 1.2) {
+        // The lower bound is loose: MariaDB's own max_statement_time has been seen ending a
+        // 1 s statement after 0.7 s on a loaded machine (direct, no Sluice); the error checked
+        // above already says the timeout or cancel ended it.
+        if (took < how.afterSeconds() * 0.5 || took > how.afterSeconds() + 1.2) {
             DriverProgram.fail("client " + client + " iteration " + iteration + ": " + how.what() + " ended after "
                     + took + " s, expected about " + how.afterSeconds(), 1);
         }
