@@ -173,10 +173,7 @@ awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wa
 awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<ClientSession> self) {
   net::PooledBuffer buffer(kServerBufferSize);
   auto& stream = server().stream();
-  // Let the main loop send the statement first: Asio's first read is a speculative recv,
-  // which before the statement has gone out can only fail with EAGAIN.
-  co_await asio::post(client_.get_executor(), asio::use_awaitable);
-  while (!stopping_) {  // stop_pump() may have come first
+  for (;;) {
     auto [read_error, received] = co_await stream.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
     if (stopping_) break;
     if (read_error) {

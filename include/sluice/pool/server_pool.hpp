@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "sluice/config/proxy_config.hpp"
-#include "sluice/core/short_mutex.hpp"
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
 #include "sluice/pool/connection_cap.hpp"
@@ -156,7 +155,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   const std::shared_ptr<ConnectionCap> database_cap_;
   const std::shared_ptr<ConnectionCap> user_cap_;
 
-  mutable ShortMutex mutex_;
+  mutable std::mutex mutex_;
   config::PoolSettings settings_;
   std::atomic<std::uint64_t> settings_version_{1};
   ConnectionList connecting_;  // opening: counted against pool_size and the caps
