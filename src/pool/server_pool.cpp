@@ -1,5 +1,7 @@
 #include "sluice/pool/server_pool.hpp"
 
+#include "server_pool_waiter.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -33,25 +35,6 @@ const char* to_string(CloseReason reason) {
   }
   return "unknown";
 }
-
-// A client queued for a backend. Shared with the pool so a hand-off posted to the
-// client's executor stays valid even if the client gave up in the meantime.
-struct ServerPool::Waiter {
-  explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
-  asio::steady_timer timer;  // expires at the client's query_wait_timeout; cancelled to wake it
-  ServerConnection* granted = nullptr;  // a backend handed over directly by give_back()
-  bool queued = false;
-  bool has_waited = false;  // re-enters at the head of the queue: it keeps its place in line
-  bool may_use_reserve = false;  // waited reserve_pool_timeout: may open beyond pool_size
-  int passed_over = 0;  // times a released backend went to a client queued behind this one
-  TimePoint since = Clock::now();
-};
-
-namespace {
-void wake(const std::shared_ptr<void>& keep_alive, asio::steady_timer& timer) {
-  asio::post(timer.get_executor(), [keep_alive, &timer] { timer.cancel(); });
-}
-}  // namespace
 
 // ---- ServerPool ----------------------------------------------------------------------
 
@@ -307,7 +290,7 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
       auto waiter = take_waiter_for_locked(*connection);
       waiter->queued = false;
       waiter->granted = connection;
-      wake(waiter, waiter->timer);
+      waiter->wake();
     } else {
       transition_locked(connection, ServerState::idle);
     }
@@ -427,38 +410,6 @@ void ServerPool::take_idle_locked(CloseReason reason, std::vector<std::unique_pt
 void ServerPool::finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing) {
   for (auto& connection : closing) connection->say_goodbye();
   if (!closing.empty()) notify_caps();
-}
-
-// The queued client a released backend goes to: the longest-waiting one on the backend's own
-// I/O worker, so the socket need not change threads (two epoll_ctl, and a cross-thread wake-up
-// for every hand-off otherwise). Passing over clients of other workers is bounded: one passed
-// over kMaxPassedOver times gets the next backend, whatever its worker, so the queue's order
-// holds within a few places.
-std::shared_ptr<ServerPool::Waiter> ServerPool::take_waiter_for_locked(ServerConnection& connection) {
-  constexpr int kMaxPassedOver = 8;
-  constexpr std::size_t kLookAhead = 16;
-  const auto backend_worker = connection.socket().get_executor();
-  auto chosen = waiters_.begin();
-  const auto look_until = waiters_.begin() + static_cast<std::ptrdiff_t>(std::min(kLookAhead, waiters_.size()));
-  for (auto it = waiters_.begin(); it != look_until; ++it) {
-    if ((*it)->timer.get_executor() == backend_worker) {
-      for (auto passed = waiters_.begin(); passed != it; ++passed) ++(*passed)->passed_over;
-      chosen = it;
-      break;
-    }
-    if ((*it)->passed_over >= kMaxPassedOver) break;  // its turn has come: the head goes first
-  }
-  auto waiter = std::move(*chosen);
-  waiters_.erase(chosen);
-  return waiter;
-}
-
-void ServerPool::wake_one_locked() {
-  if (waiters_.empty()) return;
-  auto waiter = waiters_.front();
-  waiters_.pop_front();
-  waiter->queued = false;
-  wake(waiter, waiter->timer);
 }
 
 ServerPool::ConnectionList& ServerPool::list_for(ServerState state) {

@@ -1,0 +1,29 @@
+#pragma once
+// ServerPool's queue entry, private to src/pool/: the pool (server_pool.cpp) queues and hands
+// over, the queue order (server_pool_queue.cpp) picks who is next.
+#include <memory>
+
+#include "sluice/pool/server_pool.hpp"
+
+namespace sluice::pool {
+
+// A client queued for a backend. Shared with the pool so a hand-off posted to the
+// client's executor stays valid even if the client gave up in the meantime.
+struct ServerPool::Waiter : std::enable_shared_from_this<Waiter> {
+  explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  // Wakes the client on its own worker (cancels its timer there); the post holds the waiter,
+  // so a client that gave up meanwhile leaves nothing dangling.
+  void wake() {
+    asio::post(timer.get_executor(), [self = shared_from_this()] { self->timer.cancel(); });
+  }
+
+  asio::steady_timer timer;  // expires at the client's query_wait_timeout; cancelled to wake it
+  ServerConnection* granted = nullptr;  // a backend handed over directly by give_back()
+  bool queued = false;
+  bool has_waited = false;  // re-enters at the head of the queue: it keeps its place in line
+  bool may_use_reserve = false;  // waited reserve_pool_timeout: may open beyond pool_size
+  int passed_over = 0;  // times a released backend went to a client queued behind this one
+  TimePoint since = Clock::now();
+};
+
+}  // namespace sluice::pool
