@@ -3,6 +3,7 @@
 #include "sluice/session/client_session.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "sluice/core/deadline.hpp"
 
@@ -15,6 +16,7 @@ ClientSession::ClientSession(tcp::socket client, ProxyContext& context)
   if (!error) {
     address_ = endpoint.address().to_string();
     port_ = endpoint.port();
+    ipv6_ = endpoint.address().is_v6();
   }
 }
 
@@ -67,14 +69,50 @@ awaitable<void> ClientSession::serve_client() {
   co_await finish(outcome);
 }
 
-// A parked client holds no coroutine frame: only its socket's wait and this session. Any
-// completion — bytes, a hang-up, or a stop's cancel — brings the data phase back.
+// A parked client holds no coroutine frame, and its socket is out of Asio's reactor: it waits
+// in the worker's IdleWatcher, the session kept alive by itself alone. Any wake-up — bytes, a
+// hang-up, or a stop (unpark) — hands the socket back to Asio and brings the data phase back.
 void ClientSession::park() {
   spdlog::debug("client parked: user={} database={} address={}:{}", user_, database_, address_, port_);
-  client_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code) {
-    asio::co_spawn(self->client_.get_executor(),
-                   [self]() -> awaitable<void> { co_await self->serve_client(); }, asio::detached);
-  });
+  error_code error;
+  const int fd = core_.stopping() ? -1 : client_.socket().release(error);
+  if (fd < 0 || error) {  // stopped meanwhile, or not open: the data phase ends the session
+    resume_data_phase();
+    return;
+  }
+  parked_self_ = shared_from_this();
+  if (auto watching = net::IdleWatcher::of(client_.get_executor()).watch(*this, fd); !watching) {
+    spdlog::warn("client could not park ({}): it waits as a busy client", watching.failure().message);
+    idle_ready(fd, false);
+  }
+}
+
+void ClientSession::idle_ready(int fd, bool shutting_down) {
+  auto self = std::move(parked_self_);  // the last reference, maybe: held to the end of this call
+  if (shutting_down) {
+    ::close(fd);
+    return;
+  }
+  error_code error;
+  client_.socket().assign(ipv6_ ? tcp::v6() : tcp::v4(), fd, error);
+  if (error) {
+    ::close(fd);
+    spdlog::warn("client lost on wake-up: {}", error.message());
+  }
+  // Not open after a failed assign: serve_client's first read fails and the session ends.
+  resume_data_phase();
+}
+
+void ClientSession::resume_data_phase() {
+  asio::co_spawn(client_.get_executor(),
+                 [self = shared_from_this()]() -> awaitable<void> { co_await self->serve_client(); }, asio::detached);
+}
+
+// A stop, kill or timeout reached a parked client: wake it so the data phase acts on it.
+void ClientSession::unpark() {
+  if (!watched()) return;
+  const int fd = net::IdleWatcher::of(client_.get_executor()).unwatch(*this);
+  if (fd >= 0) idle_ready(fd, false);
 }
 
 // client_login_timeout bounds everything up to "ready for queries" (slowloris included). A

@@ -238,6 +238,7 @@ void ClientSession::stop(Failure reason) {
   core_.stop(std::move(reason));
   error_code ignored;
   client_.cancel(ignored);
+  unpark();
 }
 
 }  // namespace sluice::session

@@ -16,6 +16,7 @@
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/buffer_pool.hpp"
 #include "sluice/net/client_stream.hpp"
+#include "sluice/net/idle_watcher.hpp"
 #include "sluice/pool/server_pool.hpp"
 #include "sluice/runtime/client_registry.hpp"
 #include "sluice/session/frontend.hpp"
@@ -33,7 +34,9 @@ using runtime::ClientState;
 using runtime::ProxyContext;
 using runtime::RuntimeConfig;
 
-class ClientSession : public ClientHandle, public std::enable_shared_from_this<ClientSession> {
+class ClientSession : public ClientHandle,
+                      public net::IdleWait,
+                      public std::enable_shared_from_this<ClientSession> {
  public:
   ClientSession(tcp::socket client, ProxyContext& context);
   ~ClientSession() override;
@@ -96,7 +99,11 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   awaitable<void> run();
   awaitable<Expected<LoginOutcome>> log_in_within_deadline();
   awaitable<void> serve_client();
+  // Parking: the socket leaves Asio for the worker's IdleWatcher until it speaks (or a stop).
   void park();
+  void idle_ready(int fd, bool shutting_down) override;
+  void unpark();
+  void resume_data_phase();  // serve_client again, on a fresh coroutine
   void logged_in();  // an ordinary client is ready: idle until its first message
   void refresh_limits();
 
@@ -138,6 +145,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   std::uint64_t limits_version_ = 0;  // pool_->settings_version() that clock_'s limits came from
   std::string address_;
   std::uint16_t port_ = 0;
+  bool ipv6_ = false;  // the socket's family, to hand it back to Asio after parking
   std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
 
   // Read by other threads (janitor, admin, metrics): written under snapshot_mutex_.
@@ -163,6 +171,7 @@ class ClientSession : public ClientHandle, public std::enable_shared_from_this<C
   bool waiting_idle_ = false;    // relay_client waits for the client with nothing held
   bool park_requested_ = false;  // trim_idle cancelled that wait: park, not a hang-up
   bool parked_ = false;          // relay_client returned to park, not because the client left
+  std::shared_ptr<ClientSession> parked_self_;  // while in the IdleWatcher: nothing else holds it
   bool error_sent_ = false;
   TimePoint lease_started_;
   TimePoint statement_started_;
