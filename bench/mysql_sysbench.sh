@@ -84,13 +84,13 @@ wait_my_ready() {
 # --- MariaDB (throwaway: no binlog, no doublewrite, no flush at commit) ---
 start_mariadb() {
     local d=$BENCH_TMP/mariadb
-    mkdir -p "$d"
-    [ "$(id -u)" = 0 ] && chown mysql:mysql "$d"
+    mkdir -p "$d/tmp"  # a tmpdir of its own: a starting mariadbd deletes the #sql* files of a shared /tmp
+    [ "$(id -u)" = 0 ] && chown mysql:mysql "$d" "$d/tmp"
     MY_PORT=$(free_port)
     log "mariadb-install-db and start MariaDB on 127.0.0.1:$MY_PORT"
-    "${AS_MYSQL[@]}" mariadb-install-db --no-defaults --datadir="$d/data" --auth-root-authentication-method=normal \
+    "${AS_MYSQL[@]}" mariadb-install-db --no-defaults --datadir="$d/data" --tmpdir="$d/tmp" --auth-root-authentication-method=normal \
         --skip-test-db --skip-name-resolve >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; die "mariadb-install-db failed"; }
-    "${AS_MYSQL[@]}" "$MARIADBD" --no-defaults --datadir="$d/data" --socket="$d/mariadb.sock" --port="$MY_PORT" \
+    "${AS_MYSQL[@]}" "$MARIADBD" --no-defaults --datadir="$d/data" --tmpdir="$d/tmp" --socket="$d/mariadb.sock" --port="$MY_PORT" \
         --bind-address=127.0.0.1 --pid-file="$d/mariadbd.pid" --skip-name-resolve --skip-log-bin \
         --max-connections=1000 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=0 \
         --skip-innodb-doublewrite --max-prepared-stmt-count=100000 --log-error="$d/mariadb.log" &

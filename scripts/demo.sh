@@ -113,13 +113,14 @@ start_mariadb() {
   command -v mariadbd >/dev/null || die "mariadbd not found: run scripts/install-deps.sh as root"
   # Its own directory (the mysql user's): data, socket, pid file and log.
   local dir="$tmp_dir/mariadb" data="$tmp_dir/mariadb/data"
-  mkdir -p "$dir"
-  if [[ $(id -u) -eq 0 ]]; then chown mysql:mysql "$dir"; fi
+  # A tmpdir of its own: a starting mariadbd deletes the #sql* files of a shared /tmp.
+  mkdir -p "$dir/tmp"
+  if [[ $(id -u) -eq 0 ]]; then chown mysql:mysql "$dir" "$dir/tmp"; fi
   log "mariadb-install-db in $data"
-  "${as_mysql[@]}" mariadb-install-db --no-defaults --datadir="$data" --auth-root-authentication-method=normal \
+  "${as_mysql[@]}" mariadb-install-db --no-defaults --datadir="$data" --tmpdir="$dir/tmp" --auth-root-authentication-method=normal \
     --skip-test-db >"$tmp_dir/mariadb-install.log" 2>&1 ||
     { cat "$tmp_dir/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
-  "${as_mysql[@]}" mariadbd --no-defaults --datadir="$data" --socket="$dir/mariadb.sock" \
+  "${as_mysql[@]}" mariadbd --no-defaults --datadir="$data" --tmpdir="$dir/tmp" --socket="$dir/mariadb.sock" \
     --port="$MARIADB_PORT" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --skip-name-resolve \
     --skip-log-bin --innodb-buffer-pool-size=32M >"$tmp_dir/mariadb.log" 2>&1 &
   mariadb_pid=$!

@@ -51,10 +51,15 @@ void give_to_os_user(const std::string& path) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) give(entry.path());
 }
 
-void install_data_dir(const std::string& data_dir) {
+// Each server gets a temporary directory of its own: a starting mariadbd deletes the `#sql*`
+// files it finds in its tmpdir, which in a shared /tmp are another install's tables in use.
+std::string tmp_dir_of(const std::string& dir) { return dir + "/tmp"; }
+
+void install_data_dir(const std::string& dir, const std::string& data_dir) {
     std::vector<std::string> argv = as_os_user_prefix(kOsUser, 0);
     const std::vector<std::string> install = {"/usr/bin/mariadb-install-db", "--no-defaults",
-                                              "--datadir=" + data_dir, "--auth-root-authentication-method=normal",
+                                              "--datadir=" + data_dir, "--tmpdir=" + tmp_dir_of(dir),
+                                              "--auth-root-authentication-method=normal",
                                               "--skip-test-db", "--skip-name-resolve"};
     argv.insert(argv.end(), install.begin(), install.end());
     CommandResult result = run_command(argv, {}, kInstallTimeout);
@@ -68,7 +73,8 @@ ChildProcess start_mariadbd(const std::string& dir, const std::string& data_dir,
                             int port, const std::string& log_path, const std::vector<std::string>& options) {
     std::vector<std::string> argv = as_os_user_prefix(kOsUser, SIGKILL);
     const std::vector<std::string> server = {
-        "/usr/sbin/mariadbd", "--no-defaults", "--datadir=" + data_dir, "--socket=" + socket_path,
+        "/usr/sbin/mariadbd", "--no-defaults", "--datadir=" + data_dir, "--tmpdir=" + tmp_dir_of(dir),
+        "--socket=" + socket_path,
         "--port=" + std::to_string(port), "--bind-address=127.0.0.1", "--pid-file=" + dir + "/mariadbd.pid",
         "--skip-name-resolve", "--skip-log-bin", "--max-connections=500", "--max-allowed-packet=64M", "--local-infile=1", "--innodb-buffer-pool-size=32M",
         "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0", "--skip-innodb-doublewrite",
@@ -100,8 +106,9 @@ MariadbServer::MariadbServer(const MariadbSetup& setup) : dir_("sluice-it-mariad
     data_dir_ = dir_.file("data");
     socket_path_ = dir_.file("mariadb.sock");
     log_path_ = dir_.file("mariadb.log");
+    std::filesystem::create_directory(tmp_dir_of(dir_.path()));
     give_to_os_user(dir_.path());
-    install_data_dir(data_dir_);
+    install_data_dir(dir_.path(), data_dir_);
     for (const auto& [name, source] : setup.files) {
         const std::string target = data_dir_ + "/" + name;
         std::filesystem::copy_file(source, target, std::filesystem::copy_options::overwrite_existing);
