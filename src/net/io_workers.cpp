@@ -1,5 +1,7 @@
 #include "sluice/net/io_workers.hpp"
 
+#include "sluice/net/idle_watcher.hpp"
+
 #include <algorithm>
 #include <thread>
 
@@ -12,6 +14,8 @@ IoWorkers::IoWorkers(int count) {
     // it would do for several; other threads still post to it (the janitor, pools) safely.
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     guards_.push_back(asio::make_work_guard(*contexts_.back()));
+    // Made now, not at the first parked client: a worker's descriptors are all open from the start.
+    asio::use_service<IdleWatcher>(*contexts_.back());
   }
 }
 

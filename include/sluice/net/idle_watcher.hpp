@@ -46,7 +46,7 @@ class IdleWatcher : public asio::execution_context::service {
   explicit IdleWatcher(asio::execution_context& context);
   ~IdleWatcher() override;
 
-  // The watcher of the worker `executor` runs on (made on first use).
+  // The watcher of the worker `executor` runs on (IoWorkers makes one per worker at start).
   static IdleWatcher& of(const asio::any_io_executor& executor);
 
   // Watches `fd` (released from Asio, owned by the watcher until it is given back) for

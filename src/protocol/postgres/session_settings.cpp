@@ -126,31 +126,40 @@ std::optional<std::size_t> reported_index(std::string_view name) {
 void SessionSettings::set_reported(std::string_view name, std::string_view value) {
   const auto index = reported_index(name);
   if (!index) return;
-  reported_[*index] = value;
+  value = value.substr(0, value.find('\0'));
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < *index; ++i) start = reported_.find('\0', start) + 1;
+  reported_.replace(start, reported_.find('\0', start) - start, value);
   reported_known_ |= static_cast<std::uint8_t>(1u << *index);
 }
 
-const std::string* SessionSettings::find_reported(std::string_view name) const {
+std::string_view SessionSettings::reported_value(std::size_t index) const {
+  std::string_view values = reported_;
+  for (std::size_t i = 0; i < index; ++i) values.remove_prefix(values.find('\0') + 1);
+  return values.substr(0, values.find('\0'));
+}
+
+std::optional<std::string_view> SessionSettings::find_reported(std::string_view name) const {
   const auto index = reported_index(name);
-  if (!index || !(reported_known_ & (1u << *index))) return nullptr;
-  return &reported_[*index];
+  if (!index || !(reported_known_ & (1u << *index))) return std::nullopt;
+  return reported_value(*index);
 }
 
 Parameters SessionSettings::reported() const {
   Parameters known;
   for (std::size_t i = 0; i < kReportedParameters.size(); ++i) {
-    if (reported_known_ & (1u << i)) known.emplace_back(std::string(kReportedParameters[i]), reported_[i]);
+    if (reported_known_ & (1u << i)) known.emplace_back(std::string(kReportedParameters[i]), std::string(reported_value(i)));
   }
   return known;
 }
 
 std::string SessionSettings::client_encoding() const {
-  const auto* encoding = find_reported("client_encoding");
-  return encoding ? *encoding : std::string("UTF8");
+  const auto encoding = find_reported("client_encoding");
+  return encoding ? std::string(*encoding) : std::string("UTF8");
 }
 
 LexOptions SessionSettings::lex_options() const {
-  const auto* conforming = find_reported("standard_conforming_strings");
+  const auto conforming = find_reported("standard_conforming_strings");
   return LexOptions{client_encoding_from_name(client_encoding()), !conforming || !same_name(*conforming, "off")};
 }
 
@@ -180,29 +189,31 @@ bool SessionSettings::set_startup(std::string_view name, std::string_view value)
 
 void SessionSettings::on_client_event(const ClientEvent& event) {
   if (event.overflow) pin_unknown("too many statements in one text");
+  Transit& transit = this->transit();
   if (event.type == frontend::Parse) {
     if (event.statements.empty()) return;
-    if (batch_.texts.size() >= kMaxTrackedStatements) return pin_unknown("too many statements in one batch");
-    batch_.texts.push_back(event);
+    if (transit.batch.texts.size() >= kMaxTrackedStatements) return pin_unknown("too many statements in one batch");
+    transit.batch.texts.push_back(event);
     return;
   }
-  if (in_flight_.size() >= kMaxTrackedRoundTrips) return pin_unknown("too many queries in flight");
+  if (transit.in_flight.size() >= kMaxTrackedRoundTrips) return pin_unknown("too many queries in flight");
   RoundTrip trip;
   if (event.type == frontend::Sync) {
-    trip = std::exchange(batch_, RoundTrip{});
+    trip = std::exchange(transit.batch, RoundTrip{});
   } else {
     trip.query = true;  // a Query, or a FunctionCall (no statements)
     if (event.type == frontend::Query) trip.texts.push_back(event);
   }
-  in_flight_.push_back(std::move(trip));
+  transit.in_flight.push_back(std::move(trip));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The server's replies.
 
 void SessionSettings::on_command_complete(std::string_view tag) {
-  if (in_flight_.empty() || !in_flight_.front().query || in_flight_.front().texts.empty()) return;
-  RoundTrip& trip = in_flight_.front();
+  if (!transit_ || transit_->in_flight.empty()) return;
+  RoundTrip& trip = transit_->in_flight.front();
+  if (!trip.query || trip.texts.empty()) return;
   const ClientEvent& text = trip.texts.front();
   const std::size_t index = trip.next++;
   for (const ReadStatement& statement : text.statements) {
@@ -211,16 +222,17 @@ void SessionSettings::on_command_complete(std::string_view tag) {
 }
 
 void SessionSettings::on_error_response() {
-  if (in_flight_.empty()) return;  // not an answer to a request (a FATAL on its way out)
-  in_flight_.front().failed = true;
+  // Not an answer to a request (a FATAL on its way out) if nothing is in flight.
+  if (!transit_ || transit_->in_flight.empty()) return;
+  transit_->in_flight.front().failed = true;
   if (in_block_) aborted_ = true;
 }
 
 void SessionSettings::on_ready_for_query(char status) {
   bool failed = false;
-  if (!in_flight_.empty()) {
-    const RoundTrip trip = std::move(in_flight_.front());
-    in_flight_.erase(in_flight_.begin());
+  if (transit_ && !transit_->in_flight.empty()) {
+    const RoundTrip trip = std::move(transit_->in_flight.front());
+    transit_->in_flight.erase(transit_->in_flight.begin());
     failed = trip.failed;
     if (!trip.query) confirm_batch(trip);
   }
@@ -255,19 +267,20 @@ void SessionSettings::confirm(const ReadStatement& statement, std::string_view t
       roll_back();
       in_block_ = aborted_ = false;
       break;
-    case TransactionControl::savepoint: savepoints_.emplace_back(statement.savepoint, pending_.size()); break;
+    case TransactionControl::savepoint: transit().savepoints.emplace_back(statement.savepoint, transit().pending.size()); break;
     case TransactionControl::release:
     case TransactionControl::rollback_to: {
-      const auto found = std::find_if(savepoints_.rbegin(), savepoints_.rend(),
+      auto& savepoints = transit().savepoints;
+      const auto found = std::find_if(savepoints.rbegin(), savepoints.rend(),
                                       [&](const auto& savepoint) { return savepoint.first == statement.savepoint; });
-      if (found == savepoints_.rend()) break;
+      if (found == savepoints.rend()) break;
       const auto at = std::prev(found.base());
       if (statement.control == TransactionControl::rollback_to) {
-        pending_.resize(at->second);
-        savepoints_.erase(at + 1, savepoints_.end());
+        transit().pending.resize(at->second);
+        savepoints.erase(at + 1, savepoints.end());
         aborted_ = false;
       } else {
-        savepoints_.erase(at, savepoints_.end());
+        savepoints.erase(at, savepoints.end());
       }
       break;
     }
@@ -275,7 +288,7 @@ void SessionSettings::confirm(const ReadStatement& statement, std::string_view t
   apply_now(statement.effects);
   Pending pending{statement.effects, encoding};
   std::erase_if(pending.effects.state, [](const SessionStateChange& change) { return outlives_rollback(change.state); });
-  if (!pending.effects.settings.empty() || !pending.effects.state.empty()) pending_.push_back(std::move(pending));
+  if (!pending.effects.settings.empty() || !pending.effects.state.empty()) transit().pending.push_back(std::move(pending));
 }
 
 // A Sync came back: the batch's Parse texts ran if it had no error. A failed batch may still
@@ -297,7 +310,9 @@ void SessionSettings::confirm_batch(const RoundTrip& trip) {
 }
 
 void SessionSettings::commit() {
-  for (const Pending& pending : pending_) apply_committed(pending);
+  if (transit_) {
+    for (const Pending& pending : transit_->pending) apply_committed(pending);
+  }
   roll_back();  // nothing left to undo
 }
 
@@ -399,9 +414,15 @@ bool SessionSettings::holds(SessionState state, std::string_view name) const {
 
 void SessionSettings::trim() {
   if (!pinned()) state_.reset();
-  if (in_flight_.empty()) in_flight_.shrink_to_fit();
-  if (batch_.texts.empty()) batch_.texts.shrink_to_fit();
-  if (pending_.empty()) pending_.shrink_to_fit();
+  if (transit_ && transit_->in_flight.empty() && transit_->batch.texts.empty() && transit_->pending.empty() &&
+      transit_->savepoints.empty()) {
+    transit_.reset();
+  }
+}
+
+SessionSettings::Transit& SessionSettings::transit() {
+  if (!transit_) transit_ = std::make_unique<Transit>();
+  return *transit_;
 }
 
 }  // namespace sluice::pg

@@ -98,7 +98,7 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   for (std::size_t i = 0; i < kReportedParameters.size(); ++i) {
     if (!(reported_known_ & (1u << i))) continue;
     const std::string_view name = kReportedParameters[i];
-    const std::string& value = reported_[i];
+    const std::string_view value = reported_value(i);
     if (same_name(name, "client_encoding")) continue;
     const auto* current = find_parameter(backend_reported, name);
     if (current && *current == value) continue;

@@ -164,8 +164,8 @@ void PgFrontend::backend_detached() {
   server_scanner_.reset();
   held_server_bytes_.clear();
   // Lost with requests unanswered: the statements they would have made never existed.
-  if (track_statements_ && server().statements && server().statements->requests_in_flight() > 0) {
-    client_statements_.forget_unconfirmed();
+  if (client_statements_ && server().statements && server().statements->requests_in_flight() > 0) {
+    client_statements_->forget_unconfirmed();
   }
 }
 

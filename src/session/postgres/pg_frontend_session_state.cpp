@@ -150,6 +150,7 @@ void PgFrontend::trim_idle() {
   if (text_reader_ && text_reader_->at_boundary()) text_reader_.reset();
   session_settings_.trim();
   held_server_bytes_.shrink_to_fit();
+  if (client_statements_ && client_statements_->size() == 0) client_statements_.reset();
 }
 
 }  // namespace sluice::session

@@ -141,13 +141,18 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   return out;
 }
 
+pg::ClientStatements& PgFrontend::client_statements() {
+  if (!client_statements_) client_statements_ = std::make_unique<pg::ClientStatements>();
+  return *client_statements_;
+}
+
 std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::span<const std::uint8_t> body,
                                                              pg::StatementOutbox& out) {
   auto& statements = backend_statements();
   if (type == pg::frontend::Parse) {
     const auto parse = pg::read_parse(body);
     if (!parse) return protocol_violation("malformed Parse message");
-    switch (statements.parse(client_statements_, *parse, out)) {
+    switch (statements.parse(client_statements(), *parse, out)) {
       case pg::ParseOutcome::duplicate_name:
         return statement_failure("42P05", "prepared statement \"" + std::string(parse->statement) + "\" already exists");
       case pg::ParseOutcome::over_limit:
@@ -160,12 +165,12 @@ std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::spa
   if (type == pg::frontend::Bind) {
     const auto bind = pg::read_bind(body);
     if (!bind) return protocol_violation("malformed Bind message");
-    written = statements.bind(client_statements_, *bind, out);
+    written = statements.bind(client_statements(), *bind, out);
   } else {
     const auto target = type == pg::frontend::Describe ? pg::read_describe(body) : pg::read_close(body);
     if (!target) return protocol_violation(type == pg::frontend::Describe ? "malformed Describe message" : "malformed Close message");
-    written = type == pg::frontend::Describe ? statements.describe(client_statements_, *target, out)
-                                             : statements.close(client_statements_, *target, out);
+    written = type == pg::frontend::Describe ? statements.describe(client_statements(), *target, out)
+                                             : statements.close(client_statements(), *target, out);
   }
   if (!written) return protocol_violation("statement message too long");
   return std::nullopt;
@@ -186,13 +191,13 @@ bool PgFrontend::track_query(std::span<const std::uint8_t> body, pg::StatementOu
   for (const auto* statement : present) {
     if (statement->effects.deallocate_all) {
       statements.forget_all();
-      client_statements_.deallocate_all();
+      client_statements().deallocate_all();
     }
   }
   if (present.size() != 1) return false;
   for (const auto& change : present.front()->effects.state) {
     if (change.state != pg::SessionState::sql_prepared_statement || change.change != pg::StateChange::remove) continue;
-    auto server_name = statements.deallocate(client_statements_, change.name, out);
+    auto server_name = statements.deallocate(client_statements(), change.name, out);
     if (!server_name) return false;
     pg::write_query(out.to_backend, "DEALLOCATE " + *server_name);
     statements.forwarded(pg::frontend::Query);
@@ -207,7 +212,7 @@ bool PgFrontend::track_query(std::span<const std::uint8_t> body, pg::StatementOu
 std::optional<PgFrontend::StatementReply> PgFrontend::track_server_message(const pg::MessageView& message) {
   auto& statements = backend_statements();
   StatementReply reply;
-  reply.relay = statements.on_server_message(message.type, &client_statements_, reply.due);
+  reply.relay = statements.on_server_message(message.type, &client_statements(), reply.due);
   if (statements.desynchronized() || (!reply.relay && message.length != 4)) {
     spdlog::warn("user={} database={}: the server's replies do not match the requests in flight", session_.user(),
                  session_.database());

@@ -86,7 +86,7 @@ class SessionSettings {
   void set_reported(std::string_view name, std::string_view value);
   // The known ones, in kReportedParameters order (built on demand: at login, not per message).
   Parameters reported() const;
-  const std::string* find_reported(std::string_view name) const;
+  std::optional<std::string_view> find_reported(std::string_view name) const;
   // How the server reads the client's next text, from its reported parameters.
   LexOptions lex_options() const;
   std::string client_encoding() const;
@@ -156,8 +156,9 @@ class SessionSettings {
   void confirm_batch(const RoundTrip& trip);
   void commit();
   void roll_back() {
-    pending_.clear();
-    savepoints_.clear();
+    if (!transit_) return;
+    transit_->pending.clear();
+    transit_->savepoints.clear();
   }
   void apply_now(const StatementEffects& effects);
   void apply_committed(const Pending& pending);
@@ -165,9 +166,11 @@ class SessionSettings {
   void apply_state(const SessionStateChange& change);
   void pin_unknown(std::string what);
 
-  // Values of kReportedParameters by position, `reported_known_` saying which are set: every
-  // client holds one, so no names and no vector (six strings, their short values inline).
-  std::array<std::string, kReportedParameters.size()> reported_;
+  // Values of kReportedParameters by position, each ended by a NUL, in one string (wire values
+  // hold no NUL); `reported_known_` says which are set. Every client holds one: six strings would
+  // cost 192 bytes, this one 32 and a short allocation.
+  std::string_view reported_value(std::size_t index) const;
+  std::string reported_ = std::string(kReportedParameters.size(), '\0');
   std::uint8_t reported_known_ = 0;
   TrackedSettings settings_;
   TrackedSettings startup_;  // from the startup packet: what RESET goes back to
@@ -177,12 +180,18 @@ class SessionSettings {
   std::unique_ptr<StateTable> state_;
   BackendSettings* backend_ = nullptr;
 
-  // Oldest first; a vector, not a deque: an empty deque still holds a 512-byte block, on
-  // every idle client. Bounded by kMaxTrackedRoundTrips, so erasing the front is cheap.
-  std::vector<RoundTrip> in_flight_;
-  RoundTrip batch_;  // Parse texts since the last Sync
-  std::vector<Pending> pending_;
-  std::vector<std::pair<std::string, std::size_t>> savepoints_;  // name, pending_ size at it
+  // What is on its way between client and server: made on the client's first message, dropped
+  // by trim() once nothing is in flight or pending, so an idle client holds none.
+  struct Transit {
+    // Oldest first; a vector, not a deque (an empty deque holds a 512-byte block). Bounded by
+    // kMaxTrackedRoundTrips, so erasing the front is cheap.
+    std::vector<RoundTrip> in_flight;
+    RoundTrip batch;  // Parse texts since the last Sync
+    std::vector<Pending> pending;
+    std::vector<std::pair<std::string, std::size_t>> savepoints;  // name, pending size at it
+  };
+  Transit& transit();
+  std::unique_ptr<Transit> transit_;
   bool in_block_ = false;  // an explicit transaction block is open
   bool aborted_ = false;   // ... and failed: it can only roll back
 };

@@ -130,7 +130,10 @@ class PgFrontend : public Frontend {
 
   // Prepared statements: on in transaction and statement mode with max_prepared_statements > 0.
   bool track_statements_ = false;
-  pg::ClientStatements client_statements_;  // this client's names, whichever backend it has
+  // This client's names, whichever backend it has: made on its first statement message and
+  // dropped by trim_idle while it has none, so a client without statements holds no table.
+  std::unique_ptr<pg::ClientStatements> client_statements_;
+  pg::ClientStatements& client_statements();
   pg::BasicMessageScanner<0> outgoing_scanner_;  // message boundaries of what goes to the backend
   std::string held_server_bytes_;  // an incomplete header from the server (< 5 bytes): maybe a reply to swallow
 };
