@@ -122,6 +122,7 @@ ServerLoginEvent ServerLogin::respond() {
 }
 
 std::optional<std::string> ServerLogin::answer_for(std::string_view plugin, std::string_view plugin_data) {
+  awaiting_public_key_ = false;  // a switch to another plugin drops a key request of the one before
   if (!supported(plugin)) {
     fail("unsupported authentication plugin " + std::string(plugin));
     return std::nullopt;

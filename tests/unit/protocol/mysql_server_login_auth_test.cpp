@@ -211,6 +211,17 @@ TEST_CASE("mysql server login: sha256_password", "[mysql][login]") {
     CHECK(sent_packet(login) == std::pair<std::uint8_t, std::string>{3, "\x01"});
     check_encrypted_password(login, server_key, 4, other_scramble);
   }
+  SECTION("a switch to another plugin forgets the key request") {
+    ServerLogin login(identity());
+    REQUIRE(feed(login, server_handshake("sha256_password", kScramble)) == ServerLoginEvent::need_input);
+    CHECK(sent_auth_response(login) == "\x01");
+    REQUIRE(feed(login, server_packets(2, {"\xfemysql_native_password\0"s + kScramble + "\0"s})) ==
+            ServerLoginEvent::need_input);
+    CHECK(sent_packet(login).first == 3);
+    REQUIRE(feed(login, server_packets(4, {auth_more_data(server_key.public_pem())})) == ServerLoginEvent::failed);
+    CHECK(login.output().empty());
+    CHECK(login.failure().message == "server login failed: unexpected AuthMoreData for mysql_native_password");
+  }
   SECTION("over TLS: the password in clear, NUL-terminated") {
     ServerLogin login(identity(BackendTls::required));
     REQUIRE(feed(login, server_handshake("sha256_password", kScramble,
