@@ -18,10 +18,11 @@ build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-2}
 
-# The only thing this script installs (scripts/install-deps.sh lists the same packages).
-if ! command -v clang++-14 >/dev/null; then
+# The only things this script installs (scripts/install-deps.sh lists the same packages):
+# clang and libFuzzer, and libsodium, which the parsers' auth/ sources link.
+if ! command -v clang++-14 >/dev/null || ! pkg-config --exists libsodium; then
   apt-get update -qq
-  apt-get install -y clang-14 libclang-rt-14-dev
+  apt-get install -y clang-14 libclang-rt-14-dev libsodium-dev
 fi
 
 CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -G Ninja -DSLUICE_FUZZ=ON >/dev/null

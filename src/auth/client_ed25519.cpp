@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "sluice/auth/base64.hpp"
+#include "sluice/auth/openssl_handles.hpp"
 
 namespace sluice::auth {
 namespace {
@@ -16,20 +17,8 @@ constexpr std::size_t sha512_length = 64;
 constexpr std::size_t scalar_length = 32;
 constexpr std::uint8_t sign_bit = 0x80;  // in the last byte of an encoded point: x is odd
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-struct BnCtxFree {
-  void operator()(BN_CTX* context) const { BN_CTX_free(context); }
-};
-struct BnFree {
-  void operator()(BIGNUM* number) const { BN_free(number); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Bignum = std::unique_ptr<BIGNUM, BnFree>;
+using Pkey = PkeyHandle;
+using Bignum = BignumHandle;
 
 // MariaDB's secret scalar: the first half of SHA-512(password), clamped as RFC 8032 does.
 std::optional<std::array<std::uint8_t, scalar_length>> secret_scalar(std::string_view password) {
@@ -62,7 +51,7 @@ std::optional<std::array<std::uint8_t, scalar_length>> montgomery_u(std::array<s
 
 // The birational map to edwards25519: y = (u - 1) / (u + 1) mod 2^255 - 19, little-endian.
 std::optional<Ed25519PublicKey> edwards_y(const std::array<std::uint8_t, scalar_length>& u) {
-  const std::unique_ptr<BN_CTX, BnCtxFree> context(BN_CTX_new());
+  const BignumContextHandle context(BN_CTX_new());
   const Bignum p(BN_new()), value(BN_lebin2bn(u.data(), static_cast<int>(u.size()), nullptr));
   const Bignum numerator(BN_new()), denominator(BN_new()), y(BN_new());
   if (!context || !p || !value || !numerator || !denominator || !y) return std::nullopt;
@@ -98,7 +87,7 @@ std::string format_ed25519_password_hash(const Ed25519PublicKey& key) {
 bool verify_ed25519_signature(const Ed25519PublicKey& key, std::string_view message, std::string_view signature) {
   if (signature.size() != ed25519_signature_length) return false;
   const Pkey public_key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
-  const std::unique_ptr<EVP_MD_CTX, MdCtxFree> context(EVP_MD_CTX_new());
+  const DigestContextHandle context(EVP_MD_CTX_new());
   if (!public_key || !context) return false;
   if (EVP_DigestVerifyInit(context.get(), nullptr, nullptr, nullptr, public_key.get()) != 1) return false;
   return EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),

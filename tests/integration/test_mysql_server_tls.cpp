@@ -5,12 +5,10 @@
 // client the backend-login error (2003) and a log line; a reload switches new backends to TLS.
 #include <catch2/catch.hpp>
 
-#include <cstring>
 #include <optional>
 
-#include "sluice/protocol/mysql/packet.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
-#include "sluice/protocol/mysql/server_login.hpp"
+#include "support/my_raw_login.hpp"  // before <mysql.h>, whose macros name the capability flags
 #include "support/harness.hpp"
 #include "support/test_ca.hpp"
 
@@ -71,44 +69,10 @@ MyLoginOptions secure_login(const MySluice& sluice, const std::string& database 
     return sluice.login("secure", "tls-only-pw", database);
 }
 
-// Logs in to Sluice on `socket` with Sluice's own login machine (as a client of Sluice).
-void log_in_raw(RawSocket& socket, const std::string& user, const std::string& password) {
-    mysql::ServerLoginIdentity identity;
-    identity.user = user;
-    identity.database = "app";
-    identity.password = password;
-    mysql::ServerLogin login(identity);
-    for (;;) {
-        const auto event = login.next();
-        if (!login.output().empty()) socket.send_bytes(std::exchange(login.output(), {}));
-        if (event == mysql::ServerLoginEvent::ready) return;
-        if (event != mysql::ServerLoginEvent::need_input) FAIL(login.failure().message);
-        const auto wanted = login.input();
-        const auto bytes = socket.receive_exact(wanted.size());
-        REQUIRE(bytes);
-        std::memcpy(wanted.data(), bytes->data(), bytes->size());
-        login.received(bytes->size());
-    }
-}
-
-// The ERR packet Sluice answers `SELECT 1` with, read off the wire (nullopt: another answer).
-// Connector/C reports an ERR carrying a client code such as 2003 as 2027 "Received malformed
-// packet" and drops its message (docs/limits.md), so the statement goes over a raw socket.
+// The ERR packet Sluice answers `SELECT 1` with (support/my_raw_login.hpp).
 std::optional<mysql::ErrPacket> statement_error(const MySluice& sluice, const std::string& user,
                                                 const std::string& password) {
-    RawSocket socket(sluice.mysql_port(), std::chrono::seconds(10));
-    log_in_raw(socket, user, password);
-    std::string query;
-    mysql::SequenceId sequence;
-    mysql::write_packet(query, sequence, "\x03SELECT 1");
-    socket.send_bytes(query);
-    const auto header = socket.receive_exact(mysql::kPacketHeaderLength);
-    REQUIRE(header);
-    const auto payload = socket.receive_exact(mysql::load_le24(mysql::bytes_of(*header).data()));
-    REQUIRE(payload);
-    auto error = mysql::read_err_packet(mysql::bytes_of(*payload));
-    if (!error) return std::nullopt;
-    return *error;
+    return my_statement_error(sluice.mysql_port(), user, password);
 }
 
 }  // namespace

@@ -14,8 +14,8 @@
 // offer (it takes the seed, not the scalar); X25519 does, on the Montgomery form, and gives
 // the point's y coordinate but not the sign of x. So a plain password yields two candidate
 // keys, A and -A; a signature that verifies under either proves knowledge of the password
-// (signing for -A needs the same secret scalar, negated). Signing as a client is not here:
-// OpenSSL cannot sign with a bare scalar.
+// (signing for -A needs the same secret scalar, negated). Signing as a client (Sluice's backend
+// logins) is client_ed25519_signature.hpp's, over libsodium: OpenSSL cannot sign with a bare scalar.
 
 #include <array>
 #include <cstdint>

@@ -1,7 +1,10 @@
 #include "sluice/protocol/mysql/server_login.hpp"
 
 #include "sluice/auth/caching_sha2_password.hpp"
+#include "sluice/auth/client_ed25519.hpp"
+#include "sluice/auth/client_ed25519_signature.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
+#include "sluice/auth/rsa_password.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
 
 namespace sluice::mysql {
@@ -15,8 +18,12 @@ using capability::CLIENT_PROTOCOL_41;
 using capability::CLIENT_SSL;
 
 bool supported(std::string_view plugin) {
-  return plugin == auth_plugin::mysql_native_password || plugin == auth_plugin::caching_sha2_password;
+  return plugin == auth_plugin::mysql_native_password || plugin == auth_plugin::caching_sha2_password ||
+         plugin == auth_plugin::client_ed25519 || plugin == auth_plugin::sha256_password;
 }
+
+// sha256_password's first answer when the password must come RSA-encrypted: "send me your key".
+constexpr char sha256_request_public_key = 0x01;
 
 }  // namespace
 
@@ -106,7 +113,7 @@ void ServerLogin::tls_started() {
 ServerLoginEvent ServerLogin::respond() {
   const bool named = (capabilities_ & CLIENT_PLUGIN_AUTH) && supported(handshake_.auth_plugin_name);
   const std::string plugin(named ? std::string_view(handshake_.auth_plugin_name) : auth_plugin::mysql_native_password);
-  auto answer = answer_for(plugin, scramble_of(handshake_.auth_plugin_data));
+  auto answer = answer_for(plugin, handshake_.auth_plugin_data);
   if (!answer) return ServerLoginEvent::failed;
   send_response(plugin, std::move(*answer));
   if (phase_ == Phase::failed) return ServerLoginEvent::failed;
@@ -114,7 +121,8 @@ ServerLoginEvent ServerLogin::respond() {
   return next();
 }
 
-std::optional<std::string> ServerLogin::answer_for(std::string_view plugin, std::string_view scramble) {
+std::optional<std::string> ServerLogin::answer_for(std::string_view plugin, std::string_view plugin_data) {
+  awaiting_public_key_ = false;  // a switch to another plugin drops a key request of the one before
   if (!supported(plugin)) {
     fail("unsupported authentication plugin " + std::string(plugin));
     return std::nullopt;
@@ -124,10 +132,32 @@ std::optional<std::string> ServerLogin::answer_for(std::string_view plugin, std:
     return std::nullopt;
   }
   const std::string& password = *identity_.password;
-  auto answer = plugin == auth_plugin::caching_sha2_password ? auth::caching_sha2_scramble(password, scramble)
-                                                             : auth::mysql_native_password_scramble(password, scramble);
+  // client_ed25519's nonce is 32 random bytes, a last NUL included: it is not cut like a scramble.
+  if (plugin == auth_plugin::client_ed25519) return ed25519_answer(password, plugin_data);
+  scramble_ = scramble_of(plugin_data);
+  if (plugin == auth_plugin::sha256_password) return sha256_answer(password);
+  auto answer = plugin == auth_plugin::caching_sha2_password ? auth::caching_sha2_scramble(password, scramble_)
+                                                             : auth::mysql_native_password_scramble(password, scramble_);
   if (!answer) fail("no hash function for " + std::string(plugin));
   return answer;
+}
+
+std::optional<std::string> ServerLogin::ed25519_answer(std::string_view password, std::string_view nonce) {
+  if (nonce.size() != auth::client_ed25519_nonce_length) {
+    fail("client_ed25519 wants a 32-byte nonce, the server sent " + std::to_string(nonce.size()) + " bytes");
+    return std::nullopt;
+  }
+  auto signature = auth::client_ed25519_signature(password, nonce);
+  if (!signature) fail("libsodium cannot be initialised for client_ed25519");
+  return signature;
+}
+
+// sha256_password has no hashed answer: the password in clear over TLS (and an empty one as
+// it is: a lone NUL), else a request for the server's RSA key, to encrypt it with.
+std::optional<std::string> ServerLogin::sha256_answer(std::string_view password) {
+  if (tls_ || password.empty()) return auth::caching_sha2_cleartext_response(password);
+  awaiting_public_key_ = true;
+  return std::string(1, sha256_request_public_key);
 }
 
 void ServerLogin::send_response(std::string_view plugin, std::string auth_response) {
@@ -166,7 +196,7 @@ ServerLoginEvent ServerLogin::on_auth_result(std::span<const std::uint8_t> paylo
 ServerLoginEvent ServerLogin::on_auth_switch(std::span<const std::uint8_t> payload) {
   auto request = read_auth_switch_request(payload);
   if (!request) return fail(request.failure().message);
-  auto answer = answer_for(request->plugin_name, scramble_of(request->plugin_data));
+  auto answer = answer_for(request->plugin_name, request->plugin_data);
   if (!answer) return ServerLoginEvent::failed;
   write_packet(output_, sequence_, *answer);
   plugin_ = request->plugin_name;
@@ -174,10 +204,12 @@ ServerLoginEvent ServerLogin::on_auth_switch(std::span<const std::uint8_t> paylo
   return next();
 }
 
-// caching_sha2_password: fast_auth_success (the OK follows), or perform_full_authentication.
+// caching_sha2_password: fast_auth_success (the OK follows), or perform_full_authentication;
+// the server's RSA public key when Sluice asked for it (caching_sha2_password, sha256_password).
 ServerLoginEvent ServerLogin::on_auth_more_data(std::span<const std::uint8_t> payload) {
   auto data = read_auth_more_data(payload);
   if (!data) return fail(data.failure().message);
+  if (awaiting_public_key_) return send_encrypted_password(*data);
   const bool sha2 = plugin_ == auth_plugin::caching_sha2_password && data->size() == 1;
   if (sha2 && static_cast<std::uint8_t>((*data)[0]) == caching_sha2::fast_auth_success) {
     expect_packet(Phase::auth_result);
@@ -190,13 +222,28 @@ ServerLoginEvent ServerLogin::on_auth_more_data(std::span<const std::uint8_t> pa
 }
 
 // The server has no cached entry for this user. Over TLS the password goes as it is,
-// NUL-terminated, as MySQL's own clients send it on a secure channel.
+// NUL-terminated, as MySQL's own clients send it on a secure channel; in plain text Sluice asks
+// for the server's RSA public key and sends the password encrypted with it.
 ServerLoginEvent ServerLogin::full_authentication() {
-  if (!tls_) {
-    return fail("caching_sha2_password wants full authentication (the server has no cached entry for this "
-                "user), which needs TLS (tls.server) or the server's RSA key (not supported)");
+  if (tls_) {
+    write_packet(output_, sequence_, auth::caching_sha2_cleartext_response(*identity_.password));
+  } else {
+    write_packet(output_, sequence_, std::string(1, static_cast<char>(caching_sha2::request_public_key)));
+    awaiting_public_key_ = true;
   }
-  write_packet(output_, sequence_, *identity_.password + '\0');
+  expect_packet(Phase::auth_result);
+  return next();
+}
+
+// The server's PEM public key: (password + NUL) XOR scramble, RSA-OAEP encrypted (rsa_password.hpp).
+ServerLoginEvent ServerLogin::send_encrypted_password(std::string_view public_key_pem) {
+  awaiting_public_key_ = false;
+  auto encrypted = auth::rsa_encrypted_password(public_key_pem, *identity_.password, scramble_);
+  if (!encrypted) {
+    return fail(plugin_ + ": cannot encrypt the password with the server's RSA public key (not a PEM RSA key, "
+                "or the password is too long for it)");
+  }
+  write_packet(output_, sequence_, *encrypted);
   expect_packet(Phase::auth_result);
   return next();
 }

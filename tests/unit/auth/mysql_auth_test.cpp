@@ -14,17 +14,11 @@
 #include "sluice/auth/client_ed25519.hpp"
 #include "sluice/auth/mysql_native_password.hpp"
 
+#include "../support/hex.hpp"
+
 using namespace sluice::auth;
 
 namespace {
-
-std::string from_hex(std::string_view hex) {
-  std::string bytes;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    bytes.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return bytes;
-}
 
 // The scramble the Python reference values use: bytes 1..20.
 std::string test_scramble() {

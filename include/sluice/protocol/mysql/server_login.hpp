@@ -7,16 +7,17 @@
 // says need_input, writes output() before it reads again, and learns the outcome from next().
 // After start_tls it writes the SSLRequest, runs the TLS handshake and calls tls_started();
 // every byte after that goes through TLS.
-// Plugins: mysql_native_password, and caching_sha2_password: its fast path, and its full path
-// (no cached entry on the server) over TLS only, where the password goes in clear as MySQL's
-// own clients send it; without TLS that needs the server's RSA key, which Sluice does not
-// fetch. client_ed25519 needs a signature OpenSSL cannot make from a bare scalar. Both fail
-// with a clear reason.
+// Plugins: mysql_native_password; caching_sha2_password, its fast path and its full path (no
+// cached entry on the server): over TLS the password goes in clear as MySQL's own clients send
+// it, in plain text Sluice asks for the server's RSA public key and sends the password
+// encrypted with it; sha256_password likewise; MariaDB's client_ed25519 (a signature of the
+// server's nonce, auth/client_ed25519_signature.hpp). Any other plugin fails with its name.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -97,10 +98,14 @@ class ServerLogin {
   ServerLoginEvent on_auth_switch(std::span<const std::uint8_t> payload);
   ServerLoginEvent on_auth_more_data(std::span<const std::uint8_t> payload);
   ServerLoginEvent full_authentication();
+  ServerLoginEvent send_encrypted_password(std::string_view public_key_pem);
   ServerLoginEvent on_ok(std::span<const std::uint8_t> payload);
   ServerLoginEvent on_err(std::span<const std::uint8_t> payload);
-  // The answer to `plugin` for `scramble`, or nullopt (with failure_ set) if Sluice cannot give one.
-  std::optional<std::string> answer_for(std::string_view plugin, std::string_view scramble);
+  // The answer to `plugin` for the server's `plugin_data` (a scramble, or client_ed25519's
+  // nonce), or nullopt (with failure_ set) if Sluice cannot give one.
+  std::optional<std::string> answer_for(std::string_view plugin, std::string_view plugin_data);
+  std::optional<std::string> ed25519_answer(std::string_view password, std::string_view nonce);
+  std::optional<std::string> sha256_answer(std::string_view password);
   void send_response(std::string_view plugin, std::string auth_response);
   void expect_packet(Phase phase);
   ServerLoginEvent fail(std::string why);
@@ -114,6 +119,8 @@ class ServerLogin {
   std::uint64_t capabilities_ = 0;
   std::uint16_t status_flags_ = 0;
   std::string plugin_;  // the plugin now answered for
+  std::string scramble_;  // its scramble, which the RSA-encrypted password is XORed with
+  bool awaiting_public_key_ = false;  // Sluice asked for the server's RSA key; AuthMoreData brings it
   int auth_rounds_ = 0;
   bool tls_ = false;  // tls_started(): the full authentication may send the password in clear
   std::string output_;
