@@ -30,24 +30,23 @@ std::optional<std::string> ClientLimits::admit(const config::ProxyConfig& config
   const int user_cap = user_config ? user_config->max_client_connections : 0;
   {
     std::lock_guard lock(mutex_);
-    int& count = per_user_[user];
-    if (user_cap > 0 && count >= user_cap) {
-      if (count == 0) per_user_.erase(user);
+    const auto entry = per_user_.try_emplace(user, 0).first;
+    if (user_cap > 0 && entry->second >= user_cap) {
+      if (entry->second == 0) per_user_.erase(entry);
       total_.fetch_sub(1);
       return "max_client_connections (user " + user + ")";
     }
-    ++count;
+    ++entry->second;
+    ticket.user_ = entry;
   }
   ticket.limits_ = this;
-  ticket.user_ = user;
   return std::nullopt;
 }
 
-void ClientLimits::leave(const std::string& user) {
+void ClientLimits::leave(Ticket::PerUser::iterator user) {
   total_.fetch_sub(1);
   std::lock_guard lock(mutex_);
-  auto found = per_user_.find(user);
-  if (found != per_user_.end() && --found->second == 0) per_user_.erase(found);
+  if (--user->second == 0) per_user_.erase(user);
 }
 
 ClientLimits::Ticket::~Ticket() {

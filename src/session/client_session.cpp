@@ -195,7 +195,7 @@ ClientSnapshot ClientSession::snapshot() const {
   snapshot.server_id = server_id_;
   snapshot.server_process_id = server_process_id_;
   snapshot.pinned = pinned_;
-  snapshot.tls = tls_;
+  if (tls_) snapshot.tls = *tls_;
   return snapshot;
 }
 

@@ -62,15 +62,17 @@ class ClientLimits {
 
    private:
     friend class ClientLimits;
+    using PerUser = std::map<std::string, int, std::less<>>;
     ClientLimits* limits_ = nullptr;
-    std::string user_;
+    // The user's entry: it stays in the map while any of its tickets does (count > 0).
+    PerUser::iterator user_;
   };
 
  private:
-  void leave(const std::string& user);
+  void leave(Ticket::PerUser::iterator user);
   std::atomic<int> total_{0};
   std::mutex mutex_;
-  std::map<std::string, int, std::less<>> per_user_;
+  Ticket::PerUser per_user_;
 };
 
 // What a reload of the config file did.

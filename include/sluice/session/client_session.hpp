@@ -68,7 +68,8 @@ class ClientSession : public ClientHandle,
   void identify(std::string user, std::string database, std::string application_name);
   void set_application_name(std::string_view application_name);
   void set_state(ClientState state);
-  // Why the client keeps its backend between transactions (empty: it does not), for snapshots.
+  // Why the client keeps its backend between transactions (empty: it does not), for snapshots:
+  // a fixed word with static storage (the session keeps the view, not a copy).
   void set_pinned(std::string_view reason);
   // The per-user and global client caps: the reason of the cap that refused, if one did.
   std::optional<std::string> admit();
@@ -159,8 +160,10 @@ class ClientSession : public ClientHandle,
   TimePoint transaction_since_{};
   std::uint64_t server_id_ = 0;
   std::uint32_t server_process_id_ = 0;
-  std::string pinned_;
-  std::string tls_;  // "TLSv1.3/TLS_AES_256_GCM_SHA384" once the handshake is done, as PgBouncer shows it
+  std::string_view pinned_;  // a front end's fixed reason word ("temporary_objects"), never a made string
+  // "TLSv1.3/TLS_AES_256_GCM_SHA384" once the handshake is done, as PgBouncer shows it; most
+  // clients are plain, and an empty string would cost every one of them 32 bytes.
+  std::unique_ptr<const std::string> tls_;
 
   bool tls_handshaking_ = false;
 

@@ -289,9 +289,9 @@ WorkState MyFrontend::work_state() const {
 }
 
 // Session mode keeps the backend anyway: nothing pins there.
-std::string MyFrontend::pin_reason() const {
+std::string_view MyFrontend::pin_reason() const {
   if (session_.core().pool_mode() == config::PoolMode::session) return {};
-  if (state_pin_ != mysql::SessionPin::none) return std::string(mysql::to_string(state_pin_));
+  if (state_pin_ != mysql::SessionPin::none) return mysql::to_string(state_pin_);
   if (!track_statements_ && open_statements_ > 0) return "prepared_statements";
   if (long_data_pending_) return "long_data";
   if (!cursors_.empty()) return "cursor";

@@ -29,9 +29,7 @@ std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyCo
 
 PgFrontend::PgFrontend(ClientSession& session)
     : session_(session),
-      cancel_target_(std::make_shared<CancelTarget>()),
-      client_scanner_(session.runtime().config->max_packet_size),
-      outgoing_scanner_(session.runtime().config->max_packet_size) {}
+      cancel_target_(std::make_shared<CancelTarget>()) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   if (auto direct = co_await accept_direct_tls(); !direct) co_return direct.failure();

@@ -20,12 +20,18 @@ Failure statement_timeout() {
 // Scans only the new bytes; stops right after a Terminate, which is never relayed. An
 // incomplete header stays behind for the next read; a message whose header is in may be
 // relayed in parts.
+PgFrontend::Scanners& PgFrontend::scanners() {
+  if (!scanners_) scanners_ = std::make_unique<Scanners>(session_.runtime().config->max_packet_size);
+  return *scanners_;
+}
+
 ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::size_t held, std::size_t received) {
   if (auto refused = track_client_bytes(buffer, held, received)) return std::move(*refused);
   ClientScan result;
   std::size_t complete_end = 0;  // buffer offset just past the last complete message
   std::size_t terminate_start = 0;
-  const auto scanned = client_scanner_.scan(buffer.subspan(held, received), [&](const pg::MessageView& message) {
+  auto& client_scanner = scanners().client;
+  const auto scanned = client_scanner.scan(buffer.subspan(held, received), [&](const pg::MessageView& message) {
     complete_end = held + message.end;
     if (message.type == pg::frontend::Terminate) {
       result.terminate = true;
@@ -42,12 +48,12 @@ ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
   result.relay_end = held + received;
   if (result.terminate) {
     result.relay_end = terminate_start;
-  } else if (!client_scanner_.at_boundary() && !client_scanner_.pending_type()) {
+  } else if (!client_scanner.at_boundary() && !client_scanner.pending_type()) {
     result.relay_end = complete_end;
-  } else if (const auto pending = client_scanner_.pending_type(); pending && held_whole(*pending)) {
+  } else if (const auto pending = client_scanner.pending_type(); pending && held_whole(*pending)) {
     // Renamed on its way: it goes on whole, from where it starts in the buffer.
-    const std::size_t size = std::size_t{client_scanner_.pending_length()} + 1;
-    const std::size_t in_buffer = size - client_scanner_.pending_remaining();
+    const std::size_t size = std::size_t{client_scanner.pending_length()} + 1;
+    const std::size_t in_buffer = size - client_scanner.pending_remaining();
     result.relay_end = held + received - in_buffer;
     result.hold_for = size;
   }
@@ -63,9 +69,10 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   const auto bytes = std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size());
   const bool tracking = track_statements_;
   std::string& out = result.replacement;
-  if (!held_server_bytes_.empty()) {
+  std::string& held_server_bytes = scanners().held_server_bytes;
+  if (!held_server_bytes.empty()) {
     result.replaced = true;
-    out = std::exchange(held_server_bytes_, {});
+    out = std::exchange(held_server_bytes, {});
   }
   std::size_t copied = 0;    // chunk bytes before this are in `out` (once replaced)
   std::size_t last_end = 0;  // just past the last message completed in this chunk
@@ -116,8 +123,8 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   }
   if (tracking && !server_scanner_->at_boundary() && !server_scanner_->pending_type()) {
     edit_up_to(last_end);
-    held_server_bytes_.assign(bytes.substr(last_end));
-    if (last_end == 0) held_server_bytes_.insert(0, std::exchange(out, {}));  // all of it one header so far
+    held_server_bytes.assign(bytes.substr(last_end));
+    if (last_end == 0) held_server_bytes.insert(0, std::exchange(out, {}));  // all of it one header so far
   } else if (result.replaced) {
     edit_up_to(chunk.size());
   }
@@ -143,7 +150,7 @@ void PgFrontend::on_server_message(const pg::MessageView& message, ServerScan& s
 
 WorkState PgFrontend::work_state() const {
   return WorkState{unit_.statement_running(), unit_.in_transaction(),
-                   unit_.unsynced() || !client_scanner_.at_boundary(), pinned()};
+                   unit_.unsynced() || !client_at_boundary(), pinned()};
 }
 
 awaitable<Status> PgFrontend::prepare_backend() {
@@ -162,7 +169,7 @@ void PgFrontend::backend_detached() {
   cancel_target_->set(std::nullopt);
   session_settings_.attach(nullptr);
   server_scanner_.reset();
-  held_server_bytes_.clear();
+  if (scanners_) scanners_->held_server_bytes.clear();
   // Lost with requests unanswered: the statements they would have made never existed.
   if (client_statements_ && server().statements && server().statements->requests_in_flight() > 0) {
     client_statements_->forget_unconfirmed();

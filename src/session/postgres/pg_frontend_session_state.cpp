@@ -60,7 +60,7 @@ std::optional<ClientScan> PgFrontend::track_client_bytes(std::span<const std::ui
 // A read that is exactly one Query, with nothing in flight before it: if it would pin, the
 // client gets the error and a ReadyForQuery in its place, and the backend sees nothing.
 std::optional<ClientScan> PgFrontend::refuse_alone(std::span<const std::uint8_t> bytes) {
-  if ((text_reader_ && !text_reader_->at_boundary()) || !client_scanner_.at_boundary() || unit_.round_trips_in_flight() != 0 ||
+  if ((text_reader_ && !text_reader_->at_boundary()) || !client_at_boundary() || unit_.round_trips_in_flight() != 0 ||
       unit_.unsynced() || bytes.size() < pg::kHeaderLength + 1 || bytes[0] != pg::frontend::Query ||
       pg::load_be32(bytes.data() + 1) + 1 != bytes.size()) {
     return std::nullopt;
@@ -149,7 +149,10 @@ awaitable<Status> PgFrontend::sync_session() {
 void PgFrontend::trim_idle() {
   if (text_reader_ && text_reader_->at_boundary()) text_reader_.reset();
   session_settings_.trim();
-  held_server_bytes_.shrink_to_fit();
+  if (scanners_ && scanners_->client.at_boundary() && scanners_->outgoing.at_boundary() &&
+      scanners_->held_server_bytes.empty()) {
+    scanners_.reset();
+  }
   if (client_statements_ && client_statements_->size() == 0) client_statements_.reset();
 }
 

@@ -98,7 +98,7 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   auto& statements = backend_statements();
   pg::StatementOutbox box;
   std::size_t copied = 0;  // bytes before this are in box.to_backend (once rewriting)
-  const auto scanned = outgoing_scanner_.scan(bytes, [&](const pg::MessageView& message) {
+  const auto scanned = scanners().outgoing.scan(bytes, [&](const pg::MessageView& message) {
     const std::size_t size = std::size_t{message.length} + 1;
     const bool whole = message.end >= size;
     const std::size_t start = whole ? message.end - size : 0;

@@ -127,7 +127,7 @@ class MyFrontend : public Frontend {
   mysql::BackendStatements& backend_statements();
   std::string statement_context() const;
   // Why the client keeps its backend between transactions ("" if it does not).
-  std::string pin_reason() const;
+  std::string_view pin_reason() const;  // a fixed word, or empty
   void show_pin();
 
   // --- the client's session across backends (my_frontend_session_state.cpp) ---
@@ -173,7 +173,7 @@ class MyFrontend : public Frontend {
   std::size_t range_commands_ = 0;             // commands with answers in the last scanned read
   bool preparing_inside_ = false;              // before_forward runs: the lease must stay
   asio::steady_timer server_progress_;         // woken when an answer completes
-  std::string shown_pin_;
+  std::string_view shown_pin_;  // a fixed word from pin_reason()
   // Session state: what pins (kept until the client resets its session), the SETs that follow it.
   struct PendingSetting {
     std::string key;

@@ -117,7 +117,17 @@ class PgFrontend : public Frontend {
   std::unique_ptr<auth::Credential> credential_;
   std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
   std::optional<CancelRegistration> cancel_registration_;
-  pg::BasicMessageScanner<0> client_scanner_;     // types and lengths are all the client side needs
+  // Message boundaries of a busy client: made on its first read after a wake-up and dropped by
+  // trim_idle at a boundary, so a parked client holds none.
+  struct Scanners {
+    explicit Scanners(std::uint64_t max_message_length) : client(max_message_length), outgoing(max_message_length) {}
+    pg::BasicMessageScanner<0> client;    // types and lengths are all the client side needs
+    pg::BasicMessageScanner<0> outgoing;  // message boundaries of what goes to the backend
+    std::string held_server_bytes;  // an incomplete header from the server (< 5 bytes): maybe a reply to swallow
+  };
+  Scanners& scanners();
+  bool client_at_boundary() const { return !scanners_ || scanners_->client.at_boundary(); }
+  std::unique_ptr<Scanners> scanners_;
   // The client's Query and Parse texts, as they stream: made on a client's first message,
   // dropped again when it has been idle a while (trim_idle; 900 bytes an idle client need not hold).
   std::unique_ptr<pg::ClientTextReader> text_reader_;
@@ -134,8 +144,6 @@ class PgFrontend : public Frontend {
   // dropped by trim_idle while it has none, so a client without statements holds no table.
   std::unique_ptr<pg::ClientStatements> client_statements_;
   pg::ClientStatements& client_statements();
-  pg::BasicMessageScanner<0> outgoing_scanner_;  // message boundaries of what goes to the backend
-  std::string held_server_bytes_;  // an incomplete header from the server (< 5 bytes): maybe a reply to swallow
 };
 
 // A ClientSession with a PostgreSQL front end, for the listener.
