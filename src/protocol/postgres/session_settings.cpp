@@ -127,16 +127,21 @@ void SessionSettings::set_reported(std::string_view name, std::string_view value
   const auto index = reported_index(name);
   if (!index) return;
   value = value.substr(0, value.find('\0'));
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < *index; ++i) start = reported_.find('\0', start) + 1;
-  reported_.replace(start, reported_.find('\0', start) - start, value);
+  const auto [start, length] = reported_bounds(*index);
+  reported_.replace(start, length, value);
   reported_known_ |= static_cast<std::uint8_t>(1u << *index);
 }
 
+// Where value `index` sits in reported_: after `index` NULs, up to the next one.
+std::pair<std::size_t, std::size_t> SessionSettings::reported_bounds(std::size_t index) const {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < index; ++i) start = reported_.find('\0', start) + 1;
+  return {start, reported_.find('\0', start) - start};
+}
+
 std::string_view SessionSettings::reported_value(std::size_t index) const {
-  std::string_view values = reported_;
-  for (std::size_t i = 0; i < index; ++i) values.remove_prefix(values.find('\0') + 1);
-  return values.substr(0, values.find('\0'));
+  const auto [start, length] = reported_bounds(index);
+  return std::string_view(reported_).substr(start, length);
 }
 
 std::optional<std::string_view> SessionSettings::find_reported(std::string_view name) const {

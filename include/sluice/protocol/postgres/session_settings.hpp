@@ -169,6 +169,7 @@ class SessionSettings {
   // Values of kReportedParameters by position, each ended by a NUL, in one string (wire values
   // hold no NUL); `reported_known_` says which are set. Every client holds one: six strings would
   // cost 192 bytes, this one 32 and a short allocation.
+  std::pair<std::size_t, std::size_t> reported_bounds(std::size_t index) const;  // start, length
   std::string_view reported_value(std::size_t index) const;
   std::string reported_ = std::string(kReportedParameters.size(), '\0');
   std::uint8_t reported_known_ = 0;
