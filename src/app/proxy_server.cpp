@@ -77,13 +77,13 @@ ProxyServer::~ProxyServer() = default;
 void ProxyServer::open_listeners() {
   const auto config = config_store_.current()->config;
   for (const auto& address : config->listen_postgres) {
-    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](tcp::socket socket) {
+    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](WorkerSocket socket) {
       session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
     }));
     spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
   }
   for (const auto& address : config->listen_mysql) {
-    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](tcp::socket socket) {
+    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](WorkerSocket socket) {
       session::ClientSession::start(session::make_mysql_session(std::move(socket), context_));
     }));
     spdlog::info("listening for MySQL clients on {}", config::format_listen_address(address));

@@ -37,7 +37,15 @@ awaitable<void> Listener::accept_loop() {
   while (acceptor_.is_open()) {
     auto [error, socket] = co_await acceptor_.async_accept(workers_.next(), use_nothrow);
     if (!error) {
-      on_accept_(std::move(socket));
+      // The session is made on the worker that will run it, so its memory comes from that
+      // thread's malloc arena, where its login's coroutine frames are freed and can be reused
+      // by the next sessions; made here, every session would sit in the acceptor's arena and
+      // the other workers' freed frames would stay unused (measured: ~0.15 KiB per idle
+      // client at 10,000). One post per connection, never per transaction.
+      auto executor = socket.get_executor();
+      asio::post(executor, [on_accept = on_accept_, socket = std::move(socket)]() mutable {
+        on_accept(std::move(socket));
+      });
       continue;
     }
     if (error == asio::error::operation_aborted || !acceptor_.is_open()) break;

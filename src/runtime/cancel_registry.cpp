@@ -8,7 +8,7 @@
 
 namespace sluice::runtime {
 
-CancelKey CancelRegistry::add(std::shared_ptr<CancelTarget> target) {
+CancelKey CancelRegistry::add(std::weak_ptr<CancelTarget> target) {
   std::lock_guard lock(mutex_);
   for (;;) {
     // Unguessable: a key is all it takes to cancel someone's query.
@@ -32,13 +32,13 @@ std::shared_ptr<CancelTarget> CancelRegistry::find(const CancelKey& key) const {
   std::lock_guard lock(mutex_);
   auto found = targets_.find(key.process_id);
   if (found == targets_.end() || found->second.secret_key != key.secret_key) return nullptr;
-  return found->second.target;
+  return found->second.target.lock();
 }
 
 std::shared_ptr<CancelTarget> CancelRegistry::find_by_process_id(std::uint32_t process_id) const {
   std::lock_guard lock(mutex_);
   auto found = targets_.find(process_id);
-  return found == targets_.end() ? nullptr : found->second.target;
+  return found == targets_.end() ? nullptr : found->second.target.lock();
 }
 
 }  // namespace sluice::runtime

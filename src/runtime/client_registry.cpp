@@ -15,28 +15,22 @@ const char* to_string(ClientState state) {
 std::uint64_t ClientRegistry::add(ClientHandle* client) {
   std::lock_guard lock(mutex_);
   const auto id = next_id_++;
-  clients_.emplace(id, client);
+  clients_.push_back(*client);
   return id;
 }
 
-void ClientRegistry::remove(std::uint64_t id) {
+void ClientRegistry::remove(ClientHandle& client) {
   std::lock_guard lock(mutex_);
-  clients_.erase(id);
+  if (client.is_linked()) clients_.erase(clients_.iterator_to(client));
 }
 
 std::vector<std::shared_ptr<ClientHandle>> ClientRegistry::clients() const {
   std::vector<std::shared_ptr<ClientHandle>> result;
   std::lock_guard lock(mutex_);
-  result.reserve(clients_.size());
-  for (const auto& [id, client] : clients_) {
-    if (auto shared = client->shared_handle()) result.push_back(std::move(shared));
+  for (auto& client : clients_) {
+    if (auto shared = client.shared_handle()) result.push_back(std::move(shared));
   }
   return result;
-}
-
-std::size_t ClientRegistry::size() const {
-  std::lock_guard lock(mutex_);
-  return clients_.size();
 }
 
 }  // namespace sluice::runtime

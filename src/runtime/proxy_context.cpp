@@ -20,6 +20,7 @@ std::shared_ptr<const RuntimeConfig> make_runtime_config(std::shared_ptr<const c
 
 std::optional<std::string> ClientLimits::admit(const config::ProxyConfig& config, const std::string& user,
                                                Ticket& ticket) {
+  ticket.release();  // a client admitted again (MySQL's COM_CHANGE_USER) leaves its old place first
   const int global_cap = config.max_client_connections;
   if (global_cap > 0 && total_.fetch_add(1) >= global_cap) {
     total_.fetch_sub(1);
@@ -49,8 +50,9 @@ void ClientLimits::leave(Ticket::PerUser::iterator user) {
   if (--user->second == 0) per_user_.erase(user);
 }
 
-ClientLimits::Ticket::~Ticket() {
+void ClientLimits::Ticket::release() {
   if (limits_) limits_->leave(user_);
+  limits_ = nullptr;
 }
 
 }  // namespace sluice::runtime

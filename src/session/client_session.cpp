@@ -9,18 +9,32 @@
 
 namespace sluice::session {
 
-ClientSession::ClientSession(tcp::socket client, ProxyContext& context)
+ClientSession::ClientSession(WorkerSocket client, ProxyContext& context)
     : client_(std::move(client)), context_(context), runtime_(context.config.current()) {
   error_code error;
   const auto endpoint = client_.socket().remote_endpoint(error);
   if (!error) {
-    address_ = endpoint.address().to_string();
+    const auto address = endpoint.address();
+    ipv6_ = address.is_v6();
+    if (ipv6_) {
+      address_bytes_ = address.to_v6().to_bytes();
+    } else {
+      const auto v4 = address.to_v4().to_bytes();
+      std::copy(v4.begin(), v4.end(), address_bytes_.begin());
+    }
     port_ = endpoint.port();
-    ipv6_ = endpoint.address().is_v6();
   }
 }
 
-ClientSession::~ClientSession() { context_.registry.remove(registry_id_); }
+asio::ip::address ClientSession::peer_address() const {
+  if (port_ == 0) return {};  // remote_endpoint failed: no peer port is 0
+  if (ipv6_) return asio::ip::address_v6(address_bytes_);
+  return asio::ip::address_v4({address_bytes_[0], address_bytes_[1], address_bytes_[2], address_bytes_[3]});
+}
+
+std::string ClientSession::address() const { return port_ == 0 ? std::string() : peer_address().to_string(); }
+
+ClientSession::~ClientSession() { context_.registry.remove(*this); }
 
 void ClientSession::start(std::shared_ptr<ClientSession> session) {
   // Listed before the id is stored: a scrape or SHOW CLIENTS may snapshot it at once.
@@ -44,12 +58,13 @@ awaitable<void> ClientSession::run() {
   } else if (login && *login == LoginOutcome::client) {
     logged_in();
     spdlog::info("client login: protocol={} user={} database={} application_name={} address={}:{}",
-                 frontend_->protocol(), user_, database_, application_name_, address_, port_);
+                 frontend_->protocol(), user_, database_, application_name_, address(), port_);
     // Wait for the first query parked: a connected client that has not asked for anything
     // yet holds no coroutine frame, and the login's frames go back to the next login. One
     // co_spawn per connection, never per transaction. Not over TLS: bytes may already wait
-    // inside the TLS layer while the socket is silent.
-    if (client_.is_tls()) {
+    // inside the TLS layer while the socket is silent. Nor with a backend (session mode's first
+    // client keeps the one its login opened): the pump may write to the client at any time.
+    if (client_.is_tls() || core_.has_lease()) {
       co_await serve_client();
     } else {
       park();
@@ -73,7 +88,11 @@ awaitable<void> ClientSession::serve_client() {
 // in the worker's IdleWatcher, the session kept alive by itself alone. Any wake-up — bytes, a
 // hang-up, or a stop (unpark) — hands the socket back to Asio and brings the data phase back.
 void ClientSession::park() {
-  spdlog::debug("client parked: user={} database={} address={}:{}", user_, database_, address_, port_);
+  if (spdlog::should_log(spdlog::level::debug)) {  // address() formats: only when it is logged
+    spdlog::debug("client parked: user={} database={} address={}:{}", user_, database_, address(), port_);
+  }
+  flush_counters();  // what it counted since its last lease (bytes of refused statements)
+  busy_.reset();
   error_code error;
   const int fd = core_.stopping() ? -1 : client_.socket().release(error);
   if (fd < 0 || error) {  // stopped meanwhile, or not open: the data phase ends the session
@@ -161,13 +180,12 @@ void ClientSession::set_state(ClientState state) {
 
 void ClientSession::set_pinned(std::string_view reason) {
   std::lock_guard lock(snapshot_mutex_);
-  pinned_ = reason;
+  pinned_ = reason.data();
+  pinned_length_ = static_cast<std::uint8_t>(std::min<std::size_t>(reason.size(), UINT8_MAX));
 }
 
 std::optional<std::string> ClientSession::admit() {
-  auto reason = context_.clients.admit(*runtime_->config, user_, ticket_.emplace());
-  if (reason) ticket_.reset();
-  return reason;
+  return context_.clients.admit(*runtime_->config, user_, ticket_);
 }
 
 void ClientSession::join_pool(const config::DatabaseConfig& database) {
@@ -181,7 +199,7 @@ void ClientSession::join_pool(const config::DatabaseConfig& database) {
 ClientSnapshot ClientSession::snapshot() const {
   ClientSnapshot snapshot;
   snapshot.protocol = frontend_->protocol();
-  snapshot.address = address_;
+  snapshot.address = address();
   snapshot.port = port_;
   snapshot.connected_at = connected_at_;
   std::lock_guard lock(snapshot_mutex_);
@@ -194,7 +212,7 @@ ClientSnapshot ClientSession::snapshot() const {
   snapshot.transaction_since = transaction_since_;
   snapshot.server_id = server_id_;
   snapshot.server_process_id = server_process_id_;
-  snapshot.pinned = pinned_;
+  if (pinned_) snapshot.pinned.assign(pinned_, pinned_length_);
   if (tls_) snapshot.tls = *tls_;
   return snapshot;
 }
@@ -208,21 +226,21 @@ awaitable<void> ClientSession::finish(const Status& outcome) {
   if (!outcome.ok()) {
     const auto& failure = outcome.failure();
     if (failure.reason != "client_close") {
-      spdlog::info("client closed: user={} database={} address={}:{} reason={} ({})", user_, database_, address_,
+      spdlog::info("client closed: user={} database={} address={}:{} reason={} ({})", user_, database_, address(),
                    port_, failure.reason, failure.message);
       co_await send_error(failure, true);
     } else if (in_pool) {
       spdlog::info("client logout: user={} database={} address={}:{} reason=client_close", user_, database_,
-                   address_, port_);
+                   address(), port_);
     }
   } else if (in_pool) {
-    spdlog::info("client logout: user={} database={} address={}:{} reason=terminate", user_, database_, address_,
+    spdlog::info("client logout: user={} database={} address={}:{} reason=terminate", user_, database_, address(),
                  port_);
   }
   if (!outcome.ok() || in_pool) {
     context_.metrics.count_disconnect(outcome.ok() ? "terminate" : outcome.failure().reason);
   }
-  context_.registry.remove(registry_id_);
+  context_.registry.remove(*this);
   client_.close();
 }
 

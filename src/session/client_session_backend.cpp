@@ -34,14 +34,14 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
     discard_lease();
     co_return prepared.failure();
   }
-  lease_started_ = Clock::now();
+  busy().lease_started = Clock::now();
   {
     std::lock_guard lock(snapshot_mutex_);
     server_id_ = server().id();
     server_process_id_ = server().remote_process_id();
-    transaction_since_ = lease_started_;
+    transaction_since_ = busy().lease_started;
     state_ = ClientState::active;
-    state_since_ = lease_started_;
+    state_since_ = busy().lease_started;
   }
   pump_running_ = true;
   asio::co_spawn(client_.get_executor(), pump_server(shared_from_this()), asio::detached);
@@ -52,7 +52,7 @@ void ClientSession::release_lease() {
   // The lease's own pool: after a MySQL COM_CHANGE_USER the session's pool_ is already the next one.
   auto& stats = core_.lease().pool().stats();
   stats.add(stats.transactions, 1);
-  const auto held_us = micros_since(lease_started_);
+  const auto held_us = micros_since(busy().lease_started);
   stats.add(stats.transaction_time_us, held_us);
   histograms_->transaction.observe(static_cast<double>(held_us) / 1e6);
   flush_counters();
@@ -82,16 +82,17 @@ void ClientSession::detach_lease() {
 // Adds what this session counted since the last flush to its pool's stats: once per lease
 // (released or discarded) and once as the client leaves, never per message.
 void ClientSession::flush_counters() {
-  if (!pool_) return;  // the admin console, or a login that never chose a pool
+  // The admin console, a login that never chose a pool, or nothing counted since the client parked.
+  if (!pool_ || !busy_) return;
   auto& stats = pool_->stats();
   const auto move_into = [&stats](pool::PoolStats::Counter& counter, std::uint64_t count) {
     if (count != 0) stats.add(counter, count);
   };
-  const auto query_time = std::chrono::duration_cast<std::chrono::microseconds>(std::exchange(query_time_, {}));
-  move_into(stats.queries, std::exchange(queries_, 0));
+  const auto query_time = std::chrono::duration_cast<std::chrono::microseconds>(std::exchange(busy().query_time, {}));
+  move_into(stats.queries, std::exchange(busy().queries, 0));
   move_into(stats.query_time_us, static_cast<std::uint64_t>(query_time.count()));
-  move_into(stats.bytes_from_clients, std::exchange(bytes_from_client_, 0));
-  move_into(stats.bytes_to_clients, std::exchange(bytes_to_client_, 0));
+  move_into(stats.bytes_from_clients, std::exchange(busy().bytes_from_client, 0));
+  move_into(stats.bytes_to_clients, std::exchange(busy().bytes_to_client, 0));
 }
 
 // The client is leaving: a backend goes back only if it is provably clean. (Plain ifs: GCC 12
@@ -111,32 +112,32 @@ awaitable<void> ClientSession::settle_backend() {
 }
 
 // Sends the front end's cancel on its own coroutine; until the server has acted on it (or
-// kCancelDeliveryLimit passes) cancel_in_flight_ holds the backend back.
+// kCancelDeliveryLimit passes) busy().cancel_in_flight holds the backend back.
 void ClientSession::start_cancel() {
   auto delivered = std::make_shared<asio::steady_timer>(client_.get_executor(), Clock::now() + kCancelDeliveryLimit);
-  cancel_in_flight_ = delivered;
+  busy().cancel_in_flight = delivered;
   asio::co_spawn(client_.get_executor(), frontend_->cancel_statement(),
                  [delivered](std::exception_ptr) { delivered->expires_at(TimePoint::min()); });
 }
 
 awaitable<void> ClientSession::wait_for_cancel_delivery() {
-  auto delivered = cancel_in_flight_;  // the pump and the main loop may both wait on it
+  auto delivered = busy().cancel_in_flight;  // the pump and the main loop may both wait on it
   if (!delivered) co_return;
   co_await delivered->async_wait(use_nothrow);
-  if (cancel_in_flight_ == delivered) cancel_in_flight_.reset();
+  if (busy().cancel_in_flight == delivered) busy().cancel_in_flight.reset();
 }
 
 awaitable<void> ClientSession::stop_pump() {
   if (!pump_running_) co_return;
   stopping_ = true;
   error_code ignored;
-  if (cancel_in_flight_) cancel_in_flight_->expires_at(TimePoint::min());
+  if (busy().cancel_in_flight) busy().cancel_in_flight->expires_at(TimePoint::min());
   server().socket().cancel(ignored);
   client_.cancel(ignored);
   asio::steady_timer pump_done(client_.get_executor(), TimePoint::max());
-  pump_done_ = &pump_done;
+  busy().pump_done = &pump_done;
   while (pump_running_) co_await pump_done.async_wait(use_nothrow);
-  pump_done_ = nullptr;
+  busy().pump_done = nullptr;
   stopping_ = false;
 }
 

@@ -58,7 +58,7 @@ void ClientSession::on_timeout(TimeoutKind kind) {
     case TimeoutAction::Kind::none: return;
     case TimeoutAction::Kind::cancel_statement:
       spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user_, database_,
-                   address_, port_);
+                   address(), port_);
       context_.metrics.count_timeout("statement_timeout");
       frontend_->statement_timed_out();
       clock_.cancel_sent(Clock::now());

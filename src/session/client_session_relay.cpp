@@ -22,7 +22,7 @@ constexpr std::size_t kServerBufferSize = 32 * 1024;
 // pipelined more messages before it closed has them unread ahead of its FIN; POLLRDHUP reports
 // the FIN whatever is queued before it. A FIN is a client gone, as in the relay loop: no client
 // half-closes and then waits for an answer.
-bool client_has_left(tcp::socket& client) {
+bool client_has_left(WorkerSocket& client) {
   pollfd state{client.native_handle(), POLLRDHUP, 0};
   if (::poll(&state, 1, 0) != 1) return false;
   return (state.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;  // FIN, or reset
@@ -31,14 +31,16 @@ bool client_has_left(tcp::socket& client) {
 
 // The main loop: wait for the client, read what it sent, lease a backend if needed, relay.
 awaitable<Status> ClientSession::relay_client() {
+  // Busy state lives while the data phase runs: park() drops it only after this returns.
+  Busy& work = busy();
   for (;;) {
     if (core_.stopping()) co_return *core_.stop_reason();  // stopped while parked
-    if (held_ == 0 && !client_.is_tls()) {
+    if (work.held == 0 && !client_.is_tls()) {
       // Wait without a buffer: between messages, and all the time it is idle, a client
       // holds none (borrowing one back from the thread's spares costs no malloc). Not over
       // TLS: decrypted or still encrypted bytes may wait inside OpenSSL and Asio's TLS layer
       // while the socket is silent, so a TLS client reads straight into a buffer.
-      client_buffer_.reset();
+      work.client_buffer.reset();
       waiting_idle_ = true;
       auto [wait_error] = co_await client_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
       waiting_idle_ = false;
@@ -50,17 +52,17 @@ awaitable<Status> ClientSession::relay_client() {
       }
       if (wait_error) co_return client_closed();
     }
-    if (client_buffer_.empty()) client_buffer_ = net::PooledBuffer(kClientBufferSize);
+    if (work.client_buffer.empty()) work.client_buffer = net::PooledBuffer(kClientBufferSize);
     auto [read_error, received] = co_await client_.async_read_some(
-        asio::buffer(client_buffer_.data() + held_, client_buffer_.size() - held_), use_nothrow);
+        asio::buffer(work.client_buffer.data() + work.held, work.client_buffer.size() - work.held), use_nothrow);
     if (core_.stopping()) co_return *core_.stop_reason();
     if (read_error) co_return client_closed();
-    bytes_from_client_ += received;
+    work.bytes_from_client += received;
     clock_.client_busy();
     clock_.not_idle_in_transaction();
 
     const auto scan = frontend_->scan_client(
-        std::span<const std::uint8_t>(client_buffer_.data(), held_ + received), held_, received);
+        std::span<const std::uint8_t>(work.client_buffer.data(), work.held + received), work.held, received);
     if (scan.error) co_return *scan.error;
     if (!scan.local_reply.empty()) {
       // Answered by the front end (a refused statement): nothing reaches the backend.
@@ -72,33 +74,35 @@ awaitable<Status> ClientSession::relay_client() {
         co_await stop_pump();
         if (core_.has_lease()) release_lease();
       }
-      held_ = 0;
+      work.held = 0;
       continue;
     }
-    if (scan.round_trip_started) statement_started_ = Clock::now();
+    if (scan.round_trip_started) work.statement_started = Clock::now();
     if (scan.relay_end > 0) {
       if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();
     }
     if (scan.terminate) co_return ok_status();
     // What was not relayed (an incomplete header, or a message the front end needs whole) is
     // kept for the next read.
-    held_ = held_ + received - scan.relay_end;
-    std::memmove(client_buffer_.data(), client_buffer_.data() + scan.relay_end, held_);
-    if (scan.hold_for > client_buffer_.size()) grow_client_buffer(scan.hold_for);
+    work.held = work.held + received - scan.relay_end;
+    std::memmove(work.client_buffer.data(), work.client_buffer.data() + scan.relay_end, work.held);
+    if (scan.hold_for > work.client_buffer.size()) grow_client_buffer(scan.hold_for);
   }
 }
 
 // A message larger than the buffer that must be held whole: a bigger buffer until the client
 // is next idle (the front end bounds it by max_packet_size).
 void ClientSession::grow_client_buffer(std::size_t at_least) {
+  Busy& work = busy();
   std::size_t size = kClientBufferSize;
   while (size < at_least) size *= 2;
   net::PooledBuffer bigger(size);
-  std::memcpy(bigger.data(), client_buffer_.data(), held_);
-  client_buffer_ = std::move(bigger);
+  std::memcpy(bigger.data(), work.client_buffer.data(), work.held);
+  work.client_buffer = std::move(bigger);
 }
 
 awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
+  Busy& work = busy();
   if (!core_.has_lease()) {
     set_state(ClientState::waiting);
     auto lease = co_await pool_->acquire(client_.get_executor());
@@ -112,16 +116,16 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
     }
     if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
     // statement_timeout counts time on the server, not time queued for a backend.
-    statement_started_ = Clock::now();
+    work.statement_started = Clock::now();
   }
-  if (cancel_in_flight_) {
+  if (work.cancel_in_flight) {
     // Our statement_timeout cancel is still on its way: the server may act on it late (a
     // PostgreSQL backend is signalled twice), so wait until it has, while the backend is idle.
     co_await wait_for_cancel_delivery();
     if (core_.stopping()) co_return *core_.stop_reason();
-    statement_started_ = Clock::now();
+    work.statement_started = Clock::now();
   }
-  const std::span<const std::uint8_t> relayed(client_buffer_.data(), length);
+  const std::span<const std::uint8_t> relayed(work.client_buffer.data(), length);
   if (frontend_->wants_before_forward()) {
     if (auto ready = co_await frontend_->before_forward(relayed); !ready) co_return ready.failure();
     if (core_.stopping()) co_return *core_.stop_reason();
@@ -132,8 +136,8 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   if (!outgoing.to_client.empty() && !co_await write_to_client(asio::buffer(outgoing.to_client), false)) {
     co_return client_closed();
   }
-  if (frontend_->work_state().statement_running) clock_.statement_started(statement_started_);
-  const auto bytes = outgoing.rewritten ? asio::buffer(outgoing.to_server) : asio::buffer(client_buffer_.data(), length);
+  if (frontend_->work_state().statement_running) clock_.statement_started(work.statement_started);
+  const auto bytes = outgoing.rewritten ? asio::buffer(outgoing.to_server) : asio::buffer(work.client_buffer.data(), length);
   core_.set_writing(true);
   auto [error, written] = co_await asio::async_write(server().stream(), bytes, use_nothrow);
   core_.set_writing(false);
@@ -147,24 +151,25 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
 // became due. The main loop's small replies join the pump's write in progress; the pump waits
 // for the main loop's (rare) write to end, so the server's bytes keep their back-pressure.
 awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wait_turn) {
-  if (client_writing_) {
+  Busy& work = busy();
+  if (work.client_writing) {
     if (!wait_turn) {
-      client_backlog_.append(static_cast<const char*>(bytes.data()), bytes.size());
+      work.client_backlog.append(static_cast<const char*>(bytes.data()), bytes.size());
       co_return true;
     }
     asio::steady_timer turn(client_.get_executor(), TimePoint::max());
-    writer_waiting_ = &turn;
-    while (client_writing_) co_await turn.async_wait(use_nothrow);
-    writer_waiting_ = nullptr;
+    work.writer_waiting = &turn;
+    while (work.client_writing) co_await turn.async_wait(use_nothrow);
+    work.writer_waiting = nullptr;
   }
-  client_writing_ = true;
+  work.client_writing = true;
   auto [error, written] = co_await asio::async_write(client_, bytes, use_nothrow);
-  while (!error && !client_backlog_.empty()) {
-    const std::string backlog = std::exchange(client_backlog_, {});
+  while (!error && !work.client_backlog.empty()) {
+    const std::string backlog = std::exchange(work.client_backlog, {});
     std::tie(error, written) = co_await asio::async_write(client_, asio::buffer(backlog), use_nothrow);
   }
-  client_writing_ = false;
-  if (writer_waiting_) writer_waiting_->cancel();
+  work.client_writing = false;
+  if (work.writer_waiting) work.writer_waiting->cancel();
   co_return !error;
 }
 
@@ -193,7 +198,7 @@ awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<Clie
       break;
     }
     if (!core_.may_release(work)) continue;
-    if (cancel_in_flight_) {
+    if (busy().cancel_in_flight) {
       co_await wait_for_cancel_delivery();
       if (stopping_) break;
       if (!core_.may_release(frontend_->work_state())) continue;  // the client sent more meanwhile
@@ -202,7 +207,7 @@ awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<Clie
     break;
   }
   pump_running_ = false;
-  if (pump_done_) pump_done_->cancel();
+  if (busy().pump_done) busy().pump_done->cancel();
 }
 
 // The janitor's clock after each server chunk: idle in a transaction, or idle.
@@ -223,12 +228,12 @@ awaitable<bool> ClientSession::relay_to_client(std::span<const std::uint8_t> chu
     co_return false;
   }
   if (scan.round_trip_completed) {
-    ++queries_;
-    query_time_ += Clock::now() - statement_started_;
+    ++busy().queries;
+    busy().query_time += Clock::now() - busy().statement_started;
     clock_.statement_finished();
     clock_.cancel_settled();
   }
-  bytes_to_client_ += chunk.size();
+  busy().bytes_to_client += chunk.size();
   const auto bytes = scan.replaced ? asio::buffer(scan.replacement) : asio::buffer(chunk.data(), chunk.size());
   co_return co_await write_to_client(bytes, true);  // false: the client is gone; the main loop cleans up
 }

@@ -23,12 +23,12 @@ awaitable<Status> ClientSession::handshake_client_tls(net::TlsContextPtr context
   auto [error] = co_await client_.async_handshake(use_nothrow);
   if (error) {
     // The reason OpenSSL gives (unknown CA, no shared cipher, bad ALPN) is the useful part.
-    spdlog::info("TLS handshake with {}:{} failed: {}", address_, port_, error.message());
+    spdlog::info("TLS handshake with {}:{} failed: {}", address(), port_, error.message());
     co_return Failure{"tls_handshake", "08P01", "TLS handshake failed: " + error.message()};
   }
   tls_handshaking_ = false;
   SSL* ssl = client_.ssl();
-  spdlog::debug("TLS with {}:{}: {} {} alpn={}", address_, port_, SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+  spdlog::debug("TLS with {}:{}: {} {} alpn={}", address(), port_, SSL_get_version(ssl), SSL_get_cipher_name(ssl),
                 net::negotiated_alpn(ssl));
   std::lock_guard lock(snapshot_mutex_);
   tls_ = std::make_unique<const std::string>(std::string(SSL_get_version(ssl)) + "/" + SSL_get_cipher_name(ssl));
@@ -42,9 +42,7 @@ Status ClientSession::check_tls_required() const {
 }
 
 std::optional<auth::HbaMatch> ClientSession::match_hba(std::string_view database) const {
-  error_code unparsable;
-  const auto address = asio::ip::make_address(address_, unparsable);
-  return auth::match_hba(runtime_->config->hba, auth::HbaRequest{client_.is_tls(), database, user_, address});
+  return auth::match_hba(runtime_->config->hba, auth::HbaRequest{client_.is_tls(), database, user_, peer_address()});
 }
 
 // The handshake verified the certificate against tls.client.ca; its CN names the user.
@@ -52,7 +50,7 @@ Status ClientSession::check_certificate_user() {
   SSL* ssl = client_.ssl();
   const auto common_name = ssl ? net::verified_peer_common_name(ssl) : std::nullopt;
   if (common_name && *common_name == user_) return ok_status();
-  spdlog::info("certificate login refused: user={} address={} certificate CN={}", user_, address_,
+  spdlog::info("certificate login refused: user={} address={} certificate CN={}", user_, address(),
                common_name ? *common_name : std::string("(none verified)"));
   return Failure{"auth_failed", "28000", "certificate authentication failed for user \"" + user_ + "\""};
 }

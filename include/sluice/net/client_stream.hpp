@@ -4,9 +4,9 @@
 
 namespace sluice::net {
 
-class ClientStream : public TcpOrTlsStream {
+class ClientStream : public BasicTcpOrTlsStream<WorkerSocket> {
  public:
-  using TcpOrTlsStream::TcpOrTlsStream;
+  using BasicTcpOrTlsStream::BasicTcpOrTlsStream;
 
   // After start_tls: the server side of the handshake.
   template <class Token>

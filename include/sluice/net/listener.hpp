@@ -12,7 +12,7 @@ namespace sluice::net {
 
 class Listener {
  public:
-  using OnAccept = std::function<void(tcp::socket)>;
+  using OnAccept = std::function<void(WorkerSocket)>;  // on the worker it was accepted onto
 
   // Binds and listens at once, so a bad address fails at startup; throws on error.
   // The acceptor runs on workers.main().

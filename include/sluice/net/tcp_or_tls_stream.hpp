@@ -18,32 +18,34 @@
 
 namespace sluice::net {
 
-class TcpOrTlsStream {
+// Socket: tcp::socket for backends (which may move between workers), WorkerSocket for clients.
+template <class Socket>
+class BasicTcpOrTlsStream {
  public:
-  using executor_type = tcp::socket::executor_type;
-  using TlsStream = asio::ssl::stream<tcp::socket&>;
+  using socket_type = Socket;
+  using executor_type = typename Socket::executor_type;
+  using TlsStream = asio::ssl::stream<Socket&>;
 
-  explicit TcpOrTlsStream(tcp::socket socket) : socket_(std::move(socket)) {}
-  explicit TcpOrTlsStream(asio::any_io_executor executor) : socket_(std::move(executor)) {}
-  TcpOrTlsStream(const TcpOrTlsStream&) = delete;
-  TcpOrTlsStream& operator=(const TcpOrTlsStream&) = delete;
+  explicit BasicTcpOrTlsStream(Socket socket) : socket_(std::move(socket)) {}
+  explicit BasicTcpOrTlsStream(executor_type executor) : socket_(std::move(executor)) {}
+  BasicTcpOrTlsStream(const BasicTcpOrTlsStream&) = delete;
+  BasicTcpOrTlsStream& operator=(const BasicTcpOrTlsStream&) = delete;
 
   executor_type get_executor() { return socket_.get_executor(); }
   // The TCP socket under everything: connect, socket options, waits, cancel, close, peek.
-  tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
   bool is_tls() const { return tls_ != nullptr; }
   // Null while plain.
-  TlsStream* tls() { return tls_.get(); }
+  TlsStream* tls() { return tls_ ? &tls_->stream : nullptr; }
   // The OpenSSL object once TLS started (peer certificate, ALPN); null in plain text.
-  SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
+  SSL* ssl() { return tls_ ? tls_->stream.native_handle() : nullptr; }
 
   // From now on every byte is TLS; the caller prepares the SSL object (SNI, host check) and
   // runs the handshake. `context` stays alive with the connection: a reload may replace the
   // slot it came from meanwhile.
   TlsStream& start_tls(TlsContextPtr context) {
-    context_ = std::move(context);
-    tls_ = std::make_unique<TlsStream>(socket_, *context_);
-    return *tls_;
+    tls_ = std::make_unique<Tls>(socket_, std::move(context));
+    return tls_->stream;
   }
 
   template <class MutableBuffers, class Token>
@@ -65,7 +67,7 @@ class TcpOrTlsStream {
     error_code ignored;
     socket_.non_blocking(true, ignored);
     if (tls_) {
-      tls_->write_some(bytes, ignored);
+      tls_->stream.write_some(bytes, ignored);
     } else {
       socket_.write_some(bytes, ignored);
     }
@@ -75,7 +77,7 @@ class TcpOrTlsStream {
   void cancel(error_code& error) { socket_.cancel(error); }
   void close() {
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
 
@@ -86,7 +88,7 @@ class TcpOrTlsStream {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
         [this, operation](auto handler, const Buffers& bytes) {
           if (tls_) {
-            operation(*tls_, bytes, std::move(handler));
+            operation(tls_->stream, bytes, std::move(handler));
           } else {
             operation(socket_, bytes, std::move(handler));
           }
@@ -94,9 +96,16 @@ class TcpOrTlsStream {
         token, buffers);
   }
 
-  tcp::socket socket_;
-  TlsContextPtr context_;           // outlives tls_ (declared first)
-  std::unique_ptr<TlsStream> tls_;  // declared after socket_: destroyed before the socket it wraps
+  Socket socket_;
+  // One pointer for all TLS state: most connections are plain, and carry 8 bytes of it.
+  struct Tls {
+    Tls(Socket& socket, TlsContextPtr tls_context) : context(std::move(tls_context)), stream(socket, *context) {}
+    TlsContextPtr context;  // outlives the stream (declared first)
+    TlsStream stream;
+  };
+  std::unique_ptr<Tls> tls_;  // declared after socket_: destroyed before the socket it wraps
 };
+
+using TcpOrTlsStream = BasicTcpOrTlsStream<tcp::socket>;
 
 }  // namespace sluice::net

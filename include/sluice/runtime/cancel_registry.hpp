@@ -8,8 +8,10 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "sluice/config/proxy_config.hpp"
+#include "sluice/core/small_mutex.hpp"
 #include "sluice/net/tls_context.hpp"
 
 namespace sluice::runtime {
@@ -21,9 +23,12 @@ struct CancelKey {
 
 // Where a cancel for one client must go; written by its session, read by cancellers. A
 // front end may derive what its own protocol's cancel needs more (session/mysql/my_kill_routing).
+// Every idle client has one, so it is small: a 4-byte lock and a pointer to a route that its
+// backend made once when it logged in (a lease copies a pointer, not the server's address).
 class CancelTarget {
  public:
   virtual ~CancelTarget() = default;
+  // A PostgreSQL backend's CancelRequest route.
   struct Backend {
     std::string host;
     std::uint16_t port = 0;
@@ -33,25 +38,29 @@ class CancelTarget {
     config::ServerTlsMode tls_mode = config::ServerTlsMode::disable;
     net::TlsContextPtr tls_context;
   };
-  void set(std::optional<Backend> backend) {
-    std::lock_guard lock(mutex_);
-    backend_ = std::move(backend);
+  // The backend the client holds now; null when it holds none.
+  void set(std::shared_ptr<const Backend> backend) {
+    std::unique_lock lock(mutex_);
+    backend_.swap(backend);
+    lock.unlock();  // the old route, if this was its last owner, is freed outside the lock
   }
-  std::optional<Backend> get() const {
+  std::shared_ptr<const Backend> get() const {
     std::lock_guard lock(mutex_);
     return backend_;
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::optional<Backend> backend_;
+  mutable core::SmallMutex mutex_;
+  std::shared_ptr<const Backend> backend_;
 };
 
 class CancelRegistry {
  public:
   // Issues a fresh, unguessable key for a new client; its process id is unique among the
   // registered ones (MySQL clients know only that half: their handshake's connection id).
-  CancelKey add(std::shared_ptr<CancelTarget> target);
+  // The registry does not keep a target alive: a session owns its own (often inside itself), and
+  // a lookup that finds its session gone finds nothing.
+  CancelKey add(std::weak_ptr<CancelTarget> target);
   void remove(const CancelKey& key);
   std::shared_ptr<CancelTarget> find(const CancelKey& key) const;
   // By the process id alone: for MySQL's KILL <connection id>, whose callers the front end
@@ -61,24 +70,38 @@ class CancelRegistry {
  private:
   struct Entry {
     std::uint32_t secret_key = 0;
-    std::shared_ptr<CancelTarget> target;
+    std::weak_ptr<CancelTarget> target;
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::uint32_t, Entry> targets_;  // by process id
 };
 
-// Registers on construction, unregisters on destruction.
+// Registers on construction, unregisters on destruction (or when replaced); a default one
+// holds nothing. 16 bytes, so a client need not wrap it in an optional.
 class CancelRegistration {
  public:
-  CancelRegistration(CancelRegistry& registry, std::shared_ptr<CancelTarget> target)
-      : registry_(registry), key_(registry.add(std::move(target))) {}
-  ~CancelRegistration() { registry_.remove(key_); }
-  CancelRegistration(const CancelRegistration&) = delete;
-  CancelRegistration& operator=(const CancelRegistration&) = delete;
+  CancelRegistration() = default;
+  CancelRegistration(CancelRegistry& registry, std::weak_ptr<CancelTarget> target)
+      : registry_(&registry), key_(registry.add(std::move(target))) {}
+  ~CancelRegistration() { reset(); }
+  CancelRegistration(CancelRegistration&& other) noexcept
+      : registry_(std::exchange(other.registry_, nullptr)), key_(other.key_) {}
+  CancelRegistration& operator=(CancelRegistration&& other) noexcept {
+    if (this != &other) {
+      reset();
+      registry_ = std::exchange(other.registry_, nullptr);
+      key_ = other.key_;
+    }
+    return *this;
+  }
   const CancelKey& key() const { return key_; }
 
  private:
-  CancelRegistry& registry_;
+  void reset() {
+    if (registry_) registry_->remove(key_);
+    registry_ = nullptr;
+  }
+  CancelRegistry* registry_ = nullptr;
   CancelKey key_;
 };
 

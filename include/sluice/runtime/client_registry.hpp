@@ -6,8 +6,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/intrusive/list.hpp>
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
@@ -39,7 +40,11 @@ struct ClientSnapshot {
 };
 
 // What the janitor and the drain need from a session; implemented per protocol.
-class ClientHandle {
+// Listed in the ClientRegistry through the hook it carries (16 bytes, no node allocated per
+// client): the registry's lock guards the links. A session unlists itself (remove) before it
+// goes; the hook's own unlink on destruction is for handles that never do (tests' fakes).
+using RegistryHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+class ClientHandle : public RegistryHook {
  public:
   virtual ~ClientHandle() = default;
   virtual ClientSnapshot snapshot() const = 0;
@@ -57,23 +62,26 @@ class ClientHandle {
 // so the raw pointers here are valid while the registry's lock is held.
 class ClientRegistry {
  public:
+  // Lists the client (in connection order) and returns its id for SHOW CLIENTS.
   std::uint64_t add(ClientHandle* client);
-  void remove(std::uint64_t id);
+  // Unlists it; again is harmless. A client must be unlisted before it is destroyed.
+  void remove(ClientHandle& client);
   std::vector<std::shared_ptr<ClientHandle>> clients() const;
-  std::size_t size() const;
 
   // Visits every client under the lock: cheap enough for a sweep over 100,000 idle
   // clients (no reference counting). `visit` must not call back into the registry.
   template <class Visit>
   void for_each(Visit&& visit) const {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, client] : clients_) visit(*client);
+    for (auto& client : clients_) visit(client);
   }
 
  private:
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, ClientHandle*> clients_;
+  // The clients themselves: listing one allocates nothing (auto_unlink hooks need a list that
+  // does not keep a count).
+  mutable boost::intrusive::list<ClientHandle, boost::intrusive::constant_time_size<false>> clients_;
 };
 
 }  // namespace sluice::runtime

@@ -10,6 +10,7 @@
 
 #include "sluice/auth/credential.hpp"
 #include "sluice/config/proxy_config.hpp"
+#include "sluice/core/string_interner.hpp"
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/tls_context.hpp"
 #include "sluice/pool/pool_registry.hpp"
@@ -58,7 +59,8 @@ class ClientLimits {
     Ticket() = default;
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
-    ~Ticket();
+    ~Ticket() { release(); }
+    void release();  // gives the place back, if it holds one
 
    private:
     friend class ClientLimits;
@@ -103,6 +105,8 @@ struct ProxyContext {
   // Sluice's TLS server context towards clients (tls.client), rebuilt on reload: a session
   // takes current() when its client asks for TLS. Empty while tls.client.mode is disable.
   net::TlsContextSlot client_tls;
+  // What idle clients share instead of each holding a copy (PostgreSQL's reported parameters).
+  core::StringInterner shared_strings;
   // auth_query for users not in `users`; null (unit tests) = only `users` can log in.
   CredentialLookup* credential_lookup = nullptr;
 };

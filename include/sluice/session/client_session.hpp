@@ -6,12 +6,14 @@
 // Two coroutines share the session's worker thread while a backend is leased: the main one reads
 // the client and writes the server; the pump reads the server and writes the client, and is
 // the one that notices (SessionCore::may_release) that the backend can go back to the pool.
+#include <array>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "sluice/core/asio.hpp"
+#include "sluice/core/small_mutex.hpp"
 #include "sluice/core/failure.hpp"
 #include "sluice/metrics/event_metrics.hpp"
 #include "sluice/net/buffer_pool.hpp"
@@ -38,7 +40,7 @@ class ClientSession : public ClientHandle,
                       public net::IdleWait,
                       public std::enable_shared_from_this<ClientSession> {
  public:
-  ClientSession(tcp::socket client, ProxyContext& context);
+  ClientSession(WorkerSocket client, ProxyContext& context);
   ~ClientSession() override;
 
   // The front end is made with a reference to its session, so it is set right after.
@@ -62,7 +64,8 @@ class ClientSession : public ClientHandle,
   const SessionCore& core() const { return core_; }
   const std::string& user() const { return user_; }
   const std::string& database() const { return database_; }
-  const std::string& address() const { return address_; }
+  asio::ip::address peer_address() const;  // unspecified when it could not be read
+  std::string address() const;             // the same as text, "" when unknown
   std::uint16_t port() const { return port_; }
   // Who the client says it is; `database` empty while unknown (refused, or the admin console).
   void identify(std::string user, std::string database, std::string application_name);
@@ -134,38 +137,43 @@ class ClientSession : public ClientHandle,
   void on_timeout(TimeoutKind kind);
   void trim_idle();
 
+  // Every idle client carries what follows (tens of thousands of them), so the order keeps
+  // the small fields together and the struct free of padding.
   net::ClientStream client_;
   ProxyContext& context_;
   std::shared_ptr<const RuntimeConfig> runtime_;  // the snapshot this client logged in under
   std::unique_ptr<Frontend> frontend_;
   std::uint64_t registry_id_ = 0;  // set under snapshot_mutex_: snapshot() reads it from other threads
 
-  std::optional<ClientLimits::Ticket> ticket_;
+  ClientLimits::Ticket ticket_;  // holds a place under the client caps once admitted
   std::shared_ptr<pool::ServerPool> pool_;
   metrics::EventMetrics::PoolHistograms* histograms_ = nullptr;  // this pool's, looked up once
   std::uint64_t limits_version_ = 0;  // pool_->settings_version() that clock_'s limits came from
-  std::string address_;
-  std::uint16_t port_ = 0;
-  bool ipv6_ = false;  // the socket's family, to hand it back to Asio after parking
+  // The peer's IP, IPv4 in the first 4 bytes (ipv6_ says which): 16 bytes where its text would
+  // take 32; formatted when a log, SHOW CLIENTS or hba asks.
+  std::array<std::uint8_t, 16> address_bytes_{};
   std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
 
   // Read by other threads (janitor, admin, metrics): written under snapshot_mutex_.
   SessionClock clock_;
-  mutable std::mutex snapshot_mutex_;
+  mutable core::SmallMutex snapshot_mutex_;
+  ClientState state_ = ClientState::login;
   std::string user_;
   std::string database_;
   std::string application_name_;
-  ClientState state_ = ClientState::login;
   TimePoint state_since_ = Clock::now();
   TimePoint transaction_since_{};
   std::uint64_t server_id_ = 0;
   std::uint32_t server_process_id_ = 0;
-  std::string_view pinned_;  // a front end's fixed reason word ("temporary_objects"), never a made string
+  std::uint16_t port_ = 0;
+  bool ipv6_ = false;  // the socket's family, to hand it back to Asio after parking
+  bool tls_handshaking_ = false;
+  // A front end's fixed reason word ("temporary_objects"), never a made string: held by view,
+  // its length beside the flags below (a string_view's 8-byte size would round the struct up).
+  const char* pinned_ = nullptr;
   // "TLSv1.3/TLS_AES_256_GCM_SHA384" once the handshake is done, as PgBouncer shows it; most
   // clients are plain, and an empty string would cost every one of them 32 bytes.
   std::unique_ptr<const std::string> tls_;
-
-  bool tls_handshaking_ = false;
 
   // Data phase state, touched only on the session's worker.
   SessionCore core_;  // the lease and every protocol-neutral decision about it
@@ -174,26 +182,37 @@ class ClientSession : public ClientHandle,
   bool waiting_idle_ = false;    // relay_client waits for the client with nothing held
   bool park_requested_ = false;  // trim_idle cancelled that wait: park, not a hang-up
   bool parked_ = false;          // relay_client returned to park, not because the client left
-  std::shared_ptr<ClientSession> parked_self_;  // while in the IdleWatcher: nothing else holds it
   bool error_sent_ = false;
-  TimePoint lease_started_;
-  TimePoint statement_started_;
-  // Counted here, per message; added to the pool's PoolStats once per lease however it ends
-  // (flush_counters), so the hot path does no shared atomic write.
-  std::uint64_t bytes_from_client_ = 0;
-  std::uint64_t bytes_to_client_ = 0;
-  std::uint64_t queries_ = 0;
-  Clock::duration query_time_{};  // request sent to its complete answer, summed
-  asio::steady_timer* pump_done_ = nullptr;  // set while stop_pump() waits for the pump to end
-  // Set while a statement_timeout cancel is on its way; expires once the server has acted on
-  // it. Until then the backend is neither released nor sent the next statement, so a late
-  // signal cannot cancel that statement (an idle backend ignores a cancel).
-  std::shared_ptr<asio::steady_timer> cancel_in_flight_;
-  bool client_writing_ = false;     // write_to_client() has a write in progress
-  std::string client_backlog_;      // replies due while it had: written right after it
-  asio::steady_timer* writer_waiting_ = nullptr;  // the pump waiting for its turn to write
-  net::PooledBuffer client_buffer_;  // only while the client is busy: idle clients hold none
-  std::size_t held_ = 0;  // bytes of an incomplete message header kept at the front of client_buffer_
+  std::uint8_t pinned_length_ = 0;  // of pinned_; under snapshot_mutex_ like it
+  std::shared_ptr<ClientSession> parked_self_;  // while in the IdleWatcher: nothing else holds it
+
+  // What only a client with work in hand needs: made when its data phase starts or resumes,
+  // dropped when it parks, so an idle client carries none of it.
+  struct Busy {
+    TimePoint lease_started;
+    TimePoint statement_started;
+    // Counted here, per message; added to the pool's PoolStats once per lease however it ends
+    // (flush_counters), so the hot path does no shared atomic write.
+    std::uint64_t bytes_from_client = 0;
+    std::uint64_t bytes_to_client = 0;
+    std::uint64_t queries = 0;
+    Clock::duration query_time{};  // request sent to its complete answer, summed
+    asio::steady_timer* pump_done = nullptr;  // set while stop_pump() waits for the pump to end
+    // Set while a statement_timeout cancel is on its way; expires once the server has acted on
+    // it. Until then the backend is neither released nor sent the next statement, so a late
+    // signal cannot cancel that statement (an idle backend ignores a cancel).
+    std::shared_ptr<asio::steady_timer> cancel_in_flight;
+    bool client_writing = false;     // write_to_client() has a write in progress
+    std::string client_backlog;      // replies due while it had: written right after it
+    asio::steady_timer* writer_waiting = nullptr;  // the pump waiting for its turn to write
+    net::PooledBuffer client_buffer;  // only while the client is busy: between messages it holds none
+    std::size_t held = 0;  // bytes of an incomplete message header kept at the front of client_buffer
+  };
+  Busy& busy() {
+    if (!busy_) busy_ = std::make_unique<Busy>();
+    return *busy_;
+  }
+  std::unique_ptr<Busy> busy_;
 };
 
 }  // namespace sluice::session

@@ -3,7 +3,9 @@
 // worker, read by the janitor's sweep. One sweep checks every client's limits, so an idle
 // client costs no timer and no CPU of its own.
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <cstdint>
 
 #include "sluice/config/proxy_config.hpp"
@@ -26,9 +28,9 @@ class SessionClock {
   // Limits, refreshed from the pool's settings at each lease (so a reload applies at the
   // client's next transaction).
   void set_limits(const config::PoolSettings& settings) {
-    statement_timeout_ms_.store(settings.statement_timeout.count(), std::memory_order_relaxed);
-    idle_transaction_timeout_ms_.store(settings.idle_transaction_timeout.count(), std::memory_order_relaxed);
-    client_idle_timeout_ms_.store(settings.client_idle_timeout.count(), std::memory_order_relaxed);
+    statement_timeout_ms_.store(limit_ms(settings.statement_timeout), std::memory_order_relaxed);
+    idle_transaction_timeout_ms_.store(limit_ms(settings.idle_transaction_timeout), std::memory_order_relaxed);
+    client_idle_timeout_ms_.store(limit_ms(settings.client_idle_timeout), std::memory_order_relaxed);
   }
 
   void statement_started(TimePoint at) { statement_since_.store(ticks(at), std::memory_order_relaxed); }
@@ -73,18 +75,23 @@ class SessionClock {
   void timeout_handled() { timeout_posted_.store(false, std::memory_order_release); }
 
  private:
+  // Limits fit 32 bits (24 days) so every client's clock is 16 bytes smaller; a longer one is
+  // as good as "never" for a timeout, and is held at the largest that fits.
+  static std::int32_t limit_ms(std::chrono::milliseconds limit) {
+    return static_cast<std::int32_t>(std::min<std::int64_t>(limit.count(), std::numeric_limits<std::int32_t>::max()));
+  }
   static std::int64_t ticks(TimePoint at) {
     const auto value = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
     return value == kNever ? 1 : value;
   }
 
-  std::atomic<std::int64_t> statement_timeout_ms_{0};
-  std::atomic<std::int64_t> idle_transaction_timeout_ms_{0};
-  std::atomic<std::int64_t> client_idle_timeout_ms_{0};
   std::atomic<std::int64_t> statement_since_{kNever};
   std::atomic<std::int64_t> cancel_sent_{kNever};
   std::atomic<std::int64_t> idle_in_transaction_since_{kNever};
   std::atomic<std::int64_t> client_idle_since_{kNever};
+  std::atomic<std::int32_t> statement_timeout_ms_{0};
+  std::atomic<std::int32_t> idle_transaction_timeout_ms_{0};
+  std::atomic<std::int32_t> client_idle_timeout_ms_{0};
   std::atomic<bool> timeout_posted_{false};
   std::atomic<bool> trimmed_{false};  // idle_trim done for the current idle period
 };

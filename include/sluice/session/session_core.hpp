@@ -82,12 +82,12 @@ class SessionCore {
   // The client may be let go at once: no backend, or a session-mode backend at rest.
   bool idle_between_transactions(const WorkState& work) const;
 
-  config::PoolMode mode_;
   pool::Lease lease_;
-  bool writing_ = false;
   // Held by pointer: set once at the end of a session, and an idle client should cost little.
   std::unique_ptr<Failure> stop_reason_;
   std::unique_ptr<Failure> stop_after_transaction_;
+  config::PoolMode mode_;  // after the pointers, with writing_: no padding between them
+  bool writing_ = false;
 };
 
 }  // namespace sluice::session

@@ -127,21 +127,35 @@ void SessionSettings::set_reported(std::string_view name, std::string_view value
   const auto index = reported_index(name);
   if (!index) return;
   value = value.substr(0, value.find('\0'));
+  const auto bit = static_cast<std::uint8_t>(1u << *index);
+  if ((reported_known_ & bit) && reported_value(*index) == value) return;  // servers repeat themselves
   const auto [start, length] = reported_bounds(*index);
-  reported_.replace(start, length, value);
-  reported_known_ |= static_cast<std::uint8_t>(1u << *index);
+  auto changed = std::make_shared<std::string>(reported_text());
+  changed->replace(start, length, value);
+  reported_ = std::move(changed);
+  reported_known_ |= bit;
+}
+
+void SessionSettings::share_reported(core::StringInterner& strings) {
+  if (reported_) reported_ = strings.intern(*reported_);
+}
+
+const std::string& SessionSettings::reported_text() const {
+  static const std::string none(kReportedParameters.size(), '\0');
+  return reported_ ? *reported_ : none;
 }
 
 // Where value `index` sits in reported_: after `index` NULs, up to the next one.
 std::pair<std::size_t, std::size_t> SessionSettings::reported_bounds(std::size_t index) const {
   std::size_t start = 0;
-  for (std::size_t i = 0; i < index; ++i) start = reported_.find('\0', start) + 1;
-  return {start, reported_.find('\0', start) - start};
+  const auto& text = reported_text();
+  for (std::size_t i = 0; i < index; ++i) start = text.find('\0', start) + 1;
+  return {start, text.find('\0', start) - start};
 }
 
 std::string_view SessionSettings::reported_value(std::size_t index) const {
   const auto [start, length] = reported_bounds(index);
-  return std::string_view(reported_).substr(start, length);
+  return std::string_view(reported_text()).substr(start, length);
 }
 
 std::optional<std::string_view> SessionSettings::find_reported(std::string_view name) const {
@@ -178,14 +192,15 @@ bool SessionSettings::is_startup_setting(std::string_view name) {
 // The raw value goes through set_config: SET would read "a, b" in search_path as one name.
 bool SessionSettings::set_startup(std::string_view name, std::string_view value) {
   auto literal = quote_literal(value, client_encoding_from_name(client_encoding()));
-  if (!literal || startup_.size() >= kMaxClientSettings) return false;
+  auto& own = tracked();
+  if (!literal || own.startup.size() >= kMaxClientSettings) return false;
   TrackedSetting setting{SettingChange{SettingAction::set, SettingSyntax::set_config, lower(name), std::move(*literal)},
                          client_encoding()};
   if (!setting_statement(setting.change, client_encoding_from_name(setting.client_encoding))) return false;
-  std::erase_if(startup_, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
-  std::erase_if(settings_, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
-  startup_.push_back(setting);
-  settings_.push_back(std::move(setting));
+  std::erase_if(own.startup, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
+  std::erase_if(own.current, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
+  own.startup.push_back(setting);
+  own.current.push_back(std::move(setting));
   return true;
 }
 
@@ -337,8 +352,10 @@ void SessionSettings::apply_committed(const Pending& pending) {
 
 void SessionSettings::apply_setting(const SettingChange& change, const std::string& encoding) {
   if (change.action == SettingAction::reset_all) {
-    reset_all(settings_);
-    for (const auto& setting : startup_) settings_.push_back(setting);  // the client's defaults
+    if (tracked_) {
+      reset_all(tracked_->current);
+      for (const auto& setting : tracked_->startup) tracked_->current.push_back(setting);  // the client's defaults
+    }
     if (backend_) reset_all(backend_->settings);
     return;
   }
@@ -351,9 +368,11 @@ void SessionSettings::apply_setting(const SettingChange& change, const std::stri
   if (change.action == SettingAction::reset) {
     // The backend goes back to its own default; the client, to its startup value if it has one
     // (set again on the backend by the next sync).
-    erase(settings_);
     if (backend_) erase(backend_->settings);
-    if (auto startup = find_setting(startup_, tracked.change.name); startup != startup_.end()) settings_.push_back(*startup);
+    if (!tracked_) return;
+    erase(tracked_->current);
+    auto& startup = tracked_->startup;
+    if (auto found = find_setting(startup, tracked.change.name); found != startup.end()) tracked_->current.push_back(*found);
     return;
   }
   if (!setting_statement(tracked.change, client_encoding_from_name(encoding))) {
@@ -366,10 +385,11 @@ void SessionSettings::apply_setting(const SettingChange& change, const std::stri
       settings.push_back(tracked);
     }
   };
-  if (find_setting(settings_, tracked.change.name) == settings_.end() && settings_.size() >= kMaxClientSettings) {
+  auto& current = this->tracked().current;
+  if (find_setting(current, tracked.change.name) == current.end() && current.size() >= kMaxClientSettings) {
     return pin_unknown("too many settings");
   }
-  upsert(settings_);
+  upsert(current);
   if (backend_) upsert(backend_->settings);
 }
 
@@ -419,10 +439,21 @@ bool SessionSettings::holds(SessionState state, std::string_view name) const {
 
 void SessionSettings::trim() {
   if (!pinned()) state_.reset();
+  if (tracked_ && tracked_->current.empty() && tracked_->startup.empty()) tracked_.reset();
   if (transit_ && transit_->in_flight.empty() && transit_->batch.texts.empty() && transit_->pending.empty() &&
       transit_->savepoints.empty()) {
     transit_.reset();
   }
+}
+
+const TrackedSettings& SessionSettings::settings() const {
+  static const TrackedSettings none;
+  return tracked_ ? tracked_->current : none;
+}
+
+SessionSettings::Tracked& SessionSettings::tracked() {
+  if (!tracked_) tracked_ = std::make_unique<Tracked>();
+  return *tracked_;
 }
 
 SessionSettings::Transit& SessionSettings::transit() {

@@ -85,7 +85,7 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   // What an earlier client set on this backend and this one has not: back to the default.
   std::vector<const TrackedSetting*> stale;
   for (const auto& given : backend.settings) {
-    if (!find_setting(settings_, given.change.name)) stale.push_back(&given);
+    if (!find_setting(settings(), given.change.name)) stale.push_back(&given);
   }
   std::stable_sort(stale.begin(), stale.end(), [](const TrackedSetting* a, const TrackedSetting* b) {
     return replay_rank(a->change.name) < replay_rank(b->change.name);
@@ -108,7 +108,7 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   }
   // The client's own settings, grouped by the encoding they were written in.
   std::map<std::string, std::string> other_encodings;
-  for (const TrackedSetting* setting : replay_order(settings_)) {
+  for (const TrackedSetting* setting : replay_order(settings())) {
     const TrackedSetting* given = find_setting(backend.settings, setting->change.name);
     if (given && *given == *setting) continue;
     auto statement = setting_statement(setting->change, client_encoding_from_name(setting->client_encoding));

@@ -33,7 +33,7 @@ bool MyFrontend::answer_kill(const mysql::PacketView& packet, bool alone, Client
   if (!kill) {
     refusal = mysql::ErrPacket{mysql::error_code::ER_NOT_SUPPORTED_YET, "42000", "this form of KILL is not supported through Sluice"};
   } else {
-    const KillCaller caller{session_.context().cancels, session_.user(), registration_->key().process_id,
+    const KillCaller caller{session_.context().cancels, session_.user(), registration_.key().process_id,
                             session_.client().get_executor()};
     refusal = route_kill(*kill, caller);
   }

@@ -28,7 +28,7 @@ std::string connect_attribute(const mysql::HandshakeResponse41& response, std::s
 }
 }  // namespace
 
-std::shared_ptr<ClientSession> make_mysql_session(tcp::socket client, ProxyContext& context) {
+std::shared_ptr<ClientSession> make_mysql_session(WorkerSocket client, ProxyContext& context) {
   auto session = std::make_shared<ClientSession>(std::move(client), context);
   session->set_frontend(std::make_unique<MyFrontend>(*session));
   return session;
@@ -43,15 +43,15 @@ MyFrontend::MyFrontend(ClientSession& session)
       server_progress_(session.client().get_executor()) {}
 
 std::uint64_t MyFrontend::client_token() const {
-  const auto& key = registration_->key();
+  const auto& key = registration_.key();
   return ((std::uint64_t{key.process_id} << 32) | key.secret_key) + session_resets_;
 }
 
 awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
-  registration_.emplace(session_.context().cancels, cancel_target_);
+  registration_ = runtime::CancelRegistration(session_.context().cancels, cancel_target_);
   auto tls_context = session_.client_tls_context();
   mysql::ClientLoginSettings settings;
-  settings.connection_id = registration_->key().process_id;
+  settings.connection_id = registration_.key().process_id;
   // CLIENT_SSL only with a context to start TLS with (tls.client.mode allow or require).
   settings.capabilities = kClientCapabilities | (tls_context ? mysql::capability::CLIENT_SSL : 0);
   settings.client_host = session_.address();

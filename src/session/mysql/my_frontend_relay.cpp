@@ -399,7 +399,8 @@ awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
   if (failure.reason == "server_lost") co_return;
   mysql::SequenceId sequence;
   sequence.reset(next_sequence_);
-  const mysql::ErrorContext context{session_.user(), session_.address(), session_.database()};
+  const auto host = session_.address();  // the context views it
+  const mysql::ErrorContext context{session_.user(), host, session_.database()};
   std::string out;
   mysql::write_err_packet(out, sequence, mysql::error_for(failure, context));
   co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);

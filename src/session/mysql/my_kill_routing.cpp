@@ -26,15 +26,9 @@ void MyKillTarget::set_owner(std::string user, std::weak_ptr<runtime::ClientHand
 }
 
 void MyKillTarget::set_backend(std::optional<Backend> backend) {
-  {
-    std::lock_guard lock(mutex_);
-    backend_ = backend;
-  }
-  if (!backend) {
-    set(std::nullopt);
-    return;
-  }
-  set(CancelTarget::Backend{backend->target->host, backend->target->port, backend->thread_id, 0});
+  std::unique_lock lock(mutex_);
+  backend_.swap(backend);
+  lock.unlock();  // the old backend's target, if this held its last reference, is freed outside the lock
 }
 
 std::optional<MyKillTarget::Backend> MyKillTarget::backend() const {

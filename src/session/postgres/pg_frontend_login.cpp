@@ -21,15 +21,13 @@ std::string requested_database(const pg::StartupPacket& startup) {
 }
 }  // namespace
 
-std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyContext& context) {
+std::shared_ptr<ClientSession> make_postgres_session(WorkerSocket client, ProxyContext& context) {
   auto session = std::make_shared<ClientSession>(std::move(client), context);
   session->set_frontend(std::make_unique<PgFrontend>(*session));
   return session;
 }
 
-PgFrontend::PgFrontend(ClientSession& session)
-    : session_(session),
-      cancel_target_(std::make_shared<CancelTarget>()) {}
+PgFrontend::PgFrontend(ClientSession& session) : session_(session) {}
 
 awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
   if (auto direct = co_await accept_direct_tls(); !direct) co_return direct.failure();
@@ -58,7 +56,7 @@ awaitable<Expected<LoginOutcome>> PgFrontend::log_in() {
     co_return Failure{*reason, "53300", "too many connections: " + *reason + " reached"};
   }
   session_.join_pool(**database);
-  connector_ = std::static_pointer_cast<PgServerConnector>(session_.pool().connector());
+  connector_ = &static_cast<PgServerConnector&>(*session_.pool().connector());
   share_client_key(login);
   credential_.reset();  // proved: the password's forms stay in the config, not in every client
   read_state_policy();
@@ -155,13 +153,15 @@ awaitable<Status> PgFrontend::send_welcome(const pg::StartupPacket& startup) {
     first.release();
   }
 
-  cancel_registration_.emplace(session_.context().cancels, cancel_target_);
+  cancel_registration_ = CancelRegistration(session_.context().cancels,
+                                            std::shared_ptr<CancelTarget>(session_.shared_from_this(), &cancel_target_));
   std::string out;
   pg::write_authentication_ok(out);
   auto reported = server_parameters.value_or(ParameterList{});
   for (const auto& [name, value] : session_settings_.reported()) set_parameter(reported, name, value);
+  session_settings_.share_reported(session_.context().shared_strings);
   for (const auto& [name, value] : reported) pg::write_parameter_status(out, name, value);
-  pg::write_backend_key_data(out, cancel_registration_->key().process_id, cancel_registration_->key().secret_key);
+  pg::write_backend_key_data(out, cancel_registration_.key().process_id, cancel_registration_.key().secret_key);
   pg::write_ready_for_query(out, pg::transaction_status::Idle);
   co_return co_await write_all(session_.client(), out, client_closed());
 }

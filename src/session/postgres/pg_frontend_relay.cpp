@@ -154,10 +154,8 @@ WorkState PgFrontend::work_state() const {
 }
 
 awaitable<Status> PgFrontend::prepare_backend() {
-  auto& backend = server();
-  const auto& target = *backend.target;  // its own server, even if a reload has moved the pool since
-  cancel_target_->set(CancelTarget::Backend{target.host, target.port, backend.process_id, backend.secret_key,
-                                            target.tls_mode, target.tls_context});
+  // Its own server's route, even if a reload has moved the pool since.
+  cancel_target_.set(server().cancel_route);
   server_scanner_ = std::make_unique<ServerScanner>(session_.runtime().config->max_packet_size);
   read_state_policy();
   if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
@@ -166,7 +164,7 @@ awaitable<Status> PgFrontend::prepare_backend() {
 }
 
 void PgFrontend::backend_detached() {
-  cancel_target_->set(std::nullopt);
+  cancel_target_.set(nullptr);
   session_settings_.attach(nullptr);
   server_scanner_.reset();
   if (scanners_) scanners_->held_server_bytes.clear();
@@ -192,12 +190,7 @@ awaitable<bool> PgFrontend::settle(SettleQuery query) {
 }
 
 awaitable<void> PgFrontend::cancel_statement() {
-  auto& backend = server();
-  const auto& target = *backend.target;
-  // Named, not a braced temporary inside the co_await (GCC 12 mishandles those in coroutines).
-  CancelTarget::Backend route{target.host, target.port, backend.process_id, backend.secret_key, target.tls_mode,
-                              target.tls_context};
-  co_await send_cancel_request(session_.client().get_executor(), std::move(route));
+  co_await send_cancel_request(session_.client().get_executor(), *server().cancel_route);
 }
 
 awaitable<void> PgFrontend::write_error(const Failure& failure, bool fatal) {

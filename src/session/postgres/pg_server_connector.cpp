@@ -160,6 +160,8 @@ awaitable<Status> PgServerConnector::log_in(PgServerConnection& server,
                 login.sasl_mechanism().empty() ? "no SASL" : login.sasl_mechanism());
   server.process_id = login.process_id();
   server.secret_key = login.secret_key();
+  server.cancel_route = std::make_shared<const runtime::CancelTarget::Backend>(runtime::CancelTarget::Backend{
+      target.host, target.port, server.process_id, server.secret_key, target.tls_mode, target.tls_context});
   learn_parameters(server);
   co_return ok_status();
 }

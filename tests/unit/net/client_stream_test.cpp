@@ -24,7 +24,7 @@ struct Loopback {
   Loopback() {
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     client.connect(acceptor.local_endpoint());
-    server = std::make_unique<net::ClientStream>(acceptor.accept());
+    server = std::make_unique<net::ClientStream>(acceptor.accept(io));  // a WorkerSocket, as the Listener makes
   }
 };
 

@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/core/string_interner.hpp"
 #include "sluice/protocol/postgres/client_text_reader.hpp"
 
 namespace sluice::pg {
@@ -84,6 +85,9 @@ class SessionSettings {
  public:
   // --- reported parameters ---
   void set_reported(std::string_view name, std::string_view value);
+  // Trades this client's copy of its reported values for the one other clients with the same
+  // values hold (at the end of login, and when idle): an idle client then carries a pointer.
+  void share_reported(core::StringInterner& strings);
   // The known ones, in kReportedParameters order (built on demand: at login, not per message).
   Parameters reported() const;
   std::optional<std::string_view> find_reported(std::string_view name) const;
@@ -117,7 +121,7 @@ class SessionSettings {
   std::optional<std::vector<std::string>> sync_queries(const Parameters& backend_reported,
                                                        const BackendSettings& backend) const;
   // After sync_queries ran: the backend's record is the client's.
-  void synced(BackendSettings& backend) const { backend.settings = settings_; }
+  void synced(BackendSettings& backend) const { backend.settings = settings(); }
   // A text Sluice itself ran on the backend (server_reset_query) succeeded: apply what it did
   // to the backend's record only.
   static void apply_to_backend(std::string_view sql, BackendSettings& backend);
@@ -127,7 +131,7 @@ class SessionSettings {
   void apply(const SessionStateChange& change) { apply_state(change); }
 
   // --- what the client holds ---
-  const TrackedSettings& settings() const { return settings_; }
+  const TrackedSettings& settings() const;
   // Gives back the scratch capacity of a client that has gone idle (nothing in flight then).
   void trim();
   // The first kind of state that pins the client, or nullopt.
@@ -167,14 +171,21 @@ class SessionSettings {
   void pin_unknown(std::string what);
 
   // Values of kReportedParameters by position, each ended by a NUL, in one string (wire values
-  // hold no NUL); `reported_known_` says which are set. Every client holds one: six strings would
-  // cost 192 bytes, this one 32 and a short allocation.
+  // hold no NUL); `reported_known_` says which are set. Every client holds one, so it is shared:
+  // immutable, replaced on a change (rare: login, SET of a reported parameter), and interned
+  // (share_reported). Null: all six empty.
   std::pair<std::size_t, std::size_t> reported_bounds(std::size_t index) const;  // start, length
   std::string_view reported_value(std::size_t index) const;
-  std::string reported_ = std::string(kReportedParameters.size(), '\0');
-  std::uint8_t reported_known_ = 0;
-  TrackedSettings settings_;
-  TrackedSettings startup_;  // from the startup packet: what RESET goes back to
+  const std::string& reported_text() const;
+  std::shared_ptr<const std::string> reported_;
+  // The client's settings, made on its first and dropped by trim() once it has none again:
+  // most clients set nothing, and two empty vectors would cost each of them 48 bytes.
+  struct Tracked {
+    TrackedSettings current;
+    TrackedSettings startup;  // from the startup packet: what RESET goes back to
+  };
+  Tracked& tracked();
+  std::unique_ptr<Tracked> tracked_;
   using StateTable = std::array<StateNames, 6>;  // by SessionState
   // Made on the first state a client holds and dropped by trim() once it holds none again: most
   // clients never hold any, and an idle one should cost little.
@@ -195,6 +206,7 @@ class SessionSettings {
   std::unique_ptr<Transit> transit_;
   bool in_block_ = false;  // an explicit transaction block is open
   bool aborted_ = false;   // ... and failed: it can only roll back
+  std::uint8_t reported_known_ = 0;  // beside the flags: no padding after reported_
 };
 
 }  // namespace sluice::pg

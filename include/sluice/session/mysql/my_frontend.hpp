@@ -145,7 +145,7 @@ class MyFrontend : public Frontend {
 
   ClientSession& session_;
   std::shared_ptr<MyKillTarget> cancel_target_;  // the backend a KILL for this client reaches
-  std::optional<runtime::CancelRegistration> registration_;  // its key's process id is our connection id
+  runtime::CancelRegistration registration_;  // its key's process id is our connection id
   mysql::PacketScanner client_scanner_;
   std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
   mysql::ResponseTracker tracker_;  // survives leases: a command is scanned before its backend is
@@ -195,6 +195,6 @@ class MyFrontend : public Frontend {
 };
 
 // A ClientSession with a MySQL front end, for the listener.
-std::shared_ptr<ClientSession> make_mysql_session(tcp::socket client, ProxyContext& context);
+std::shared_ptr<ClientSession> make_mysql_session(WorkerSocket client, ProxyContext& context);
 
 }  // namespace sluice::session

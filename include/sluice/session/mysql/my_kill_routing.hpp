@@ -17,6 +17,7 @@
 #include <string>
 
 #include "sluice/core/asio.hpp"
+#include "sluice/core/small_mutex.hpp"
 #include "sluice/protocol/mysql/kill_statement.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
@@ -35,7 +36,8 @@ class MyKillTarget : public runtime::CancelTarget {
   };
   // Once logged in: who may kill it, and the session a KILL CONNECTION ends.
   void set_owner(std::string user, std::weak_ptr<runtime::ClientHandle> client);
-  // The backend it holds now (nullopt: none); also what PostgreSQL-style lookups see.
+  // The backend it holds now (nullopt: none). Only KILL reads it: the PostgreSQL route of the
+  // base stays empty, so a CancelRequest naming a MySQL client finds nothing to cancel.
   void set_backend(std::optional<Backend> backend);
 
   std::optional<Backend> backend() const;
@@ -43,7 +45,7 @@ class MyKillTarget : public runtime::CancelTarget {
   std::shared_ptr<runtime::ClientHandle> client() const;
 
  private:
-  mutable std::mutex mutex_;
+  mutable core::SmallMutex mutex_;
   std::optional<Backend> backend_;
   std::string user_;  // empty until logged in: nobody may kill it yet
   std::weak_ptr<runtime::ClientHandle> client_;

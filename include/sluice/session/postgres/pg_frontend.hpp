@@ -112,11 +112,14 @@ class PgFrontend : public Frontend {
   using ServerScanner = pg::BasicMessageScanner<256>;  // ReadyForQuery and ParameterStatus bodies
 
   ClientSession& session_;
-  std::shared_ptr<PgServerConnector> connector_;  // the pool's: learns the server's parameters
+  // The pool's (session_.pool() keeps it alive): learns the server's parameters.
+  PgServerConnector* connector_ = nullptr;
   // What the client must prove, during login only (never logged): an idle client keeps none.
   std::unique_ptr<auth::Credential> credential_;
-  std::shared_ptr<CancelTarget> cancel_target_;  // where the client's own CancelRequests go
-  std::optional<CancelRegistration> cancel_registration_;
+  // Where the client's own CancelRequests go: registered by a pointer that shares the session's
+  // ownership, so it lives inside the session and costs no allocation of its own.
+  CancelTarget cancel_target_;
+  CancelRegistration cancel_registration_;
   // Message boundaries of a busy client: made on its first read after a wake-up and dropped by
   // trim_idle at a boundary, so a parked client holds none.
   struct Scanners {
@@ -134,12 +137,12 @@ class PgFrontend : public Frontend {
   pg::SessionSettings session_settings_;  // what follows the client, and what pins it
   std::optional<pg::SessionState> shown_pin_;  // as SHOW CLIENTS has it
   bool refuse_state_ = false;  // session_state: error, in transaction or statement mode
-  std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
-  pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
-
   // Prepared statements: on in transaction and statement mode with max_prepared_statements > 0.
   bool track_statements_ = false;
+  std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
+  pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
+
   // This client's names, whichever backend it has: made on its first statement message and
   // dropped by trim_idle while it has none, so a client without statements holds no table.
   std::unique_ptr<pg::ClientStatements> client_statements_;
@@ -147,6 +150,6 @@ class PgFrontend : public Frontend {
 };
 
 // A ClientSession with a PostgreSQL front end, for the listener.
-std::shared_ptr<ClientSession> make_postgres_session(tcp::socket client, ProxyContext& context);
+std::shared_ptr<ClientSession> make_postgres_session(WorkerSocket client, ProxyContext& context);
 
 }  // namespace sluice::session

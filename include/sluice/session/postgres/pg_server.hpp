@@ -34,6 +34,9 @@ class PgServerConnection : public pool::ServerConnection {
   std::shared_ptr<const BackendTarget> target;  // opened with: its server gets its CancelRequests
   std::uint32_t process_id = 0;   // BackendKeyData: what a CancelRequest must carry
   std::uint32_t secret_key = 0;
+  // Made once at login from the three above: each lease hands its clients' cancel targets this
+  // pointer, so a lease copies no address.
+  std::shared_ptr<const runtime::CancelTarget::Backend> cancel_route;
   ParameterList parameters;       // as the server last reported them (ParameterStatus)
   pg::BackendSettings given_settings;  // what Sluice's clients have SET here (reset for the next one)
   // The prepared statements Sluice made here for its clients (transaction and statement mode):
