@@ -91,9 +91,11 @@ TEST_CASE("a client's session settings follow it across backends and reach no ot
     REQUIRE(own.user == "sluice_it_reader");
 
     // Two other clients hold both backends in transactions; one lets go, the first client runs
-    // on the backend it freed, then another client runs there right after it. Which one lets go
-    // alternates, so the first client moves between the two backends.
+    // on the backend it freed, then another client runs there right after it. The one that lets
+    // go holds the backend the first client did not use last round, so the first client moves
+    // between the two backends whichever worker each backend prefers.
     std::set<int> first_pids, other_pids;
+    int last_first_pid = 0;
     for (int round = 0; round < 20; ++round) {
         PGconn* one = others[round % others.size()];
         PGconn* two = others[(round + 5) % others.size()];
@@ -105,13 +107,14 @@ TEST_CASE("a client's session settings follow it across backends and reach no ot
         CHECK(same_settings(held_one, defaults));
         CHECK(same_settings(held_two, defaults));
         REQUIRE(held_one.pid != held_two.pid);
-        PGconn* freed = round % 2 == 0 ? one : two;
+        PGconn* freed = held_one.pid != last_first_pid ? one : two;
         exec_ok(freed, "commit");
         const Seen mine = look(first);
         INFO("first client saw " << describe(mine));
         CHECK(same_settings(mine, own));
         CHECK(mine.pid == (freed == one ? held_one.pid : held_two.pid));
         first_pids.insert(mine.pid);
+        last_first_pid = mine.pid;
         const Seen next = look(follower);  // the backend the first client has just used
         INFO("the next client saw " << describe(next));
         CHECK(same_settings(next, defaults));
