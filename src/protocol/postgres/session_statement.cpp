@@ -125,8 +125,10 @@ std::optional<std::string> dollar_string_contents(std::string_view text) {
 std::optional<std::string> portable_literal(TokenKind kind, std::string_view text, const LexOptions& options) {
   if (kind != TokenKind::string) return std::string(text);
   if (text.front() == 'n' || text.front() == 'N') return std::nullopt;  // N'...' in a setting: not worth the care
-  if (!options.standard_conforming_strings) return "E" + std::string(text);  // it was read with escapes
+  // Without a backslash byte a string means the same whichever way it is read: keep it as the
+  // client wrote it, so a setting Sluice writes itself ('repeatable read') reads back unchanged.
   if (text.find('\\') == std::string_view::npos) return std::string(text);
+  if (!options.standard_conforming_strings) return "E" + std::string(text);  // it was read with escapes
   auto doubled = double_backslashes(text, options.encoding);
   if (!doubled) return std::nullopt;
   return "E" + *doubled;

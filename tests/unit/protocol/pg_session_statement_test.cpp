@@ -156,7 +156,10 @@ TEST_CASE("values read as the server read them, written to mean the same whereve
   CHECK(settings_of(R"(SET search_path = 'a\b')") == Settings{set("search_path", R"(E'a\\b')")});
   // off: the server read escapes; replayed as E'' unchanged.
   CHECK(settings_of(R"(SET search_path = 'a\'b')", kEscapes) == Settings{set("search_path", R"(E'a\'b')")});
-  CHECK(settings_of("SET application_name = 'plain'", kEscapes) == Settings{set("application_name", "E'plain'")});
+  // Without a backslash it means the same either way: kept as written.
+  CHECK(settings_of("SET application_name = 'plain'", kEscapes) == Settings{set("application_name", "'plain'")});
+  CHECK(settings_of("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ", kEscapes) ==
+        Settings{set("default_transaction_isolation", "'repeatable read'")});
   CHECK(settings_of(R"(SET application_name = E'x\ty')") == Settings{set("application_name", R"(E'x\ty')")});
   CHECK(settings_of("SET application_name = $$it's$$") == Settings{set("application_name", "$$it's$$")});
   // SJIS: the 0x5C of 0x83 0x5C is part of the character and is not doubled.
