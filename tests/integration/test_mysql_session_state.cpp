@@ -108,8 +108,35 @@ TEST_CASE("mysql: SET, SET NAMES and USE follow their client and are never seen 
     });
     CHECK(failed == 0);
     CHECK(wrong == 0);
-    CHECK(moved > 0);
+    UNSCOPED_INFO(moved << " of 6 clients ran on both backends");
     CHECK(mariadb().count_connections("app") <= 2);
+
+    // And one move made for certain: the changed client runs on X, then, while others hold X,
+    // on Y, with its whole session there and nothing of it left on X.
+    MyConnection changed = my_connect(sluice.login("app", "app"));
+    my_exec(changed.get(), "SET time_zone = '+07:00'");
+    my_exec(changed.get(), "SET NAMES latin1");
+    my_exec(changed.get(), "USE app2");
+    MyConnection holder = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    my_exec(changed.get(), "BEGIN");
+    const std::string first = my_value(changed.get(), "SELECT CONNECTION_ID()");
+    my_exec(holder.get(), "BEGIN");
+    const std::string second = my_value(holder.get(), "SELECT CONNECTION_ID()");
+    REQUIRE(second != first);
+    my_exec(changed.get(), "COMMIT");
+    my_exec(other.get(), "BEGIN");  // takes the one free backend: the changed client's first
+    CHECK(my_value(other.get(), "SELECT CONNECTION_ID()") == first);
+    CHECK(my_value(other.get(), "SELECT CONCAT(@@time_zone, '|', DATABASE())") == "SYSTEM|app");
+    my_exec(holder.get(), "COMMIT");
+    const MyResult moved_state =
+        my_query(changed.get(), "SELECT @@time_zone, @@character_set_client, DATABASE(), CONNECTION_ID()");
+    REQUIRE(moved_state.rows.size() == 1);
+    CHECK(moved_state.rows[0][3] == second);
+    CHECK(moved_state.rows[0][0] == "+07:00");
+    CHECK(moved_state.rows[0][1] == "latin1");
+    CHECK(moved_state.rows[0][2] == "app2");
+    my_exec(other.get(), "COMMIT");
 }
 
 TEST_CASE("mysql: LAST_INSERT_ID() and affected rows stay per client with 10 clients over 2 backends",
