@@ -4,6 +4,7 @@
 #include "sluice/config/loader.hpp"
 
 #include "sluice/auth/scram_secret.hpp"
+#include "config_draft.hpp"
 #include "security_keys.hpp"
 #include "yaml_reading.hpp"
 
@@ -26,6 +27,7 @@ namespace sluice::config {
 namespace {
 
 using namespace yaml_reading;
+using namespace draft;
 
 constexpr int max_workers = 256;
 constexpr std::uint64_t min_packet_size = 1ULL << 10;
@@ -69,22 +71,6 @@ const std::array<KeyReader<Overrides>, 20> pool_keys{{
      [](const Entry& e, Overrides& o, Diag& d) { o.session_state = read_enum(e, session_state_names, d); }},
 }};
 
-// One layer of pool settings plus where each key was written, for cross-check messages.
-struct PoolLayer {
-  std::string where;  // "defaults", "databases.app", "users.bob"
-  YAML::Mark mark;    // of the section's key
-  PoolOverrides overrides;
-  std::map<std::string, YAML::Mark, std::less<>> marks;
-
-  bool sets(std::string_view key) const { return marks.find(key) != marks.end(); }
-
-  YAML::Mark mark_of(std::string_view first_choice, std::string_view second_choice) const {
-    if (auto it = marks.find(first_choice); it != marks.end()) return it->second;
-    if (auto it = marks.find(second_choice); it != marks.end()) return it->second;
-    return mark;
-  }
-};
-
 bool read_pool_key(const Entry& entry, PoolLayer& layer, Diagnostics& diag) {
   if (!dispatch(pool_keys, entry, layer.overrides, diag)) return false;
   if (!entry.value.IsNull()) layer.marks[entry.key] = entry.value_mark();
@@ -93,18 +79,6 @@ bool read_pool_key(const Entry& entry, PoolLayer& layer, Diagnostics& diag) {
 
 // ---------------------------------------------------------------------------------------------
 // Databases and users.
-
-struct DatabaseDraft {
-  DatabaseConfig config;
-  PoolLayer layer;
-  bool port_set = false;
-  std::optional<YAML::Mark> password_mark;
-};
-
-struct UserDraft {
-  UserConfig config;
-  PoolLayer layer;
-};
 
 const std::array<KeyReader<DatabaseDraft>, 6> database_keys{{
     {"protocol",
@@ -159,26 +133,6 @@ const std::array<KeyReader<UserDraft>, 4> user_keys{{
 
 // ---------------------------------------------------------------------------------------------
 // Top level.
-
-// An address as written, with where it came from so clashes can name both places.
-struct PlacedAddress {
-  ListenAddress address;
-  std::string path;
-  YAML::Mark mark;
-};
-
-// Everything gathered by the walk; becomes a ProxyConfig once the cross-checks pass.
-struct Draft {
-  ProxyConfig config;
-  bool listen_postgres_set = false;
-  bool bad_address = false;  // a rejected address must not also read as "no listener"
-  YAML::Mark listen_mark;
-  std::vector<PlacedAddress> addresses;
-  PoolLayer defaults{"defaults", {}, {}, {}};
-  std::vector<DatabaseDraft> databases;
-  std::vector<UserDraft> users;
-  security::Marks security_marks;
-};
 
 int auto_workers() {
   const unsigned cores = std::thread::hardware_concurrency();
@@ -416,93 +370,6 @@ void read_top_level(const YAML::Node& root, Draft& draft, Diagnostics& diag) {
   for (const Entry& entry : entries_of(root, "", diag)) {
     if (!dispatch(top_level_keys, entry, draft, diag)) report_unknown_key(entry, "", known, diag);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cross-checks: rules that span sections, run after the walk.
-
-bool check_pool_sizes(const PoolSettings& settings, const PoolLayer& layer, const std::string& context,
-                      Diagnostics& diag) {
-  if (settings.min_pool_size <= settings.pool_size) return true;
-  diag.report(layer.mark_of("min_pool_size", "pool_size"),
-              context + ": min_pool_size (" + std::to_string(settings.min_pool_size) + ") is larger than pool_size (" +
-                  std::to_string(settings.pool_size) + ")");
-  return false;
-}
-
-bool sets_pool_size(const PoolLayer& layer) { return layer.sets("pool_size") || layer.sets("min_pool_size"); }
-
-// Each layer is checked on its own; a (database, user) pair is checked only when both layers
-// touch the sizes, since otherwise it resolves like one of the single-layer checks.
-void check_all_pool_sizes(Draft& draft, Diagnostics& diag) {
-  const PoolSettings& defaults = draft.config.defaults;
-  check_pool_sizes(defaults, draft.defaults, "defaults", diag);
-  std::vector<const DatabaseDraft*> databases;
-  std::vector<const UserDraft*> users;
-  for (const DatabaseDraft& db : draft.databases) {
-    if (check_pool_sizes(draft.config.resolve(db.config, nullptr), db.layer, db.layer.where, diag) &&
-        sets_pool_size(db.layer))
-      databases.push_back(&db);
-  }
-  for (const UserDraft& user : draft.users) {
-    PoolSettings settings = defaults;
-    apply_overrides(settings, user.config.overrides);
-    if (check_pool_sizes(settings, user.layer, user.layer.where, diag) && sets_pool_size(user.layer))
-      users.push_back(&user);
-  }
-  for (const DatabaseDraft* db : databases) {
-    for (const UserDraft* user : users) {
-      const std::string context = user->layer.where + " with " + db->layer.where;
-      check_pool_sizes(draft.config.resolve(db->config, &user->config), user->layer, context, diag);
-    }
-  }
-}
-
-void check_database_passwords(const Draft& draft, Diagnostics& diag) {
-  for (const DatabaseDraft& db : draft.databases) {
-    if (db.config.password && !db.config.user) {
-      diag.report(*db.password_mark, db.layer.where +
-                                         ".password: set without user; the password is only used to log in "
-                                         "as the forced backend user");
-    }
-  }
-}
-
-void add_default_listener(Draft& draft) {
-  if (draft.listen_postgres_set) return;
-  ListenAddress fallback{"127.0.0.1", 6432};
-  draft.config.listen_postgres.push_back(fallback);
-  draft.addresses.insert(draft.addresses.begin(), {fallback, "listen.postgres (default)", draft.listen_mark});
-}
-
-void check_listeners(const Draft& draft, Diagnostics& diag) {
-  if (draft.config.listen_postgres.empty() && draft.config.listen_mysql.empty() && !draft.bad_address) {
-    diag.report(draft.listen_mark, "listen: no client listener: give listen.postgres or listen.mysql an address");
-  }
-  for (std::size_t i = 0; i < draft.addresses.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (draft.addresses[i].address != draft.addresses[j].address) continue;
-      diag.report(draft.addresses[i].mark, draft.addresses[i].path + ": address " +
-                                               format_listen_address(draft.addresses[i].address) +
-                                               " is already used by " + draft.addresses[j].path);
-      break;
-    }
-  }
-}
-
-std::shared_ptr<const ProxyConfig> finish(Draft& draft, Diagnostics& diag) {
-  add_default_listener(draft);
-  check_listeners(draft, diag);
-  apply_overrides(draft.config.defaults, draft.defaults.overrides);
-  check_all_pool_sizes(draft, diag);
-  check_database_passwords(draft, diag);
-  std::vector<const UserConfig*> users;
-  for (const UserDraft& user : draft.users) users.push_back(&user.config);
-  security::check_security(draft.config, users, draft.security_marks, diag);
-  if (!diag.empty()) return nullptr;
-  for (DatabaseDraft& db : draft.databases) draft.config.databases.emplace(db.config.name, std::move(db.config));
-  for (UserDraft& user : draft.users) draft.config.users.emplace(user.config.name, std::move(user.config));
-  return std::make_shared<const ProxyConfig>(std::move(draft.config));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+// The rules of sluice.yaml that span sections, run once the walk has read every section.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config_draft.hpp"
+
+namespace sluice::config::draft {
+
+using namespace yaml_reading;
+
+namespace {
+
+bool check_pool_sizes(const PoolSettings& settings, const PoolLayer& layer, const std::string& context,
+                      Diagnostics& diag) {
+  if (settings.min_pool_size <= settings.pool_size) return true;
+  diag.report(layer.mark_of("min_pool_size", "pool_size"),
+              context + ": min_pool_size (" + std::to_string(settings.min_pool_size) + ") is larger than pool_size (" +
+                  std::to_string(settings.pool_size) + ")");
+  return false;
+}
+
+bool sets_pool_size(const PoolLayer& layer) { return layer.sets("pool_size") || layer.sets("min_pool_size"); }
+
+// Each layer is checked on its own; a (database, user) pair is checked only when both layers
+// touch the sizes, since otherwise it resolves like one of the single-layer checks.
+void check_all_pool_sizes(Draft& draft, Diagnostics& diag) {
+  const PoolSettings& defaults = draft.config.defaults;
+  check_pool_sizes(defaults, draft.defaults, "defaults", diag);
+  std::vector<const DatabaseDraft*> databases;
+  std::vector<const UserDraft*> users;
+  for (const DatabaseDraft& db : draft.databases) {
+    if (check_pool_sizes(draft.config.resolve(db.config, nullptr), db.layer, db.layer.where, diag) &&
+        sets_pool_size(db.layer))
+      databases.push_back(&db);
+  }
+  for (const UserDraft& user : draft.users) {
+    PoolSettings settings = defaults;
+    apply_overrides(settings, user.config.overrides);
+    if (check_pool_sizes(settings, user.layer, user.layer.where, diag) && sets_pool_size(user.layer))
+      users.push_back(&user);
+  }
+  for (const DatabaseDraft* db : databases) {
+    for (const UserDraft* user : users) {
+      const std::string context = user->layer.where + " with " + db->layer.where;
+      check_pool_sizes(draft.config.resolve(db->config, &user->config), user->layer, context, diag);
+    }
+  }
+}
+
+void check_database_passwords(const Draft& draft, Diagnostics& diag) {
+  for (const DatabaseDraft& db : draft.databases) {
+    if (db.config.password && !db.config.user) {
+      diag.report(*db.password_mark, db.layer.where +
+                                         ".password: set without user; the password is only used to log in "
+                                         "as the forced backend user");
+    }
+  }
+}
+
+void add_default_listener(Draft& draft) {
+  if (draft.listen_postgres_set) return;
+  ListenAddress fallback{"127.0.0.1", 6432};
+  draft.config.listen_postgres.push_back(fallback);
+  draft.addresses.insert(draft.addresses.begin(), {fallback, "listen.postgres (default)", draft.listen_mark});
+}
+
+void check_listeners(const Draft& draft, Diagnostics& diag) {
+  if (draft.config.listen_postgres.empty() && draft.config.listen_mysql.empty() && !draft.bad_address) {
+    diag.report(draft.listen_mark, "listen: no client listener: give listen.postgres or listen.mysql an address");
+  }
+  for (std::size_t i = 0; i < draft.addresses.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (draft.addresses[i].address != draft.addresses[j].address) continue;
+      diag.report(draft.addresses[i].mark, draft.addresses[i].path + ": address " +
+                                               format_listen_address(draft.addresses[i].address) +
+                                               " is already used by " + draft.addresses[j].path);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const ProxyConfig> finish(Draft& draft, Diagnostics& diag) {
+  add_default_listener(draft);
+  check_listeners(draft, diag);
+  apply_overrides(draft.config.defaults, draft.defaults.overrides);
+  check_all_pool_sizes(draft, diag);
+  check_database_passwords(draft, diag);
+  std::vector<const UserConfig*> users;
+  for (const UserDraft& user : draft.users) users.push_back(&user.config);
+  security::check_security(draft.config, users, draft.security_marks, diag);
+  if (!diag.empty()) return nullptr;
+  for (DatabaseDraft& db : draft.databases) draft.config.databases.emplace(db.config.name, std::move(db.config));
+  for (UserDraft& user : draft.users) draft.config.users.emplace(user.config.name, std::move(user.config));
+  return std::make_shared<const ProxyConfig>(std::move(draft.config));
+}
+
+}  // namespace sluice::config::draft
