@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "support/my_raw_login.hpp"  // before <mysql.h>, whose macros name the capability flags
 #include "support/harness.hpp"
 
 using namespace sluice_it;
@@ -65,9 +66,22 @@ TEST_CASE("mysql: an unreachable backend refuses the client's statement", "[mysq
     DeadListener dead(false);
     const std::string databases = "app:\n  protocol: mysql\n  host: 127.0.0.1\n  port: " + std::to_string(dead.port()) + "\n";
     MySluice sluice(MySluiceOptions{.defaults = "server_connect_timeout: 1s\n", .databases = databases});
+    // A client speaking the protocol itself gets the contract's 2003 with the reason.
+    const auto error = my_statement_error(sluice.mysql_port(), "app", "app");
+    REQUIRE(error);
+    CHECK(error->error_code == 2003);
+    CHECK_THAT(error->error_message, Catch::StartsWith("Can't connect to server (could not connect to server"));
+    // MariaDB Connector/C reads a server's ERR with a client code (2000-2999) as a malformed
+    // packet (2027, no reason): it gets 1105 with the same message instead.
     MyConnection connection = my_connect(sluice.login("app", "app"));
     MyResult result = my_query(connection.get(), "SELECT 1");
-    INFO(result.error);
-    CHECK(result.error_code != 0);
+    CHECK(result.error_code == 1105);
+    CHECK_THAT(result.error, Catch::StartsWith("Can't connect to server (could not connect to server"));
+    // And so the mariadb command-line client, which says why.
+    CommandResult cli = run_command({"/usr/bin/mariadb", "--no-defaults", "-h127.0.0.1",
+                                     "-P" + std::to_string(sluice.mysql_port()), "-uapp", "-papp", "app", "-e", "SELECT 1"},
+                                    {}, std::chrono::seconds(20));
+    CHECK(cli.exit_code == 1);
+    CHECK_THAT(cli.output, Catch::Contains("ERROR 1105 (HY000)") && Catch::Contains("Can't connect to server ("));
     CHECK(sluice.process().running());
 }

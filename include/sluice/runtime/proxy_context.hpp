@@ -104,9 +104,9 @@ struct ProxyContext {
   std::atomic<bool> shutting_down{false};
   // Sluice's TLS server context towards clients (tls.client), rebuilt on reload: a session
   // takes current() when its client asks for TLS. Empty while tls.client.mode is disable.
-  net::TlsContextSlot client_tls;
+  net::TlsContextSlot client_tls{};
   // What idle clients share instead of each holding a copy (PostgreSQL's reported parameters).
-  core::StringInterner shared_strings;
+  core::StringInterner shared_strings{};
   // auth_query for users not in `users`; null (unit tests) = only `users` can log in.
   CredentialLookup* credential_lookup = nullptr;
 };

@@ -220,7 +220,8 @@ void ClientLogin::auth_failed() {
 ClientLoginEvent ClientLogin::fail(Failure failure) {
   failure_ = std::move(failure);
   const std::string_view database = response_.database ? std::string_view(*response_.database) : std::string_view();
-  const ErrorContext context{response_.user, settings_.client_host, database, !response_.auth_response.empty()};
+  const ErrorContext context{response_.user, settings_.client_host, database, !response_.auth_response.empty(),
+                             rejects_client_error_codes(response_)};
   write_err_packet(output_, sequence_, error_for(failure_, context), (capabilities_ & CLIENT_PROTOCOL_41) != 0);
   phase_ = Phase::failed;
   reader_.reset();

@@ -9,6 +9,9 @@ namespace {
 using namespace error_code;
 
 constexpr std::uint16_t ER_CONNECTION_KILLED = 1927;  // MariaDB
+// The client libraries' own codes (CR_*): a server never sends them.
+constexpr std::uint16_t kMinClientErrorCode = 2000;
+constexpr std::uint16_t kMaxClientErrorCode = 2999;
 
 // How an entry builds its message from its text, the Failure and the context.
 enum class Message {
@@ -134,7 +137,9 @@ std::string message_for(const Entry& entry, const Failure& failure, const ErrorC
 
 ErrPacket error_for(const Failure& failure, const ErrorContext& context) {
   const Entry& entry = entry_for(failure);
-  return ErrPacket{entry.code, std::string(entry.sql_state), message_for(entry, failure, context)};
+  const bool client_code = entry.code >= kMinClientErrorCode && entry.code <= kMaxClientErrorCode;
+  const std::uint16_t code = client_code && context.rejects_client_codes ? ER_UNKNOWN_ERROR : entry.code;
+  return ErrPacket{code, std::string(entry.sql_state), message_for(entry, failure, context)};
 }
 
 }  // namespace sluice::mysql

@@ -364,4 +364,16 @@ std::string_view scramble_of(std::string_view plugin_data) {
   return plugin_data;
 }
 
+std::string_view connect_attribute(const HandshakeResponse41& response, std::string_view name) {
+  if (!response.connect_attributes) return {};
+  for (const auto& [key, value] : *response.connect_attributes) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+bool rejects_client_error_codes(const HandshakeResponse41& response) {
+  return connect_attribute(response, "_client_name") == "libmariadb";
+}
+
 }  // namespace sluice::mysql

@@ -18,14 +18,6 @@ Failure auth_failed(std::string_view user) {
 Failure unknown_database(std::string_view name) {
   return Failure{"unknown_database", "3D000", "no such database: " + std::string(name)};
 }
-
-std::string connect_attribute(const mysql::HandshakeResponse41& response, std::string_view name) {
-  if (!response.connect_attributes) return {};
-  for (const auto& [key, value] : *response.connect_attributes) {
-    if (key == name) return value;
-  }
-  return {};
-}
 }  // namespace
 
 std::shared_ptr<ClientSession> make_mysql_session(WorkerSocket client, ProxyContext& context) {
@@ -71,6 +63,7 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
   std::string database_name;
   if (!refusal) {
     database = choose_database(login.response(), database_name);
+    rejects_client_codes_ = mysql::rejects_client_error_codes(login.response());
     if (!database) refusal = unknown_database(database_name);
   }
   if (!refusal) {
@@ -165,7 +158,8 @@ const config::DatabaseConfig* MyFrontend::choose_database(const mysql::Handshake
   }
   const auto* database = config.find_database(name);
   const bool known = database && database->protocol == config::Protocol::mysql;
-  session_.identify(response.user, known ? name : std::string(), connect_attribute(response, "program_name"));
+  const std::string program(mysql::connect_attribute(response, "program_name"));
+  session_.identify(response.user, known ? name : std::string(), program);
   if (!known) {
     spdlog::info("MySQL client asked for unknown database '{}' (user={})", name, response.user);
     return nullptr;

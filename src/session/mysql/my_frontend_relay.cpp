@@ -400,7 +400,7 @@ awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
   mysql::SequenceId sequence;
   sequence.reset(next_sequence_);
   const auto host = session_.address();  // the context views it
-  const mysql::ErrorContext context{session_.user(), host, session_.database()};
+  const mysql::ErrorContext context{session_.user(), host, session_.database(), true, rejects_client_codes_};
   std::string out;
   mysql::write_err_packet(out, sequence, mysql::error_for(failure, context));
   co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);

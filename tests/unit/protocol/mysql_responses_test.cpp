@@ -10,6 +10,7 @@
 #include "sluice/protocol/mysql/constants.hpp"
 #include "sluice/protocol/mysql/errors.hpp"
 #include "sluice/protocol/mysql/failures.hpp"
+#include "sluice/protocol/mysql/handshake.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
 
 using namespace sluice;
@@ -206,4 +207,26 @@ TEST_CASE("mysql errors: Sluice's reasons as MySQL clients see them", "[mysql]")
         "Unknown database 'other'");
   CHECK(error_for(Failure{"auth_failed", "28P01", ""}, ErrorContext{"bob", "h", "", false}).error_message ==
         "Access denied for user 'bob'@'h' (using password: NO)");
+}
+
+TEST_CASE("mysql errors: a client whose library refuses client codes gets 1105 with the same message", "[mysql]") {
+  ErrorContext connector_c{"alice", "10.0.0.5", "shop", true, true};
+  const Failure unreachable{"server_connect_failed", "08001", "could not connect to server: refused"};
+  const ErrPacket error = error_for(unreachable, connector_c);
+  CHECK(error.error_code == 1105);
+  CHECK(error.sql_state == "HY000");
+  CHECK(error.error_message == "Can't connect to server (could not connect to server: refused)");
+  // Codes a server may send are left as they are.
+  CHECK(error_for(Failure{"query_wait_timeout", "57014", "query_wait_timeout"}, connector_c).error_code == 9001);
+  CHECK(error_for(Failure{"shutdown", "57P01", "x"}, connector_c).error_code == 1053);
+  // Which libraries: MariaDB Connector/C, by the name it gives itself at login.
+  HandshakeResponse41 response;
+  CHECK_FALSE(rejects_client_error_codes(response));
+  response.connect_attributes.emplace();
+  response.connect_attributes->emplace_back("_client_name", "libmysql");
+  CHECK_FALSE(rejects_client_error_codes(response));
+  response.connect_attributes->front().second = "libmariadb";
+  CHECK(rejects_client_error_codes(response));
+  CHECK(connect_attribute(response, "_client_name") == "libmariadb");
+  CHECK(connect_attribute(response, "program_name").empty());
 }

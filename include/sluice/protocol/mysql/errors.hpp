@@ -40,6 +40,10 @@ struct ErrorContext {
   std::string_view host;
   std::string_view database;
   bool using_password = true;
+  // The client's library reads an ERR carrying a client error code (2000-2999) as a malformed
+  // packet (MariaDB Connector/C, so the mariadb client, says "2027 Received malformed packet"
+  // instead of why): such a client gets ER_UNKNOWN_ERROR (1105) with the same message.
+  bool rejects_client_codes = false;
 };
 
 // The ERR packet a client gets for `failure`.

@@ -59,6 +59,12 @@ struct HandshakeResponse41 {
   bool operator==(const HandshakeResponse41&) const = default;
 };
 
+// The connect attribute `name` ("_client_name", "program_name"), or "" when not sent.
+std::string_view connect_attribute(const HandshakeResponse41& response, std::string_view name);
+// MariaDB Connector/C (`_client_name` libmariadb) refuses client error codes from a server
+// (see ErrorContext::rejects_client_codes).
+bool rejects_client_error_codes(const HandshakeResponse41& response);
+
 // Protocol::AuthSwitchRequest (0xFE): the server asks for another plugin's answer.
 struct AuthSwitchRequest {
   std::string plugin_name;

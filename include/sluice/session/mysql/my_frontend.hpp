@@ -191,6 +191,7 @@ class MyFrontend : public Frontend {
   bool login_error_sent_ = false;    // the login's ERR went out already
   bool answer_started_ = false;      // part of the server's answer to the pending command went out
   bool quit_split_ = false;          // part of the client's COM_QUIT reached the backend
+  bool rejects_client_codes_ = false;  // its library refuses ERR codes 2000-2999 (mysql::ErrorContext)
   bool statement_timed_out_ = false;  // the next interrupted-query ERR is ours: say why
 };
 
