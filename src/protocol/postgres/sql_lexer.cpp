@@ -5,9 +5,7 @@ namespace sluice::pg {
 namespace {
 
 // scan.l's character classes.
-bool is_space(std::uint8_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_space(std::uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_newline(std::uint8_t c) { return c == '\n' || c == '\r'; }
 bool is_digit(std::uint8_t c) { return c >= '0' && c <= '9'; }
 // ident_start and dolq_start: [A-Za-z\200-\377_]
