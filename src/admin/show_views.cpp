@@ -323,7 +323,8 @@ Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig
           number(settings.min_pool_size), number(settings.reserve_pool_size),
           number(std::chrono::duration_cast<std::chrono::seconds>(settings.server_lifetime).count()),
           overridden_mode ? text(config::to_string(*overridden_mode)) : std::nullopt, std::nullopt,
-          number(settings.max_db_connections), number(use.backends), number(0), number(use.clients),
+          number(settings.max_db_connections), number(use.backends), number(database.max_client_connections),
+          number(use.clients),
           flag(use.paused), flag(false),
           // Sluice's own:
           text(config::to_string(database.protocol)), number(settings.reserve_pool_size)};

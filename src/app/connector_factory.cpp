@@ -42,9 +42,13 @@ std::shared_ptr<pool::ServerConnector> make_postgres_connector(const config::Dat
                                                                const config::PoolSettings& settings,
                                                                const ServerTls& tls) {
   auto target = backend_target(database, user, user_name, settings, tls);
-  // A SCRAM verifier cannot log in to a server; only plain text or an md5 hash can (or the
-  // ClientKey a client reveals, SCRAM pass-through: PgServerConnector::learn_client_key).
-  if (target.password && is_scram_verifier(*target.password)) target.password.reset();
+  // A SCRAM verifier or a mysql.user hash cannot log in to a server; only plain text or an md5
+  // hash can (or the ClientKey a client reveals, SCRAM pass-through:
+  // PgServerConnector::learn_client_key).
+  if (target.password &&
+      (is_scram_verifier(*target.password) || auth::is_mysql_native_password_hash(*target.password))) {
+    target.password.reset();
+  }
   return std::make_shared<session::PgServerConnector>(std::move(target));
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "sluice/app/certificate_check.hpp"
 #include "sluice/app/proxy_server.hpp"
 #include "sluice/config/loader.hpp"
 
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
   const auto loaded = sluice::config::load_config_file(path);
   if (!loaded.ok()) return print_errors(loaded);
   if (std::strcmp(argv[1], "--check-config") == 0) {
+    const auto certificate_errors = sluice::app::check_certificates(path, *loaded.config);
+    for (const auto& error : certificate_errors) std::cerr << sluice::config::format_error(error) << "\n";
+    if (!certificate_errors.empty()) return 1;
     std::cout << path << ": ok\n";
     return 0;
   }

@@ -80,7 +80,11 @@ bool read_pool_key(const Entry& entry, PoolLayer& layer, Diagnostics& diag) {
 // ---------------------------------------------------------------------------------------------
 // Databases and users.
 
-const std::array<KeyReader<DatabaseDraft>, 6> database_keys{{
+void read_database_client_cap(const Entry& e, DatabaseDraft& db, Diagnostics& diag) {
+  assign(db.config.max_client_connections, read_integer(e, 0, int_max, diag));
+}
+
+const std::array<KeyReader<DatabaseDraft>, 8> database_keys{{
     {"protocol",
      [](const Entry& e, DatabaseDraft& db, Diag& d) { assign(db.config.protocol, read_enum(e, protocol_names, d)); }},
     {"host", [](const Entry& e, DatabaseDraft& db, Diag& d) { assign(db.config.host, read_nonempty_string(e, d)); }},
@@ -97,6 +101,9 @@ const std::array<KeyReader<DatabaseDraft>, 6> database_keys{{
        db.config.password = read_string(e, d);
        db.password_mark = e.value_mark();
      }},
+    // The per-database client cap; PgBouncer 1.24 calls it max_db_client_connections.
+    {"max_client_connections", read_database_client_cap},
+    {"max_db_client_connections", read_database_client_cap},
 }};
 
 void read_user_password(const Entry& e, UserDraft& user, Diagnostics& diag) {

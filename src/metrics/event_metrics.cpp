@@ -64,10 +64,12 @@ HistogramSnapshot AtomicHistogram::snapshot() const {
 // ---- labels ----------------------------------------------------------------------------
 
 std::string_view disconnect_reason_label(std::string_view reason) {
-  // ClientLimits says "max_client_connections (user NAME)" for a user's own cap: the user
-  // name must not become a label value here.
-  constexpr std::string_view per_user = "max_client_connections (user";
+  // ClientLimits says "max_client_connections (user NAME)" for a user's own cap and
+  // "(database NAME)" for a database's: the name must not become a label value here.
+  constexpr std::string_view per_user = "max_client_connections (user ";
+  constexpr std::string_view per_database = "max_client_connections (database ";
   if (reason.starts_with(per_user)) return "users.max_client_connections";
+  if (reason.starts_with(per_database)) return "databases.max_client_connections";
   return kDisconnectReasons[index_or_last(kDisconnectReasons, reason)];
 }
 

@@ -2,6 +2,14 @@
 
 namespace sluice::pool {
 
+namespace {
+// One cap for the whole database, whoever's pool reads it: the database's value or the
+// defaults', never a user's override (that would make the cap depend on which pool came last).
+int database_connection_cap(const config::ProxyConfig& config, const config::DatabaseConfig& database) {
+  return config.resolve(database, nullptr).max_db_connections;
+}
+}  // namespace
+
 std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConfig& config,
                                                          const config::DatabaseConfig& database,
                                                          const std::string& user_name) {
@@ -11,7 +19,7 @@ std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConf
 
   const auto* user = config.find_user(user_name);
   const auto settings = config.resolve(database, user);
-  auto database_cap = cap_for(database_caps_, database.name, settings.max_db_connections);
+  auto database_cap = cap_for(database_caps_, database.name, database_connection_cap(config, database));
   auto user_cap = cap_for(user_caps_, user_name, user ? user->max_user_connections : 0);
   auto pool = std::make_shared<ServerPool>(key, factory_(database, user, user_name, settings), settings,
                                            std::move(database_cap), std::move(user_cap));
@@ -61,7 +69,7 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
     // changed). Existing pools thus follow host/port/dbname/user/password and the connect
     // and check settings without pool/ knowing what any of them mean.
     pool->retarget(*factory_(*database, user, key.user, settings));
-    cap_for(database_caps_, key.database, settings.max_db_connections);
+    cap_for(database_caps_, key.database, database_connection_cap(config, *database));
     cap_for(user_caps_, key.user, user ? user->max_user_connections : 0);
     ++it;
   }

@@ -57,8 +57,9 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
   const auto limits = settings();
   const TimePoint deadline =
       limits.query_wait_timeout.count() > 0 ? waiter->since + limits.query_wait_timeout : TimePoint::max();
-  const TimePoint reserve_at =
-      limits.reserve_pool_size > 0 ? waiter->since + limits.reserve_pool_timeout : TimePoint::max();
+  // reserve_pool_timeout 0 is "disabled", as every 0 duration (and PgBouncer's): no reserve.
+  const bool has_reserve = limits.reserve_pool_size > 0 && limits.reserve_pool_timeout.count() > 0;
+  const TimePoint reserve_at = has_reserve ? waiter->since + limits.reserve_pool_timeout : TimePoint::max();
   for (;;) {
     ServerConnection* connection = nullptr;
     ConnectionCap* blocking_cap = nullptr;

@@ -185,7 +185,7 @@ void ClientSession::set_pinned(std::string_view reason) {
 }
 
 std::optional<std::string> ClientSession::admit() {
-  return context_.clients.admit(*runtime_->config, user_, ticket_);
+  return context_.clients.admit(*runtime_->config, user_, database_, ticket_);
 }
 
 void ClientSession::join_pool(const config::DatabaseConfig& database) {

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "support/harness.hpp"
+#include "support/tls.hpp"
 
 using namespace sluice_it;
 
@@ -97,6 +98,35 @@ TEST_CASE("check-config reports every error with its line and exits 1", "[pg][co
     // Nothing else is wrong with the file.
     CHECK(errors_at_line(result.output, path, 5).empty());
     CHECK(errors_at_line(result.output, path, 8).empty());
+}
+
+TEST_CASE("check-config loads the certificate files as the daemon would", "[pg][config][tls]") {
+    TestPki pki;
+    TempDir dir;
+    const std::string good = "listen:\n  postgres: 127.0.0.1:6432\n" + pki.client_tls_yaml("allow");
+    std::string path = dir.file("tls.yaml");
+    write_file(path, good);
+    CommandResult accepted = check_config(path);
+    INFO("output:\n" << accepted.output);
+    CHECK(accepted.exit_code == 0);
+
+    // A file that exists but holds no certificate: the loader's existence check passes it, the
+    // TLS context does not, so the check must fail here and not at the daemon's start.
+    std::string not_a_certificate = dir.file("garbage.crt");
+    write_file(not_a_certificate, "this is not a certificate\n");
+    write_file(path, "listen:\n"                                          // 1
+                     "  postgres: 127.0.0.1:6432\n"                       // 2
+                     "tls:\n"                                             // 3
+                     "  client:\n"                                        // 4
+                     "    mode: allow\n"                                  // 5
+                     "    cert: " + not_a_certificate + "\n"              // 6
+                     "    key: " + pki.path("server.key") + "\n");        // 7
+    CommandResult refused = check_config(path);
+    INFO("output:\n" << refused.output);
+    CHECK(refused.exit_code == 1);
+    const auto at_cert = errors_at_line(refused.output, path, 6);
+    REQUIRE(at_cert.size() == 1);
+    CHECK_THAT(at_cert[0], Catch::Contains("tls.client.cert '" + not_a_certificate + "'"));
 }
 
 TEST_CASE("check-config accepts the shipped config/sluice.yaml", "[pg][config]") {

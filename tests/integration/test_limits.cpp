@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -402,6 +403,37 @@ TEST_CASE("client caps name the cap in the 53300 message", "[limits][caps][clien
                    Catch::Contains("too many connections: max_client_connections (user alice)"));
         Connection bob = connect(sluice.conninfo("bob", "bob"));
         CHECK(query_value(bob, "select 1") == "1");
+    }
+    SECTION("per database, all users together") {
+        SluiceOptions options;
+        options.extra_databases = "capped:\n  host: 127.0.0.1\n  port: " + std::to_string(postgres().port()) +
+                                  "\n  dbname: app\n  max_client_connections: 2";
+        SluiceProcess sluice(options);
+        Connection first = connect(sluice.conninfo("app", "app", "capped"));
+        std::optional<Connection> second(connect(sluice.conninfo("alice", "alice", "capped")));
+        Connection refused = try_connect(sluice.conninfo("bob", "bob", "capped"));
+        REQUIRE_FALSE(refused.ok());
+        INFO(refused.error_message());
+        CHECK_THAT(refused.error_message(),
+                   Catch::Contains("too many connections: max_client_connections (database capped)"));
+        // Other databases are not capped by it; the capped one's clients keep working.
+        Connection other = connect(sluice.conninfo("bob", "bob", "app"));
+        CHECK(query_value(other, "select 1") == "1");
+        CHECK(query_value(first, "select current_database()") == "app");
+        Connection console = admin_connect(sluice);
+        const AdminTable databases = admin_show(console, "SHOW DATABASES");
+        const auto row = databases.where("name", "capped");
+        REQUIRE(row.size() == 1);
+        CHECK(databases.at(row[0], "max_client_connections") == "2");
+        CHECK(databases.at(row[0], "current_client_connections") == "2");
+        // A client that leaves gives its place back.
+        second.reset();
+        std::optional<Connection> admitted;
+        CHECK(eventually([&] {
+            admitted.emplace(try_connect(sluice.conninfo("bob", "bob", "capped")));
+            return admitted->ok();
+        }));
+        CHECK(query_value(*admitted, "select 1") == "1");
     }
 }
 

@@ -158,6 +158,27 @@ TEST_CASE("md5 client login", "[pg][login]") {
     }
 }
 
+TEST_CASE("a user whose password is a mysql_native_password hash cannot log in over PostgreSQL", "[pg][login]") {
+    // The hash checks MySQL clients only (design/config.md): neither the hash itself nor the
+    // password behind it is accepted, and the user is not looked up instead.
+    const std::string hash_of_secret = "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7";
+    for (const std::string auth_type : {"md5", "scram-sha-256"}) {
+        DYNAMIC_SECTION(auth_type) {
+            SluiceOptions options;
+            options.auth_type = auth_type;
+            options.users.push_back(SluiceUser{"native", hash_of_secret, ""});
+            SluiceProcess sluice(options);
+            for (const std::string& password : {std::string("secret"), hash_of_secret}) {
+                Connection conn = try_connect(sluice.conninfo("native", password, "app"));
+                CHECK_FALSE(conn.ok());
+                CHECK_THAT(conn.error_message(), Catch::Contains("password authentication failed"));
+            }
+            Connection app = connect(sluice.conninfo("app", "app", "app"));
+            CHECK(query_value(app, "select 1") == "1");
+        }
+    }
+}
+
 TEST_CASE("trust client login", "[pg][login]") {
     SluiceOptions options;
     options.auth_type = "trust";

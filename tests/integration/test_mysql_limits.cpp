@@ -18,6 +18,23 @@ TEST_CASE("mysql: max_client_connections refuses with 1040", "[mysql][mysql-limi
     CHECK(my_value(first.get(), "SELECT 1") == "1");
 }
 
+TEST_CASE("mysql: a database's max_client_connections (PgBouncer's max_db_client_connections) refuses with 1040",
+          "[mysql][mysql-limits]") {
+    MySluiceOptions options;
+    options.extra_databases =
+        "capped:\n" + indent(mariadb_database(mariadb().port()) + "dbname: app\nmax_db_client_connections: 1\n", 2);
+    MySluice sluice(options);
+    MyConnection first = my_connect(sluice.login("app", "app", "capped"));
+    MyLogin refused = my_try_connect(sluice.login("alice", "alice", "capped"));
+    CHECK_FALSE(refused);
+    CHECK(refused.error_code == 1040);
+    CHECK(refused.error == "Too many connections: max_client_connections (database capped) reached");
+    // Another database is not capped by it.
+    MyConnection other = my_connect(sluice.login("alice", "alice", "app"));
+    CHECK(my_value(other.get(), "SELECT 2") == "2");
+    CHECK(my_value(first.get(), "SELECT DATABASE()") == "app");
+}
+
 TEST_CASE("mysql: query_wait_timeout answers a queued client with 9001", "[mysql][mysql-limits]") {
     MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 300ms\n"});
     MyConnection holder = my_connect(sluice.login("app", "app"));

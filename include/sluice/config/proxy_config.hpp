@@ -149,6 +149,7 @@ struct DatabaseConfig {
   std::string dbname;                          // backend db name; defaults to name
   std::optional<std::string> user;             // forced backend login
   std::optional<std::string> password;
+  int max_client_connections = 0;  // client sessions on this database, all users; 0 = no cap
   PoolOverrides overrides;
   bool operator==(const DatabaseConfig&) const = default;
 };

@@ -57,10 +57,11 @@ class AtomicHistogram {
 };
 
 // The fixed label values. A reason or kind outside these lists is counted as "other".
-inline constexpr std::array<std::string_view, 23> kDisconnectReasons{
+inline constexpr std::array<std::string_view, 24> kDisconnectReasons{
     "terminate",           "client_close",           "client_login_timeout",
     "client_idle_timeout", "idle_transaction_timeout", "query_wait_timeout",
     "statement_timeout",   "max_client_connections", "users.max_client_connections",
+    "databases.max_client_connections",
     "auth_failed",         "unknown_database",       "database_removed",
     "admin_access",        "admin_kill",             "server_connect_failed",
     "server_login_failed", "server_lost",            "server_reset_query",
@@ -69,12 +70,12 @@ inline constexpr std::array<std::string_view, 23> kDisconnectReasons{
 inline constexpr std::array<std::string_view, 5> kTimeoutKinds{
     "query_wait_timeout", "statement_timeout", "idle_transaction_timeout", "client_idle_timeout",
     "client_login_timeout"};
-inline constexpr std::array<std::string_view, 2> kRefusalKinds{"max_client_connections",
-                                                               "users.max_client_connections"};
+inline constexpr std::array<std::string_view, 3> kRefusalKinds{
+    "max_client_connections", "users.max_client_connections", "databases.max_client_connections"};
 
 // A disconnect reason as a bounded label value: the reason itself if it is in the list,
 // "users.max_client_connections" for a per-user cap ("max_client_connections (user x)"),
-// otherwise "other".
+// "databases.max_client_connections" for a per-database one, otherwise "other".
 std::string_view disconnect_reason_label(std::string_view reason);
 
 class EventMetrics {

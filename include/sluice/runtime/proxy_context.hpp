@@ -46,12 +46,14 @@ class ConfigStore {
   std::shared_ptr<const RuntimeConfig> current_;
 };
 
-// Client session counts for max_client_connections (global and per user). Exact across threads.
+// Client session counts for max_client_connections (global, per user and per database). Exact
+// across threads.
 class ClientLimits {
  public:
   class Ticket;
-  // Counts a client in, or says which cap refused it.
-  std::optional<std::string> admit(const config::ProxyConfig& config, const std::string& user, Ticket& ticket);
+  // Counts a client of `user` on `database` in, or says which cap refused it.
+  std::optional<std::string> admit(const config::ProxyConfig& config, const std::string& user,
+                                   const std::string& database, Ticket& ticket);
   int total() const { return total_.load(); }
 
   class Ticket {
@@ -61,20 +63,23 @@ class ClientLimits {
     Ticket& operator=(const Ticket&) = delete;
     ~Ticket() { release(); }
     void release();  // gives the place back, if it holds one
+    using PerName = std::map<std::string, int, std::less<>>;  // clients per user or database name
 
    private:
     friend class ClientLimits;
-    using PerUser = std::map<std::string, int, std::less<>>;
     ClientLimits* limits_ = nullptr;
-    // The user's entry: it stays in the map while any of its tickets does (count > 0).
-    PerUser::iterator user_;
+    // The user's and the database's entries: each stays in its map while any ticket holds it
+    // (count > 0).
+    PerName::iterator user_;
+    PerName::iterator database_;
   };
 
  private:
-  void leave(Ticket::PerUser::iterator user);
+  void leave(Ticket& ticket);
   std::atomic<int> total_{0};
   std::mutex mutex_;
-  Ticket::PerUser per_user_;
+  Ticket::PerName per_user_;
+  Ticket::PerName per_database_;
 };
 
 // What a reload of the config file did.

@@ -8,6 +8,11 @@ awaitable<std::optional<auth::Credential>> PgFrontend::find_credential() {
   if (auto found = runtime.credentials.find(session_.user()); found != runtime.credentials.end()) {
     co_return found->second;
   }
+  // A user listed with a password no PostgreSQL method can check (a mysql_native_password
+  // hash) is refused, not looked up.
+  if (const auto* listed = runtime.config->find_user(session_.user()); listed && listed->password) {
+    co_return std::nullopt;
+  }
   // Not listed: auth_query, if configured, in the database the client asked for.
   auto* lookup = session_.context().credential_lookup;
   const auto* database = runtime.config->find_database(session_.database());

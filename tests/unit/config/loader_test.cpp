@@ -401,6 +401,25 @@ TEST_CASE("database details: mysql, defaults, null means absent, forced user", "
   CHECK_FALSE(nulls.overrides.pool_size);
 }
 
+TEST_CASE("a database's client cap: max_client_connections, or PgBouncer's max_db_client_connections", "[config]") {
+  auto config = load_ok(R"(databases:
+  app:
+    max_client_connections: 40
+  shop:
+    protocol: mysql
+    max_db_client_connections: 7
+  bare:
+)");
+  CHECK(config->find_database("app")->max_client_connections == 40);
+  CHECK(config->find_database("shop")->max_client_connections == 7);
+  CHECK(config->find_database("bare")->max_client_connections == 0);
+  LoadResult result = load(R"(databases:
+  app:
+    max_client_connections: -1
+)");
+  CHECK(error_containing(result, "databases.app.max_client_connections").line == 3);
+}
+
 TEST_CASE("database mistakes: reserved name, password without user, empty host", "[config]") {
   LoadResult result = load(R"(databases:
   pgbouncer:

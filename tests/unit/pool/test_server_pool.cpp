@@ -251,6 +251,23 @@ TEST_CASE("reserve_pool_size opens extra backends only after reserve_pool_timeou
   CHECK(f.connector->opened == 2);
 }
 
+TEST_CASE("reserve_pool_timeout 0 disables the reserve: the waiter gets query_wait_timeout", "[pool]") {
+  Fixture f;
+  auto settings = small_pool(1, 100ms);
+  settings.reserve_pool_size = 1;
+  settings.reserve_pool_timeout = 0ms;
+  auto pool = f.make_pool(settings);
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(holder.ok());
+    auto refused = co_await pool->acquire(f.io.get_executor());
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.failure().reason == "query_wait_timeout");
+    CHECK(pool->counts().active == 1);
+  });
+  CHECK(f.connector->opened == 1);
+}
+
 TEST_CASE("pools sharing a cap take turns: a busy pool cannot starve another", "[pool]") {
   Fixture f;
   f.database_cap->set_limit(2);
