@@ -399,11 +399,15 @@ awaitable<void> MyFrontend::write_error(const Failure& failure, bool) {
   if (failure.reason == "server_lost") co_return;
   mysql::SequenceId sequence;
   sequence.reset(next_sequence_);
+  std::string out;
+  mysql::write_err_packet(out, sequence, error_for_client(failure));
+  co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);
+}
+
+mysql::ErrPacket MyFrontend::error_for_client(const Failure& failure) const {
   const auto host = session_.address();  // the context views it
   const mysql::ErrorContext context{session_.user(), host, session_.database(), true, rejects_client_codes_};
-  std::string out;
-  mysql::write_err_packet(out, sequence, mysql::error_for(failure, context));
-  co_await asio::async_write(session_.client(), asio::buffer(out), use_nothrow);
+  return mysql::error_for(failure, context);
 }
 
 }  // namespace sluice::session

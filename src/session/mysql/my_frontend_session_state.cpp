@@ -56,9 +56,7 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
   }
   mysql::SequenceId sequence;
   sequence.reset(static_cast<std::uint8_t>(sequence_id + 1));
-  const auto host = session_.address();  // the context views it
-  const mysql::ErrorContext context{session_.user(), host, session_.database(), true, rejects_client_codes_};
-  mysql::write_err_packet(scan.local_reply, sequence, mysql::error_for(refusal(subject), context));
+  mysql::write_err_packet(scan.local_reply, sequence, error_for_client(refusal(subject)));
   return false;
 }
 

@@ -62,6 +62,8 @@ class MyFrontend : public Frontend {
   awaitable<void> write_error(const Failure& failure, bool fatal) override;
 
  private:
+  // `failure` as this client's ERR packet: its user, host and database, its library's codes.
+  mysql::ErrPacket error_for_client(const Failure& failure) const;
   // --- login (my_frontend_login.cpp) ---
   awaitable<Expected<mysql::ClientLoginEvent>> drive_login(mysql::ClientLogin& login);
   // The HandshakeResponse41 (or the failure), after the TLS handshake if the client asked for it.
