@@ -330,6 +330,13 @@ PoolCounts ServerPool::counts() const {
   return counts;
 }
 
+bool ServerPool::saturated() const {
+  std::lock_guard lock(mutex_);
+  if (!idle_.empty()) return false;
+  const auto in_use = connecting_.size() + active_.size();
+  return !waiters_.empty() || in_use >= static_cast<std::size_t>(settings_.pool_size);
+}
+
 std::vector<ServerInfo> ServerPool::servers() const {
   std::lock_guard lock(mutex_);
   std::vector<ServerInfo> servers;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,6 +150,39 @@ TEST_CASE("prepared statements: Describe alone, a failing Parse, SQL DEALLOCATE,
         CHECK(sqlstate(duplicate.get()) == "42P05");
         CHECK(query_value(other, "SELECT 'others unaffected'") == "others unaffected");
     }
+}
+
+TEST_CASE("prepared statements: a Parse while every backend is held is answered without one", "[prepared]") {
+    // libpq's PQprepare blocks until answered: behind a pool whose backends other clients hold in
+    // transactions it would wait query_wait_timeout (3 s here) if the Parse needed a backend.
+    SluiceProcess sluice(transaction_pool("query_wait_timeout: 3s"));
+    Connection conn = client_of(sluice);
+    Connection other = client_of(sluice);
+    Connection third = client_of(sluice);
+    exec_ok(other, "BEGIN");
+    exec_ok(third, "BEGIN");
+    CHECK(query_value(other, "SELECT 'holds one'") == "holds one");
+    CHECK(query_value(third, "SELECT 'holds the other'") == "holds the other");
+
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(succeeded(prepare(conn, "w1", "SELECT $1::int * 2", 1).get()));
+    // The server has not read this text yet: its error comes when the statement is first used.
+    REQUIRE(succeeded(prepare(conn, "w2", "SELEC broken", 0).get()));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    CHECK(postgres().count_backends("app", "app") <= kPoolSize);
+
+    exec_ok(other, "COMMIT");
+    exec_ok(third, "COMMIT");
+    PgResult doubled = exec_prepared(conn, "w1", {"21"});
+    REQUIRE(succeeded(doubled.get()));
+    CHECK(std::string(PQgetvalue(doubled.get(), 0, 0)) == "42");
+    CHECK(sqlstate(exec_prepared(conn, "w2", {}).get()) == "42601");
+    CHECK(query_value(conn, "SELECT 'still usable'") == "still usable");
+    PgResult again = exec_prepared(conn, "w1", {"5"});
+    REQUIRE(succeeded(again.get()));
+    CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "10");
+    // With a backend free, a bad Parse is refused at once, as PostgreSQL does.
+    CHECK(sqlstate(prepare(conn, "w3", "SELEC broken", 0).get()) == "42601");
 }
 
 TEST_CASE("prepared statements: eviction keeps each backend under max_prepared_statements", "[prepared]") {

@@ -308,16 +308,39 @@ TEST_CASE("startup options and extended-protocol SETs follow the client too", "[
     exec_ok(holder, "commit");
 }
 
-TEST_CASE("session_state: error ends a session whose pinning statement cannot be answered in place",
+TEST_CASE("session_state: error refuses a pinning statement sent with Parse, and ends a session that pipelined it",
           "[pg][transaction][session_pin]") {
     SluiceProcess sluice(transaction_pool(2, "session_state: error"));
     Connection client = connect(sluice.conninfo("app", "app"));
     Connection other = connect(sluice.conninfo("app", "app"));
-    // Sent with Parse: refused before any of it completes on the server.
-    PgResult refused = exec_params(client, "listen sluice_it_extended", {});
-    CHECK(sqlstate(refused.get()) == "0A000");
-    CHECK(std::string(PQresultErrorMessage(refused.get())).find("not supported in transaction pool mode: LISTEN") !=
-          std::string::npos);
-    CHECK(query_value(other, "select count(*) from pg_stat_activity where query ilike '%sluice_it_extended%' and pid <> pg_backend_pid()") == "0");
-    CHECK(query_value(other, "select 1") == "1");
+    SECTION("alone in its batch (Parse, Bind, Describe, Execute, Sync: pgjdbc's way): refused, the session goes on") {
+        PgResult refused = exec_params(client, "listen sluice_it_extended", {});
+        CHECK(sqlstate(refused.get()) == "0A000");
+        CHECK(std::string(PQresultErrorMessage(refused.get())).find("not supported in transaction pool mode: LISTEN") !=
+              std::string::npos);
+        CHECK(query_value(other, "select count(*) from pg_stat_activity where query ilike '%sluice_it_extended%' and pid <> pg_backend_pid()") == "0");
+        CHECK(query_value(client, "select 'goes on'") == "goes on");
+        CHECK(query_value(client, "select count(*) from pg_listening_channels()") == "0");
+    }
+    SECTION("pipelined behind another statement: it cannot be answered in its place, the session ends") {
+        PGconn* conn = client.get();
+        REQUIRE(PQenterPipelineMode(conn) == 1);
+        REQUIRE(PQsendQueryParams(conn, "select 1", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
+        REQUIRE(PQsendQueryParams(conn, "listen sluice_it_piped", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1);
+        REQUIRE(PQpipelineSync(conn) == 1);
+        std::string first_error;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (PQstatus(conn) != CONNECTION_BAD && std::chrono::steady_clock::now() < deadline) {
+            if (!wait_readable(conn, deadline) || !PQconsumeInput(conn)) break;
+            while (!PQisBusy(conn)) {
+                PgResult result(PQgetResult(conn));
+                if (!result) break;
+                if (PQresultStatus(result.get()) == PGRES_FATAL_ERROR && first_error.empty()) first_error = sqlstate(result.get());
+            }
+        }
+        CHECK(first_error == "0A000");
+        CHECK((PQstatus(conn) == CONNECTION_BAD || PQconsumeInput(conn) == 0));
+        CHECK(query_value(other, "select count(*) from pg_stat_activity where query ilike '%sluice_it_piped%' and pid <> pg_backend_pid()") == "0");
+        CHECK(query_value(other, "select 1") == "1");
+    }
 }

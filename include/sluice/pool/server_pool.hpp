@@ -100,6 +100,9 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   // (a copy per lease would take the pool's lock for nothing).
   std::uint64_t settings_version() const { return settings_version_.load(std::memory_order_acquire); }
   PoolCounts counts() const;
+  // No backend could be handed out now without waiting: none idle, and pool_size reached or
+  // clients already queued. A hint (it may change the next moment), never a promise.
+  bool saturated() const;
   std::vector<ServerInfo> servers() const;  // every backend, in state order (connecting, idle, active)
   const PoolKey& key() const { return key_; }
   const std::shared_ptr<ServerConnector>& connector() const { return connector_; }

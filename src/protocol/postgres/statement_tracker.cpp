@@ -80,6 +80,29 @@ ClientStatements::AddResult ClientStatements::add(std::shared_ptr<ClientStatemen
   return AddResult::added;
 }
 
+bool ClientStatements::define(std::string_view name, std::string_view query,
+                              std::span<const std::uint8_t> parameter_types) {
+  if (name.empty()) return false;  // the unnamed statement lives on a backend only
+  auto statement = std::make_shared<ClientStatement>(
+      ClientStatement{std::string(name), make_statement_text(query, parameter_types), true});
+  return add(std::move(statement)) == AddResult::added;
+}
+
+bool ClientStatements::may_define(std::span<const ParseMessage> parses) const {
+  std::size_t count = by_name_.size();
+  std::size_t bytes = text_bytes_;
+  for (std::size_t i = 0; i < parses.size(); ++i) {
+    const auto& parse = parses[i];
+    if (parse.statement.empty() || by_name_.contains(parse.statement)) return false;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (parses[j].statement == parse.statement) return false;
+    }
+    ++count;
+    bytes += parse.statement.size() + parse.query.size() + parse.parameter_types.size();
+  }
+  return count <= limits_.max_statements && bytes <= limits_.max_text_bytes;
+}
+
 std::shared_ptr<ClientStatement> ClientStatements::take(std::string_view name) {
   const auto it = by_name_.find(name);
   if (it == by_name_.end()) return nullptr;

@@ -57,6 +57,7 @@ ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
     result.relay_end = held + received - in_buffer;
     result.hold_for = size;
   }
+  if (auto answered = answer_prepare_alone(buffer.subspan(0, result.relay_end), result)) return std::move(*answered);
   return result;
 }
 

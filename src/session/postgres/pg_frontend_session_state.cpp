@@ -57,17 +57,52 @@ std::optional<ClientScan> PgFrontend::track_client_bytes(std::span<const std::ui
   return std::nullopt;
 }
 
-// A read that is exactly one Query, with nothing in flight before it: if it would pin, the
-// client gets the error and a ReadyForQuery in its place, and the backend sees nothing.
+namespace {
+// Exactly one whole Query.
+bool is_lone_query(std::span<const std::uint8_t> bytes) {
+  return bytes.size() >= pg::kHeaderLength + 1 && bytes[0] == pg::frontend::Query &&
+         pg::load_be32(bytes.data() + 1) + std::size_t{1} == bytes.size();
+}
+
+// Exactly one extended-protocol batch of one statement: one Parse first, then Bind, Describe,
+// Execute, Close or Flush, and a Sync as the last message (pgjdbc sends even a plain LISTEN this
+// way). If the Parse fails, the server skips the rest up to the Sync: ErrorResponse, then
+// ReadyForQuery, is the whole answer.
+bool is_lone_batch(std::span<const std::uint8_t> bytes) {
+  std::size_t offset = 0;
+  bool first = true;
+  while (bytes.size() - offset >= pg::kHeaderLength) {
+    const char type = static_cast<char>(bytes[offset]);
+    const std::size_t size = std::size_t{pg::load_be32(bytes.data() + offset + 1)} + 1;
+    if (size < pg::kHeaderLength || bytes.size() - offset < size) return false;
+    offset += size;
+    if (first != (type == pg::frontend::Parse)) return false;  // one Parse, and first
+    first = false;
+    if (type == pg::frontend::Sync) return offset == bytes.size();
+    switch (type) {
+      case pg::frontend::Parse: case pg::frontend::Bind: case pg::frontend::Describe:
+      case pg::frontend::Execute: case pg::frontend::Close: case pg::frontend::Flush: break;
+      default: return false;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+// A read that is exactly one Query, or one batch of one statement ending in Sync, with nothing
+// in flight before it: if it would pin, the client gets the error and a ReadyForQuery in its
+// place (as when a statement fails), the backend sees nothing, and the session goes on.
 std::optional<ClientScan> PgFrontend::refuse_alone(std::span<const std::uint8_t> bytes) {
   if ((text_reader_ && !text_reader_->at_boundary()) || !client_at_boundary() || unit_.round_trips_in_flight() != 0 ||
-      unit_.unsynced() || bytes.size() < pg::kHeaderLength + 1 || bytes[0] != pg::frontend::Query ||
-      pg::load_be32(bytes.data() + 1) + 1 != bytes.size()) {
+      unit_.unsynced()) {
     return std::nullopt;
   }
+  const bool query = is_lone_query(bytes);
+  if (!query && !is_lone_batch(bytes)) return std::nullopt;
   pg::ClientTextReader reader(bytes.size());
   const auto events = reader.feed(bytes, session_settings_.lex_options(), session_settings_.client_encoding());
-  if (events.size() != 1) return std::nullopt;
+  // A Query is one event; a batch is its Parse and its Sync.
+  if (events.size() != (query ? 1u : 2u)) return std::nullopt;
   const auto subject = pinning_subject(events[0]);
   if (!subject) return std::nullopt;
   spdlog::info("user={} database={}: refused ({}), session_state is error", session_.user(), session_.database(),

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/failures.hpp"
 #include "sluice/protocol/postgres/header.hpp"
+#include "sluice/protocol/postgres/message_scanner.hpp"
 #include "sluice/protocol/postgres/session_statement.hpp"
 #include "sluice/protocol/postgres/statement_messages.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
@@ -79,6 +81,56 @@ bool PgFrontend::held_whole(char type) const {
   if (!track_statements_) return false;
   return type == pg::frontend::Parse || type == pg::frontend::Bind || type == pg::frontend::Describe ||
          type == pg::frontend::Close;
+}
+
+// libpq's PQprepare (pgbench -M prepared prepares this way) sends Parse + Sync and blocks its
+// thread until the answer comes. When that thread also serves clients that sit in transactions
+// holding every backend of the pool, a Parse sent to a backend waits for them, and they for
+// it: nothing moves until query_wait_timeout. So a Parse needs no backend when none is free:
+// for a client holding none that sent only named Parses and a Sync, Sluice answers ParseComplete
+// and ReadyForQuery itself and keeps the statements; the first backend the client uses one on
+// prepares it there, as for any statement that backend has not got. Whenever a backend is free
+// the Parse goes to one, so a bad statement's error still comes at once then.
+std::optional<ClientScan> PgFrontend::answer_prepare_alone(std::span<const std::uint8_t> batch,
+                                                           const ClientScan& scan) {
+  if (!track_statements_ || session_.core().has_lease() || scan.error || scan.terminate || scan.hold_for != 0 ||
+      batch.empty() || !client_at_boundary() || unit_.round_trips_in_flight() != 1 || unit_.unsynced() ||
+      unit_.in_transaction()) {
+    return std::nullopt;
+  }
+  std::vector<pg::ParseMessage> parses;
+  bool synced = false;
+  for (std::size_t offset = 0; offset < batch.size();) {
+    if (synced || batch.size() - offset < pg::kHeaderLength) return std::nullopt;  // more after the Sync
+    const auto header = pg::parse_header(batch.subspan(offset).first<pg::kHeaderLength>());
+    if (!header || header->length < 4 || batch.size() - offset - 1 < header->length) return std::nullopt;
+    const auto body = batch.subspan(offset + pg::kHeaderLength, header->length - 4);
+    offset += std::size_t{header->length} + 1;
+    if (header->type == pg::frontend::Sync) {
+      synced = true;
+      continue;
+    }
+    if (header->type != pg::frontend::Parse) return std::nullopt;
+    const auto parse = pg::read_parse(body);
+    if (!parse) return std::nullopt;
+    parses.push_back(*parse);
+  }
+  if (!synced || parses.empty() || !client_statements().may_define(parses)) return std::nullopt;
+  if (!session_.pool().saturated()) return std::nullopt;  // last: it takes the pool's lock
+  ClientScan answered;
+  for (const auto& parse : parses) {
+    client_statements().define(parse.statement, parse.query, parse.parameter_types);
+    answered.local_reply += std::string_view("1\0\0\0\4", 5);  // ParseComplete
+  }
+  pg::write_ready_for_query(answered.local_reply, pg::transaction_status::Idle);
+  // As if a server had answered: the unit of work and the session-state tracker see the
+  // ReadyForQuery that ends the round trip.
+  static constexpr std::uint8_t idle_status[] = {static_cast<std::uint8_t>(pg::transaction_status::Idle)};
+  unit_.on_server_message(pg::backend::ReadyForQuery, idle_status);
+  follow_session_state(pg::MessageView{pg::backend::ReadyForQuery, 5, 0, idle_status, false});
+  spdlog::debug("user={} database={}: {} Parse answered without a backend (none free)", session_.user(),
+                session_.database(), parses.size());
+  return answered;
 }
 
 pg::BackendStatements& PgFrontend::backend_statements() {

@@ -167,6 +167,55 @@ TEST_CASE("the next transaction on another backend prepares first, and the clien
   CHECK(on_first.seen == "2Z");
 }
 
+TEST_CASE("a statement defined without a backend is prepared where it is first used, a bad one fails there",
+          "[statements]") {
+  ClientStatements client;
+  const std::vector<ParseMessage> batch{ParseMessage{"S_1", "SELECT $1::int", bytes_of(kIntType)},
+                                        ParseMessage{"S_2", "SELEC broken", bytes_of(kNoTypes)}};
+  REQUIRE(client.may_define(batch));
+  for (const auto& parse : batch) REQUIRE(client.define(parse.statement, parse.query, parse.parameter_types));
+  CHECK(client.size() == 2);
+  CHECK(client.find("S_1")->confirmed);
+  // Taken names, a name twice in one batch and the unnamed statement are not defined here.
+  CHECK_FALSE(client.may_define(std::vector<ParseMessage>{ParseMessage{"S_1", "SELECT 2", {}}}));
+  CHECK_FALSE(client.may_define(std::vector<ParseMessage>{ParseMessage{"S_3", "SELECT 3", {}},
+                                                          ParseMessage{"S_3", "SELECT 4", {}}}));
+  CHECK_FALSE(client.may_define(std::vector<ParseMessage>{ParseMessage{"", "SELECT 5", {}}}));
+  CHECK_FALSE(client.define("S_1", "SELECT 2", {}));
+  CHECK(client.find("S_1")->text->query == "SELECT $1::int");
+
+  BackendStatements backend(200);
+  // Bind, Execute, Sync of `name` on a fresh Link: what went to the backend.
+  const auto run = [&](Link& link, std::string_view name) {
+    link.bind(name);
+    link.other(frontend::Execute);
+    link.other(frontend::Sync);
+    return link.sent;
+  };
+  Link first_use{&client, &backend};
+  CHECK(run(first_use, "S_1") == Sent{"P sluice_s1 SELECT $1::int", "B sluice_s1", "E", "S"});
+  first_use.reply("12DCZ");
+  CHECK(first_use.seen == "2DCZ");
+
+  // The server reads S_2's text only now: its error answers the Bind, and the rest is skipped
+  // to the Sync. The client keeps the name (each use fails the same way, as the server says).
+  Link bad_use{&client, &backend};
+  CHECK(run(bad_use, "S_2") == Sent{"P sluice_s2 SELEC broken", "B sluice_s2", "E", "S"});
+  bad_use.reply("EZ");
+  CHECK(bad_use.seen == "EZ");
+  CHECK_FALSE(backend.prepared(*text_of("SELEC broken")));
+  CHECK(client.find("S_2") != nullptr);
+}
+
+TEST_CASE("ClientStatements::may_define keeps to the client's limits", "[statements]") {
+  ClientStatements client(ClientStatementLimits{2, 64});
+  REQUIRE(client.define("a", "SELECT 1", {}));
+  CHECK(client.may_define(std::vector<ParseMessage>{ParseMessage{"b", "SELECT 2", {}}}));
+  CHECK_FALSE(client.may_define(std::vector<ParseMessage>{ParseMessage{"b", "SELECT 2", {}},
+                                                          ParseMessage{"c", "SELECT 3", {}}}));
+  CHECK_FALSE(client.may_define(std::vector<ParseMessage>{ParseMessage{"b", std::string(80, 'x'), {}}}));
+}
+
 TEST_CASE("Describe alone prepares first, with Flush and without Sync", "[statements]") {
   ClientStatements client;
   BackendStatements first(200), second(200);

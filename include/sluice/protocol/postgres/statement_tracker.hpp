@@ -95,6 +95,14 @@ class ClientStatements {
     for (const auto& item : by_name_) visit(static_cast<const ClientStatement&>(*item.second));
   }
 
+  // A named Parse Sluice answered itself (ParseComplete) because no backend was free: the
+  // statement is the client's at once, confirmed, and the first backend it is used on prepares
+  // it, as for any statement that backend has not got. The server reads the text only then, so
+  // a bad one fails at the Bind or Describe that first uses it. False, changing nothing, for a
+  // name in use or past the limits (the session sends the Parse to a backend instead).
+  bool define(std::string_view name, std::string_view query, std::span<const std::uint8_t> parameter_types);
+  // Whether define() would take these: names free and distinct, all within the limits together.
+  bool may_define(std::span<const ParseMessage> parses) const;
   // A SQL DEALLOCATE [PREPARE] name succeeded: true if the name was one of this client's
   // protocol-level statements (now gone).
   bool deallocate(std::string_view name);

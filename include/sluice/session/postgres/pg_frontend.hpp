@@ -102,6 +102,9 @@ class PgFrontend : public Frontend {
   // A whole Query: true if it was rewritten into out.to_backend (a SQL DEALLOCATE of one of the
   // client's statements); DEALLOCATE ALL / DISCARD ALL are noted, not rewritten.
   bool track_query(std::span<const std::uint8_t> body, pg::StatementOutbox& out);
+  // A client holding no backend that sent only named Parses and a Sync while the pool has no
+  // backend free: the ParseCompletes and ReadyForQuery Sluice answers itself (see the .cpp).
+  std::optional<ClientScan> answer_prepare_alone(std::span<const std::uint8_t> batch, const ClientScan& scan);
   // A server message the statement tracker may swallow or follow with replies of Sluice's own.
   struct StatementReply {
     bool relay = true;
