@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -183,6 +184,45 @@ TEST_CASE("prepared statements: a Parse while every backend is held is answered 
     CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "10");
     // With a backend free, a bad Parse is refused at once, as PostgreSQL does.
     CHECK(sqlstate(prepare(conn, "w3", "SELEC broken", 0).get()) == "42601");
+}
+
+TEST_CASE("prepared statements: in statement mode, 4 clients' named statements follow them over 2 backends",
+          "[prepared][statement_mode]") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: statement\npool_size: 2";
+    SluiceProcess sluice(options);
+    constexpr int kClients = 4;
+    constexpr int kRuns = 30;
+    std::vector<Connection> clients;
+    for (int i = 0; i < kClients; ++i) clients.push_back(client_of(sluice));
+    // Same name, another text per client: a mix-up between clients would show in the values.
+    for (int i = 0; i < kClients; ++i) {
+        const std::string sql = "SELECT $1::int + " + std::to_string(100 * i) + ", pg_backend_pid()";
+        REQUIRE(succeeded(prepare(clients[i].get(), "add", sql, 1).get()));
+    }
+    // All at once, so every client meets both backends (Catch's CHECK is not thread-safe:
+    // the threads only record what they saw).
+    std::vector<std::vector<std::string>> sums(kClients), pids(kClients);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kClients; ++i) {
+        threads.emplace_back([&, i] {
+            for (int run = 0; run < kRuns; ++run) {
+                PgResult sum = exec_prepared(clients[i].get(), "add", {std::to_string(run)});
+                const bool ok = PQresultStatus(sum.get()) == PGRES_TUPLES_OK;
+                sums[i].push_back(ok ? PQgetvalue(sum.get(), 0, 0) : "!" + sqlstate(sum.get()));
+                pids[i].push_back(ok ? PQgetvalue(sum.get(), 0, 1) : "");
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    std::set<std::string> backends;
+    for (int i = 0; i < kClients; ++i) {
+        REQUIRE(sums[i].size() == kRuns);
+        for (int run = 0; run < kRuns; ++run) CHECK(sums[i][run] == std::to_string(100 * i + run));
+        backends.insert(pids[i].begin(), pids[i].end());
+    }
+    CHECK(backends.size() == 2);
+    CHECK(postgres().count_backends("app", "app") <= 2);
 }
 
 TEST_CASE("prepared statements: eviction keeps each backend under max_prepared_statements", "[prepared]") {
