@@ -112,7 +112,7 @@ std::optional<ClientScan> PgFrontend::answer_prepare_alone(std::span<const std::
     }
     if (header->type != pg::frontend::Parse) return std::nullopt;
     const auto parse = pg::read_parse(body);
-    if (!parse) return std::nullopt;
+    if (!parse || parse->statement.empty()) return std::nullopt;  // an unnamed Parse always needs a backend
     parses.push_back(*parse);
   }
   if (!synced || parses.empty() || !client_statements().may_define(parses)) return std::nullopt;
