@@ -16,6 +16,8 @@ namespace {
 using std::chrono::milliseconds;
 constexpr milliseconds kPoolSweepPeriod{100};
 constexpr std::chrono::seconds kStatsLogPeriod{60};
+// Past shutdown_timeout, how long the clients stopped then have to receive their error.
+constexpr milliseconds kShutdownKillGrace{2000};
 
 // The shortest per-client limit anywhere in the config (0: none is set). The client sweep
 // runs ten times per that limit, at most every 10 ms and at least every second: precise
@@ -72,7 +74,9 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
   open_metrics_listener();
 }
 
-ProxyServer::~ProxyServer() = default;
+// Sessions still alive when the workers stopped (SIGINT, or past shutdown_timeout) go first,
+// while the limits, registry and pools they give their places back to still exist.
+ProxyServer::~ProxyServer() { workers_.destroy_pending_handlers(); }
 
 void ProxyServer::open_listeners() {
   const auto config = config_store_.current()->config;
@@ -209,6 +213,18 @@ awaitable<void> ProxyServer::drain() {
   while (clients_.total() > 0 && (timeout.count() == 0 || Clock::now() < deadline)) {
     tick.expires_after(std::chrono::milliseconds(50));
     co_await tick.async_wait(use_nothrow);
+  }
+  if (clients_.total() > 0) {
+    // shutdown_timeout is over: whoever is still in a transaction is stopped now, and gets
+    // the same error (57P01 / 1053) and log line as a client stopped between transactions.
+    for (const auto& client : registry_.clients()) {
+      client->kill(Failure{"shutdown", "", "sluice is shutting down"});
+    }
+    const auto grace = Clock::now() + kShutdownKillGrace;
+    while (clients_.total() > 0 && Clock::now() < grace) {
+      tick.expires_after(std::chrono::milliseconds(10));
+      co_await tick.async_wait(use_nothrow);
+    }
   }
   workers_.stop();
 }

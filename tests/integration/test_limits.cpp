@@ -908,6 +908,37 @@ TEST_CASE("SIGTERM drains: a running statement finishes, then the process exits 
     CHECK(sluice.stop(1s) == 0);
 }
 
+TEST_CASE("SIGTERM past shutdown_timeout: a client idle in a transaction is told 57P01, and the process exits 0",
+          "[limits][drain]") {
+    SluiceOptions options;
+    SluiceProcess sluice(options);  // shutdown_timeout: 2s
+    Connection conn = connect(sluice.conninfo("app", "app"));
+    // libpq hands an error that arrives while the connection is idle to the notice receiver.
+    std::vector<std::string> told;
+    PQsetNoticeReceiver(
+        conn,
+        [](void* sink, const PGresult* notice) {
+            const char* state = PQresultErrorField(notice, PG_DIAG_SQLSTATE);
+            static_cast<std::vector<std::string>*>(sink)->push_back(state ? state : "");
+        },
+        &told);
+    exec_ok(conn, "begin");
+    CHECK(query_value(conn, "select 41 + 1") == "42");
+
+    auto started = Clock::now();
+    REQUIRE(kill(sluice.pid(), SIGTERM) == 0);
+    CHECK(eventually([&] { return !sluice.running(); }, 6s));
+    const Ms exited_after = since(started);
+    INFO("exited after " << exited_after.count() << " ms");
+    CHECK(exited_after >= 1900ms);  // the transaction had its shutdown_timeout
+    CHECK(sluice.stop(1s) == 0);    // and the process ended cleanly, not with a crash
+    PQconsumeInput(conn);
+    PQisBusy(conn);  // parses what was read: the ErrorResponse goes to the notice receiver
+    CHECK(told == std::vector<std::string>{"57P01"});
+    CHECK(sluice.log().find("client closed: user=app database=app") != std::string::npos);
+    CHECK(sluice.log().find("reason=shutdown") != std::string::npos);
+}
+
 TEST_CASE("a client idle long enough to be parked keeps its session and still meets client_idle_timeout",
           "[limits][idle][parked]") {
     // After SessionClock::kTrimAfterMs (1 s) of idleness a client leaves its coroutines and

@@ -1,6 +1,8 @@
 // The shared limits, seen by MySQL clients with MySQL's error codes (../shared/design/config.md).
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <thread>
 
 #include "support/harness.hpp"
@@ -61,4 +63,22 @@ TEST_CASE("mysql: idle_transaction_timeout ends the client and frees its backend
     MyConnection next = my_connect(sluice.login("app", "app"));
     CHECK(my_value(next.get(), "SELECT COUNT(*) FROM idle_tx") == "0");
     CHECK(sluice.process().log().find("idle_transaction_timeout") != std::string::npos);
+}
+
+TEST_CASE("mysql: SIGTERM past shutdown_timeout ends a client in a transaction with 1053, and the process exits 0",
+          "[mysql][mysql-limits][drain]") {
+    MySluice sluice(MySluiceOptions{});  // shutdown_timeout: 2s
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    my_exec(client.get(), "BEGIN");
+    CHECK(my_value(client.get(), "SELECT 41 + 1") == "42");
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(kill(sluice.process().pid(), SIGTERM) == 0);
+    CHECK(eventually([&] { return !sluice.process().running(); }, std::chrono::seconds(6)));
+    const auto exited_after = std::chrono::steady_clock::now() - started;
+    CHECK(exited_after >= std::chrono::milliseconds(1900));  // the transaction had its shutdown_timeout
+    CHECK(sluice.process().stop(std::chrono::seconds(1)) == 0);  // a clean exit, not a crash
+    // The ERR packet sent before the close is what the client's library reports.
+    MyResult after = my_query(client.get(), "SELECT 1");
+    CHECK(after.error_code == 1053);
+    CHECK(sluice.process().log().find("reason=shutdown") != std::string::npos);
 }

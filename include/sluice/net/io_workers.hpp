@@ -26,9 +26,20 @@ class IoWorkers {
   // Runs every worker (the caller's thread runs context 0) until stop(); then joins them.
   void run();
   void stop();
+  // After run() returned: destroys every handler still pending (and the sessions they keep
+  // alive) now, while the objects those sessions use still exist, instead of in the contexts'
+  // destructors, which run after everything declared later than the workers is gone.
+  void destroy_pending_handlers();
 
  private:
-  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  // An io_context whose owner may run execution_context::shutdown() before destroying it.
+  class Context : public asio::io_context {
+   public:
+    using asio::io_context::io_context;
+    using asio::execution_context::shutdown;
+  };
+
+  std::vector<std::unique_ptr<Context>> contexts_;
   // Keep a worker's run() going while it has no session yet.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::atomic<unsigned> next_{0};
