@@ -153,6 +153,53 @@ TEST_CASE("prepared statements: Describe alone, a failing Parse, SQL DEALLOCATE,
     }
 }
 
+TEST_CASE("prepared statements: DEALLOCATE and DISCARD ALL sent with the extended protocol (psycopg 3) reach both sides",
+          "[prepared]") {
+    // One backend: every client's statements meet on it. psycopg 3 sends DEALLOCATE ALL after a
+    // rollback and DEALLOCATE name when its cache is full as unnamed Parse/Bind/Execute, and
+    // prepares a DISCARD ALL it runs often; libpq's PQexecParams sends the same messages.
+    SluiceProcess sluice(SluiceOptions{.defaults = "pool_mode: transaction\npool_size: 1\n"});
+    Connection conn = client_of(sluice);
+    Connection other = client_of(sluice);
+    const auto value_of = [](PgResult result) {
+        INFO(describe(result.get()));
+        REQUIRE(succeeded(result.get()));
+        return std::string(PQgetvalue(result.get(), 0, 0));
+    };
+    REQUIRE(succeeded(prepare(conn, "s1", "SELECT $1::int + 1", 1).get()));
+    CHECK(value_of(exec_prepared(conn, "s1", {"1"})) == "2");
+
+    SECTION("DEALLOCATE ALL") {
+        REQUIRE(succeeded(exec_params(conn, "DEALLOCATE ALL", {}).get()));
+        // The backend has nothing left: another client's statement of the same text is prepared anew.
+        REQUIRE(succeeded(prepare(other, "t1", "SELECT $1::int + 1", 1).get()));
+        CHECK(value_of(exec_prepared(other, "t1", {"10"})) == "11");
+        // The client's own names are gone too, as in PostgreSQL: the name parses again.
+        CHECK(sqlstate(exec_prepared(conn, "s1", {"1"}).get()) == "26000");
+        REQUIRE(succeeded(prepare(conn, "s1", "SELECT $1::int + 3", 1).get()));
+        CHECK(value_of(exec_prepared(conn, "s1", {"1"})) == "4");
+    }
+    SECTION("DEALLOCATE name of a protocol-level statement") {
+        REQUIRE(succeeded(exec_params(conn, "DEALLOCATE s1", {}).get()));
+        CHECK(sqlstate(exec_prepared(conn, "s1", {"1"}).get()) == "26000");
+        REQUIRE(succeeded(prepare(other, "t1", "SELECT $1::int + 1", 1).get()));
+        CHECK(value_of(exec_prepared(other, "t1", {"20"})) == "21");
+        REQUIRE(succeeded(prepare(conn, "s1", "SELECT $1::int + 5", 1).get()));
+        CHECK(value_of(exec_prepared(conn, "s1", {"1"})) == "6");
+    }
+    SECTION("DISCARD ALL as a named prepared statement, run twice") {
+        REQUIRE(succeeded(prepare(other, "t1", "SELECT $1::int + 1", 1).get()));
+        CHECK(value_of(exec_prepared(other, "t1", {"30"})) == "31");
+        REQUIRE(succeeded(prepare(conn, "discard", "DISCARD ALL", 0).get()));
+        REQUIRE(succeeded(exec_prepared(conn, "discard", {}).get()));
+        // The other client's statement is prepared again where it runs next.
+        CHECK(value_of(exec_prepared(other, "t1", {"40"})) == "41");
+        REQUIRE(succeeded(prepare(conn, "discard", "DISCARD ALL", 0).get()));
+        REQUIRE(succeeded(exec_prepared(conn, "discard", {}).get()));
+        CHECK(value_of(exec_prepared(other, "t1", {"50"})) == "51");
+    }
+}
+
 TEST_CASE("prepared statements: a Parse while every backend is held is answered without one", "[prepared]") {
     // libpq's PQprepare blocks until answered: behind a pool whose backends other clients hold in
     // transactions it would wait query_wait_timeout (3 s here) if the Parse needed a backend.

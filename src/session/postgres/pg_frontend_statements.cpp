@@ -172,16 +172,19 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
       }
       return true;
     }
-    if (message.type == pg::frontend::Query && whole) {
-      pg::StatementOutbox query;
-      if (track_query(body, query)) {
+    if ((message.type == pg::frontend::Query || message.type == pg::frontend::Parse) && whole) {
+      pg::StatementOutbox rewritten;
+      const bool renamed = message.type == pg::frontend::Query ? track_query(body, rewritten)
+                                                               : track_unnamed_parse(body, rewritten);
+      if (renamed) {
         rewrite_here();
-        box.to_backend += query.to_backend;
-        box.to_client += query.to_client;
+        box.to_backend += rewritten.to_backend;
+        box.to_client += rewritten.to_client;
         return true;
       }
     }
     statements.forwarded(message.type);
+    if (message.type == pg::frontend::Bind) track_bind({});  // of the unnamed statement
     return true;
   });
   if (scanned.error != pg::ScanError::none && !out.error) out.error = protocol_violation(std::string(pg::to_string(scanned.error)));
@@ -218,6 +221,7 @@ std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::spa
     const auto bind = pg::read_bind(body);
     if (!bind) return protocol_violation("malformed Bind message");
     written = statements.bind(client_statements(), *bind, out);
+    if (written) track_bind(bind->statement);
   } else {
     const auto target = type == pg::frontend::Describe ? pg::read_describe(body) : pg::read_close(body);
     if (!target) return protocol_violation(type == pg::frontend::Describe ? "malformed Describe message" : "malformed Close message");
@@ -228,34 +232,85 @@ std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::spa
   return std::nullopt;
 }
 
-// DEALLOCATE and DISCARD reach the statements too: DEALLOCATE ALL / DISCARD ALL empty both
-// sides (the client's names now, the backend's as it runs them); `DEALLOCATE name` of one of the
-// client's protocol-level statements becomes a DEALLOCATE of Sluice's name for it.
-bool PgFrontend::track_query(std::span<const std::uint8_t> body, pg::StatementOutbox& out) {
-  const auto sql = query_text(body);
-  if (!may_deallocate(sql)) return false;
-  auto& statements = backend_statements();
+namespace {
+// What a text does to prepared statements: DEALLOCATE ALL / DISCARD ALL anywhere in it, or, for
+// a text of one statement, `DEALLOCATE name`.
+struct DeallocateEffect {
+  bool all = false;
+  std::optional<std::string> name;
+};
+
+DeallocateEffect deallocate_effect(std::string_view sql) {
+  DeallocateEffect effect;
+  if (!may_deallocate(sql)) return effect;
   const auto parsed = pg::scan_statements(sql);
   std::vector<const pg::Statement*> present;
   for (const auto& statement : parsed) {
     if (!statement.empty) present.push_back(&statement);
   }
-  for (const auto* statement : present) {
-    if (statement->effects.deallocate_all) {
-      statements.forget_all();
-      client_statements().deallocate_all();
+  for (const auto* statement : present) effect.all = effect.all || statement->effects.deallocate_all;
+  if (present.size() != 1) return effect;
+  for (const auto& change : present.front()->effects.state) {
+    if (change.state == pg::SessionState::sql_prepared_statement && change.change == pg::StateChange::remove) {
+      effect.name = change.name;
+      break;
     }
   }
-  if (present.size() != 1) return false;
-  for (const auto& change : present.front()->effects.state) {
-    if (change.state != pg::SessionState::sql_prepared_statement || change.change != pg::StateChange::remove) continue;
-    auto server_name = statements.deallocate(client_statements(), change.name, out);
-    if (!server_name) return false;
-    pg::write_query(out.to_backend, "DEALLOCATE " + *server_name);
-    statements.forwarded(pg::frontend::Query);
-    return true;
+  return effect;
+}
+}  // namespace
+
+// DEALLOCATE and DISCARD reach the statements too: DEALLOCATE ALL / DISCARD ALL empty both
+// sides (the client's names now, the backend's as it runs them); `DEALLOCATE name` of one of the
+// client's protocol-level statements becomes a DEALLOCATE of Sluice's name for it.
+bool PgFrontend::track_query(std::span<const std::uint8_t> body, pg::StatementOutbox& out) {
+  const auto effect = deallocate_effect(query_text(body));
+  auto& statements = backend_statements();
+  if (effect.all) forget_all_statements();
+  if (!effect.name) return false;
+  auto server_name = statements.deallocate(client_statements(), *effect.name, out);
+  if (!server_name) return false;
+  pg::write_query(out.to_backend, "DEALLOCATE " + *server_name);
+  statements.forwarded(pg::frontend::Query);
+  return true;
+}
+
+// The same in the extended protocol, where psycopg 3 sends its own: DEALLOCATE ALL after a
+// rollback, DEALLOCATE name when its statement cache is full, each as an unnamed Parse, Bind and
+// Execute. The DEALLOCATE of a client's name is renamed in the Parse (true: appended to
+// out.to_backend); DEALLOCATE ALL / DISCARD ALL is noted for the Bind that runs it.
+bool PgFrontend::track_unnamed_parse(std::span<const std::uint8_t> body, pg::StatementOutbox& out) {
+  unnamed_forgets_all_ = false;
+  if (body.empty() || !may_deallocate(text_of(body.subspan(1)))) return false;  // the text follows the name's NUL
+  const auto parse = pg::read_parse(body);
+  if (!parse) return false;
+  const auto effect = deallocate_effect(parse->query);
+  unnamed_forgets_all_ = effect.all;
+  if (!effect.name) return false;
+  auto& statements = backend_statements();
+  auto server_name = statements.deallocate(client_statements(), *effect.name, out);
+  if (!server_name) return false;
+  const std::string renamed = "DEALLOCATE " + *server_name;
+  return statements.parse(client_statements(), pg::ParseMessage{"", renamed, parse->parameter_types}, out) !=
+         pg::ParseOutcome::unwritable;
+}
+
+// A Bind of a statement whose text is DEALLOCATE ALL or DISCARD ALL (psycopg 3 prepares even
+// those after prepare_threshold runs): what the backend has prepared is gone when it runs.
+void PgFrontend::track_bind(std::string_view statement_name) {
+  bool forgets = unnamed_forgets_all_;
+  if (!statement_name.empty()) {
+    const auto statement = client_statements().find(statement_name);
+    forgets = statement && may_deallocate(statement->text->query) && deallocate_effect(statement->text->query).all;
   }
-  return false;
+  if (forgets) forget_all_statements();
+}
+
+// Forgetting is always safe for the backend (a definition it still has is prepared again under
+// a new name); the client's names go as PostgreSQL's DEALLOCATE ALL takes them.
+void PgFrontend::forget_all_statements() {
+  backend_statements().forget_all();
+  client_statements().deallocate_all();
 }
 
 // A complete server message, through the statement tracker: whether the client sees it, and

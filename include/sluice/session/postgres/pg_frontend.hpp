@@ -102,6 +102,12 @@ class PgFrontend : public Frontend {
   // A whole Query: true if it was rewritten into out.to_backend (a SQL DEALLOCATE of one of the
   // client's statements); DEALLOCATE ALL / DISCARD ALL are noted, not rewritten.
   bool track_query(std::span<const std::uint8_t> body, pg::StatementOutbox& out);
+  // The same for a whole unnamed Parse: true if it was rewritten into out.to_backend.
+  bool track_unnamed_parse(std::span<const std::uint8_t> body, pg::StatementOutbox& out);
+  // After a Bind of `statement_name` ("" the unnamed statement) went on: if that statement's text
+  // is DEALLOCATE ALL or DISCARD ALL, every statement is forgotten on both sides.
+  void track_bind(std::string_view statement_name);
+  void forget_all_statements();
   // A client holding no backend that sent only named Parses and a Sync while the pool has no
   // backend free: the ParseCompletes and ReadyForQuery Sluice answers itself (see the .cpp).
   std::optional<ClientScan> answer_prepare_alone(std::span<const std::uint8_t> batch, const ClientScan& scan);
@@ -143,6 +149,7 @@ class PgFrontend : public Frontend {
   bool statement_timed_out_ = false;  // the next 57014 from the server is ours: say why
   // Prepared statements: on in transaction and statement mode with max_prepared_statements > 0.
   bool track_statements_ = false;
+  bool unnamed_forgets_all_ = false;  // the unnamed statement's text is DEALLOCATE ALL or DISCARD ALL
   std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
 
