@@ -200,6 +200,58 @@ TEST_CASE("prepared statements: DEALLOCATE and DISCARD ALL sent with the extende
     }
 }
 
+TEST_CASE("prepared statements: a statement whose columns changed is prepared again, and search_paths do not share one",
+          "[prepared]") {
+    SluiceProcess sluice(SluiceOptions{.defaults = "pool_mode: transaction\npool_size: 1\n"});
+    Connection setup = client_of(sluice);
+    exec_ok(setup, "DROP SCHEMA IF EXISTS it_sa CASCADE");
+    exec_ok(setup, "DROP SCHEMA IF EXISTS it_sb CASCADE");
+    exec_ok(setup, "CREATE SCHEMA it_sa");
+    exec_ok(setup, "CREATE SCHEMA it_sb");
+    exec_ok(setup, "CREATE TABLE it_sa.shaped (x int)");
+    exec_ok(setup, "INSERT INTO it_sa.shaped VALUES (1)");
+    exec_ok(setup, "CREATE TABLE it_sb.shaped (x text, y int)");
+    exec_ok(setup, "INSERT INTO it_sb.shaped VALUES ('b', 2)");
+    const auto row_of = [](PgResult result) {
+        INFO(describe(result.get()));
+        REQUIRE(succeeded(result.get()));
+        std::string row;
+        for (int column = 0; column < PQnfields(result.get()); ++column) {
+            row += std::string(column ? "," : "") + PQgetvalue(result.get(), 0, column);
+        }
+        return row;
+    };
+
+    SECTION("two clients with other search_paths prepare the same text on one backend") {
+        Connection a = client_of(sluice);
+        Connection b = client_of(sluice);
+        exec_ok(a, "SET search_path = it_sa");
+        exec_ok(b, "SET search_path = it_sb");
+        REQUIRE(succeeded(prepare(a, "q", "SELECT * FROM shaped", 0).get()));
+        REQUIRE(succeeded(prepare(b, "q", "SELECT * FROM shaped", 0).get()));
+        for (int round = 0; round < 3; ++round) {
+            CHECK(row_of(exec_prepared(a, "q", {})) == "1");
+            CHECK(row_of(exec_prepared(b, "q", {})) == "b,2");
+        }
+    }
+    SECTION("after ALTER TABLE the driver's new Parse of the same text gets a fresh statement") {
+        Connection a = client_of(sluice);
+        exec_ok(a, "SET search_path = it_sa");
+        REQUIRE(succeeded(prepare(a, "q1", "SELECT * FROM shaped", 0).get()));
+        CHECK(row_of(exec_prepared(a, "q1", {})) == "1");
+        exec_ok(setup, "ALTER TABLE it_sa.shaped ADD COLUMN z int DEFAULT 7");
+        // PostgreSQL itself fails the old statement once ...
+        CHECK(sqlstate(exec_prepared(a, "q1", {}).get()) == "0A000");
+        // ... and a statement prepared again (as asyncpg and pgjdbc do) sees the new columns.
+        REQUIRE(succeeded(prepare(a, "q2", "SELECT * FROM shaped", 0).get()));
+        CHECK(row_of(exec_prepared(a, "q2", {})) == "1,7");
+        Connection other = client_of(sluice);
+        exec_ok(other, "SET search_path = it_sa");
+        REQUIRE(succeeded(prepare(other, "q", "SELECT * FROM shaped", 0).get()));
+        CHECK(row_of(exec_prepared(other, "q", {})) == "1,7");
+    }
+}
+
 TEST_CASE("prepared statements: a Parse while every backend is held is answered without one", "[prepared]") {
     // libpq's PQprepare blocks until answered: behind a pool whose backends other clients hold in
     // transactions it would wait query_wait_timeout (3 s here) if the Parse needed a backend.

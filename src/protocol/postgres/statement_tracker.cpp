@@ -84,8 +84,20 @@ std::string BackendStatements::next_server_name() {
   return std::string(kServerNamePrefix) + std::to_string(next_name_++);
 }
 
+BackendStatements::Entry* BackendStatements::usable(Entry* entry, StatementOutbox& out) {
+  if (entry == nullptr || entry->search_path == search_path_) return entry;
+  // Still being prepared, or used by requests in flight: kept (the client changed search_path
+  // within one pipeline; PostgreSQL decides then, as it would for one client alone).
+  if (skipping_ || !entry->prepared || entry->in_flight > 0) return entry;
+  if (!write_close(out.to_backend, kTargetStatement, entry->server_name)) return entry;
+  enqueue(Request{frontend::Close, Reply::swallow, nullptr, entry->text, entry->server_name}, nullptr, out.to_client);
+  erase(index_.find(entry->text.get())->second);
+  return nullptr;
+}
+
 BackendStatements::Entry& BackendStatements::insert(SharedStatementText text) {
   lru_.push_front(Entry{std::move(text), next_server_name()});
+  lru_.front().search_path = search_path_;
   index_.emplace(lru_.front().text.get(), lru_.begin());
   return lru_.front();
 }
@@ -107,6 +119,13 @@ void BackendStatements::forget(std::string_view server_name) {
       return;
     }
   }
+}
+
+void BackendStatements::forget_failing_definition() {
+  if (requests_.empty() || !requests_.front().text) return;
+  const Request& failing = requests_.front();
+  const auto it = index_.find(failing.text.get());
+  if (it != index_.end() && it->second->server_name == failing.server_name) erase(it->second);
 }
 
 // Least recently used first, skipping what queued requests still use (a Bind queued before the
@@ -132,7 +151,7 @@ BackendStatements::Entry* BackendStatements::resolve(ClientStatements& client, s
   if (name.empty()) return nullptr;
   const auto statement = client.find(name);
   if (!statement) return nullptr;
-  if (Entry* entry = touch(*statement->text)) return entry;
+  if (Entry* entry = usable(touch(*statement->text), out)) return entry;
   Entry& entry = insert(statement->text);
   if (!write_parse(out.to_backend, entry.server_name, entry.text->query, bytes_of(entry.text->parameter_types))) {
     erase(lru_.begin());
@@ -165,7 +184,7 @@ ParseOutcome BackendStatements::parse(ClientStatements& client, const ParseMessa
     case ClientStatements::AddResult::over_limit: return ParseOutcome::over_limit;
     case ClientStatements::AddResult::added: break;
   }
-  if (const Entry* existing = touch(*statement->text)) {
+  if (const Entry* existing = usable(touch(*statement->text), out)) {
     if (existing->prepared) {
       enqueue(Request{frontend::Parse, Reply::synthesize, statement}, &client, out.to_client);
       return ParseOutcome::shared;

@@ -65,6 +65,17 @@ bool names_statement(char type, std::span<const std::uint8_t> body) {
   }
 }
 
+// PostgreSQL's error for a prepared statement whose result columns changed since it was
+// prepared. Its SQLSTATE (0A000, feature_not_supported) is shared with other errors, so the
+// message is compared too; both come first in the ErrorResponse, well within what the scanner
+// keeps of a body.
+bool invalidates_prepared_statement(std::span<const std::uint8_t> body) {
+  static constexpr std::string_view kCode{"C0A000\0", 7};
+  static constexpr std::string_view kMessage = "Mcached plan must not change result type";
+  const auto fields = text_of(body);
+  return fields.find(kCode) != std::string_view::npos && fields.find(kMessage) != std::string_view::npos;
+}
+
 Failure statement_failure(std::string sqlstate, std::string message) {
   return Failure{"prepared_statement", std::move(sqlstate), std::move(message)};
 }
@@ -148,6 +159,7 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   OutgoingBytes out;
   if (!track_statements_) return out;
   auto& statements = backend_statements();
+  statements.use_search_path(search_path());
   pg::StatementOutbox box;
   std::size_t copied = 0;  // bytes before this are in box.to_backend (once rewriting)
   const auto scanned = scanners().outgoing.scan(bytes, [&](const pg::MessageView& message) {
@@ -194,6 +206,14 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   }
   out.to_client = std::move(box.to_client);
   return out;
+}
+
+// The client's own search_path, as Sluice replays it ("" if it never set one).
+std::string_view PgFrontend::search_path() const {
+  for (const auto& setting : session_settings_.settings()) {
+    if (setting.change.name == "search_path") return setting.change.value;
+  }
+  return {};
 }
 
 pg::ClientStatements& PgFrontend::client_statements() {
@@ -318,6 +338,9 @@ void PgFrontend::forget_all_statements() {
 // asked, or a reply to swallow came in an impossible shape; it cannot be trusted any more.
 std::optional<PgFrontend::StatementReply> PgFrontend::track_server_message(const pg::MessageView& message) {
   auto& statements = backend_statements();
+  if (message.type == pg::backend::ErrorResponse && invalidates_prepared_statement(message.body)) {
+    statements.forget_failing_definition();
+  }
   StatementReply reply;
   reply.relay = statements.on_server_message(message.type, &client_statements(), reply.due);
   if (statements.desynchronized() || (!reply.relay && message.length != 4)) {

@@ -732,3 +732,49 @@ TEST_CASE("a Close undone after a failure is restored even at the client's limit
   CHECK(client.find("c"));
   CHECK(link.seen == "1ZEZ1Z");
 }
+
+TEST_CASE("a definition is shared only under the same search_path; another one closes it and prepares anew",
+          "[statements]") {
+  ClientStatements a, b;
+  BackendStatements backend(200);
+  Link on_a{&a, &backend};
+  backend.use_search_path("sa");
+  on_a.parse("q", "SELECT * FROM shaped");
+  on_a.other(frontend::Sync);
+  on_a.reply("1Z");
+
+  Link on_b{&b, &backend};
+  backend.use_search_path("sb");
+  CHECK(on_b.parse("q", "SELECT * FROM shaped") == ParseOutcome::forwarded);  // not shared
+  on_b.other(frontend::Sync);
+  CHECK(on_b.sent == Sent{"C S sluice_s1", "P sluice_s2 SELECT * FROM shaped", "S"});
+  on_b.reply("31Z");
+  CHECK(on_b.seen == "1Z");  // the CloseComplete of Sluice's Close is swallowed
+  CHECK(backend.server_name(*text_of("SELECT * FROM shaped")) == "sluice_s2");
+
+  // The same search_path shares as before.
+  ClientStatements c;
+  Link on_c{&c, &backend};
+  CHECK(on_c.parse("q", "SELECT * FROM shaped") == ParseOutcome::shared);
+}
+
+TEST_CASE("a statement PostgreSQL can no longer run as prepared is forgotten, and its next Parse goes to the backend",
+          "[statements]") {
+  ClientStatements client;
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  link.parse("q1", "SELECT * FROM t");
+  link.other(frontend::Sync);
+  link.reply("1Z");
+  link.bind("q1");
+  link.other(frontend::Execute);
+  link.other(frontend::Sync);
+  // "cached plan must not change result type" answers the Bind.
+  backend.forget_failing_definition();
+  link.reply("EZ");
+  CHECK_FALSE(backend.server_name(*text_of("SELECT * FROM t")));
+  link.sent.clear();
+  CHECK(link.parse("q2", "SELECT * FROM t") == ParseOutcome::forwarded);
+  CHECK(link.sent == Sent{"P sluice_s2 SELECT * FROM t"});
+  CHECK_FALSE(backend.desynchronized());
+}

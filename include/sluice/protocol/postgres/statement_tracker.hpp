@@ -152,6 +152,15 @@ class BackendStatements {
   // it are still in use by messages in flight; the excess is closed when they are answered.
   explicit BackendStatements(std::size_t max_statements);
 
+  // The search_path the client whose messages follow has set ("" for the pool's default). A
+  // definition is shared only between clients with the same one: PostgreSQL parses a prepared
+  // statement again when search_path changed since its last use, and fails it ("cached plan
+  // must not change result type") when the tables the text names now have other columns. A
+  // definition prepared under another search_path is closed and prepared again.
+  void use_search_path(std::string_view search_path) {
+    if (search_path != search_path_) search_path_ = search_path;
+  }
+
   // --- client -> backend, in wire order ---
   ParseOutcome parse(ClientStatements& client, const ParseMessage& message, StatementOutbox& out);
   // False only if the renamed message would not fit the protocol (nothing appended then).
@@ -189,6 +198,12 @@ class BackendStatements {
   void forget_all();
   // DEALLOCATE name was sent with one of Sluice's names.
   void forget(std::string_view server_name);
+  // The request the backend is answering now failed because its prepared statement can no
+  // longer run as prepared ("cached plan must not change result type": the table changed, or a
+  // client with another search_path used it): call before on_server_message() for that
+  // ErrorResponse. The definition is forgotten here, so the driver's new Parse of the same text
+  // (asyncpg, pgjdbc and psycopg prepare again) gets a fresh statement instead of the stale one.
+  void forget_failing_definition();
 
   // --- state, for tests, SHOW and metrics ---
   std::size_t size() const { return lru_.size(); }
@@ -209,6 +224,7 @@ class BackendStatements {
     std::string server_name;
     bool prepared = false;    // its ParseComplete came back
     std::size_t in_flight = 0;  // queued requests that use it: not evicted while > 0
+    std::string search_path = {};  // in force when it was prepared
   };
   using Lru = std::list<Entry>;  // most recently used first
   struct TextHash {
@@ -231,6 +247,8 @@ class BackendStatements {
   Entry* find(const StatementText& text);
   const Entry* find(const StatementText& text) const;
   Entry* touch(const StatementText& text);
+  // `entry`, unless it was prepared under another search_path: then it is closed (nullptr).
+  Entry* usable(Entry* entry, StatementOutbox& out);
   Entry& insert(SharedStatementText text);
   std::string next_server_name();
   ParseOutcome parse_copy(ClientStatements& client, const std::shared_ptr<ClientStatement>& statement,
@@ -263,6 +281,7 @@ class BackendStatements {
   std::uint64_t next_name_ = 1;
   std::uint64_t parses_sent_ = 0;
   std::uint64_t evictions_ = 0;
+  std::string search_path_;
 };
 
 }  // namespace sluice::pg

@@ -108,6 +108,7 @@ class PgFrontend : public Frontend {
   // is DEALLOCATE ALL or DISCARD ALL, every statement is forgotten on both sides.
   void track_bind(std::string_view statement_name);
   void forget_all_statements();
+  std::string_view search_path() const;
   // A client holding no backend that sent only named Parses and a Sync while the pool has no
   // backend free: the ParseCompletes and ReadyForQuery Sluice answers itself (see the .cpp).
   std::optional<ClientScan> answer_prepare_alone(std::span<const std::uint8_t> batch, const ClientScan& scan);
