@@ -84,6 +84,8 @@ void ResponseTracker::backend_at_rest(std::uint16_t status_flags) {
   state_ = State::idle;
   in_flight_ = 0;
   head_ = 0;
+  overflow_ = {};
+  overflow_head_ = 0;
   remaining_ = 0;
   finish_pending_ = false;
   transaction_unknown_ = false;
@@ -127,7 +129,11 @@ bool ResponseTracker::queue_command(std::uint8_t command) {
     fail("more than " + std::to_string(kMaxPipelined) + " commands in flight");
     return false;
   }
-  queue_[(head_ + in_flight_) % kMaxPipelined] = shape;
+  if (in_flight_ < kInlinePipelined) {
+    queue_[(head_ + in_flight_) % kInlinePipelined] = shape;
+  } else {
+    overflow_.push_back(shape);
+  }
   if (++in_flight_ > 1) return false;
   start_head();
   return true;
@@ -150,9 +156,16 @@ void ResponseTracker::start_head() {
 
 // The head command is answered: the next pipelined one, if any, is answered next.
 ResponseProgress ResponseTracker::finish_head() {
-  head_ = (head_ + 1) % kMaxPipelined;
+  head_ = (head_ + 1) % kInlinePipelined;
   --in_flight_;
   remaining_ = 0;
+  if (overflow_head_ < overflow_.size()) {  // the ring's freed last slot takes the next one
+    queue_[(head_ + kInlinePipelined - 1) % kInlinePipelined] = overflow_[overflow_head_++];
+    if (overflow_head_ == overflow_.size()) {
+      overflow_ = {};
+      overflow_head_ = 0;
+    }
+  }
   if (in_flight_ == 0) {
     state_ = State::idle;
     return ResponseProgress::complete;

@@ -5,8 +5,9 @@
 //                 query with a client-specific text, a text query shared by all, and a row
 //                 inserted then read back by its key (3 checks an iteration)
 //   transactions  autocommit off: a row committed is there, a row rolled back is not (2 checks)
-//   batch         executeBatch of 3 INSERTs with getGeneratedKeys: 3 update counts of 1, 3 keys,
-//                 each key reading back that client's own row (3 checks)
+//   batch         executeBatch of 40 INSERTs with getGeneratedKeys (the driver pipelines them all
+//                 before reading an answer): 40 update counts of 1, 40 keys, each key reading back
+//                 that client's own row (3 checks)
 //   interrupt     CLIENTS pairs, a victim and a bystander on connections of their own. The
 //                 bystander runs SELECT SLEEP(4); meanwhile the victim's SELECT SLEEP(10) is ended
 //                 three times: as a PreparedStatement by setQueryTimeout(1) (the driver's timer
@@ -180,9 +181,9 @@ public class MariadbClients {
         }
     }
 
-    // Three rows in one executeBatch; each generated key must name this client's row, in order.
+    // Forty rows in one executeBatch; each generated key must name this client's row, in order.
     static void batch(Connection conn, int client, int iteration) throws SQLException {
-        final int rows = 3;
+        final int rows = 40;
         long[] keys = new long[rows];
         String insertSql = "INSERT INTO connj_batch (client, label) VALUES (?, ?)";
         try (PreparedStatement insert = conn.prepareStatement(insertSql, Statement.RETURN_GENERATED_KEYS)) {
@@ -192,7 +193,9 @@ public class MariadbClients {
                 insert.addBatch();
             }
             int[] counts = insert.executeBatch();
-            DriverProgram.check(client, iteration, "update counts", Arrays.toString(counts), "[1, 1, 1]");
+            int[] ones = new int[rows];
+            Arrays.fill(ones, 1);
+            DriverProgram.check(client, iteration, "update counts", Arrays.toString(counts), Arrays.toString(ones));
             int found = 0;
             try (ResultSet generated = insert.getGeneratedKeys()) {
                 while (generated.next() && found < rows) keys[found++] = generated.getLong(1);
@@ -208,9 +211,10 @@ public class MariadbClients {
                 labels.append(DriverProgram.single(select)).append(' ');
             }
         }
-        String want = label(client, iteration);
+        StringBuilder want = new StringBuilder();
+        for (int row = 0; row < rows; row++) want.append(label(client, iteration)).append('r').append(row).append(' ');
         DriverProgram.check(client, iteration, "rows of the generated keys " + Arrays.toString(keys), labels.toString(),
-                            want + "r0 " + want + "r1 " + want + "r2 ");
+                            want.toString());
     }
 
     static double secondsSince(long start) {

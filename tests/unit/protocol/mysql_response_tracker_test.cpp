@@ -396,6 +396,28 @@ TEST_CASE("mysql tracker: pipelined commands are answered in order", "[mysql]") 
   CHECK(conversation.tracker.at_rest());
 }
 
+TEST_CASE("mysql tracker: a batch pipelined deeper than the inline ring (Connector/J executeBatch)", "[mysql]") {
+  Conversation conversation(kDeprecateEof);
+  constexpr std::size_t kCommands = 100;
+  for (std::size_t i = 0; i < kCommands; ++i) {
+    if (i % 2 == 0) {
+      conversation.command(COM_QUERY, "SELECT 1");
+    } else {
+      conversation.command(COM_PING);
+    }
+  }
+  CHECK(conversation.tracker.commands_in_flight() == kCommands);
+  for (std::size_t i = 0; i < kCommands; ++i) {
+    const auto answer = i % 2 == 0 ? Response().columns(1).row({"1"}).ok(kAutocommit, packet_header::EOF_Packet)
+                                   : Response().ok(kAutocommit);
+    const auto progress = conversation.server(answer.bytes);
+    CHECK(progress.back() == (i + 1 == kCommands ? Progress::complete : Progress::more));
+    CHECK(conversation.tracker.commands_in_flight() == kCommands - i - 1);
+  }
+  CHECK(conversation.tracker.violation().empty());
+  CHECK(conversation.tracker.at_rest());
+}
+
 TEST_CASE("mysql tracker: MariaDB progress reports are not errors", "[mysql]") {
   // ERR header, code 0xFFFF, then stage, max stage, progress and a stage name.
   const std::string report = "\xff\xff\xff\x01\x01\x02\x10\x27\x00\x05stage"s;

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sluice/protocol/mysql/constants.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
@@ -57,8 +58,11 @@ class ResponseTracker {
   // payload when shorter): an OK packet's header, two int<lenenc> and its status flags.
   static constexpr std::size_t kCaptureNeeded = 1 + 9 + 9 + 2;
   // Commands a client may send before the first is answered (MariaDB connectors pipeline
-  // COM_STMT_PREPARE and COM_STMT_EXECUTE); more is treated as a violation.
-  static constexpr std::size_t kMaxPipelined = 16;
+  // COM_STMT_PREPARE and COM_STMT_EXECUTE; Connector/J sends a whole executeBatch(), 100 by
+  // default, before reading any answer); more is treated as a violation.
+  static constexpr std::size_t kMaxPipelined = 65536;
+  // Held inline; a client pipelining more borrows a vector for the rest while it does.
+  static constexpr std::size_t kInlinePipelined = 16;
 
   // capabilities: in force between client and backend (CLIENT_DEPRECATE_EOF and
   // MARIADB_CLIENT_PROGRESS matter); status_flags: from the backend's login.
@@ -146,7 +150,9 @@ class ResponseTracker {
   std::uint64_t last_insert_id_ = 0;
   bool transaction_unknown_ = false;  // an ERR came while autocommit was off
   bool finish_pending_ = false;       // the last packet of the response continues in the next one
-  std::array<ResponseShape, kMaxPipelined> queue_{};
+  std::array<ResponseShape, kInlinePipelined> queue_{};  // a ring, from head_
+  std::vector<ResponseShape> overflow_;  // after the ring's commands (only while the ring is full)
+  std::size_t overflow_head_ = 0;        // overflow_'s first command not yet moved into the ring
   std::size_t head_ = 0;       // the command being answered
   std::size_t in_flight_ = 0;  // commands sent and not yet answered in full
   std::string violation_;
