@@ -10,6 +10,7 @@
 #include "support/admin.hpp"
 #include "support/harness.hpp"
 #include "support/my_clients.hpp"
+#include "support/my_statement.hpp"
 
 using namespace sluice_it;
 
@@ -221,4 +222,53 @@ TEST_CASE("mysql: a backend whose last client left SETs, an unfollowed USE or a 
     my_exec(root.get(), "CREATE PROCEDURE app.quote_mode() SET SESSION sql_mode = 'ANSI_QUOTES,NO_ZERO_DATE'");
     REQUIRE(my_query(mover.get(), "CALL quote_mode()").error_code == 0);
     CHECK(my_value(other.get(), "SELECT @@sql_mode").find("NO_ZERO_DATE") == std::string::npos);
+}
+
+TEST_CASE("mysql: several statements in one query need CLIENT_MULTI_STATEMENTS or COM_SET_OPTION, as in MariaDB",
+          "[mysql][mysql_session_state]") {
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.stacked (v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.stacked");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    auto options = sluice.login("app", "app");
+    options.multi_statements = false;
+    MyConnection client = my_connect(options);
+    MyResult stacked = my_query(client.get(), "SELECT 1; INSERT INTO stacked VALUES (1)");
+    CHECK(stacked.error_code == 1064);
+    CHECK(my_value(client.get(), "SELECT COUNT(*) FROM stacked") == "0");  // the second never ran
+    // mysql_set_server_option: the client's own, answered by Sluice, never another client's.
+    REQUIRE(mysql_set_server_option(client.get(), MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0);
+    REQUIRE(mysql_query(client.get(), "INSERT INTO stacked VALUES (2); INSERT INTO stacked VALUES (3)") == 0);
+    while (mysql_next_result(client.get()) == 0) {
+    }
+    CHECK(my_value(client.get(), "SELECT COUNT(*) FROM stacked") == "2");
+    REQUIRE(mysql_set_server_option(client.get(), MYSQL_OPTION_MULTI_STATEMENTS_OFF) == 0);
+    CHECK(my_query(client.get(), "SELECT 1; SELECT 2").error_code == 1064);
+    // Another client that enabled them at login still may, on the same (only) backend.
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    REQUIRE(mysql_query(other.get(), "SELECT 1; SELECT 2") == 0);
+    MYSQL_RES* first = mysql_store_result(other.get());
+    REQUIRE(first != nullptr);
+    mysql_free_result(first);
+    CHECK(mysql_next_result(other.get()) == 0);
+    MYSQL_RES* second = mysql_store_result(other.get());
+    REQUIRE(second != nullptr);
+    CHECK(std::string(mysql_fetch_row(second)[0]) == "2");
+    mysql_free_result(second);
+}
+
+TEST_CASE("mysql: a SET run as a binary prepared statement pins its client, and no other client sees it",
+          "[mysql][mysql_session_state]") {
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 300ms\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    {
+        MyStatement set(client.get(), "SET time_zone = '+07:00'");
+        set.execute({});
+    }
+    CHECK(my_value(client.get(), "SELECT @@time_zone") == "+07:00");
+    // The only backend stays with it: another client waits (9001) instead of inheriting it.
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    CHECK(my_query(other.get(), "SELECT @@time_zone").error_code == 9001);
+    client.reset();  // leaves: the backend is reset or closed before anyone else has it
+    MyConnection next = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(next.get(), "SELECT @@time_zone") == "SYSTEM");
 }

@@ -111,8 +111,18 @@ SetReading read_set(Tokens statement) {
   const auto& second = statement[1];
   // Not session state: server-wide, stored in the grant tables, or for one statement only.
   if (second.is("GLOBAL") && statement.size() > 2 && statement[2].is("TRANSACTION")) return {true, {}};
-  if (second.is("PASSWORD") || second.is("DEFAULT") || second.is("STATEMENT") || second.is("PERSIST") ||
-      second.is("PERSIST_ONLY")) {
+  if (second.is("STATEMENT")) {
+    // SET STATEMENT var=value[, ...] FOR inner: the variables last for the inner statement only,
+    // but an inner SET changes the session for good, in a shape Sluice does not replay: it pins.
+    int depth = 0;
+    for (std::size_t i = 2; i + 1 < statement.size(); ++i) {
+      if (is_punctuation(statement[i], "(")) ++depth;
+      if (is_punctuation(statement[i], ")")) --depth;
+      if (depth == 0 && statement[i].is("FOR")) return statement[i + 1].is("SET") ? SetReading{} : SetReading{true, {}};
+    }
+    return {true, {}};
+  }
+  if (second.is("PASSWORD") || second.is("DEFAULT") || second.is("PERSIST") || second.is("PERSIST_ONLY")) {
     return {true, {}};
   }
   // SET TRANSACTION (the next transaction only), SET ROLE and the rest: not followed.
@@ -165,6 +175,7 @@ QueryEffects read_query_effects(std::string_view sql) {
   const auto tokens = tokenize_sql(sql);
   const auto statements = split_statements(tokens);
   QueryEffects effects;
+  effects.statement_count = statements.size();
   for (const auto statement : statements) {
     effects.uses_schema = effects.uses_schema || statement.front().is("USE");
     effects.calls_routine = effects.calls_routine || statement.front().is("CALL");

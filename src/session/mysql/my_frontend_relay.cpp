@@ -121,10 +121,16 @@ bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std:
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   if (command && !check_command(packet.payload[0], scan)) return false;
   if (command && track_statements_ && !note_statement_packet(packet, buffer_end, scan)) return false;
-  if (command && packet.payload[0] == mysql::command::COM_QUERY && !read_query(packet, buffer, buffer_end, scan)) {
+  if (command && (packet.payload[0] == mysql::command::COM_QUERY || packet.payload[0] == mysql::command::COM_STMT_PREPARE) &&
+      !read_query(packet, buffer, buffer_end, scan)) {
     return false;
   }
   if (command && packet.payload[0] == mysql::command::COM_RESET_CONNECTION) session_reset_by_client();
+  if (command && packet.payload[0] == mysql::command::COM_SET_OPTION) {
+    const std::size_t size = std::size_t{packet.length} + mysql::kPacketHeaderLength;
+    const bool alone = !packet.continued() && buffer_end == size && buffer.size() == size && tracker_.response_complete();
+    if (!on_set_option(packet, alone, scan)) return false;
+  }
   const bool alone = tracker_.response_complete();
   if (tracker_.on_client_packet(packet)) scan.round_trip_started = true;
   if (command && alone) on_schema_command(packet);
@@ -133,7 +139,7 @@ bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std:
   return true;
 }
 
-// A COM_QUERY's text as the buffer holds it: whole when scan_client held it (up to
+// A COM_QUERY's (or COM_STMT_PREPARE's) text as the buffer holds it: whole when scan_client held it (up to
 // kMaxReadQuery), else the part in this read (a longer text is read by its start only).
 bool MyFrontend::read_query(const PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
                             ClientScan& scan) {
@@ -143,7 +149,7 @@ bool MyFrontend::read_query(const PacketView& packet, std::span<const std::uint8
   const auto text = whole ? as_text(buffer.subspan(start, buffer_end - start)) : as_text(packet.payload.subspan(1));
   const bool alone = whole && start == mysql::kPacketHeaderLength + 1 && buffer_end == buffer.size() &&
                      tracker_.response_complete();
-  return on_query_text(text, packet.sequence_id, alone, scan);
+  return on_query_text(text, packet.sequence_id, alone, scan, packet.payload[0] == mysql::command::COM_STMT_PREPARE);
 }
 
 // Commands a pooled backend cannot serve: another user's session on a backend of this pool,
@@ -353,7 +359,7 @@ void MyFrontend::backend_detached() {
   // The client's own OKs set it there, or Sluice did on attach.
   if (session_.core().has_lease()) {
     server().last_insert_id = tracker_.last_insert_id();
-    if (std::exchange(unfollowed_state_, false)) server().needs_reset = true;
+    if (std::exchange(unfollowed_state_, false) || prepared_routine_) server().needs_reset = true;
   }
   cancel_target_->set_backend(std::nullopt);
   server_scanner_.reset();

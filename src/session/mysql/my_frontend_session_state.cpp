@@ -29,18 +29,37 @@ void MyFrontend::read_state_policy() {
 
 // A COM_QUERY about to be relayed (`text`: what the buffer holds of it; `alone`: the read is this
 // packet and nothing is in flight). False: refused (scan.local_reply or scan.error says how).
-bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan) {
+bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan,
+                               bool prepared) {
   const auto effects = mysql::read_query_effects(text);
-  // A USE Sluice does not follow (among other statements), or a routine's unseen effects: the
-  // next other client gets the backend reset.
-  if ((effects.uses_schema && !mysql::parse_use_statement(text)) || effects.calls_routine) unfollowed_state_ = true;
-  auto pin = effects.pin;
-  // A SET among pipelined commands: Sluice cannot tell when (or whether) it took effect.
-  if (effects.setting && !tracker_.response_complete()) pin = mysql::SessionPin::session_variables;
-  if (pin == mysql::SessionPin::none) {
-    if (effects.setting) pending_setting_ = PendingSetting{*effects.setting, std::string(text)};
-    return true;
+  if (!prepared && effects.statement_count > 1 && !multi_statements_allowed()) {
+    // Backends always allow several statements (for the clients that asked); a client that did
+    // not must get MariaDB's own refusal, or a stacked query an application never meant runs.
+    return refuse_query(Failure{"multi_statements", "42000",
+                                "You have an error in your SQL syntax: several statements in one query, and the "
+                                "client did not enable CLIENT_MULTI_STATEMENTS"},
+                        sequence_id, alone, scan);
   }
+  auto pin = effects.pin;
+  if (prepared) {
+    // A prepared SET or USE runs at each COM_STMT_EXECUTE, on whichever backend the client has
+    // then, and cannot be followed from there (mysql2's execute() prepares even those): it pins.
+    // A routine's effects are not seen anyway: every backend the client leaves is reset.
+    if (pin == mysql::SessionPin::none && (effects.setting || effects.uses_schema)) {
+      pin = mysql::SessionPin::session_variables;
+    }
+    if (effects.calls_routine) prepared_routine_ = true;
+  } else {
+    // A USE Sluice does not follow (among other statements), or a routine's unseen effects: the
+    // next other client gets the backend reset.
+    if ((effects.uses_schema && !mysql::parse_use_statement(text)) || effects.calls_routine) unfollowed_state_ = true;
+    // A SET among pipelined commands: Sluice cannot tell when (or whether) it took effect.
+    if (effects.setting && !tracker_.response_complete()) pin = mysql::SessionPin::session_variables;
+    if (pin == mysql::SessionPin::none && effects.setting) {
+      pending_setting_ = PendingSetting{*effects.setting, std::string(text)};
+    }
+  }
+  if (pin == mysql::SessionPin::none) return true;
   if (session_.core().pool_mode() == config::PoolMode::session) return true;
   if (!refuse_state_) {
     if (state_pin_ == mysql::SessionPin::none) state_pin_ = pin;
@@ -49,14 +68,43 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
   const auto subject = mysql::to_string(pin);
   spdlog::info("user={} database={}: refused ({}), session_state is error", session_.user(), session_.database(),
                subject);
+  return refuse_query(refusal(subject), sequence_id, alone, scan);
+}
+
+// A command answered with an error in its place; false (the scan stops there).
+bool MyFrontend::refuse_query(const Failure& failure, std::uint8_t sequence_id, bool alone, ClientScan& scan) {
   if (!alone) {
     // Pipelined behind other commands or split across reads: it cannot be answered in its place.
-    scan.error = refusal(subject);
+    scan.error = failure;
     return false;
   }
   mysql::SequenceId sequence;
   sequence.reset(static_cast<std::uint8_t>(sequence_id + 1));
-  mysql::write_err_packet(scan.local_reply, sequence, error_for_client(refusal(subject)));
+  mysql::write_err_packet(scan.local_reply, sequence, error_for_client(failure));
+  return false;
+}
+
+bool MyFrontend::multi_statements_allowed() const {
+  return multi_statements_option_.value_or((client_capabilities_ & mysql::capability::CLIENT_MULTI_STATEMENTS) != 0);
+}
+
+// COM_SET_OPTION (mysql_set_server_option): whether this client may send several statements in
+// one query. Sluice keeps it and answers alone; pipelined, it goes on and the backend is reset
+// before another client gets it.
+bool MyFrontend::on_set_option(const mysql::PacketView& packet, bool alone, ClientScan& scan) {
+  if (packet.payload_truncated || packet.length != 3) return true;  // the server answers what it makes of it
+  const std::uint16_t option = static_cast<std::uint16_t>(packet.payload[1] | (packet.payload[2] << 8));
+  if (option > 1) return true;
+  multi_statements_option_ = option == 0;  // MYSQL_OPTION_MULTI_STATEMENTS_ON
+  if (!alone) {
+    unfollowed_state_ = true;
+    return true;
+  }
+  mysql::SequenceId sequence;
+  sequence.reset(static_cast<std::uint8_t>(packet.sequence_id + 1));
+  mysql::OkPacket ok;
+  ok.status_flags = tracker_.status_flags();
+  mysql::write_ok_packet(scan.local_reply, sequence, ok, kClientCapabilities);
   return false;
 }
 
@@ -74,6 +122,7 @@ void MyFrontend::setting_confirmed() {
 // COM_RESET_CONNECTION from the client: the server forgets its variables, temporary tables, locks.
 void MyFrontend::session_reset_by_client() {
   state_pin_ = mysql::SessionPin::none;
+  prepared_routine_ = false;  // its statements are gone
   settings_.clear();
   pending_setting_.reset();
 }

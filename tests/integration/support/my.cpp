@@ -40,7 +40,7 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     const char* host = socket ? "localhost" : options.host.c_str();
     if (mysql_real_connect(connection, host, options.user.c_str(), options.password.c_str(), database,
                            static_cast<unsigned int>(options.port), socket,
-                           CLIENT_MULTI_STATEMENTS) == nullptr) {
+                           options.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) == nullptr) {
         login.error_code = mysql_errno(connection);
         login.error = mysql_error(connection);
         mysql_close(connection);

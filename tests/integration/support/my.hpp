@@ -20,6 +20,7 @@ struct MyLoginOptions {
     std::string socket;          // a unix socket instead of host:port (non-empty: used)
     unsigned int timeout_s = 10;  // connect, read and write timeouts: every call is bounded
     bool local_infile = false;    // LOAD DATA LOCAL INFILE allowed (CLIENT_LOCAL_FILES)
+    bool multi_statements = true;  // CLIENT_MULTI_STATEMENTS: several statements in one query
     std::string charset;          // the handshake's character set (empty: Connector/C's default)
     // TLS: `tls` asks for it and fails the login without it (MYSQL_OPT_SSL_ENFORCE); `tls_ca`
     // also verifies the server's certificate against that CA and its name (implies `tls`).

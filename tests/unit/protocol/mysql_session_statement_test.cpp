@@ -77,6 +77,9 @@ TEST_CASE("a SET Sluice cannot follow pins", "[mysql_statements][mysql_session_s
   CHECK(pin_of("SET sql_mode = ''; SELECT 1") == SessionPin::session_variables);
   CHECK(pin_of("SET x") == SessionPin::session_variables);
   CHECK(pin_of("SET") == SessionPin::session_variables);
+  // SET STATEMENT's variables last one statement, but a SET inside it changes the session.
+  CHECK(pin_of("SET STATEMENT max_statement_time=10 FOR SET time_zone='+09:00'") == SessionPin::session_variables);
+  CHECK(pin_of("SET STATEMENT max_statement_time=1 FOR SELECT 1") == SessionPin::none);
 }
 
 TEST_CASE("session settings replace by key, keep order, and are bounded", "[mysql_statements][mysql_session_state]") {

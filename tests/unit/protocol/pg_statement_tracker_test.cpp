@@ -733,7 +733,7 @@ TEST_CASE("a Close undone after a failure is restored even at the client's limit
   CHECK(link.seen == "1ZEZ1Z");
 }
 
-TEST_CASE("a definition is shared only under the same search_path; another one closes it and prepares anew",
+TEST_CASE("a definition is shared only under the same search_path, another one closes it and prepares anew",
           "[statements]") {
   ClientStatements a, b;
   BackendStatements backend(200);

@@ -41,6 +41,7 @@ struct QueryEffects {
   // A CALL: what the routine does to the session (a SET inside it) is not seen, so the backend
   // is reset before another client gets it.
   bool calls_routine = false;
+  std::size_t statement_count = 0;  // non-empty statements: more than one needs CLIENT_MULTI_STATEMENTS
 };
 
 QueryEffects read_query_effects(std::string_view sql);

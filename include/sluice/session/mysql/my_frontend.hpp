@@ -134,7 +134,11 @@ class MyFrontend : public Frontend {
 
   // --- the client's session across backends (my_frontend_session_state.cpp) ---
   void read_state_policy();
-  bool on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan);
+  // `prepared`: the text of a COM_STMT_PREPARE, run whenever the client executes it.
+  bool on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan, bool prepared);
+  bool refuse_query(const Failure& failure, std::uint8_t sequence_id, bool alone, ClientScan& scan);
+  bool multi_statements_allowed() const;
+  bool on_set_option(const mysql::PacketView& packet, bool alone, ClientScan& scan);
   void setting_confirmed();
   void session_reset_by_client();
   void session_commands(bool reset, bool other_client, std::vector<std::string>& commands);
@@ -186,6 +190,8 @@ class MyFrontend : public Frontend {
   mysql::SessionSettings settings_;
   std::optional<PendingSetting> pending_setting_;  // a lone SET awaiting its OK
   bool unfollowed_state_ = false;  // a USE among other statements, or a CALL, went to the current lease
+  std::optional<bool> multi_statements_option_;  // set by COM_SET_OPTION, else the login's capability
+  bool prepared_routine_ = false;  // a CALL is among its prepared statements: every backend it leaves is reset
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
   std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it
