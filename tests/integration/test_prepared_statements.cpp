@@ -368,3 +368,35 @@ TEST_CASE("prepared statements: backends lost between transactions are prepared 
     REQUIRE(succeeded(after.get()));
     CHECK(std::string(PQgetvalue(after.get(), 0, 0)) == "21");
 }
+
+TEST_CASE("prepared statements: a SET or an advisory lock run again by Bind alone is followed like its first run",
+          "[prepared][session_state]") {
+    // psycopg 3 with prepare_threshold=0 (and pgjdbc past prepareThreshold) runs a statement
+    // prepared once again with Bind and Execute only: what it does to the session must count again.
+    SluiceProcess sluice(SluiceOptions{.defaults = "pool_mode: transaction\npool_size: 1\nquery_wait_timeout: 500ms\n"});
+    Connection owner = client_of(sluice);
+    Connection other = client_of(sluice);
+    const std::string initial = query_value(other, "SHOW work_mem");
+    REQUIRE(initial != "65kB");
+
+    SECTION("a SET: the owner keeps it, nobody else sees it") {
+        REQUIRE(succeeded(prepare(owner, "set65", "SET work_mem = '65kB'", 0).get()));
+        REQUIRE(succeeded(exec_prepared(owner, "set65", {}).get()));
+        exec_ok(owner, "RESET work_mem");
+        REQUIRE(succeeded(exec_prepared(owner, "set65", {}).get()));  // Bind and Execute only
+        CHECK(query_value(other, "SHOW work_mem") == initial);
+        CHECK(query_value(owner, "SHOW work_mem") == "65kB");
+        CHECK(query_value(other, "SHOW work_mem") == initial);
+    }
+    SECTION("an advisory lock taken again pins again") {
+        REQUIRE(succeeded(prepare(owner, "lock", "SELECT pg_advisory_lock(4242)", 0).get()));
+        REQUIRE(succeeded(exec_prepared(owner, "lock", {}).get()));
+        exec_ok(owner, "SELECT pg_advisory_unlock_all()");
+        CHECK(query_value(other, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == "0");
+        REQUIRE(succeeded(exec_prepared(owner, "lock", {}).get()));  // Bind and Execute only
+        // The only backend holds the lock and stays with its owner: the other client waits.
+        PgResult waited = exec(other, "SELECT 1");
+        CHECK(sqlstate(waited.get()) == "57014");
+        exec_ok(owner, "SELECT pg_advisory_unlock_all()");
+    }
+}

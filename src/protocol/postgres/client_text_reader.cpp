@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace sluice::pg {
 
@@ -73,10 +74,7 @@ std::span<const ClientEvent> ClientTextReader::feed(std::span<const std::uint8_t
     if (remaining_ == 0) {
       if (phase_ == Phase::text) end_text();  // a text without its NUL: PostgreSQL rejects it anyway
       header_size_ = 0;
-      if (is_event(current_.type)) {
-        current_.end = pos;
-        done_.push_back(std::move(current_));
-      }
+      end_message(pos);
       current_ = ClientEvent{};
     }
   }
@@ -88,6 +86,10 @@ void ClientTextReader::begin_message(std::string_view client_encoding, const Lex
   current_.type = static_cast<char>(header_[0]);
   current_.length = load_be32(header_.data() + 1);
   phase_ = Phase::skip;
+  name_.clear();
+  name_too_long_ = false;
+  if (current_.type == frontend::Bind) phase_ = Phase::portal;    // portal, then the statement's name
+  if (current_.type == frontend::Close) phase_ = Phase::target;   // 'S' or 'P', then the name
   if (!follows_text(current_.type)) return;
   current_.client_encoding = client_encoding;
   // A fresh lexer and classifier only when the options change: reset ones keep their buffers,
@@ -110,17 +112,80 @@ void ClientTextReader::read_body(const std::uint8_t* bytes, std::size_t size) {
   std::size_t i = 0;
   while (i < size) {
     if (phase_ == Phase::skip || phase_ == Phase::rest) return;
+    if (phase_ == Phase::target) {
+      phase_ = bytes[i++] == 'S' ? Phase::statement : Phase::skip;  // a portal's Close changes nothing here
+      continue;
+    }
     const auto* nul = static_cast<const std::uint8_t*>(std::memchr(bytes + i, 0, size - i));
     const std::size_t run = nul ? static_cast<std::size_t>(nul - (bytes + i)) : size - i;
     if (phase_ == Phase::text) feed_text(bytes + i, run);
+    if (phase_ == Phase::name || phase_ == Phase::statement) read_name(bytes + i, run);
     if (!nul) return;
     i += run + 1;
-    if (phase_ == Phase::name) {
-      phase_ = Phase::text;
-    } else {
-      end_text();
+    switch (phase_) {
+      case Phase::name: phase_ = Phase::text; break;
+      case Phase::portal: phase_ = Phase::statement; break;
+      case Phase::statement: phase_ = Phase::rest; break;
+      default: end_text(); break;
     }
   }
+}
+
+void ClientTextReader::read_name(const std::uint8_t* bytes, std::size_t size) {
+  if (name_too_long_ || name_.size() + size > kMaxRememberedName) {
+    name_too_long_ = true;
+    return;
+  }
+  name_.append(reinterpret_cast<const char*>(bytes), size);
+}
+
+ClientTextReader::Remembered* ClientTextReader::remembered(std::string_view name) {
+  for (auto& statement : remembered_) {
+    if (statement.name == name) return &statement;
+  }
+  return nullptr;
+}
+
+void ClientTextReader::forget(std::string_view name) {
+  std::erase_if(remembered_, [&](const Remembered& statement) { return statement.name == name; });
+}
+
+// A whole message was read: the events it makes, and what is remembered of prepared statements.
+void ClientTextReader::end_message(std::size_t end) {
+  current_.end = end;
+  // DEALLOCATE ALL or DISCARD ALL: no prepared statement is left once it ran.
+  const auto deallocates = [](const ClientEvent& event) {
+    return std::any_of(event.statements.begin(), event.statements.end(),
+                       [](const ReadStatement& statement) { return statement.effects.deallocate_all; });
+  };
+  if (is_event(current_.type) && deallocates(current_)) remembered_.clear();
+  switch (current_.type) {
+    case frontend::Parse: {
+      forget(name_);  // the unnamed statement, or a name the client closed and parses again
+      const bool interesting = !current_.statements.empty() || current_.overflow;
+      if (interesting && (name_too_long_ || remembered_.size() >= kMaxRememberedStatements)) {
+        current_.overflow = true;  // its next runs could not be followed: unknown state
+      } else if (interesting) {
+        remembered_.push_back(Remembered{name_, current_});
+      }
+      break;
+    }
+    case frontend::Bind:
+      if (auto* statement = name_too_long_ ? nullptr : remembered(name_)) {
+        if (!std::exchange(statement->bound, false)) {
+          ClientEvent again = statement->event;
+          again.end = end;
+          if (deallocates(again)) remembered_.clear();
+          done_.push_back(std::move(again));
+        }
+      }
+      return;
+    case frontend::Close:
+      if (phase_ == Phase::rest && !name_too_long_) forget(name_);
+      return;
+    default: break;
+  }
+  if (is_event(current_.type)) done_.push_back(std::move(current_));
 }
 
 void ClientTextReader::feed_text(const std::uint8_t* bytes, std::size_t size) {

@@ -182,7 +182,7 @@ awaitable<Status> PgFrontend::sync_session() {
 }
 
 void PgFrontend::trim_idle() {
-  if (text_reader_ && text_reader_->at_boundary()) text_reader_.reset();
+  if (text_reader_ && text_reader_->at_boundary() && !text_reader_->remembers_statements()) text_reader_.reset();
   session_settings_.trim();
   session_settings_.share_reported(session_.context().shared_strings);  // a SET may have made its own copy
   if (scanners_ && scanners_->client.at_boundary() && scanners_->outgoing.at_boundary() &&

@@ -29,6 +29,10 @@ std::string parse(std::string_view name, std::string_view text) {
   return message('P', std::string(name) + '\0' + std::string(text) + '\0' + "\0\0"s);
 }
 std::string sync_message() { return message('S', ""); }
+std::string bind(std::string_view statement) {
+  return message('B', "\0"s + std::string(statement) + '\0' + "\0\0\0\0\0\0"s);  // no formats, values, result formats
+}
+std::string close_statement(std::string_view statement) { return message('C', "S" + std::string(statement) + '\0'); }
 
 // A client and its backend: bytes in, replies in, the tracker's view out.
 struct Session {
@@ -339,4 +343,37 @@ TEST_CASE("a startup setting is the client's from the start and what RESET goes 
   CHECK(s.backend.settings.empty());  // the backend went back to its own default
   s.run("SET search_path TO c; RESET ALL", {"SET", "RESET"});
   CHECK(s.value("search_path") == "E'a, b'");
+}
+
+TEST_CASE("a prepared SET run again by Bind alone counts again, once per run", "[session_state]") {
+  Session s;
+  // Parse + Bind + Sync: the Parse's event stands for this first run.
+  s.send(parse("s1", "SET search_path TO a") + bind("s1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.value("search_path") == "a");
+  s.run("RESET search_path", {"RESET"});
+  CHECK(s.value("search_path") == "<none>");
+  // Bind + Sync of the same statement: it runs again.
+  s.send(bind("s1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.value("search_path") == "a");
+  // Closed: a Bind of that name no longer runs it.
+  s.run("RESET search_path", {"RESET"});
+  s.send(close_statement("s1") + bind("s1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.value("search_path") == "<none>");
+  // An advisory lock prepared once and taken again pins again.
+  s.send(parse("l1", "SELECT pg_advisory_lock(1)") + bind("l1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.settings.pinned());
+  s.run("SELECT pg_advisory_unlock_all()", {"SELECT 1"});
+  CHECK_FALSE(s.settings.pinned());
+  s.send(bind("l1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.settings.pinned());
+  // DISCARD ALL forgets every prepared statement.
+  s.run("DISCARD ALL", {"DISCARD ALL"});
+  s.send(bind("l1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK_FALSE(s.settings.pinned());
 }

@@ -23,6 +23,11 @@ namespace sluice::pg {
 
 // Statements of one text kept beyond this are not tracked: the text counts as unknown state.
 inline constexpr std::size_t kMaxTrackedStatements = 256;
+// Prepared statements whose text does something to the session, remembered so that running one
+// again (a Bind of it, no new Parse) is an event too; beyond this many a Parse counts as unknown.
+inline constexpr std::size_t kMaxRememberedStatements = 256;
+// A statement name longer than this is not remembered (a Parse of one counts as unknown).
+inline constexpr std::size_t kMaxRememberedName = 1024;
 
 enum class TransactionControl : std::uint8_t {
   none,
@@ -47,7 +52,10 @@ struct ReadStatement {
 
 // One client message the tracker follows.
 struct ClientEvent {
-  char type = 0;  // frontend::Query, Parse, Sync or FunctionCall
+  // frontend::Query, Parse, Sync or FunctionCall. A Bind of a prepared statement that does
+  // something to the session, other than the first Bind after its Parse, is reported as a Parse
+  // of that statement again: it runs the same text once more.
+  char type = 0;
   std::size_t end = 0;  // offset just past the message's last byte in the chunk fed
   std::uint32_t length = 0;  // as on the wire
   std::size_t statement_count = 0;  // non-empty statements of a Query or Parse text
@@ -66,9 +74,18 @@ class ClientTextReader : private TokenSink {
   std::span<const ClientEvent> feed(std::span<const std::uint8_t> bytes, const LexOptions& options,
                                     std::string_view client_encoding);
   bool at_boundary() const { return header_size_ == 0; }
+  // Whether it remembers prepared statements (a reader that does must be kept, not remade).
+  bool remembers_statements() const { return !remembered_.empty(); }
 
  private:
-  enum class Phase : std::uint8_t { skip, name, text, rest };
+  enum class Phase : std::uint8_t { skip, name, text, rest, portal, statement, target };
+
+  // A prepared statement whose text does something to the session.
+  struct Remembered {
+    std::string name;
+    ClientEvent event;
+    bool bound = true;  // its Parse's event stands for the first run: the next Bind is that run
+  };
 
   void begin_message(std::string_view client_encoding, const LexOptions& options);
   void read_body(const std::uint8_t* bytes, std::size_t size);
@@ -76,6 +93,10 @@ class ClientTextReader : private TokenSink {
   void end_text();
   void on_token(const Token& token) override;
   void end_statement();
+  void read_name(const std::uint8_t* bytes, std::size_t size);
+  void end_message(std::size_t end);
+  Remembered* remembered(std::string_view name);
+  void forget(std::string_view name);
 
   std::uint64_t max_message_length_;
   bool broken_ = false;
@@ -91,6 +112,10 @@ class ClientTextReader : private TokenSink {
   // The first few tokens of the statement: its transaction control.
   std::array<std::string, 4> head_;
   std::size_t head_count_ = 0;
+  // The statement name of the Parse, Bind or Close being read.
+  std::string name_;
+  bool name_too_long_ = false;
+  std::vector<Remembered> remembered_;  // few: only statements that change the session
 };
 
 }  // namespace sluice::pg
