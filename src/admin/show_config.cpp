@@ -118,7 +118,7 @@ ResultSet show_config(const AdminSnapshot& snapshot) {
   add_setting(result, "stats_users", join(config.stats_users), "", true);
   add_setting(result, "max_packet_size", config::format_byte_size(config.max_packet_size),
               config::format_byte_size(fallback.max_packet_size), true);
-  add_setting(result, "log_level", config.log_level, fallback.log_level, false);
+  add_setting(result, "log_level", config.log_level, fallback.log_level, true);
   add_setting(result, "log_format", config.log_format, fallback.log_format, false);
   add_pool_settings(result, config.defaults, fallback.defaults);
   add_tls_settings(result, config.tls);

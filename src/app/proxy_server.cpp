@@ -174,12 +174,33 @@ runtime::ReloadResult ProxyServer::apply_config_file() {
     std::lock_guard lock(server_tls_mutex_);
     server_tls_ = std::move(fresh_tls);
   }
-  pools_.apply(*loaded.config);
-  auth_query_.apply(*loaded.config);
-  config_store_.install(runtime::make_runtime_config(loaded.config));
+  const auto config = keep_start_only_settings(*loaded.config);
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  pools_.apply(*config);
+  auth_query_.apply(*config);
+  config_store_.install(runtime::make_runtime_config(config));
   spdlog::info("configuration reloaded from {}", config_path_);
   events_.count_reload(true);
   return {};
+}
+
+// The listeners are bound, the workers started and the log format set once, at start: a reload
+// that changes them says so, and keeps the running values, so SHOW CONFIG shows what is in force.
+std::shared_ptr<const config::ProxyConfig> ProxyServer::keep_start_only_settings(
+    const config::ProxyConfig& loaded) const {
+  auto fresh = std::make_shared<config::ProxyConfig>(loaded);
+  const auto& running = *config_store_.current()->config;
+  const auto keep = [](auto& value, const auto& current, std::string_view key) {
+    if (value == current) return;
+    spdlog::warn("reload: {} changed in the file; it takes effect at the next start (the running value stays)", key);
+    value = current;
+  };
+  keep(fresh->listen_postgres, running.listen_postgres, "listen.postgres");
+  keep(fresh->listen_mysql, running.listen_mysql, "listen.mysql");
+  keep(fresh->listen_metrics, running.listen_metrics, "listen.metrics");
+  keep(fresh->workers, running.workers, "workers");
+  keep(fresh->log_format, running.log_format, "log_format");
+  return fresh;
 }
 
 // Every backend, the clients' and auth_query's, gets the TLS settings in force when it opens.

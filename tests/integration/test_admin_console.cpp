@@ -265,12 +265,25 @@ TEST_CASE("admin console: RELOAD applies a valid file and reports a broken one",
 
     SluiceOptions changed;
     changed.defaults = "pool_size: 7";
-    sluice.write_config(sluice_config(sluice.port(), changed));
+    changed.top_level = "log_level: warn";
+    std::string file = sluice_config(sluice.port(), changed);
+    const auto workers_at = file.find("workers: 2\n");
+    REQUIRE(workers_at != std::string::npos);
+    file.replace(workers_at, 10, "workers: 3");  // read at start only
+    sluice.write_config(file);
     CHECK(command_outcome(console, "RELOAD;") == "ok");
     const AdminTable config = admin_show(console, "SHOW CONFIG");
-    const auto pool_size = config.where("key", "defaults.pool_size");
-    REQUIRE(pool_size.size() == 1);
-    CHECK(config.at(pool_size[0], "value") == "7");
+    const auto value_of = [&](const std::string& key) {
+        const auto rows = config.where("key", key);
+        REQUIRE(rows.size() == 1);
+        return config.at(rows[0], "value");
+    };
+    CHECK(value_of("defaults.pool_size") == "7");
+    CHECK(value_of("log_level") == "warn");
+    // SHOW CONFIG shows what runs, and the log says why the file's value is not in force.
+    CHECK(value_of("workers") == "2");
+    CHECK(sluice.log().find("reload: workers changed in the file; it takes effect at the next start") !=
+          std::string::npos);
     // The daemon still serves clients under the new file.
     Connection app = connect(sluice.conninfo("app", "app"));
     CHECK(query_value(app, "select 1") == "1");

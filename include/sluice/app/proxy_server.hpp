@@ -48,6 +48,8 @@ class ProxyServer : public runtime::ProxyControl {
   awaitable<void> drain();
   runtime::ReloadResult reload() override;
   runtime::ReloadResult apply_config_file();
+  // What a reload cannot change (listeners, workers, log format) keeps its running value.
+  std::shared_ptr<const config::ProxyConfig> keep_start_only_settings(const config::ProxyConfig& loaded) const;
   void log_pool_stats();
   void shutdown() override;
   void stop_listeners();
