@@ -35,13 +35,16 @@ struct ShowEntry {
   ResultSet (*view)(const AdminSnapshot&);
 };
 
-constexpr std::array<ShowEntry, 12> kShowViews{{
+constexpr std::array<ShowEntry, 15> kShowViews{{
     {"pools", show_pools},
     {"clients", show_clients},
     {"servers", show_servers},
     {"stats", show_stats},
     {"stats_totals", show_stats_totals},
     {"stats_averages", show_stats_averages},
+    {"totals", show_totals},
+    {"dns_hosts", show_dns_hosts},
+    {"dns_zones", show_dns_zones},
     {"databases", show_databases},
     {"users", show_users},
     {"config", show_config},
@@ -90,13 +93,17 @@ AdminConsole::AdminConsole(runtime::ProxyContext& context, AdminRole role, std::
     : context_(context), role_(role), user_(std::move(user)), averages_(averages), pause_wait_(pause_wait) {}
 
 const AdminConsole::Entry* AdminConsole::find_entry(std::string_view verb) {
-  static const std::array<Entry, 8> entries{{
+  static const std::array<Entry, 12> entries{{
       {"show", Argument::required, false, &AdminConsole::run_show},
       {"set", Argument::required, false, &AdminConsole::run_set},
       {"pause", Argument::optional, true, &AdminConsole::run_pause},
       {"resume", Argument::optional, true, &AdminConsole::run_resume},
       {"reconnect", Argument::optional, true, &AdminConsole::run_reconnect},
       {"kill", Argument::required, true, &AdminConsole::run_kill},
+      {"disable", Argument::required, true, &AdminConsole::run_disable},
+      {"enable", Argument::required, true, &AdminConsole::run_enable},
+      {"wait_close", Argument::optional, true, &AdminConsole::run_wait_close},
+      {"suspend", Argument::none, true, &AdminConsole::run_suspend},
       {"reload", Argument::none, true, &AdminConsole::run_reload},
       {"shutdown", Argument::none, true, &AdminConsole::run_shutdown},
   }};
@@ -128,6 +135,7 @@ AdminSnapshot AdminConsole::take_snapshot() const {
   AdminSnapshot snapshot;
   snapshot.config = context_.config.current()->config;
   snapshot.averages = &averages_;
+  snapshot.disabled = context_.pools.disabled_databases();
   for (const auto& pool : context_.pools.pools()) snapshot.pools.push_back(view_of(*pool));
   context_.registry.for_each([&](runtime::ClientHandle& client) { snapshot.clients.push_back(client.snapshot()); });
   std::sort(snapshot.clients.begin(), snapshot.clients.end(),
@@ -177,6 +185,10 @@ Expected<AdminConsole::Pools> AdminConsole::pools_named(const std::optional<std:
 awaitable<Expected<ResultSet>> AdminConsole::run_pause(const AdminCommand& command) {
   auto pools = pools_named(command.argument);
   if (!pools) co_return pools.failure();
+  // As PgBouncer: pausing what is paused is an error (a script that thinks otherwise is told).
+  if (context_.pools.paused(command.argument)) {
+    co_return Failure{"admin_pause", "55000", command.argument ? "already paused" : "already suspended/paused"};
+  }
   context_.pools.pause(command.argument);
   spdlog::info("admin: PAUSE {} by user={}", command.argument.value_or("(all)"), user_);
 
@@ -205,6 +217,11 @@ awaitable<Expected<ResultSet>> AdminConsole::run_pause(const AdminCommand& comma
 
 awaitable<Expected<ResultSet>> AdminConsole::run_resume(const AdminCommand& command) {
   if (auto known = pools_named(command.argument); !known) co_return known.failure();
+  if (!context_.pools.paused(command.argument)) {
+    co_return Failure{"admin_resume", "55000",
+                      command.argument ? "database " + *command.argument + " is not paused"
+                                       : std::string("pooler is not paused/suspended")};
+  }
   context_.pools.resume(command.argument);
   spdlog::info("admin: RESUME {} by user={}", command.argument.value_or("(all)"), user_);
   co_return command_done("RESUME");
@@ -220,11 +237,13 @@ awaitable<Expected<ResultSet>> AdminConsole::run_reconnect(const AdminCommand& c
 
 // KILL db: its clients are disconnected now, its idle backends closed now, and the
 // backends those clients held closed when they come back (a killed client may roll its
-// transaction back and return a clean backend: it is still not reused).
+// transaction back and return a clean backend: it is still not reused). As in PgBouncer, the
+// database is then paused: new clients may log in, and their queries wait until RESUME.
 awaitable<Expected<ResultSet>> AdminConsole::run_kill(const AdminCommand& command) {
   const auto& database = *command.argument;
   auto pools = pools_named(database);
   if (!pools) co_return pools.failure();
+  if (!context_.pools.paused(database)) context_.pools.pause(database);
   int killed = 0;
   for (const auto& client : context_.registry.clients()) {
     if (client->snapshot().database != database) continue;
@@ -232,8 +251,55 @@ awaitable<Expected<ResultSet>> AdminConsole::run_kill(const AdminCommand& comman
     ++killed;
   }
   for (const auto& pool : *pools) pool->reconnect();
-  spdlog::info("admin: KILL {} by user={}: {} clients disconnected", database, user_, killed);
+  spdlog::info("admin: KILL {} by user={}: {} clients disconnected; paused until RESUME", database, user_, killed);
   co_return command_done("KILL");
+}
+
+// DISABLE db / ENABLE db: new clients of the database are refused at login (57P03 / MySQL
+// 1105) until ENABLE; clients already connected go on. Not kept across a restart.
+awaitable<Expected<ResultSet>> AdminConsole::run_disable(const AdminCommand& command) {
+  if (!database_known(*command.argument)) co_return no_such_database(*command.argument);
+  context_.pools.set_disabled(*command.argument, true);
+  spdlog::info("admin: DISABLE {} by user={}", *command.argument, user_);
+  co_return command_done("DISABLE");
+}
+
+awaitable<Expected<ResultSet>> AdminConsole::run_enable(const AdminCommand& command) {
+  if (!database_known(*command.argument)) co_return no_such_database(*command.argument);
+  context_.pools.set_disabled(*command.argument, false);
+  spdlog::info("admin: ENABLE {} by user={}", *command.argument, user_);
+  co_return command_done("ENABLE");
+}
+
+// WAIT_CLOSE [db]: answers once the backends RECONNECT, a reload's new target or
+// server_lifetime marked to close are gone (bounded like PAUSE's wait).
+awaitable<Expected<ResultSet>> AdminConsole::run_wait_close(const AdminCommand& command) {
+  auto pools = pools_named(command.argument);
+  if (!pools) co_return pools.failure();
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  const auto deadline = Clock::now() + pause_wait_.limit;
+  for (;;) {
+    int closing = 0;
+    for (const auto& pool : *pools) {
+      for (const auto& server : pool->servers()) closing += server.close_needed;
+    }
+    if (closing == 0) co_return command_done("WAIT_CLOSE");
+    if (interrupted_ && interrupted_()) co_return Failure{"admin_wait_close", "57014", "WAIT_CLOSE interrupted"};
+    if (Clock::now() >= deadline) {
+      co_return Failure{"admin_wait_close", "57014",
+                        "WAIT_CLOSE: " + std::to_string(closing) + " backends still to close after " +
+                            std::to_string(pause_wait_.limit.count()) + "ms"};
+    }
+    poll.expires_after(pause_wait_.poll);
+    co_await poll.async_wait(use_nothrow);
+  }
+}
+
+// SUSPEND exists in PgBouncer for its online restart (handing sockets to a new process), which
+// Sluice does not do: a restart is SIGTERM's drain. Said plainly rather than "invalid command".
+awaitable<Expected<ResultSet>> AdminConsole::run_suspend(const AdminCommand&) {
+  co_return Failure{"admin_suspend", "0A000",
+                    "SUSPEND is not supported: Sluice has no online restart; use PAUSE, or SIGTERM to drain"};
 }
 
 // ---- RELOAD, SHUTDOWN ------------------------------------------------------------------

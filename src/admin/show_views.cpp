@@ -291,6 +291,39 @@ ResultSet show_stats_averages(const AdminSnapshot& snapshot) {
   return result;
 }
 
+// PgBouncer's name/value list: every database's totals summed, and their rates ("" is the key
+// StatsAverages keeps the sum's windows under: no database has that name).
+ResultSet show_totals(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"name", "value"});
+  StatsTotals sum;
+  for (const auto& [database, stats] : stats_per_database(snapshot)) sum += stats.totals;
+  const StatsRates rates = averages_of(snapshot, "", sum);
+  const std::pair<const char*, std::uint64_t> rows[] = {
+      {"total_server_assignment_count", sum.server_assignments},
+      {"total_xact_count", sum.transactions},
+      {"total_query_count", sum.queries},
+      {"total_received", sum.received},
+      {"total_sent", sum.sent},
+      {"total_xact_time", sum.transaction_time_us},
+      {"total_query_time", sum.query_time_us},
+      {"total_wait_time", sum.wait_time_us},
+      {"avg_server_assignment_count", rates.server_assignments},
+      {"avg_xact_count", rates.transactions},
+      {"avg_query_count", rates.queries},
+      {"avg_recv", rates.received},
+      {"avg_sent", rates.sent},
+      {"avg_xact_time", rates.transaction_time_us},
+      {"avg_query_time", rates.query_time_us},
+      {"avg_wait_time", rates.wait_time_us},
+  };
+  for (const auto& [name, value] : rows) result.rows.push_back({text(name), number(value)});
+  return result;
+}
+
+// Backend hosts are resolved at each connect, never cached: PgBouncer's DNS views are empty.
+ResultSet show_dns_hosts(const AdminSnapshot&) { return with_columns({"hostname", "ttl", "addrs"}); }
+ResultSet show_dns_zones(const AdminSnapshot&) { return with_columns({"zonename", "serial", "count"}); }
+
 // ---- SHOW DATABASES / SHOW USERS -------------------------------------------------------
 
 namespace {
@@ -314,7 +347,8 @@ std::map<std::string, DatabaseUse> use_per_database(const AdminSnapshot& snapsho
   return use;
 }
 
-Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig& database, const DatabaseUse& use) {
+Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig& database, const DatabaseUse& use,
+                 bool disabled) {
   const auto settings = config.resolve(database, nullptr);
   const auto& overridden_mode = database.overrides.pool_mode;
   return {text(database.name), text(database.host), number(database.port),
@@ -325,7 +359,7 @@ Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig
           overridden_mode ? text(config::to_string(*overridden_mode)) : std::nullopt, std::nullopt,
           number(settings.max_db_connections), number(use.backends), number(database.max_client_connections),
           number(use.clients),
-          flag(use.paused), flag(false),
+          flag(use.paused), flag(disabled),
           // Sluice's own:
           text(config::to_string(database.protocol)), number(settings.reserve_pool_size)};
 }
@@ -345,7 +379,8 @@ ResultSet show_databases(const AdminSnapshot& snapshot) {
   const auto use = use_per_database(snapshot);
   for (const auto& [name, database] : snapshot.config->databases) {
     const auto found = use.find(name);
-    result.rows.push_back(database_row(*snapshot.config, database, found == use.end() ? DatabaseUse{} : found->second));
+    result.rows.push_back(database_row(*snapshot.config, database, found == use.end() ? DatabaseUse{} : found->second,
+                                       snapshot.disabled.contains(name)));
   }
   return result;
 }
@@ -399,13 +434,16 @@ ResultSet show_help(const AdminSnapshot&) {
   result.notices.push_back(
       "Console usage\n"
       "\tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION\n"
-      "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|LISTS\n"
+      "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS|LISTS|DNS_HOSTS|DNS_ZONES\n"
       "\tSET key = arg (accepted and ignored for client parameters)\n"
       "\tRELOAD\n"
       "\tPAUSE [<db>]\n"
       "\tRESUME [<db>]\n"
+      "\tDISABLE <db>\n"
+      "\tENABLE <db>\n"
       "\tRECONNECT [<db>]\n"
       "\tKILL <db>\n"
+      "\tWAIT_CLOSE [<db>]\n"
       "\tSHUTDOWN");
   return result;
 }

@@ -47,6 +47,30 @@ void PoolRegistry::resume(const std::optional<std::string>& database) {
   }
 }
 
+bool PoolRegistry::paused(const std::optional<std::string>& database) const {
+  std::lock_guard lock(mutex_);
+  return database ? pause_state_.covers(*database) : pause_state_.all_paused();
+}
+
+void PoolRegistry::set_disabled(const std::string& database, bool disabled) {
+  std::lock_guard lock(mutex_);
+  if (disabled) {
+    disabled_.insert(database);
+  } else {
+    disabled_.erase(database);
+  }
+}
+
+bool PoolRegistry::disabled(std::string_view database) const {
+  std::lock_guard lock(mutex_);
+  return disabled_.contains(database);
+}
+
+std::set<std::string, std::less<>> PoolRegistry::disabled_databases() const {
+  std::lock_guard lock(mutex_);
+  return disabled_;
+}
+
 void PoolRegistry::apply(const config::ProxyConfig& config) {
   std::lock_guard lock(mutex_);
   for (auto it = pools_.begin(); it != pools_.end();) {

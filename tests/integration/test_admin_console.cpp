@@ -309,9 +309,47 @@ TEST_CASE("admin console: KILL disconnects the database's clients and no one els
     }
     CHECK(query_value(bystander, "select 4") == "4");
     CHECK(eventually([] { return postgres().count_backends("app", "app") == 0; }));
-    // The database itself is not disabled: a new client gets in.
+    // As in PgBouncer, the database is paused: a new client gets in, its query waits for RESUME.
     Connection next = connect(sluice.conninfo("app", "app", "app"));
-    CHECK(query_value(next, "select 5") == "5");
+    REQUIRE(PQsendQuery(next, "select 5") == 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    REQUIRE(PQconsumeInput(next) == 1);
+    CHECK(PQisBusy(next) == 1);
+    CHECK(command_outcome(console, "RESUME app") == "ok");
+    PgResult resumed = wait_for_result(next);
+    REQUIRE(succeeded(resumed.get()));
+    CHECK(std::string(PQgetvalue(resumed.get(), 0, 0)) == "5");
+}
+
+TEST_CASE("admin console: DISABLE refuses new clients of a database until ENABLE, PAUSE twice is an error",
+          "[admin]") {
+    SluiceProcess sluice(pool_of(2));
+    Connection connected = connect(sluice.conninfo("app", "app", "app"));
+    Connection console = admin_connect(sluice);
+    CHECK(command_outcome(console, "DISABLE app") == "ok");
+    const AdminTable databases = admin_show(console, "SHOW DATABASES");
+    const auto app = databases.where("name", "app");
+    REQUIRE(app.size() == 1);
+    CHECK(databases.at(app[0], "disabled") == "1");
+    Connection refused = try_connect(sluice.conninfo("app", "app", "app"), std::chrono::seconds(5));
+    CHECK_FALSE(refused.ok());
+    CHECK_THAT(std::string(PQerrorMessage(refused)), Catch::Contains("database does not allow connections: app"));
+    CHECK(query_value(connected, "select 1") == "1");  // who is in stays in
+    Connection other_database = connect(sluice.conninfo("app", "app", "app2"));
+    CHECK(query_value(other_database, "select 2") == "2");
+    CHECK(command_outcome(console, "ENABLE app") == "ok");
+    Connection again = connect(sluice.conninfo("app", "app", "app"));
+    CHECK(query_value(again, "select 3") == "3");
+
+    CHECK(command_outcome(console, "PAUSE app2") == "ok");
+    CHECK(sqlstate(exec(console, "PAUSE app2").get()) == "55000");
+    CHECK(command_outcome(console, "RESUME app2") == "ok");
+    CHECK(sqlstate(exec(console, "RESUME app2").get()) == "55000");
+
+    const AdminTable totals = admin_show(console, "SHOW TOTALS");
+    const auto queries = totals.where("name", "total_query_count");
+    REQUIRE(queries.size() == 1);
+    CHECK(std::stoll(totals.at(queries[0], "value")) >= 3);
 }
 
 TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {

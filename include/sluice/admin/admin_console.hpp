@@ -63,6 +63,10 @@ class AdminConsole {
   awaitable<Expected<ResultSet>> run_resume(const AdminCommand& command);
   awaitable<Expected<ResultSet>> run_reconnect(const AdminCommand& command);
   awaitable<Expected<ResultSet>> run_kill(const AdminCommand& command);
+  awaitable<Expected<ResultSet>> run_disable(const AdminCommand& command);
+  awaitable<Expected<ResultSet>> run_enable(const AdminCommand& command);
+  awaitable<Expected<ResultSet>> run_wait_close(const AdminCommand& command);
+  awaitable<Expected<ResultSet>> run_suspend(const AdminCommand& command);
   awaitable<Expected<ResultSet>> run_reload(const AdminCommand& command);
   awaitable<Expected<ResultSet>> run_shutdown(const AdminCommand& command);
 

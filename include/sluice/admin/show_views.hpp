@@ -6,6 +6,7 @@
 // a neutral value (0, "none", empty) rather than disappearing.
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct AdminSnapshot {
   TimePoint now = Clock::now();
   std::chrono::system_clock::time_point wall_now = std::chrono::system_clock::now();
   StatsAverages* averages = nullptr;              // SHOW STATS rolls its windows
+  std::set<std::string, std::less<>> disabled;    // databases DISABLEd by the console
 };
 
 // Names of the two virtual databases that lead to the console.
@@ -50,6 +52,9 @@ ResultSet show_clients(const AdminSnapshot& snapshot);
 ResultSet show_servers(const AdminSnapshot& snapshot);
 ResultSet show_stats(const AdminSnapshot& snapshot);
 ResultSet show_stats_totals(const AdminSnapshot& snapshot);
+ResultSet show_totals(const AdminSnapshot& snapshot);
+ResultSet show_dns_hosts(const AdminSnapshot& snapshot);
+ResultSet show_dns_zones(const AdminSnapshot& snapshot);
 ResultSet show_stats_averages(const AdminSnapshot& snapshot);
 ResultSet show_databases(const AdminSnapshot& snapshot);
 ResultSet show_users(const AdminSnapshot& snapshot);

@@ -14,6 +14,8 @@ class PauseState {
   void pause(const std::optional<std::string>& database);
   void resume(const std::optional<std::string>& database);
   bool covers(const std::string& database) const;
+  bool all_paused() const { return all_paused_; }
+  bool any_paused() const { return all_paused_ || !paused_.empty(); }
 
  private:
   bool all_paused_ = false;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@
 #include "sluice/pool/server_pool.hpp"
 
 namespace sluice::pool {
+
+// The refusal a client of a database the admin console DISABLEd gets at login.
+inline Failure database_disabled(std::string_view database) {
+  return Failure{"database_disabled", "", "database does not allow connections: " + std::string(database)};
+}
 
 class PoolRegistry {
  public:
@@ -37,6 +43,12 @@ class PoolRegistry {
   // while paused.
   void pause(const std::optional<std::string>& database);
   void resume(const std::optional<std::string>& database);
+  // Whether PAUSE (or KILL) holds this database (nullopt: all of them, by a PAUSE without one).
+  bool paused(const std::optional<std::string>& database) const;
+  // DISABLE/ENABLE: a disabled database refuses new clients at login; connected ones go on.
+  void set_disabled(const std::string& database, bool disabled);
+  bool disabled(std::string_view database) const;
+  std::set<std::string, std::less<>> disabled_databases() const;
 
   std::vector<std::shared_ptr<ServerPool>> pools() const;
   // Every pool's idle and lifetime limits, and min_pool_size refills run on `executor`.
@@ -54,6 +66,7 @@ class PoolRegistry {
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_;  // max_db_connections
   std::map<std::string, std::shared_ptr<ConnectionCap>> user_caps_;      // max_user_connections
   PauseState pause_state_;
+  std::set<std::string, std::less<>> disabled_;
 };
 
 }  // namespace sluice::pool

@@ -10,7 +10,7 @@ namespace sluice::pg {
 namespace {
 
 // Reason -> SQLSTATE, as PgBouncer and PostgreSQL itself answer the same situations.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kByReason{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kByReason{{
     {"query_wait_timeout", sqlstate::query_canceled},
     {"statement_timeout", sqlstate::query_canceled},
     {"admin_pause", sqlstate::query_canceled},
@@ -31,6 +31,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kByReaso
     {"server_login_failed", sqlstate::sqlclient_unable_to_establish_sqlconnection},
     {"protocol_violation", sqlstate::protocol_violation},
     {"session_state", "0A000"},  // feature_not_supported
+    {"database_disabled", "57P03"},  // cannot_connect_now
 }};
 
 constexpr std::string_view kInternalError = "XX000";

@@ -64,7 +64,11 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
   if (!refusal) {
     database = choose_database(login.response(), database_name);
     rejects_client_codes_ = mysql::rejects_client_error_codes(login.response());
-    if (!database) refusal = unknown_database(database_name);
+    if (!database) {
+      refusal = unknown_database(database_name);
+    } else if (session_.context().pools.disabled(database_name)) {
+      refusal = pool::database_disabled(database_name);
+    }
   }
   if (!refusal) {
     const auto cap = session_.admit();

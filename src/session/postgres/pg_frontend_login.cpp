@@ -115,6 +115,7 @@ Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::St
   session_.identify(std::move(user_name), known ? database_name : std::string(),
                     application_name ? *application_name : std::string());
   if (!known) return Failure{"unknown_database", "3D000", "no such database: " + database_name};
+  if (database_config && session_.context().pools.disabled(database_name)) return pool::database_disabled(database_name);
   return database_config;
 }
 
