@@ -272,3 +272,18 @@ TEST_CASE("mysql: a SET run as a binary prepared statement pins its client, and 
     MyConnection next = my_connect(sluice.login("app", "app"));
     CHECK(my_value(next.get(), "SELECT @@time_zone") == "SYSTEM");
 }
+
+TEST_CASE("mysql: a client whose schema was dropped goes on in the pool's database", "[mysql][mysql_session_state]") {
+    mariadb().execute("CREATE DATABASE IF NOT EXISTS it_dropped");
+    mariadb().execute("GRANT ALL ON it_dropped.* TO app@'%'");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    my_exec(client.get(), "USE it_dropped");
+    my_exec(client.get(), "DROP DATABASE it_dropped");
+    // Another client has the only backend in between: it is put back in the client's schema,
+    // which is gone. MariaDB would leave the session in none; Sluice puts it in the pool's.
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    CHECK(my_value(other.get(), "SELECT DATABASE()") == "app");
+    CHECK(my_value(client.get(), "SELECT DATABASE()") == "app");
+    CHECK(my_value(client.get(), "SELECT 'still here'") == "still here");
+}

@@ -334,7 +334,11 @@ awaitable<Status> MyFrontend::prepare_backend() {
     // COM_RESET_CONNECTION closes every statement the last client left.
     if (backend.statements) backend.statements->clear();
   }
-  if (reset || backend.schema != schema_) commands.push_back(com_init_db(schema_));
+  std::optional<std::size_t> init_db_at;
+  if (reset || backend.schema != schema_) {
+    init_db_at = commands.size();
+    commands.push_back(com_init_db(schema_));
+  }
   if (collation_ && (reset || backend.character_set != character_set_)) {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
@@ -343,11 +347,32 @@ awaitable<Status> MyFrontend::prepare_backend() {
   if (commands.empty()) co_return co_await restore_statements();
   auto results = co_await run_backend_commands(backend, commands);
   if (!results) co_return results.failure();
-  for (const auto& result : *results) {
+  bool schema_gone = false;
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    const auto& result = (*results)[i];
     if (!result.error) continue;
+    // The client dropped the schema it was in (USE tmp; DROP DATABASE tmp): MariaDB leaves that
+    // session in no schema, which no command can bring another backend to. The pool's database
+    // is the closest: the client goes on there instead of being disconnected.
+    if (i == init_db_at && result.error->error_code == mysql::error_code::ER_BAD_DB_ERROR && backend.target &&
+        schema_ != backend.target->dbname) {
+      schema_gone = true;
+      continue;
+    }
     spdlog::warn("user={} database={}: preparing backend {} failed: {} {}", session_.user(), session_.database(),
                  backend.connection_id, result.error->error_code, result.error->error_message);
     co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + result.error->error_message};
+  }
+  if (schema_gone) {
+    spdlog::info("user={} database={}: schema {} no longer exists; the client continues in {}", session_.user(),
+                 session_.database(), schema_, backend.target->dbname);
+    schema_ = backend.target->dbname;
+    const std::vector<std::string> init_db{com_init_db(schema_)};
+    auto moved = co_await run_backend_commands(backend, init_db);
+    if (!moved) co_return moved.failure();
+    if (const auto& error = moved->front().error) {
+      co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + error->error_message};
+    }
   }
   backend.schema = schema_;
   if (collation_) backend.character_set = character_set_;
