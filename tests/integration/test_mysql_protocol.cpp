@@ -43,6 +43,14 @@ TEST_CASE("mysql: LOAD DATA LOCAL INFILE goes through", "[mysql][mysql-protocol]
     CHECK(loaded.affected_rows == 1000);
     CHECK(my_value(connection.get(), "SELECT SUM(n) FROM loaded") == "500500");
     CHECK(my_value(connection.get(), "SELECT word FROM loaded WHERE n = 777") == "word777");
+    // A client that did not allow local files is refused (as by MariaDB) and goes on: backends
+    // always offer them, so Sluice must not let the server ask this client for a file.
+    MyLoginOptions refusing = sluice.login("app", "app");
+    refusing.local_infile = false;
+    MyConnection without = my_connect(refusing);
+    MyResult refused = my_query(without.get(), "LOAD DATA LOCAL INFILE '" + dir.file("rows.tsv") + "' INTO TABLE loaded");
+    CHECK(refused.error_code != 0);
+    CHECK(my_value(without.get(), "SELECT COUNT(*) FROM loaded") == "1000");
 }
 
 TEST_CASE("mysql: a 20 MB value goes both ways (packets over 16 MiB)", "[mysql][mysql-protocol]") {

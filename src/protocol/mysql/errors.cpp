@@ -59,6 +59,7 @@ constexpr std::array kByReason{
     Entry{"pool_mode", ER_NOT_SUPPORTED_YET, "42000", Message::failure, ""},
     Entry{"multi_statements", ER_PARSE_ERROR, "42000", Message::failure, ""},
     Entry{"database_disabled", ER_UNKNOWN_ERROR, "HY000", Message::failure, ""},
+    Entry{"local_infile", ER_LOAD_INFILE_CAPABILITY_DISABLED, "HY000", Message::failure, ""},
     Entry{"prepared_statement", ER_MAX_PREPARED_STMT_COUNT_REACHED, "42000", Message::failure, ""},
     Entry{"admin_kill", ER_CONNECTION_KILLED, "70100", Message::failure, ""},
     Entry{"client_kill", ER_CONNECTION_KILLED, "70100", Message::failure, ""},  // a client's KILL <id>

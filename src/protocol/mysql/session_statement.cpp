@@ -179,6 +179,12 @@ QueryEffects read_query_effects(std::string_view sql) {
   for (const auto statement : statements) {
     effects.uses_schema = effects.uses_schema || statement.front().is("USE");
     effects.calls_routine = effects.calls_routine || statement.front().is("CALL");
+    // LOAD DATA [LOW_PRIORITY | CONCURRENT] LOCAL INFILE (or LOAD XML): LOCAL before INFILE.
+    if (statement.front().is("LOAD")) {
+      for (std::size_t i = 1; i + 1 < statement.size() && i < 4; ++i) {
+        if (statement[i].is("LOCAL") && statement[i + 1].is("INFILE")) effects.local_infile = true;
+      }
+    }
   }
   const auto pinned = [&effects](SessionPin pin) {
     effects.pin = pin;

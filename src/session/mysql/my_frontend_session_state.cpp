@@ -40,6 +40,14 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
                                 "client did not enable CLIENT_MULTI_STATEMENTS"},
                         sequence_id, alone, scan);
   }
+  if (effects.local_infile && !(client_capabilities_ & mysql::capability::CLIENT_LOCAL_FILES)) {
+    // Backends always offer local files (for the clients that do); MariaDB refuses a client that
+    // did not before asking it for a file, and so does Sluice.
+    return refuse_query(Failure{"local_infile", "42000",
+                                "The used command is not allowed because the MariaDB server or client has disabled "
+                                "the local infile capability"},
+                        sequence_id, alone, scan);
+  }
   auto pin = effects.pin;
   if (prepared) {
     // A prepared SET or USE runs at each COM_STMT_EXECUTE, on whichever backend the client has

@@ -31,10 +31,9 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     if (!options.charset.empty()) mysql_optionsv(connection, MYSQL_SET_CHARSET_NAME, options.charset.c_str());
     set_tls_options(connection, options);
     if (!options.auth_plugin.empty()) mysql_optionsv(connection, MYSQL_DEFAULT_AUTH, options.auth_plugin.c_str());
-    if (options.local_infile) {
-        const unsigned int enable = 1;
-        mysql_optionsv(connection, MYSQL_OPT_LOCAL_INFILE, &enable);
-    }
+    // Connector/C announces CLIENT_LOCAL_FILES unless told not to.
+    const unsigned int local_infile = options.local_infile ? 1 : 0;
+    mysql_optionsv(connection, MYSQL_OPT_LOCAL_INFILE, &local_infile);
     const char* database = options.database.empty() ? nullptr : options.database.c_str();
     const char* socket = options.socket.empty() ? nullptr : options.socket.c_str();
     const char* host = socket ? "localhost" : options.host.c_str();

@@ -106,3 +106,14 @@ TEST_CASE("a USE among other statements and a CALL are flagged: their effects ar
   CHECK(read_query_effects("SELECT 1; CALL p(@out)").calls_routine);  // pinned too, and still flagged
   CHECK_FALSE(read_query_effects("SELECT recall FROM calls").calls_routine);
 }
+
+TEST_CASE("LOAD DATA LOCAL INFILE and several statements are told apart", "[mysql_statements]") {
+  CHECK(read_query_effects("LOAD DATA LOCAL INFILE '/tmp/x' INTO TABLE t").local_infile);
+  CHECK(read_query_effects("load data low_priority local infile 'x' into table t").local_infile);
+  CHECK(read_query_effects("LOAD XML LOCAL INFILE 'x' INTO TABLE t").local_infile);
+  CHECK_FALSE(read_query_effects("LOAD DATA INFILE '/tmp/x' INTO TABLE t").local_infile);
+  CHECK_FALSE(read_query_effects("SELECT 'LOAD DATA LOCAL INFILE'").local_infile);
+  CHECK(read_query_effects("SELECT 1; SELECT 2").statement_count == 2);
+  CHECK(read_query_effects("SELECT 1;").statement_count == 1);
+  CHECK(read_query_effects("SELECT ';'").statement_count == 1);
+}

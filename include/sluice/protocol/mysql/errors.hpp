@@ -31,6 +31,7 @@ inline constexpr std::uint16_t CR_CONN_HOST_ERROR = 2003;        // Can't connec
 inline constexpr std::uint16_t CR_SERVER_LOST = 2013;            // Lost connection during query
 inline constexpr std::uint16_t ER_QUERY_TIMEOUT = 3024;          // MySQL: max_execution_time exceeded
 inline constexpr std::uint16_t ER_CLIENT_INTERACTION_TIMEOUT = 4031;
+inline constexpr std::uint16_t ER_LOAD_INFILE_CAPABILITY_DISABLED = 4166;
 inline constexpr std::uint16_t SLUICE_QUERY_WAIT_TIMEOUT = 9001;  // Sluice's own: no backend in time
 }  // namespace error_code
 

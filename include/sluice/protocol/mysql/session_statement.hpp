@@ -42,6 +42,7 @@ struct QueryEffects {
   // is reset before another client gets it.
   bool calls_routine = false;
   std::size_t statement_count = 0;  // non-empty statements: more than one needs CLIENT_MULTI_STATEMENTS
+  bool local_infile = false;        // LOAD DATA|XML ... LOCAL INFILE: needs CLIENT_LOCAL_FILES
 };
 
 QueryEffects read_query_effects(std::string_view sql);
