@@ -84,3 +84,12 @@ TEST_CASE("mysql: each protocol sees only its own databases", "[mysql][mysql-log
     CHECK(query_value(pg_ok, "select 2") == "2");
     CHECK(sluice.process().running());
 }
+
+TEST_CASE("mysql: clients are greeted with the backends' server version once one has been seen", "[mysql][mysql-login]") {
+    MySluice sluice;
+    MyConnection first = my_connect(sluice.login("app", "app"));
+    const std::string version = my_value(first.get(), "SELECT VERSION()");  // a backend is seen
+    MyConnection next = my_connect(sluice.login("app", "app"));
+    // Connector/C drops MariaDB's "5.5.5-" prefix, as it does connected directly.
+    CHECK(std::string(mysql_get_server_info(next.get())) == version);
+}

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/auth/credential.hpp"
@@ -88,6 +89,24 @@ struct ReloadResult {
   bool applied() const { return errors.empty(); }
 };
 
+// The server version MySQL clients are greeted with: the one the last backend newly seen by a
+// session announced (drivers choose features by it). Empty until a backend has been seen.
+class ServerVersionNote {
+ public:
+  void note(std::string_view version) {
+    std::lock_guard lock(mutex_);
+    version_ = version;
+  }
+  std::string current() const {
+    std::lock_guard lock(mutex_);
+    return version_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string version_;
+};
+
 // Daemon-wide actions the admin console may trigger; implemented by the app layer.
 class ProxyControl {
  public:
@@ -114,6 +133,7 @@ struct ProxyContext {
   core::StringInterner shared_strings{};
   // auth_query for users not in `users`; null (unit tests) = only `users` can log in.
   CredentialLookup* credential_lookup = nullptr;
+  ServerVersionNote mysql_server_version{};
 };
 
 }  // namespace sluice::runtime

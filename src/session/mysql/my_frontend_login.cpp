@@ -47,6 +47,10 @@ awaitable<Expected<LoginOutcome>> MyFrontend::log_in() {
   // CLIENT_SSL only with a context to start TLS with (tls.client.mode allow or require).
   settings.capabilities = kClientCapabilities | (tls_context ? mysql::capability::CLIENT_SSL : 0);
   settings.client_host = session_.address();
+  // The backends' own version once one has been seen (MariaDB's "5.5.5-" prefix included).
+  if (auto version = session_.context().mysql_server_version.current(); !version.empty()) {
+    settings.server_version = std::move(version);
+  }
   settings.max_packet_size = std::min<std::uint64_t>(settings.max_packet_size, session_.runtime().config->max_packet_size);
   mysql::ClientLogin login(std::move(settings));
   auto event = co_await read_response(login, std::move(tls_context));

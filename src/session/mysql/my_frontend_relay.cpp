@@ -323,6 +323,7 @@ void MyFrontend::show_pin() {
 awaitable<Status> MyFrontend::prepare_backend() {
   read_state_policy();
   auto& backend = server();
+  if (!std::exchange(backend.version_noted, true)) session_.context().mysql_server_version.note(backend.server_version);
   cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
   server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
   const bool other_client = backend.last_client != 0 && backend.last_client != client_token();

@@ -94,6 +94,7 @@ awaitable<Status> MyServerConnector::log_in(MyServerConnection& server) {
   spdlog::debug("logged in to {}:{} as {} over {}", target.host, target.port, target.user,
                 login.tls() ? "TLS" : "plain text");
   server.connection_id = login.handshake().connection_id;
+  server.server_version = login.handshake().server_version;
   server.capabilities = login.capabilities();
   server.status_flags = login.status_flags();
   server.schema = target.dbname;

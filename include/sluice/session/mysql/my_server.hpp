@@ -38,6 +38,8 @@ class MyServerConnection : public pool::ServerConnection {
 
   std::shared_ptr<const BackendTarget> target;  // opened with: KILL QUERY goes to its server
   std::uint32_t connection_id = 0;  // the server's thread id (KILL's target, SHOW PROCESSLIST's Id)
+  std::string server_version;       // from its handshake: what clients are greeted with
+  bool version_noted = false;       // told to ProxyContext::mysql_server_version by a session
   std::uint64_t capabilities = 0;   // in force since login
   std::uint16_t status_flags = 0;   // from the last OK/EOF Sluice saw
   std::string schema;               // the database the backend is in, as far as Sluice knows
