@@ -19,6 +19,20 @@ std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConf
 
   const auto* user = config.find_user(user_name);
   const auto settings = config.resolve(database, user);
+  // Removed and added again while its backends were still in use: the same pool comes back,
+  // its counters with it.
+  for (auto it = retired_.begin(); it != retired_.end(); ++it) {
+    if (it->pool->key() != key || it->protocol != database.protocol) continue;
+    auto pool = std::move(it->pool);
+    retired_.erase(it);
+    pool->reopen_to_new_clients();
+    pool->update_settings(settings);
+    pool->retarget(*factory_(database, user, user_name, settings));
+    if (pause_state_.covers(database.name)) pool->pause();
+    protocols_[key] = database.protocol;
+    pools_.emplace(std::move(key), pool);
+    return pool;
+  }
   auto database_cap = cap_for(database_caps_, database.name, database_connection_cap(config, database));
   auto user_cap = cap_for(user_caps_, user_name, user ? user->max_user_connections : 0);
   auto pool = std::make_shared<ServerPool>(key, factory_(database, user, user_name, settings), settings,
@@ -81,8 +95,9 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
     if (!database || database->protocol != protocols_[key]) {
       pool->close_to_new_clients(Failure{"database_removed", "", "no such database: " + key.database});
       pool->close_idle();
+      if (!pool->empty()) retired_.push_back(Retired{pool, protocols_[key]});  // until its leases end
       protocols_.erase(key);
-      it = pools_.erase(it);  // active leases keep the pool alive until they finish
+      it = pools_.erase(it);
       continue;
     }
     const auto* user = config.find_user(key.user);
@@ -102,12 +117,17 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
 std::vector<std::shared_ptr<ServerPool>> PoolRegistry::pools() const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<ServerPool>> result;
-  result.reserve(pools_.size());
+  result.reserve(pools_.size() + retired_.size());
   for (const auto& [key, pool] : pools_) result.push_back(pool);
+  for (const auto& retired : retired_) result.push_back(retired.pool);
   return result;
 }
 
 void PoolRegistry::sweep(TimePoint now, const asio::any_io_executor& executor) {
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(retired_, [](const Retired& retired) { return retired.pool->empty(); });
+  }
   for (const auto& pool : pools()) {
     pool->sweep(now);
     if (pool->below_minimum()) asio::co_spawn(executor, pool->fill_to_minimum(executor), asio::detached);

@@ -401,6 +401,16 @@ void ServerPool::close_to_new_clients(Failure reason) {
   while (!waiters_.empty()) wake_one_locked();
 }
 
+void ServerPool::reopen_to_new_clients() {
+  std::lock_guard lock(mutex_);
+  closed_.reset();
+}
+
+bool ServerPool::empty() const {
+  const auto now = counts();
+  return now.connecting + now.idle + now.active + now.waiting == 0;
+}
+
 void ServerPool::close_idle(CloseReason reason) {
   std::vector<std::unique_ptr<ServerConnection>> closing;
   {

@@ -379,3 +379,50 @@ TEST_CASE("admin console: SHUTDOWN answers, then the daemon drains and exits", "
     CHECK(PQresultStatus(result.get()) == PGRES_COMMAND_OK);
     CHECK(eventually([&] { return !sluice.running(); }, 10s));
 }
+
+TEST_CASE("admin console: a removed database's backend held by a client stays in SHOW SERVERS until it closes, "
+          "and the database added back keeps its pool and counters",
+          "[admin][reload]") {
+    SluiceOptions options = pool_of(2);
+    SluiceProcess sluice(options);
+    Connection holder = connect(sluice.conninfo("app", "app", "app2"));
+    CHECK(query_value(holder, "select 1") == "1");
+    exec_ok(holder, "begin");
+    CHECK(query_value(holder, "select 2") == "2");
+    Connection console = admin_connect(sluice);
+    const auto app2_servers = [&] { return admin_show(console, "SHOW SERVERS").where("database", "app2").size(); };
+    const auto app2_pools = [&] { return admin_show(console, "SHOW POOLS").where("database", "app2").size(); };
+    REQUIRE(app2_servers() == 1);
+
+    SluiceOptions without = options;
+    without.databases = {"app"};
+    sluice.write_config(sluice_config(sluice.port(), without));
+    CHECK(command_outcome(console, "RELOAD") == "ok");
+    // Still open on PostgreSQL, so still listed: every backend open is accounted for.
+    CHECK(app2_servers() == 1);
+    CHECK(app2_pools() == 1);
+    CHECK(postgres().count_backends("app", "app2") == 1);
+
+    SECTION("the client finishes: its backend closes and the pool goes") {
+        exec_ok(holder, "commit");
+        CHECK(eventually([&] { return app2_servers() == 0 && app2_pools() == 0; }));
+        CHECK(eventually([] { return postgres().count_backends("app", "app2") == 0; }));
+    }
+    SECTION("the database comes back while the backend is held: the same pool, its counters kept") {
+        const AdminTable before = admin_show(console, "SHOW STATS");
+        const auto row = before.where("database", "app2");
+        REQUIRE(row.size() == 1);
+        const long long queries_before = std::stoll(before.at(row[0], "total_query_count"));
+        sluice.write_config(sluice_config(sluice.port(), options));
+        CHECK(command_outcome(console, "RELOAD") == "ok");
+        CHECK(app2_pools() == 1);
+        exec_ok(holder, "commit");
+        Connection next = connect(sluice.conninfo("app", "app", "app2"));
+        CHECK(query_value(next, "select 3") == "3");
+        CHECK(eventually([&] {
+            const AdminTable after = admin_show(console, "SHOW STATS");
+            const auto rows = after.where("database", "app2");
+            return rows.size() == 1 && std::stoll(after.at(rows[0], "total_query_count")) > queries_before;
+        }));
+    }
+}

@@ -50,6 +50,8 @@ class PoolRegistry {
   bool disabled(std::string_view database) const;
   std::set<std::string, std::less<>> disabled_databases() const;
 
+  // Every pool, those of removed databases included while they still have backends (SHOW
+  // SERVERS and the metrics account for every backend open).
   std::vector<std::shared_ptr<ServerPool>> pools() const;
   // Every pool's idle and lifetime limits, and min_pool_size refills run on `executor`.
   void sweep(TimePoint now, const asio::any_io_executor& executor);
@@ -61,6 +63,13 @@ class PoolRegistry {
   const ConnectorFactory factory_;
   mutable std::mutex mutex_;
   std::map<PoolKey, std::shared_ptr<ServerPool>> pools_;
+  // Pools of removed databases (or of a database that changed protocol) still holding
+  // backends: kept until the sweep finds them empty; a re-added database takes its back.
+  struct Retired {
+    std::shared_ptr<ServerPool> pool;
+    config::Protocol protocol;
+  };
+  std::vector<Retired> retired_;
   // The protocol each pool's connector speaks: a reload that changes it replaces the pool.
   std::map<PoolKey, config::Protocol> protocols_;
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_;  // max_db_connections

@@ -123,6 +123,10 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
 
   // Refuses new acquisitions (database removed or shutting down); active leases finish.
   void close_to_new_clients(Failure reason);
+  // A removed database is back (a reload re-added it) while this pool still had backends.
+  void reopen_to_new_clients();
+  // No backend open or opening, and no client waiting.
+  bool empty() const;
   void close_idle(CloseReason reason = CloseReason::pool_closed);
 
  private:
