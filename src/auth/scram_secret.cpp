@@ -99,4 +99,13 @@ bool random_fill(std::span<std::uint8_t> out) {
   return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;
 }
 
+ScramSecret mock_scram_secret(std::string_view user, std::span<const std::uint8_t> key) {
+  ScramSecret secret;
+  const auto salt = hmac_sha256(key, "salt:" + std::string(user));
+  if (salt) secret.salt.assign(reinterpret_cast<const char*>(salt->data()), 16);  // PostgreSQL's salt length
+  if (auto stored = hmac_sha256(key, "stored:" + std::string(user))) secret.stored_key = *stored;
+  if (auto server = hmac_sha256(key, "server:" + std::string(user))) secret.server_key = *server;
+  return secret;
+}
+
 }  // namespace sluice::auth

@@ -3,8 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include "sluice/auth/mysql_native_password.hpp"
+#include "sluice/auth/scram_secret.hpp"
 
 namespace sluice::runtime {
+
+std::array<std::uint8_t, 32> random_mock_auth_key() {
+  std::array<std::uint8_t, 32> key{};
+  // Without randomness the key is all zero: a mock salt is then guessable, which tells a
+  // name's existence only to someone who also knows this build; logins still fail.
+  if (!auth::random_fill(key)) spdlog::warn("no randomness for the mock authentication key");
+  return key;
+}
 
 std::shared_ptr<const RuntimeConfig> make_runtime_config(std::shared_ptr<const config::ProxyConfig> config) {
   auto runtime = std::make_shared<RuntimeConfig>();

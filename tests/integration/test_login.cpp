@@ -188,6 +188,11 @@ TEST_CASE("trust client login", "[pg][login]") {
         Connection conn = connect(sluice.conninfo("app", "", "app"));
         CHECK(query_value(conn, "select current_user") == "app");
     }
+    SECTION("a name in neither users nor auth_query is refused, as by PgBouncer") {
+        Connection refused = try_connect(sluice.conninfo("nobody_listed", "", "app"));
+        CHECK_FALSE(refused.ok());
+        CHECK_THAT(std::string(PQerrorMessage(refused)), Catch::Contains("password authentication failed"));
+    }
     SECTION("raw protocol: an unknown database gets ErrorResponse 3D000") {
         RawSocket socket(sluice.port(), 5s);
         socket.send_bytes(wire::startup_message({{"user", "app"}, {"database", "nosuchdb"}}));
@@ -274,4 +279,70 @@ TEST_CASE("application_name reaches the backend in transaction mode", "[pg][logi
     CHECK(seen);
     PgResult result = wait_for_result(conn);
     CHECK(PQresultStatus(result.get()) == PGRES_TUPLES_OK);
+}
+
+namespace {
+// The SCRAM exchange up to the server-first-message: its salt ("s=..."), or "" if the server
+// answered otherwise; then a client-final with a wrong proof, whose answer is returned.
+std::pair<std::string, std::map<char, std::string>> scram_until_proof(int port, const std::string& user) {
+    RawSocket socket(port, std::chrono::seconds(5));
+    socket.send_bytes(wire::startup_message({{"user", user}, {"database", "app"}}));
+    auto sasl = wire::read_message(socket);  // AuthenticationSASL
+    REQUIRE(sasl);
+    REQUIRE(sasl->type == 'R');
+    const std::string first = "n,,n=,r=abcdefghijklmnopqrstuvwx";
+    std::string initial = std::string("SCRAM-SHA-256") + '\0' + wire::int32(static_cast<std::uint32_t>(first.size())) + first;
+    socket.send_bytes("p" + wire::int32(static_cast<std::uint32_t>(initial.size() + 4)) + initial);
+    auto reply = wire::read_message(socket);
+    REQUIRE(reply);
+    if (reply->type != 'R') return {"", wire::error_fields(reply->body)};
+    const std::string server_first = reply->body.substr(4);  // after the Int32 11
+    const auto salt_at = server_first.find(",s=");
+    const auto salt_end = server_first.find(',', salt_at + 1);
+    const auto nonce_end = server_first.find(',');
+    const std::string salt = server_first.substr(salt_at + 3, salt_end - salt_at - 3);
+    const std::string final = "c=biws," + server_first.substr(0, nonce_end) + ",p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    socket.send_bytes("p" + wire::int32(static_cast<std::uint32_t>(final.size() + 4)) + final);
+    auto refused = wire::read_message(socket);
+    REQUIRE(refused);
+    CHECK(refused->type == 'E');
+    return {salt, wire::error_fields(refused->body)};
+}
+}  // namespace
+
+TEST_CASE("an unknown user's SCRAM exchange fails where a wrong password fails, with a salt of its own",
+          "[pg][login]") {
+    SluiceProcess sluice;  // scram-sha-256
+    const auto [known_salt, known_error] = scram_until_proof(sluice.port(), "app");
+    const auto [unknown_salt, unknown_error] = scram_until_proof(sluice.port(), "nobody_listed");
+    const auto [again_salt, again_error] = scram_until_proof(sluice.port(), "nobody_listed");
+    CHECK_FALSE(known_salt.empty());
+    CHECK_FALSE(unknown_salt.empty());  // a server-first-message, not an early refusal
+    CHECK(unknown_salt == again_salt);  // the same on every attempt, as a real user's
+    CHECK(unknown_salt != known_salt);
+    CHECK(known_error.at('C') == "28P01");
+    CHECK(unknown_error.at('C') == "28P01");
+    CHECK(known_error.at('M') == "password authentication failed for user \"app\"");
+    CHECK(unknown_error.at('M') == "password authentication failed for user \"nobody_listed\"");
+}
+
+TEST_CASE("md5 with a stored SCRAM verifier runs SCRAM, as PostgreSQL does", "[pg][login]") {
+    SluiceOptions options;
+    options.auth_type = "md5";
+    // The verifier of the password "verified" (salt "sluice-it-salt16", 4096 iterations).
+    options.users.push_back(SluiceUser{
+        "verified",
+        "SCRAM-SHA-256$4096:c2x1aWNlLWl0LXNhbHQxNg==$g2rq4YdDyDpdF12AIZsxmq9q2MK9ndNcMlRTOJS2KS0=:"
+        "DWhhLzOTt2yrXAvNWLgwx/yJx95GwH7k1ZrNXD9OILE=",
+        ""});
+    SluiceProcess sluice(options);
+    Connection wrong = try_connect(sluice.conninfo("verified", "not-it", "app"));
+    CHECK_FALSE(wrong.ok());
+    CHECK_THAT(std::string(PQerrorMessage(wrong)), Catch::Contains("password authentication failed"));
+    // PostgreSQL has no role "verified": the client's proof was accepted if what fails is
+    // Sluice's own login to the backend (08001), not the client's (28P01).
+    Connection right = try_connect(sluice.conninfo("verified", "verified", "app"));
+    const std::string message = right.ok() ? "" : PQerrorMessage(right);
+    CHECK_THAT(message, !Catch::Contains("password authentication failed for user \"verified\"\n") &&
+                            Catch::Contains("server login failed"));
 }

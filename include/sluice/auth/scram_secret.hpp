@@ -47,6 +47,12 @@ ScramSecret make_scram_secret(std::string_view password, std::string_view raw_sa
 std::optional<ScramKey> recover_client_key(const ScramSecret& secret, std::string_view auth_message,
                                            const ScramKey& client_proof);
 
+// What an unknown user's SCRAM exchange runs against, as PostgreSQL's mock authentication: the
+// salt is derived from the user name and a key of the process's (the same on every attempt,
+// as a real user's is) and the keys match no password, so the exchange fails only at the
+// client's proof, where a wrong password fails: nobody can tell which names exist.
+ScramSecret mock_scram_secret(std::string_view user, std::span<const std::uint8_t> key);
+
 // n cryptographically random bytes, or an empty string if the OpenSSL RNG fails
 // (callers treat empty as failure whenever n > 0).
 std::string random_bytes(std::size_t n);

@@ -1,7 +1,9 @@
 #pragma once
 // What every session shares: the current config snapshot, the pools, the cancel keys
 // and the client caps. Owned by the app layer; sessions hold a reference.
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,6 +91,8 @@ struct ReloadResult {
   bool applied() const { return errors.empty(); }
 };
 
+std::array<std::uint8_t, 32> random_mock_auth_key();
+
 // The server version MySQL clients are greeted with: the one the last backend newly seen by a
 // session announced (drivers choose features by it). Empty until a backend has been seen.
 class ServerVersionNote {
@@ -134,6 +138,8 @@ struct ProxyContext {
   // auth_query for users not in `users`; null (unit tests) = only `users` can log in.
   CredentialLookup* credential_lookup = nullptr;
   ServerVersionNote mysql_server_version{};
+  // Random per process: what mock authentication of unknown users is derived from.
+  const std::array<std::uint8_t, 32> mock_auth_key = random_mock_auth_key();
 };
 
 }  // namespace sluice::runtime

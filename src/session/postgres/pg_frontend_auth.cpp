@@ -28,6 +28,10 @@ std::string connection_text(const ClientSession& session, std::string_view datab
 
 }  // namespace
 
+Failure PgFrontend::unknown_user_failure() const {
+  return Failure{"auth_failed", "28P01", "password authentication failed for user \"" + session_.user() + "\""};
+}
+
 Expected<auth::HbaMethod> PgFrontend::choose_method(std::string_view database) const {
   const bool tls = session_.client().is_tls();
   const auto match = session_.match_hba(database);
@@ -40,6 +44,17 @@ Expected<auth::HbaMethod> PgFrontend::choose_method(std::string_view database) c
 awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMethod method) {
   // `users`, else auth_query (pg_frontend_credentials.cpp); kept for SCRAM pass-through.
   if (auto found = co_await find_credential()) credential_ = std::make_unique<auth::Credential>(std::move(*found));
+  const bool known = credential_ != nullptr;
+  // As PostgreSQL: md5 with a SCRAM verifier stored runs SCRAM, which the verifier can check.
+  if (method == auth::HbaMethod::md5 && known && credential_->kind == auth::PasswordKind::scram) {
+    method = auth::HbaMethod::scram_sha_256;
+  }
+  if (!known && method == auth::HbaMethod::scram_sha_256) {
+    // An unknown name runs the whole exchange against a mock verifier and fails where a wrong
+    // password fails (PostgreSQL's mock authentication): the answer tells no name apart.
+    credential_ = std::make_unique<auth::Credential>(auth::Credential{
+        auth::PasswordKind::scram, {}, auth::mock_scram_secret(session_.user(), session_.context().mock_auth_key)});
+  }
   const auth::Credential* credential = credential_.get();
   switch (method) {
     case auth::HbaMethod::cert:
@@ -47,6 +62,8 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
       login.begin_trust();
       break;
     case auth::HbaMethod::trust:
+      // As PgBouncer: trust skips the password, not the user list (or auth_query).
+      if (!known) co_return unknown_user_failure();
       login.begin_trust();
       break;
     case auth::HbaMethod::md5: {
@@ -63,7 +80,7 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
   }
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
-  if (*event == pg::ClientLoginEvent::authenticated) co_return ok_status();
+  if (*event == pg::ClientLoginEvent::authenticated) co_return known ? ok_status() : Status(unknown_user_failure());
   credential_refused();
   if (!login.auth_error().empty()) {
     spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());

@@ -48,6 +48,7 @@ class PgFrontend : public Frontend {
   // The database from the startup packet: refused at once if unknown; null for the console.
   Expected<const config::DatabaseConfig*> choose_database(const pg::StartupPacket& startup);
   awaitable<Status> authenticate(pg::ClientLogin& login, auth::HbaMethod method);
+  Failure unknown_user_failure() const;
 
   // --- TLS towards the client (pg_frontend_tls.cpp; the handshake is the session's) ---
   awaitable<Status> accept_direct_tls();
