@@ -85,8 +85,14 @@ ClientLoginEvent ClientLogin::on_packet(std::span<const std::uint8_t> payload) {
   switch (phase_) {
     case Phase::first_packet: return on_first_packet(payload);
     case Phase::response: return on_response(payload);
-    case Phase::auth_answer: check_answer(std::string(as_text(payload))); return next();
-    case Phase::cleartext_password: check_cleartext_password(payload); return next();
+    case Phase::auth_answer:
+      password_given_ = password_given_ || !payload.empty();
+      check_answer(std::string(as_text(payload)));
+      return next();
+    case Phase::cleartext_password:
+      password_given_ = password_given_ || payload.size() > 1;  // more than the NUL
+      check_cleartext_password(payload);
+      return next();
     default: return fail(protocol_violation("login state"));  // unreachable: only reading phases get here
   }
 }
@@ -97,13 +103,19 @@ ClientLoginEvent ClientLogin::on_first_packet(std::span<const std::uint8_t> payl
   if (!(settings_.capabilities & CLIENT_SSL)) return fail(protocol_violation("SSLRequest, but TLS was not offered"));
   auto request = read_ssl_request(payload);
   if (!request) return fail(request.failure());
+  // What it announced holds until its HandshakeResponse: an ERR before that carries a SQLSTATE.
+  capabilities_ = request->capabilities & settings_.capabilities;
   phase_ = Phase::tls_answer;
   return ClientLoginEvent::ssl_request;
 }
 
 ClientLoginEvent ClientLogin::on_response(std::span<const std::uint8_t> payload) {
   auto parsed = read_handshake_response41(payload);
-  if (!parsed) return fail(parsed.failure());
+  if (!parsed) {
+    // Broken further on: its first four bytes still say whether it speaks protocol 4.1.
+    if (payload.size() >= 4) capabilities_ = load_le32(payload.data()) & settings_.capabilities;
+    return fail(parsed.failure());
+  }
   response_ = std::move(*parsed);
   capabilities_ = response_.capabilities & settings_.capabilities;
   if (!(capabilities_ & CLIENT_PROTOCOL_41)) return fail(protocol_violation("CLIENT_PROTOCOL_41 was not offered"));
@@ -220,8 +232,8 @@ void ClientLogin::auth_failed() {
 ClientLoginEvent ClientLogin::fail(Failure failure) {
   failure_ = std::move(failure);
   const std::string_view database = response_.database ? std::string_view(*response_.database) : std::string_view();
-  const ErrorContext context{response_.user, settings_.client_host, database, !response_.auth_response.empty(),
-                             rejects_client_error_codes(response_)};
+  const ErrorContext context{response_.user, settings_.client_host, database,
+                             password_given_ || !response_.auth_response.empty(), rejects_client_error_codes(response_)};
   write_err_packet(output_, sequence_, error_for(failure_, context), (capabilities_ & CLIENT_PROTOCOL_41) != 0);
   phase_ = Phase::failed;
   reader_.reset();

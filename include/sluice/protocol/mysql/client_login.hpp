@@ -119,6 +119,7 @@ class ClientLogin {
   HandshakeResponse41 response_;
   std::uint64_t capabilities_ = 0;
   bool tls_ = false;  // tls_started(): the full authentication may have the password in clear
+  bool password_given_ = false;  // an answer after the HandshakeResponse carried one ("using password: YES")
   std::string output_;
   Failure failure_;
 };
