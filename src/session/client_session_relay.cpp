@@ -185,7 +185,13 @@ awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<Clie
       stop(server_lost());
       break;
     }
-    if (!co_await relay_to_client(std::span<const std::uint8_t>(buffer.data(), received)) || stopping_) break;
+    if (!co_await relay_to_client(std::span<const std::uint8_t>(buffer.data(), received))) {
+      // The client is gone. The main loop may be blocked writing to this backend, which stopped
+      // reading because nobody read its answers: stopping is what ends that write.
+      if (!stopping_) stop(client_closed());
+      break;
+    }
+    if (stopping_) break;
     const auto work = frontend_->work_state();
     if (auto violation = core_.check_pool_mode(work)) {
       // Whatever the client sent meanwhile: a statement left a transaction open.
@@ -243,6 +249,9 @@ void ClientSession::stop(Failure reason) {
   core_.stop(std::move(reason));
   error_code ignored;
   client_.cancel(ignored);
+  // A write to the backend can wait forever: a client that pipelined without reading fills
+  // the backend's output, and the backend stops reading. The backend is not clean then anyway.
+  if (core_.writing() && core_.has_lease()) server().stream().cancel(ignored);
   unpark();
 }
 

@@ -6,6 +6,7 @@
 // (A client that leaves inside a transaction is test_pool_modes.cpp's "[dirty]" case.)
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -681,4 +682,40 @@ TEST_CASE("clients that pipelined more before vanishing while queued cost no bac
     exec_ok(holder, "commit");
 
     check_backend_not_spent_on_vanished(sluice, console, pid);
+}
+
+TEST_CASE("a client that pipelines without reading and then vanishes frees its backend", "[faults][client-vanish]") {
+    // Its answers fill the client's socket, the pump blocks writing them, the backend blocks
+    // writing its own, and the main loop blocks writing more queries to it: the client leaving
+    // must undo all three, or the session and its backend stay forever.
+    SluiceOptions options;
+    options.auth_type = "trust";
+    options.defaults = "pool_size: 1\nquery_wait_timeout: 10s";
+    SluiceProcess sluice(options);
+    {
+        RawSocket socket(sluice.port(), std::chrono::seconds(5));
+        socket.send_bytes(wire::startup_message({{"user", "app"}, {"database", "app"}}));
+        for (;;) {  // up to ReadyForQuery
+            auto message = wire::read_message(socket);
+            REQUIRE(message);
+            if (message->type == 'Z') break;
+        }
+        const std::string sql = "select repeat('x', 1000) from generate_series(1, 10)";
+        std::string query = "Q" + wire::int32(static_cast<std::uint32_t>(sql.size() + 5)) + sql + '\0';
+        std::string burst;
+        for (int i = 0; i < 100; ++i) burst += query;
+        REQUIRE(fcntl(socket.fd(), F_SETFL, fcntl(socket.fd(), F_GETFL) | O_NONBLOCK) == 0);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        std::size_t sent = 0;
+        while (std::chrono::steady_clock::now() < until) {
+            const ssize_t n = ::send(socket.fd(), burst.data() + sent, burst.size() - sent, MSG_NOSIGNAL);
+            if (n > 0) sent = (sent + static_cast<std::size_t>(n)) % burst.size();
+            if (n < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // full: nobody reads
+        }
+    }  // closed with answers unread: a reset
+    Connection console = admin_connect(sluice);
+    CHECK(eventually([&] { return admin_show(console, "SHOW CLIENTS").where("database", "app").empty(); },
+                     std::chrono::seconds(10)));
+    Connection next = connect(sluice.conninfo("app", "", "app"));
+    CHECK(query_value(next, "select 'the backend is free'") == "the backend is free");
 }

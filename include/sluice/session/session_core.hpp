@@ -52,6 +52,7 @@ class SessionCore {
   bool has_lease() const { return static_cast<bool>(lease_); }
   // A write to the backend is under way: the backend is not clean whatever the state says.
   void set_writing(bool writing) { writing_ = writing; }
+  bool writing() const { return writing_; }
 
   // The session must end for `reason` (the first reason wins).
   void stop(Failure reason);
