@@ -76,6 +76,10 @@ bool invalidates_prepared_statement(std::span<const std::uint8_t> body) {
   return fields.find(kCode) != std::string_view::npos && fields.find(kMessage) != std::string_view::npos;
 }
 
+// As MySQL's pipelining limit (ResponseTracker::kMaxPipelined): far beyond what libpq's pipeline
+// mode or pgjdbc's batches keep in flight, which read results as they go.
+constexpr std::size_t kMaxRequestsInFlight = 65536;
+
 Failure statement_failure(std::string sqlstate, std::string message) {
   return Failure{"prepared_statement", std::move(sqlstate), std::move(message)};
 }
@@ -200,6 +204,13 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
     return true;
   });
   if (scanned.error != pg::ScanError::none && !out.error) out.error = protocol_violation(std::string(pg::to_string(scanned.error)));
+  // Each request in flight is remembered until answered: a client that pipelines without ever
+  // reading would make that list grow with the socket buffers (tens of MB of tiny messages).
+  if (!out.error && statements.requests_in_flight() > kMaxRequestsInFlight) {
+    out.error = Failure{"too_many_requests", "54000",
+                        "more than " + std::to_string(kMaxRequestsInFlight) +
+                            " protocol messages sent ahead of their answers: read the results of a pipeline"};
+  }
   if (out.rewritten) {
     box.to_backend.append(text_of(bytes.subspan(copied)));
     out.to_server = std::move(box.to_backend);
