@@ -4,6 +4,7 @@
 // the user name).
 #include <spdlog/spdlog.h>
 
+#include "sluice/admin/show_views.hpp"
 #include "sluice/auth/scram_secret.hpp"
 #include "sluice/session/postgres/pg_frontend.hpp"
 
@@ -49,7 +50,8 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
   if (method == auth::HbaMethod::md5 && known && credential_->kind == auth::PasswordKind::scram) {
     method = auth::HbaMethod::scram_sha_256;
   }
-  if (!known && method == auth::HbaMethod::scram_sha_256) {
+  const bool mock = !known && method == auth::HbaMethod::scram_sha_256;
+  if (mock) {
     // An unknown name runs the whole exchange against a mock verifier and fails where a wrong
     // password fails (PostgreSQL's mock authentication): the answer tells no name apart.
     credential_ = std::make_unique<auth::Credential>(auth::Credential{
@@ -62,8 +64,9 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
       login.begin_trust();
       break;
     case auth::HbaMethod::trust:
-      // As PgBouncer: trust skips the password, not the user list (or auth_query).
-      if (!known) co_return unknown_user_failure();
+      // As PgBouncer: trust skips the password, not the user list (or auth_query). The admin
+      // console's users need not be listed (its own checks apply).
+      if (!known && !admin::is_admin_database(session_.database())) co_return unknown_user_failure();
       login.begin_trust();
       break;
     case auth::HbaMethod::md5: {
@@ -80,7 +83,7 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
   }
   auto event = co_await drive_login(login);
   if (!event) co_return event.failure();
-  if (*event == pg::ClientLoginEvent::authenticated) co_return known ? ok_status() : Status(unknown_user_failure());
+  if (*event == pg::ClientLoginEvent::authenticated) co_return mock ? Status(unknown_user_failure()) : ok_status();
   credential_refused();
   if (!login.auth_error().empty()) {
     spdlog::info("SCRAM exchange with user={} failed: {}", session_.user(), login.auth_error());
