@@ -15,7 +15,6 @@ class PauseState {
   void resume(const std::optional<std::string>& database);
   bool covers(const std::string& database) const;
   bool all_paused() const { return all_paused_; }
-  bool any_paused() const { return all_paused_ || !paused_.empty(); }
 
  private:
   bool all_paused_ = false;
