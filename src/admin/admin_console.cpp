@@ -70,7 +70,9 @@ PoolView view_of(pool::ServerPool& pool) {
   view.totals = StatsTotals{stats.acquisitions.load(),        stats.transactions.load(),
                             stats.queries.load(),             stats.bytes_from_clients.load(),
                             stats.bytes_to_clients.load(),    stats.transaction_time_us.load(),
-                            stats.query_time_us.load(),       stats.wait_time_us.load()};
+                            stats.query_time_us.load(),       stats.wait_time_us.load(),
+                            stats.client_parses.load(),       stats.server_parses.load(),
+                            stats.binds.load(),               stats.client_logins.load()};
   view.servers_opened = stats.servers_opened.load();
   view.server_connect_failures = stats.server_connect_failures.load();
   for (const auto& closed : stats.servers_closed) view.servers_closed += closed.load();

@@ -13,10 +13,18 @@ namespace sluice::admin {
 
 using Columns = std::initializer_list<const char*>;
 
-inline ResultSet with_columns(Columns columns) {
+inline void add_columns(ResultSet& result, ColumnType type, Columns columns) {
+  for (const char* name : columns) {
+    result.columns.emplace_back(name);
+    result.column_types.push_back(type);
+  }
+}
+
+// A SHOW result whose first columns are text.
+inline ResultSet with_columns(Columns text_columns) {
   ResultSet result;
   result.command_tag = "SHOW";
-  for (const char* name : columns) result.columns.emplace_back(name);
+  add_columns(result, ColumnType::text, text_columns);
   return result;
 }
 

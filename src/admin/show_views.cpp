@@ -75,12 +75,15 @@ std::string format_timestamp(std::chrono::system_clock::time_point time) {
 // ---- SHOW POOLS ------------------------------------------------------------------------
 
 ResultSet show_pools(const AdminSnapshot& snapshot) {
-  auto result = with_columns({"database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
-                              "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled",
-                              "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode",
-                              "load_balance_hosts",
-                              // Sluice's own:
-                              "paused", "pool_size", "protocol"});
+  auto result = with_columns({"database", "user"});
+  add_columns(result, ColumnType::int4,
+              {"cl_active", "cl_waiting", "cl_active_cancel_req", "cl_waiting_cancel_req", "sv_active",
+               "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait",
+               "maxwait_us"});
+  add_columns(result, ColumnType::text, {"pool_mode", "load_balance_hosts"});
+  // Sluice's own:
+  add_columns(result, ColumnType::int4, {"paused", "pool_size"});
+  add_columns(result, ColumnType::text, {"protocol"});
   const auto clients = clients_per_pool(snapshot);
   for (const auto& pool : snapshot.pools) {
     const auto* database = snapshot.config->find_database(pool.key.database);
@@ -104,11 +107,18 @@ ResultSet show_pools(const AdminSnapshot& snapshot) {
 namespace {
 
 // PgBouncer's socket columns, shared by SHOW CLIENTS and SHOW SERVERS.
-ResultSet with_socket_columns(Columns own_columns) {
-  auto result = with_columns({"type", "user", "database", "replication", "state", "addr", "port", "local_addr",
-                              "local_port", "connect_time", "request_time", "wait", "wait_us", "close_needed",
-                              "ptr", "link", "remote_pid", "tls", "application_name", "prepared_statements", "id"});
-  for (const char* name : own_columns) result.columns.emplace_back(name);
+ResultSet with_socket_columns() {
+  auto result = with_columns({"type", "user", "database", "replication", "state", "addr"});
+  add_columns(result, ColumnType::int4, {"port"});
+  add_columns(result, ColumnType::text, {"local_addr"});
+  add_columns(result, ColumnType::int4, {"local_port"});
+  add_columns(result, ColumnType::text, {"connect_time", "request_time"});
+  add_columns(result, ColumnType::int4, {"wait", "wait_us", "close_needed"});
+  add_columns(result, ColumnType::text, {"ptr", "link"});
+  add_columns(result, ColumnType::int4, {"remote_pid"});
+  add_columns(result, ColumnType::text, {"tls", "application_name"});
+  add_columns(result, ColumnType::int4, {"prepared_statements"});
+  add_columns(result, ColumnType::int8, {"id"});
   return result;
 }
 
@@ -133,7 +143,11 @@ Row client_row(const AdminSnapshot& snapshot, const runtime::ClientSnapshot& cli
 }  // namespace
 
 ResultSet show_clients(const AdminSnapshot& snapshot) {
-  auto result = with_socket_columns({"protocol", "xact_age_us", "server_pid", "pinned"});
+  auto result = with_socket_columns();
+  add_columns(result, ColumnType::text, {"protocol"});
+  add_columns(result, ColumnType::int8, {"xact_age_us"});
+  add_columns(result, ColumnType::int4, {"server_pid"});
+  add_columns(result, ColumnType::text, {"pinned"});
   for (const auto& client : snapshot.clients) result.rows.push_back(client_row(snapshot, client));
   return result;
 }
@@ -175,7 +189,8 @@ Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
 }  // namespace
 
 ResultSet show_servers(const AdminSnapshot& snapshot) {
-  auto result = with_socket_columns({"protocol"});
+  auto result = with_socket_columns();
+  add_columns(result, ColumnType::text, {"protocol"});
   // Which client holds which backend: (database, user, server id) -> client.
   std::map<std::pair<pool::PoolKey, std::uint64_t>, const runtime::ClientSnapshot*> holders;
   for (const auto& client : snapshot.clients) {
@@ -219,28 +234,30 @@ StatsRates averages_of(const AdminSnapshot& snapshot, const std::string& databas
   return snapshot.averages ? snapshot.averages->update(database, totals, snapshot.now) : StatsRates{};
 }
 
-// total_* in PgBouncer's order; the prepared-statement and connect counts Sluice does not keep are 0.
+// total_* in PgBouncer's order.
 void append_totals(Row& row, const StatsTotals& totals) {
   for (auto value : {totals.server_assignments, totals.transactions, totals.queries, totals.received, totals.sent,
-                     totals.transaction_time_us, totals.query_time_us, totals.wait_time_us}) {
+                     totals.transaction_time_us, totals.query_time_us, totals.wait_time_us, totals.client_parses,
+                     totals.server_parses, totals.binds, totals.client_connects}) {
     row.push_back(number(value));
   }
-  for (int unkept = 0; unkept < 4; ++unkept) row.push_back(number(0));
 }
 
 void append_averages(Row& row, const StatsRates& rates) {
   for (auto value : {rates.server_assignments, rates.transactions, rates.queries, rates.received, rates.sent,
-                     rates.transaction_time_us, rates.query_time_us, rates.wait_time_us}) {
+                     rates.transaction_time_us, rates.query_time_us, rates.wait_time_us, rates.client_parses,
+                     rates.server_parses, rates.binds, rates.client_connects}) {
     row.push_back(number(value));
   }
-  for (int unkept = 0; unkept < 4; ++unkept) row.push_back(number(0));
 }
 
 }  // namespace
 
 ResultSet show_stats(const AdminSnapshot& snapshot) {
-  auto result = with_columns(
-      {"database", "total_server_assignment_count", "total_xact_count", "total_query_count", "total_received",
+  auto result = with_columns({"database"});
+  add_columns(
+      result, ColumnType::numeric,
+      {"total_server_assignment_count", "total_xact_count", "total_query_count", "total_received",
        "total_sent", "total_xact_time", "total_query_time", "total_wait_time", "total_client_parse_count",
        "total_server_parse_count", "total_bind_count", "total_client_connect_count", "avg_server_assignment_count",
        "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent", "avg_xact_time", "avg_query_time",
@@ -265,14 +282,18 @@ ResultSet show_stats(const AdminSnapshot& snapshot) {
 }
 
 namespace {
-Columns kStatsPartColumns = {"database",       "server_assignment_count", "xact_count",         "query_count",
-                             "bytes_received", "bytes_sent",              "xact_time",          "query_time",
-                             "wait_time",      "client_parse_count",      "server_parse_count", "bind_count",
-                             "client_connect_count"};
+ResultSet with_stats_part_columns() {
+  auto result = with_columns({"database"});
+  add_columns(result, ColumnType::numeric,
+              {"server_assignment_count", "xact_count", "query_count", "bytes_received", "bytes_sent", "xact_time",
+               "query_time", "wait_time", "client_parse_count", "server_parse_count", "bind_count",
+               "client_connect_count"});
+  return result;
+}
 }
 
 ResultSet show_stats_totals(const AdminSnapshot& snapshot) {
-  auto result = with_columns(kStatsPartColumns);
+  auto result = with_stats_part_columns();
   for (const auto& [database, stats] : stats_per_database(snapshot)) {
     Row row{text(database)};
     append_totals(row, stats.totals);
@@ -282,7 +303,7 @@ ResultSet show_stats_totals(const AdminSnapshot& snapshot) {
 }
 
 ResultSet show_stats_averages(const AdminSnapshot& snapshot) {
-  auto result = with_columns(kStatsPartColumns);
+  auto result = with_stats_part_columns();
   for (const auto& [database, stats] : stats_per_database(snapshot)) {
     Row row{text(database)};
     append_averages(row, averages_of(snapshot, database, stats.totals));
@@ -294,7 +315,8 @@ ResultSet show_stats_averages(const AdminSnapshot& snapshot) {
 // PgBouncer's name/value list: every database's totals summed, and their rates ("" is the key
 // StatsAverages keeps the sum's windows under: no database has that name).
 ResultSet show_totals(const AdminSnapshot& snapshot) {
-  auto result = with_columns({"name", "value"});
+  auto result = with_columns({"name"});
+  add_columns(result, ColumnType::numeric, {"value"});
   StatsTotals sum;
   for (const auto& [database, stats] : stats_per_database(snapshot)) sum += stats.totals;
   const StatsRates rates = averages_of(snapshot, "", sum);
@@ -307,6 +329,10 @@ ResultSet show_totals(const AdminSnapshot& snapshot) {
       {"total_xact_time", sum.transaction_time_us},
       {"total_query_time", sum.query_time_us},
       {"total_wait_time", sum.wait_time_us},
+      {"total_client_parse_count", sum.client_parses},
+      {"total_server_parse_count", sum.server_parses},
+      {"total_bind_count", sum.binds},
+      {"total_client_connect_count", sum.client_connects},
       {"avg_server_assignment_count", rates.server_assignments},
       {"avg_xact_count", rates.transactions},
       {"avg_query_count", rates.queries},
@@ -315,14 +341,29 @@ ResultSet show_totals(const AdminSnapshot& snapshot) {
       {"avg_xact_time", rates.transaction_time_us},
       {"avg_query_time", rates.query_time_us},
       {"avg_wait_time", rates.wait_time_us},
+      {"avg_client_parse_count", rates.client_parses},
+      {"avg_server_parse_count", rates.server_parses},
+      {"avg_bind_count", rates.binds},
+      {"avg_client_connect_count", rates.client_connects},
   };
   for (const auto& [name, value] : rows) result.rows.push_back({text(name), number(value)});
   return result;
 }
 
 // Backend hosts are resolved at each connect, never cached: PgBouncer's DNS views are empty.
-ResultSet show_dns_hosts(const AdminSnapshot&) { return with_columns({"hostname", "ttl", "addrs"}); }
-ResultSet show_dns_zones(const AdminSnapshot&) { return with_columns({"zonename", "serial", "count"}); }
+ResultSet show_dns_hosts(const AdminSnapshot&) {
+  auto result = with_columns({"hostname"});
+  add_columns(result, ColumnType::int8, {"ttl"});
+  add_columns(result, ColumnType::text, {"addrs"});
+  return result;
+}
+
+ResultSet show_dns_zones(const AdminSnapshot&) {
+  auto result = with_columns({"zonename"});
+  add_columns(result, ColumnType::int8, {"serial"});
+  add_columns(result, ColumnType::int4, {"count"});
+  return result;
+}
 
 // ---- SHOW DATABASES / SHOW USERS -------------------------------------------------------
 
@@ -367,15 +408,19 @@ Row database_row(const config::ProxyConfig& config, const config::DatabaseConfig
 }  // namespace
 
 ResultSet show_databases(const AdminSnapshot& snapshot) {
-  auto result = with_columns({"name", "host", "port", "database", "force_user", "pool_size", "min_pool_size",
-                              "reserve_pool_size", "server_lifetime", "pool_mode", "load_balance_hosts",
-                              "max_connections", "current_connections", "max_client_connections",
-                              "current_client_connections", "paused", "disabled",
-                              // Sluice's own. reserve_pool is reserve_pool_size under its name before
-                              // PgBouncer 1.24, kept for tools that read it by name (Debian's
-                              // prometheus-pgbouncer-exporter); here, not in its old place, so
-                              // 1.24's column order stays intact.
-                              "protocol", "reserve_pool"});
+  auto result = with_columns({"name", "host"});
+  add_columns(result, ColumnType::int4, {"port"});
+  add_columns(result, ColumnType::text, {"database", "force_user"});
+  add_columns(result, ColumnType::int4, {"pool_size", "min_pool_size", "reserve_pool_size", "server_lifetime"});
+  add_columns(result, ColumnType::text, {"pool_mode", "load_balance_hosts"});
+  add_columns(result, ColumnType::int4,
+              {"max_connections", "current_connections", "max_client_connections", "current_client_connections",
+               "paused", "disabled"});
+  // Sluice's own. reserve_pool is reserve_pool_size under its name before PgBouncer 1.24, kept
+  // for tools that read it by name (Debian's prometheus-pgbouncer-exporter); here, not in its
+  // old place, so 1.24's column order stays intact.
+  add_columns(result, ColumnType::text, {"protocol"});
+  add_columns(result, ColumnType::int4, {"reserve_pool"});
   const auto use = use_per_database(snapshot);
   for (const auto& [name, database] : snapshot.config->databases) {
     const auto found = use.find(name);
@@ -386,8 +431,12 @@ ResultSet show_databases(const AdminSnapshot& snapshot) {
 }
 
 ResultSet show_users(const AdminSnapshot& snapshot) {
-  auto result = with_columns({"name", "pool_size", "reserve_pool_size", "pool_mode", "max_user_connections",
-                              "current_connections", "max_user_client_connections", "current_client_connections"});
+  auto result = with_columns({"name"});
+  add_columns(result, ColumnType::int4, {"pool_size", "reserve_pool_size"});
+  add_columns(result, ColumnType::text, {"pool_mode"});
+  add_columns(result, ColumnType::int4,
+              {"max_user_connections", "current_connections", "max_user_client_connections",
+               "current_client_connections"});
   std::map<std::string, int> backends, clients;
   for (const auto& pool : snapshot.pools) {
     backends[pool.key.user] = std::max(backends[pool.key.user], pool.user_connections);
@@ -408,7 +457,8 @@ ResultSet show_users(const AdminSnapshot& snapshot) {
 }
 
 ResultSet show_lists(const AdminSnapshot& snapshot) {
-  auto result = with_columns({"list", "items"});
+  auto result = with_columns({"list"});
+  add_columns(result, ColumnType::int4, {"items"});
   std::size_t login_clients = 0;
   std::size_t servers = 0;
   for (const auto& client : snapshot.clients) login_clients += client.state == runtime::ClientState::login;

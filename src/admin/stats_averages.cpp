@@ -16,7 +16,9 @@ bool went_backwards(const StatsTotals& older, const StatsTotals& newer) {
   return newer.server_assignments < older.server_assignments || newer.transactions < older.transactions ||
          newer.queries < older.queries || newer.received < older.received || newer.sent < older.sent ||
          newer.transaction_time_us < older.transaction_time_us || newer.query_time_us < older.query_time_us ||
-         newer.wait_time_us < older.wait_time_us;
+         newer.wait_time_us < older.wait_time_us || newer.client_parses < older.client_parses ||
+         newer.server_parses < older.server_parses || newer.binds < older.binds ||
+         newer.client_connects < older.client_connects;
 }
 
 }  // namespace
@@ -30,6 +32,10 @@ StatsTotals& StatsTotals::operator+=(const StatsTotals& other) {
   transaction_time_us += other.transaction_time_us;
   query_time_us += other.query_time_us;
   wait_time_us += other.wait_time_us;
+  client_parses += other.client_parses;
+  server_parses += other.server_parses;
+  binds += other.binds;
+  client_connects += other.client_connects;
   return *this;
 }
 
@@ -47,6 +53,10 @@ StatsRates average_between(const StatsTotals& older, const StatsTotals& newer, s
   rates.transaction_time_us = per_event(newer.transaction_time_us - older.transaction_time_us, transactions);
   rates.query_time_us = per_event(newer.query_time_us - older.query_time_us, queries);
   rates.wait_time_us = per_event(newer.wait_time_us - older.wait_time_us, assignments);
+  rates.client_parses = per_second(newer.client_parses - older.client_parses, elapsed);
+  rates.server_parses = per_second(newer.server_parses - older.server_parses, elapsed);
+  rates.binds = per_second(newer.binds - older.binds, elapsed);
+  rates.client_connects = per_second(newer.client_connects - older.client_connects, elapsed);
   return rates;
 }
 

@@ -191,6 +191,7 @@ std::optional<std::string> ClientSession::admit() {
 void ClientSession::join_pool(const config::DatabaseConfig& database) {
   flush_counters();  // what was counted so far belongs to the pool being left (COM_CHANGE_USER)
   pool_ = context_.pools.find_or_create(*runtime_->config, database, user_);
+  pool_->stats().add(pool_->stats().client_logins, 1);
   limits_version_ = 0;  // another pool's settings: read them at the next lease
   core_.set_pool_mode(pool_->settings().pool_mode);
   histograms_ = &context_.metrics.histograms_for(pool_->key().database, pool_->key().user);

@@ -93,6 +93,10 @@ void ClientSession::flush_counters() {
   move_into(stats.query_time_us, static_cast<std::uint64_t>(query_time.count()));
   move_into(stats.bytes_from_clients, std::exchange(busy().bytes_from_client, 0));
   move_into(stats.bytes_to_clients, std::exchange(busy().bytes_to_client, 0));
+  const auto statements = frontend_->take_statement_counts();
+  move_into(stats.client_parses, statements.client_parses);
+  move_into(stats.server_parses, statements.server_parses);
+  move_into(stats.binds, statements.binds);
 }
 
 // The client is leaving: a backend goes back only if it is provably clean. (Plain ifs: GCC 12

@@ -64,9 +64,11 @@ awaitable<Status> ClientSession::relay_client() {
     const auto scan = frontend_->scan_client(
         std::span<const std::uint8_t>(work.client_buffer.data(), work.held + received), work.held, received);
     if (scan.error) co_return *scan.error;
-    if (!scan.local_reply.empty()) {
+    if (scan.answered_locally || !scan.local_reply.empty()) {
       // Answered by the front end (a refused statement): nothing reaches the backend.
-      if (!co_await write_to_client(asio::buffer(scan.local_reply), true)) co_return client_closed();
+      if (!scan.local_reply.empty() && !co_await write_to_client(asio::buffer(scan.local_reply), true)) {
+        co_return client_closed();
+      }
       after_server_chunk(frontend_->work_state());  // idle again (in its transaction, if one is open)
       // A local answer can end what kept the backend (MySQL's COM_CHANGE_USER ends a pin): the
       // pump is waiting on a quiet server then, so stop it and hand the backend back.
@@ -80,6 +82,12 @@ awaitable<Status> ClientSession::relay_client() {
     if (scan.round_trip_started) work.statement_started = Clock::now();
     if (scan.relay_end > 0) {
       if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();
+      // A command the server never answers (MySQL's COM_STMT_CLOSE behind a finished command)
+      // leaves nothing in flight: no answer will come to hand the backend back, so it goes now.
+      if (core_.has_lease() && core_.may_release(frontend_->work_state())) {
+        co_await stop_pump();
+        if (core_.has_lease()) release_lease();
+      }
     }
     if (scan.terminate) co_return ok_status();
     // What was not relayed (an incomplete header, or a message the front end needs whole) is

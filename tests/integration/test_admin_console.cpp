@@ -114,9 +114,21 @@ TEST_CASE("admin console: every SHOW answers, with PgBouncer's columns in PgBoun
                           {"name", "pool_size", "reserve_pool_size", "pool_mode", "max_user_connections",
                            "current_connections", "max_user_client_connections", "current_client_connections"});
     check_leading_columns(admin_show(console, "SHOW CONFIG"), {"key", "value", "default", "changeable"});
-    check_leading_columns(admin_show(console, "SHOW LISTS"), {"list", "items"});
     check_leading_columns(admin_show(console, "SHOW STATS_TOTALS"), {"database", "server_assignment_count"});
     check_leading_columns(admin_show(console, "SHOW STATS_AVERAGES"), {"database", "server_assignment_count"});
+    const AdminTable lists = admin_show(console, "SHOW LISTS");
+    check_leading_columns(lists, {"list", "items"});
+    // Typed as PgBouncer types them (text 25, int4 23, numeric 1700), so drivers hand the
+    // same kinds of values to scripts written against PgBouncer.
+    CHECK(pools.type_oid("database") == 25u);
+    CHECK(pools.type_oid("cl_active") == 23u);
+    CHECK(pools.type_oid("maxwait_us") == 23u);
+    CHECK(pools.type_oid("pool_mode") == 25u);
+    CHECK(stats.type_oid("total_xact_count") == 1700u);
+    CHECK(stats.type_oid("avg_query_time") == 1700u);
+    CHECK(clients.type_oid("port") == 23u);
+    CHECK(clients.type_oid("connect_time") == 25u);
+    CHECK(lists.type_oid("items") == 23u);
     const AdminTable version = admin_show(console, "SHOW VERSION");
     REQUIRE(version.rows.size() == 1);
     CHECK(version.at(0, "version").rfind("Sluice ", 0) == 0);

@@ -433,3 +433,21 @@ TEST_CASE("timeouts and cap refusals and disconnects are counted by kind", "[met
     CHECK(metrics.find("user bob") == std::string::npos);  // the cap's reason text is not a label
     CHECK(counted(R"(sluice_client_connections{database="app",user="app",state="active"})") == 1);
 }
+
+TEST_CASE("connections that never send a request do not hold up a scrape", "[metrics]") {
+    const int metrics_port = pick_free_port();
+    SluiceProcess sluice([&](int port) { return with_metrics_listener(sluice_config(port, {}), metrics_port); });
+    REQUIRE(wait_for_metrics(metrics_port));
+    Connection app = connect(sluice.conninfo("app", "app"));
+    CHECK(query_value(app, "select 1") == "1");  // the pool exists: its gauges are exported
+    // Four silent connections: with civetweb's defaults (2 threads, 30 s to read a request)
+    // the scrape below waited for them.
+    std::vector<std::unique_ptr<RawSocket>> silent;
+    for (int i = 0; i < 4; ++i) silent.push_back(std::make_unique<RawSocket>(metrics_port, 10s));
+    std::this_thread::sleep_for(200ms);  // accepted, each on a thread now
+    const auto started = Clock::now();
+    const HttpResponse scraped = http_get(metrics_port, "/metrics", 4s);
+    CHECK(scraped.status == 200);
+    CHECK(scraped.body.find("sluice_pool_size{") != std::string::npos);
+    CHECK(Clock::now() - started < 4s);
+}

@@ -33,3 +33,37 @@ TEST_CASE("mysql: SHOW POOLS, CLIENTS and SERVERS list MySQL pools with their pr
         "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' ORDER BY ID DESC LIMIT 1");
     CHECK(servers.at(server_rows[0], "remote_pid") == thread_id);
 }
+
+TEST_CASE("mysql: SHOW STATS counts prepares (the clients' and the backends'), executes and logins",
+          "[mysql][mysql-admin]") {
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\npool_mode: transaction\n",
+                                    .users = "app:\n  password: app\nadmin:\n  password: admin\n"});
+    MyConnection first = my_connect(sluice.login("app", "app"));
+    MyConnection second = my_connect(sluice.login("app", "app"));
+    for (MYSQL* connection : {first.get(), second.get()}) {
+        INFO("client " << (connection == first.get() ? "first" : "second"));
+        MYSQL_STMT* statement = mysql_stmt_init(connection);
+        REQUIRE(statement != nullptr);
+        const std::string sql = "SELECT 6 * 7";
+        INFO(mysql_stmt_error(statement));
+        REQUIRE(mysql_stmt_prepare(statement, sql.c_str(), sql.size()) == 0);
+        for (int i = 0; i < 3; ++i) {
+            REQUIRE(mysql_stmt_execute(statement) == 0);
+            REQUIRE(mysql_stmt_store_result(statement) == 0);
+            mysql_stmt_free_result(statement);
+        }
+        mysql_stmt_close(statement);
+    }
+    Connection console = admin_connect(sluice.process());
+    AdminTable stats;
+    std::vector<std::size_t> app;
+    REQUIRE(eventually([&] {
+        stats = admin_show(console.get(), "SHOW STATS");
+        app = stats.where("database", "app");
+        return app.size() == 1 && stats.at(app[0], "total_bind_count") == "6";
+    }));
+    CHECK(stats.at(app[0], "total_client_parse_count") == "2");
+    // Each client's COM_STMT_PREPARE reaches the one backend (MySQL statements are per client).
+    CHECK(stats.at(app[0], "total_server_parse_count") == "2");
+    CHECK(stats.at(app[0], "total_client_connect_count") == "2");
+}

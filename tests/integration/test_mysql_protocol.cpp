@@ -85,3 +85,66 @@ TEST_CASE("mysql: COM_PING and COM_STATISTICS are answered", "[mysql][mysql-prot
     CHECK_THAT(std::string(statistics), Catch::Contains("Uptime"));
     CHECK(my_value(connection.get(), "SELECT 5") == "5");
 }
+
+namespace {
+
+// An UPDATE's affected rows as Connector/C reports them, through a prepared statement.
+std::uint64_t prepared_update_rows(MYSQL* connection, const std::string& sql) {
+    MYSQL_STMT* statement = mysql_stmt_init(connection);
+    REQUIRE(statement != nullptr);
+    const bool ran = mysql_stmt_prepare(statement, sql.c_str(), sql.size()) == 0 && mysql_stmt_execute(statement) == 0;
+    INFO(mysql_stmt_error(statement));
+    const auto rows = static_cast<std::uint64_t>(mysql_stmt_affected_rows(statement));
+    mysql_stmt_close(statement);
+    REQUIRE(ran);
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("mysql: CLIENT_FOUND_ROWS clients get matched rows, the others changed rows, on one backend",
+          "[mysql][mysql-protocol]") {
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.found (id INT PRIMARY KEY, v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.found");
+    mariadb().execute("INSERT INTO app.found VALUES (1, 1), (2, 1), (3, 2)");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\npool_mode: transaction\n"});
+    MyLoginOptions found_options = sluice.login("app", "app");
+    found_options.found_rows = true;
+    MyConnection found = my_connect(found_options);
+    MyConnection changed = my_connect(sluice.login("app", "app"));
+    // The same statements straight against MariaDB, with and without the flag, say what is right.
+    MyLoginOptions direct_options = found_options;
+    direct_options.port = mariadb().port();
+    MyConnection direct_found = my_connect(direct_options);
+    direct_options.found_rows = false;
+    MyConnection direct_changed = my_connect(direct_options);
+
+    const std::string update = "UPDATE found SET v = 1";  // matches 3 rows, changes 1 (then 0)
+    for (int round = 0; round < 2; ++round) {
+        INFO("round " << round);
+        mariadb().execute("UPDATE app.found SET v = 2 WHERE id = 3");
+        CHECK(my_query(direct_found.get(), update).affected_rows == 3);
+        mariadb().execute("UPDATE app.found SET v = 2 WHERE id = 3");
+        CHECK(my_query(found.get(), update).affected_rows == 3);
+        CHECK(my_query(found.get(), update).affected_rows == 3);  // nothing changed, still 3 matched
+        mariadb().execute("UPDATE app.found SET v = 2 WHERE id = 3");
+        CHECK(my_query(changed.get(), update).affected_rows == 1);
+        CHECK(my_query(changed.get(), update).affected_rows == 0);
+        CHECK(my_query(direct_changed.get(), update).affected_rows == 0);
+    }
+    // Django's save() of an unchanged row: one matched row means "it exists", not "insert it".
+    CHECK(my_query(found.get(), "UPDATE found SET v = 1 WHERE id = 1").affected_rows == 1);
+    CHECK(my_query(changed.get(), "UPDATE found SET v = 1 WHERE id = 1").affected_rows == 0);
+    // Binary protocol (Connector/J's server-side statements) and a multi-statement's every result.
+    CHECK(prepared_update_rows(found.get(), "UPDATE found SET v = 1 WHERE id < 3") == 2);
+    CHECK(prepared_update_rows(changed.get(), "UPDATE found SET v = 1 WHERE id < 3") == 0);
+    const std::string both = "UPDATE found SET v = 1; UPDATE found SET v = v WHERE id = 2";
+    REQUIRE(mysql_real_query(found.get(), both.c_str(), both.size()) == 0);
+    CHECK(mysql_affected_rows(found.get()) == 3);
+    REQUIRE(mysql_next_result(found.get()) == 0);
+    CHECK(mysql_affected_rows(found.get()) == 1);
+    CHECK(mysql_next_result(found.get()) == -1);
+    // Other statements' counts are the server's own.
+    CHECK(my_query(found.get(), "DELETE FROM found WHERE id = 3").affected_rows == 1);
+    CHECK(my_query(found.get(), "INSERT INTO found VALUES (3, 5), (4, 5)").affected_rows == 2);
+}

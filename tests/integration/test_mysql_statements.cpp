@@ -237,3 +237,30 @@ TEST_CASE("mysql: COM_STMT_SEND_LONG_DATA keeps the backend until its execute", 
     }
     mysql_stmt_close(statement);
 }
+
+TEST_CASE("mysql: a client that closes its statement leaves the only backend to the next client",
+          "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    // query_wait_timeout bounds how long the other client would wait for a backend left held.
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 3s\n"});
+    MyConnection closer = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    for (int round = 0; round < 5; ++round) {
+        INFO("round " << round);
+        MYSQL_STMT* statement = mysql_stmt_init(closer.get());
+        REQUIRE(statement != nullptr);
+        const std::string sql = "SELECT 6 * 7";
+        REQUIRE(mysql_stmt_prepare(statement, sql.c_str(), sql.size()) == 0);
+        REQUIRE(mysql_stmt_execute(statement) == 0);
+        REQUIRE(mysql_stmt_store_result(statement) == 0);
+        mysql_stmt_free_result(statement);
+        // COM_STMT_CLOSE gets no answer: nothing from the server would end a lease taken for it.
+        mysql_stmt_close(statement);
+        const auto started = std::chrono::steady_clock::now();
+        MyResult answer = my_query(other.get(), "SELECT 42");
+        CHECK(answer.error_code == 0);
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    }
+    // The statement is gone for its client; the next prepare works on whichever backend.
+    CHECK(my_value(closer.get(), "SELECT 1") == "1");
+}

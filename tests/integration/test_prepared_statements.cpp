@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/admin.hpp"
 #include "support/harness.hpp"
 
 using namespace sluice_it;
@@ -399,4 +400,30 @@ TEST_CASE("prepared statements: a SET or an advisory lock run again by Bind alon
         CHECK(sqlstate(waited.get()) == "57014");
         exec_ok(owner, "SELECT pg_advisory_unlock_all()");
     }
+}
+
+TEST_CASE("prepared statements: SHOW STATS counts the clients' Parses, the backends' Parses, Binds and logins",
+          "[prepared][admin]") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: 1\n";  // one backend: the second Parse is shared
+    SluiceProcess sluice(options);
+    Connection first = client_of(sluice);
+    Connection second = client_of(sluice);
+    for (PGconn* conn : {first.get(), second.get()}) {
+        REQUIRE(succeeded(prepare(conn, "s1", "SELECT $1::int * 2", 1).get()));
+        for (int i = 0; i < 5; ++i) REQUIRE(succeeded(exec_prepared(conn, "s1", {"21"}).get()));
+    }
+    exec_ok(first, "SELECT 1");  // a simple query: no Parse, no Bind
+    Connection console = admin_connect(sluice);
+    AdminTable stats;
+    std::vector<std::size_t> app;
+    // Counted per lease, added when it ends: a moment after the client has its answer.
+    REQUIRE(eventually([&] {
+        stats = admin_show(console, "SHOW STATS");
+        app = stats.where("database", "app");
+        return app.size() == 1 && stats.at(app[0], "total_bind_count") == "10";
+    }));
+    CHECK(stats.at(app[0], "total_client_parse_count") == "2");
+    CHECK(stats.at(app[0], "total_server_parse_count") == "1");
+    CHECK(stats.at(app[0], "total_client_connect_count") == "2");
 }

@@ -25,6 +25,10 @@ struct StatsTotals {
   std::uint64_t transaction_time_us = 0;
   std::uint64_t query_time_us = 0;
   std::uint64_t wait_time_us = 0;
+  std::uint64_t client_parses = 0;
+  std::uint64_t server_parses = 0;
+  std::uint64_t binds = 0;
+  std::uint64_t client_connects = 0;
 
   StatsTotals& operator+=(const StatsTotals& other);
 };
@@ -39,6 +43,10 @@ struct StatsRates {
   std::uint64_t transaction_time_us = 0;
   std::uint64_t query_time_us = 0;
   std::uint64_t wait_time_us = 0;
+  std::uint64_t client_parses = 0;  // per second, as the counts above
+  std::uint64_t server_parses = 0;
+  std::uint64_t binds = 0;
+  std::uint64_t client_connects = 0;
 };
 
 // The averages between two samples taken `elapsed` apart.

@@ -39,6 +39,13 @@ struct PoolStats {
   Counter query_time_us;         // Query/Sync sent until its ReadyForQuery, summed
   Counter wait_time_us;          // time clients waited for a backend, summed
   Counter acquisitions;          // backends handed out
+  // Prepared statements, as PgBouncer 1.21 counts them: created by clients (a named Parse,
+  // COM_STMT_PREPARE), prepared on backends by Sluice (a client's or again on another
+  // backend), and executed (a Bind of a named statement, COM_STMT_EXECUTE).
+  Counter client_parses;
+  Counter server_parses;
+  Counter binds;
+  RareCounter client_logins{0};  // clients that logged in to this pool
   RareCounter servers_opened{0};
   RareCounter server_connect_failures{0};
   std::array<RareCounter, static_cast<std::size_t>(CloseReason::count_)> servers_closed{};

@@ -34,6 +34,7 @@ struct ClientScan {
   // The front end answered this read itself (a statement refused by session_state: error):
   // write this to the client; none of the read's bytes is relayed.
   std::string local_reply;
+  bool answered_locally = false;  // as local_reply, for a command that gets no answer (COM_STMT_CLOSE)
 };
 
 // Client bytes on their way to the backend, as the front end rewrote them (renamed prepared
@@ -51,6 +52,13 @@ struct ServerScan {
   bool replaced = false;              // send `replacement` instead of the bytes read
   std::string replacement;
   std::optional<Failure> error;       // the backend broke the protocol: it is treated as lost
+};
+
+// Prepared statements a front end saw since the core last asked (pool::PoolStats has their meaning).
+struct StatementCounts {
+  std::uint64_t client_parses = 0;
+  std::uint64_t server_parses = 0;
+  std::uint64_t binds = 0;
 };
 
 // What the core asks of a backend while settling a leaving client's lease.
@@ -85,6 +93,8 @@ class Frontend {
   // The client has been idle a while (SessionClock::kTrimAfterMs): drop what only a busy
   // client needs and is made again on demand (readers, scratch space).
   virtual void trim_idle() {}
+  // Counted per message by the front end, collected by the core once per lease.
+  virtual StatementCounts take_statement_counts() { return {}; }
 
   // A fresh lease: make the backend look like this client's own session.
   virtual awaitable<Status> prepare_backend() = 0;

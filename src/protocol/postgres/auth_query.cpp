@@ -9,7 +9,6 @@
 namespace sluice::pg {
 namespace {
 
-constexpr std::uint32_t kTextTypeOid = 25;
 constexpr std::uint32_t kNullLength = 0xffffffff;  // int32 -1
 constexpr std::size_t kMaxUserLength = 1 << 16;    // far above PostgreSQL's NAMEDATALEN (64)
 

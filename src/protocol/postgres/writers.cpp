@@ -7,7 +7,6 @@ namespace sluice::pg {
 
 namespace {
 
-constexpr std::uint32_t kTextTypeOid = 25;
 constexpr std::uint32_t kNullLength = 0xffffffff;  // int32 -1
 
 // Starts a typed message; returns where it starts, for end_message.
@@ -131,17 +130,17 @@ void write_notice_response(std::string& out, std::string_view sqlstate, std::str
   write_error_or_notice(out, backend::NoticeResponse, "NOTICE", sqlstate, message, {});
 }
 
-void write_row_description(std::string& out, std::span<const std::string_view> column_names) {
+void write_row_description(std::string& out, std::span<const ColumnDescription> columns) {
   const std::size_t start = begin_message(out, backend::RowDescription);
-  append_be16(out, static_cast<std::uint16_t>(column_names.size()));
-  for (std::string_view name : column_names) {
-    append_cstring(out, name);
-    append_be32(out, 0);             // table oid: none
-    append_be16(out, 0);             // column attribute number: none
-    append_be32(out, kTextTypeOid);  // type oid
-    append_be16(out, 0xffff);        // type size -1: variable
-    append_be32(out, 0xffffffff);    // type modifier -1
-    append_be16(out, 0);             // format: text
+  append_be16(out, static_cast<std::uint16_t>(columns.size()));
+  for (const auto& column : columns) {
+    append_cstring(out, column.name);
+    append_be32(out, 0);  // table oid: none
+    append_be16(out, 0);  // column attribute number: none
+    append_be32(out, column.type_oid);
+    append_be16(out, static_cast<std::uint16_t>(column.type_size));
+    append_be32(out, 0xffffffff);  // type modifier -1
+    append_be16(out, 0);           // format: text
   }
   end_message(out, start);
 }

@@ -5,6 +5,7 @@
 
 #include "sluice/protocol/mysql/errors.hpp"
 #include "sluice/protocol/mysql/failures.hpp"
+#include "sluice/protocol/mysql/found_rows.hpp"
 #include "sluice/protocol/mysql/use_statement.hpp"
 #include "sluice/session/mysql/my_frontend.hpp"
 #include "sluice/session/mysql/my_io.hpp"
@@ -54,6 +55,10 @@ ClientScan MyFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
   if (held == 0) {
     if (auto pong = local_ping_reply(buffer.subspan(0, received))) {
       result.local_reply = std::move(*pong);
+      return result;
+    }
+    if (closed_locally(buffer.subspan(0, received))) {
+      result.answered_locally = true;
       return result;
     }
   }
@@ -113,6 +118,26 @@ std::optional<std::string> MyFrontend::local_ping_reply(std::span<const std::uin
   std::string out;
   mysql::write_ok_packet(out, sequence, ok, kClientCapabilities);
   return out;
+}
+
+// COM_STMT_CLOSE alone, from a client that holds no backend and awaits nothing: the statement
+// is forgotten here (the backend's copy stays for other clients, as when a lease is held), and
+// no backend is taken for a command that gets no answer (Connector/J closes every statement).
+bool MyFrontend::closed_locally(std::span<const std::uint8_t> bytes) {
+  constexpr std::size_t kCloseLength = 5;  // the command byte and a statement id
+  if (!track_statements_ || bytes.size() != mysql::kPacketHeaderLength + kCloseLength ||
+      mysql::load_le24(bytes.data()) != kCloseLength ||
+      bytes[mysql::kPacketHeaderLength] != mysql::command::COM_STMT_CLOSE) {
+    return false;
+  }
+  if (session_.core().has_lease() || !tracker_.response_complete() || !client_scanner_.at_boundary() ||
+      client_scanner_.in_logical_payload()) {
+    return false;
+  }
+  const auto statement_id = mysql::load_le32(bytes.data() + mysql::kPacketHeaderLength + 1);
+  statements_.forget(statement_id);
+  cursors_.erase(statement_id);
+  return true;
 }
 
 bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std::uint8_t> buffer, std::size_t buffer_end,
@@ -199,22 +224,30 @@ ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   std::optional<Interrupted> interrupted;
   std::size_t last_end = 0;  // just past the last packet completed in this chunk
   bool completed = false;
-  std::vector<std::pair<std::size_t, std::size_t>> cuts;  // answers to Sluice's own prepares
+  std::vector<OutputEdit> edits;  // offsets in the output (carried + chunk), in packet order
+  const bool found_rows = (client_capabilities_ & mysql::capability::CLIENT_FOUND_ROWS) != 0;
   const auto scanned = server_scanner_->scan(chunk, [&](const PacketView& packet) {
     last_end = packet.end;
     completed = true;
+    // Its header is in `carried` or in this chunk: either way at these offsets of the output.
+    const std::size_t end = carried.size() + packet.end;
+    const std::size_t start = end - packet.length - mysql::kPacketHeaderLength;
     if (swallowing()) {
       edited_output(chunk, carried, result);
-      const std::size_t end = carried.size() + packet.end;
-      cuts.emplace_back(end - packet.length - mysql::kPacketHeaderLength, end);
+      edits.push_back({start, end, {}});  // an answer to Sluice's own prepare
       on_internal_packet(packet, result);
       return;
     }
     if (statement_timed_out_ && !interrupted) interrupted = interrupted_error(packet);
     if (track_statements_ && tracker_.awaiting_prepare_ok() && packet.starts_payload()) {
-      // Its header is in `carried` or in this chunk: either way at this offset of the output.
-      const std::size_t start = carried.size() + packet.end - packet.length - mysql::kPacketHeaderLength;
       on_prepare_answer(packet, start, &edited_output(chunk, carried, result));
+    }
+    if (found_rows && tracker_.awaiting_result_start() && packet.starts_payload() && !packet.continued() &&
+        !packet.payload_truncated) {
+      if (auto rewritten = mysql::with_found_rows(packet.payload, packet.sequence_id)) {
+        edited_output(chunk, carried, result);
+        edits.push_back({start, end, std::move(*rewritten)});
+      }
     }
     on_server_packet(packet, result);
   });
@@ -222,7 +255,11 @@ ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
     result.error = mysql::protocol_violation(std::string(mysql::to_string(scanned.error)));
     return result;
   }
-  if (track_statements_ && (swallowing() || tracker_.awaiting_prepare_ok()) && !server_scanner_->at_boundary()) {
+  // A packet split between reads is held back whole when it may need an edit: an answer to a
+  // prepare, or (for CLIENT_FOUND_ROWS) an UPDATE's OK packet.
+  const bool may_edit = (track_statements_ && (swallowing() || tracker_.awaiting_prepare_ok())) ||
+                        (found_rows && tracker_.awaiting_result_start());
+  if (may_edit && !server_scanner_->at_boundary()) {
     auto& output = edited_output(chunk, carried, result);
     const std::size_t partial = completed ? carried.size() + last_end : 0;
     held_server_bytes_ = output.substr(partial);
@@ -236,14 +273,26 @@ ServerScan MyFrontend::scan_server(std::span<const std::uint8_t> chunk) {
     const Failure timeout{"statement_timeout", "57014", "canceling statement due to statement timeout"};
     std::string replacement = bytes.substr(0, offset + interrupted->start);
     mysql::write_err_packet(replacement, sequence, mysql::error_for(timeout));
-    replacement.append(bytes.substr(std::min(bytes.size(), offset + interrupted->end)));
+    const std::size_t resumed = std::min(bytes.size(), offset + interrupted->end);
+    replacement.append(bytes.substr(resumed));
+    // Edits past the replaced packet move with what follows it; none lies inside it.
+    const auto shift = static_cast<std::ptrdiff_t>(replacement.size()) - static_cast<std::ptrdiff_t>(bytes.size());
+    std::erase_if(edits, [&](const OutputEdit& edit) {
+      return edit.end > offset + interrupted->start && edit.begin < resumed;
+    });
+    for (auto& edit : edits) {
+      if (edit.begin >= resumed) {
+        edit.begin = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(edit.begin) + shift);
+        edit.end = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(edit.end) + shift);
+      }
+    }
     result.replacement = std::move(replacement);
   }
-  // Last, from the end: the cuts lie before a killed statement's ERR, so its edit moved none.
-  for (auto cut = cuts.rbegin(); cut != cuts.rend(); ++cut) {
-    if (cut->first < result.replacement.size()) {
-      result.replacement.erase(cut->first, std::min(cut->second, result.replacement.size()) - cut->first);
-    }
+  // From the end, so each edit leaves the offsets of those before it as they were.
+  for (auto edit = edits.rbegin(); edit != edits.rend(); ++edit) {
+    if (edit->begin >= result.replacement.size()) continue;  // held back for the next read
+    const std::size_t length = std::min(edit->end, result.replacement.size()) - edit->begin;
+    result.replacement.replace(edit->begin, length, edit->with);
   }
   return result;
 }

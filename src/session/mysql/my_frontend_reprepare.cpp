@@ -64,6 +64,7 @@ awaitable<Status> MyFrontend::restore_statements() {
   for (const auto closed : held.make_room(wanted.size())) commands.push_back(mysql::stmt_close_payload(closed));
   const std::size_t first = commands.size();
   for (const auto id : wanted) commands.push_back(mysql::stmt_prepare_payload(statements_.find(id)->sql()));
+  statement_counts_.server_parses += wanted.size();
   auto results = co_await run_backend_commands(server(), commands);
   if (!results) co_return results.failure();
   for (std::size_t i = 0; i < wanted.size(); ++i) {
@@ -110,6 +111,7 @@ awaitable<Status> MyFrontend::prepare_inside(std::vector<std::uint32_t> wanted) 
     internal_tracker_.on_client_packet(prepare_command_view());
     internal_wanted_.push_back(id);
     held.prepare_sent();
+    ++statement_counts_.server_parses;
   }
   internal_first_ = true;
   const Failure lost = server_lost();

@@ -156,6 +156,8 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
       // Room first: the least recently used statements close before the new one arrives.
       for (const auto closed : held.make_room(1)) append_packet(out, 0, mysql::stmt_close_payload(closed));
       held.prepare_sent();
+      ++statement_counts_.client_parses;
+      ++statement_counts_.server_parses;
       pending_prepares_.emplace_back(mysql::as_text(payload.subspan(1)));
       out.append(mysql::as_text(packet));
       return std::nullopt;
@@ -173,7 +175,10 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
       statements_.forget(edit.statement_id);
       cursors_.erase(edit.statement_id);
       return std::nullopt;
-    case mysql::command::COM_STMT_EXECUTE: rewrite_execute(edit, packet, out); return std::nullopt;
+    case mysql::command::COM_STMT_EXECUTE:
+      ++statement_counts_.binds;
+      rewrite_execute(edit, packet, out);
+      return std::nullopt;
     default: break;
   }
   // FETCH, RESET, SEND_LONG_DATA: the backend's id for the client's.

@@ -53,6 +53,25 @@ void write_row(std::string& out, const admin::Row& row) {
   pg::write_data_row(out, values);
 }
 
+pg::ColumnDescription describe(std::string_view name, admin::ColumnType type) {
+  switch (type) {
+    case admin::ColumnType::int4: return {name, pg::kInt4TypeOid, 4};
+    case admin::ColumnType::int8: return {name, pg::kInt8TypeOid, 8};
+    case admin::ColumnType::numeric: return {name, pg::kNumericTypeOid, -1};
+    case admin::ColumnType::text: break;
+  }
+  return {name, pg::kTextTypeOid, -1};
+}
+
+void write_row_description(std::string& out, const admin::ResultSet& result) {
+  std::vector<pg::ColumnDescription> columns;
+  columns.reserve(result.columns.size());
+  for (std::size_t i = 0; i < result.columns.size(); ++i) {
+    columns.push_back(describe(result.columns[i], result.column_type(i)));
+  }
+  pg::write_row_description(out, columns);
+}
+
 // Notices, RowDescription, DataRows, CommandComplete (or EmptyQueryResponse), ReadyForQuery.
 awaitable<Status> write_result(net::ClientStream& client, const admin::ResultSet& result) {
   std::string out;
@@ -60,10 +79,7 @@ awaitable<Status> write_result(net::ClientStream& client, const admin::ResultSet
   if (result.command_tag.empty()) {
     pg::write_empty_query_response(out);
   } else {
-    if (!result.columns.empty()) {
-      std::vector<std::string_view> names(result.columns.begin(), result.columns.end());
-      pg::write_row_description(out, names);
-    }
+    if (!result.columns.empty()) write_row_description(out, result);
     for (const auto& row : result.rows) {
       write_row(out, row);
       if (out.size() < kAdminWriteChunk) continue;

@@ -232,13 +232,36 @@ pg::ClientStatements& PgFrontend::client_statements() {
   return *client_statements_;
 }
 
+namespace {
+// Adds the Parses written to a backend while it lives (whatever path the message takes): the
+// client's own, or one that a Bind or Describe needs on this backend first.
+class ParsesSentCounter {
+ public:
+  ParsesSentCounter(const pg::BackendStatements& statements, std::uint64_t& count)
+      : statements_(statements), count_(count), before_(statements.parses_sent()) {}
+  ~ParsesSentCounter() { count_ += statements_.parses_sent() - before_; }
+  ParsesSentCounter(const ParsesSentCounter&) = delete;
+  ParsesSentCounter& operator=(const ParsesSentCounter&) = delete;
+
+ private:
+  const pg::BackendStatements& statements_;
+  std::uint64_t& count_;
+  const std::uint64_t before_;
+};
+}  // namespace
+
 std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::span<const std::uint8_t> body,
                                                              pg::StatementOutbox& out) {
   auto& statements = backend_statements();
+  const ParsesSentCounter count_parses(statements, statement_counts_.server_parses);
   if (type == pg::frontend::Parse) {
     const auto parse = pg::read_parse(body);
     if (!parse) return protocol_violation("malformed Parse message");
-    switch (statements.parse(client_statements(), *parse, out)) {
+    const auto outcome = statements.parse(client_statements(), *parse, out);
+    if (outcome == pg::ParseOutcome::forwarded || outcome == pg::ParseOutcome::shared) {
+      ++statement_counts_.client_parses;
+    }
+    switch (outcome) {
       case pg::ParseOutcome::duplicate_name:
         return statement_failure("42P05", "prepared statement \"" + std::string(parse->statement) + "\" already exists");
       case pg::ParseOutcome::over_limit:
@@ -253,6 +276,7 @@ std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::spa
     if (!bind) return protocol_violation("malformed Bind message");
     written = statements.bind(client_statements(), *bind, out);
     if (written) track_bind(bind->statement);
+    if (written && !bind->statement.empty()) ++statement_counts_.binds;
   } else {
     const auto target = type == pg::frontend::Describe ? pg::read_describe(body) : pg::read_close(body);
     if (!target) return protocol_violation(type == pg::frontend::Describe ? "malformed Describe message" : "malformed Close message");

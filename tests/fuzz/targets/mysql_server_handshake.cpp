@@ -15,6 +15,7 @@
 #include "sluice/auth/mysql_native_password.hpp"
 #include "sluice/protocol/mysql/byte_order.hpp"
 #include "sluice/protocol/mysql/constants.hpp"
+#include "sluice/protocol/mysql/found_rows.hpp"
 #include "sluice/protocol/mysql/handshake.hpp"
 #include "sluice/protocol/mysql/packet.hpp"
 #include "sluice/protocol/mysql/responses.hpp"
@@ -124,6 +125,16 @@ void check_login_result(std::span<const std::uint8_t> payload) {
   }
   auto error = mysql::read_err_packet(payload);
   if (error) SLUICE_FUZZ_CHECK(error->sql_state.empty() || error->sql_state.size() == mysql::kSqlStateLength);
+  // An OK packet rewritten for a CLIENT_FOUND_ROWS client changes its affected rows only.
+  if (auto rewritten = mysql::with_found_rows(payload, 3)) {
+    const auto payloads = mysql::split_logical_payloads(*rewritten);
+    SLUICE_FUZZ_CHECK(payloads.size() == 1);
+    auto original = mysql::read_ok_packet(payload, 0);
+    auto reread = mysql::read_ok_packet(mysql::bytes_of(payloads.front()), 0);
+    SLUICE_FUZZ_CHECK(original && reread);
+    SLUICE_FUZZ_CHECK(reread->last_insert_id == original->last_insert_id);
+    SLUICE_FUZZ_CHECK(reread->status_flags == original->status_flags && reread->info == original->info);
+  }
 }
 
 // The server's packets to the machine Sluice logs in with: whatever they say, it ends ready,

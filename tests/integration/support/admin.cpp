@@ -11,6 +11,11 @@ int AdminTable::index(const std::string& column) const {
     return -1;
 }
 
+unsigned AdminTable::type_oid(const std::string& column) const {
+    const int i = index(column);
+    return i < 0 ? 0 : type_oids.at(static_cast<std::size_t>(i));
+}
+
 const std::string& AdminTable::at(std::size_t row, const std::string& column) const {
     const int i = index(column);
     if (i < 0 || row >= rows.size()) throw std::runtime_error("no " + column + " in row " + std::to_string(row));
@@ -37,6 +42,7 @@ AdminTable admin_show(PGconn* console, const std::string& command, Duration time
     AdminTable table;
     for (int column = 0; column < PQnfields(result.get()); ++column) {
         table.columns.push_back(PQfname(result.get(), column));
+        table.type_oids.push_back(PQftype(result.get(), column));
     }
     for (int row = 0; row < PQntuples(result.get()); ++row) {
         std::vector<std::string> values;

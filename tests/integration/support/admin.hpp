@@ -13,9 +13,11 @@ namespace sluice_it {
 // A SHOW result as column names and rows of text (NULL as "NULL").
 struct AdminTable {
     std::vector<std::string> columns;
+    std::vector<unsigned> type_oids;  // parallel to columns, as RowDescription declared them
     std::vector<std::vector<std::string>> rows;
 
     int index(const std::string& column) const;  // -1 if absent
+    unsigned type_oid(const std::string& column) const;  // 0 if absent
     // Throws std::runtime_error for an unknown column or row.
     const std::string& at(std::size_t row, const std::string& column) const;
     // Rows whose `column` equals `value`.

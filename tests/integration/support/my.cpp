@@ -37,9 +37,10 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     const char* database = options.database.empty() ? nullptr : options.database.c_str();
     const char* socket = options.socket.empty() ? nullptr : options.socket.c_str();
     const char* host = socket ? "localhost" : options.host.c_str();
+    const unsigned long flags = (options.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) |
+                                (options.found_rows ? CLIENT_FOUND_ROWS : 0);
     if (mysql_real_connect(connection, host, options.user.c_str(), options.password.c_str(), database,
-                           static_cast<unsigned int>(options.port), socket,
-                           options.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) == nullptr) {
+                           static_cast<unsigned int>(options.port), socket, flags) == nullptr) {
         login.error_code = mysql_errno(connection);
         login.error = mysql_error(connection);
         mysql_close(connection);

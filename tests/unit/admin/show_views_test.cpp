@@ -2,6 +2,8 @@
 // Sluice's; every row as wide as the header; the values where they can be checked.
 #include <catch2/catch.hpp>
 
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <vector>
 
@@ -90,6 +92,24 @@ AdminSnapshot sample_snapshot() {
   return snapshot;
 }
 
+// Every column is typed, and every value of a numeric column reads as its type: a driver
+// converts it (psycopg: int, Decimal) and fails on anything else.
+void check_types(const ResultSet& result) {
+  REQUIRE(result.column_types.size() == result.columns.size());
+  for (const auto& row : result.rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const auto type = result.column_type(i);
+      if (!row[i] || type == admin::ColumnType::text) continue;
+      INFO(result.columns[i] << " = " << *row[i]);
+      std::int64_t number = 0;
+      const auto* end = row[i]->data() + row[i]->size();
+      const auto [stop, error] = std::from_chars(row[i]->data(), end, number);
+      CHECK((error == std::errc() && stop == end));
+      if (type == admin::ColumnType::int4) CHECK((number >= INT32_MIN && number <= INT32_MAX));
+    }
+  }
+}
+
 void check_prefix(const ResultSet& result, const std::vector<std::string>& pgbouncer_columns) {
   REQUIRE(result.columns.size() >= pgbouncer_columns.size());
   for (std::size_t i = 0; i < pgbouncer_columns.size(); ++i) {
@@ -98,6 +118,7 @@ void check_prefix(const ResultSet& result, const std::vector<std::string>& pgbou
   }
   CHECK(result.command_tag == "SHOW");
   for (const auto& row : result.rows) CHECK(row.size() == result.columns.size());
+  check_types(result);
 }
 
 std::string value(const ResultSet& result, std::size_t row, const std::string& column) {
@@ -125,6 +146,7 @@ TEST_CASE("SHOW POOLS: PgBouncer's columns and the pool's counts", "[admin]") {
   REQUIRE(result.rows.size() == 1);
   CHECK(value(result, 0, "database") == "app");
   CHECK(value(result, 0, "user") == "alice");
+  CHECK(result.column_type(static_cast<std::size_t>(result.column_index("cl_active"))) == admin::ColumnType::int4);
   CHECK(value(result, 0, "cl_active") == "1");
   CHECK(value(result, 0, "cl_waiting") == "1");
   CHECK(value(result, 0, "sv_active") == "1");
@@ -200,6 +222,10 @@ TEST_CASE("SHOW STATS: PgBouncer's totals and averages per database", "[admin]")
                 "total_client_connect_count", "avg_server_assignment_count", "avg_xact_count", "avg_query_count",
                 "avg_recv", "avg_sent", "avg_xact_time", "avg_query_time", "avg_wait_time",
                 "avg_client_parse_count", "avg_server_parse_count", "avg_bind_count", "avg_client_connect_count"});
+  // PgBouncer's types: numeric statistics, a text database name.
+  CHECK(result.column_type(0) == admin::ColumnType::text);
+  CHECK(result.column_type(static_cast<std::size_t>(result.column_index("total_xact_count"))) ==
+        admin::ColumnType::numeric);
   REQUIRE(result.rows.size() == 1);
   CHECK(value(result, 0, "database") == "app");
   CHECK(value(result, 0, "total_xact_count") == "10");
@@ -244,6 +270,37 @@ TEST_CASE("SHOW STATS: query time, its total and its average per query", "[admin
   CHECK(value(later, 0, "avg_xact_time") == "40000");     // 800 ms over 20 transactions
   const auto totals_view = admin::show_stats_totals(snapshot);
   CHECK(value(totals_view, 0, "query_time") == "650000");
+}
+
+TEST_CASE("SHOW STATS: prepared statements and client logins, counted and averaged", "[admin]") {
+  auto snapshot = sample_snapshot();
+  admin::StatsAverages averages(60s);
+  snapshot.averages = &averages;
+  auto& totals = snapshot.pools.front().totals;
+  totals.client_parses = 30;
+  totals.server_parses = 3;
+  totals.binds = 100;
+  totals.client_connects = 7;
+  admin::show_stats(snapshot);  // the window starts here
+  snapshot.now += 10s;
+  totals.client_parses = 130;
+  totals.server_parses = 23;
+  totals.binds = 1100;
+  totals.client_connects = 27;
+  const auto stats = admin::show_stats(snapshot);
+  CHECK(value(stats, 0, "total_client_parse_count") == "130");
+  CHECK(value(stats, 0, "total_server_parse_count") == "23");
+  CHECK(value(stats, 0, "total_bind_count") == "1100");
+  CHECK(value(stats, 0, "total_client_connect_count") == "27");
+  CHECK(value(stats, 0, "avg_client_parse_count") == "10");  // 100 in 10 s
+  CHECK(value(stats, 0, "avg_server_parse_count") == "2");
+  CHECK(value(stats, 0, "avg_bind_count") == "100");
+  CHECK(value(stats, 0, "avg_client_connect_count") == "2");
+  const auto sum = admin::show_totals(snapshot);
+  std::map<std::string, std::string> by_name;
+  for (const auto& row : sum.rows) by_name[*row[0]] = *row[1];
+  CHECK(by_name["total_bind_count"] == "1100");
+  CHECK(by_name["total_client_connect_count"] == "27");
 }
 
 TEST_CASE("SHOW DATABASES and SHOW USERS: the configured entries", "[admin]") {

@@ -485,3 +485,27 @@ TEST_CASE("mysql tracker: violations", "[mysql]") {
           std::vector{Progress::more, Progress::more});
   }
 }
+
+TEST_CASE("mysql tracker: where a result starts (an OK there may carry affected rows)", "[mysql]") {
+  Conversation conversation(kClassic);
+  CHECK_FALSE(conversation.tracker.awaiting_result_start());  // nothing asked
+  conversation.command(COM_QUERY, "UPDATE t SET a = 1; SELECT 1");
+  CHECK(conversation.tracker.awaiting_result_start());
+  Response response;
+  response.ok(kAutocommit | SERVER_MORE_RESULTS_EXISTS, packet_header::OK_Packet, "Rows matched: 1  Changed: 1  Warnings: 0");
+  const std::size_t after_ok = response.bytes.size();
+  response.columns(1);
+  const std::size_t after_columns = response.bytes.size();
+  response.eof(kAutocommit).row({"1"});
+  const std::size_t after_row = response.bytes.size();
+  response.eof(kAutocommit);
+  conversation.server(response.bytes.substr(0, after_ok));
+  CHECK(conversation.tracker.awaiting_result_start());  // the second statement's result
+  conversation.server(response.bytes.substr(after_ok, after_columns - after_ok));
+  CHECK_FALSE(conversation.tracker.awaiting_result_start());  // its column EOF comes next
+  conversation.server(response.bytes.substr(after_columns, after_row - after_columns));
+  CHECK_FALSE(conversation.tracker.awaiting_result_start());  // rows: a row may start with 0x00
+  conversation.server(response.bytes.substr(after_row));
+  CHECK(conversation.tracker.response_complete());
+  CHECK_FALSE(conversation.tracker.awaiting_result_start());
+}

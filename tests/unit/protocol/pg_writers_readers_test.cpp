@@ -249,19 +249,23 @@ TEST_CASE("C string fields are cut at an embedded NUL", "[pg][codec]") {
 }
 
 TEST_CASE("RowDescription and DataRow", "[pg][codec]") {
-  const std::array<std::string_view, 2> columns = {"database", "cl_active"};
+  const std::array<ColumnDescription, 3> columns = {ColumnDescription{"database"},
+                                                     ColumnDescription{"cl_active", kInt4TypeOid, 4},
+                                                     ColumnDescription{"avg_recv", kNumericTypeOid, -1}};
   auto description = written([&](std::string& out) { write_row_description(out, columns); });
   CHECK(description.type == backend::RowDescription);
   WireReader reader(description.bytes());
-  CHECK(reader.read_u16() == 2);
-  for (auto name : columns) {
-    CHECK(reader.read_cstring() == name);
-    CHECK(reader.read_u32() == 0u);           // table oid
-    CHECK(reader.read_u16() == 0u);           // attribute number
-    CHECK(reader.read_u32() == 25u);          // text
-    CHECK(reader.read_u16() == 0xffffu);      // typlen -1
-    CHECK(reader.read_i32() == -1);           // typmod
-    CHECK(reader.read_u16() == 0u);           // text format
+  CHECK(reader.read_u16() == 3);
+  const std::array<std::pair<std::uint32_t, std::uint16_t>, 3> types = {
+      std::pair<std::uint32_t, std::uint16_t>{25u, 0xffffu}, {23u, 4u}, {1700u, 0xffffu}};
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    CHECK(reader.read_cstring() == columns[i].name);
+    CHECK(reader.read_u32() == 0u);                // table oid
+    CHECK(reader.read_u16() == 0u);                // attribute number
+    CHECK(reader.read_u32() == types[i].first);    // type oid
+    CHECK(reader.read_u16() == types[i].second);   // typlen
+    CHECK(reader.read_i32() == -1);                // typmod
+    CHECK(reader.read_u16() == 0u);                // text format
   }
   CHECK(reader.at_end());
 

@@ -85,6 +85,11 @@ class ResponseTracker {
   bool awaiting_client_file() const { return state_ == State::local_infile_upload; }
   // The next server packet answers a COM_STMT_PREPARE: COM_STMT_PREPARE_OK or ERR.
   bool awaiting_prepare_ok() const { return state_ == State::prepare_ok; }
+  // The next server packet starts a result (OK, ERR, LOCAL INFILE request or column count) or
+  // answers an uploaded file: where an OK packet carries a statement's affected rows.
+  bool awaiting_result_start() const {
+    return state_ == State::first_packet || state_ == State::local_infile_result;
+  }
   // From the last OK or EOF packet.
   std::uint16_t status_flags() const { return status_flags_; }
   // The last non-zero last_insert_id an OK packet carried (LAST_INSERT_ID() for this session).

@@ -35,8 +35,18 @@ void write_error_response(std::string& out, std::string_view severity, std::stri
                           std::string_view message, std::string_view detail = {});
 // Severity NOTICE.
 void write_notice_response(std::string& out, std::string_view sqlstate, std::string_view message);
-// All columns text (type oid 25), text format; at most kMaxColumns.
-void write_row_description(std::string& out, std::span<const std::string_view> column_names);
+// A result column as RowDescription declares it; values are always sent in text format.
+struct ColumnDescription {
+  std::string_view name;
+  std::uint32_t type_oid = 25;  // text
+  std::int16_t type_size = -1;  // -1: variable length
+};
+inline constexpr std::uint32_t kInt8TypeOid = 20;
+inline constexpr std::uint32_t kInt4TypeOid = 23;
+inline constexpr std::uint32_t kTextTypeOid = 25;
+inline constexpr std::uint32_t kNumericTypeOid = 1700;
+// At most kMaxColumns.
+void write_row_description(std::string& out, std::span<const ColumnDescription> columns);
 // nullopt is SQL NULL; at most kMaxColumns.
 void write_data_row(std::string& out, std::span<const std::optional<std::string_view>> values);
 void write_command_complete(std::string& out, std::string_view tag);

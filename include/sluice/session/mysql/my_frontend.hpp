@@ -11,7 +11,9 @@
 // Capabilities: clients are offered only what every pooled backend does the same way for them
 // (kClientCapabilities): no CLIENT_DEPRECATE_EOF and no CLIENT_SESSION_TRACK (backends log in
 // without them, so result sets end with classic EOF packets and OK packets carry no session
-// state), no CLIENT_FOUND_ROWS or CLIENT_IGNORE_SPACE (they change a backend's answers).
+// state), no CLIENT_IGNORE_SPACE (it changes how a backend parses). CLIENT_FOUND_ROWS is
+// offered: backends log in without it, and an UPDATE's OK packet is rewritten for clients that
+// set it (mysql/found_rows.hpp).
 // CLIENT_SSL is added at login when tls.client gives a context (allow or require).
 #include <cstdint>
 #include <deque>
@@ -19,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/protocol/mysql/change_user.hpp"
@@ -39,7 +42,7 @@ namespace sluice::session {
 inline constexpr std::uint64_t kClientCapabilities =
     mysql::kDefaultServerCapabilities &
     ~(mysql::capability::CLIENT_DEPRECATE_EOF | mysql::capability::CLIENT_SESSION_TRACK |
-      mysql::capability::CLIENT_FOUND_ROWS | mysql::capability::CLIENT_IGNORE_SPACE);
+      mysql::capability::CLIENT_IGNORE_SPACE);
 
 class MyFrontend : public Frontend {
  public:
@@ -54,6 +57,7 @@ class MyFrontend : public Frontend {
   bool wants_before_forward() const override { return track_statements_ && !edits_.empty(); }
   awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
+  StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;
@@ -87,9 +91,16 @@ class MyFrontend : public Frontend {
   void on_schema_command(const mysql::PacketView& packet);
   void count_statements(std::uint8_t command);
   void on_server_packet(const mysql::PacketView& packet, ServerScan& scan);
+  // Bytes [begin, end) of the edited output become `with` (empty: cut out).
+  struct OutputEdit {
+    std::size_t begin;
+    std::size_t end;
+    std::string with;
+  };
   // The client's bytes of this chunk (held ones first), once something in them must change.
   std::string& edited_output(std::span<const std::uint8_t> chunk, std::string& carried, ServerScan& scan);
   std::optional<std::string> local_ping_reply(std::span<const std::uint8_t> bytes) const;
+  bool closed_locally(std::span<const std::uint8_t> bytes);
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
 
   // --- a client's own KILL (my_frontend_kill.cpp) ---
@@ -201,6 +212,7 @@ class MyFrontend : public Frontend {
   bool quit_split_ = false;          // part of the client's COM_QUIT reached the backend
   bool rejects_client_codes_ = false;  // its library refuses ERR codes 2000-2999 (mysql::ErrorContext)
   bool statement_timed_out_ = false;  // the next interrupted-query ERR is ours: say why
+  StatementCounts statement_counts_;  // since the core last took them
 };
 
 // A ClientSession with a MySQL front end, for the listener.

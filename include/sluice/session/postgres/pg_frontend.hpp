@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "sluice/protocol/postgres/client_login.hpp"
 #include "sluice/protocol/postgres/client_text_reader.hpp"
@@ -35,6 +36,7 @@ class PgFrontend : public Frontend {
   OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   void trim_idle() override;
+  StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;
@@ -158,6 +160,7 @@ class PgFrontend : public Frontend {
   // This client's names, whichever backend it has: made on its first statement message and
   // dropped by trim_idle while it has none, so a client without statements holds no table.
   std::unique_ptr<pg::ClientStatements> client_statements_;
+  StatementCounts statement_counts_;  // since the core last took them
   pg::ClientStatements& client_statements();
 };
 
