@@ -80,17 +80,27 @@ ProxyServer::~ProxyServer() { workers_.destroy_pending_handlers(); }
 
 void ProxyServer::open_listeners() {
   const auto config = config_store_.current()->config;
+  // A port in use or an address not on this host: say which listen entry, as listen.metrics does.
+  const auto listen = [this](const char* key, const config::ListenAddress& address, net::Listener::OnAccept on_accept) {
+    const auto shown = config::format_listen_address(address);
+    try {
+      listeners_.push_back(std::make_unique<net::Listener>(workers_, address, std::move(on_accept)));
+    } catch (const std::exception& error) {
+      throw std::runtime_error(std::string(key) + " " + shown + ": cannot listen: " + error.what());
+    }
+    return shown;
+  };
   for (const auto& address : config->listen_postgres) {
-    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](WorkerSocket socket) {
+    const auto shown = listen("listen.postgres", address, [this](WorkerSocket socket) {
       session::ClientSession::start(session::make_postgres_session(std::move(socket), context_));
-    }));
-    spdlog::info("listening for PostgreSQL clients on {}", config::format_listen_address(address));
+    });
+    spdlog::info("listening for PostgreSQL clients on {}", shown);
   }
   for (const auto& address : config->listen_mysql) {
-    listeners_.push_back(std::make_unique<net::Listener>(workers_, address, [this](WorkerSocket socket) {
+    const auto shown = listen("listen.mysql", address, [this](WorkerSocket socket) {
       session::ClientSession::start(session::make_mysql_session(std::move(socket), context_));
-    }));
-    spdlog::info("listening for MySQL clients on {}", config::format_listen_address(address));
+    });
+    spdlog::info("listening for MySQL clients on {}", shown);
   }
 }
 

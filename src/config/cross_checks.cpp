@@ -66,16 +66,30 @@ void add_default_listener(Draft& draft) {
   draft.addresses.insert(draft.addresses.begin(), {fallback, "listen.postgres (default)", draft.listen_mark});
 }
 
+// Two listen addresses on one port that cannot both be bound: the same address, or one the
+// wildcard of the other's family (0.0.0.0 takes every IPv4 address; [::] every IPv6 address,
+// IPv4 not, as listeners are IPv6-only).
+bool same_socket(const ListenAddress& a, const ListenAddress& b) {
+  if (a.port != b.port) return false;
+  if (a.host == b.host) return true;
+  const auto is_v6 = [](const ListenAddress& address) { return address.host.find(':') != std::string::npos; };
+  const auto is_wildcard = [](const ListenAddress& address) {
+    return address.host == "0.0.0.0" || address.host == "::" || address.host == "0:0:0:0:0:0:0:0";
+  };
+  return is_v6(a) == is_v6(b) && (is_wildcard(a) || is_wildcard(b));
+}
+
 void check_listeners(const Draft& draft, Diagnostics& diag) {
   if (draft.config.listen_postgres.empty() && draft.config.listen_mysql.empty() && !draft.bad_address) {
     diag.report(draft.listen_mark, "listen: no client listener: give listen.postgres or listen.mysql an address");
   }
   for (std::size_t i = 0; i < draft.addresses.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      if (draft.addresses[i].address != draft.addresses[j].address) continue;
+      if (!same_socket(draft.addresses[i].address, draft.addresses[j].address)) continue;
       diag.report(draft.addresses[i].mark, draft.addresses[i].path + ": address " +
                                                format_listen_address(draft.addresses[i].address) +
-                                               " is already used by " + draft.addresses[j].path);
+                                               " is already used by " + draft.addresses[j].path + " (" +
+                                               format_listen_address(draft.addresses[j].address) + ")");
       break;
     }
   }

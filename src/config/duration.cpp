@@ -84,6 +84,11 @@ std::optional<Duration> parse_duration(std::string_view text, std::string& error
                      : "invalid duration '" + shown + "': expected a number with a unit, like 250ms, 30s, 5m or 1h";
     return std::nullopt;
   }
+  // Whole numbers only ("1.5s" would read as the unit ".5s"): say how to write it instead.
+  if (parsed->unit.starts_with('.')) {
+    error = "duration '" + shown + "' must be a whole number: use a smaller unit (1.5s is 1500ms)";
+    return std::nullopt;
+  }
   // "0" alone is the documented way to disable; any other bare number is ambiguous.
   if (parsed->unit.empty()) {
     if (parsed->number == 0) return Duration{0};

@@ -202,6 +202,12 @@ inline std::optional<int> read_integer(const Entry& e, int min, int max, Diagnos
     diag.report(e.value_mark(), e.path + ": expected an integer, got '" + *text + "'");
     return std::nullopt;
   }
+  const bool negative = !text->empty() && text->front() == '-';
+  const bool too_large = (ec == std::errc::result_out_of_range && !negative) || value > max;
+  if (too_large && max == int_max) {
+    diag.report(e.value_mark(), e.path + ": must be at most " + std::to_string(max) + ", got " + *text);
+    return std::nullopt;
+  }
   if (ec == std::errc::result_out_of_range || value < min || value > max) {
     diag.report(e.value_mark(), e.path + ": must be " + range_text(min, max) + ", got " + *text);
     return std::nullopt;

@@ -2,6 +2,11 @@
 // error (every error, not just the first) and exit 1.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <regex>
 
 #include "support/harness.hpp"
@@ -144,4 +149,24 @@ TEST_CASE("a generated test config is valid and sluice serves it", "[pg][config]
     INFO("output:\n" << result.output);
     CHECK(result.exit_code == 0);
     CHECK(sluice.running());
+}
+
+TEST_CASE("a listen address already in use stops the start and names the listen entry", "[pg][config]") {
+    // The port is taken by a listening socket of this test.
+    const int taken = pick_free_port();
+    const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(holder >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(taken));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(holder, 1) == 0);
+    TempDir dir("sluice-it-taken-port");
+    write_file(dir.file("sluice.yaml"), sluice_config(taken));
+    const CommandResult run = run_command({sluice_binary(), "--config", dir.file("sluice.yaml")}, {}, 20s);
+    ::close(holder);
+    INFO(run.output);
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.output, Catch::Contains("listen.postgres 127.0.0.1:" + std::to_string(taken) + ": cannot listen"));
 }

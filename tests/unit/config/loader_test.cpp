@@ -566,3 +566,29 @@ TEST_CASE("mangled files never throw and always explain a failure", "[config]") 
     }
   }
 }
+
+TEST_CASE("an integer too large for its key says the largest allowed, not the smallest", "[config]") {
+  LoadResult result = load(R"(defaults:
+  pool_size: 99999999999
+  max_db_connections: 3000000000
+)");
+  REQUIRE(result.errors.size() == 2);
+  CHECK_THAT(result.errors[0].message, Catch::Contains("must be at most 2147483647, got 99999999999"));
+  CHECK_THAT(result.errors[1].message, Catch::Contains("must be at most 2147483647, got 3000000000"));
+}
+
+TEST_CASE("listen addresses that would share a socket are refused at the later one", "[config]") {
+  LoadResult result = load(R"(listen:
+  postgres: [0.0.0.0:6432, "[::1]:6432"]
+  mysql: 127.0.0.1:6432
+  metrics: "[::]:6432"
+)");
+  INFO(all_errors(result));
+  REQUIRE(result.errors.size() == 2);
+  CHECK(result.errors[0].line == 3);  // 127.0.0.1 is within 0.0.0.0
+  CHECK_THAT(result.errors[0].message, Catch::Contains("is already used by listen.postgres[0] (0.0.0.0:6432)"));
+  CHECK(result.errors[1].line == 4);  // [::] takes [::1]; IPv4 not (IPv6-only sockets)
+  CHECK_THAT(result.errors[1].message, Catch::Contains("[::1]:6432"));
+  // Different ports, or 0.0.0.0 beside an IPv6 address, are fine.
+  CHECK(load("listen:\n  postgres: [0.0.0.0:6432, \"[::]:6432\"]\n  mysql: 127.0.0.1:6033\n").ok());
+}
