@@ -118,6 +118,10 @@ void render_pool(Families& out, const PoolView& pool) {
   out[Family::client_received_bytes_total].add({d, u}, static_cast<double>(pool.received_bytes));
   out[Family::client_sent_bytes_total].add({d, u}, static_cast<double>(pool.sent_bytes));
   out[Family::server_connections_opened_total].add({d, u}, static_cast<double>(pool.servers_opened));
+  out[Family::client_parses_total].add({d, u}, static_cast<double>(pool.client_parses));
+  out[Family::server_parses_total].add({d, u}, static_cast<double>(pool.server_parses));
+  out[Family::binds_total].add({d, u}, static_cast<double>(pool.binds));
+  out[Family::client_logins_total].add({d, u}, static_cast<double>(pool.client_logins));
   for (const auto& [reason, count] : pool.servers_closed) {
     out[Family::server_connections_closed_total].add({d, u, reason}, static_cast<double>(count));
   }
@@ -163,6 +167,10 @@ PoolView view_of(pool::ServerPool& pool) {
   view.received_bytes = stats.bytes_from_clients.load(std::memory_order_relaxed);
   view.sent_bytes = stats.bytes_to_clients.load(std::memory_order_relaxed);
   view.servers_opened = stats.servers_opened.load(std::memory_order_relaxed);
+  view.client_parses = stats.client_parses.load(std::memory_order_relaxed);
+  view.server_parses = stats.server_parses.load(std::memory_order_relaxed);
+  view.binds = stats.binds.load(std::memory_order_relaxed);
+  view.client_logins = stats.client_logins.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < stats.servers_closed.size(); ++i) {
     view.servers_closed.emplace_back(pool::to_string(static_cast<pool::CloseReason>(i)),
                                      stats.servers_closed[i].load(std::memory_order_relaxed));

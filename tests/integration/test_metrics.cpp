@@ -262,7 +262,8 @@ TEST_CASE("Prometheus scrapes a saturated pool and sees its clients waiting", "[
         for (const char* metric : {"sluice_client_wait_longest_seconds", "sluice_client_wait_seconds_count",
                                    "sluice_transaction_duration_seconds_count", "sluice_transactions_total",
                                    "sluice_queries_total", "sluice_client_received_bytes_total",
-                                   "sluice_client_sent_bytes_total", "sluice_server_connections_opened_total"}) {
+                                   "sluice_client_sent_bytes_total", "sluice_server_connections_opened_total",
+                                   "sluice_client_logins_total"}) {
             INFO(metric);
             CHECK(server.eventually(std::string(metric) + "{" + pool + "}", positive) > 0);
         }

@@ -38,6 +38,7 @@ struct PoolView {
   bool paused = false;
   std::uint64_t transactions = 0, queries = 0, received_bytes = 0, sent_bytes = 0, servers_opened = 0;
   std::uint64_t query_time_us = 0;
+  std::uint64_t client_parses = 0, server_parses = 0, binds = 0, client_logins = 0;
   std::vector<std::pair<std::string_view, std::uint64_t>> servers_closed;  // by CloseReason
 
   // Anything ever happened here? A pool made for a login that then failed is left out.

@@ -60,6 +60,14 @@
     "Bytes sent to clients from backends")                                                                          \
   X(server_connections_opened_total, Counter, "sluice_server_connections_opened_total", "database user",           \
     "Backend connections opened and logged in")                                                                     \
+  X(client_parses_total, Counter, "sluice_client_parses_total", "database user",                                   \
+    "Prepared statements created by clients (named Parse, COM_STMT_PREPARE) in transaction or statement mode")     \
+  X(server_parses_total, Counter, "sluice_server_parses_total", "database user",                                   \
+    "Prepared statements Sluice prepared on backends, the clients' own and those prepared again elsewhere")       \
+  X(binds_total, Counter, "sluice_binds_total", "database user",                                                   \
+    "Prepared statement executions (Bind of a named statement, COM_STMT_EXECUTE)")                                  \
+  X(client_logins_total, Counter, "sluice_client_logins_total", "database user",                                   \
+    "Clients that logged in to the pool")                                                                           \
   X(server_connections_closed_total, Counter, "sluice_server_connections_closed_total", "database user reason",    \
     "Backend connections closed, by reason (login_failed counts failed connects and logins)")                      \
   /* Events: recorded by sessions and the app as they happen (EventMetrics). */                                   \

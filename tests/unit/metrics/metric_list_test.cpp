@@ -60,6 +60,8 @@ TEST_CASE("the family list names what the issue asks for", "[metrics]") {
                            "sluice_client_received_bytes_total", "sluice_client_sent_bytes_total",
                            "sluice_timeouts_total", "sluice_refusals_total", "sluice_server_connections_opened_total",
                            "sluice_server_connections_closed_total", "sluice_config_reloads_total",
+                           "sluice_client_parses_total", "sluice_server_parses_total", "sluice_binds_total",
+                           "sluice_client_logins_total",
                            "sluice_build_info"}) {
     INFO(name);
     CHECK(has(name));
