@@ -1,6 +1,7 @@
 // ClientSession, part two: relaying traffic between the client and a leased backend, and
 // giving the backend back as soon as SessionCore says it may go.
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <string>
@@ -238,6 +239,7 @@ void ClientSession::after_server_chunk(const WorkState& work) {
 awaitable<bool> ClientSession::relay_to_client(std::span<const std::uint8_t> chunk) {
   auto scan = frontend_->scan_server(chunk);
   if (scan.error) {
+    spdlog::warn("user={} database={}: closing the backend: {}", user_, database_, scan.error->message);
     stop(server_lost());
     co_return false;
   }

@@ -84,6 +84,13 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   };
   const auto scanned = server_scanner_->scan(chunk, [&](const pg::MessageView& message) {
     last_end = message.end;
+    if (!pg::is_backend_message(message.type)) {
+      // Not PostgreSQL (a proxy in between, a port reused by something else): the session
+      // cannot know what this backend is doing, so it is not relayed and the backend closes.
+      result.error = protocol_violation(fmt::format("the server sent a message of unknown type {:#04x}",
+                                                    static_cast<unsigned char>(message.type)));
+      return false;
+    }
     const std::size_t size = std::size_t{message.length} + 1;
     const bool whole = message.end >= size;
     const std::size_t start = whole ? message.end - size : 0;

@@ -111,5 +111,7 @@ inline constexpr char Hint = 'H';
 // For logs and protocol_violation reasons; never on the per-message path.
 std::string_view frontend_message_name(char type);
 std::string_view backend_message_name(char type);
+// A type PostgreSQL sends (one table lookup: cheap enough for every relayed message).
+inline bool is_backend_message(char type) { return !backend_message_name(type).empty(); }
 
 }  // namespace sluice::pg
