@@ -287,3 +287,40 @@ TEST_CASE("mysql: a client whose schema was dropped goes on in the pool's databa
     CHECK(my_value(client.get(), "SELECT DATABASE()") == "app");
     CHECK(my_value(client.get(), "SELECT 'still here'") == "still here");
 }
+
+TEST_CASE("mysql: a stored program's body is one statement: migrations work without CLIENT_MULTI_STATEMENTS",
+          "[mysql][mysql_session_state]") {
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.migrated (v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.migrated");
+    // session_state: error refuses what would pin: a definition's body runs later, so it is not that.
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nsession_state: error\n"});
+    auto options = sluice.login("app", "app");
+    options.multi_statements = false;  // Connector/J's and mysql2's default
+    MyConnection client = my_connect(options);
+    my_exec(client.get(), "DROP PROCEDURE IF EXISTS add_two");
+    MyResult created = my_query(client.get(),
+                                "CREATE PROCEDURE add_two(IN n INT) BEGIN SET @seen = n; "
+                                "INSERT INTO migrated VALUES (n); INSERT INTO migrated VALUES (n + 1); END");
+    INFO(created.error);
+    REQUIRE(created.error_code == 0);
+    my_exec(client.get(), "DROP TRIGGER IF EXISTS migrated_double");
+    MyResult trigger = my_query(client.get(),
+                                "CREATE TRIGGER migrated_double BEFORE INSERT ON migrated FOR EACH ROW "
+                                "BEGIN IF NEW.v > 100 THEN SET NEW.v = 100; END IF; END");
+    INFO(trigger.error);
+    REQUIRE(trigger.error_code == 0);
+    MyConnection caller = my_connect(sluice.login("app", "app"));  // CALL's effects: its own client
+    my_exec(caller.get(), "CALL add_two(200)");
+    CHECK(my_value(client.get(), "SELECT GROUP_CONCAT(v ORDER BY v) FROM migrated") == "100,100");
+    // A compound block run now is one statement too (MariaDB runs it outside a program).
+    MyResult block = my_query(client.get(), "BEGIN NOT ATOMIC DELETE FROM migrated; INSERT INTO migrated VALUES (7); END");
+    INFO(block.error);
+    CHECK(block.error_code == 0);
+    CHECK(my_value(client.get(), "SELECT GROUP_CONCAT(v) FROM migrated") == "7");
+    // One that may SET cannot be followed: refused under session_state: error (it would pin).
+    CHECK(my_query(client.get(), "BEGIN NOT ATOMIC SET @x = 1; SELECT @x; END").error_code == 1235);
+    // Stacked statements after all are still refused: only compound statements are one.
+    CHECK(my_query(client.get(), "SELECT 1; DELETE FROM migrated").error_code == 1064);
+    my_exec(client.get(), "DROP TRIGGER migrated_double");
+    my_exec(client.get(), "DROP PROCEDURE add_two");
+}

@@ -142,15 +142,57 @@ SetReading read_set(Tokens statement) {
   return reading;
 }
 
+// Statements whose ';'s are their own, as MariaDB's parser reads them: a stored program's
+// definition (its body runs later, not now) and a compound statement run outside one.
+enum class Compound { none, definition, block };
+
+Compound compound_kind(Tokens statement) {
+  const auto& first = statement.front();
+  if (first.is("CREATE")) {
+    // CREATE [OR REPLACE] [DEFINER = user] [SQL SECURITY ...] [AGGREGATE] PROCEDURE ...
+    constexpr std::size_t kWithin = 16;
+    for (std::size_t i = 1; i < statement.size() && i <= kWithin; ++i) {
+      const auto& word = statement[i];
+      if (word.is("PROCEDURE") || word.is("FUNCTION") || word.is("TRIGGER") || word.is("EVENT") ||
+          word.is("PACKAGE")) {
+        return Compound::definition;
+      }
+      if (word.is("TABLE") || word.is("VIEW") || word.is("INDEX") || word.is("DATABASE") || word.is("SCHEMA") ||
+          word.is("USER") || word.is("ROLE") || word.is("SEQUENCE") || word.is("SERVER")) {
+        return Compound::none;
+      }
+    }
+    return Compound::none;
+  }
+  const bool not_atomic = first.is("BEGIN") && statement.size() > 2 && statement[1].is("NOT") && statement[2].is("ATOMIC");
+  // No statement starts with a function call: IF first is the IF statement, even as "IF (".
+  const bool flow = first.is("IF") || first.is("CASE") || first.is("LOOP") || first.is("WHILE") || first.is("REPEAT");
+  const bool labelled = first.kind == TokenKind::word && statement.size() > 1 && is_punctuation(statement[1], ":");
+  return not_atomic || flow || labelled ? Compound::block : Compound::none;
+}
+
+// The statements of a text. From a compound statement on, the rest is that one statement.
 std::vector<Tokens> split_statements(const std::vector<SqlToken>& tokens) {
   std::vector<Tokens> statements;
   std::size_t start = 0;
   for (std::size_t i = 0; i <= tokens.size(); ++i) {
     if (i < tokens.size() && !is_punctuation(tokens[i], ";")) continue;
-    if (i > start) statements.push_back(Tokens(tokens).subspan(start, i - start));
+    if (i > start) {
+      const auto statement = Tokens(tokens).subspan(start, i - start);
+      if (compound_kind(statement) != Compound::none) {
+        statements.push_back(Tokens(tokens).subspan(start));
+        return statements;
+      }
+      statements.push_back(statement);
+    }
     start = i + 1;
   }
   return statements;
+}
+
+// Whether a compound block (run now) may set session state: any SET in it is not followed.
+bool sets_anything(Tokens statement) {
+  return std::any_of(statement.begin(), statement.end(), [](const SqlToken& token) { return token.is("SET"); });
 }
 
 }  // namespace
@@ -177,8 +219,14 @@ QueryEffects read_query_effects(std::string_view sql) {
   QueryEffects effects;
   effects.statement_count = statements.size();
   for (const auto statement : statements) {
-    effects.uses_schema = effects.uses_schema || statement.front().is("USE");
-    effects.calls_routine = effects.calls_routine || statement.front().is("CALL");
+    // A compound block may USE or CALL anywhere inside it.
+    const bool block = compound_kind(statement) == Compound::block;
+    const auto runs = [&](std::string_view word) {
+      if (!block) return statement.front().is(word);
+      return std::any_of(statement.begin(), statement.end(), [&](const SqlToken& token) { return token.is(word); });
+    };
+    effects.uses_schema = effects.uses_schema || runs("USE");
+    effects.calls_routine = effects.calls_routine || runs("CALL");
     // LOAD DATA [LOW_PRIORITY | CONCURRENT] LOCAL INFILE (or LOAD XML): LOCAL before INFILE.
     if (statement.front().is("LOAD")) {
       for (std::size_t i = 1; i + 1 < statement.size() && i < 4; ++i) {
@@ -191,8 +239,11 @@ QueryEffects read_query_effects(std::string_view sql) {
     return effects;
   };
   for (const auto statement : statements) {
+    const auto compound = compound_kind(statement);
+    if (compound == Compound::definition) continue;  // defines a program: nothing runs now
     if (auto pin = pin_by_token(statement); pin != SessionPin::none) return pinned(pin);
     if (auto pin = pin_by_statement(statement); pin != SessionPin::none) return pinned(pin);
+    if (compound == Compound::block && sets_anything(statement)) return pinned(SessionPin::session_variables);
   }
   for (const auto statement : statements) {
     if (!statement.front().is("SET")) continue;

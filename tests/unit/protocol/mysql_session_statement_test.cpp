@@ -117,3 +117,32 @@ TEST_CASE("LOAD DATA LOCAL INFILE and several statements are told apart", "[mysq
   CHECK(read_query_effects("SELECT 1;").statement_count == 1);
   CHECK(read_query_effects("SELECT ';'").statement_count == 1);
 }
+
+TEST_CASE("a stored program's definition and a compound block are one statement, as MariaDB parses them",
+          "[mysql_statements][mysql_session_state]") {
+  // Definitions: their bodies run later, so nothing in them pins or counts now.
+  const auto procedure = read_query_effects(
+      "CREATE DEFINER=`root`@`localhost` PROCEDURE bump(IN n INT) BEGIN SET @last = n; "
+      "UPDATE counters SET v = v + n; SELECT GET_LOCK('x', 1); END");
+  CHECK(procedure.statement_count == 1);
+  CHECK(procedure.pin == SessionPin::none);
+  CHECK(read_query_effects("CREATE OR REPLACE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; "
+                           "SET NEW.b = 2; END")
+            .statement_count == 1);
+  CHECK(read_query_effects("create function f(a int) returns int deterministic begin declare b int; "
+                           "set b = a * 2; return b; end")
+            .statement_count == 1);
+  CHECK(read_query_effects("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM a; DELETE FROM b; END")
+            .statement_count == 1);
+  // Blocks run now: one statement, and what they may set is not followed.
+  const auto block = read_query_effects("BEGIN NOT ATOMIC DECLARE x INT; SET x = 1; SELECT x; END");
+  CHECK(block.statement_count == 1);
+  CHECK(block.pin == SessionPin::session_variables);
+  CHECK(read_query_effects("IF (SELECT 1) THEN SELECT 2; END IF").statement_count == 1);
+  CHECK(read_query_effects("BEGIN NOT ATOMIC CALL p(); END").calls_routine);
+  // Not compound: a transaction's BEGIN, a table, IF() as a function, a statement before a definition.
+  CHECK(read_query_effects("BEGIN; SELECT 1").statement_count == 2);
+  CHECK(read_query_effects("CREATE TABLE procedure_log (a INT); SELECT 1").statement_count == 2);
+  CHECK(read_query_effects("DROP PROCEDURE IF EXISTS p; CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END")
+            .statement_count == 2);
+}
