@@ -264,3 +264,98 @@ TEST_CASE("mysql: a client that closes its statement leaves the only backend to 
     // The statement is gone for its client; the next prepare works on whichever backend.
     CHECK(my_value(closer.get(), "SELECT 1") == "1");
 }
+
+namespace {
+
+MYSQL_STMT* prepared(MYSQL* connection, const std::string& sql) {
+    MYSQL_STMT* statement = mysql_stmt_init(connection);
+    REQUIRE(statement != nullptr);
+    INFO(sql);
+    REQUIRE(mysql_stmt_prepare(statement, sql.c_str(), sql.size()) == 0);
+    return statement;
+}
+
+// Prepares, runs and closes `count` other statements: each new key pushes the LRU.
+void run_others(MYSQL* connection, int count) {
+    for (int i = 0; i < count; ++i) {
+        MYSQL_STMT* other = prepared(connection, "SELECT " + std::to_string(1000 + i));
+        REQUIRE(mysql_stmt_execute(other) == 0);
+        REQUIRE(mysql_stmt_store_result(other) == 0);
+        mysql_stmt_free_result(other);
+        mysql_stmt_close(other);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("mysql: the statement LRU keeps statements with long data sent or a cursor open", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.lru_blobs (id INT PRIMARY KEY, b LONGBLOB)");
+    mariadb().execute("DELETE FROM app.lru_blobs");
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.lru_rows (id INT PRIMARY KEY)");
+    mariadb().execute("DELETE FROM app.lru_rows");
+    std::string values;
+    for (int n = 1; n <= 20; ++n) values += (n > 1 ? ",(" : "(") + std::to_string(n) + ")";
+    mariadb().execute("INSERT INTO app.lru_rows VALUES " + values);
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nmax_prepared_statements: 2\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+
+    // Long data waits on the backend's statement for its execute: evicting it lost the data.
+    MYSQL_STMT* insert = prepared(client.get(), "INSERT INTO lru_blobs VALUES (10, ?)");
+    MYSQL_BIND parameter{};
+    parameter.buffer_type = MYSQL_TYPE_BLOB;
+    REQUIRE(mysql_stmt_bind_param(insert, &parameter) == 0);
+    const std::string payload = "LONGDATA-PAYLOAD";
+    REQUIRE(mysql_stmt_send_long_data(insert, 0, payload.data(), payload.size()) == 0);
+    run_others(client.get(), 3);
+    INFO(mysql_stmt_error(insert));
+    REQUIRE(mysql_stmt_execute(insert) == 0);
+    mysql_stmt_close(insert);
+    CHECK(mariadb().query("SELECT IFNULL(b, 'NULL') FROM app.lru_blobs WHERE id = 10") == payload);
+
+    // An open cursor's rows are fetched later: evicting its statement closed the cursor.
+    MYSQL_STMT* cursor = prepared(client.get(), "SELECT id FROM lru_rows ORDER BY id");
+    unsigned long cursor_type = CURSOR_TYPE_READ_ONLY;
+    unsigned long prefetch = 2;
+    REQUIRE(mysql_stmt_attr_set(cursor, STMT_ATTR_CURSOR_TYPE, &cursor_type) == 0);
+    REQUIRE(mysql_stmt_attr_set(cursor, STMT_ATTR_PREFETCH_ROWS, &prefetch) == 0);
+    REQUIRE(mysql_stmt_execute(cursor) == 0);
+    int id = 0;
+    MYSQL_BIND column{};
+    column.buffer_type = MYSQL_TYPE_LONG;
+    column.buffer = &id;
+    REQUIRE(mysql_stmt_bind_result(cursor, &column) == 0);
+    REQUIRE(mysql_stmt_fetch(cursor) == 0);
+    int rows = 1;
+    run_others(client.get(), 3);
+    int fetched = 0;
+    while ((fetched = mysql_stmt_fetch(cursor)) == 0) ++rows;
+    INFO(mysql_stmt_error(cursor));
+    CHECK(fetched == MYSQL_NO_DATA);
+    CHECK(rows == 20);
+    mysql_stmt_close(cursor);
+}
+
+TEST_CASE("mysql: a cursor that never opened and long data of a closed statement do not pin",
+          "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 3s\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    // A cursor asked for a statement with no result set: none opens, nothing to keep.
+    MYSQL_STMT* no_rows = prepared(client.get(), "DO 1");
+    unsigned long cursor_type = CURSOR_TYPE_READ_ONLY;
+    REQUIRE(mysql_stmt_attr_set(no_rows, STMT_ATTR_CURSOR_TYPE, &cursor_type) == 0);
+    REQUIRE(mysql_stmt_execute(no_rows) == 0);
+    CHECK(my_query(other.get(), "SELECT 1").error_code == 0);  // the only backend came back
+    mysql_stmt_close(no_rows);
+    // Long data for a statement then closed without an execute: the data went with it.
+    MYSQL_STMT* abandoned = prepared(client.get(), "SELECT LENGTH(?)");
+    MYSQL_BIND parameter{};
+    parameter.buffer_type = MYSQL_TYPE_BLOB;
+    REQUIRE(mysql_stmt_bind_param(abandoned, &parameter) == 0);
+    REQUIRE(mysql_stmt_send_long_data(abandoned, 0, "abc", 3) == 0);
+    mysql_stmt_close(abandoned);
+    CHECK(my_query(client.get(), "SELECT 2").error_code == 0);  // its session goes on
+    CHECK(my_query(other.get(), "SELECT 3").error_code == 0);   // and holds nothing
+}

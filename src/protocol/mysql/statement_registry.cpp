@@ -64,12 +64,17 @@ BackendStatement* BackendStatements::use(std::string_view key) {
   return &found->second;
 }
 
-std::vector<std::uint32_t> BackendStatements::make_room(std::size_t incoming) {
+std::vector<std::uint32_t> BackendStatements::make_room(std::size_t incoming,
+                                                        std::span<const std::string_view> in_use) {
   std::vector<std::uint32_t> closed = std::exchange(replaced_, {});
-  while (!statements_.empty() && statements_.size() + in_flight_ + incoming > limit_) {
-    const auto oldest = std::min_element(statements_.begin(), statements_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_used < b.second.last_used;
-    });
+  const auto used = [&](const std::string& key) { return std::find(in_use.begin(), in_use.end(), key) != in_use.end(); };
+  while (statements_.size() + in_flight_ + incoming > limit_) {
+    auto oldest = statements_.end();
+    for (auto it = statements_.begin(); it != statements_.end(); ++it) {
+      if (used(it->first)) continue;
+      if (oldest == statements_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    if (oldest == statements_.end()) break;  // all in use
     closed.push_back(oldest->second.backend_id);
     statements_.erase(oldest);
   }

@@ -22,7 +22,7 @@ bool MyFrontend::answer_change_user(std::span<const std::uint8_t> chunk, const m
   next_sequence_ = static_cast<std::uint8_t>(packet.sequence_id + 1);
   const bool holds_work = session_.core().has_lease() &&
                           (session_.core().pool_mode() == config::PoolMode::session || tracker_.in_transaction() ||
-                           long_data_pending_ || !cursors_.empty() || (!track_statements_ && open_statements_ > 0));
+                           !long_data_.empty() || !cursors_.empty() || (!track_statements_ && open_statements_ > 0));
   if (!alone || packet.end != packet.length + 4u || !tracker_.response_complete() || holds_work) {
     scan.error = Failure{"session_state", "0A000",
                          "COM_CHANGE_USER is supported only between transactions, holding no backend"};
@@ -97,7 +97,7 @@ std::optional<Failure> MyFrontend::switch_user(const mysql::ChangeUser& change) 
   if (session_.core().has_lease()) server().needs_reset = true;
   statements_.clear();
   cursors_.clear();
-  long_data_pending_ = false;
+  long_data_.clear();
   session_reset_by_client();
   choose_statement_tracking();
   read_state_policy();

@@ -137,6 +137,7 @@ bool MyFrontend::closed_locally(std::span<const std::uint8_t> bytes) {
   const auto statement_id = mysql::load_le32(bytes.data() + mysql::kPacketHeaderLength + 1);
   statements_.forget(statement_id);
   cursors_.erase(statement_id);
+  long_data_.erase(statement_id);
   return true;
 }
 
@@ -323,6 +324,11 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   switch (tracker_.on_server_packet(packet)) {
     case mysql::ResponseProgress::complete:
       scan.round_trip_completed = true;
+      // An execute that asked for a cursor opened one only if its answer says so.
+      if (cursor_asked_ && !(tracker_.status_flags() & mysql::server_status::SERVER_STATUS_CURSOR_EXISTS)) {
+        cursors_.erase(*cursor_asked_);
+      }
+      cursor_asked_.reset();
       show_pin();
       answer_started_ = false;
       next_sequence_ = 0;  // an error of ours now would start an exchange of its own
@@ -348,7 +354,7 @@ std::string_view MyFrontend::pin_reason() const {
   if (session_.core().pool_mode() == config::PoolMode::session) return {};
   if (state_pin_ != mysql::SessionPin::none) return mysql::to_string(state_pin_);
   if (!track_statements_ && open_statements_ > 0) return "prepared_statements";
-  if (long_data_pending_) return "long_data";
+  if (!long_data_.empty()) return "long_data";
   if (!cursors_.empty()) return "cursor";
   return {};
 }

@@ -61,7 +61,7 @@ awaitable<Status> MyFrontend::restore_statements() {
   auto& held = backend_statements();
   std::vector<std::string> commands;
   // COM_STMT_CLOSE has no answer: the closes go first, so answers line up with the prepares.
-  for (const auto closed : held.make_room(wanted.size())) commands.push_back(mysql::stmt_close_payload(closed));
+  for (const auto closed : make_room(wanted.size())) commands.push_back(mysql::stmt_close_payload(closed));
   const std::size_t first = commands.size();
   for (const auto id : wanted) commands.push_back(mysql::stmt_prepare_payload(statements_.find(id)->sql()));
   statement_counts_.server_parses += wanted.size();
@@ -101,7 +101,7 @@ awaitable<Status> MyFrontend::prepare_inside(std::vector<std::uint32_t> wanted) 
   auto& held = backend_statements();
   std::string out;
   mysql::SequenceId sequence;
-  for (const auto closed : held.make_room(wanted.size())) {
+  for (const auto closed : make_room(wanted.size())) {
     sequence.reset();
     mysql::write_packet(out, sequence, mysql::stmt_close_payload(closed));
   }

@@ -69,6 +69,16 @@ std::string MyFrontend::statement_context() const {
   return context;
 }
 
+std::vector<std::uint32_t> MyFrontend::make_room(std::size_t incoming) {
+  std::vector<std::string_view> in_use;
+  for (const auto* ids : {&cursors_, &long_data_}) {
+    for (const auto id : *ids) {
+      if (const auto* statement = statements_.find(id)) in_use.push_back(statement->key);
+    }
+  }
+  return backend_statements().make_room(incoming, in_use);
+}
+
 mysql::BackendStatements& MyFrontend::backend_statements() {
   auto& backend = server();
   if (!backend.statements) {
@@ -154,7 +164,7 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
                            std::to_string(kMaxClientStatements) + ")"};
       }
       // Room first: the least recently used statements close before the new one arrives.
-      for (const auto closed : held.make_room(1)) append_packet(out, 0, mysql::stmt_close_payload(closed));
+      for (const auto closed : make_room(1)) append_packet(out, 0, mysql::stmt_close_payload(closed));
       held.prepare_sent();
       ++statement_counts_.client_parses;
       ++statement_counts_.server_parses;
@@ -166,7 +176,7 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
       statements_.clear();
       held.clear();
       cursors_.clear();
-      long_data_pending_ = false;
+      long_data_.clear();
       out.append(mysql::as_text(packet));
       return std::nullopt;
     case mysql::command::COM_STMT_CLOSE:
@@ -174,6 +184,7 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
       // no answer, so nothing goes to the backend); the LRU bound closes it.
       statements_.forget(edit.statement_id);
       cursors_.erase(edit.statement_id);
+      long_data_.erase(edit.statement_id);  // its data went with it
       return std::nullopt;
     case mysql::command::COM_STMT_EXECUTE:
       ++statement_counts_.binds;
@@ -188,10 +199,10 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
     const auto* entry = statement ? held.use(statement->key) : nullptr;
     backend_id = entry ? entry->backend_id : mysql::kNoStatementId;
   }
-  if (edit.command == mysql::command::COM_STMT_SEND_LONG_DATA) long_data_pending_ = true;
+  if (edit.command == mysql::command::COM_STMT_SEND_LONG_DATA) long_data_.insert(edit.statement_id);
   if (edit.command == mysql::command::COM_STMT_RESET) {
     cursors_.erase(edit.statement_id);
-    long_data_pending_ = false;
+    long_data_.erase(edit.statement_id);
   }
   out.append(mysql::as_text(packet.subspan(0, mysql::kPacketHeaderLength)));
   out.append(mysql::with_statement_id(payload, backend_id));
@@ -203,7 +214,7 @@ std::optional<Failure> MyFrontend::rewrite_statement(const StatementEdit& edit, 
 void MyFrontend::rewrite_execute(const StatementEdit& edit, std::span<const std::uint8_t> packet, std::string& out) {
   const auto payload = packet.subspan(mysql::kPacketHeaderLength);
   const std::uint8_t sequence_id = packet[3];
-  long_data_pending_ = false;  // the execute consumes it; the lease is kept until it is answered
+  long_data_.erase(edit.statement_id);  // the execute consumes it; the lease is kept until it is answered
   if (edit.statement_id == mysql::kLastStatementId) {
     out.append(mysql::as_text(packet));  // prepared just before, in this write, on this backend
     return;
@@ -215,7 +226,9 @@ void MyFrontend::rewrite_execute(const StatementEdit& edit, std::span<const std:
   const auto head = entry ? mysql::read_execute(payload, statement->num_params) : std::nullopt;
   if (head) {
     if (head->opens_cursor()) {
+      // Until the answer says whether one opened (no result set, or an error, opens none).
       cursors_.insert(edit.statement_id);
+      cursor_asked_ = edit.statement_id;
     } else {
       cursors_.erase(edit.statement_id);
     }

@@ -2,6 +2,8 @@
 // backends (statement_packets.hpp, statement_registry.hpp).
 #include <catch2/catch.hpp>
 
+#include <array>
+
 #include "sluice/protocol/mysql/byte_order.hpp"
 #include "sluice/protocol/mysql/constants.hpp"
 #include "sluice/protocol/mysql/statement_registry.hpp"
@@ -153,5 +155,16 @@ TEST_CASE("backend statements: found by key, shared, LRU bounded, replaced ones 
   backend.clear();
   CHECK(backend.size() == 0);
   CHECK_FALSE(backend.holds(b));
+
+  // Statements in use (a cursor open, long data sent) are passed over, past the limit if need be.
+  BackendStatements guarded(2);
+  guarded.add(a, 11);
+  guarded.add(b, 12);
+  const std::array<std::string_view, 1> in_use = {a};
+  CHECK(guarded.make_room(1, in_use) == std::vector<std::uint32_t>{12});  // b, although a is older
+  CHECK(guarded.holds(a));
+  const std::array<std::string_view, 1> only = {a};
+  CHECK(guarded.make_room(2, only).empty());  // nothing else to close: over the limit for now
+  CHECK(guarded.holds(a));
   CHECK(BackendStatements(0).limit() == 1);
 }

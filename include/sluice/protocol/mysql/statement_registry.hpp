@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +82,9 @@ class BackendStatements {
   bool holds(std::string_view key) const { return statements_.find(key) != statements_.end(); }
   // Evicts least recently used statements until `incoming` more fit under the limit (counting
   // prepares still in flight); returns the backend ids to close, with any add() replaced.
-  std::vector<std::uint32_t> make_room(std::size_t incoming);
+  // Statements in `in_use` (an open cursor, long data sent) stay, over the limit if need be:
+  // closing one would lose the cursor's rows or the data.
+  std::vector<std::uint32_t> make_room(std::size_t incoming, std::span<const std::string_view> in_use = {});
   // A prepare Sluice or the client sent is on its way (make_room counts it) / was answered.
   void prepare_sent() { ++in_flight_; }
   void prepare_answered() {

@@ -138,6 +138,8 @@ class MyFrontend : public Frontend {
   bool swallowing() const { return !internal_wanted_.empty(); }
   void on_internal_packet(const mysql::PacketView& packet, ServerScan& scan);
   mysql::BackendStatements& backend_statements();
+  // backend_statements().make_room(), keeping the statements this client has a cursor or long data on.
+  std::vector<std::uint32_t> make_room(std::size_t incoming);
   std::string statement_context() const;
   // Why the client keeps its backend between transactions ("" if it does not).
   std::string_view pin_reason() const;  // a fixed word, or empty
@@ -181,8 +183,9 @@ class MyFrontend : public Frontend {
   std::vector<StatementEdit> edits_;         // from scan_client, for the next rewrite_outgoing
   std::deque<std::string> pending_prepares_;  // the client's COM_STMT_PREPAREs sent, unanswered
   std::string held_server_bytes_;            // the start of a COM_STMT_PREPARE_OK split across reads
-  bool long_data_pending_ = false;           // COM_STMT_SEND_LONG_DATA sent, its execute not yet
+  std::set<std::uint32_t> long_data_;        // statements sent COM_STMT_SEND_LONG_DATA, not yet executed
   std::set<std::uint32_t> cursors_;          // statements with a cursor open on the backend
+  std::optional<std::uint32_t> cursor_asked_;  // the last execute that asked for a cursor, until answered
   // Sluice's own COM_STMT_PREPAREs inside a lease: their answers are kept from the client.
   std::deque<std::uint32_t> internal_wanted_;  // the client ids they prepare, in order
   mysql::ResponseTracker internal_tracker_;    // follows their answers
