@@ -324,3 +324,33 @@ TEST_CASE("mysql: a stored program's body is one statement: migrations work with
     my_exec(client.get(), "DROP TRIGGER migrated_double");
     my_exec(client.get(), "DROP PROCEDURE add_two");
 }
+
+TEST_CASE("mysql: SET TRANSACTION keeps the backend for the next transaction only, then lets it go",
+          "[mysql][mysql_session_state]") {
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.next_tx (v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.next_tx");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 3s\n"});
+    MyConnection setter = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    for (int round = 0; round < 2; ++round) {
+        INFO("round " << round);
+        // ORMs set an isolation level or access mode this way before each transaction.
+        my_exec(setter.get(), "SET TRANSACTION READ ONLY");
+        my_exec(setter.get(), "START TRANSACTION");
+        CHECK(my_query(setter.get(), "INSERT INTO next_tx VALUES (1)").error_code == 1792);  // on the same backend
+        my_exec(setter.get(), "COMMIT");
+        // The transaction is over: the only backend serves the other client, read-write as usual.
+        const auto started = std::chrono::steady_clock::now();
+        CHECK(my_query(other.get(), "INSERT INTO next_tx VALUES (2)").error_code == 0);
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    }
+    // Before an autocommit statement: that statement is the transaction. One that fails leaves
+    // the setting pending on the backend (MariaDB's rule): the other client must not get it.
+    my_exec(setter.get(), "SET TRANSACTION READ ONLY");
+    CHECK(my_query(setter.get(), "INSERT INTO next_tx VALUES (3)").error_code == 1792);
+    CHECK(my_query(other.get(), "INSERT INTO next_tx VALUES (4)").error_code == 0);
+    my_exec(setter.get(), "SET TRANSACTION READ ONLY");
+    CHECK(my_value(setter.get(), "SELECT COUNT(*) FROM next_tx") == "3");  // read-only is fine for a read
+    CHECK(my_query(other.get(), "INSERT INTO next_tx VALUES (5)").error_code == 0);
+    CHECK(mariadb().query("SELECT GROUP_CONCAT(v ORDER BY v) FROM app.next_tx") == "2,2,4,5");
+}

@@ -249,6 +249,10 @@ QueryEffects read_query_effects(std::string_view sql) {
     if (!statement.front().is("SET")) continue;
     // Among other statements Sluice cannot tell which ran: not followed.
     if (statements.size() != 1) return pinned(SessionPin::session_variables);
+    if (statement.size() > 1 && statement[1].is("TRANSACTION")) {
+      effects.next_transaction = true;
+      return effects;
+    }
     auto reading = read_set(statement);
     if (!reading.understood) return pinned(SessionPin::session_variables);
     if (reading.variables.empty()) return effects;

@@ -151,6 +151,7 @@ bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std:
       !read_query(packet, buffer, buffer_end, scan)) {
     return false;
   }
+  if (command && next_transaction_commands_) ++*next_transaction_commands_;
   if (command && packet.payload[0] == mysql::command::COM_RESET_CONNECTION) session_reset_by_client();
   if (command && packet.payload[0] == mysql::command::COM_SET_OPTION) {
     const std::size_t size = std::size_t{packet.length} + mysql::kPacketHeaderLength;
@@ -329,6 +330,13 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
         cursors_.erase(*cursor_asked_);
       }
       cursor_asked_.reset();
+      // SET TRANSACTION's transaction is over once a command after it ends outside one. Whether
+      // the setting was used up cannot be seen (a statement that failed before it began a
+      // transaction leaves it pending): another client gets this backend reset first.
+      if (next_transaction_commands_ && *next_transaction_commands_ >= 1 && !tracker_.in_transaction()) {
+        next_transaction_commands_.reset();
+        server().needs_reset = true;
+      }
       show_pin();
       answer_started_ = false;
       next_sequence_ = 0;  // an error of ours now would start an exchange of its own
@@ -346,7 +354,10 @@ WorkState MyFrontend::work_state() const {
   const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
                        (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty() ||
                        preparing_inside_;
-  return WorkState{!tracker_.response_complete(), tracker_.in_transaction(), partial, !pin_reason().empty()};
+  // After SET TRANSACTION the client is as good as in its next transaction: the setting lives
+  // on this backend only.
+  const bool in_transaction = tracker_.in_transaction() || next_transaction_commands_.has_value();
+  return WorkState{!tracker_.response_complete(), in_transaction, partial, !pin_reason().empty()};
 }
 
 // Session mode keeps the backend anyway: nothing pins there.
@@ -442,6 +453,7 @@ void MyFrontend::backend_detached() {
     server().last_insert_id = tracker_.last_insert_id();
     if (std::exchange(unfollowed_state_, false) || prepared_routine_) server().needs_reset = true;
   }
+  next_transaction_commands_.reset();  // a lost backend took the SET TRANSACTION with it
   cancel_target_->set_backend(std::nullopt);
   server_scanner_.reset();
   awaiting_schema_answer_ = false;

@@ -66,6 +66,7 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
     if (pin == mysql::SessionPin::none && effects.setting) {
       pending_setting_ = PendingSetting{*effects.setting, std::string(text)};
     }
+    if (effects.next_transaction) next_transaction_commands_ = -1;  // counted up to 0 by the SET itself
   }
   if (pin == mysql::SessionPin::none) return true;
   if (session_.core().pool_mode() == config::PoolMode::session) return true;
@@ -133,6 +134,7 @@ void MyFrontend::session_reset_by_client() {
   prepared_routine_ = false;  // its statements are gone
   settings_.clear();
   pending_setting_.reset();
+  next_transaction_commands_.reset();
 }
 
 // What a fresh lease replays: the client's SETs unless this backend has them all already (it

@@ -72,7 +72,12 @@ TEST_CASE("a lone SET of session variables follows the client", "[mysql_statemen
 }
 
 TEST_CASE("a SET Sluice cannot follow pins", "[mysql_statements][mysql_session_state]") {
-  CHECK(pin_of("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE") == SessionPin::session_variables);
+  // SET TRANSACTION: for the next transaction only, held until it ends rather than pinned.
+  CHECK(pin_of("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE") == SessionPin::none);
+  CHECK(read_query_effects("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").next_transaction);
+  CHECK(read_query_effects("set transaction read only").next_transaction);
+  CHECK_FALSE(read_query_effects("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED").next_transaction);
+  CHECK(pin_of("SET TRANSACTION READ ONLY; SELECT 1") == SessionPin::session_variables);
   CHECK(pin_of("SET ROLE admin") == SessionPin::session_variables);
   CHECK(pin_of("SET sql_mode = ''; SELECT 1") == SessionPin::session_variables);
   CHECK(pin_of("SET x") == SessionPin::session_variables);

@@ -43,6 +43,9 @@ struct QueryEffects {
   bool calls_routine = false;
   std::size_t statement_count = 0;  // non-empty statements: more than one needs CLIENT_MULTI_STATEMENTS
   bool local_infile = false;        // LOAD DATA|XML ... LOCAL INFILE: needs CLIENT_LOCAL_FILES
+  // A lone SET TRANSACTION (isolation level or access mode of the next transaction only): the
+  // client keeps its backend until that transaction ends, then the setting is gone anyway.
+  bool next_transaction = false;
 };
 
 QueryEffects read_query_effects(std::string_view sql);

@@ -186,6 +186,9 @@ class MyFrontend : public Frontend {
   std::set<std::uint32_t> long_data_;        // statements sent COM_STMT_SEND_LONG_DATA, not yet executed
   std::set<std::uint32_t> cursors_;          // statements with a cursor open on the backend
   std::optional<std::uint32_t> cursor_asked_;  // the last execute that asked for a cursor, until answered
+  // SET TRANSACTION applies to the next transaction: the backend stays until it ends. Commands
+  // sent since the SET (-1: none yet, the SET itself not counted); nullopt: no such hold.
+  std::optional<int> next_transaction_commands_;
   // Sluice's own COM_STMT_PREPAREs inside a lease: their answers are kept from the client.
   std::deque<std::uint32_t> internal_wanted_;  // the client ids they prepare, in order
   mysql::ResponseTracker internal_tracker_;    // follows their answers
