@@ -354,3 +354,36 @@ TEST_CASE("mysql: SET TRANSACTION keeps the backend for the next transaction onl
     CHECK(my_query(other.get(), "INSERT INTO next_tx VALUES (5)").error_code == 0);
     CHECK(mariadb().query("SELECT GROUP_CONCAT(v ORDER BY v) FROM app.next_tx") == "2,2,4,5");
 }
+
+TEST_CASE("mysql: each client's text is parsed with its own multi-statement setting, on any backend",
+          "[mysql][mysql_session_state]") {
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    auto single_options = sluice.login("app", "app");
+    single_options.multi_statements = false;
+    MyConnection single = my_connect(single_options);
+    MyConnection multi = my_connect(sluice.login("app", "app"));
+    for (int round = 0; round < 3; ++round) {
+        INFO("round " << round);
+        // A statement, ';' and a comment: one result for a client without multi-statements (as
+        // from MariaDB), not a second, empty one that mysql2 returned as nested results.
+        for (const std::string sql : {"SELECT 41 + 1; -- bump", "SELECT 41 + 1; /* c */", "SELECT 41 + 1; # c"}) {
+            INFO(sql);
+            REQUIRE(mysql_real_query(single.get(), sql.c_str(), sql.size()) == 0);
+            MYSQL_RES* result = mysql_store_result(single.get());
+            REQUIRE(result != nullptr);
+            CHECK(std::string(mysql_fetch_row(result)[0]) == "42");
+            mysql_free_result(result);
+            CHECK(mysql_more_results(single.get()) == 0);
+        }
+        // The other client, on the same backend, still gets every result of its statements.
+        REQUIRE(mysql_query(multi.get(), "SELECT 1; SELECT 2") == 0);
+        int results = 0;
+        do {
+            if (MYSQL_RES* result = mysql_store_result(multi.get())) {
+                ++results;
+                mysql_free_result(result);
+            }
+        } while (mysql_next_result(multi.get()) == 0);
+        CHECK(results == 2);
+    }
+}

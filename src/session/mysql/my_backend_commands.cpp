@@ -77,6 +77,10 @@ std::string com_ping() { return command_with(mysql::command::COM_PING, {}); }
 std::string com_reset_connection() { return command_with(mysql::command::COM_RESET_CONNECTION, {}); }
 std::string com_init_db(std::string_view schema) { return command_with(mysql::command::COM_INIT_DB, schema); }
 std::string com_query(std::string_view sql) { return command_with(mysql::command::COM_QUERY, sql); }
+std::string com_set_option(bool multi_statements) {
+  const char option[2] = {multi_statements ? '\0' : '\1', '\0'};  // int<2>: 0 ON, 1 OFF
+  return command_with(mysql::command::COM_SET_OPTION, std::string_view(option, 2));
+}
 
 awaitable<Expected<std::vector<MyCommandResult>>> run_backend_commands(MyServerConnection& server,
                                                                        const std::vector<std::string>& commands) {

@@ -409,6 +409,10 @@ awaitable<Status> MyFrontend::prepare_backend() {
   if (collation_ && (reset || backend.character_set != character_set_)) {
     commands.push_back(com_query(mysql::set_names_statement(*collation_)));
   }
+  if (const bool multi = multi_statements_allowed(); reset || backend.multi_statements != multi) {
+    commands.push_back(com_set_option(multi));
+    backend.multi_statements = multi;
+  }
   session_commands(reset, other_client, commands);
   backend.last_client = client_token();
   if (commands.empty()) co_return co_await restore_statements();

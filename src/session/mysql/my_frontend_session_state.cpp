@@ -105,6 +105,11 @@ bool MyFrontend::on_set_option(const mysql::PacketView& packet, bool alone, Clie
   const std::uint16_t option = static_cast<std::uint16_t>(packet.payload[1] | (packet.payload[2] << 8));
   if (option > 1) return true;
   multi_statements_option_ = option == 0;  // MYSQL_OPTION_MULTI_STATEMENTS_ON
+  if (session_.core().has_lease()) {
+    // The backend in hand takes it now (and answers it); the next lease sets it on its own.
+    server().multi_statements = *multi_statements_option_;
+    return true;
+  }
   if (!alone) {
     unfollowed_state_ = true;
     return true;

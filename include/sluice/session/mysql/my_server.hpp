@@ -50,6 +50,10 @@ class MyServerConnection : public pool::ServerConnection {
   // client's lease starts with COM_RESET_CONNECTION. Otherwise it changes hands as it is, its
   // statements included.
   bool needs_reset = false;
+  // CLIENT_MULTI_STATEMENTS in force: on from the login, set per client by COM_SET_OPTION, so
+  // the server itself parses each client's text as MariaDB would for that client (one
+  // statement and a trailing comment is one result, stacked statements are refused).
+  bool multi_statements = true;
   // Binary prepared statements on it, shared by its clients (transaction pooling; made on first use).
   std::unique_ptr<mysql::BackendStatements> statements;
   std::uint64_t settings_generation = 0;  // last_client's SETs it has (SessionSettings::generation)
@@ -96,5 +100,7 @@ std::string com_ping();
 std::string com_reset_connection();
 std::string com_init_db(std::string_view schema);
 std::string com_query(std::string_view sql);
+// COM_SET_OPTION: MYSQL_OPTION_MULTI_STATEMENTS_ON (true) or _OFF.
+std::string com_set_option(bool multi_statements);
 
 }  // namespace sluice::session
