@@ -359,3 +359,39 @@ TEST_CASE("mysql: a cursor that never opened and long data of a closed statement
     CHECK(my_query(client.get(), "SELECT 2").error_code == 0);  // its session goes on
     CHECK(my_query(other.get(), "SELECT 3").error_code == 0);   // and holds nothing
 }
+
+TEST_CASE("mysql: a statement is never prepared again under another schema than its own", "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    for (const std::string schema : {"app", "app2"}) {
+        mariadb().execute("CREATE TABLE IF NOT EXISTS " + schema + ".ctx_rows (v VARCHAR(20))");
+        mariadb().execute("DELETE FROM " + schema + ".ctx_rows");
+        mariadb().execute("INSERT INTO " + schema + ".ctx_rows VALUES ('from_" + schema + "')");
+    }
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    MYSQL_STMT* statement = prepared(client.get(), "SELECT v FROM ctx_rows");
+    REQUIRE(mysql_select_db(client.get(), "app2") == 0);
+    // Another client's SET: the backend is reset before this client has it again, and its
+    // statements with it.
+    my_exec(other.get(), "SET time_zone = '+03:00'");
+    const bool ran = mysql_stmt_execute(statement) == 0;
+    std::string value;
+    if (ran) {
+        char buffer[32] = {};
+        unsigned long length = 0;
+        MYSQL_BIND column{};
+        column.buffer_type = MYSQL_TYPE_STRING;
+        column.buffer = buffer;
+        column.buffer_length = sizeof buffer;
+        column.length = &length;
+        REQUIRE(mysql_stmt_bind_result(statement, &column) == 0);
+        REQUIRE(mysql_stmt_fetch(statement) == 0);
+        value.assign(buffer, length);
+    }
+    INFO(mysql_stmt_error(statement));
+    // Its own schema's row, or the server's error: never app2's row for a statement on app's table.
+    CHECK(value != "from_app2");
+    CHECK((ran ? value == "from_app" : mysql_stmt_errno(statement) == 1243));
+    mysql_stmt_close(statement);
+}

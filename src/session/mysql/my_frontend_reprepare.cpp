@@ -41,11 +41,20 @@ std::vector<std::uint32_t> MyFrontend::missing_statements() {
   std::vector<std::uint32_t> wanted;
   if (!track_statements_ || edits_.empty()) return wanted;
   auto& held = backend_statements();
+  const auto context = statement_context();
   for (const auto& edit : edits_) {
     if (!mysql::names_statement(edit.command) || edit.command == mysql::command::COM_STMT_CLOSE) continue;
     const auto id = edit.statement_id;
     const auto* statement = id == mysql::kLastStatementId ? nullptr : statements_.find(id);
     if (!statement || held.holds(statement->key)) continue;
+    if (std::string_view(statement->key).substr(0, statement->sql_start - 1) != context) {
+      // Prepared in another schema, character set or SETs than the client's now: prepared here,
+      // it could name other tables or parse otherwise. Its command gets the server's 1243.
+      spdlog::info("user={} database={}: statement {} was prepared under another schema or session settings; "
+                   "not prepared again on this backend",
+                   session_.user(), session_.database(), id);
+      continue;
+    }
     if (std::find(wanted.begin(), wanted.end(), id) == wanted.end() && wanted.size() < held.limit()) {
       wanted.push_back(id);
     }
