@@ -49,16 +49,7 @@ bool send_all(int fd, const std::string& bytes) {
 class OddBackend {
 public:
     OddBackend() : port_(pick_free_port()) {
-        fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(port_));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int on = 1;
-        setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd_, 16) != 0) {
-            throw std::runtime_error("OddBackend: cannot listen");
-        }
+        fd_ = listen_on_loopback(port_, "OddBackend");
         acceptor_ = std::thread([this] { accept_loop(); });
     }
     ~OddBackend() {

@@ -78,16 +78,7 @@ std::pair<int, int> encrypted_backends(const std::string& user) {
 class StallsAfterYes {
 public:
     StallsAfterYes() : port_(pick_free_port()) {
-        fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(port_));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int on = 1;
-        setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-        if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd_, 16) != 0) {
-            throw std::runtime_error("StallsAfterYes: cannot listen");
-        }
+        fd_ = listen_on_loopback(port_, "StallsAfterYes");
         thread_ = std::thread([this] { serve(); });
     }
     ~StallsAfterYes() {

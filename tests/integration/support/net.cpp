@@ -88,6 +88,21 @@ int pick_free_port() {
     throw std::runtime_error("pick_free_port: no free port in [20000, 32000)");
 }
 
+int listen_on_loopback(int port, const std::string& who) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, 16) != 0) {
+        if (fd >= 0) close(fd);
+        throw std::runtime_error(who + ": cannot listen");
+    }
+    return fd;
+}
+
 bool wait_for_tcp(int port, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {

@@ -15,6 +15,10 @@ namespace sluice_it {
 // before in this process (below Linux's ephemeral range, so outgoing connections never take it).
 int pick_free_port();
 
+// A listening socket on 127.0.0.1:port (SO_REUSEADDR, close-on-exec), for the tests' own fake
+// servers; throws naming `who` if it cannot listen.
+int listen_on_loopback(int port, const std::string& who);
+
 // True once 127.0.0.1:port accepts a TCP connection; polls until `timeout`.
 bool wait_for_tcp(int port, std::chrono::milliseconds timeout);
 

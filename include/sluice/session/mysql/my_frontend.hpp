@@ -99,6 +99,8 @@ class MyFrontend : public Frontend {
   };
   // The client's bytes of this chunk (held ones first), once something in them must change.
   std::string& edited_output(std::span<const std::uint8_t> chunk, std::string& carried, ServerScan& scan);
+  // Answered without a backend (my_frontend_local.cpp).
+  bool answers_locally() const;
   std::optional<std::string> local_ping_reply(std::span<const std::uint8_t> bytes) const;
   bool closed_locally(std::span<const std::uint8_t> bytes);
   MyServerConnection& server() const { return static_cast<MyServerConnection&>(session_.server()); }
