@@ -67,7 +67,9 @@ run_stage() {
 }
 
 normal_suite() {
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  # -g1 (line tables: symbolized backtraces and profiles, no variables) compiles a quarter
+  # faster than -g, which CI's 45 minutes need. For gdb: cmake -B build -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG".
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
   cmake --build "$build_dir" -j2
   if [[ ! -x "$build_dir/sluice" ]]; then
     echo "test.sh: expected the daemon at $build_dir/sluice" >&2

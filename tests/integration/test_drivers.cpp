@@ -103,9 +103,9 @@ TEST_CASE("drivers: pgbench -M prepared through a transaction pool has no failed
     // it runs with a blocking PQprepare, while that thread's other clients hold every backend
     // inside BEGIN..END. Sluice answers such a Parse without a backend when none is free; were it
     // sent to one, the run would stop until query_wait_timeout.
-    CommandResult run = run_command(pgbench_command(sluice, {"-M", "prepared", "-c", "20", "-T", "10"}),
+    CommandResult run = run_command(pgbench_command(sluice, {"-M", "prepared", "-c", "20", "-T", "5"}),
                                     client_env(), std::chrono::seconds(90));
-    INFO("pgbench -M prepared -c 20 -T 10 through Sluice (pool_size " << kPoolSize << "):\n" << run.output);
+    INFO("pgbench -M prepared -c 20 -T 5 through Sluice (pool_size " << kPoolSize << "):\n" << run.output);
     CHECK_FALSE(run.timed_out);
     CHECK(run.exit_code == 0);
     CHECK(failed_transactions(run.output) == 0);

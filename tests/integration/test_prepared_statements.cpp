@@ -284,6 +284,13 @@ TEST_CASE("prepared statements: a Parse while every backend is held is answered 
     CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "10");
     // With a backend free, a bad Parse is refused at once, as PostgreSQL does.
     CHECK(sqlstate(prepare(conn, "w3", "SELEC broken", 0).get()) == "42601");
+    // The two Parses answered without a backend count as clients' Parses too (added at the next lease's end).
+    Connection console = admin_connect(sluice);
+    CHECK(eventually([&] {
+        const AdminTable stats = admin_show(console, "SHOW STATS");
+        const auto app = stats.where("database", "app");
+        return app.size() == 1 && stats.at(app[0], "total_client_parse_count") == "3";
+    }));
 }
 
 TEST_CASE("prepared statements: in statement mode, 4 clients' named statements follow them over 2 backends",

@@ -34,7 +34,7 @@ TEST_CASE("pgbench through a transaction pool has no failed transactions", "[pg]
     SluiceProcess sluice(options);
     std::string protocol = GENERATE(as<std::string>{}, "simple", "extended");  // prepared: test_drivers.cpp
 
-    CommandResult run = run_command(pgbench_command(sluice, {"-c", "20", "-j", "2", "-T", "10", "-M", protocol}),
+    CommandResult run = run_command(pgbench_command(sluice, {"-c", "20", "-j", "2", "-T", "5", "-M", protocol}),
                                     client_env(), 90s);
     INFO("pgbench -M " << protocol << ":\n" << run.output);
     CHECK_FALSE(run.timed_out);

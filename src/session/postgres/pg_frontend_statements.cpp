@@ -137,6 +137,7 @@ std::optional<ClientScan> PgFrontend::answer_prepare_alone(std::span<const std::
     client_statements().define(parse.statement, parse.query, parse.parameter_types);
     answered.local_reply += std::string_view("1\0\0\0\4", 5);  // ParseComplete
   }
+  statement_counts_.client_parses += parses.size();  // the backend's Parse is counted when one is sent
   pg::write_ready_for_query(answered.local_reply, pg::transaction_status::Idle);
   // As if a server had answered: the unit of work and the session-state tracker see the
   // ReadyForQuery that ends the round trip.
