@@ -2,6 +2,7 @@
 // Connector/C: statements follow their client to any backend, ids stay the client's, and the
 // per-backend LRU keeps Prepared_stmt_count bounded. COM_PING needs no backend.
 #include <atomic>
+#include <memory>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -110,6 +111,58 @@ TEST_CASE("mysql: clients with the same statements share them on a backend that 
     const int prepared = global_status("Com_stmt_prepare") - prepared_before;
     CHECK(prepared >= 16);
     CHECK(prepared <= 16 + 2 * 2);
+}
+
+// Connector/J sends the same SETs at every connect: a backend changes hands between such
+// clients without COM_RESET_CONNECTION, its statements kept; a client with other SETs still
+// gets it reset.
+TEST_CASE("mysql: clients with the same SETs take a backend over unreset, its statements kept",
+          "[mysql][mysql_ps][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    constexpr int kClients = 8;
+    std::vector<MyConnection> connections;
+    std::vector<std::unique_ptr<MyStatement>> statements;
+    for (int client = 0; client < kClients; ++client) {
+        connections.push_back(my_connect(sluice.login("app", "app")));
+        my_exec(connections.back().get(), "SET sql_mode = 'STRICT_ALL_TABLES'");
+        my_exec(connections.back().get(), "SET SESSION group_concat_max_len = 4096");
+        statements.push_back(std::make_unique<MyStatement>(connections.back().get(),
+                                                           "SELECT ? * 2, @@sql_mode, @@group_concat_max_len"));
+    }
+    // Every client has the same SETs now: handing a backend over needs no reset, so each backend
+    // prepares the statement once at most, however often it changes hands.
+    const int prepared_before = global_status("Com_stmt_prepare");
+    std::atomic<int> wrong{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int client = 0; client < kClients; ++client) {
+        threads.emplace_back([&, client] {
+            try {
+                for (int n = 0; n < 20; ++n) {
+                    const auto row = statements[client]->execute({client * 100 + n});
+                    if (row.size() != 1 || row[0][0] != std::to_string((client * 100 + n) * 2) ||
+                        row[0][1] != "STRICT_ALL_TABLES" || row[0][2] != "4096") {
+                        ++wrong;
+                    }
+                }
+            } catch (const std::exception& error) {
+                UNSCOPED_INFO(error.what());
+                ++failed;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(failed == 0);
+    CHECK(wrong == 0);
+    CHECK(global_status("Com_stmt_prepare") - prepared_before <= 2);
+
+    // Fewer SETs than the backend has: reset first, so the length is the default again.
+    MyConnection partial = my_connect(sluice.login("app", "app"));
+    my_exec(partial.get(), "SET sql_mode = 'STRICT_ALL_TABLES'");
+    for (int n = 0; n < 4; ++n) {  // whichever backend it gets
+        CHECK(my_value(partial.get(), "SELECT @@group_concat_max_len") != "4096");
+        CHECK(my_value(partial.get(), "SELECT @@sql_mode") == "STRICT_ALL_TABLES");
+    }
 }
 
 TEST_CASE("mysql: a prepared statement executes on another backend than the one that prepared it",

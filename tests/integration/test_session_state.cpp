@@ -305,6 +305,33 @@ TEST_CASE("session_state pin: pinned clients show in SHOW CLIENTS, /metrics and 
     }));
 }
 
+// Sequelize's findOrCreate creates a pg_temp function, calls it and drops it in one query; a
+// temporary table dropped by name is gone too. Neither may keep the client pinned afterwards.
+TEST_CASE("session_state pin: temporary objects dropped again unpin their client", "[session_pin]") {
+    SluiceProcess sluice(transaction_pool("query_wait_timeout: 1s\n"));
+    Connection owner = connect(sluice.conninfo("app", "app", "app", "application_name=temp_dropper"));
+    Connection console = admin_connect(sluice);
+    PgResult created = exec(owner,
+                            "CREATE OR REPLACE FUNCTION pg_temp.testfunc(OUT response int) RETURNS int AS $func_1$ "
+                            "BEGIN response := 42; END $func_1$ LANGUAGE plpgsql; "
+                            "SELECT response FROM pg_temp.testfunc(); DROP FUNCTION IF EXISTS pg_temp.testfunc()");
+    REQUIRE(PQresultStatus(created.get()) == PGRES_COMMAND_OK);
+    CHECK(unpinned(pinned_reason(console, "temp_dropper")));
+
+    exec_ok(owner, "create temp table sluice_it_dropped(x int)");
+    CHECK_THAT(pinned_reason(console, "temp_dropper"), Catch::Contains("temp", Catch::CaseSensitive::No));
+    exec_ok(owner, "insert into sluice_it_dropped values (1)");
+    exec_ok(owner, "drop table sluice_it_dropped");
+    CHECK(unpinned(pinned_reason(console, "temp_dropper")));
+    // Unpinned, it holds no backend between transactions: two other clients get both (a pinned
+    // client's would be kept from them), and it waits for one like any other client.
+    std::vector<Connection> holders = connect_clients(sluice, kPoolSize, "holder");
+    for (auto& holder : holders) exec_ok(holder, "begin; select 1");
+    PgResult waited = exec(owner, "select 1");
+    CHECK(sqlstate(waited.get()) == "57014");
+    for (auto& holder : holders) exec_ok(holder, "commit");
+}
+
 TEST_CASE("session_state error: LISTEN and a temporary table are refused with 0A000", "[session_pin][session_state_error]") {
     const std::string statement = GENERATE(as<std::string>{}, "listen sluice_it_channel",
                                            "create temp table sluice_it_refused(x int)");

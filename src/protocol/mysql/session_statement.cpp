@@ -266,7 +266,6 @@ QueryEffects read_query_effects(std::string_view sql) {
 }
 
 bool SessionSettings::record(const std::string& key, std::string_view sql) {
-  ++generation_;
   const auto same = std::find(keys_.begin(), keys_.end(), key);
   if (same != keys_.end()) {
     statements_.erase(statements_.begin() + (same - keys_.begin()));
@@ -279,7 +278,6 @@ bool SessionSettings::record(const std::string& key, std::string_view sql) {
 }
 
 void SessionSettings::clear() {
-  ++generation_;
   keys_.clear();
   statements_.clear();
 }

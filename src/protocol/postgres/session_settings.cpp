@@ -403,13 +403,19 @@ void SessionSettings::apply_state(const SessionStateChange& change) {
     case StateChange::add:
       if (change.name.empty()) {
         ++held.count;
-      } else if (held.names.size() < kMaxStateNames) {
-        held.names.insert(change.name);
-      } else {
+      } else if (held.names.size() >= kMaxStateNames) {
         held.overflow = true;
+      } else if (change.state == SessionState::temporary_objects || !held.names.contains(change.name)) {
+        held.names.insert(change.name);
       }
       break;
-    case StateChange::remove: held.names.erase(change.name); break;
+    case StateChange::remove:
+      if (change.state != SessionState::temporary_objects) {
+        held.names.erase(change.name);
+      } else if (const auto one = held.names.find(change.name); one != held.names.end()) {
+        held.names.erase(one);
+      }
+      break;
     case StateChange::clear: held = StateNames{}; break;
   }
 }

@@ -82,7 +82,10 @@ void StatementClassifier::watch(const Token& token) {
   }
   const bool is_name = token.kind == TokenKind::word || token.kind == TokenKind::quoted_identifier;
   const std::string_view word = current.view();
-  if (is_name && (word == "pg_temp" || word.starts_with("pg_temp_"))) names_pg_temp_ = true;
+  if (is_name && (word == "pg_temp" || word.starts_with("pg_temp_"))) {
+    names_pg_temp_ = true;
+    if (recent_[0].view() == "into") into_temp_ = true;  // SELECT ... INTO pg_temp.name
+  }
   if (token.kind == TokenKind::word && (word == "temp" || word == "temporary")) {
     // SELECT ... INTO [GLOBAL|LOCAL] TEMP[ORARY] [TABLE] name
     const bool scoped = recent_[0].view() == "global" || recent_[0].view() == "local";
@@ -236,8 +239,16 @@ void StatementClassifier::apply_watched(std::string_view head, StatementEffects&
     for (auto& call : unknown_calls_) effects.state.push_back(unknown_state(call + "()"));
   }
   const bool selects = head == "select" || head == "with" || head == "(" || head == "explain";
-  if ((into_temp_ && selects) || (names_pg_temp_ && (selects || head == "create"))) {
-    effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::add));
+  const bool added_temporary = std::any_of(effects.state.begin(), effects.state.end(), [](const auto& change) {
+    return change.state == SessionState::temporary_objects && change.change == StateChange::add;
+  });
+  if (!added_temporary && ((into_temp_ && selects) || (names_pg_temp_ && (head == "create" || head == "explain")))) {
+    // A table or routine created in pg_temp by name can be dropped by name; anything else stays.
+    std::optional<CreatedObject> object;
+    if (head == "create") object = created_object(held_, after_create);
+    const bool named = object && object->in_temporary_schema;
+    effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::add,
+                                         named ? std::move(object->key) : std::string()));
   }
   for (const SettingChange& setting : effects.settings) {
     // pg_temp first in search_path makes CREATE TABLE temporary.
@@ -257,6 +268,7 @@ void StatementClassifier::classify(std::span<const Held> tokens, StatementEffect
       {"listen", &StatementClassifier::classify_listen},
       {"unlisten", &StatementClassifier::classify_unlisten},
       {"create", &StatementClassifier::classify_create},
+      {"drop", &StatementClassifier::classify_drop},
       {"declare", &StatementClassifier::classify_declare},
       {"close", &StatementClassifier::classify_close},
       {"prepare", &StatementClassifier::classify_prepare},

@@ -137,18 +137,6 @@ void StatementClassifier::classify_unlisten(std::span<const Held> tokens, Statem
   }
 }
 
-// CREATE [OR REPLACE] [GLOBAL | LOCAL] {TEMP | TEMPORARY} ...: a table, view or sequence that
-// lives as long as the session, unless a table is dropped at commit (it ends with the transaction).
-void StatementClassifier::classify_create(std::span<const Held> tokens, StatementEffects& effects) const {
-  const Reader r(*this, tokens);
-  std::size_t i = 1;
-  if (r.word(i, "or") && r.word(i + 1, "replace")) i += 2;
-  if (r.word(i, "global") || r.word(i, "local")) ++i;
-  if (!r.word(i, "temp") && !r.word(i, "temporary")) return;
-  if (r.word(i + 1, "table") && on_commit_drop_) return;
-  effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::add));
-}
-
 // DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR [{WITH | WITHOUT} HOLD] FOR query
 void StatementClassifier::classify_declare(std::span<const Held> tokens, StatementEffects& effects) const {
   const Reader r(*this, tokens);

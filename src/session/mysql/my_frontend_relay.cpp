@@ -341,10 +341,10 @@ void MyFrontend::show_pin() {
 }
 
 // A backend another client left state on is reset first (COM_RESET_CONNECTION: its variables
-// and prepared statements go); any backend is put in this client's schema and character set
-// and given its SETs and LAST_INSERT_ID() where they differ, so a backend a client with no
-// session state used last changes hands with one round trip at most, usually none. The
-// commands go in one write.
+// and prepared statements go), unless that state is SETs this client has too; any backend is
+// put in this client's schema and character set and given its SETs and LAST_INSERT_ID() where
+// they differ, so a backend changes hands between clients with the same SETs (or none) with
+// one round trip at most, usually none. The commands go in one write.
 awaitable<Status> MyFrontend::prepare_backend() {
   read_state_policy();
   auto& backend = server();
@@ -352,11 +352,13 @@ awaitable<Status> MyFrontend::prepare_backend() {
   cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
   server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
   const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
-  const bool reset = other_client && backend.needs_reset;
+  const bool foreign_settings = !backend.settings.empty() && backend.settings != settings_.statements();
+  const bool reset = other_client && (backend.needs_reset || foreign_settings);
   std::vector<std::string> commands;
   if (reset) {
     commands.push_back(com_reset_connection());
     backend.needs_reset = false;
+    backend.settings.clear();
     // COM_RESET_CONNECTION closes every statement the last client left.
     if (backend.statements) backend.statements->clear();
   }
@@ -372,7 +374,7 @@ awaitable<Status> MyFrontend::prepare_backend() {
     commands.push_back(com_set_option(multi));
     backend.multi_statements = multi;
   }
-  session_commands(reset, other_client, commands);
+  session_commands(reset, commands);
   backend.last_client = client_token();
   if (commands.empty()) co_return co_await restore_statements();
   auto results = co_await run_backend_commands(backend, commands);
@@ -438,6 +440,7 @@ awaitable<bool> MyFrontend::settle(SettleQuery query) {
   if (query == SettleQuery::reset) {
     open_statements_ = 0;
     server().needs_reset = false;
+    server().settings.clear();
     if (server().statements) server().statements->clear();
   }
   co_return true;

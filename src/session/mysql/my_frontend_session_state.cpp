@@ -125,11 +125,12 @@ bool MyFrontend::on_set_option(const mysql::PacketView& packet, bool alone, Clie
 // The server said OK to a lone SET: it is the client's now, and this backend has it.
 void MyFrontend::setting_confirmed() {
   if (!pending_setting_) return;
-  if (!settings_.record(pending_setting_->key, pending_setting_->sql) && state_pin_ == mysql::SessionPin::none) {
-    state_pin_ = mysql::SessionPin::session_variables;  // too many to replay
+  if (settings_.record(pending_setting_->key, pending_setting_->sql)) {
+    server().settings = settings_.statements();  // the next client without this list gets a reset
+  } else {
+    if (state_pin_ == mysql::SessionPin::none) state_pin_ = mysql::SessionPin::session_variables;  // too many
+    server().needs_reset = true;  // it has a SET no list names
   }
-  server().settings_generation = settings_.generation();
-  server().needs_reset = true;  // the next other client must not inherit it
   pending_setting_.reset();
 }
 
@@ -138,20 +139,20 @@ void MyFrontend::session_reset_by_client() {
   state_pin_ = mysql::SessionPin::none;
   prepared_routine_ = false;  // its statements are gone
   settings_.clear();
+  if (session_.core().has_lease()) server().settings.clear();  // the server forgot them too
   pending_setting_.reset();
   next_transaction_commands_.reset();
 }
 
-// What a fresh lease replays: the client's SETs unless this backend has them all already (it
-// served this client last and nothing changed since), and LAST_INSERT_ID() when the backend's
+// What a fresh lease replays: the client's SETs unless this backend has them already (its last
+// client, this one or another, had the same list), and LAST_INSERT_ID() when the backend's
 // differs from the client's.
-void MyFrontend::session_commands(bool reset, bool other_client, std::vector<std::string>& commands) {
+void MyFrontend::session_commands(bool reset, std::vector<std::string>& commands) {
   auto& backend = server();
-  const bool replay = other_client || backend.settings_generation != settings_.generation();
-  if (replay) {
+  // After a reset it has none; a backend this client left has an earlier version of its list
+  // (the same variables at most), which the whole list replayed overrides.
+  if (backend.settings != settings_.statements()) {
     for (const auto& sql : settings_.statements()) commands.push_back(com_query(sql));
-    // The next other client must not inherit them.
-    if (!settings_.statements().empty()) backend.needs_reset = true;
   }
   // After a reset the value is not known for sure (Sluice's record is the last client's): only a
   // client that never had one and a backend that never had one need nothing.
@@ -161,7 +162,7 @@ void MyFrontend::session_commands(bool reset, bool other_client, std::vector<std
 }
 
 void MyFrontend::session_synced() {
-  server().settings_generation = settings_.generation();
+  if (server().settings != settings_.statements()) server().settings = settings_.statements();
   server().last_insert_id = tracker_.last_insert_id();
 }
 

@@ -91,9 +91,7 @@ TEST_CASE("session settings replace by key, keep order, and are bounded", "[mysq
   SessionSettings settings;
   CHECK(settings.record("sql_mode", "SET sql_mode = 'A'"));
   CHECK(settings.record("time_zone", "SET time_zone = '+01:00'"));
-  const auto before = settings.generation();
   CHECK(settings.record("sql_mode", "SET sql_mode = 'B'"));
-  CHECK(settings.generation() != before);
   CHECK(settings.statements() == std::vector<std::string>{"SET time_zone = '+01:00'", "SET sql_mode = 'B'"});
   settings.clear();
   CHECK(settings.statements().empty());

@@ -166,6 +166,41 @@ TEST_CASE("temporary tables, cursors WITH HOLD and PREPARE pin until gone", "[se
   CHECK_FALSE(s.settings.pinned());
 }
 
+TEST_CASE("temporary objects unpin once every one created is dropped", "[session_state]") {
+  Session s;
+  // Sequelize's findOrCreate: a pg_temp function created, called and dropped in one query.
+  s.run("CREATE OR REPLACE FUNCTION pg_temp.testfunc() RETURNS int AS $f$ BEGIN RETURN 1; END $f$ LANGUAGE plpgsql; "
+        "SELECT * FROM pg_temp.testfunc(); DROP FUNCTION IF EXISTS pg_temp.testfunc()",
+        {"CREATE FUNCTION", "SELECT 1", "DROP FUNCTION"});
+  CHECK_FALSE(s.settings.pinned());
+
+  // Two overloads are two objects: one DROP leaves the other.
+  s.run("CREATE FUNCTION pg_temp.f(int) RETURNS int AS 'select 1' LANGUAGE sql", {"CREATE FUNCTION"});
+  s.run("CREATE FUNCTION pg_temp.f(text) RETURNS int AS 'select 2' LANGUAGE sql", {"CREATE FUNCTION"});
+  s.run("CREATE TEMP TABLE t (a int)", {"CREATE TABLE"});
+  s.run("DROP FUNCTION pg_temp.f(int)", {"DROP FUNCTION"});
+  s.run("DROP TABLE t", {"DROP TABLE"});
+  CHECK(s.settings.pinned() == SessionState::temporary_objects);
+  s.run("DROP FUNCTION pg_temp.f(text)", {"DROP FUNCTION"});
+  CHECK_FALSE(s.settings.pinned());
+
+  // A DROP that rolls back drops nothing; dropping a table never created as temporary removes nothing.
+  s.run("CREATE TEMP TABLE t (a int)", {"CREATE TABLE"});
+  s.run("BEGIN; DROP TABLE t", {"BEGIN", "DROP TABLE"}, 'T');
+  s.run("ROLLBACK", {"ROLLBACK"});
+  s.run("DROP TABLE other", {"DROP TABLE"});
+  CHECK(s.settings.pinned() == SessionState::temporary_objects);
+  s.run("DROP TABLE t", {"DROP TABLE"});
+  CHECK_FALSE(s.settings.pinned());
+
+  // What has no name stays until DISCARD TEMP.
+  s.run("SELECT 1 INTO TEMP u", {"SELECT 1"});
+  s.run("DROP TABLE u", {"DROP TABLE"});
+  CHECK(s.settings.pinned() == SessionState::temporary_objects);
+  s.run("DISCARD TEMP", {"DISCARD TEMP"});
+  CHECK_FALSE(s.settings.pinned());
+}
+
 TEST_CASE("a failed statement changes nothing", "[session_state]") {
   Session s;
   s.send(query("LISTEN ch"));

@@ -200,28 +200,71 @@ TEST_CASE("LISTEN pins until UNLISTEN", "[sql]") {
   CHECK(state_of("UNLISTEN").empty());  // removes nothing Sluice can name
 }
 
-TEST_CASE("temporary objects pin until DISCARD TEMP", "[sql]") {
-  const States temp{added(SessionState::temporary_objects)};
-  for (const auto text : {"CREATE TEMP TABLE t (id int)"sv, "CREATE TEMPORARY TABLE t AS SELECT 1"sv,
-                          "create local temp table t ()"sv, "CREATE GLOBAL TEMPORARY TABLE t (x int)"sv,
-                          "CREATE TEMP VIEW v AS SELECT 1"sv, "CREATE OR REPLACE TEMP VIEW v AS SELECT 1"sv,
-                          "CREATE TEMP SEQUENCE s"sv, "CREATE TEMP TABLE t (x int) ON COMMIT DELETE ROWS"sv,
-                          "CREATE TABLE pg_temp.t (x int)"sv, "CREATE FUNCTION pg_temp.f() RETURNS int AS 'select 1' LANGUAGE sql"sv,
-                          "SELECT * INTO TEMP t FROM x"sv, "SELECT * INTO LOCAL TEMPORARY TABLE t FROM x"sv,
-                          "WITH a AS (SELECT 1) SELECT * INTO TEMP t FROM a"sv,
-                          "EXPLAIN ANALYZE CREATE TEMP TABLE t AS SELECT 1"sv}) {
+TEST_CASE("temporary objects pin until dropped by name or DISCARD TEMP", "[sql]") {
+  const auto temp = [](std::string name = {}) { return States{added(SessionState::temporary_objects, std::move(name))}; };
+  for (const auto& [text, name] : std::vector<std::pair<std::string_view, std::string>>{
+           {"CREATE TEMP TABLE t (id int)", "t"},
+           {"CREATE TEMPORARY TABLE IF NOT EXISTS t AS SELECT 1", "t"},
+           {"create local temp table T ()", "t"},
+           {"CREATE GLOBAL TEMPORARY TABLE \"T\" (x int)", "T"},
+           {"CREATE TEMP VIEW v AS SELECT 1", "v"},
+           {"CREATE OR REPLACE TEMP VIEW v AS SELECT 1", "v"},
+           {"CREATE TEMP RECURSIVE VIEW v (n) AS SELECT 1", "v"},
+           {"CREATE TEMP SEQUENCE s", "s"},
+           {"CREATE TEMP TABLE t (x int) ON COMMIT DELETE ROWS", "t"},
+           {"CREATE TEMP TABLE pg_temp.t (x int)", "t"},
+           {"CREATE TABLE pg_temp.t (x int)", "t"},
+           {"CREATE TABLE pg_temp_3.t (x int)", "t"},
+           {"CREATE FUNCTION pg_temp.f() RETURNS int AS 'select 1' LANGUAGE sql", "f()"},
+           {"CREATE OR REPLACE FUNCTION pg_temp.testfunc(OUT response \"public\".\"users\") RETURNS RECORD AS "
+            "$func_1$ BEGIN END $func_1$ LANGUAGE plpgsql",
+            "testfunc()"},
+           {"CREATE PROCEDURE pg_temp.p() LANGUAGE sql AS 'select 1'", "p()"},
+           // Not droppable by a name Sluice knows: pinned until DISCARD.
+           {"CREATE INDEX ON pg_temp.t (x)", ""},
+           {"CREATE TABLE copy AS SELECT * FROM pg_temp.t", ""},
+           {"CREATE TYPE pg_temp.kind AS ENUM ('a')", ""},
+           {"SELECT * INTO TEMP t FROM x", ""},
+           {"SELECT * INTO LOCAL TEMPORARY TABLE t FROM x", ""},
+           {"SELECT * INTO pg_temp.t FROM x", ""},
+           {"WITH a AS (SELECT 1) SELECT * INTO TEMP t FROM a", ""},
+           {"EXPLAIN ANALYZE CREATE TABLE pg_temp.t AS SELECT 1", ""}}) {
     INFO(text);
-    CHECK(state_of(text) == temp);
+    CHECK(state_of(text) == temp(name));
   }
+  CHECK(state_of("EXPLAIN ANALYZE CREATE TEMP TABLE t AS SELECT 1") == temp("t"));
   CHECK(effects_of("CREATE TEMP TABLE t (x int) ON COMMIT DROP").empty());
   CHECK(effects_of("CREATE TABLE t (x int)").empty());
   CHECK(effects_of("INSERT INTO temp VALUES (1)").empty());
+  CHECK(effects_of("INSERT INTO pg_temp.t VALUES (1)").empty());
+  // Using a temporary object creates nothing (Sequelize calls its pg_temp function this way).
+  CHECK(effects_of("SELECT (testfunc.response).*, testfunc.sequelize_caught_exception FROM pg_temp.testfunc()").empty());
+  CHECK(effects_of("SELECT * FROM pg_temp.t").empty());
   CHECK(state_of("DISCARD TEMP") == States{cleared(SessionState::temporary_objects)});
   CHECK(state_of("DISCARD TEMPORARY") == States{cleared(SessionState::temporary_objects)});
   // pg_temp first in search_path makes later CREATE TABLEs temporary.
   const auto effects = effects_of("SET search_path = pg_temp, public");
   CHECK(effects.settings == Settings{set("search_path", "pg_temp, public")});
-  CHECK(effects.state == temp);
+  CHECK(effects.state == temp());
+}
+
+TEST_CASE("DROP removes temporary relations by name, routines only in pg_temp", "[sql]") {
+  const auto gone = [](std::string name) { return removed(SessionState::temporary_objects, std::move(name)); };
+  CHECK(state_of("DROP TABLE t") == States{gone("t")});
+  CHECK(state_of("drop table if exists T, pg_temp.u, public.v, \"W\" cascade") ==
+        States{gone("t"), gone("u"), gone("W")});
+  CHECK(state_of("DROP VIEW v") == States{gone("v")});
+  CHECK(state_of("DROP SEQUENCE IF EXISTS s RESTRICT") == States{gone("s")});
+  CHECK(state_of("DROP TABLE pg_temp_3.t") == States{gone("t")});
+  CHECK(state_of("DROP FUNCTION IF EXISTS pg_temp.testfunc()") == States{gone("testfunc()")});
+  CHECK(state_of("DROP FUNCTION pg_temp.f(int, numeric(10, 2)), pg_temp.g") == States{gone("f()"), gone("g()")});
+  CHECK(state_of("DROP PROCEDURE pg_temp.p()") == States{gone("p()")});
+  // A routine is looked up in pg_temp only when it is named; other schemas' objects are not temporary.
+  CHECK(effects_of("DROP FUNCTION f()").empty());
+  CHECK(effects_of("DROP TABLE public.t").empty());
+  CHECK(effects_of("DROP TABLE db.pg_temp.t").empty());
+  CHECK(effects_of("DROP INDEX i").empty());
+  CHECK(effects_of("DROP FUNCTION pg_temp.f(int").empty());  // unterminated arguments: nothing named
 }
 
 TEST_CASE("session advisory locks pin until pg_advisory_unlock_all", "[sql]") {

@@ -59,14 +59,12 @@ class SessionSettings {
   // False when the list is full (the caller pins the client).
   bool record(const std::string& key, std::string_view sql);
   void clear();
+  // Replayed in this order; equal lists leave a backend in the same state.
   const std::vector<std::string>& statements() const { return statements_; }
-  // Changes with every record/clear: a backend that has seen this generation needs no replay.
-  std::uint64_t generation() const { return generation_; }
 
  private:
   std::vector<std::string> keys_;
   std::vector<std::string> statements_;
-  std::uint64_t generation_ = 0;
 };
 
 }  // namespace sluice::mysql

@@ -152,7 +152,9 @@ class SessionSettings {
   };
   struct StateNames {
     std::size_t count = 0;  // adds of nameless state (temporary objects, locks)
-    std::set<std::string> names;
+    // A temporary object's name once per CREATE (overloaded routines share one; a DROP removes
+    // one); the other kinds' names once each, however often added.
+    std::multiset<std::string> names;
     bool overflow = false;  // names were dropped: removing one cannot prove the state gone
   };
 

@@ -20,10 +20,13 @@
 //
 // State that pins (SessionStateChange, add; what removes it in brackets):
 //   LISTEN ch                         [UNLISTEN ch; UNLISTEN *; DISCARD ALL]
-//   CREATE [GLOBAL|LOCAL] TEMP|TEMPORARY TABLE/VIEW/SEQUENCE (unless a table ON COMMIT DROP),
-//   SELECT ... INTO TEMP, anything that names pg_temp in a CREATE or SELECT, SET search_path
-//   with pg_temp in it                [DISCARD TEMP; DISCARD ALL; never DROP: Sluice does not
-//                                      track which tables are temporary]
+//   CREATE [GLOBAL|LOCAL] TEMP|TEMPORARY TABLE/VIEW/SEQUENCE name (unless a table ON COMMIT
+//   DROP), CREATE TABLE/VIEW/SEQUENCE/FUNCTION/PROCEDURE pg_temp.name
+//                                     [DROP of that name (unqualified or in pg_temp; routines
+//                                      in pg_temp only): each CREATE is undone by one DROP;
+//                                      DISCARD TEMP; DISCARD ALL]
+//   SELECT ... INTO TEMP or INTO pg_temp.x, any other CREATE or EXPLAIN that names pg_temp,
+//   SET search_path with pg_temp in it  [DISCARD TEMP; DISCARD ALL]
 //   pg_advisory_lock(), pg_advisory_lock_shared(), pg_try_advisory_lock[_shared]() anywhere in a
 //   statement (not the _xact_ forms)  [pg_advisory_unlock_all(); DISCARD ALL; never
 //                                      pg_advisory_unlock(key): locks stack, and one call may run per row]
@@ -182,6 +185,14 @@ class StatementClassifier {
   void classify_listen(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_unlisten(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_create(std::span<const Held> tokens, StatementEffects& effects) const;
+  void classify_drop(std::span<const Held> tokens, StatementEffects& effects) const;
+  // What a CREATE makes, read from token i on (statement_temporary.cpp): the key it has in the
+  // temporary objects' state, and whether it was named in pg_temp.
+  struct CreatedObject {
+    std::string key;
+    bool in_temporary_schema = false;
+  };
+  std::optional<CreatedObject> created_object(std::span<const Held> tokens, std::size_t i) const;
   void classify_declare(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_close(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_prepare(std::span<const Held> tokens, StatementEffects& effects) const;

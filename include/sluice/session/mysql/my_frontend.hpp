@@ -156,7 +156,7 @@ class MyFrontend : public Frontend {
   bool on_set_option(const mysql::PacketView& packet, bool alone, ClientScan& scan);
   void setting_confirmed();
   void session_reset_by_client();
-  void session_commands(bool reset, bool other_client, std::vector<std::string>& commands);
+  void session_commands(bool reset, std::vector<std::string>& commands);
   void session_synced();
 
   // This session, as MyServerConnection::last_client knows it: changes when the client resets

@@ -45,18 +45,21 @@ class MyServerConnection : public pool::ServerConnection {
   std::string schema;               // the database the backend is in, as far as Sluice knows
   std::uint8_t character_set = mysql::charset::utf8mb4_general_ci;  // its connection collation id, ditto
   std::uint64_t last_client = 0;    // the session that used it last (0: none since login)
-  // A client left state on it that another client must not see (its SETs, a session it
-  // switched with COM_CHANGE_USER, a USE Sluice could not follow, a CALL): the next other
+  // A client left state on it that Sluice does not follow (a session it switched with
+  // COM_CHANGE_USER, a USE Sluice could not follow, a CALL, a SET TRANSACTION): the next other
   // client's lease starts with COM_RESET_CONNECTION. Otherwise it changes hands as it is, its
   // statements included.
   bool needs_reset = false;
+  // The SETs it has from its last client (that client's SessionSettings::statements). Another
+  // client with the same list takes it as it is, statements included (Connector/J sends the
+  // same SETs at every connect); one with another list gets it reset first.
+  std::vector<std::string> settings;
   // CLIENT_MULTI_STATEMENTS in force: on from the login, set per client by COM_SET_OPTION, so
   // the server itself parses each client's text as MariaDB would for that client (one
   // statement and a trailing comment is one result, stacked statements are refused).
   bool multi_statements = true;
   // Binary prepared statements on it, shared by its clients (transaction pooling; made on first use).
   std::unique_ptr<mysql::BackendStatements> statements;
-  std::uint64_t settings_generation = 0;  // last_client's SETs it has (SessionSettings::generation)
   std::uint64_t last_insert_id = 0;       // what LAST_INSERT_ID() returns on it, as far as Sluice knows
 };
 

@@ -1,0 +1,116 @@
+// Temporary objects: which CREATE makes one and which DROP removes it again, by name, so that a
+// client pinned by a temporary table or function is released once it dropped them all (ORMs
+// such as Sequelize create a pg_temp function, call it and drop it in one query). What cannot
+// be named (SELECT ... INTO TEMP, search_path with pg_temp, a CREATE Sluice cannot read) pins
+// until DISCARD TEMP or DISCARD ALL, as before.
+#include "sluice/protocol/postgres/session_statement.hpp"
+#include "statement_reading.hpp"
+
+namespace sluice::pg {
+
+using namespace statement_reading;
+
+namespace {
+
+// The session's temporary schema: pg_temp, or its real name pg_temp_N.
+bool is_temporary_schema(std::string_view schema) { return schema == "pg_temp" || schema.starts_with("pg_temp_"); }
+
+// Relations (tables, views, sequences) and routines have separate namespaces: a routine's key
+// is its name and "()" (overloads share it; each CREATE adds one, each DROP removes one).
+std::string routine_key(std::string name) { return name + "()"; }
+
+}  // namespace
+
+// From token i, after CREATE [OR REPLACE] [GLOBAL | LOCAL] [TEMP | TEMPORARY]:
+// [UNLOGGED] {TABLE | VIEW | RECURSIVE VIEW | SEQUENCE} [IF NOT EXISTS] name, or
+// {FUNCTION | PROCEDURE} name, the name unqualified or in the temporary schema.
+std::optional<StatementClassifier::CreatedObject> StatementClassifier::created_object(std::span<const Held> tokens,
+                                                                                     std::size_t i) const {
+  const Reader r(*this, tokens);
+  bool routine = false;
+  if (r.word(i, "unlogged")) ++i;
+  if (r.word(i, "table") || r.word(i, "view") || r.word(i, "sequence")) {
+    ++i;
+  } else if (r.word(i, "recursive") && r.word(i + 1, "view")) {
+    i += 2;
+  } else if (r.word(i, "function") || r.word(i, "procedure")) {
+    routine = true;
+    ++i;
+  } else {
+    return std::nullopt;
+  }
+  if (!routine && r.word(i, "if") && r.word(i + 1, "not") && r.word(i + 2, "exists")) i += 3;
+  auto name = r.name(i);
+  if (!name) return std::nullopt;
+  bool in_temporary_schema = false;
+  if (r.symbol(i + 1, '.')) {
+    if (!is_temporary_schema(*name) || r.symbol(i + 3, '.')) return std::nullopt;  // another schema's
+    name = r.name(i + 2);
+    if (!name) return std::nullopt;
+    in_temporary_schema = true;
+  }
+  return CreatedObject{routine ? routine_key(std::move(*name)) : std::move(*name), in_temporary_schema};
+}
+
+// CREATE [OR REPLACE] [GLOBAL | LOCAL] {TEMP | TEMPORARY} ...: a table, view or sequence that
+// lives as long as the session, unless a table is dropped at commit (it ends with the
+// transaction). CREATEs that name pg_temp instead are read in apply_watched.
+void StatementClassifier::classify_create(std::span<const Held> tokens, StatementEffects& effects) const {
+  const Reader r(*this, tokens);
+  std::size_t i = 1;
+  if (r.word(i, "or") && r.word(i + 1, "replace")) i += 2;
+  if (r.word(i, "global") || r.word(i, "local")) ++i;
+  if (!r.word(i, "temp") && !r.word(i, "temporary")) return;
+  if (r.word(i + 1, "table") && on_commit_drop_) return;
+  auto object = created_object(tokens, i + 1);
+  effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::add,
+                                       object ? std::move(object->key) : std::string()));
+}
+
+// DROP {TABLE | VIEW | SEQUENCE} [IF EXISTS] name [, ...]: an unqualified name is the temporary
+// relation if there is one (the temporary schema comes first in every search for relations).
+// DROP {FUNCTION | PROCEDURE | ROUTINE} [IF EXISTS] name [(arguments)] [, ...]: only names in
+// pg_temp (routines are never looked up there otherwise). A name Sluice never saw created
+// removes nothing.
+void StatementClassifier::classify_drop(std::span<const Held> tokens, StatementEffects& effects) const {
+  const Reader r(*this, tokens);
+  bool routine = false;
+  if (r.word(1, "function") || r.word(1, "procedure") || r.word(1, "routine")) {
+    routine = true;
+  } else if (!r.word(1, "table") && !r.word(1, "view") && !r.word(1, "sequence")) {
+    return;
+  }
+  std::size_t i = 2;
+  if (r.word(i, "if") && r.word(i + 1, "exists")) i += 2;
+  while (true) {
+    auto name = r.name(i);
+    if (!name) return;
+    std::size_t next = i + 1;
+    std::optional<std::string> temporary;
+    if (r.symbol(next, '.')) {
+      auto unqualified = r.name(next + 1);
+      if (!unqualified) return;
+      if (is_temporary_schema(*name) && !r.symbol(next + 2, '.')) temporary = std::move(unqualified);
+      next += 2;
+    } else if (!routine) {
+      temporary = std::move(name);
+    }
+    if (routine && r.symbol(next, '(')) {  // the argument types: skip to the matching ')'
+      int depth = 0;
+      do {
+        if (r.symbol(next, '(')) ++depth;
+        if (r.symbol(next, ')')) --depth;
+        ++next;
+      } while (depth > 0 && !r.at_end(next));
+      if (depth > 0) return;
+    }
+    if (temporary) {
+      effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::remove,
+                                           routine ? routine_key(std::move(*temporary)) : std::move(*temporary)));
+    }
+    if (!r.symbol(next, ',')) return;
+    i = next + 1;
+  }
+}
+
+}  // namespace sluice::pg
