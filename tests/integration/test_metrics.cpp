@@ -452,3 +452,17 @@ TEST_CASE("connections that never send a request do not hold up a scrape", "[met
     CHECK(scraped.body.find("sluice_pool_size{") != std::string::npos);
     CHECK(Clock::now() - started < 4s);
 }
+
+// civetweb's stop waited for its listening thread's one-second poll: every SIGTERM of a Sluice
+// with listen.metrics took a second or more to exit after "sluice stopped".
+TEST_CASE("SIGTERM with a metrics listener exits at once", "[metrics]") {
+    const int metrics_port = pick_free_port();
+    SluiceProcess sluice([&](int port) { return with_metrics_listener(sluice_config(port, {}), metrics_port); });
+    REQUIRE(wait_for_metrics(metrics_port));
+    CHECK(http_get(metrics_port, "/metrics").status == 200);
+    const auto started = Clock::now();
+    CHECK(sluice.stop() == 0);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    INFO("exit took " << took.count() << " ms");
+    CHECK(took < 700ms);  // a second before (the poll's timeout)
+}

@@ -25,6 +25,7 @@ class MetricsExposer {
   int port() const;
 
  private:
+  config::ListenAddress address_;
   std::shared_ptr<Collector> collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
