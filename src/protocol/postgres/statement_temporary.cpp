@@ -3,6 +3,9 @@
 // such as Sequelize create a pg_temp function, call it and drop it in one query). What cannot
 // be named (SELECT ... INTO TEMP, search_path with pg_temp, a CREATE Sluice cannot read) pins
 // until DISCARD TEMP or DISCARD ALL, as before.
+#include <string>
+#include <vector>
+
 #include "sluice/protocol/postgres/session_statement.hpp"
 #include "statement_reading.hpp"
 
@@ -15,11 +18,49 @@ namespace {
 // The session's temporary schema: pg_temp, or its real name pg_temp_N.
 bool is_temporary_schema(std::string_view schema) { return schema == "pg_temp" || schema.starts_with("pg_temp_"); }
 
-// Relations (tables, views, sequences) and routines have separate namespaces: a routine's key
-// is its name and "()" (overloads share it; each CREATE adds one, each DROP removes one).
-std::string routine_key(std::string name) { return name + "()"; }
-
 }  // namespace
+
+// A routine's key: its name and its input arguments as written, from the '(' at token i (moved
+// past the ')'): OUT arguments left out, IN dropped (the default mode), defaults cut off,
+// tokens joined by one space. CREATE and DROP name the same routine when their keys are equal;
+// a DROP written otherwise (int for integer, no argument names) removes nothing, so a DROP IF
+// EXISTS of another signature can never unpin. Relations' keys are bare names: no clash.
+std::optional<std::string> StatementClassifier::routine_key(std::span<const Held> tokens, std::string name,
+                                                            std::size_t& i) const {
+  const Reader r(*this, tokens);
+  if (!r.symbol(i, '(')) return std::nullopt;
+  std::vector<std::string> inputs;
+  std::string argument;
+  bool output = false, in_default = false, first_token = true;
+  const auto end_argument = [&] {
+    if (!output && !argument.empty()) inputs.push_back(std::move(argument));
+    argument.clear();
+    output = in_default = false;
+    first_token = true;
+  };
+  int depth = 1;
+  for (++i; !r.at_end(i); ++i) {
+    if (r.symbol(i, '(')) ++depth;
+    if (r.symbol(i, ')') && --depth == 0) break;
+    if (depth == 1 && r.symbol(i, ',')) {
+      end_argument();
+      continue;
+    }
+    const bool mode = first_token && (r.word(i, "out") || r.word(i, "in"));
+    if (mode) output = r.word(i, "out");
+    first_token = false;
+    if (depth == 1 && (r.word(i, "default") || r.symbol(i, '='))) in_default = true;
+    if (mode || in_default) continue;
+    if (!argument.empty()) argument += ' ';
+    argument += r.text(i);
+  }
+  if (r.at_end(i)) return std::nullopt;  // no closing ')'
+  ++i;
+  end_argument();
+  std::string key = std::move(name) + "(";
+  for (std::size_t n = 0; n < inputs.size(); ++n) key += (n == 0 ? "" : ", ") + inputs[n];
+  return key + ")";
+}
 
 // From token i, after CREATE [OR REPLACE] [GLOBAL | LOCAL] [TEMP | TEMPORARY]:
 // [UNLOGGED] {TABLE | VIEW | RECURSIVE VIEW | SEQUENCE} [IF NOT EXISTS] name, or
@@ -43,13 +84,18 @@ std::optional<StatementClassifier::CreatedObject> StatementClassifier::created_o
   auto name = r.name(i);
   if (!name) return std::nullopt;
   bool in_temporary_schema = false;
+  std::size_t next = i + 1;
   if (r.symbol(i + 1, '.')) {
     if (!is_temporary_schema(*name) || r.symbol(i + 3, '.')) return std::nullopt;  // another schema's
     name = r.name(i + 2);
     if (!name) return std::nullopt;
     in_temporary_schema = true;
+    next = i + 3;
   }
-  return CreatedObject{routine ? routine_key(std::move(*name)) : std::move(*name), in_temporary_schema};
+  if (!routine) return CreatedObject{std::move(*name), in_temporary_schema};
+  auto key = routine_key(tokens, std::move(*name), next);
+  if (!key) return std::nullopt;
+  return CreatedObject{std::move(*key), in_temporary_schema};
 }
 
 // CREATE [OR REPLACE] [GLOBAL | LOCAL] {TEMP | TEMPORARY} ...: a table, view or sequence that
@@ -69,9 +115,9 @@ void StatementClassifier::classify_create(std::span<const Held> tokens, Statemen
 
 // DROP {TABLE | VIEW | SEQUENCE} [IF EXISTS] name [, ...]: an unqualified name is the temporary
 // relation if there is one (the temporary schema comes first in every search for relations).
-// DROP {FUNCTION | PROCEDURE | ROUTINE} [IF EXISTS] name [(arguments)] [, ...]: only names in
-// pg_temp (routines are never looked up there otherwise). A name Sluice never saw created
-// removes nothing.
+// DROP {FUNCTION | PROCEDURE | ROUTINE} [IF EXISTS] name (arguments) [, ...]: only names in
+// pg_temp (routines are never looked up there otherwise), with the arguments written as in
+// their CREATE (routine_key). A name Sluice never saw created removes nothing.
 void StatementClassifier::classify_drop(std::span<const Held> tokens, StatementEffects& effects) const {
   const Reader r(*this, tokens);
   bool routine = false;
@@ -95,18 +141,14 @@ void StatementClassifier::classify_drop(std::span<const Held> tokens, StatementE
     } else if (!routine) {
       temporary = std::move(name);
     }
-    if (routine && r.symbol(next, '(')) {  // the argument types: skip to the matching ')'
-      int depth = 0;
-      do {
-        if (r.symbol(next, '(')) ++depth;
-        if (r.symbol(next, ')')) --depth;
-        ++next;
-      } while (depth > 0 && !r.at_end(next));
-      if (depth > 0) return;
+    if (routine) {
+      // Without arguments (one routine of that name) Sluice cannot tell which was dropped.
+      if (!r.symbol(next, '(')) return;
+      if (temporary) temporary = routine_key(tokens, std::move(*temporary), next);
+      else if (!routine_key(tokens, {}, next)) return;
     }
     if (temporary) {
-      effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::remove,
-                                           routine ? routine_key(std::move(*temporary)) : std::move(*temporary)));
+      effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::remove, std::move(*temporary)));
     }
     if (!r.symbol(next, ',')) return;
     i = next + 1;

@@ -181,6 +181,9 @@ TEST_CASE("temporary objects unpin once every one created is dropped", "[session
   s.run("DROP FUNCTION pg_temp.f(int)", {"DROP FUNCTION"});
   s.run("DROP TABLE t", {"DROP TABLE"});
   CHECK(s.settings.pinned() == SessionState::temporary_objects);
+  // A DROP IF EXISTS of another signature succeeds without dropping anything.
+  s.run("DROP FUNCTION IF EXISTS pg_temp.f()", {"DROP FUNCTION"});
+  CHECK(s.settings.pinned() == SessionState::temporary_objects);
   s.run("DROP FUNCTION pg_temp.f(text)", {"DROP FUNCTION"});
   CHECK_FALSE(s.settings.pinned());
 

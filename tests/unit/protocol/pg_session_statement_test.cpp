@@ -216,10 +216,14 @@ TEST_CASE("temporary objects pin until dropped by name or DISCARD TEMP", "[sql]"
            {"CREATE TABLE pg_temp.t (x int)", "t"},
            {"CREATE TABLE pg_temp_3.t (x int)", "t"},
            {"CREATE FUNCTION pg_temp.f() RETURNS int AS 'select 1' LANGUAGE sql", "f()"},
-           {"CREATE OR REPLACE FUNCTION pg_temp.testfunc(OUT response \"public\".\"users\") RETURNS RECORD AS "
-            "$func_1$ BEGIN END $func_1$ LANGUAGE plpgsql",
+           {"CREATE OR REPLACE FUNCTION pg_temp.testfunc(OUT response \"public\".\"users\", OUT e text) RETURNS "
+            "RECORD AS $func_1$ BEGIN END $func_1$ LANGUAGE plpgsql",
             "testfunc()"},
+           {"CREATE FUNCTION pg_temp.f(IN a int, OUT b int, n numeric(10, 2) DEFAULT 1.5, VARIADIC v int[]) "
+            "LANGUAGE sql AS 'select 1'",
+            "f(a int, n numeric ( 10 , 2 ), variadic v int [ ])"},
            {"CREATE PROCEDURE pg_temp.p() LANGUAGE sql AS 'select 1'", "p()"},
+           {"CREATE FUNCTION pg_temp.f RETURNS int AS 'select 1' LANGUAGE sql", ""},  // no arguments: unreadable
            // Not droppable by a name Sluice knows: pinned until DISCARD.
            {"CREATE INDEX ON pg_temp.t (x)", ""},
            {"CREATE TABLE copy AS SELECT * FROM pg_temp.t", ""},
@@ -257,8 +261,14 @@ TEST_CASE("DROP removes temporary relations by name, routines only in pg_temp", 
   CHECK(state_of("DROP SEQUENCE IF EXISTS s RESTRICT") == States{gone("s")});
   CHECK(state_of("DROP TABLE pg_temp_3.t") == States{gone("t")});
   CHECK(state_of("DROP FUNCTION IF EXISTS pg_temp.testfunc()") == States{gone("testfunc()")});
-  CHECK(state_of("DROP FUNCTION pg_temp.f(int, numeric(10, 2)), pg_temp.g") == States{gone("f()"), gone("g()")});
+  // A routine's arguments are part of its key, as written: f(int) is not f() (a DROP IF EXISTS
+  // of f() leaves f(int) there), and differently written types never match.
+  CHECK(state_of("DROP FUNCTION pg_temp.f(int, numeric(10, 2)), pg_temp.g(x text)") ==
+        States{gone("f(int, numeric ( 10 , 2 ))"), gone("g(x text)")});
+  CHECK(state_of("DROP FUNCTION pg_temp.f(in a int, out b int)") == States{gone("f(a int)")});
   CHECK(state_of("DROP PROCEDURE pg_temp.p()") == States{gone("p()")});
+  CHECK(effects_of("DROP FUNCTION pg_temp.g").empty());  // which overload is unknown: nothing removed
+  CHECK(state_of("DROP FUNCTION f(), pg_temp.g()") == States{gone("g()")});
   // A routine is looked up in pg_temp only when it is named; other schemas' objects are not temporary.
   CHECK(effects_of("DROP FUNCTION f()").empty());
   CHECK(effects_of("DROP TABLE public.t").empty());

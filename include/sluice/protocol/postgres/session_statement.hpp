@@ -193,6 +193,7 @@ class StatementClassifier {
     bool in_temporary_schema = false;
   };
   std::optional<CreatedObject> created_object(std::span<const Held> tokens, std::size_t i) const;
+  std::optional<std::string> routine_key(std::span<const Held> tokens, std::string name, std::size_t& i) const;
   void classify_declare(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_close(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_prepare(std::span<const Held> tokens, StatementEffects& effects) const;
