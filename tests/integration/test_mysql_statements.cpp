@@ -448,3 +448,25 @@ TEST_CASE("mysql: a statement is never prepared again under another schema than 
     CHECK((ran ? value == "from_app" : mysql_stmt_errno(statement) == 1243));
     mysql_stmt_close(statement);
 }
+
+// Connector/J's setAutoCommit(false), commit(), setAutoCommit(true) between two runs of a cached
+// statement: autocommit changes nothing a prepare sees, so the statement is prepared again on
+// the backend another client's SETs had reset (it got 1243 "Unknown prepared statement").
+TEST_CASE("mysql: a statement still runs on another backend after the client toggled autocommit",
+          "[mysql][mysql_ps]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    MyStatement doubled(client.get(), "SELECT ? * 2");
+    REQUIRE(doubled.execute({21}).at(0).at(0) == "42");
+    my_exec(client.get(), "SET autocommit = 0");
+    my_exec(client.get(), "COMMIT");
+    my_exec(client.get(), "SET autocommit = 1");
+    // Another client's SET: the one backend is reset before this client has it again.
+    my_exec(other.get(), "SET time_zone = '+03:00'");
+    const auto again = doubled.execute({50});
+    REQUIRE(again.size() == 1);
+    CHECK(again[0][0] == "100");
+    CHECK(my_value(client.get(), "SELECT @@autocommit") == "1");
+}

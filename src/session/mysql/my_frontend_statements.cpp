@@ -57,14 +57,18 @@ void MyFrontend::choose_statement_tracking() {
 
 // What a statement's meaning depends on besides its text: the schema its names resolve in, the
 // character set its literals are read in, and the client's SETs (sql_mode may change how it
-// parses). Clients whose contexts are equal share the backend's statement.
+// parses), except autocommit, which changes nothing a prepare sees (Connector/J's
+// setAutoCommit(false) and back made its cached statements unusable on any other backend).
+// Clients whose contexts are equal share the backend's statement.
 std::string MyFrontend::statement_context() const {
   std::string context = schema_;
   context.push_back('\0');
   context.push_back(static_cast<char>(character_set_));
-  for (const auto& sql : settings_.statements()) {
+  const auto& statements = settings_.statements();
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (settings_.keys()[i] == "autocommit") continue;
     context.push_back('\0');
-    context.append(sql);
+    context.append(statements[i]);
   }
   return context;
 }

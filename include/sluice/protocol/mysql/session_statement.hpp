@@ -61,6 +61,8 @@ class SessionSettings {
   void clear();
   // Replayed in this order; equal lists leave a backend in the same state.
   const std::vector<std::string>& statements() const { return statements_; }
+  // The variables each statement sets (sorted, comma-separated), in the same order.
+  const std::vector<std::string>& keys() const { return keys_; }
 
  private:
   std::vector<std::string> keys_;
