@@ -269,6 +269,7 @@ void StatementClassifier::classify(std::span<const Held> tokens, StatementEffect
       {"unlisten", &StatementClassifier::classify_unlisten},
       {"create", &StatementClassifier::classify_create},
       {"drop", &StatementClassifier::classify_drop},
+      {"alter", &StatementClassifier::classify_alter},
       {"declare", &StatementClassifier::classify_declare},
       {"close", &StatementClassifier::classify_close},
       {"prepare", &StatementClassifier::classify_prepare},

@@ -155,4 +155,25 @@ void StatementClassifier::classify_drop(std::span<const Held> tokens, StatementE
   }
 }
 
+// ALTER {TABLE | VIEW | SEQUENCE | FUNCTION | PROCEDURE | ROUTINE} ... RENAME TO name: a
+// temporary object renamed would no longer be found by the DROP of its new name, and a DROP IF
+// EXISTS of its old one would unpin its client while it still exists. So a rename of anything
+// that may be temporary (unqualified or in pg_temp) pins until DISCARD, as unnamed state does.
+void StatementClassifier::classify_alter(std::span<const Held> tokens, StatementEffects& effects) const {
+  const Reader r(*this, tokens);
+  if (!r.word(1, "table") && !r.word(1, "view") && !r.word(1, "sequence") && !r.word(1, "function") &&
+      !r.word(1, "procedure") && !r.word(1, "routine")) {
+    return;
+  }
+  std::size_t i = 2;
+  if (r.word(i, "if") && r.word(i + 1, "exists")) i += 2;
+  if (r.symbol(i + 1, '.') && !(r.name(i) && is_temporary_schema(*r.name(i)))) return;  // another schema's
+  for (; !r.at_end(i + 1); ++i) {
+    if (r.word(i, "rename") && r.word(i + 1, "to")) {
+      effects.state.push_back(state_change(SessionState::temporary_objects, StateChange::add));
+      return;
+    }
+  }
+}
+
 }  // namespace sluice::pg

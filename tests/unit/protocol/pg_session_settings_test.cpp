@@ -196,6 +196,14 @@ TEST_CASE("temporary objects unpin once every one created is dropped", "[session
   s.run("DROP TABLE t", {"DROP TABLE"});
   CHECK_FALSE(s.settings.pinned());
 
+  // A renamed temporary table is not unpinned by a DROP IF EXISTS of its old name.
+  s.run("CREATE TEMP TABLE t (a int)", {"CREATE TABLE"});
+  s.run("ALTER TABLE t RENAME TO renamed", {"ALTER TABLE"});
+  s.run("DROP TABLE IF EXISTS t", {"DROP TABLE"});
+  CHECK(s.settings.pinned() == SessionState::temporary_objects);
+  s.run("DISCARD TEMP", {"DISCARD TEMP"});
+  CHECK_FALSE(s.settings.pinned());
+
   // What has no name stays until DISCARD TEMP.
   s.run("SELECT 1 INTO TEMP u", {"SELECT 1"});
   s.run("DROP TABLE u", {"DROP TABLE"});

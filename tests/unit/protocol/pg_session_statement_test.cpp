@@ -275,6 +275,15 @@ TEST_CASE("DROP removes temporary relations by name, routines only in pg_temp", 
   CHECK(effects_of("DROP TABLE db.pg_temp.t").empty());
   CHECK(effects_of("DROP INDEX i").empty());
   CHECK(effects_of("DROP FUNCTION pg_temp.f(int").empty());  // unterminated arguments: nothing named
+  // A rename of what may be temporary pins until DISCARD: a DROP of the old name must not unpin.
+  const States unnamed{added(SessionState::temporary_objects)};
+  CHECK(state_of("ALTER TABLE t RENAME TO u") == unnamed);
+  CHECK(state_of("ALTER TABLE IF EXISTS pg_temp.t RENAME TO u") == unnamed);
+  CHECK(state_of("ALTER FUNCTION pg_temp.f(int) RENAME TO g") == unnamed);
+  CHECK(effects_of("ALTER TABLE public.t RENAME TO u").empty());
+  CHECK(effects_of("ALTER TABLE t RENAME a TO b").empty());  // a column
+  CHECK(effects_of("ALTER TABLE t ADD COLUMN x int").empty());
+  CHECK(effects_of("ALTER ROLE app RENAME TO other").empty());
 }
 
 TEST_CASE("session advisory locks pin until pg_advisory_unlock_all", "[sql]") {

@@ -186,6 +186,7 @@ class StatementClassifier {
   void classify_unlisten(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_create(std::span<const Held> tokens, StatementEffects& effects) const;
   void classify_drop(std::span<const Held> tokens, StatementEffects& effects) const;
+  void classify_alter(std::span<const Held> tokens, StatementEffects& effects) const;
   // What a CREATE makes, read from token i on (statement_temporary.cpp): the key it has in the
   // temporary objects' state, and whether it was named in pg_temp.
   struct CreatedObject {
