@@ -133,7 +133,7 @@ Row client_row(const AdminSnapshot& snapshot, const runtime::ClientSnapshot& cli
           std::nullopt, text(format_timestamp(client.connected_at)),
           text(format_timestamp(wall_time(snapshot, client.state_since))), number(wait / 1'000'000),
           number(wait % 1'000'000), number(0), text(client_label(client.id)), link, number(0), text(client.tls),
-          text(client.application_name), number(0), number(client.id),
+          text(client.application_name), number(client.prepared_statements), number(client.id),
           // Sluice's own: protocol, how long its transaction has been open, the backend's pid.
           text(client.protocol),
           in_transaction ? number(micros(snapshot.now - client.transaction_since)) : std::nullopt,
@@ -181,7 +181,8 @@ Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
           std::nullopt, std::nullopt, text(format_timestamp(wall_time(context.snapshot, server.created_at))),
           text(format_timestamp(wall_time(context.snapshot, server.last_used_at))), number(0), number(0),
           flag(server.close_needed), text(server_label(key, server.id)), link, number(server.remote_process_id),
-          text(""), text(context.holder ? context.holder->application_name : ""), number(0), number(server.id),
+          text(""), text(context.holder ? context.holder->application_name : ""), number(server.prepared_statements),
+          number(server.id),
           // Sluice's own:
           text(config::to_string(database ? database->protocol : config::Protocol::postgres))};
 }

@@ -347,7 +347,8 @@ std::vector<ServerInfo> ServerPool::servers() const {
       servers.push_back(ServerInfo{connection->id_, connection->state_, connection->created_at_,
                                    connection->last_used_at_, connection->generation_ != generation_,
                                    logged_in ? connection->remote_process_id() : 0,
-                                   logged_in ? connection->remote_endpoint_ : tcp::endpoint{}});
+                                   logged_in ? connection->remote_endpoint_ : tcp::endpoint{},
+                                   connection->prepared_statements()});
     }
   }
   return servers;

@@ -178,10 +178,26 @@ void ClientSession::set_state(ClientState state) {
   state_since_ = Clock::now();
 }
 
-void ClientSession::set_pinned(std::string_view reason) {
+void ClientSession::note_statement_count() {
+  const auto statements = static_cast<std::uint32_t>(frontend_->prepared_statement_count());
   std::lock_guard lock(snapshot_mutex_);
-  pinned_ = reason.data();
-  pinned_length_ = static_cast<std::uint8_t>(std::min<std::size_t>(reason.size(), UINT8_MAX));
+  prepared_statements_ = statements;
+}
+
+// Logged both ways: an operator seeing a client hold a backend between transactions can tell
+// when, why, and when it let go. (Rare: once per pinning statement, never per message.)
+void ClientSession::set_pinned(std::string_view reason) {
+  const bool was_pinned = pinned_length_ != 0;
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    pinned_ = reason.data();
+    pinned_length_ = static_cast<std::uint8_t>(std::min<std::size_t>(reason.size(), UINT8_MAX));
+  }
+  if (!reason.empty()) {
+    spdlog::info("client pinned to its backend: user={} database={} reason={}", user_, database_, reason);
+  } else if (was_pinned) {
+    spdlog::info("client no longer pinned: user={} database={}", user_, database_);
+  }
 }
 
 std::optional<std::string> ClientSession::admit() {
@@ -213,6 +229,7 @@ ClientSnapshot ClientSession::snapshot() const {
   snapshot.transaction_since = transaction_since_;
   snapshot.server_id = server_id_;
   snapshot.server_process_id = server_process_id_;
+  snapshot.prepared_statements = prepared_statements_;
   if (pinned_) snapshot.pinned.assign(pinned_, pinned_length_);
   if (tls_) snapshot.tls = *tls_;
   return snapshot;

@@ -71,7 +71,9 @@ void ClientSession::discard_lease() {
 
 void ClientSession::detach_lease() {
   const auto now = Clock::now();
+  const auto statements = static_cast<std::uint32_t>(frontend_->prepared_statement_count());
   std::lock_guard lock(snapshot_mutex_);
+  prepared_statements_ = statements;
   server_id_ = 0;
   server_process_id_ = 0;
   transaction_since_ = {};

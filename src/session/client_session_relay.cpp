@@ -71,6 +71,7 @@ awaitable<Status> ClientSession::relay_client() {
         co_return client_closed();
       }
       after_server_chunk(frontend_->work_state());  // idle again (in its transaction, if one is open)
+      note_statement_count();  // a Parse or Close answered without a backend
       // A local answer can end what kept the backend (MySQL's COM_CHANGE_USER ends a pin): the
       // pump is waiting on a quiet server then, so stop it and hand the backend back.
       if (core_.has_lease() && core_.may_release(frontend_->work_state())) {

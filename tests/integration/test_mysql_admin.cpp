@@ -3,6 +3,7 @@
 
 #include "support/admin.hpp"
 #include "support/harness.hpp"
+#include "support/my_statement.hpp"
 
 using namespace sluice_it;
 
@@ -66,4 +67,31 @@ TEST_CASE("mysql: SHOW STATS counts prepares (the clients' and the backends'), e
     // Each client's COM_STMT_PREPARE reaches the one backend (MySQL statements are per client).
     CHECK(stats.at(app[0], "total_server_parse_count") == "2");
     CHECK(stats.at(app[0], "total_client_connect_count") == "2");
+}
+
+TEST_CASE("mysql: SHOW CLIENTS and SHOW SERVERS count each side's prepared statements", "[mysql][mysql-admin]") {
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\npool_mode: transaction\n",
+                                    .users = "app:\n  password: app\nadmin:\n  password: admin\n"});
+    MyConnection client = my_connect(sluice.login("app", "app"));
+    MyStatement first(client.get(), "SELECT 1 + ?");
+    MyStatement second(client.get(), "SELECT 2 + ?");
+    CHECK(first.execute({1}) == std::vector<std::vector<std::string>>{{"2"}});
+    {
+        MyStatement closed(client.get(), "SELECT 3 + ?");
+        CHECK(closed.execute({1}) == std::vector<std::vector<std::string>>{{"4"}});
+    }  // COM_STMT_CLOSE: the client has two left
+    REQUIRE(my_value(client.get(), "SELECT 1") == "1");  // a transaction after the close
+    Connection console = admin_connect(sluice.process());
+    const AdminTable clients = admin_show(console.get(), "SHOW CLIENTS");
+    const auto client_rows = clients.where("protocol", "mysql");
+    REQUIRE(client_rows.size() == 1);
+    CHECK(clients.at(client_rows[0], "prepared_statements") == "2");
+    // The backend keeps all three (another client may prepare the same text); MariaDB agrees.
+    const AdminTable servers = admin_show(console.get(), "SHOW SERVERS");
+    const auto server_rows = servers.where("protocol", "mysql");
+    REQUIRE(server_rows.size() == 1);
+    const std::string on_backend = mariadb().query(
+        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'PREPARED_STMT_COUNT'");
+    CHECK(servers.at(server_rows[0], "prepared_statements") == on_backend);
+    CHECK(on_backend != "0");
 }

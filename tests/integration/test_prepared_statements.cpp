@@ -434,3 +434,33 @@ TEST_CASE("prepared statements: SHOW STATS counts the clients' Parses, the backe
     CHECK(stats.at(app[0], "total_server_parse_count") == "1");
     CHECK(stats.at(app[0], "total_client_connect_count") == "2");
 }
+
+TEST_CASE("prepared statements: SHOW CLIENTS and SHOW SERVERS count each side's statements", "[prepared][admin]") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: 1\n";  // one backend holds every statement
+    SluiceProcess sluice(options);
+    Connection three = connect(sluice.conninfo("app", "app", "app", "application_name=it_three"));
+    Connection two = connect(sluice.conninfo("app", "app", "app", "application_name=it_two"));
+    for (const char* name : {"a", "b", "c"}) {
+        REQUIRE(succeeded(prepare(three, name, std::string("SELECT $1::int + 1 /* ") + name + " */", 1).get()));
+    }
+    REQUIRE(succeeded(prepare(two, "a", "SELECT $1::int + 1 /* a */", 1).get()));  // the same text: shared
+    REQUIRE(succeeded(prepare(two, "d", "SELECT $1::int + 2", 1).get()));
+    exec_ok(three, "DEALLOCATE b");
+    // What the one backend really holds, asked on it.
+    const std::string on_backend = query_value(two, "SELECT count(*) FROM pg_prepared_statements");
+    CHECK(on_backend != "0");
+    Connection console = admin_connect(sluice);
+    const auto statements_of = [](const AdminTable& clients, const std::string& application_name) {
+        const auto rows = clients.where("application_name", application_name);
+        return rows.size() == 1 ? clients.at(rows[0], "prepared_statements") : std::string("?");
+    };
+    CHECK(eventually([&] {
+        const AdminTable clients = admin_show(console, "SHOW CLIENTS");
+        return statements_of(clients, "it_three") == "2" && statements_of(clients, "it_two") == "2";
+    }));
+    const AdminTable servers = admin_show(console, "SHOW SERVERS");
+    const auto app = servers.where("database", "app");
+    REQUIRE(app.size() == 1);
+    CHECK(servers.at(app[0], "prepared_statements") == on_backend);
+}

@@ -323,6 +323,10 @@ TEST_CASE("session_state pin: temporary objects dropped again unpin their client
     exec_ok(owner, "insert into sluice_it_dropped values (1)");
     exec_ok(owner, "drop table sluice_it_dropped");
     CHECK(unpinned(pinned_reason(console, "temp_dropper")));
+    // The log tells an operator both ends of the pin.
+    CHECK(sluice.log().find("client pinned to its backend: user=app database=app reason=temporary_objects") !=
+          std::string::npos);
+    CHECK(eventually([&] { return sluice.log().find("client no longer pinned: user=app database=app") != std::string::npos; }));
     // Unpinned, it holds no backend between transactions: two other clients get both (a pinned
     // client's would be kept from them), and it waits for one like any other client.
     std::vector<Connection> holders = connect_clients(sluice, kPoolSize, "holder");

@@ -2,6 +2,7 @@
 // A backend connection as the pool sees it: a stream (plain or TLS) plus lifecycle bookkeeping.
 // Protocol front ends derive from it to keep their own per-backend data
 // (PostgreSQL: BackendKeyData and ParameterStatus; MySQL: the connection id).
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -54,6 +55,14 @@ class ServerConnection {
   // For SHOW SERVERS; read only once the connection has logged in.
   virtual std::uint32_t remote_process_id() const { return 0; }
 
+  // How many prepared statements Sluice keeps on this backend for its clients (SHOW SERVERS):
+  // set by the leasing session's front end when it gives the backend back, read by the pool's
+  // snapshot from any thread.
+  void note_prepared_statements(std::size_t count) {
+    prepared_statements_.store(static_cast<std::uint32_t>(count), std::memory_order_relaxed);
+  }
+  std::uint32_t prepared_statements() const { return prepared_statements_.load(std::memory_order_relaxed); }
+
  private:
   friend class ServerPool;
   net::BackendStream stream_;
@@ -64,6 +73,7 @@ class ServerConnection {
   TimePoint expires_at_ = TimePoint::max();  // server_lifetime, with jitter
   tcp::endpoint remote_endpoint_;  // where it logged in (a reload may have moved the pool since)
   std::uint64_t generation_ = 0;
+  std::atomic<std::uint32_t> prepared_statements_{0};
   std::list<std::unique_ptr<ServerConnection>>::iterator position_;
 };
 

@@ -72,6 +72,7 @@ struct ServerInfo {
   bool close_needed = false;           // RECONNECT: closed when it comes back instead of reused
   std::uint32_t remote_process_id = 0;  // 0 while connecting
   tcp::endpoint remote_endpoint;        // the server it is on; port 0 while connecting
+  std::uint32_t prepared_statements = 0;  // kept there for Sluice's clients (transaction mode)
 };
 
 class ServerPool : public CapMember, public std::enable_shared_from_this<ServerPool> {

@@ -35,6 +35,7 @@ struct ClientSnapshot {
   TimePoint transaction_since;      // TimePoint{} when not in a transaction
   std::uint64_t server_id = 0;      // the backend it holds, 0 if none
   std::uint32_t server_process_id = 0;
+  std::uint32_t prepared_statements = 0;  // the client's own, as of its last transaction
   std::string pinned;  // why it keeps its backend between transactions ("listen", ...); empty if it does not
   std::string tls;     // "TLSv1.3/TLS_AES_256_GCM_SHA384" over TLS; empty in plain text
 };

@@ -74,6 +74,8 @@ class ClientSession : public ClientHandle,
   // Why the client keeps its backend between transactions (empty: it does not), for snapshots:
   // a fixed word with static storage (the session keeps the view, not a copy).
   void set_pinned(std::string_view reason);
+  // Copies the front end's prepared statement count for SHOW CLIENTS (at rest, not per message).
+  void note_statement_count();
   // The per-user and global client caps: the reason of the cap that refused, if one did.
   std::optional<std::string> admit();
   // Joins (creating if need be) the pool of (database, user): only after authentication, so
@@ -165,6 +167,7 @@ class ClientSession : public ClientHandle,
   TimePoint transaction_since_{};
   std::uint64_t server_id_ = 0;
   std::uint32_t server_process_id_ = 0;
+  std::uint32_t prepared_statements_ = 0;  // the front end's count, as of the last lease or local answer
   std::uint16_t port_ = 0;
   bool ipv6_ = false;  // the socket's family, to hand it back to Asio after parking
   bool tls_handshaking_ = false;

@@ -95,6 +95,8 @@ class Frontend {
   virtual void trim_idle() {}
   // Counted per message by the front end, collected by the core once per lease.
   virtual StatementCounts take_statement_counts() { return {}; }
+  // The prepared statements this client has defined and not closed (SHOW CLIENTS).
+  virtual std::size_t prepared_statement_count() const { return 0; }
 
   // A fresh lease: make the backend look like this client's own session.
   virtual awaitable<Status> prepare_backend() = 0;

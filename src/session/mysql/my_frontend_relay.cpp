@@ -333,10 +333,6 @@ void MyFrontend::show_pin() {
   auto reason = pin_reason();
   if (reason == shown_pin_) return;
   session_.set_pinned(reason);
-  if (!reason.empty()) {
-    spdlog::debug("client pinned to its backend: user={} database={} reason={}", session_.user(), session_.database(),
-                  reason);
-  }
   shown_pin_ = std::move(reason);
 }
 
@@ -416,6 +412,7 @@ void MyFrontend::backend_detached() {
   // The client's own OKs set it there, or Sluice did on attach.
   if (session_.core().has_lease()) {
     server().last_insert_id = tracker_.last_insert_id();
+    if (server().statements) server().note_prepared_statements(server().statements->size());
     if (std::exchange(unfollowed_state_, false) || prepared_routine_) server().needs_reset = true;
   }
   next_transaction_commands_.reset();  // a lost backend took the SET TRANSACTION with it

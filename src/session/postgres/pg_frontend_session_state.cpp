@@ -149,12 +149,6 @@ void PgFrontend::show_pin() {
   shown_pin_ = pin;
   const std::string_view reason = pin ? pg::to_string(*pin) : std::string_view{};
   session_.set_pinned(reason);
-  if (pin) {
-    spdlog::info("client pinned to its backend: user={} database={} reason={}", session_.user(), session_.database(),
-                 reason);
-  } else {
-    spdlog::debug("client no longer pinned: user={} database={}", session_.user(), session_.database());
-  }
 }
 
 awaitable<Status> PgFrontend::sync_session() {

@@ -58,6 +58,7 @@ class MyFrontend : public Frontend {
   awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
+  std::size_t prepared_statement_count() const override { return statements_.size(); }
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;

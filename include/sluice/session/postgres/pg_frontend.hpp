@@ -37,6 +37,7 @@ class PgFrontend : public Frontend {
   WorkState work_state() const override;
   void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
+  std::size_t prepared_statement_count() const override { return client_statements_ ? client_statements_->size() : 0; }
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;
