@@ -464,3 +464,28 @@ TEST_CASE("prepared statements: SHOW CLIENTS and SHOW SERVERS count each side's 
     REQUIRE(app.size() == 1);
     CHECK(servers.at(app[0], "prepared_statements") == on_backend);
 }
+
+TEST_CASE("prepared statements: DEALLOCATE ALL or DISCARD ALL behind a comment or another statement forgets the backend's",
+          "[prepared]") {
+    const std::string text = GENERATE(as<std::string>{}, "SELECT 1; DEALLOCATE ALL", "/* app:web */ DEALLOCATE ALL",
+                                      "BEGIN; DEALLOCATE ALL; COMMIT", "/* c */ DISCARD ALL", "-- c\nDISCARD ALL");
+    INFO(text);
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: 1\n";  // one backend: the DEALLOCATE meets the statement
+    SluiceProcess sluice(options);
+    Connection owner = client_of(sluice);
+    Connection dropper = client_of(sluice);
+    REQUIRE(succeeded(prepare(owner, "kept", "SELECT $1::int * 3", 1).get()));
+    exec_ok(dropper, text);
+    // The owner's statement is prepared again on the backend that lost it, and so is a newcomer's.
+    PgResult tripled = exec_prepared(owner, "kept", {"14"});
+    INFO(describe(tripled.get()));
+    REQUIRE(succeeded(tripled.get()));
+    CHECK(std::string(PQgetvalue(tripled.get(), 0, 0)) == "42");
+    Connection newcomer = client_of(sluice);
+    REQUIRE(succeeded(prepare(newcomer, "again", "SELECT $1::int * 3", 1).get()));
+    PgResult again = exec_prepared(newcomer, "again", {"2"});
+    INFO(describe(again.get()));
+    REQUIRE(succeeded(again.get()));
+    CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "6");
+}

@@ -35,18 +35,21 @@ std::string_view query_text(std::span<const std::uint8_t> body) {
   return text;
 }
 
-// Only these key words can forget prepared statements; every other Query goes on unread.
+// Only texts holding one of these key words can forget prepared statements; every other Query
+// goes on without being parsed. Anywhere in the text, not only first: behind a comment
+// (`/* app:web */ DISCARD ALL`) or another statement (`SELECT 1; DEALLOCATE ALL`) it runs all
+// the same. A word inside a string or a comment only costs the full scan, which judges it.
 bool may_deallocate(std::string_view sql) {
-  const auto start = sql.find_first_not_of(" \t\r\n\f");
-  if (start == std::string_view::npos) return false;
-  const auto starts_with = [&](std::string_view word) {
-    if (sql.size() - start < word.size()) return false;
-    for (std::size_t i = 0; i < word.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(sql[start + i])) != word[i]) return false;
+  const auto contains = [&](std::string_view word) {
+    for (std::size_t at = 0; at + word.size() <= sql.size(); ++at) {
+      if ((sql[at] | 0x20) != word[0]) continue;
+      std::size_t i = 1;
+      while (i < word.size() && std::tolower(static_cast<unsigned char>(sql[at + i])) == word[i]) ++i;
+      if (i == word.size()) return true;
     }
-    return true;
+    return false;
   };
-  return starts_with("deallocate") || starts_with("discard");
+  return contains("deallocate") || contains("discard");
 }
 
 // True if a whole Parse, Bind, Describe or Close names a prepared statement: only those are
@@ -69,10 +72,16 @@ bool names_statement(char type, std::span<const std::uint8_t> body) {
 // prepared. Its SQLSTATE (0A000, feature_not_supported) is shared with other errors, so the
 // message is compared too; both come first in the ErrorResponse, well within what the scanner
 // keeps of a body.
+// The same for one of Sluice's statements that the backend no longer has (26000): something
+// Sluice did not see dropped it (a DEALLOCATE ALL inside a function, say). Forgotten, the
+// definition is prepared again at its next use instead of failing on this backend for good.
 bool invalidates_prepared_statement(std::span<const std::uint8_t> body) {
   static constexpr std::string_view kCode{"C0A000\0", 7};
   static constexpr std::string_view kMessage = "Mcached plan must not change result type";
+  static constexpr std::string_view kMissingCode{"C26000\0", 7};
+  static constexpr std::string_view kMissingOurs = "prepared statement \"sluice_";
   const auto fields = text_of(body);
+  if (fields.find(kMissingCode) != std::string_view::npos) return fields.find(kMissingOurs) != std::string_view::npos;
   return fields.find(kCode) != std::string_view::npos && fields.find(kMessage) != std::string_view::npos;
 }
 
