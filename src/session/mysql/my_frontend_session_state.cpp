@@ -114,11 +114,11 @@ bool MyFrontend::on_set_option(const mysql::PacketView& packet, bool alone, Clie
     unfollowed_state_ = true;
     return true;
   }
+  // As the server answers it: an EOF packet, not an OK (mysqlnd rejects an OK here). Clients are
+  // never offered CLIENT_DEPRECATE_EOF, under which it would be an OK with the 0xFE header.
   mysql::SequenceId sequence;
   sequence.reset(static_cast<std::uint8_t>(packet.sequence_id + 1));
-  mysql::OkPacket ok;
-  ok.status_flags = tracker_.status_flags();
-  mysql::write_ok_packet(scan.local_reply, sequence, ok, kClientCapabilities);
+  mysql::write_eof_packet(scan.local_reply, sequence, mysql::EofPacket{0, tracker_.status_flags()});
   return false;
 }
 
