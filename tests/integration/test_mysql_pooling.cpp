@@ -181,3 +181,26 @@ TEST_CASE("mysql: each client keeps its handshake's character set on a shared ba
     }
     CHECK(mariadb().count_connections("app") == 1);
 }
+
+TEST_CASE("mysql: character sets beyond the common ones (cp1251, latin2) are put on the backend too",
+          "[mysql][mysql-pooling]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    // The last client leaves the backend in utf8mb3_unicode_ci; each next one must get its own.
+    MyLoginOptions unicode = sluice.login("app", "app");
+    unicode.charset = "utf8mb3";
+    {
+        MyConnection leaver = my_connect(unicode);
+        REQUIRE(my_value(leaver.get(), "SELECT @@character_set_client") == "utf8mb3");
+    }
+    for (const std::string charset : {"cp1251", "latin2"}) {
+        INFO(charset);
+        MyLoginOptions options = sluice.login("app", "app");
+        options.charset = charset;
+        MyConnection client = my_connect(options);
+        CHECK(my_value(client.get(), "SELECT CONCAT(@@character_set_client, '/', @@character_set_results)") ==
+              charset + "/" + charset);
+        // One byte per character in those sets: 0xE9 is one character, not half of one.
+        CHECK(my_value(client.get(), "SELECT CHAR_LENGTH('\xE9')") == "1");
+    }
+}

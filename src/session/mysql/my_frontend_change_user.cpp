@@ -86,8 +86,7 @@ std::optional<Failure> MyFrontend::switch_user(const mysql::ChangeUser& change) 
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
   if (change.character_set) {
-    character_set_ = static_cast<std::uint8_t>(*change.character_set);
-    collation_ = mysql::collation_by_id(character_set_);
+    choose_collation(static_cast<std::uint8_t>(*change.character_set));
   }
   // A new session on the server: the old one's statements, variables and pins are gone, and
   // the new user's pool decides how statements and session state are handled.

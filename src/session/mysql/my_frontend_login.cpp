@@ -102,10 +102,9 @@ awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login,
   read_state_policy();
   auto connector = std::static_pointer_cast<MyServerConnector>(session_.pool().connector());
   schema_ = connector->target()->dbname;
-  character_set_ = login.response().character_set;
+  choose_collation(login.response().character_set);
   scramble_ = login.scramble();
   client_capabilities_ = login.capabilities();
-  collation_ = mysql::collation_by_id(character_set_);
   const Failure lost = client_closed();
   auto sent = co_await write_bytes(session_.client(), login.output(), lost);
   if (!sent) co_return sent.failure();
@@ -212,6 +211,19 @@ bool MyFrontend::begin_authentication(mysql::ClientLogin& login, std::optional<a
 // The console speaks PostgreSQL only: choose_database never picks it for a MySQL client.
 awaitable<Status> MyFrontend::serve_admin_console() {
   co_return Failure{"unknown_database", "3D000", "no such database: sluice"};
+}
+
+// The character set every backend is put in for this client. An id MariaDB does not know gets
+// the default Sluice's handshake offered, as a server falls back to its own: never whatever
+// the backend's last client left.
+void MyFrontend::choose_collation(std::uint8_t id) {
+  collation_ = mysql::collation_by_id(id);
+  character_set_ = id;
+  if (collation_) return;
+  spdlog::warn("user={} database={}: unknown collation id {} at login; using utf8mb4_general_ci", session_.user(),
+               session_.database(), id);
+  character_set_ = mysql::charset::utf8mb4_general_ci;
+  collation_ = mysql::collation_by_id(character_set_);
 }
 
 }  // namespace sluice::session

@@ -1,7 +1,7 @@
 #pragma once
 // The collation id a client sends in its HandshakeResponse41 (one byte), as names a
 // `SET NAMES` statement takes: a backend serving many clients is put in each one's character
-// set. Only the ids clients commonly send are known; for others the backend keeps its own.
+// set. Every id MariaDB 10.11 knows is known; an unknown one gets the listener's default.
 #include <cstdint>
 #include <optional>
 #include <string>

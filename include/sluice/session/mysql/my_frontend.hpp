@@ -118,6 +118,8 @@ class MyFrontend : public Frontend {
   std::optional<Failure> switch_user(const mysql::ChangeUser& change);
   std::optional<Failure> change_user_refusal(const mysql::ChangeUser& change);
 
+  void choose_collation(std::uint8_t id);
+
   // --- binary prepared statements across backends (my_frontend_statements.cpp) ---
   // A statement command scan_client let through whole: rewrite_outgoing maps its id.
   struct StatementEdit {
@@ -172,8 +174,8 @@ class MyFrontend : public Frontend {
   std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
   mysql::ResponseTracker tracker_;  // survives leases: a command is scanned before its backend is
   std::string schema_;               // the client's current database on the backend side
-  std::uint8_t character_set_ = mysql::charset::utf8mb4_general_ci;  // the handshake's collation id
-  std::optional<mysql::Collation> collation_;  // its names, when Sluice knows them
+  std::uint8_t character_set_ = mysql::charset::utf8mb4_general_ci;  // the handshake's collation id (see choose_collation)
+  std::optional<mysql::Collation> collation_;  // its names
   std::optional<std::string> pending_schema_;  // a COM_INIT_DB / USE awaiting its OK
   bool awaiting_schema_answer_ = false;
   // COM_STMT_PREPAREs not yet closed (a failed one counts too: conservative). While any is
