@@ -489,3 +489,32 @@ TEST_CASE("prepared statements: DEALLOCATE ALL or DISCARD ALL behind a comment o
     REQUIRE(succeeded(again.get()));
     CHECK(std::string(PQgetvalue(again.get(), 0, 0)) == "6");
 }
+
+TEST_CASE("prepared statements: clients with another TimeZone or DateStyle never share a statement's literals",
+          "[prepared]") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: transaction\npool_size: 1\n";  // one backend: both clients' statements meet on it
+    SluiceProcess sluice(options);
+    Connection tokyo = client_of(sluice);
+    Connection utc = client_of(sluice);
+    exec_ok(tokyo, "SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'ISO, DMY'");
+    exec_ok(utc, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'");
+    const std::string sql = "SELECT extract(epoch FROM '2024-01-01 00:00'::timestamptz)::bigint, '03/04/2024'::date::text";
+    // The same text in both orders: whoever prepares it first must not decide for the other.
+    for (PGconn* first : {tokyo.get(), utc.get()}) {
+        PGconn* second = first == tokyo.get() ? utc.get() : tokyo.get();
+        const std::string name = first == tokyo.get() ? "t1" : "t2";
+        REQUIRE(succeeded(prepare(first, name, sql, 0).get()));
+        REQUIRE(succeeded(prepare(second, name, sql, 0).get()));
+        for (int round = 0; round < 2; ++round) {
+            PgResult in_tokyo = exec_prepared(tokyo, name, {});
+            PgResult in_utc = exec_prepared(utc, name, {});
+            REQUIRE(succeeded(in_tokyo.get()));
+            REQUIRE(succeeded(in_utc.get()));
+            CHECK(std::string(PQgetvalue(in_tokyo.get(), 0, 0)) == "1704034800");
+            CHECK(std::string(PQgetvalue(in_tokyo.get(), 0, 1)) == "2024-04-03");
+            CHECK(std::string(PQgetvalue(in_utc.get(), 0, 0)) == "1704067200");
+            CHECK(std::string(PQgetvalue(in_utc.get(), 0, 1)) == "2024-03-04");
+        }
+    }
+}

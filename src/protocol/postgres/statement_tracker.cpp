@@ -85,8 +85,8 @@ std::string BackendStatements::next_server_name() {
 }
 
 BackendStatements::Entry* BackendStatements::usable(Entry* entry, StatementOutbox& out) {
-  if (entry == nullptr || entry->search_path == search_path_) return entry;
-  // Still being prepared, or used by requests in flight: kept (the client changed search_path
+  if (entry == nullptr || entry->context == context_) return entry;
+  // Still being prepared, or used by requests in flight: kept (the client changed its settings
   // within one pipeline; PostgreSQL decides then, as it would for one client alone).
   if (skipping_ || !entry->prepared || entry->in_flight > 0) return entry;
   if (!write_close(out.to_backend, kTargetStatement, entry->server_name)) return entry;
@@ -97,7 +97,7 @@ BackendStatements::Entry* BackendStatements::usable(Entry* entry, StatementOutbo
 
 BackendStatements::Entry& BackendStatements::insert(SharedStatementText text) {
   lru_.push_front(Entry{std::move(text), next_server_name()});
-  lru_.front().search_path = search_path_;
+  lru_.front().context = context_;
   index_.emplace(lru_.front().text.get(), lru_.begin());
   return lru_.front();
 }

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <vector>
 
@@ -173,7 +174,7 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   OutgoingBytes out;
   if (!track_statements_) return out;
   auto& statements = backend_statements();
-  statements.use_search_path(search_path());
+  statements.use_context(statement_context());
   pg::StatementOutbox box;
   std::size_t copied = 0;  // bytes before this are in box.to_backend (once rewriting)
   const auto scanned = scanners().outgoing.scan(bytes, [&](const pg::MessageView& message) {
@@ -229,12 +230,23 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   return out;
 }
 
-// The client's own search_path, as Sluice replays it ("" if it never set one).
-std::string_view PgFrontend::search_path() const {
+// BackendStatements::use_context's key for this client: every setting it made (search_path
+// among them) and the reported parameters that decide how literals are read. Conservative: any
+// SET makes a context of its own, so clients with other settings never share a definition.
+// Built per batch into a buffer that lives while the client is busy (no allocation once sized).
+std::string_view PgFrontend::statement_context() {
+  static constexpr std::array<std::string_view, 5> kParseSettings = {
+      "TimeZone", "DateStyle", "IntervalStyle", "client_encoding", "standard_conforming_strings"};
+  auto& context = scanners().statement_context;
+  context.clear();
   for (const auto& setting : session_settings_.settings()) {
-    if (setting.change.name == "search_path") return setting.change.value;
+    context.append(setting.change.name).append(1, '=').append(setting.change.value).append(1, '\0');
   }
-  return {};
+  for (const auto name : kParseSettings) {
+    if (const auto value = session_settings_.find_reported(name)) context.append(*value);
+    context.append(1, '\0');
+  }
+  return context;
 }
 
 pg::ClientStatements& PgFrontend::client_statements() {

@@ -738,13 +738,13 @@ TEST_CASE("a definition is shared only under the same search_path, another one c
   ClientStatements a, b;
   BackendStatements backend(200);
   Link on_a{&a, &backend};
-  backend.use_search_path("sa");
+  backend.use_context("sa");
   on_a.parse("q", "SELECT * FROM shaped");
   on_a.other(frontend::Sync);
   on_a.reply("1Z");
 
   Link on_b{&b, &backend};
-  backend.use_search_path("sb");
+  backend.use_context("sb");
   CHECK(on_b.parse("q", "SELECT * FROM shaped") == ParseOutcome::forwarded);  // not shared
   on_b.other(frontend::Sync);
   CHECK(on_b.sent == Sent{"C S sluice_s1", "P sluice_s2 SELECT * FROM shaped", "S"});

@@ -152,13 +152,15 @@ class BackendStatements {
   // it are still in use by messages in flight; the excess is closed when they are answered.
   explicit BackendStatements(std::size_t max_statements);
 
-  // The search_path the client whose messages follow has set ("" for the pool's default). A
-  // definition is shared only between clients with the same one: PostgreSQL parses a prepared
-  // statement again when search_path changed since its last use, and fails it ("cached plan
-  // must not change result type") when the tables the text names now have other columns. A
-  // definition prepared under another search_path is closed and prepared again.
-  void use_search_path(std::string_view search_path) {
-    if (search_path != search_path_) search_path_ = search_path;
+  // What decides how the server reads a text when it prepares it, for the client whose
+  // messages follow: its search_path (which tables the names mean; PostgreSQL fails a statement
+  // with "cached plan must not change result type" when they now have other columns) and the
+  // settings that turn literals into values (TimeZone, DateStyle, client_encoding, ...: a
+  // '2024-01-01 00:00'::timestamptz is fixed at Parse). The session encodes them in one string
+  // ("" for the pool's defaults). A definition is shared only between clients with the same
+  // context; one prepared under another is closed and prepared again.
+  void use_context(std::string_view context) {
+    if (context != context_) context_ = context;
   }
 
   // --- client -> backend, in wire order ---
@@ -224,7 +226,7 @@ class BackendStatements {
     std::string server_name;
     bool prepared = false;    // its ParseComplete came back
     std::size_t in_flight = 0;  // queued requests that use it: not evicted while > 0
-    std::string search_path = {};  // in force when it was prepared
+    std::string context = {};  // use_context's, in force when it was prepared
   };
   using Lru = std::list<Entry>;  // most recently used first
   struct TextHash {
@@ -281,7 +283,7 @@ class BackendStatements {
   std::uint64_t next_name_ = 1;
   std::uint64_t parses_sent_ = 0;
   std::uint64_t evictions_ = 0;
-  std::string search_path_;
+  std::string context_;
 };
 
 }  // namespace sluice::pg

@@ -112,7 +112,7 @@ class PgFrontend : public Frontend {
   // is DEALLOCATE ALL or DISCARD ALL, every statement is forgotten on both sides.
   void track_bind(std::string_view statement_name);
   void forget_all_statements();
-  std::string_view search_path() const;
+  std::string_view statement_context();
   // A client holding no backend that sent only named Parses and a Sync while the pool has no
   // backend free: the ParseCompletes and ReadyForQuery Sluice answers itself (see the .cpp).
   std::optional<ClientScan> answer_prepare_alone(std::span<const std::uint8_t> batch, const ClientScan& scan);
@@ -141,6 +141,7 @@ class PgFrontend : public Frontend {
     pg::BasicMessageScanner<0> client;    // types and lengths are all the client side needs
     pg::BasicMessageScanner<0> outgoing;  // message boundaries of what goes to the backend
     std::string held_server_bytes;  // an incomplete header from the server (< 5 bytes): maybe a reply to swallow
+    std::string statement_context;  // statement_context()'s buffer
   };
   Scanners& scanners();
   bool client_at_boundary() const { return !scanners_ || scanners_->client.at_boundary(); }
