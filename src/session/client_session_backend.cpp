@@ -110,6 +110,10 @@ awaitable<void> ClientSession::settle_backend() {
   bool clean = plan == SettlePlan::release || plan == SettlePlan::roll_back_then_release;
   if (clean && plan == SettlePlan::roll_back_then_release) clean = co_await frontend_->settle(SettleQuery::roll_back);
   if (clean && core_.reset_before_release()) clean = co_await frontend_->settle(SettleQuery::reset);
+  // A client that leaves right after its statement_timeout error: the server may still act on
+  // our cancel (a PostgreSQL backend is signalled twice, the second time maybe late), and the
+  // next client's statement must not be what it cancels.
+  if (clean) co_await wait_until_cancel_delivered();
   if (clean) {
     release_lease();
   } else {
@@ -126,10 +130,28 @@ void ClientSession::start_cancel() {
                  [delivered](std::exception_ptr) { delivered->expires_at(TimePoint::min()); });
 }
 
+namespace {
+// start_cancel's timer once the cancel got through (its expiry set to the past), or gave up.
+bool cancel_settled(const asio::steady_timer& delivered) {
+  return delivered.expiry() == TimePoint::min() || delivered.expiry() <= Clock::now();
+}
+}  // namespace
+
+// Returns when the cancel is delivered, or when stop_pump() wakes the waiters (then it may not
+// be: cancel_in_flight stays set for settle_backend).
 awaitable<void> ClientSession::wait_for_cancel_delivery() {
   auto delivered = busy().cancel_in_flight;  // the pump and the main loop may both wait on it
   if (!delivered) co_return;
   co_await delivered->async_wait(use_nothrow);
+  if (busy().cancel_in_flight == delivered && cancel_settled(*delivered)) busy().cancel_in_flight.reset();
+}
+
+// Unlike wait_for_cancel_delivery, not cut short by stop_pump(): for a backend about to go to
+// another client.
+awaitable<void> ClientSession::wait_until_cancel_delivered() {
+  auto delivered = busy_ ? busy().cancel_in_flight : nullptr;
+  if (!delivered) co_return;
+  while (!cancel_settled(*delivered)) co_await delivered->async_wait(use_nothrow);
   if (busy().cancel_in_flight == delivered) busy().cancel_in_flight.reset();
 }
 
@@ -137,7 +159,7 @@ awaitable<void> ClientSession::stop_pump() {
   if (!pump_running_) co_return;
   stopping_ = true;
   error_code ignored;
-  if (busy().cancel_in_flight) busy().cancel_in_flight->expires_at(TimePoint::min());
+  if (busy().cancel_in_flight) busy().cancel_in_flight->cancel();  // wakes its waiters; still in flight
   server().socket().cancel(ignored);
   client_.cancel(ignored);
   asio::steady_timer pump_done(client_.get_executor(), TimePoint::max());

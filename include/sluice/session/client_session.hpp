@@ -132,6 +132,7 @@ class ClientSession : public ClientHandle,
   awaitable<void> wait_for_cancel_delivery();
   awaitable<void> settle_backend();
   awaitable<void> stop_pump();
+  awaitable<void> wait_until_cancel_delivered();
   awaitable<void> finish(const Status& outcome);
   awaitable<void> send_error(const Failure& failure, bool fatal);
 
