@@ -518,3 +518,63 @@ TEST_CASE("prepared statements: clients with another TimeZone or DateStyle never
         }
     }
 }
+
+// lib/pq and pgx (describe-exec mode) prepare the unnamed statement in one round trip (Parse +
+// Sync) and bind it in the next: in transaction mode the backend may change in between, and the
+// new one's unnamed statement is whoever's parsed there last.
+TEST_CASE("prepared statements: the unnamed statement follows its client from Parse to a later Bind",
+          "[prepared]") {
+    SluiceProcess sluice(transaction_pool());
+    SECTION("two clients, one backend each time: each runs its own text") {
+        Connection a = client_of(sluice);
+        Connection b = client_of(sluice);
+        REQUIRE(succeeded(prepare(a, "", "SELECT 'A:' || $1", 1).get()));
+        REQUIRE(succeeded(prepare(b, "", "SELECT 'B:' || $1 || $1", 1).get()));
+        PgResult from_a = exec_prepared(a, "", {"x"});
+        REQUIRE(succeeded(from_a.get()));
+        CHECK(std::string(PQgetvalue(from_a.get(), 0, 0)) == "A:x");
+        PgResult from_b = exec_prepared(b, "", {"y"});
+        REQUIRE(succeeded(from_b.get()));
+        CHECK(std::string(PQgetvalue(from_b.get(), 0, 0)) == "B:yy");
+        // A simple Query destroys the unnamed statement, as in PostgreSQL: a Bind then fails.
+        exec_ok(a, "SELECT 1");
+        CHECK(sqlstate(exec_prepared(a, "", {"z"}).get()) == "26000");
+        CHECK(query_value(a, "SELECT 'still usable'") == "still usable");
+    }
+    SECTION("8 clients over 2 backends, Parse and Bind in separate round trips") {
+        constexpr int kClients = 8;
+        constexpr int kRounds = 40;
+        std::vector<Connection> clients;
+        for (int i = 0; i < kClients; ++i) clients.push_back(client_of(sluice));
+        std::atomic<int> wrong{0}, failed{0};
+        std::mutex example_mutex;
+        std::string example;
+        std::vector<std::thread> threads;
+        for (int i = 0; i < kClients; ++i) {
+            threads.emplace_back([&, i] {
+                PGconn* conn = clients[i].get();
+                const std::string tag = "c" + std::to_string(i);
+                for (int round = 0; round < kRounds; ++round) {
+                    PgResult prepared = prepare(conn, "", "SELECT '" + tag + ":' || $1", 1);
+                    PgResult bound = exec_prepared(conn, "", {std::to_string(round)});
+                    if (!succeeded(prepared.get()) || !succeeded(bound.get())) {
+                        ++failed;
+                        std::lock_guard lock(example_mutex);
+                        example = describe(bound.get());
+                        continue;
+                    }
+                    const std::string got = PQgetvalue(bound.get(), 0, 0);
+                    if (got != tag + ":" + std::to_string(round)) {
+                        ++wrong;
+                        std::lock_guard lock(example_mutex);
+                        example = tag + " got " + got;
+                    }
+                }
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        INFO(example);
+        CHECK(failed == 0);
+        CHECK(wrong == 0);
+    }
+}

@@ -300,6 +300,17 @@ std::optional<std::string> BackendStatements::deallocate(ClientStatements& clien
   return server_name;
 }
 
+void BackendStatements::restore_unnamed(std::string_view parse_message, StatementOutbox& out) {
+  if (parse_message.empty()) {
+    if (!write_close(out.to_backend, kTargetStatement, "")) return;
+    enqueue(Request{frontend::Close, Reply::swallow}, nullptr, out.to_client);
+    return;
+  }
+  out.to_backend += parse_message;
+  ++parses_sent_;
+  enqueue(Request{frontend::Parse, Reply::swallow}, nullptr, out.to_client);
+}
+
 void BackendStatements::forwarded(char type) {
   if (!is_request(type)) return;
   std::string nothing_due;  // a relayed request never makes a reply of Sluice's due

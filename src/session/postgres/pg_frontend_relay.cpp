@@ -172,6 +172,7 @@ awaitable<Status> PgFrontend::prepare_backend() {
 }
 
 void PgFrontend::backend_detached() {
+  unnamed_on_lease_ = false;  // the next backend's unnamed statement may be anyone's
   if (server().statements) server().note_prepared_statements(server().statements->size());
   cancel_target_.set(nullptr);
   session_settings_.attach(nullptr);

@@ -187,6 +187,14 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
       copied = message.end;
       out.rewritten = true;
     };
+    if (whole && needs_unnamed_restore(message.type, body)) {
+      box.to_backend.append(text_of(bytes.subspan(copied, start - copied)));
+      copied = start;  // the message itself follows, as it came or rewritten below
+      out.rewritten = true;
+      statements.restore_unnamed(unnamed_parse_ ? std::string_view(*unnamed_parse_) : std::string_view{}, box);
+      unnamed_on_lease_ = true;
+    }
+    if (whole) note_unnamed(message.type, body, bytes.subspan(start, size));
     if (held_whole(message.type) && !(whole && !names_statement(message.type, body))) {
       if (!whole) {
         out.error = protocol_violation("a statement message arrived in parts");
@@ -228,6 +236,29 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   }
   out.to_client = std::move(box.to_client);
   return out;
+}
+
+bool PgFrontend::needs_unnamed_restore(char type, std::span<const std::uint8_t> body) const {
+  if (unnamed_on_lease_) return false;
+  if (type == pg::frontend::Bind) return !names_statement(type, body);
+  return type == pg::frontend::Describe && body.size() >= 2 && body[0] == static_cast<std::uint8_t>(pg::kTargetStatement) &&
+         body[1] == 0;
+}
+
+// PostgreSQL's rules: an unnamed Parse replaces the unnamed statement, a Close of it or a
+// simple Query destroys it. Either way the backend in hand now agrees with the client.
+void PgFrontend::note_unnamed(char type, std::span<const std::uint8_t> body, std::span<const std::uint8_t> message) {
+  const bool unnamed_parse = type == pg::frontend::Parse && !body.empty() && body[0] == 0;
+  const bool unnamed_close = type == pg::frontend::Close && body.size() >= 2 &&
+                             body[0] == static_cast<std::uint8_t>(pg::kTargetStatement) && body[1] == 0;
+  if (!unnamed_parse && !unnamed_close && type != pg::frontend::Query) return;
+  unnamed_on_lease_ = true;
+  if (!unnamed_parse) {
+    unnamed_parse_.reset();
+    return;
+  }
+  if (!unnamed_parse_) unnamed_parse_ = std::make_unique<std::string>();
+  unnamed_parse_->assign(text_of(message));  // capacity kept: no allocation per query once sized
 }
 
 // BackendStatements::use_context's key for this client: every setting it made (search_path

@@ -174,6 +174,13 @@ class BackendStatements {
   bool close(ClientStatements& client, const TargetMessage& message, StatementOutbox& out);
   // Any other client message sent on unchanged (Execute, Sync, Query, FunctionCall, Flush, Copy*).
   void forwarded(char type);
+  // Before a Bind or Describe of the unnamed statement that the client parsed in an earlier
+  // transaction (lib/pq and pgx send Parse + Sync, then Bind + Execute + Sync): this backend's
+  // unnamed statement may be another client's. Sends `parse_message` (the client's last unnamed
+  // Parse, whole) again, or, when the client has none, a Close of the unnamed statement, so the
+  // Bind fails as PostgreSQL would rather than run someone else's statement. Its reply is
+  // swallowed.
+  void restore_unnamed(std::string_view parse_message, StatementOutbox& out);
   // A SQL `DEALLOCATE [PREPARE] name` naming one of the client's protocol-level statements: the
   // backend knows that statement by Sluice's name (if at all), so the session sends the Query
   // with the returned name instead, after `out.to_backend` (a Parse, when this backend has not

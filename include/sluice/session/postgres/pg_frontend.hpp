@@ -113,6 +113,10 @@ class PgFrontend : public Frontend {
   void track_bind(std::string_view statement_name);
   void forget_all_statements();
   std::string_view statement_context();
+  // The unnamed statement across transactions: true if a whole `type` message must be preceded
+  // by BackendStatements::restore_unnamed; note_unnamed follows what the message does to it.
+  bool needs_unnamed_restore(char type, std::span<const std::uint8_t> body) const;
+  void note_unnamed(char type, std::span<const std::uint8_t> body, std::span<const std::uint8_t> message);
   // A client holding no backend that sent only named Parses and a Sync while the pool has no
   // backend free: the ParseCompletes and ReadyForQuery Sluice answers itself (see the .cpp).
   std::optional<ClientScan> answer_prepare_alone(std::span<const std::uint8_t> batch, const ClientScan& scan);
@@ -156,12 +160,18 @@ class PgFrontend : public Frontend {
   // Prepared statements: on in transaction and statement mode with max_prepared_statements > 0.
   bool track_statements_ = false;
   bool unnamed_forgets_all_ = false;  // the unnamed statement's text is DEALLOCATE ALL or DISCARD ALL
+  // The backend in hand has this client's unnamed statement (or, like the client, none): it
+  // parsed, closed or destroyed it (a Query) in this lease, or Sluice restored it. Per lease.
+  bool unnamed_on_lease_ = false;
   std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
 
   // This client's names, whichever backend it has: made on its first statement message and
   // dropped by trim_idle while it has none, so a client without statements holds no table.
   std::unique_ptr<pg::ClientStatements> client_statements_;
+  // The client's last unnamed Parse, whole, while it may still be bound (until its next unnamed
+  // Parse, a Close of it, or a Query): a later transaction's Bind may meet another backend.
+  std::unique_ptr<std::string> unnamed_parse_;
   StatementCounts statement_counts_;  // since the core last took them
   pg::ClientStatements& client_statements();
 };
