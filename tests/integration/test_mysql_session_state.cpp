@@ -210,9 +210,13 @@ TEST_CASE("mysql: a backend whose last client left SETs, an unfollowed USE or a 
     CHECK(my_value(setter.get(), "SELECT @@time_zone") == "+03:00");
 
     // Connector/C allows multi-statements by default in my_connect (CLIENT_MULTI_STATEMENTS).
-    MyConnection mover = my_connect(sluice.login("app", "app"));
-    const MyResult moved = my_query(mover.get(), "SELECT 1; USE app2");
-    REQUIRE(moved.error_code == 0);
+    // The mover is pinned by its USE (the next test): it holds the one backend until it leaves.
+    {
+        MyConnection mover = my_connect(sluice.login("app", "app"));
+        const MyResult moved = my_query(mover.get(), "SELECT 1; USE app2");
+        REQUIRE(moved.error_code == 0);
+        CHECK(my_value(mover.get(), "SELECT DATABASE()") == "app2");
+    }
     CHECK(my_value(other.get(), "SELECT DATABASE()") == "app");
     CHECK(my_value(setter.get(), "SELECT DATABASE()") == "app");
 
@@ -220,8 +224,43 @@ TEST_CASE("mysql: a backend whose last client left SETs, an unfollowed USE or a 
     MyConnection root = mariadb().root();
     my_exec(root.get(), "DROP PROCEDURE IF EXISTS app.quote_mode");
     my_exec(root.get(), "CREATE PROCEDURE app.quote_mode() SET SESSION sql_mode = 'ANSI_QUOTES,NO_ZERO_DATE'");
-    REQUIRE(my_query(mover.get(), "CALL quote_mode()").error_code == 0);
+    MyConnection caller = my_connect(sluice.login("app", "app"));
+    REQUIRE(my_query(caller.get(), "CALL quote_mode()").error_code == 0);
     CHECK(my_value(other.get(), "SELECT @@sql_mode").find("NO_ZERO_DATE") == std::string::npos);
+}
+
+// A USE among other statements cannot be followed to another backend: its client keeps the
+// backend it ran on (pinned), so the statements after it still run in the schema it chose. A
+// lone USE behind a comment is followed like a plain one.
+TEST_CASE("mysql: a USE among other statements pins its client in that schema, one behind a comment is followed",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.notes (v INT NOT NULL)");
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app2.notes (v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.notes");
+    mariadb().execute("DELETE FROM app2.notes");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
+    MyConnection mover = my_connect(sluice.login("app", "app"));
+    MyConnection a = my_connect(sluice.login("app", "app"));
+    MyConnection b = my_connect(sluice.login("app", "app"));
+    REQUIRE(my_query(mover.get(), "USE app2; INSERT INTO notes VALUES (1)").error_code == 0);
+    for (int i = 0; i < 3; ++i) {  // the others take both backends meanwhile
+        CHECK(my_value(a.get(), "SELECT DATABASE()") == "app");
+        CHECK(my_value(b.get(), "SELECT DATABASE()") == "app");
+    }
+    CHECK(my_value(mover.get(), "SELECT DATABASE()") == "app2");
+    REQUIRE(my_query(mover.get(), "INSERT INTO notes VALUES (2)").error_code == 0);
+    CHECK(mariadb().query("SELECT COUNT(*) FROM app2.notes") == "2");
+    CHECK(mariadb().query("SELECT COUNT(*) FROM app.notes") == "0");
+    mover.reset();
+
+    // Behind a comment, alone: followed, so no pin (both backends keep serving a and b).
+    MyConnection commented = my_connect(sluice.login("app", "app"));
+    REQUIRE(my_query(commented.get(), "/* app:web */ USE app2").error_code == 0);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(my_value(a.get(), "SELECT DATABASE()") == "app");
+        CHECK(my_value(commented.get(), "SELECT DATABASE()") == "app2");
+    }
 }
 
 TEST_CASE("mysql: several statements in one query need CLIENT_MULTI_STATEMENTS or COM_SET_OPTION, as in MariaDB",

@@ -59,8 +59,11 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
     if (effects.calls_routine) prepared_routine_ = true;
   } else {
     // A USE Sluice does not follow (among other statements), or a routine's unseen effects: the
-    // next other client gets the backend reset.
-    if ((effects.uses_schema && !mysql::parse_use_statement(text)) || effects.calls_routine) unfollowed_state_ = true;
+    // next other client gets the backend reset. Such a USE also pins its client: the statements
+    // after it must run in the schema it chose, which only that backend knows.
+    const bool unfollowed_use = effects.uses_schema && !mysql::parse_use_statement(text);
+    if (unfollowed_use || effects.calls_routine) unfollowed_state_ = true;
+    if (unfollowed_use && pin == mysql::SessionPin::none) pin = mysql::SessionPin::session_variables;
     // A SET among pipelined commands: Sluice cannot tell when (or whether) it took effect.
     if (effects.setting && !tracker_.response_complete()) pin = mysql::SessionPin::session_variables;
     if (pin == mysql::SessionPin::none && effects.setting) {
