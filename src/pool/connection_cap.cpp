@@ -19,12 +19,21 @@ void ConnectionCap::block(const std::shared_ptr<CapMember>& member) {
   blocked_.push_back(member);
 }
 
-bool ConnectionCap::has_blocked_other_than(const CapMember* member) const {
-  std::lock_guard lock(mutex_);
-  return std::any_of(blocked_.begin(), blocked_.end(), [member](const auto& known) {
-    auto pool = known.lock();
-    return pool && pool.get() != member;
-  });
+bool ConnectionCap::over_fair_share(const CapMember* member, std::size_t held) const {
+  const int cap = limit();
+  if (cap <= 0) return false;
+  std::size_t others = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& known : blocked_) {
+      const auto pool = known.lock();
+      if (pool && pool.get() != member) ++others;
+    }
+  }
+  if (others == 0) return false;
+  const std::size_t contenders = others + 1;
+  const std::size_t share = (static_cast<std::size_t>(cap) + contenders - 1) / contenders;
+  return held > share;
 }
 
 void ConnectionCap::wake_next(const CapMember* freed_by) {

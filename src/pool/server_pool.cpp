@@ -278,7 +278,7 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
       close_reason = CloseReason::server_lifetime;
     } else if (static_cast<int>(total) > settings_.pool_size) {
       close_reason = CloseReason::pool_shrunk;
-    } else if (database_cap_->has_blocked_other_than(this) || user_cap_->has_blocked_other_than(this)) {
+    } else if (database_cap_->over_fair_share(this, total) || user_cap_->over_fair_share(this, total)) {
       close_reason = CloseReason::fair_share;
     }
     if (close_reason) {

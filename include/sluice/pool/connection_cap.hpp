@@ -3,9 +3,12 @@
 // database) and max_user_connections (one per user). Exact across threads.
 //
 // Fairness: a pool that has clients waiting only because of this cap registers as
-// blocked. While any other pool is blocked, backends released under the cap are closed
-// instead of reused, and the freed slot goes to the blocked pools in turn (round robin),
-// so one busy pool cannot keep the whole cap forever.
+// blocked. While other pools are blocked, a pool holding more than its share of the cap
+// (the limit divided among itself and them, rounded up) closes the backends it releases
+// instead of reusing them, and the freed slot goes to the blocked pools in turn (round
+// robin), so one busy pool cannot keep the whole cap. Once every pool holds no more than its
+// share, backends stay where they are: a hand-over between users costs a new login, and
+// closing one per transaction would make every transaction pay it.
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -43,7 +46,9 @@ class ConnectionCap {
   void add_member(std::weak_ptr<CapMember> member);
   // The pool has clients it cannot serve because of this cap (no-op if already queued).
   void block(const std::shared_ptr<CapMember>& member);
-  bool has_blocked_other_than(const CapMember* member) const;
+  // `member`, holding `held` backends under this cap, holds more than its share while other
+  // pools are blocked: the backend it releases should go to them.
+  bool over_fair_share(const CapMember* member, std::size_t held) const;
   // A slot was freed by `freed_by`: the next blocked pool (not `freed_by`) gets its turn.
   // Call without holding any pool's lock.
   void wake_next(const CapMember* freed_by);
