@@ -49,11 +49,19 @@ ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
 
 ServerPool::~ServerPool() = default;
 
-awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor) {
+void ServerPool::WaitTicket::abandon() {
+  if (auto waiter = waiter_.lock()) {
+    waiter->abandoned = true;
+    waiter->timer.cancel();
+  }
+}
+
+awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor, WaitTicket* ticket) {
   if (auto* connection = take_idle_fast(session_executor)) {
     if (moved_to_session(connection, session_executor)) co_return handed_out(Clock::now(), connection, false);
   }
   auto waiter = std::make_shared<Waiter>(session_executor);
+  if (ticket) ticket->waiter_ = waiter;
   const auto limits = settings();
   const TimePoint deadline =
       limits.query_wait_timeout.count() > 0 ? waiter->since + limits.query_wait_timeout : TimePoint::max();
@@ -97,7 +105,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     if (attempt == Attempt::refused) co_return refusal;
 
     waiter->timer.expires_at(waiter->may_use_reserve ? deadline : std::min(deadline, reserve_at));
-    co_await waiter->timer.async_wait(use_nothrow);
+    if (!waiter->abandoned) co_await waiter->timer.async_wait(use_nothrow);
     {
       std::lock_guard lock(mutex_);
       if (waiter->queued) {
@@ -108,6 +116,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
       connection = std::exchange(waiter->granted, nullptr);
     }
     if (connection && moved_to_session(connection, session_executor)) co_return handed_out(waiter->since, connection);
+    if (waiter->abandoned) co_return Failure{"wait_abandoned", "", "stopped waiting for a server connection"};
     if (Clock::now() >= deadline) {
       co_return Failure{"query_wait_timeout", "", "query_wait_timeout"};
     }

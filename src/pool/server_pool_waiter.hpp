@@ -20,6 +20,7 @@ struct ServerPool::Waiter : std::enable_shared_from_this<Waiter> {
   asio::steady_timer timer;  // expires at the client's query_wait_timeout; cancelled to wake it
   ServerConnection* granted = nullptr;  // a backend handed over directly by give_back()
   bool queued = false;
+  bool abandoned = false;  // WaitTicket::abandon: the client stops waiting
   bool has_waited = false;  // re-enters at the head of the queue: it keeps its place in line
   bool may_use_reserve = false;  // waited reserve_pool_timeout: may open beyond pool_size
   int passed_over = 0;  // times a released backend went to a client queued behind this one

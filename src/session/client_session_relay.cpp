@@ -115,7 +115,12 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   Busy& work = busy();
   if (!core_.has_lease()) {
     set_state(ClientState::waiting);
-    auto lease = co_await pool_->acquire(client_.get_executor());
+    auto lease = co_await pool_->acquire(client_.get_executor(), &work.pool_wait);
+    // Stopped while queued (a drain, a KILL): the client hears why, not that its wait ended.
+    if (core_.stopping()) {
+      if (lease) lease->release();
+      co_return *core_.stop_reason();
+    }
     if (!lease) co_return lease.failure();
     // Left while queued: the backend goes back untouched, instead of running a statement
     // nobody will read and then being closed because the client left mid-statement. A lease
@@ -260,6 +265,7 @@ void ClientSession::stop(Failure reason) {
   core_.stop(std::move(reason));
   error_code ignored;
   client_.cancel(ignored);
+  if (busy_) busy().pool_wait.abandon();
   // A write to the backend can wait forever: a client that pipelined without reading fills
   // the backend's output, and the backend stops reading. The backend is not clean then anyway.
   if (core_.writing() && core_.has_lease()) server().stream().cancel(ignored);

@@ -1025,6 +1025,32 @@ TEST_CASE("SIGTERM past shutdown_timeout: a client idle in a transaction is told
     CHECK(sluice.log().find("reason=shutdown") != std::string::npos);
 }
 
+// A client queued for a backend holds none: a drain tells it 57P01 at once instead of keeping
+// it (and the process) until shutdown_timeout. (Found from outside: a client waiting on a
+// PAUSEd pool was held for the whole drain and then saw the connection drop, with no log line.)
+TEST_CASE("SIGTERM: a client queued on a paused pool is told 57P01 at once, and the process exits",
+          "[limits][drain]") {
+    SluiceOptions options;
+    SluiceProcess sluice(options);  // shutdown_timeout: 2s
+    Connection waiting = connect(sluice.conninfo("app", "app"));  // logged in before the pause
+    Connection console = admin_connect(sluice);
+    exec_ok(console, "PAUSE app");
+    REQUIRE(PQsendQuery(waiting, "select 'never ran'") == 1);
+    Connection admin = admin_connect(sluice);
+    REQUIRE(eventually([&] { return pool_view(admin, "app", "app").cl_waiting == 1; }));
+
+    const auto started = Clock::now();
+    REQUIRE(kill(sluice.pid(), SIGTERM) == 0);
+    PgResult result = wait_for_result(waiting, 5s);
+    INFO(describe(result.get()));
+    CHECK(sqlstate(result.get()) == "57P01");
+    CHECK(since(started) < 1000ms);  // not after shutdown_timeout
+    CHECK(eventually([&] { return !sluice.running(); }, 4s));
+    CHECK(since(started) < 1500ms);
+    CHECK(sluice.stop(1s) == 0);
+    CHECK(sluice.log().find("reason=shutdown") != std::string::npos);
+}
+
 TEST_CASE("a client idle long enough to be parked keeps its session and still meets client_idle_timeout",
           "[limits][idle][parked]") {
     // After SessionClock::kTrimAfterMs (1 s) of idleness a client leaves its coroutines and

@@ -76,14 +76,27 @@ struct ServerInfo {
 };
 
 class ServerPool : public CapMember, public std::enable_shared_from_this<ServerPool> {
+  struct Waiter;
+
  public:
   ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector, config::PoolSettings settings,
              std::shared_ptr<ConnectionCap> database_cap, std::shared_ptr<ConnectionCap> user_cap);
   ~ServerPool() override;
 
+  // A queued caller's way out: abandon() (on the caller's worker) ends its wait at once, as a
+  // drain or a KILL must for a client waiting on a paused or full pool.
+  class WaitTicket {
+   public:
+    void abandon();
+
+   private:
+    friend class ServerPool;
+    std::weak_ptr<Waiter> waiter_;
+  };
+
   // Hands out an idle backend, opens a new one if the caps allow, or queues the caller
-  // (FIFO) until one is released or query_wait_timeout passes.
-  awaitable<Expected<Lease>> acquire(asio::any_io_executor session_executor);
+  // (FIFO) until one is released, query_wait_timeout passes, or `ticket` is abandoned.
+  awaitable<Expected<Lease>> acquire(asio::any_io_executor session_executor, WaitTicket* ticket = nullptr);
 
   // Periodic maintenance: closes idle backends past server_idle_timeout above min_pool_size.
   void sweep(TimePoint now);
@@ -132,7 +145,6 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
 
  private:
   friend class Lease;
-  struct Waiter;
   using ConnectionList = std::list<std::unique_ptr<ServerConnection>>;
 
   enum class Attempt { leased, opening, queued, refused };

@@ -202,6 +202,7 @@ class ClientSession : public ClientHandle,
     std::uint64_t queries = 0;
     Clock::duration query_time{};  // request sent to its complete answer, summed
     asio::steady_timer* pump_done = nullptr;  // set while stop_pump() waits for the pump to end
+    pool::ServerPool::WaitTicket pool_wait;  // while queued for a backend: stop() ends the wait
     // Set while a statement_timeout cancel is on its way; expires once the server has acted on
     // it. Until then the backend is neither released nor sent the next statement, so a late
     // signal cannot cancel that statement (an idle backend ignores a cancel).
