@@ -139,3 +139,16 @@ TEST_CASE("SIGHUP reloads the config file", "[pg][reload]") {
     Connection still = connect(sluice.conninfo("app", "app", "app2"));
     CHECK(query_value(still, "select current_database()") == "app2");
 }
+
+TEST_CASE("a server row over max_packet_size: 08006 for its client, and the log says why", "[pg][errors]") {
+    SluiceOptions options;
+    options.top_level = "max_packet_size: 64kB";
+    SluiceProcess sluice(options);
+    Connection conn = connect(sluice.conninfo("app", "app"));
+    PgResult result = exec(conn, "select repeat('x', 200000)");
+    CHECK(PQresultStatus(result.get()) == PGRES_FATAL_ERROR);
+    CHECK(eventually([&] { return sluice.log().find("larger than max_packet_size") != std::string::npos; }));
+    // Rows under the limit still come through on a new connection.
+    Connection next = connect(sluice.conninfo("app", "app"));
+    CHECK(query_value(next, "select length(repeat('x', 1000))") == "1000");
+}

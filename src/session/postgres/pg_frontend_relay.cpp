@@ -126,7 +126,12 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   });
   if (result.error) return result;
   if (scanned.error != pg::ScanError::none) {
+    // Said in the log (relay_to_client's warning): a row over max_packet_size is a setting to
+    // raise, not a network fault.
     result.error = server_lost();
+    result.error->message += scanned.error == pg::ScanError::length_too_large
+                                 ? ": the server sent a message larger than max_packet_size"
+                                 : ": the server sent a malformed message length";
     return result;
   }
   if (tracking && !server_scanner_->at_boundary() && !server_scanner_->pending_type()) {
