@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <utility>
 #include <vector>
 
 #include "sluice/protocol/postgres/constants.hpp"
@@ -174,7 +175,12 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
   OutgoingBytes out;
   if (!track_statements_) return out;
   auto& statements = backend_statements();
-  statements.use_context(statement_context());
+  // Only messages naming a statement look definitions up by context: a batch without any (the
+  // unnamed statement's Parse/Bind/Execute, a simple Query) does not build it.
+  bool context_given = false;
+  const auto give_context = [&] {
+    if (!std::exchange(context_given, true)) statements.use_context(statement_context());
+  };
   pg::StatementOutbox box;
   std::size_t copied = 0;  // bytes before this are in box.to_backend (once rewriting)
   const auto scanned = scanners().outgoing.scan(bytes, [&](const pg::MessageView& message) {
@@ -201,6 +207,7 @@ OutgoingBytes PgFrontend::rewrite_outgoing(std::span<const std::uint8_t> bytes) 
         return false;
       }
       rewrite_here();
+      give_context();
       if (auto failure = rewrite_statement_message(message.type, body, box)) {
         out.error = std::move(failure);
         return false;
@@ -264,7 +271,8 @@ void PgFrontend::note_unnamed(char type, std::span<const std::uint8_t> body, std
 // BackendStatements::use_context's key for this client: every setting it made (search_path
 // among them) and the reported parameters that decide how literals are read. Conservative: any
 // SET makes a context of its own, so clients with other settings never share a definition.
-// Built per batch into a buffer that lives while the client is busy (no allocation once sized).
+// Built for each batch that names a statement, into a buffer that lives while the client is
+// busy (no allocation once sized).
 std::string_view PgFrontend::statement_context() {
   static constexpr std::array<std::string_view, 5> kParseSettings = {
       "TimeZone", "DateStyle", "IntervalStyle", "client_encoding", "standard_conforming_strings"};
@@ -376,6 +384,7 @@ bool PgFrontend::track_query(std::span<const std::uint8_t> body, pg::StatementOu
   auto& statements = backend_statements();
   if (effect.all) forget_all_statements();
   if (!effect.name) return false;
+  statements.use_context(statement_context());  // deallocate() may prepare the definition first
   auto server_name = statements.deallocate(client_statements(), *effect.name, out);
   if (!server_name) return false;
   pg::write_query(out.to_backend, "DEALLOCATE " + *server_name);
@@ -396,6 +405,7 @@ bool PgFrontend::track_unnamed_parse(std::span<const std::uint8_t> body, pg::Sta
   unnamed_forgets_all_ = effect.all;
   if (!effect.name) return false;
   auto& statements = backend_statements();
+  statements.use_context(statement_context());  // deallocate() may prepare the definition first
   auto server_name = statements.deallocate(client_statements(), *effect.name, out);
   if (!server_name) return false;
   const std::string renamed = "DEALLOCATE " + *server_name;
