@@ -252,6 +252,13 @@ ScrapeView Collector::gather(TimePoint now) const {
   std::erase_if(view.pools, [](const PoolView& pool) { return !pool.in_use(); });
   add_caps(view, pools);
   view.events = events_.snapshot();
+  // A pool's histograms go with its other series: those of a pool dropped since (its database
+  // removed by a reload) leave /metrics with them instead of staying frozen there.
+  std::erase_if(view.events.pools, [&](const EventMetrics::Snapshot::Pool& histograms) {
+    return std::none_of(view.pools.begin(), view.pools.end(), [&](const PoolView& pool) {
+      return pool.database == histograms.database && pool.user == histograms.user;
+    });
+  });
   return view;
 }
 

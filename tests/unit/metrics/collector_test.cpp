@@ -138,7 +138,7 @@ TEST_CASE("render leaves out families with nothing to say and keeps the list's o
   }
 }
 
-TEST_CASE("gather counts clients into their pools and leaves out pools never used", "[metrics]") {
+TEST_CASE("gather counts clients into their pools and leaves out pools never used or gone with their histograms", "[metrics]") {
   auto proxy_config = std::make_shared<config::ProxyConfig>();
   proxy_config->max_client_connections = 50;
   config::DatabaseConfig app;
@@ -165,6 +165,8 @@ TEST_CASE("gather counts clients into their pools and leaves out pools never use
   for (const auto& c : clients) registry.add(c.get());
 
   metrics::EventMetrics events;
+  events.observe_wait("app", "alice", 0.02);
+  events.observe_wait("gone", "alice", 0.02);  // a pool dropped since (its database removed)
   const metrics::Collector collector(config_store, pools, registry, events);
   const auto view = collector.gather(now);
   REQUIRE(view.pools.size() == 1);
@@ -188,4 +190,6 @@ TEST_CASE("gather counts clients into their pools and leaves out pools never use
   CHECK(text.find("mallory") == std::string::npos);
   CHECK(text.find("eve") == std::string::npos);
   CHECK(text.find("10.1.2.3") == std::string::npos);  // never a per-address label
+  CHECK(sample(text, R"(sluice_client_wait_seconds_count{database="app",user="alice"})") == 1);
+  CHECK(text.find("database=\"gone\"") == std::string::npos);
 }
