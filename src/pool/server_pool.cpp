@@ -134,6 +134,7 @@ ServerConnection* ServerPool::take_idle_fast(const asio::any_io_executor& sessio
   {
     std::lock_guard lock(mutex_);
     if (closed_ || paused_ || !waiters_.empty() || idle_.empty()) return nullptr;
+    if (database_cap_->over_limit() || user_cap_->over_limit()) return nullptr;  // the slow path closes some
     auto same_worker = std::find_if(idle_.begin(), idle_.end(), [&](const auto& idle) {
       return idle->socket().get_executor() == session_executor;
     });
@@ -162,12 +163,24 @@ int ServerPool::drop_dead_idle_locked() {
   return dropped;
 }
 
+// A reload lowered max_db_connections or max_user_connections below the backends open: idle
+// ones close (the caps count them) rather than serve beyond the new limit.
+int ServerPool::drop_idle_over_caps_locked() {
+  int dropped = 0;
+  while (!idle_.empty() && (database_cap_->over_limit() || user_cap_->over_limit())) {
+    remove_locked(idle_.back().get(), CloseReason::pool_shrunk);
+    ++dropped;
+  }
+  return dropped;
+}
+
 ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
                                                  ConnectionCap*& blocking_cap, bool& freed_slots) {
   if (closed_) return Attempt::refused;
   // Newcomers queue behind clients already waiting: arrival order within a pool.
   if (!paused_ && (waiters_.empty() || waiter->has_waited)) {
     if (drop_dead_idle_locked() > 0) freed_slots = true;
+    if (drop_idle_over_caps_locked() > 0) freed_slots = true;
     if (!idle_.empty()) {
       out = idle_.front().get();
       transition_locked(out, ServerState::active);
@@ -285,8 +298,9 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
       close_reason = retired_reason_;
     } else if (now >= connection->expires_at_) {
       close_reason = CloseReason::server_lifetime;
-    } else if (static_cast<int>(total) > settings_.pool_size) {
-      close_reason = CloseReason::pool_shrunk;
+    } else if (static_cast<int>(total) > settings_.pool_size || database_cap_->over_limit() ||
+               user_cap_->over_limit()) {
+      close_reason = CloseReason::pool_shrunk;  // pool_size or a shared cap lowered by a reload
     } else if (database_cap_->over_fair_share(this, total) || user_cap_->over_fair_share(this, total)) {
       close_reason = CloseReason::fair_share;
     }
@@ -318,7 +332,13 @@ void ServerPool::give_back(ServerConnection* connection, bool reusable, CloseRea
 void ServerPool::update_settings(const config::PoolSettings& settings) {
   std::lock_guard lock(mutex_);
   const int grown = settings.pool_size - settings_.pool_size;
+  const bool lifetime_changed = settings.server_lifetime != settings_.server_lifetime;
   settings_ = settings;
+  if (lifetime_changed) {  // open backends recycle by the new server_lifetime, as new ones will
+    for (auto* list : {&connecting_, &idle_, &active_}) {
+      for (auto& connection : *list) connection->expires_at_ = lifetime_deadline(connection->created_at_);
+    }
+  }
   settings_version_.fetch_add(1, std::memory_order_release);
   for (int i = 0; i < grown && !waiters_.empty(); ++i) wake_one_locked();
 }

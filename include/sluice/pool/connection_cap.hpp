@@ -42,6 +42,11 @@ class ConnectionCap {
   void set_limit(int limit) { limit_.store(limit, std::memory_order_relaxed); }
   int limit() const { return limit_.load(std::memory_order_relaxed); }
   int used() const { return used_.load(std::memory_order_relaxed); }
+  // More backends open than the limit allows: a reload lowered it below what was open.
+  bool over_limit() const {
+    const int limit = limit_.load(std::memory_order_relaxed);
+    return limit > 0 && used_.load(std::memory_order_relaxed) > limit;
+  }
 
   void add_member(std::weak_ptr<CapMember> member);
   // The pool has clients it cannot serve because of this cap (no-op if already queued).

@@ -169,6 +169,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   std::shared_ptr<Waiter> take_waiter_for_locked(ServerConnection& connection);
   ConnectionList& list_for(ServerState state);
   TimePoint lifetime_deadline(TimePoint now) const;
+  int drop_idle_over_caps_locked();
 
   const PoolKey key_;
   const std::shared_ptr<ServerConnector> connector_;

@@ -177,6 +177,45 @@ TEST_CASE("a shared database cap bounds backends across pools", "[pool]") {
   CHECK(f.database_cap->used() == 0);  // dropped leases close their backends
 }
 
+TEST_CASE("a shared cap lowered by a reload below the open backends is kept: idle ones close", "[pool]") {
+  Fixture f;
+  auto pool_a = f.make_pool(small_pool(5, 50ms));
+  auto pool_b = std::make_shared<pool::ServerPool>(pool::PoolKey{"db", "other"}, f.connector, small_pool(5, 50ms),
+                                                   f.database_cap, std::make_shared<pool::ConnectionCap>(0));
+  f.run([&]() -> awaitable<void> {
+    auto a = co_await pool_a->acquire(f.io.get_executor());
+    auto b = co_await pool_b->acquire(f.io.get_executor());
+    REQUIRE((a.ok() && b.ok()));
+    b->release();  // pool_b keeps an idle backend
+    CHECK(f.database_cap->used() == 2);
+    f.database_cap->set_limit(1);  // the reload
+    // pool_a's backend is busy and pool_b's idle one is over the cap: pool_b waits, its idle
+    // backend closes.
+    auto b_again = co_await pool_b->acquire(f.io.get_executor());
+    CHECK_FALSE(b_again.ok());
+    CHECK(f.database_cap->used() == 1);
+    CHECK(pool_b->counts().idle == 0);
+    a->release();
+  });
+  CHECK(f.database_cap->used() == 1);
+}
+
+TEST_CASE("a server_lifetime lowered by a reload recycles backends already open", "[pool]") {
+  Fixture f;
+  auto settings = small_pool(2);
+  settings.server_lifetime = 3600s;
+  auto pool = f.make_pool(settings);
+  f.run([&]() -> awaitable<void> {
+    auto a = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(a.ok());
+    settings.server_lifetime = 1ms;
+    pool->update_settings(settings);
+    co_await asio::steady_timer(f.io, 5ms).async_wait(asio::use_awaitable);
+    a->release();  // older than the new lifetime: closed, not kept
+  });
+  CHECK(pool->counts().idle == 0);
+}
+
 TEST_CASE("sweep closes backends idle past server_idle_timeout above min_pool_size", "[pool]") {
   Fixture f;
   auto settings = small_pool(3);
