@@ -426,3 +426,67 @@ TEST_CASE("mysql: each client's text is parsed with its own multi-statement sett
         CHECK(results == 2);
     }
 }
+
+TEST_CASE("mysql: SET SESSION TRANSACTION characteristics and SETs building on earlier ones follow their client whole",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection owner = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    my_exec(owner.get(), "SET SESSION TRANSACTION READ ONLY");
+    my_exec(owner.get(), "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+    my_exec(owner.get(), "SET sql_mode = 'ANSI_QUOTES'");
+    my_exec(owner.get(), "SET sql_mode = CONCAT(@@sql_mode, ',NO_ZERO_DATE')");
+    my_exec(owner.get(), "SET auto_increment_increment = @@auto_increment_increment + 3");
+    my_exec(owner.get(), "SET auto_increment_increment = @@auto_increment_increment * 2");
+    // Another client takes the one backend in between: it is reset, and the owner's SETs are
+    // replayed on it, in order, none replacing one it builds on.
+    CHECK(my_value(other.get(), "SELECT @@tx_read_only") == "0");
+    CHECK(my_value(other.get(), "SELECT @@sql_mode").find("ANSI_QUOTES") == std::string::npos);
+    CHECK(my_value(owner.get(), "SELECT @@tx_read_only") == "1");
+    CHECK(my_value(other.get(), "SELECT 1") == "1");
+    CHECK(my_value(owner.get(), "SELECT @@tx_isolation") == "SERIALIZABLE");
+    CHECK(my_value(other.get(), "SELECT 1") == "1");
+    const std::string mode = my_value(owner.get(), "SELECT @@sql_mode");
+    CHECK(mode.find("ANSI_QUOTES") != std::string::npos);
+    CHECK(mode.find("NO_ZERO_DATE") != std::string::npos);
+    CHECK(my_value(other.get(), "SELECT 1") == "1");
+    CHECK(my_value(owner.get(), "SELECT @@auto_increment_increment") == "8");
+    // A read-only session stays read-only on the backend it has now.
+    my_exec(other.get(), "CREATE TABLE IF NOT EXISTS ro_probe (v INT)");
+    CHECK(my_query(owner.get(), "INSERT INTO ro_probe VALUES (1)").error_code == 1792);
+}
+
+TEST_CASE("mysql: a user variable behind a backslash is pinned under every sql_mode the server may have",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 1s\n"});
+    MyConnection owner = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    my_exec(owner.get(), "SET sql_mode = 'NO_BACKSLASH_ESCAPES'");
+    // Under NO_BACKSLASH_ESCAPES the string is 'a\' and a user variable and a lock follow it.
+    CHECK(my_value(owner.get(), "SELECT CONCAT('a\\', @v := 'mine', GET_LOCK('it_nbe_lock', 0))") == "a\\mine1");
+    // The owner keeps its backend: the other client waits for it in vain, and sees none of it.
+    const MyResult waited = my_query(other.get(), "SELECT COALESCE(@v, 'none')");
+    CHECK(waited.error_code != 0);  // query_wait_timeout: the one backend is the owner's
+    CHECK(my_value(owner.get(), "SELECT @v") == "mine");
+    CHECK(my_value(owner.get(), "SELECT IS_USED_LOCK('it_nbe_lock') = CONNECTION_ID()") == "1");
+}
+
+TEST_CASE("mysql: SHOW WARNINGS never shows another client's warnings", "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection owner = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    // The owner's statement warns; the backend then goes to the other client.
+    CHECK(my_value(owner.get(), "SELECT CAST('card-4111111111111111' AS SIGNED)") == "0");
+    CHECK(my_value(owner.get(), "SHOW COUNT(*) WARNINGS") == "1");  // the same backend: its own
+    const MyResult warnings = my_query(other.get(), "SHOW WARNINGS");
+    REQUIRE(warnings.error_code == 0);
+    CHECK(warnings.rows.empty());
+    // An error is a message too.
+    CHECK(my_query(owner.get(), "SELECT * FROM no_such_table_for_warnings").error_code == 1146);
+    const MyResult errors = my_query(other.get(), "SHOW ERRORS");
+    REQUIRE(errors.error_code == 0);
+    CHECK(errors.rows.empty());
+}

@@ -112,8 +112,11 @@ ClientLoginEvent ClientLogin::on_first_packet(std::span<const std::uint8_t> payl
 ClientLoginEvent ClientLogin::on_response(std::span<const std::uint8_t> payload) {
   auto parsed = read_handshake_response41(payload);
   if (!parsed) {
-    // Broken further on: its first four bytes still say whether it speaks protocol 4.1.
-    if (payload.size() >= 4) capabilities_ = load_le32(payload.data()) & settings_.capabilities;
+    // Broken further on: its first four bytes still say whether it speaks protocol 4.1. Too
+    // short to say: as every client that can log in here does (the greeting requires 4.1), so
+    // its ERR carries the contract's SQLSTATE.
+    capabilities_ = payload.size() >= 4 ? load_le32(payload.data()) & settings_.capabilities
+                                        : settings_.capabilities & CLIENT_PROTOCOL_41;
     return fail(parsed.failure());
   }
   response_ = std::move(*parsed);

@@ -1,6 +1,8 @@
 #include "sluice/protocol/mysql/collations.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace sluice::mysql {
 
@@ -248,6 +250,32 @@ std::string set_names_statement(const Collation& collation) {
   std::string statement = "SET NAMES '" + std::string(collation.character_set) + "'";
   if (!collation.name.empty()) statement += " COLLATE '" + std::string(collation.name) + "'";
   return statement;
+}
+
+namespace {
+constexpr std::array<std::string_view, 4> kTwoByteCharacterSets{"big5", "cp932", "gbk", "sjis"};
+
+bool contains_case_insensitive(std::string_view text, std::string_view lower_word) {
+  if (lower_word.size() > text.size()) return false;
+  for (std::size_t at = 0; at + lower_word.size() <= text.size(); ++at) {
+    bool equal = true;
+    for (std::size_t i = 0; i < lower_word.size() && equal; ++i) {
+      equal = std::tolower(static_cast<unsigned char>(text[at + i])) == lower_word[i];
+    }
+    if (equal) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool has_two_byte_characters(std::string_view character_set) {
+  return std::find(kTwoByteCharacterSets.begin(), kTwoByteCharacterSets.end(), character_set) !=
+         kTwoByteCharacterSets.end();
+}
+
+bool names_two_byte_charset(std::string_view sql) {
+  return std::any_of(kTwoByteCharacterSets.begin(), kTwoByteCharacterSets.end(),
+                     [&](std::string_view name) { return contains_case_insensitive(sql, name); });
 }
 
 }  // namespace sluice::mysql

@@ -246,6 +246,7 @@ ResponseTracker::Step ResponseTracker::on_first_packet(const PacketView& packet)
   if (*header == packet_header::OK_Packet) {
     const auto status = ok_status(packet);
     if (status) note_insert_id(packet);
+    note_warnings(packet);
     return status ? end_of_result(*status) : fail("malformed OK packet");
   }
   if (*header == packet_header::LocalInfileRequest) {
@@ -255,6 +256,7 @@ ResponseTracker::Step ResponseTracker::on_first_packet(const PacketView& packet)
   }
   if (is_terminator(packet)) {
     const auto status = terminator_status(packet);
+    note_warnings(packet);
     return status ? end_of_result(*status) : fail("malformed EOF packet");
   }
   return on_column_count(packet);
@@ -297,6 +299,7 @@ ResponseTracker::Step ResponseTracker::on_row(const PacketView& packet) {
   }
   const auto status = terminator_status(packet);
   if (!status) return fail("malformed EOF or OK packet after the rows");
+  note_warnings(packet);
   return end_of_result(*status);
 }
 
@@ -343,6 +346,12 @@ ResponseTracker::Step ResponseTracker::next_prepare_group() {
   return Step::finished;
 }
 
+// A packet ending a result with warnings leaves them in the server's diagnostics area.
+void ResponseTracker::note_warnings(const PacketView& packet) {
+  const auto warnings = result_end_warnings(packet.payload);
+  if (warnings && *warnings > 0) diagnostics_ = true;
+}
+
 // An OK packet's last_insert_id, when the statement set one (0: it generated none).
 void ResponseTracker::note_insert_id(const PacketView& packet) {
   PayloadReader reader(packet.payload);
@@ -354,6 +363,7 @@ void ResponseTracker::note_insert_id(const PacketView& packet) {
 ResponseTracker::Step ResponseTracker::on_local_infile_result(const PacketView& packet) {
   if (is_err(packet)) return on_error();
   const auto status = first_byte(packet) == packet_header::OK_Packet ? ok_status(packet) : std::nullopt;
+  note_warnings(packet);
   return status ? end_of_result(*status) : fail("expected OK or ERR after the LOCAL INFILE data");
 }
 
@@ -365,6 +375,7 @@ ResponseTracker::Step ResponseTracker::on_one_packet(const PacketView& packet) {
   if (first_byte(packet) == packet_header::OK_Packet) status = ok_status(packet);
   if (is_terminator(packet)) status = terminator_status(packet);
   if (status) set_status(static_cast<std::uint16_t>(*status & ~SERVER_MORE_RESULTS_EXISTS));
+  if (status) note_warnings(packet);
   return Step::finished;
 }
 
@@ -381,6 +392,7 @@ ResponseTracker::Step ResponseTracker::on_authentication(const PacketView& packe
 
 // ERR ends the whole response, further results included; it carries no status flags.
 ResponseTracker::Step ResponseTracker::on_error() {
+  diagnostics_ = true;
   status_flags_ &= static_cast<std::uint16_t>(~SERVER_MORE_RESULTS_EXISTS);
   if (!(status_flags_ & SERVER_STATUS_AUTOCOMMIT)) transaction_unknown_ = true;
   return Step::finished;

@@ -217,6 +217,17 @@ std::optional<std::uint16_t> ok_packet_status(std::span<const std::uint8_t> payl
   return reader.read_u16();
 }
 
+std::optional<std::uint16_t> result_end_warnings(std::span<const std::uint8_t> payload_prefix) {
+  if (payload_prefix.size() == kEofPacketLength && payload_prefix[0] == packet_header::EOF_Packet) {
+    return load_le16(payload_prefix.data() + 1);
+  }
+  PayloadReader reader(payload_prefix);
+  const auto header = reader.read_u8();
+  if (!header || !is_ok_header(*header)) return std::nullopt;
+  if (!reader.read_lenenc_int() || !reader.read_lenenc_int() || !reader.read_u16()) return std::nullopt;
+  return reader.read_u16();
+}
+
 std::optional<std::uint16_t> eof_packet_status(std::span<const std::uint8_t> payload_prefix) {
   if (payload_prefix.size() < kEofPacketLength || payload_prefix[0] != packet_header::EOF_Packet) return std::nullopt;
   return load_le16(payload_prefix.data() + 3);

@@ -61,7 +61,25 @@ SessionPin pin_by_statement(Tokens statement) {
 struct SetReading {
   bool understood = false;
   std::vector<std::string> variables;  // session variables set (empty: none, e.g. only GLOBAL)
+  bool reads_variables = false;        // a value reads a system variable (@@sql_mode, ...)
 };
+
+// SET SESSION TRANSACTION characteristic[, ...]: the session variables it sets, one per
+// characteristic, so that an ISOLATION LEVEL and a READ ONLY sent apart both follow the client.
+bool read_session_transaction(Tokens characteristics, SetReading& reading) {
+  bool any = false;
+  for (std::size_t i = 0; i < characteristics.size(); ++i) {
+    if (characteristics[i].is("ISOLATION")) {
+      reading.variables.push_back("transaction_isolation");
+      any = true;
+    } else if (characteristics[i].is("READ") && i + 1 < characteristics.size() &&
+               (characteristics[i + 1].is("ONLY") || characteristics[i + 1].is("WRITE"))) {
+      reading.variables.push_back("transaction_read_only");
+      any = true;
+    }
+  }
+  return any;
+}
 
 // One assignment of a SET: [SESSION|LOCAL|GLOBAL] name = ..., @@[scope.]name = ..., NAMES ...,
 // CHARACTER SET ..., CHARSET ...
@@ -91,16 +109,16 @@ bool read_assignment(Tokens assignment, SetReading& reading) {
     }
   } else if (assignment[at].kind == TokenKind::word) {
     name = lower(assignment[at].text);
-    if (at == 1 && !global && name == "transaction") {
-      reading.variables.push_back("session transaction");  // SET SESSION TRANSACTION ...
-      return true;
-    }
   } else {
     return false;
   }
   if (name.empty() || at + 1 >= assignment.size()) return false;
   const auto& op = assignment[at + 1];
   if (!is_punctuation(op, "=") && !is_punctuation(op, ":=")) return false;
+  const auto value = assignment.subspan(at + 2);
+  if (std::any_of(value.begin(), value.end(), [](const SqlToken& token) { return token.kind == TokenKind::system_variable; })) {
+    reading.reads_variables = true;
+  }
   if (!global) reading.variables.push_back(std::move(name));
   return true;
 }
@@ -127,6 +145,10 @@ SetReading read_set(Tokens statement) {
   }
   // SET TRANSACTION (the next transaction only), SET ROLE and the rest: not followed.
   if (second.is("TRANSACTION") || second.is("ROLE")) return reading;
+  if (second.is("SESSION") && statement.size() > 2 && statement[2].is("TRANSACTION")) {
+    reading.understood = read_session_transaction(statement.subspan(3), reading);
+    return reading;
+  }
   int depth = 0;
   std::size_t start = 1;
   for (std::size_t i = 1; i <= statement.size(); ++i) {
@@ -213,8 +235,9 @@ std::string_view to_string(SessionPin pin) {
   return "unknown";
 }
 
-QueryEffects read_query_effects(std::string_view sql) {
-  const auto tokens = tokenize_sql(sql);
+namespace {
+
+QueryEffects effects_of(const std::vector<SqlToken>& tokens) {
   const auto statements = split_statements(tokens);
   QueryEffects effects;
   effects.statement_count = statements.size();
@@ -256,6 +279,7 @@ QueryEffects read_query_effects(std::string_view sql) {
     auto reading = read_set(statement);
     if (!reading.understood) return pinned(SessionPin::session_variables);
     if (reading.variables.empty()) return effects;
+    effects.setting_reads_variables = reading.reads_variables;
     std::sort(reading.variables.begin(), reading.variables.end());
     reading.variables.erase(std::unique(reading.variables.begin(), reading.variables.end()), reading.variables.end());
     std::string key;
@@ -265,11 +289,52 @@ QueryEffects read_query_effects(std::string_view sql) {
   return effects;
 }
 
-bool SessionSettings::record(const std::string& key, std::string_view sql) {
-  const auto same = std::find(keys_.begin(), keys_.end(), key);
-  if (same != keys_.end()) {
-    statements_.erase(statements_.begin() + (same - keys_.begin()));
-    keys_.erase(same);
+bool same_effects(const QueryEffects& a, const QueryEffects& b) {
+  return a.pin == b.pin && a.setting == b.setting && a.setting_reads_variables == b.setting_reads_variables &&
+         a.uses_schema == b.uses_schema && a.calls_routine == b.calls_routine && a.local_infile == b.local_infile &&
+         a.next_transaction == b.next_transaction;
+}
+
+// `other`, a reading of the same text under other rules, folded into `effects`: where the two
+// disagree, the text's effects are not known, and it pins (a false pin is the safe mistake).
+void fold_reading(QueryEffects& effects, const QueryEffects& other) {
+  // Fewer statements: the server refuses stacked ones itself when the client may not send them.
+  effects.statement_count = std::min(effects.statement_count, other.statement_count);
+  if (same_effects(effects, other)) return;
+  if (effects.pin == SessionPin::none) effects.pin = other.pin != SessionPin::none ? other.pin : SessionPin::session_variables;
+  effects.setting.reset();
+  effects.setting_reads_variables = false;
+  effects.next_transaction = false;
+  effects.uses_schema = effects.uses_schema || other.uses_schema;
+  effects.calls_routine = effects.calls_routine || other.calls_routine;
+  effects.local_infile = effects.local_infile || other.local_infile;
+}
+
+}  // namespace
+
+QueryEffects read_query_effects(std::string_view sql, bool maybe_two_byte_charset) {
+  auto effects = effects_of(tokenize_sql(sql));
+  // Only a backslash reads differently under another sql_mode or character set, and which one is
+  // in force is not always known (a server-wide NO_BACKSLASH_ESCAPES needs no SET): every reading
+  // the text may have must agree.
+  if (sql.find('\\') == std::string_view::npos) return effects;
+  std::vector<LexRules> others{LexRules{.ansi_quotes = true}, LexRules{.backslash_escapes = false}};
+  if (maybe_two_byte_charset) {
+    others.push_back(LexRules{.two_byte_characters = true});
+    others.push_back(LexRules{.ansi_quotes = true, .two_byte_characters = true});
+  }
+  for (const auto& rules : others) fold_reading(effects, effects_of(tokenize_sql(sql, rules)));
+  return effects;
+}
+
+bool SessionSettings::record(const std::string& key, std::string_view sql, bool builds_on_earlier) {
+  cumulative_ = cumulative_ || builds_on_earlier;
+  if (!builds_on_earlier) {  // replaces every earlier SET of the same variables
+    for (std::size_t i = keys_.size(); i-- > 0;) {
+      if (keys_[i] != key) continue;
+      keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(i));
+      statements_.erase(statements_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
   if (keys_.size() == kMaxSettings) return false;
   keys_.push_back(key);
@@ -280,6 +345,7 @@ bool SessionSettings::record(const std::string& key, std::string_view sql) {
 void SessionSettings::clear() {
   keys_.clear();
   statements_.clear();
+  cumulative_ = false;
 }
 
 }  // namespace sluice::mysql

@@ -15,11 +15,19 @@ bool is_word_char(char c) {
 }
 
 // Past a quoted run starting at `at` (the quote), backslash escapes and doubled quotes included.
-std::size_t quoted_end(std::string_view sql, std::size_t at) {
+std::size_t quoted_end(std::string_view sql, std::size_t at, const LexRules& rules) {
   const char quote = sql[at];
+  const bool escapes = rules.backslash_escapes && quote != '`' && !(quote == '"' && rules.ansi_quotes);
   std::size_t i = at + 1;
   while (i < sql.size()) {
-    if (sql[i] == '\\' && quote != '`') {
+    // A lead byte and its trail byte (every trail byte of these character sets is 0x40 or more,
+    // so a quote after a lead byte stays a quote, as the server reads an invalid pair).
+    if (rules.two_byte_characters && static_cast<unsigned char>(sql[i]) >= 0x81 && i + 1 < sql.size() &&
+        static_cast<unsigned char>(sql[i + 1]) >= 0x40) {
+      i += 2;
+      continue;
+    }
+    if (escapes && sql[i] == '\\') {
       i += 2;
       continue;
     }
@@ -75,7 +83,7 @@ bool SqlToken::is(std::string_view upper) const {
   return true;
 }
 
-std::vector<SqlToken> tokenize_sql(std::string_view sql) {
+std::vector<SqlToken> tokenize_sql(std::string_view sql, const LexRules& rules) {
   std::vector<SqlToken> tokens;
   bool in_executable = false;
   std::size_t i = 0;
@@ -93,7 +101,7 @@ std::vector<SqlToken> tokenize_sql(std::string_view sql) {
     TokenKind kind = TokenKind::punctuation;
     if (c == '\'' || c == '"' || c == '`') {
       kind = TokenKind::quoted;
-      end = quoted_end(sql, i);
+      end = quoted_end(sql, i, rules);
     } else if (c == '@' && i + 1 < sql.size() && sql[i + 1] == '@') {
       kind = TokenKind::system_variable;
       end = i + 2;
@@ -102,7 +110,7 @@ std::vector<SqlToken> tokenize_sql(std::string_view sql) {
     } else if (c == '@') {
       kind = TokenKind::user_variable;
       const bool quoted = i + 1 < sql.size() && (sql[i + 1] == '\'' || sql[i + 1] == '"' || sql[i + 1] == '`');
-      end = quoted ? quoted_end(sql, i + 1) : word_end(sql, i + 1);
+      end = quoted ? quoted_end(sql, i + 1, rules) : word_end(sql, i + 1);
     } else if (is_word_char(c)) {
       kind = TokenKind::word;
       end = word_end(sql, i);

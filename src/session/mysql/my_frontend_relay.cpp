@@ -309,6 +309,10 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   }
 }
 
+void MyFrontend::trim_idle() {
+  if (!session_.core().has_lease()) server_scanner_.reset();  // kept between leases while busy
+}
+
 WorkState MyFrontend::work_state() const {
   const bool partial = quit_split_ || !client_scanner_.at_boundary() || client_scanner_.in_logical_payload() ||
                        (server_scanner_ && !server_scanner_->at_boundary()) || !tracker_.violation().empty() ||
@@ -346,10 +350,18 @@ awaitable<Status> MyFrontend::prepare_backend() {
   auto& backend = server();
   if (!std::exchange(backend.version_noted, true)) session_.context().mysql_server_version.note(backend.server_version);
   cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
-  server_scanner_ = std::make_unique<mysql::PacketScanner>(session_.runtime().config->max_packet_size);
+  // Kept from the last lease while the client is busy (trim_idle drops it): no allocation per
+  // transaction. Made again only when a reload changed max_packet_size.
+  const auto max_packet_size = session_.runtime().config->max_packet_size;
+  if (!server_scanner_ || server_scanner_->max_packet_size() != max_packet_size) {
+    server_scanner_ = std::make_unique<mysql::PacketScanner>(max_packet_size);
+  }
   const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
   const bool foreign_settings = !backend.settings.empty() && backend.settings != settings_.statements();
-  const bool reset = other_client && (backend.needs_reset || foreign_settings);
+  // SETs that build on earlier ones (sql_mode = CONCAT(@@sql_mode, ...)) are replayed whole, on
+  // a backend that has none of them: over a part of the list they would apply twice.
+  const bool stale_cumulative = settings_.cumulative() && foreign_settings;
+  const bool reset = (other_client && (backend.needs_reset || foreign_settings)) || stale_cumulative;
   std::vector<std::string> commands;
   if (reset) {
     commands.push_back(com_reset_connection());
@@ -369,6 +381,12 @@ awaitable<Status> MyFrontend::prepare_backend() {
   if (const bool multi = multi_statements_allowed(); reset || backend.multi_statements != multi) {
     commands.push_back(com_set_option(multi));
     backend.multi_statements = multi;
+  }
+  if (other_client && backend.diagnostics_left) {
+    // The last client's warnings and errors (SHOW WARNINGS) outlive even COM_RESET_CONNECTION:
+    // MariaDB clears them at the next statement that uses a table.
+    commands.push_back(com_query("DO (SELECT 1 FROM information_schema.ENGINES LIMIT 0)"));
+    backend.diagnostics_left = false;
   }
   session_commands(reset, commands);
   backend.last_client = client_token();
@@ -414,10 +432,11 @@ void MyFrontend::backend_detached() {
     server().last_insert_id = tracker_.last_insert_id();
     if (server().statements) server().note_prepared_statements(server().statements->size());
     if (std::exchange(unfollowed_state_, false) || prepared_routine_) server().needs_reset = true;
+    if (tracker_.take_diagnostics()) server().diagnostics_left = true;
   }
   next_transaction_commands_.reset();  // a lost backend took the SET TRANSACTION with it
   cancel_target_->set_backend(std::nullopt);
-  server_scanner_.reset();
+  if (server_scanner_) server_scanner_->reset();  // the next lease starts at a packet boundary
   awaiting_schema_answer_ = false;
   pending_schema_.reset();
   pending_prepares_.clear();

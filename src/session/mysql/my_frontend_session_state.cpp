@@ -5,6 +5,9 @@
 // `session_state: error` is refused before it reaches the server. LAST_INSERT_ID() follows too.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/errors.hpp"
 #include "sluice/protocol/mysql/packet.hpp"
 #include "sluice/protocol/mysql/session_statement.hpp"
@@ -31,7 +34,7 @@ void MyFrontend::read_state_policy() {
 // packet and nothing is in flight). False: refused (scan.local_reply or scan.error says how).
 bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan,
                                bool prepared) {
-  const auto effects = mysql::read_query_effects(text);
+  const auto effects = mysql::read_query_effects(text, maybe_two_byte_charset());
   if (!prepared && effects.statement_count > 1 && !multi_statements_allowed()) {
     // Backends always allow several statements (for the clients that asked); a client that did
     // not must get MariaDB's own refusal, or a stacked query an application never meant runs.
@@ -67,7 +70,7 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
     // A SET among pipelined commands: Sluice cannot tell when (or whether) it took effect.
     if (effects.setting && !tracker_.response_complete()) pin = mysql::SessionPin::session_variables;
     if (pin == mysql::SessionPin::none && effects.setting) {
-      pending_setting_ = PendingSetting{*effects.setting, std::string(text)};
+      pending_setting_ = PendingSetting{*effects.setting, std::string(text), effects.setting_reads_variables};
     }
     if (effects.next_transaction) next_transaction_commands_ = -1;  // counted up to 0 by the SET itself
   }
@@ -94,6 +97,12 @@ bool MyFrontend::refuse_query(const Failure& failure, std::uint8_t sequence_id, 
   sequence.reset(static_cast<std::uint8_t>(sequence_id + 1));
   mysql::write_err_packet(scan.local_reply, sequence, error_for_client(failure));
   return false;
+}
+
+bool MyFrontend::maybe_two_byte_charset() const {
+  if (collation_ && mysql::has_two_byte_characters(collation_->character_set)) return true;
+  return std::any_of(settings_.statements().begin(), settings_.statements().end(),
+                     [](const std::string& sql) { return mysql::names_two_byte_charset(sql); });
 }
 
 bool MyFrontend::multi_statements_allowed() const {
@@ -128,7 +137,7 @@ bool MyFrontend::on_set_option(const mysql::PacketView& packet, bool alone, Clie
 // The server said OK to a lone SET: it is the client's now, and this backend has it.
 void MyFrontend::setting_confirmed() {
   if (!pending_setting_) return;
-  if (settings_.record(pending_setting_->key, pending_setting_->sql)) {
+  if (settings_.record(pending_setting_->key, pending_setting_->sql, pending_setting_->builds_on_earlier)) {
     server().settings = settings_.statements();  // the next client without this list gets a reset
   } else {
     if (state_pin_ == mysql::SessionPin::none) state_pin_ = mysql::SessionPin::session_variables;  // too many

@@ -1,7 +1,7 @@
 // A COM_QUERY's text as MyFrontend reads it for session state (mysql::read_query_effects, on
 // mysql::tokenize_sql). Invariants: tokens are non-empty, in order and inside the text; a text
 // that pins names a reason; a followed SET has a non-empty key and does not pin; the same text
-// read twice gives the same answer.
+// read twice gives the same answer. Under every sql_mode and character set reading.
 #include <cstdint>
 #include <span>
 
@@ -13,20 +13,25 @@
 int sluice_fuzz_mysql_session_statement(const std::uint8_t* data, std::size_t size) {
   using namespace sluice;
   const auto text = fuzz::as_text(std::span<const std::uint8_t>(data, size));
-  const char* last_end = text.data();
-  for (const auto& token : mysql::tokenize_sql(text)) {
-    SLUICE_FUZZ_CHECK(!token.text.empty());
-    SLUICE_FUZZ_CHECK(token.text.data() >= last_end);
-    SLUICE_FUZZ_CHECK(token.text.data() + token.text.size() <= text.data() + text.size());
-    last_end = token.text.data() + token.text.size();
+  for (const auto& rules : {mysql::LexRules{}, mysql::LexRules{.backslash_escapes = false},
+                             mysql::LexRules{.ansi_quotes = true, .two_byte_characters = true}}) {
+    const char* last_end = text.data();
+    for (const auto& token : mysql::tokenize_sql(text, rules)) {
+      SLUICE_FUZZ_CHECK(!token.text.empty());
+      SLUICE_FUZZ_CHECK(token.text.data() >= last_end);
+      SLUICE_FUZZ_CHECK(token.text.data() + token.text.size() <= text.data() + text.size());
+      last_end = token.text.data() + token.text.size();
+    }
   }
-  const auto effects = mysql::read_query_effects(text);
-  if (effects.pin != mysql::SessionPin::none) {
-    SLUICE_FUZZ_CHECK(!mysql::to_string(effects.pin).empty());
-    SLUICE_FUZZ_CHECK(!effects.setting);
+  for (const bool two_byte : {false, true}) {
+    const auto effects = mysql::read_query_effects(text, two_byte);
+    if (effects.pin != mysql::SessionPin::none) {
+      SLUICE_FUZZ_CHECK(!mysql::to_string(effects.pin).empty());
+      SLUICE_FUZZ_CHECK(!effects.setting);
+    }
+    if (effects.setting) SLUICE_FUZZ_CHECK(!effects.setting->empty());
+    const auto again = mysql::read_query_effects(text, two_byte);
+    SLUICE_FUZZ_CHECK(again.pin == effects.pin && again.setting == effects.setting);
   }
-  if (effects.setting) SLUICE_FUZZ_CHECK(!effects.setting->empty());
-  const auto again = mysql::read_query_effects(text);
-  SLUICE_FUZZ_CHECK(again.pin == effects.pin && again.setting == effects.setting);
   return 0;
 }

@@ -362,6 +362,16 @@ TEST_CASE("mysql client login: garbage, wrong sequence ids and oversized packets
     CHECK(login.failure().reason == "protocol_violation");
     CHECK(login.input().empty());
   }
+  SECTION("too short to say its capabilities: the ERR carries 1047 and 08S01") {
+    auto login = greeted();
+    REQUIRE(feed(login, "\x01\x00\x00\x01\x00"s) == ClientLoginEvent::failed);
+    const auto packets = packets_in(login.output());
+    REQUIRE(packets.size() == 1);
+    auto error = read_err_packet(bytes_of(packets[0].second));
+    REQUIRE(error);
+    CHECK(error->error_code == 1047);
+    CHECK(error->sql_state == "08S01");
+  }
   SECTION("over the login cap") {
     auto small = settings();
     small.max_packet_size = 64;

@@ -1,6 +1,7 @@
 // What a MySQL client's COM_QUERY does to its session (session_statement.hpp, sql_tokens.hpp).
 #include <catch2/catch.hpp>
 
+#include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/session_statement.hpp"
 #include "sluice/protocol/mysql/sql_tokens.hpp"
 
@@ -63,7 +64,11 @@ TEST_CASE("a lone SET of session variables follows the client", "[mysql_statemen
   CHECK(setting_of("SET @@SQL_MODE = CONCAT(@@sql_mode, ',ANSI'), LOCAL wait_timeout := 5") == "sql_mode,wait_timeout");
   CHECK(setting_of("SET NAMES utf8mb4 COLLATE utf8mb4_bin") == "names");
   CHECK(setting_of("SET CHARACTER SET latin1") == "names");
-  CHECK(setting_of("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") == "session transaction");
+  // One variable per characteristic: an isolation level and an access mode sent apart both follow.
+  CHECK(setting_of("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") == "transaction_isolation");
+  CHECK(setting_of("SET SESSION TRANSACTION READ ONLY") == "transaction_read_only");
+  CHECK(setting_of("set session transaction isolation level serializable, read write") ==
+        "transaction_isolation,transaction_read_only");
   // Not session state: nothing to follow, nothing pinned.
   CHECK_FALSE(setting_of("SET GLOBAL max_connections = 10"));
   CHECK(pin_of("SET GLOBAL max_connections = 10") == SessionPin::none);
@@ -148,4 +153,51 @@ TEST_CASE("a stored program's definition and a compound block are one statement,
   CHECK(read_query_effects("CREATE TABLE procedure_log (a INT); SELECT 1").statement_count == 2);
   CHECK(read_query_effects("DROP PROCEDURE IF EXISTS p; CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END")
             .statement_count == 2);
+}
+
+TEST_CASE("a SET that reads a system variable builds on the SETs before it", "[mysql_statements][mysql_session_state]") {
+  CHECK(read_query_effects("SET sql_mode = CONCAT(@@sql_mode, ',NO_ZERO_DATE')").setting_reads_variables);
+  CHECK(read_query_effects("SET @@session.auto_increment_increment = @@auto_increment_increment + 3")
+            .setting_reads_variables);
+  CHECK_FALSE(read_query_effects("SET sql_mode = 'ANSI_QUOTES'").setting_reads_variables);
+
+  SessionSettings settings;
+  CHECK(settings.record("sql_mode", "SET sql_mode='ANSI_QUOTES'"));
+  CHECK_FALSE(settings.cumulative());
+  CHECK(settings.record("sql_mode", "SET sql_mode=CONCAT(@@sql_mode, ',NO_ZERO_DATE')", true));
+  CHECK(settings.cumulative());
+  CHECK(settings.statements() ==
+        std::vector<std::string>{"SET sql_mode='ANSI_QUOTES'", "SET sql_mode=CONCAT(@@sql_mode, ',NO_ZERO_DATE')"});
+  // A plain SET of the same variable replaces every one before it.
+  CHECK(settings.record("sql_mode", "SET sql_mode='TRADITIONAL'"));
+  CHECK(settings.statements() == std::vector<std::string>{"SET sql_mode='TRADITIONAL'"});
+  settings.clear();
+  CHECK_FALSE(settings.cumulative());
+}
+
+TEST_CASE("a backslash read under every sql_mode and character set the text may be in", "[mysql_statements][mysql_session_state]") {
+  // NO_BACKSLASH_ESCAPES (here server-wide, so no SET says so): the string ends at the second
+  // quote and a user variable and a lock follow it.
+  CHECK(pin_of("SELECT 'a\\', @v := 7, GET_LOCK('nbe',0), 'b'") == SessionPin::user_variables);
+  // ANSI_QUOTES: "..." is an identifier, in which a backslash escapes nothing.
+  CHECK(pin_of("SELECT 1 AS \"a\\\", @qv := 1, '\"'") == SessionPin::user_variables);
+  // sjis / big5: 0x95 0x5C is one character, not a character and a backslash.
+  const std::string sjis = "SELECT '\x95\x5c', @secret := 'A', GET_LOCK('lockA',0)";
+  // Read with 0x5C as a backslash the string never ends; the other readings see what follows it.
+  CHECK(pin_of(sjis) == SessionPin::user_variables);
+  CHECK(read_query_effects(sjis, true).pin == SessionPin::user_variables);
+  CHECK(tokenize_sql("SELECT '\x95\x5c', 1", LexRules{.two_byte_characters = true}).size() == 4);
+  CHECK(tokenize_sql("SELECT '\x95\x5c', 1").size() == 2);
+  CHECK(tokenize_sql("SELECT 'a\\', 1", LexRules{.backslash_escapes = false}).size() == 4);
+  CHECK(tokenize_sql("SELECT \"a\\\", 1", LexRules{.ansi_quotes = true}).size() == 4);
+  const std::string sjis_set = "SELECT '\x95\x5c'; SET time_zone='+05:00'; SELECT '\x95\x5c'";
+  CHECK(read_query_effects(sjis_set, true).pin == SessionPin::session_variables);
+  // Readings that agree leave the text as it was: escaped quotes, backslashes in plain strings.
+  CHECK(pin_of("SELECT 'it\\'s', \"a\\\"b\" FROM t WHERE p LIKE 'x\\_%'") == SessionPin::none);
+  CHECK(setting_of("SET time_zone = 'Europe\\/Paris'") == "time_zone");
+  CHECK(read_query_effects("INSERT INTO t VALUES ('a\\'; b')").statement_count == 1);
+  CHECK(has_two_byte_characters("sjis"));
+  CHECK_FALSE(has_two_byte_characters("utf8mb4"));
+  CHECK(names_two_byte_charset("SET NAMES 'SJIS'"));
+  CHECK_FALSE(names_two_byte_charset("SET NAMES utf8mb4"));
 }

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/protocol/mysql/constants.hpp"
@@ -56,7 +57,7 @@ class ResponseTracker {
  public:
   // Payload bytes read from each packet (PacketView::payload must hold this many, or the whole
   // payload when shorter): an OK packet's header, two int<lenenc> and its status flags.
-  static constexpr std::size_t kCaptureNeeded = 1 + 9 + 9 + 2;
+  static constexpr std::size_t kCaptureNeeded = 1 + 9 + 9 + 2 + 2;  // ... and its warning count
   // Commands a client may send before the first is answered (MariaDB connectors pipeline
   // COM_STMT_PREPARE and COM_STMT_EXECUTE; Connector/J sends a whole executeBatch(), 100 by
   // default, before reading any answer); more is treated as a violation.
@@ -92,6 +93,11 @@ class ResponseTracker {
   }
   // From the last OK or EOF packet.
   std::uint16_t status_flags() const { return status_flags_; }
+  // A response since the last call carried warnings or was an error: the server's diagnostics
+  // area (SHOW WARNINGS, SHOW ERRORS) may hold this client's messages. MariaDB keeps them until a
+  // statement that uses a table clears them, which Sluice cannot tell, so it is sticky until
+  // taken.
+  bool take_diagnostics() { return std::exchange(diagnostics_, false); }
   // The last non-zero last_insert_id an OK packet carried (LAST_INSERT_ID() for this session).
   std::uint64_t last_insert_id() const { return last_insert_id_; }
   bool in_transaction() const;
@@ -133,6 +139,7 @@ class ResponseTracker {
   Step on_authentication(const PacketView& packet);
   Step on_error();
   void note_insert_id(const PacketView& packet);
+  void note_warnings(const PacketView& packet);
   Step end_of_result(std::uint16_t status_flags);
   Step next_prepare_group();
   Step fail(std::string why);
@@ -152,6 +159,7 @@ class ResponseTracker {
   std::uint32_t remaining_ = 0;        // definitions left in the current group
   std::uint16_t prepare_columns_ = 0;  // COM_STMT_PREPARE_OK's num_columns, for after the parameters
   std::uint16_t status_flags_;
+  bool diagnostics_ = false;
   std::uint64_t last_insert_id_ = 0;
   bool transaction_unknown_ = false;  // an ERR came while autocommit was off
   bool finish_pending_ = false;       // the last packet of the response continues in the next one

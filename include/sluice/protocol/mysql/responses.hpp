@@ -86,5 +86,8 @@ void write_local_infile_request(std::string& out, SequenceId& sequence, std::str
 // which sees captured prefixes only.
 std::optional<std::uint16_t> ok_packet_status(std::span<const std::uint8_t> payload_prefix);
 std::optional<std::uint16_t> eof_packet_status(std::span<const std::uint8_t> payload_prefix);
+// The warning count of a packet that ends a result: an EOF_Packet (all 5 bytes given) or an
+// OK_Packet (its prefix up to the warnings).
+std::optional<std::uint16_t> result_end_warnings(std::span<const std::uint8_t> payload_prefix);
 
 }  // namespace sluice::mysql

@@ -46,19 +46,29 @@ struct QueryEffects {
   // A lone SET TRANSACTION (isolation level or access mode of the next transaction only): the
   // client keeps its backend until that transaction ends, then the setting is gone anyway.
   bool next_transaction = false;
+  // The SET's value reads a system variable (`SET sql_mode = CONCAT(@@sql_mode, ',X')`): it
+  // builds on the SETs before it, which must stay and be replayed before it.
+  bool setting_reads_variables = false;
 };
 
-QueryEffects read_query_effects(std::string_view sql);
+// `maybe_two_byte_charset`: the client's character set may be big5, cp932, gbk or sjis (whose
+// characters may end in the byte of a backslash). A text containing a backslash is read under
+// every sql_mode and character set it may be in; where the readings disagree, it pins.
+QueryEffects read_query_effects(std::string_view sql, bool maybe_two_byte_charset = false);
 
 // The SETs a client's session follows it with, in the order they are to be replayed; a later SET
-// of the same variables replaces the earlier one. Bounded: past kMaxSettings the client pins.
+// of the same variables replaces the earlier one, unless it builds on it (reads a system
+// variable). Bounded: past kMaxSettings the client pins.
 class SessionSettings {
  public:
   static constexpr std::size_t kMaxSettings = 64;
 
   // False when the list is full (the caller pins the client).
-  bool record(const std::string& key, std::string_view sql);
+  bool record(const std::string& key, std::string_view sql, bool builds_on_earlier = false);
   void clear();
+  // A SET builds on earlier ones: replayed on a backend that has part of the list already, the
+  // list would apply twice there, so such a backend is reset first.
+  bool cumulative() const { return cumulative_; }
   // Replayed in this order; equal lists leave a backend in the same state.
   const std::vector<std::string>& statements() const { return statements_; }
   // The variables each statement sets (sorted, comma-separated), in the same order.
@@ -67,6 +77,7 @@ class SessionSettings {
  private:
   std::vector<std::string> keys_;
   std::vector<std::string> statements_;
+  bool cumulative_ = false;
 };
 
 }  // namespace sluice::mysql

@@ -23,7 +23,18 @@ struct SqlToken {
   bool is(std::string_view upper) const;
 };
 
+// How the server reads quoted text, which the session's sql_mode and character set decide. A
+// backslash is where the readings part: which of them is in force is not always known
+// (read_query_effects weighs them all).
+struct LexRules {
+  bool backslash_escapes = true;  // off under sql_mode NO_BACKSLASH_ESCAPES
+  bool ansi_quotes = false;       // sql_mode ANSI_QUOTES: "..." is an identifier, with no escapes
+  // big5, cp932, gbk, sjis: a byte from 0x81 up leads a two-byte character whose second byte may
+  // be 0x5C, which is then part of the character, not a backslash.
+  bool two_byte_characters = false;
+};
+
 // Tokens of `sql`; an unterminated string or comment ends the text (what is left is one token).
-std::vector<SqlToken> tokenize_sql(std::string_view sql);
+std::vector<SqlToken> tokenize_sql(std::string_view sql, const LexRules& rules = {});
 
 }  // namespace sluice::mysql

@@ -57,6 +57,7 @@ class MyFrontend : public Frontend {
   bool wants_before_forward() const override { return track_statements_ && !edits_.empty(); }
   awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
+  void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   std::size_t prepared_statement_count() const override { return statements_.size(); }
   awaitable<Status> prepare_backend() override;
@@ -156,6 +157,8 @@ class MyFrontend : public Frontend {
   bool on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan, bool prepared);
   bool refuse_query(const Failure& failure, std::uint8_t sequence_id, bool alone, ClientScan& scan);
   bool multi_statements_allowed() const;
+  // The client's text may be in big5, cp932, gbk or sjis (handshake, or a SET naming one).
+  bool maybe_two_byte_charset() const;
   bool on_set_option(const mysql::PacketView& packet, bool alone, ClientScan& scan);
   void setting_confirmed();
   void session_reset_by_client();
@@ -171,7 +174,7 @@ class MyFrontend : public Frontend {
   std::shared_ptr<MyKillTarget> cancel_target_;  // the backend a KILL for this client reaches
   runtime::CancelRegistration registration_;  // its key's process id is our connection id
   mysql::PacketScanner client_scanner_;
-  std::unique_ptr<mysql::PacketScanner> server_scanner_;  // per lease: idle clients hold none
+  std::unique_ptr<mysql::PacketScanner> server_scanner_;  // made at a lease, kept while busy: trimmed idle clients hold none
   mysql::ResponseTracker tracker_;  // survives leases: a command is scanned before its backend is
   std::string schema_;               // the client's current database on the backend side
   std::uint8_t character_set_ = mysql::charset::utf8mb4_general_ci;  // the handshake's collation id (see choose_collation)
@@ -206,6 +209,7 @@ class MyFrontend : public Frontend {
   struct PendingSetting {
     std::string key;
     std::string sql;
+    bool builds_on_earlier = false;  // reads a system variable: the earlier SETs stay
   };
   bool refuse_state_ = false;  // session_state: error (and not session mode)
   mysql::SessionPin state_pin_ = mysql::SessionPin::none;

@@ -50,6 +50,9 @@ class MyServerConnection : public pool::ServerConnection {
   // client's lease starts with COM_RESET_CONNECTION. Otherwise it changes hands as it is, its
   // statements included.
   bool needs_reset = false;
+  // Its last client's statements left warnings or errors (SHOW WARNINGS would show them): a
+  // different client's lease starts with a statement that clears them.
+  bool diagnostics_left = false;
   // The SETs it has from its last client (that client's SessionSettings::statements). Another
   // client with the same list takes it as it is, statements included (Connector/J sends the
   // same SETs at every connect); one with another list gets it reset first.
