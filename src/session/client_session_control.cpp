@@ -40,6 +40,26 @@ void ClientSession::kill(Failure reason) {
   });
 }
 
+void ClientSession::cancel_requested() {
+  auto self = weak_from_this().lock();
+  if (!self) return;
+  asio::post(client_.get_executor(), [self = std::move(self)] { self->on_client_cancel(); });
+}
+
+void ClientSession::on_client_cancel() {
+  if (core_.stopping() || !busy_) return;  // parked or leaving: nothing of its own runs
+  Busy& work = busy();
+  if (work.leasing) {  // queued, or the backend is being brought to the client's session
+    work.cancel_when_leased = true;
+    return;
+  }
+  if (!core_.has_lease()) return;
+  // Nothing running (its answer is complete; the backend may be on its way back), or a cancel of
+  // ours already on its way: nothing to send.
+  if (!frontend_->work_state().statement_running || work.cancel_in_flight) return;
+  start_cancel();
+}
+
 // On the session's worker: re-check (the state may have moved on since the sweep), then act.
 void ClientSession::on_timeout(TimeoutKind kind) {
   if (kind == TimeoutKind::idle_trim) {

@@ -111,27 +111,40 @@ void ClientSession::grow_client_buffer(std::size_t at_least) {
   work.client_buffer = std::move(bigger);
 }
 
+// A backend for the client's next bytes: queued for if none is idle. Its own coroutine, so that
+// forward_to_server's frame stays small enough for Asio's per-thread frame recycling (frames
+// above ~1 KiB go to malloc on every call).
+awaitable<Status> ClientSession::lease_backend() {
+  Busy& work = busy();
+  set_state(ClientState::waiting);
+  auto lease = co_await pool_->acquire(client_.get_executor(), &work.pool_wait);
+  // Stopped while queued (a drain, a KILL): the client hears why, not that its wait ended.
+  if (core_.stopping()) {
+    if (lease) lease->release();
+    co_return *core_.stop_reason();
+  }
+  if (!lease) co_return lease.failure();
+  // Left while queued: the backend goes back untouched, instead of running a statement
+  // nobody will read and then being closed because the client left mid-statement. A lease
+  // handed out at once skips the check: nothing happened in between.
+  if (lease->waited() && client_has_left(client_.socket())) {
+    lease->release();
+    co_return client_closed();
+  }
+  if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
+  // statement_timeout counts time on the server, not time queued for a backend.
+  work.statement_started = Clock::now();
+  co_return ok_status();
+}
+
 awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   Busy& work = busy();
   if (!core_.has_lease()) {
-    set_state(ClientState::waiting);
-    auto lease = co_await pool_->acquire(client_.get_executor(), &work.pool_wait);
-    // Stopped while queued (a drain, a KILL): the client hears why, not that its wait ended.
-    if (core_.stopping()) {
-      if (lease) lease->release();
-      co_return *core_.stop_reason();
-    }
-    if (!lease) co_return lease.failure();
-    // Left while queued: the backend goes back untouched, instead of running a statement
-    // nobody will read and then being closed because the client left mid-statement. A lease
-    // handed out at once skips the check: nothing happened in between.
-    if (lease->waited() && client_has_left(client_.socket())) {
-      lease->release();
-      co_return client_closed();
-    }
-    if (auto attached = co_await attach_lease(std::move(*lease)); !attached) co_return attached.failure();
-    // statement_timeout counts time on the server, not time queued for a backend.
-    work.statement_started = Clock::now();
+    work.leasing = true;
+    work.cancel_when_leased = false;
+    auto leased = co_await lease_backend();
+    work.leasing = false;
+    if (!leased) co_return leased.failure();
   }
   if (work.cancel_in_flight) {
     // Our statement_timeout cancel is still on its way: the server may act on it late (a
@@ -158,6 +171,8 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   core_.set_writing(false);
   if (core_.stopping()) co_return *core_.stop_reason();
   if (error) co_return server_lost();
+  // Cancelled by the client while it was queued: what it sent runs now, and is cancelled now.
+  if (std::exchange(work.cancel_when_leased, false) && !work.cancel_in_flight) start_cancel();
   co_return ok_status();
 }
 

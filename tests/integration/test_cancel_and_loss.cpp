@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <thread>
 
 #include "support/harness.hpp"
@@ -92,6 +93,58 @@ TEST_CASE("CancelRequest from an idle client harms nobody", "[pg][cancel]") {
     // The idle client's own next query is not hit by a late cancel either.
     PgResult later = exec(idle, "select 'ok' from pg_sleep(0.3)");
     CHECK(describe(later.get()) == "PGRES_TUPLES_OK");
+}
+
+TEST_CASE("a cancel from a client idle in its transaction never reaches the next client on that backend",
+          "[pg][cancel]") {
+    // One backend, two clients taking turns on it: the canceller's cancels arrive while its
+    // backend is about to go to the sleeper (the psycopg pattern: cancel, then COMMIT).
+    SluiceProcess sluice(transaction_pool(1));
+    Connection canceller = connect(sluice.conninfo("app", "app"));
+    Connection sleeper = connect(sluice.conninfo("app", "app"));
+    std::atomic<bool> done{false};
+    std::atomic<int> sleeper_cancelled{0};
+    std::atomic<int> sleeper_ran{0};
+    std::thread sleeping([&] {
+        while (!done) {
+            PgResult result = exec(sleeper, "select pg_sleep(0.01)");
+            if (sqlstate(result.get()) == "57014") ++sleeper_cancelled;
+            if (PQresultStatus(result.get()) == PGRES_TUPLES_OK) ++sleeper_ran;
+        }
+    });
+    int cancels = 0;
+    for (int i = 0; i < 150; ++i) {
+        CHECK(describe(exec(canceller, "begin").get()) == "PGRES_COMMAND_OK");
+        CHECK(query_value(canceller, "select 1") == "1");
+        std::string error;
+        cancels += send_cancel(canceller, error) ? 1 : 0;
+        CHECK(describe(exec(canceller, "commit").get()) == "PGRES_COMMAND_OK");
+    }
+    done = true;
+    sleeping.join();
+    CHECK(cancels == 150);
+    CHECK(sleeper_ran > 0);
+    CHECK(sleeper_cancelled == 0);
+}
+
+TEST_CASE("a cancel sent while the query waits for a backend cancels it when it starts", "[pg][cancel]") {
+    SluiceProcess sluice(transaction_pool(1));
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    Connection queued = connect(sluice.conninfo("app", "app"));
+    REQUIRE(PQsendQuery(holder, "select 'held' from pg_sleep(1.5) /* it-cancel-holder */") == 1);
+    REQUIRE(wait_for_active_query("it-cancel-holder") != 0);
+    const auto started = Clock::now();
+    REQUIRE(PQsendQuery(queued, "select pg_sleep(10) /* it-cancel-queued */") == 1);
+    std::this_thread::sleep_for(300ms);
+    std::string error;
+    CHECK(send_cancel(queued, error));
+    PgResult result = wait_for_result(queued, 15s);
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    CHECK(sqlstate(result.get()) == "57014");
+    CHECK(elapsed < 5s);  // not the 10 s it would run to the end
+    PgResult held = wait_for_result(holder, 5s);
+    CHECK(describe(held.get()) == "PGRES_TUPLES_OK");
+    CHECK(query_value(queued, "select 'after'") == "after");
 }
 
 TEST_CASE("a backend killed mid-query gives its client an error and is replaced", "[pg][backend-loss]") {

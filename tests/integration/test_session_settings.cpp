@@ -344,3 +344,29 @@ TEST_CASE("session_state: error refuses a pinning statement sent with Parse, and
         CHECK(query_value(other, "select 1") == "1");
     }
 }
+
+TEST_CASE("SET SESSION AUTHORIZATION ends a SET ROLE on every backend the client gets, as in PostgreSQL",
+          "[session_settings]") {
+    // A superuser client (SET SESSION AUTHORIZATION needs one) and another client of the same
+    // pool take turns on its one backend, so every statement lands on a backend brought back
+    // to the client's settings.
+    postgres().execute(
+        "do $$ begin create role sluice_it_super login superuser password 'super'; "
+        "exception when duplicate_object then null; end $$");
+    ensure_reader_role();
+    auto options = transaction_pool(1);
+    options.users.push_back({"sluice_it_super", "super", ""});
+    SluiceProcess sluice(options);
+    Connection owner = connect(sluice.conninfo("sluice_it_super", "super"));
+    Connection other = connect(sluice.conninfo("sluice_it_super", "super"));
+    CHECK(describe(exec(owner, "set role sluice_it_reader").get()) == "PGRES_COMMAND_OK");
+    CHECK(describe(exec(owner, "set session authorization app").get()) == "PGRES_COMMAND_OK");
+    CHECK(query_value(owner, "select current_user") == "app");
+    for (int i = 0; i < 3; ++i) {
+        CHECK(query_value(other, "select current_user") == "sluice_it_super");
+        CHECK(query_value(owner, "select current_user || ' ' || session_user") == "app app");
+    }
+    CHECK(describe(exec(owner, "reset session authorization").get()) == "PGRES_COMMAND_OK");
+    CHECK(query_value(other, "select 1") == "1");
+    CHECK(query_value(owner, "select current_user") == "sluice_it_super");
+}

@@ -48,6 +48,10 @@ class CancelTarget {
     std::lock_guard lock(mutex_);
     return backend_;
   }
+  // The client's own cancel request (PostgreSQL's CancelRequest), from any thread. A session
+  // overrides it to act on its own worker, where it knows whether its statement still runs on
+  // this backend; the base sends nothing.
+  virtual void request_cancel() {}
 
  private:
   mutable core::SmallMutex mutex_;

@@ -53,6 +53,11 @@ class ClientSession : public ClientHandle,
   void check_timeouts(TimePoint now) override;
   void request_stop(Failure reason) override;
   void kill(Failure reason) override;
+  // The client's own cancel request (it arrives on another connection, on any thread): acted on
+  // here, on this session's worker. A statement running on the backend the client holds is
+  // cancelled, and the backend kept until the server has acted on it; one still queued for a
+  // backend is cancelled once it starts; with nothing running it is dropped, as PostgreSQL does.
+  void cancel_requested();
   std::shared_ptr<ClientHandle> shared_handle() override { return weak_from_this().lock(); }
 
   // --- for the front end, on the session's worker ---
@@ -115,6 +120,7 @@ class ClientSession : public ClientHandle,
 
   // --- data phase (client_session_relay.cpp) ---
   awaitable<Status> relay_client();
+  awaitable<Status> lease_backend();
   awaitable<Status> forward_to_server(std::size_t length);
   awaitable<void> pump_server(std::shared_ptr<ClientSession> self);
   awaitable<bool> relay_to_client(std::span<const std::uint8_t> chunk);
@@ -122,6 +128,7 @@ class ClientSession : public ClientHandle,
   void grow_client_buffer(std::size_t at_least);
   void after_server_chunk(const WorkState& work);
   void stop(Failure reason);
+  void on_client_cancel();
 
   // --- the lease (client_session_backend.cpp) ---
   void release_lease();
@@ -207,6 +214,8 @@ class ClientSession : public ClientHandle,
     // it. Until then the backend is neither released nor sent the next statement, so a late
     // signal cannot cancel that statement (an idle backend ignores a cancel).
     std::shared_ptr<asio::steady_timer> cancel_in_flight;
+    bool leasing = false;             // queued for a backend, or attaching one (lease_backend)
+    bool cancel_when_leased = false;  // the client cancelled what it sent while queued
     bool client_writing = false;     // write_to_client() has a write in progress
     std::string client_backlog;      // replies due while it had: written right after it
     asio::steady_timer* writer_waiting = nullptr;  // the pump waiting for its turn to write

@@ -222,7 +222,8 @@ void SessionSettings::on_client_event(const ClientEvent& event) {
     trip = std::exchange(transit.batch, RoundTrip{});
   } else {
     trip.query = true;  // a Query, or a FunctionCall (no statements)
-    if (event.type == frontend::Query) trip.texts.push_back(event);
+    // A text with nothing to confirm (most queries) is not kept: no copy per round trip.
+    if (event.type == frontend::Query && !event.statements.empty()) trip.texts.push_back(event);
   }
   transit.in_flight.push_back(std::move(trip));
 }
@@ -365,6 +366,15 @@ void SessionSettings::apply_setting(const SettingChange& change, const std::stri
   const auto erase = [&](TrackedSettings& settings) {
     if (auto found = find_setting(settings, tracked.change.name); found != settings.end()) settings.erase(found);
   };
+  if (tracked.change.name == "session_authorization") {
+    // SET or RESET SESSION AUTHORIZATION also ends any SET ROLE, on the server: a role kept here
+    // would be replayed on the next backend, with privileges the client gave up.
+    const auto drop_role = [](TrackedSettings& settings) {
+      if (auto found = find_setting(settings, "role"); found != settings.end()) settings.erase(found);
+    };
+    if (backend_) drop_role(backend_->settings);
+    if (tracked_) drop_role(tracked_->current);
+  }
   if (change.action == SettingAction::reset) {
     // The backend goes back to its own default; the client, to its startup value if it has one
     // (set again on the backend by the next sync).

@@ -57,14 +57,23 @@ std::optional<std::string> reset_statement(std::string_view name, ClientEncoding
   return setting_statement(SettingChange{SettingAction::reset, SettingSyntax::generic, std::string(name), {}}, encoding);
 }
 
-// The client's settings in replay order: session_authorization, role, then as made.
-std::vector<const TrackedSetting*> replay_order(const TrackedSettings& settings) {
-  std::vector<const TrackedSetting*> ordered;
-  for (const auto& setting : settings) ordered.push_back(&setting);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const TrackedSetting* a, const TrackedSetting* b) {
-    return replay_rank(a->change.name) < replay_rank(b->change.name);
-  });
-  return ordered;
+bool is_privilege_setting(std::string_view name) { return replay_rank(name) < 2; }
+
+// Whether a setting the client made before its role or session authorization must be replayed:
+// the server let the client make it with the privileges it had then, so the backend's own role
+// and session authorization (an earlier lease's) must go first and the client's come back after it.
+bool replays_before_privileges(const TrackedSettings& settings, const BackendSettings& backend) {
+  bool later_privilege = false;
+  for (auto setting = settings.rbegin(); setting != settings.rend(); ++setting) {
+    if (is_privilege_setting(setting->change.name)) {
+      later_privilege = true;
+      continue;
+    }
+    if (!later_privilege) continue;
+    const TrackedSetting* given = find_setting(backend.settings, setting->change.name);
+    if (!given || !(*given == *setting)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -87,7 +96,19 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   for (const auto& given : backend.settings) {
     if (!find_setting(settings(), given.change.name)) stale.push_back(&given);
   }
+  // The client's settings are replayed in the order it made them (a superuser-only setting made
+  // before a SET ROLE is made before it again); the backend's role goes first where one of them
+  // must be.
+  const bool privileges_again = replays_before_privileges(settings(), backend);
+  if (privileges_again) {
+    for (const auto& given : backend.settings) {
+      if (is_privilege_setting(given.change.name) && find_setting(settings(), given.change.name)) {
+        stale.push_back(&given);
+      }
+    }
+  }
   std::stable_sort(stale.begin(), stale.end(), [](const TrackedSetting* a, const TrackedSetting* b) {
+    // Back to the login's own privileges first: an earlier role may not reset what follows.
     return replay_rank(a->change.name) < replay_rank(b->change.name);
   });
   for (const TrackedSetting* given : stale) {
@@ -108,9 +129,10 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   }
   // The client's own settings, grouped by the encoding they were written in.
   std::map<std::string, std::string> other_encodings;
-  for (const TrackedSetting* setting : replay_order(settings())) {
+  for (const TrackedSetting& own : settings()) {
+    const TrackedSetting* setting = &own;
     const TrackedSetting* given = find_setting(backend.settings, setting->change.name);
-    if (given && *given == *setting) continue;
+    if (given && *given == *setting && !(privileges_again && is_privilege_setting(setting->change.name))) continue;
     auto statement = setting_statement(setting->change, client_encoding_from_name(setting->client_encoding));
     if (!statement) return std::nullopt;
     append_statement(setting->client_encoding == own_encoding ? main : other_encodings[setting->client_encoding],

@@ -94,12 +94,9 @@ awaitable<Expected<pg::ClientLoginEvent>> PgFrontend::drive_login(pg::ClientLogi
 void PgFrontend::serve_cancel_request(const pg::StartupPacket& packet) {
   auto target = session_.context().cancels.find({packet.cancel_process_id, packet.cancel_secret_key});
   if (!target) return;  // unknown key: say nothing, like PostgreSQL
-  auto backend = target->get();
-  if (!backend) return;  // that client holds no backend: nothing is running
-  auto executor = session_.client().get_executor();
-  asio::co_spawn(executor,
-                 send_cancel_request(executor, *backend),
-                 asio::detached);
+  // The client's session decides on its own worker: only a statement of its own still running
+  // on the backend it holds is cancelled, never the next client's on a backend it gave back.
+  target->request_cancel();
 }
 
 Expected<const config::DatabaseConfig*> PgFrontend::choose_database(const pg::StartupPacket& startup) {

@@ -169,7 +169,12 @@ WorkState PgFrontend::work_state() const {
 awaitable<Status> PgFrontend::prepare_backend() {
   // Its own server's route, even if a reload has moved the pool since.
   cancel_target_.set(server().cancel_route);
-  server_scanner_ = std::make_unique<ServerScanner>(session_.runtime().config->max_packet_size);
+  // Kept from the last lease while the client is busy (trim_idle drops it): no allocation per
+  // transaction. Made again only when a reload changed max_packet_size.
+  const auto max_packet_size = session_.runtime().config->max_packet_size;
+  if (!server_scanner_ || server_scanner_->max_message_length() != max_packet_size) {
+    server_scanner_ = std::make_unique<ServerScanner>(max_packet_size);
+  }
   read_state_policy();
   if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
   unit_.backend_at_rest();
@@ -181,7 +186,7 @@ void PgFrontend::backend_detached() {
   if (server().statements) server().note_prepared_statements(server().statements->size());
   cancel_target_.set(nullptr);
   session_settings_.attach(nullptr);
-  server_scanner_.reset();
+  if (server_scanner_) server_scanner_->reset();  // the next lease starts at a message boundary
   if (scanners_) scanners_->held_server_bytes.clear();
   // Lost with requests unanswered: the statements they would have made never existed.
   if (client_statements_ && server().statements && server().statements->requests_in_flight() > 0) {

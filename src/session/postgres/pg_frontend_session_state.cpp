@@ -184,6 +184,7 @@ void PgFrontend::trim_idle() {
     scanners_.reset();
   }
   if (client_statements_ && client_statements_->size() == 0) client_statements_.reset();
+  if (!session_.core().has_lease()) server_scanner_.reset();  // kept between leases while busy
 }
 
 }  // namespace sluice::session

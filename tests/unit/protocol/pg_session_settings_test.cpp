@@ -423,3 +423,46 @@ TEST_CASE("a prepared SET run again by Bind alone counts again, once per run", "
   s.settings.on_ready_for_query('I');
   CHECK_FALSE(s.settings.pinned());
 }
+
+TEST_CASE("SET SESSION AUTHORIZATION ends the client's SET ROLE, as on the server", "[session_state]") {
+  for (const char* authorization : {"SET SESSION AUTHORIZATION app", "SET SESSION AUTHORIZATION DEFAULT",
+                                    "RESET SESSION AUTHORIZATION"}) {
+    Session s;
+    s.run("SET ROLE other", {"SET"});
+    CHECK(s.value("role") != "<none>");
+    s.run(authorization, {"SET"});
+    CHECK(s.value("role") == "<none>");
+    // Nothing replays the role it gave up on the next backend.
+    const auto queries = s.settings.sync_queries({{"client_encoding", "UTF8"}}, BackendSettings{});
+    REQUIRE(queries);
+    for (const auto& sql : *queries) CHECK(sql.find("ROLE") == std::string::npos);
+  }
+}
+
+TEST_CASE("settings are replayed in the order the client made them, around its role", "[session_state]") {
+  Session s;
+  s.run("SET session_replication_role = replica; SET ROLE other", {"SET", "SET"});
+  auto queries = s.settings.sync_queries({{"client_encoding", "UTF8"}}, BackendSettings{});
+  REQUIRE(queries);
+  REQUIRE(queries->size() == 1);
+  const auto& sql = queries->front();
+  CHECK(sql.find("session_replication_role") < sql.find("ROLE other"));
+
+  // A backend that has the client's role already, but not the setting made before it: the role
+  // goes and comes back after the setting.
+  BackendSettings backend;
+  backend.settings.push_back({SettingChange{SettingAction::set, SettingSyntax::role, "role", "other"}, "UTF8"});
+  queries = s.settings.sync_queries({{"client_encoding", "UTF8"}}, backend);
+  REQUIRE(queries);
+  REQUIRE(queries->size() == 1);
+  const auto& again = queries->front();
+  CHECK(again.starts_with("RESET ROLE"));
+  CHECK(again.find("session_replication_role") < again.rfind("ROLE other"));
+
+  // A role first and a setting after it: the role first.
+  Session t;
+  t.run("SET ROLE admin; SET log_min_duration_statement = 0", {"SET", "SET"});
+  queries = t.settings.sync_queries({{"client_encoding", "UTF8"}}, BackendSettings{});
+  REQUIRE(queries);
+  CHECK(queries->front().find("ROLE admin") < queries->front().find("log_min_duration_statement"));
+}

@@ -136,7 +136,14 @@ class PgFrontend : public Frontend {
   std::unique_ptr<auth::Credential> credential_;
   // Where the client's own CancelRequests go: registered by a pointer that shares the session's
   // ownership, so it lives inside the session and costs no allocation of its own.
-  CancelTarget cancel_target_;
+  // The route a client's CancelRequest takes: through the session, on its worker (see
+  // ClientSession::cancel_requested).
+  struct SessionCancelTarget : CancelTarget {
+    explicit SessionCancelTarget(ClientSession& session) : session(session) {}
+    void request_cancel() override { session.cancel_requested(); }
+    ClientSession& session;
+  };
+  SessionCancelTarget cancel_target_{session_};
   CancelRegistration cancel_registration_;
   // Message boundaries of a busy client: made on its first read after a wake-up and dropped by
   // trim_idle at a boundary, so a parked client holds none.
@@ -163,7 +170,7 @@ class PgFrontend : public Frontend {
   // The backend in hand has this client's unnamed statement (or, like the client, none): it
   // parsed, closed or destroyed it (a Query) in this lease, or Sluice restored it. Per lease.
   bool unnamed_on_lease_ = false;
-  std::unique_ptr<ServerScanner> server_scanner_;  // per lease: idle clients hold none
+  std::unique_ptr<ServerScanner> server_scanner_;  // made at a lease, kept while busy: trimmed idle clients hold none
   pg::UnitOfWork unit_;  // what the backend holds for this client: the release decision's input
 
   // This client's names, whichever backend it has: made on its first statement message and
