@@ -163,17 +163,6 @@ int ServerPool::drop_dead_idle_locked() {
   return dropped;
 }
 
-// A reload lowered max_db_connections or max_user_connections below the backends open: idle
-// ones close (the caps count them) rather than serve beyond the new limit.
-int ServerPool::drop_idle_over_caps_locked() {
-  int dropped = 0;
-  while (!idle_.empty() && (database_cap_->over_limit() || user_cap_->over_limit())) {
-    remove_locked(idle_.back().get(), CloseReason::pool_shrunk);
-    ++dropped;
-  }
-  return dropped;
-}
-
 ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
                                                  ConnectionCap*& blocking_cap, bool& freed_slots) {
   if (closed_) return Attempt::refused;

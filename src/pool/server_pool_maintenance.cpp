@@ -1,5 +1,6 @@
-// ServerPool, part two: what the janitor and the shared caps ask of a pool — idle reaping,
-// min_pool_size refills, and the fair-share turns between pools under one cap.
+// ServerPool, part two: what the janitor and the shared caps ask of a pool — idle reaping (a
+// reload's lowered caps included), min_pool_size refills, and the fair-share turns between pools
+// under one cap.
 #include "sluice/pool/server_pool.hpp"
 
 #include <spdlog/spdlog.h>
@@ -7,6 +8,17 @@
 #include <vector>
 
 namespace sluice::pool {
+
+// A reload lowered max_db_connections or max_user_connections below the backends open: idle
+// ones close (the caps count them) rather than serve beyond the new limit.
+int ServerPool::drop_idle_over_caps_locked() {
+  int dropped = 0;
+  while (!idle_.empty() && (database_cap_->over_limit() || user_cap_->over_limit())) {
+    remove_locked(idle_.back().get(), CloseReason::pool_shrunk);
+    ++dropped;
+  }
+  return dropped;
+}
 
 void ServerPool::sweep(TimePoint now) {
   std::vector<std::unique_ptr<ServerConnection>> closing;
