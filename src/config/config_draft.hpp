@@ -42,6 +42,7 @@ struct DatabaseDraft {
 struct UserDraft {
   UserConfig config;
   PoolLayer layer;
+  std::optional<YAML::Mark> default_database_mark;
 };
 
 // An address as written, with where it came from so clashes can name both places.

@@ -1,4 +1,5 @@
 // The rules of sluice.yaml that span sections, run once the walk has read every section.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,15 +31,16 @@ void check_all_pool_sizes(Draft& draft, Diagnostics& diag) {
   check_pool_sizes(defaults, draft.defaults, "defaults", diag);
   std::vector<const DatabaseDraft*> databases;
   std::vector<const UserDraft*> users;
+  // A layer that sets neither size resolves like the defaults: their error, said once, covers it.
   for (const DatabaseDraft& db : draft.databases) {
-    if (check_pool_sizes(draft.config.resolve(db.config, nullptr), db.layer, db.layer.where, diag) &&
-        sets_pool_size(db.layer))
+    if (sets_pool_size(db.layer) &&
+        check_pool_sizes(draft.config.resolve(db.config, nullptr), db.layer, db.layer.where, diag))
       databases.push_back(&db);
   }
   for (const UserDraft& user : draft.users) {
     PoolSettings settings = defaults;
     apply_overrides(settings, user.config.overrides);
-    if (check_pool_sizes(settings, user.layer, user.layer.where, diag) && sets_pool_size(user.layer))
+    if (sets_pool_size(user.layer) && check_pool_sizes(settings, user.layer, user.layer.where, diag))
       users.push_back(&user);
   }
   for (const DatabaseDraft* db : databases) {
@@ -56,6 +58,19 @@ void check_database_passwords(const Draft& draft, Diagnostics& diag) {
                                          ".password: set without user; the password is only used to log in "
                                          "as the forced backend user");
     }
+  }
+}
+
+// A default_database no database is named by would only surface as refused logins.
+void check_default_databases(const Draft& draft, Diagnostics& diag) {
+  for (const UserDraft& user : draft.users) {
+    const auto& name = user.config.default_database;
+    if (!name) continue;
+    const bool known = std::any_of(draft.databases.begin(), draft.databases.end(),
+                                   [&](const DatabaseDraft& db) { return db.config.name == *name; });
+    if (known) continue;
+    diag.report(user.default_database_mark.value_or(user.layer.mark),
+                user.layer.where + ".default_database: no database '" + *name + "' under databases");
   }
 }
 
@@ -103,6 +118,7 @@ std::shared_ptr<const ProxyConfig> finish(Draft& draft, Diagnostics& diag) {
   apply_overrides(draft.config.defaults, draft.defaults.overrides);
   check_all_pool_sizes(draft, diag);
   check_database_passwords(draft, diag);
+  check_default_databases(draft, diag);
   std::vector<const UserConfig*> users;
   for (const UserDraft& user : draft.users) users.push_back(&user.config);
   security::check_security(draft.config, users, draft.security_marks, diag);

@@ -134,7 +134,10 @@ const std::array<KeyReader<UserDraft>, 4> user_keys{{
      }},
     {"default_database",
      [](const Entry& e, UserDraft& u, Diag& d) {
-       if (auto name = read_string(e, d)) u.config.default_database = std::move(*name);
+       if (auto name = read_string(e, d)) {
+         u.config.default_database = std::move(*name);
+         u.default_database_mark = e.value_mark();
+       }
      }},
 }};
 

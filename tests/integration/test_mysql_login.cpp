@@ -65,6 +65,7 @@ TEST_CASE("mysql: a client without a database gets its user's default_database",
     // Without one, the login is refused as an unknown database.
     MyLogin none = my_try_connect(sluice.login("bob", "bob", ""));
     CHECK(none.error_code == 1049);
+    CHECK_THAT(none.error, Catch::Contains("default_database"));
 }
 
 TEST_CASE("mysql: each protocol sees only its own databases", "[mysql][mysql-login]") {

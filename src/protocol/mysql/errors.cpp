@@ -112,6 +112,12 @@ std::string unknown_database(const Failure& failure, const ErrorContext& context
     const std::size_t colon = failure.message.rfind(": ");
     if (colon != std::string::npos) database = std::string_view(failure.message).substr(colon + 2);
   }
+  if (database.empty()) {
+    // MariaDB itself lets a client in without one; a pooler cannot, since the database picks the
+    // pool. Say what would work.
+    return "Unknown database '': connect with a database name, or give the user a default_database in "
+           "Sluice's configuration";
+  }
   return "Unknown database '" + std::string(database) + "'";
 }
 

@@ -120,9 +120,18 @@ TEST_CASE("config/sluice.yaml in the source tree loads", "[config]") {
 }
 
 TEST_CASE("users.*.default_database is read, and absent by default", "[config]") {
-  auto config = load_ok("users:\n  a:\n    default_database: shop\n  b:\n    password: x\n");
+  auto config = load_ok(
+      "databases:\n  shop:\n    protocol: mysql\nusers:\n  a:\n    default_database: shop\n  b:\n    password: x\n");
   CHECK(config->find_user("a")->default_database == "shop");
   CHECK_FALSE(config->find_user("b")->default_database);
+}
+
+TEST_CASE("a default_database must name a database under databases", "[config]") {
+  LoadResult result = load("databases:\n  shop:\n    protocol: mysql\nusers:\n  a:\n    default_database: shpo\n");
+  REQUIRE(result.errors.size() == 1);
+  const ConfigError& error = error_containing(result, "users.a.default_database: no database 'shpo' under databases");
+  CHECK(error.line == 6);
+  CHECK(error.column == 23);
 }
 
 TEST_CASE("an empty file gives the built-in defaults", "[config]") {
@@ -357,6 +366,20 @@ users:
   const ConfigError& bob = error_containing(result, "users.bob: min_pool_size (40)");
   CHECK(bob.line == 10);
   CHECK(result.errors.size() == 2);
+
+  // Wrong in the defaults: said once, not again for each database and user that inherits it.
+  LoadResult inherited = load(R"(defaults:
+  min_pool_size: 30
+databases:
+  a:
+    port: 5432
+  b:
+users:
+  bob:
+    password: x
+)");
+  REQUIRE(inherited.errors.size() == 1);
+  CHECK(error_containing(inherited, "defaults: min_pool_size (30) is larger than pool_size (20)").line == 2);
 
   LoadResult pair = load(R"(databases:
   small:

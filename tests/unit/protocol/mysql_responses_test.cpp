@@ -205,6 +205,11 @@ TEST_CASE("mysql errors: Sluice's reasons as MySQL clients see them", "[mysql]")
   // Without a database in the context, the name comes from the core's message.
   CHECK(error_for(Failure{"unknown_database", "3D000", "no such database: other"}).error_message ==
         "Unknown database 'other'");
+  // No database at all (and no default_database): what would work is said.
+  const ErrPacket none = error_for(Failure{"unknown_database", "3D000", "no such database: "});
+  CHECK(none.error_code == 1049);
+  CHECK_THAT(none.error_message, Catch::StartsWith("Unknown database '': connect with a database name") &&
+                                     Catch::Contains("default_database"));
   CHECK(error_for(Failure{"auth_failed", "28P01", ""}, ErrorContext{"bob", "h", "", false}).error_message ==
         "Access denied for user 'bob'@'h' (using password: NO)");
 }
