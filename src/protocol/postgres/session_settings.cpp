@@ -29,13 +29,6 @@ bool outlives_rollback(SessionState state) {
          state == SessionState::unknown;
 }
 
-// role and session_authorization are replayed first: what follows may depend on the privileges.
-int replay_rank(std::string_view name) {
-  if (name == "session_authorization") return 0;
-  if (name == "role") return 1;
-  return 2;
-}
-
 TrackedSettings::iterator find_setting(TrackedSettings& settings, std::string_view name) {
   return std::find_if(settings.begin(), settings.end(),
                       [&](const TrackedSetting& setting) { return setting.change.name == name; });
@@ -43,10 +36,16 @@ TrackedSettings::iterator find_setting(TrackedSettings& settings, std::string_vi
 
 // RESET ALL leaves role and session_authorization alone, as PostgreSQL does.
 void reset_all(TrackedSettings& settings) {
-  std::erase_if(settings, [](const TrackedSetting& setting) { return replay_rank(setting.change.name) == 2; });
+  std::erase_if(settings, [](const TrackedSetting& setting) { return privilege_replay_rank(setting.change.name) == 2; });
 }
 
 }  // namespace
+
+int privilege_replay_rank(std::string_view name) {
+  if (name == "session_authorization") return 0;
+  if (name == "role") return 1;
+  return 2;
+}
 
 Parameters read_startup_options(std::string_view options) {
   std::vector<std::string> words(1);

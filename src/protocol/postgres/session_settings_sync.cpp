@@ -28,12 +28,6 @@ const std::string* find_parameter(const Parameters& parameters, std::string_view
   return nullptr;
 }
 
-int replay_rank(std::string_view name) {
-  if (name == "session_authorization") return 0;
-  if (name == "role") return 1;
-  return 2;
-}
-
 const TrackedSetting* find_setting(const TrackedSettings& settings, std::string_view name) {
   const auto found = std::find_if(settings.begin(), settings.end(),
                                   [&](const TrackedSetting& setting) { return setting.change.name == name; });
@@ -57,7 +51,7 @@ std::optional<std::string> reset_statement(std::string_view name, ClientEncoding
   return setting_statement(SettingChange{SettingAction::reset, SettingSyntax::generic, std::string(name), {}}, encoding);
 }
 
-bool is_privilege_setting(std::string_view name) { return replay_rank(name) < 2; }
+bool is_privilege_setting(std::string_view name) { return privilege_replay_rank(name) < 2; }
 
 // Whether a setting the client made before its role or session authorization must be replayed:
 // the server let the client make it with the privileges it had then, so the backend's own role
@@ -109,7 +103,7 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   }
   std::stable_sort(stale.begin(), stale.end(), [](const TrackedSetting* a, const TrackedSetting* b) {
     // Back to the login's own privileges first: an earlier role may not reset what follows.
-    return replay_rank(a->change.name) < replay_rank(b->change.name);
+    return privilege_replay_rank(a->change.name) < privilege_replay_rank(b->change.name);
   });
   for (const TrackedSetting* given : stale) {
     auto statement = reset_statement(given->change.name, encoding);

@@ -57,6 +57,10 @@ inline constexpr std::array<std::string_view, 6> kReportedParameters = {
     "application_name", "client_encoding", "DateStyle", "TimeZone", "standard_conforming_strings", "IntervalStyle"};
 bool is_reported_parameter(std::string_view name);
 
+// Where a setting goes when settings are replayed: session_authorization (0), then role (1),
+// before what may depend on the privileges (2).
+int privilege_replay_rank(std::string_view name);
+
 // A setting as a client made it: how to write it again, and in which client_encoding.
 struct TrackedSetting {
   SettingChange change;  // action is always set; name lower-cased
