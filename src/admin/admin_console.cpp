@@ -35,7 +35,7 @@ struct ShowEntry {
   ResultSet (*view)(const AdminSnapshot&);
 };
 
-constexpr std::array<ShowEntry, 15> kShowViews{{
+constexpr std::array<ShowEntry, 16> kShowViews{{
     {"pools", show_pools},
     {"clients", show_clients},
     {"servers", show_servers},
@@ -50,7 +50,22 @@ constexpr std::array<ShowEntry, 15> kShowViews{{
     {"config", show_config},
     {"lists", show_lists},
     {"version", show_version},
+    {"state", show_state},
     {"help", show_help},
+}};
+
+// PgBouncer views of its own internals that have no counterpart here: a script asking gets told
+// why instead of "invalid command".
+struct UnsupportedView {
+  std::string_view subject;
+  std::string_view why;
+};
+
+constexpr std::array<UnsupportedView, 4> kUnsupportedViews{{
+    {"fds", "Sluice has no online restart (no file descriptors to hand over); use SIGTERM to drain"},
+    {"mem", "Sluice has no slab caches to list; its memory is the process's RSS"},
+    {"sockets", "Sluice's buffers are per message, not per socket; see SHOW CLIENTS and SHOW SERVERS"},
+    {"active_sockets", "Sluice's buffers are per message, not per socket; see SHOW CLIENTS and SHOW SERVERS"},
 }};
 
 // Client parameters drivers like to SET on connect; the console accepts and ignores them.
@@ -138,6 +153,7 @@ AdminSnapshot AdminConsole::take_snapshot() const {
   snapshot.config = context_.config.current()->config;
   snapshot.averages = &averages_;
   snapshot.disabled = context_.pools.disabled_databases();
+  snapshot.paused = context_.pools.paused(std::nullopt);
   for (const auto& pool : context_.pools.pools()) snapshot.pools.push_back(view_of(*pool));
   context_.registry.for_each([&](runtime::ClientHandle& client) { snapshot.clients.push_back(client.snapshot()); });
   std::sort(snapshot.clients.begin(), snapshot.clients.end(),
@@ -152,6 +168,11 @@ AdminSnapshot AdminConsole::take_snapshot() const {
 awaitable<Expected<ResultSet>> AdminConsole::run_show(const AdminCommand& command) {
   for (const auto& [subject, view] : kShowViews) {
     if (subject == *command.argument) co_return view(take_snapshot());
+  }
+  for (const auto& [subject, why] : kUnsupportedViews) {
+    if (subject == *command.argument) {
+      co_return Failure{"admin_show", "0A000", "SHOW " + upper(subject) + " is not supported: " + std::string(why)};
+    }
   }
   co_return invalid_command("SHOW " + *command.argument);
 }

@@ -321,13 +321,23 @@ ResultSet show_version(const AdminSnapshot&) {
   return result;
 }
 
+// PgBouncer 1.21's SHOW STATE. Sluice has no SUSPEND (no online restart), so never suspended.
+ResultSet show_state(const AdminSnapshot& snapshot) {
+  auto result = with_columns({"key", "value"});
+  const auto yes_no = [](bool flag) { return text(flag ? "yes" : "no"); };
+  result.rows.push_back({text("active"), yes_no(!snapshot.paused)});
+  result.rows.push_back({text("paused"), yes_no(snapshot.paused)});
+  result.rows.push_back({text("suspended"), yes_no(false)});
+  return result;
+}
+
 ResultSet show_help(const AdminSnapshot&) {
   ResultSet result;
   result.command_tag = "SHOW";
   result.notices.push_back(
       "Console usage\n"
       "\tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION\n"
-      "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS|LISTS|DNS_HOSTS|DNS_ZONES\n"
+      "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS|LISTS|DNS_HOSTS|DNS_ZONES|STATE\n"
       "\tSET key = arg (accepted and ignored for client parameters)\n"
       "\tRELOAD\n"
       "\tPAUSE [<db>]\n"

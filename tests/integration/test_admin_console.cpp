@@ -358,6 +358,27 @@ TEST_CASE("admin console: DISABLE refuses new clients of a database until ENABLE
     CHECK(command_outcome(console, "RESUME app2") == "ok");
     CHECK(sqlstate(exec(console, "RESUME app2").get()) == "55000");
 
+    // SHOW STATE (PgBouncer 1.21) follows a PAUSE of everything.
+    const auto state_of = [&](const char* key) {
+        const AdminTable state = admin_show(console, "SHOW STATE");
+        const auto rows = state.where("key", key);
+        return rows.size() == 1 ? state.at(rows[0], "value") : std::string("missing");
+    };
+    CHECK(state_of("active") == "yes");
+    CHECK(command_outcome(console, "PAUSE") == "ok");
+    CHECK(state_of("paused") == "yes");
+    CHECK(state_of("active") == "no");
+    CHECK(command_outcome(console, "RESUME") == "ok");
+    CHECK(state_of("paused") == "no");
+    CHECK(state_of("suspended") == "no");
+    // PgBouncer's views of its own internals: refused with the reason, not "invalid command".
+    for (const char* view : {"SHOW FDS", "SHOW MEM", "SHOW SOCKETS", "SHOW ACTIVE_SOCKETS"}) {
+        INFO(view);
+        const auto refused = exec(console, view);
+        CHECK(sqlstate(refused.get()) == "0A000");
+        CHECK_THAT(std::string(PQresultErrorMessage(refused.get())), Catch::Contains("is not supported: "));
+    }
+
     const AdminTable totals = admin_show(console, "SHOW TOTALS");
     const auto queries = totals.where("name", "total_query_count");
     REQUIRE(queries.size() == 1);

@@ -42,6 +42,7 @@ struct AdminSnapshot {
   std::chrono::system_clock::time_point wall_now = std::chrono::system_clock::now();
   StatsAverages* averages = nullptr;              // SHOW STATS rolls its windows
   std::set<std::string, std::less<>> disabled;    // databases DISABLEd by the console
+  bool paused = false;                            // PAUSE without a database (all pools)
 };
 
 // Names of the two virtual databases that lead to the console.
@@ -61,6 +62,7 @@ ResultSet show_users(const AdminSnapshot& snapshot);
 ResultSet show_config(const AdminSnapshot& snapshot);
 ResultSet show_lists(const AdminSnapshot& snapshot);
 ResultSet show_version(const AdminSnapshot& snapshot);
+ResultSet show_state(const AdminSnapshot& snapshot);
 ResultSet show_help(const AdminSnapshot& snapshot);
 
 // "2024-05-01 12:34:56 UTC", the shape of PgBouncer's timestamps (in UTC).

@@ -338,7 +338,7 @@ TEST_CASE("SHOW DATABASES and SHOW USERS: the configured entries", "[admin]") {
   CHECK(value(users, 0, "current_client_connections") == "0");  // the console session is not counted
 }
 
-TEST_CASE("SHOW CONFIG, SHOW LISTS, SHOW VERSION, SHOW HELP", "[admin]") {
+TEST_CASE("SHOW CONFIG, SHOW LISTS, SHOW STATE, SHOW VERSION, SHOW HELP", "[admin]") {
   const auto snapshot = sample_snapshot();
   const auto config = admin::show_config(snapshot);
   check_prefix(config, {"key", "value", "default", "changeable"});
@@ -358,6 +358,19 @@ TEST_CASE("SHOW CONFIG, SHOW LISTS, SHOW VERSION, SHOW HELP", "[admin]") {
   check_prefix(lists, {"list", "items"});
   CHECK(value(lists, 0, "list") == "databases");
   CHECK(value(lists, 0, "items") == "2");
+
+  AdminSnapshot paused = snapshot;
+  paused.paused = true;
+  for (const AdminSnapshot* state : std::initializer_list<const AdminSnapshot*>{&snapshot, &paused}) {
+    const auto view = admin::show_state(*state);
+    check_prefix(view, {"key", "value"});
+    REQUIRE(view.rows.size() == 3);
+    CHECK(value(view, 0, "key") == "active");
+    CHECK(value(view, 0, "value") == (state->paused ? "no" : "yes"));
+    CHECK(value(view, 1, "key") == "paused");
+    CHECK(value(view, 1, "value") == (state->paused ? "yes" : "no"));
+    CHECK(value(view, 2, "value") == "no");
+  }
 
   const auto version = admin::show_version(snapshot);
   check_prefix(version, {"version"});
