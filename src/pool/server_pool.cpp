@@ -31,6 +31,7 @@ const char* to_string(CloseReason reason) {
     case CloseReason::target_changed: return "target_changed";
     case CloseReason::fair_share: return "fair_share";
     case CloseReason::check_failed: return "server_check_delay";
+    case CloseReason::server_gone: return "server_gone";
     case CloseReason::count_: break;
   }
   return "unknown";
@@ -144,7 +145,7 @@ ServerConnection* ServerPool::take_idle_fast(const asio::any_io_executor& sessio
     transition_locked(connection, ServerState::active);
   }
   if (connection->looks_alive()) return connection;
-  give_back(connection, false, CloseReason::check_failed);
+  give_back(connection, false, CloseReason::server_gone);
   return nullptr;
 }
 
@@ -156,7 +157,7 @@ int ServerPool::drop_dead_idle_locked() {
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto* connection = (it++)->get();
     if (connection->looks_alive()) continue;
-    remove_locked(connection, CloseReason::check_failed);
+    remove_locked(connection, CloseReason::server_gone);
     ++dropped;
   }
   if (dropped > 0) wake_one_locked();
@@ -228,7 +229,7 @@ void ServerPool::record_wait(TimePoint since) {
 // socket cannot be moved is closed, and the caller looks for another.
 bool ServerPool::moved_to_session(ServerConnection* connection, const asio::any_io_executor& session_executor) {
   if (connection->move_to(session_executor)) return true;
-  give_back(connection, false, CloseReason::check_failed);
+  give_back(connection, false, CloseReason::not_reusable);
   return false;
 }
 

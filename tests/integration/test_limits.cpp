@@ -880,6 +880,8 @@ TEST_CASE("a backend killed while idle is replaced transparently", "[limits][hea
     CHECK(std::string(PQgetvalue(result.get(), 0, 0)) != pid);
     Connection another = connect(sluice.conninfo("app", "app"));
     CHECK(query_value(another, "select 1") == "1");
+    // Logged as what happened to it, not as a failed server_check_delay check.
+    CHECK_THAT(sluice.log(), Catch::Contains("reason=server_gone"));
 }
 
 // ---------------------------------------------------------------- 7. live reload and drain

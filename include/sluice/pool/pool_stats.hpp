@@ -22,6 +22,7 @@ enum class CloseReason {
   target_changed,  // a reload gave the pool another server or login (host, port, dbname, user, password)
   fair_share,      // another pool under the same max_db/max_user cap is waiting for a slot
   check_failed,    // server_check_delay's check found it dead
+  server_gone,     // idle, the server closed it or spoke unasked (peeked before reuse or by the janitor)
   count_
 };
 const char* to_string(CloseReason reason);
