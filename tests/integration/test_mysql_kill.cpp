@@ -56,7 +56,8 @@ TEST_CASE("mysql: a client's KILL QUERY with its own connection id cancels its q
     wait_for_running("SELECT SLEEP(", 2);
     // As Connector/J's cancel() does it: a new connection, the handshake's id.
     MyConnection canceller = my_connect(sluice.login("app", "app"));
-    const MyResult kill = my_query(canceller.get(), "KILL QUERY " + victim_id);
+    // With comments around it, as sqlcommenter-style applications and pt-kill send it.
+    const MyResult kill = my_query(canceller.get(), "/* app:web */ KILL QUERY " + victim_id + " /*traceparent='00-ab'*/");
     INFO(kill.error);
     CHECK(kill.error_code == 0);
     const TimedResult victim_result = killed.get();
@@ -89,6 +90,14 @@ TEST_CASE("mysql: KILL of an unknown id, another user's client or a USER is refu
     // A backend's own thread id means nothing through Sluice, and never reaches a backend.
     const std::string backend_id = my_value(app.get(), "SELECT CONNECTION_ID()");
     CHECK(my_query(app.get(), "KILL " + backend_id).error_code == kNoSuchThread);
+    CHECK(my_query(app.get(), "/* a comment first */ KILL QUERY " + backend_id).error_code == kNoSuchThread);
+    // Forms Sluice cannot route are refused, never relayed: behind another statement, prepared.
+    CHECK(my_query(app.get(), "PREPARE k FROM 'KILL " + backend_id + "'").error_code == kNotSupported);
+    MYSQL_STMT* prepared_kill = mysql_stmt_init(app.get());
+    REQUIRE(prepared_kill);
+    CHECK(mysql_stmt_prepare(prepared_kill, "KILL QUERY ?", 12) != 0);
+    CHECK(mysql_stmt_errno(prepared_kill) == kNotSupported);
+    mysql_stmt_close(prepared_kill);
     CHECK(my_query(alice.get(), "KILL QUERY " + app_id).error_code == kNotOwner);
     CHECK(my_query(alice.get(), "KILL " + app_id).error_code == kNotOwner);
     CHECK(my_query(alice.get(), "KILL USER app").error_code == kNotSupported);

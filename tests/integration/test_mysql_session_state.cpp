@@ -169,6 +169,45 @@ TEST_CASE("mysql: LAST_INSERT_ID() and affected rows stay per client with 10 cli
     for (int i = 0; i < 4; ++i) CHECK(my_value(fresh.get(), "SELECT LAST_INSERT_ID()") == "0");
 }
 
+TEST_CASE("mysql: a reset forgets LAST_INSERT_ID, SET insert_id is spent once, and state past a long query's start "
+          "reaches no other client",
+          "[mysql][mysql_session_state]") {
+    close_backends_of("app");
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.ids (id BIGINT AUTO_INCREMENT PRIMARY KEY, client INT NOT NULL, v INT NOT NULL)");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection owner = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+
+    // COM_RESET_CONNECTION starts the session over: LAST_INSERT_ID() is 0, on every backend.
+    my_exec(owner.get(), "INSERT INTO ids (client, v) VALUES (1, 0)");
+    REQUIRE(mysql_insert_id(owner.get()) != 0);
+    REQUIRE(mysql_reset_connection(owner.get()) == 0);
+    CHECK(my_value(other.get(), "SELECT 1") == "1");  // the one backend went to someone else meanwhile
+    CHECK(my_value(owner.get(), "SELECT LAST_INSERT_ID()") == "0");
+
+    // SET insert_id is for the next INSERT only: it must not be replayed after a move.
+    const std::string next_id = mariadb().query("SELECT COALESCE(MAX(id), 0) + 1000 FROM app.ids");
+    my_exec(owner.get(), "SET insert_id = " + next_id);
+    my_exec(owner.get(), "INSERT INTO ids (client, v) VALUES (2, 0)");
+    CHECK(std::to_string(mysql_insert_id(owner.get())) == next_id);
+    my_exec(owner.get(), "INSERT INTO ids (client, v) VALUES (2, 1)");  // a fresh id, not next_id again
+    CHECK(std::to_string(mysql_insert_id(owner.get())) != next_id);
+    owner = my_connect(sluice.login("app", "app"));  // pinned by the SET: leave, freeing the backend
+    {
+        // Not followed but pinned, so under session_state: error it is refused.
+        MySluice strict(MySluiceOptions{.defaults = "pool_size: 1\nsession_state: error\n"});
+        MyConnection refused = my_connect(strict.login("app", "app"));
+        CHECK(my_query(refused.get(), "SET insert_id = 5").error_code == 1235);
+    }
+
+    // A query over 1 MiB is read by its start only: what it leaves on the session is reset away
+    // before the backend serves anyone else.
+    const std::string padding(2 * 1024 * 1024, 'x');
+    my_exec(owner.get(), "SELECT LENGTH('" + padding + "'), @leak := 'secret-of-owner'");
+    owner = MyConnection{};  // gone; its backend goes back to the pool
+    CHECK(my_value(other.get(), "SELECT COALESCE(@leak, 'none')") == "none");
+}
+
 TEST_CASE("mysql: the mariadb client's variables, temporary table, SET NAMES and USE stay its own",
           "[mysql][mysql_session_state]") {
     close_backends_of("app");

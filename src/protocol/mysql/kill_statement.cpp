@@ -6,66 +6,90 @@
 #include <string>
 #include <vector>
 
+#include "sluice/protocol/mysql/sql_tokens.hpp"
+
 namespace sluice::mysql {
 
 namespace {
 
-// Words separated by whitespace; a trailing ';' (alone or on the last word) is dropped.
-std::vector<std::string_view> words_of(std::string_view sql) {
-  std::vector<std::string_view> words;
-  std::size_t at = 0;
-  while (at < sql.size()) {
-    while (at < sql.size() && std::isspace(static_cast<unsigned char>(sql[at]))) ++at;
-    std::size_t end = at;
-    while (end < sql.size() && !std::isspace(static_cast<unsigned char>(sql[end]))) ++end;
-    if (end > at) words.push_back(sql.substr(at, end - at));
-    at = end;
+using Tokens = std::span<const SqlToken>;
+
+bool is_semicolon(const SqlToken& token) { return token.kind == TokenKind::punctuation && token.text == ";"; }
+
+// The cheap test first: most queries never spell the word, and are not tokenised for it.
+bool mentions_kill(std::string_view sql) {
+  for (std::size_t at = sql.find_first_of("kK"); at != std::string_view::npos; at = sql.find_first_of("kK", at + 1)) {
+    if (sql.size() - at >= 4 && std::toupper(static_cast<unsigned char>(sql[at + 1])) == 'I' &&
+        std::toupper(static_cast<unsigned char>(sql[at + 2])) == 'L' &&
+        std::toupper(static_cast<unsigned char>(sql[at + 3])) == 'L') {
+      return true;
+    }
   }
-  if (!words.empty() && words.back().ends_with(';')) {
-    words.back().remove_suffix(1);
-    if (words.back().empty()) words.pop_back();
-  }
-  return words;
+  return false;
 }
 
-bool is_word(std::string_view word, std::string_view keyword) {
-  return word.size() == keyword.size() && std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
-           return std::toupper(static_cast<unsigned char>(a)) == b;
-         });
+// A string's contents, quotes removed (enough to look for a word in what PREPARE ... FROM
+// 'text' or EXECUTE IMMEDIATE 'text' would run).
+std::string_view unquoted(const SqlToken& token) {
+  if (token.text.size() < 2) return {};
+  return token.text.substr(1, token.text.size() - 2);
 }
 
-std::optional<std::uint64_t> number_of(std::string_view word) {
+bool statement_kills(Tokens statement, int depth);
+
+// Statements of `sql`, each tested.
+bool text_kills(std::string_view sql, int depth) {
+  if (depth > 2 || !mentions_kill(sql)) return false;
+  const auto tokens = tokenize_sql(sql);
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= tokens.size(); ++i) {
+    if (i < tokens.size() && !is_semicolon(tokens[i])) continue;
+    if (i > start && statement_kills(Tokens(tokens).subspan(start, i - start), depth)) return true;
+    start = i + 1;
+  }
+  return false;
+}
+
+// KILL itself, or SQL-level PREPARE / EXECUTE IMMEDIATE of a literal text holding one.
+bool statement_kills(Tokens statement, int depth) {
+  if (statement.front().is("KILL")) return true;
+  if (!statement.front().is("PREPARE") && !statement.front().is("EXECUTE")) return false;
+  return std::any_of(statement.begin(), statement.end(), [&](const SqlToken& token) {
+    return token.kind == TokenKind::quoted && text_kills(unquoted(token), depth + 1);
+  });
+}
+
+std::optional<std::uint64_t> number_of(const SqlToken& token) {
+  if (token.kind != TokenKind::word) return std::nullopt;
   std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
-  if (error != std::errc{} || end != word.data() + word.size()) return std::nullopt;
+  const auto [end, error] = std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
+  if (error != std::errc{} || end != token.text.data() + token.text.size()) return std::nullopt;
   return value;
 }
 
 }  // namespace
 
-bool starts_with_kill(std::string_view sql) {
-  const auto first = std::find_if_not(sql.begin(), sql.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-  const std::string_view rest(first, sql.end());
-  return rest.size() >= 4 && is_word(rest.substr(0, 4), "KILL") &&
-         (rest.size() == 4 || std::isspace(static_cast<unsigned char>(rest[4])) || rest[4] == ';');
-}
+bool contains_kill(std::string_view sql) { return text_kills(sql, 0); }
 
 std::optional<KillStatement> parse_kill_statement(std::string_view sql) {
-  const auto words = words_of(sql);
+  auto tokens = tokenize_sql(sql);
+  while (!tokens.empty() && is_semicolon(tokens.back())) tokens.pop_back();
+  if (std::any_of(tokens.begin(), tokens.end(), is_semicolon)) return std::nullopt;  // several statements
   std::size_t at = 0;
-  if (at >= words.size() || !is_word(words[at++], "KILL")) return std::nullopt;
-  if (at < words.size() && (is_word(words[at], "HARD") || is_word(words[at], "SOFT"))) ++at;
+  if (at >= tokens.size() || !tokens[at++].is("KILL")) return std::nullopt;
+  if (at < tokens.size() && (tokens[at].is("HARD") || tokens[at].is("SOFT"))) ++at;
   KillStatement kill;
-  if (at < words.size() && is_word(words[at], "CONNECTION")) {
+  if (at < tokens.size() && tokens[at].is("CONNECTION")) {
     ++at;
-  } else if (at < words.size() && is_word(words[at], "QUERY")) {
+  } else if (at < tokens.size() && tokens[at].is("QUERY")) {
     kill.scope = KillScope::query;
     ++at;
-    if (at < words.size() && is_word(words[at], "ID")) return at + 2 == words.size() ? std::optional(kill) : std::nullopt;
+    if (at < tokens.size() && tokens[at].is("ID")) return at + 2 == tokens.size() ? std::optional(kill) : std::nullopt;
   }
-  if (at < words.size() && is_word(words[at], "USER")) return at + 2 == words.size() ? std::optional(kill) : std::nullopt;
-  if (at + 1 != words.size()) return std::nullopt;
-  kill.thread_id = number_of(words[at]);
+  // KILL USER name: any shape of account name (a pooler cannot route it either way).
+  if (at < tokens.size() && tokens[at].is("USER")) return at + 1 < tokens.size() ? std::optional(kill) : std::nullopt;
+  if (at + 1 != tokens.size()) return std::nullopt;
+  kill.thread_id = number_of(tokens[at]);
   if (!kill.thread_id) return std::nullopt;
   return kill;
 }

@@ -113,6 +113,9 @@ bool read_assignment(Tokens assignment, SetReading& reading) {
     return false;
   }
   if (name.empty() || at + 1 >= assignment.size()) return false;
+  // Spent by the next statement that uses them: replayed on every backend the client moves to,
+  // they would be used again there (SET insert_id = N gives two rows id N). Not followed: pinned.
+  if (name == "insert_id" || name == "last_insert_id" || name == "rand_seed1" || name == "rand_seed2") return false;
   const auto& op = assignment[at + 1];
   if (!is_punctuation(op, "=") && !is_punctuation(op, ":=")) return false;
   const auto value = assignment.subspan(at + 2);

@@ -15,7 +15,8 @@ std::string_view arguments_text(const mysql::PacketView& packet) {
 bool MyFrontend::is_kill(const mysql::PacketView& packet) {
   if (packet.payload.empty()) return false;
   if (packet.payload[0] == mysql::command::COM_PROCESS_KILL) return true;
-  return packet.payload[0] == mysql::command::COM_QUERY && mysql::starts_with_kill(arguments_text(packet));
+  return (packet.payload[0] == mysql::command::COM_QUERY || packet.payload[0] == mysql::command::COM_STMT_PREPARE) &&
+         mysql::contains_kill(arguments_text(packet));
 }
 
 // Only a KILL sent on its own between statements is answered (drivers send it on a connection
@@ -30,7 +31,11 @@ bool MyFrontend::answer_kill(const mysql::PacketView& packet, bool alone, Client
                         ? mysql::parse_process_kill(packet.payload.subspan(1))
                         : mysql::parse_kill_statement(arguments_text(packet));
   std::optional<mysql::ErrPacket> refusal;
-  if (!kill) {
+  if (packet.payload[0] == mysql::command::COM_STMT_PREPARE) {
+    // Executed later, on whichever backend the client then holds: its id could not be routed.
+    refusal = mysql::ErrPacket{mysql::error_code::ER_NOT_SUPPORTED_YET, "42000",
+                               "KILL cannot be prepared through Sluice: send it as a plain query"};
+  } else if (!kill) {
     refusal = mysql::ErrPacket{mysql::error_code::ER_NOT_SUPPORTED_YET, "42000", "this form of KILL is not supported through Sluice"};
   } else {
     const KillCaller caller{session_.context().cancels, session_.user(), registration_.key().process_id,

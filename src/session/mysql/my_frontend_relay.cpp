@@ -135,7 +135,14 @@ bool MyFrontend::read_query(const PacketView& packet, std::span<const std::uint8
   const auto text = whole ? as_text(buffer.subspan(start, buffer_end - start)) : as_text(packet.payload.subspan(1));
   const bool alone = whole && start == mysql::kPacketHeaderLength + 1 && buffer_end == buffer.size() &&
                      tracker_.response_complete();
-  return on_query_text(text, packet.sequence_id, alone, scan, packet.payload[0] == mysql::command::COM_STMT_PREPARE);
+  const bool prepared = packet.payload[0] == mysql::command::COM_STMT_PREPARE;
+  if (!whole) {
+    // Only its start is read: whatever the rest leaves on the session (a user variable, a lock)
+    // is not seen, so another client never gets this backend without a reset first.
+    if (prepared) prepared_unseen_effects_ = true;
+    else unfollowed_state_ = true;
+  }
+  return on_query_text(text, packet.sequence_id, alone, scan, prepared);
 }
 
 // Commands a pooled backend cannot serve: another user's session on a backend of this pool,
@@ -431,7 +438,7 @@ void MyFrontend::backend_detached() {
   if (session_.core().has_lease()) {
     server().last_insert_id = tracker_.last_insert_id();
     if (server().statements) server().note_prepared_statements(server().statements->size());
-    if (std::exchange(unfollowed_state_, false) || prepared_routine_) server().needs_reset = true;
+    if (std::exchange(unfollowed_state_, false) || prepared_unseen_effects_) server().needs_reset = true;
     if (tracker_.take_diagnostics()) server().diagnostics_left = true;
   }
   next_transaction_commands_.reset();  // a lost backend took the SET TRANSACTION with it

@@ -59,7 +59,7 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
     if (pin == mysql::SessionPin::none && (effects.setting || effects.uses_schema)) {
       pin = mysql::SessionPin::session_variables;
     }
-    if (effects.calls_routine) prepared_routine_ = true;
+    if (effects.calls_routine) prepared_unseen_effects_ = true;
   } else {
     // A USE Sluice does not follow (among other statements), or a routine's unseen effects: the
     // next other client gets the backend reset. Such a USE also pins its client: the statements
@@ -149,9 +149,13 @@ void MyFrontend::setting_confirmed() {
 // COM_RESET_CONNECTION from the client: the server forgets its variables, temporary tables, locks.
 void MyFrontend::session_reset_by_client() {
   state_pin_ = mysql::SessionPin::none;
-  prepared_routine_ = false;  // its statements are gone
+  prepared_unseen_effects_ = false;  // its statements are gone
   settings_.clear();
-  if (session_.core().has_lease()) server().settings.clear();  // the server forgot them too
+  tracker_.forget_insert_id();
+  if (session_.core().has_lease()) {  // the server forgot them too
+    server().settings.clear();
+    server().last_insert_id = 0;
+  }
   pending_setting_.reset();
   next_transaction_commands_.reset();
 }

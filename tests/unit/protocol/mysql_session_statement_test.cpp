@@ -90,6 +90,12 @@ TEST_CASE("a SET Sluice cannot follow pins", "[mysql_statements][mysql_session_s
   // SET STATEMENT's variables last one statement, but a SET inside it changes the session.
   CHECK(pin_of("SET STATEMENT max_statement_time=10 FOR SET time_zone='+09:00'") == SessionPin::session_variables);
   CHECK(pin_of("SET STATEMENT max_statement_time=1 FOR SELECT 1") == SessionPin::none);
+  // Spent by the next statement: replayed after a move, they would be spent again.
+  CHECK(pin_of("SET insert_id = 7709592") == SessionPin::session_variables);
+  CHECK(pin_of("SET @@session.INSERT_ID = 5") == SessionPin::session_variables);
+  CHECK(pin_of("SET last_insert_id = 5, time_zone = '+00:00'") == SessionPin::session_variables);
+  CHECK(pin_of("SET rand_seed1 = 1, rand_seed2 = 2") == SessionPin::session_variables);
+  CHECK(pin_of("SET timestamp = 1700000000") == SessionPin::none);
 }
 
 TEST_CASE("session settings replace by key, keep order, and are bounded", "[mysql_statements][mysql_session_state]") {

@@ -23,11 +23,13 @@ struct KillStatement {
   bool operator==(const KillStatement&) const = default;
 };
 
-// True if the statement's first word is KILL (whatever follows): such a statement never goes
-// to a pooled backend as it is.
-bool starts_with_kill(std::string_view sql);
-// The KILL in `sql` (surrounding whitespace and one trailing ';' allowed); nullopt when `sql`
-// is not a single KILL statement of the grammar above.
+// True if any statement of `sql` starts with KILL, comments skipped and executable comments
+// read as code (`/* app */ KILL 5`, `SELECT 1; KILL 5`, `/*!KILL 5*/`), or is a PREPARE or
+// EXECUTE IMMEDIATE of a literal text that does: such a text never goes to a pooled backend as
+// it is, where a backend's thread id would stop whichever client holds that backend now.
+bool contains_kill(std::string_view sql);
+// The KILL in `sql` (comments, whitespace and trailing ';'s allowed); nullopt when `sql` is not
+// a single KILL statement of the grammar above.
 std::optional<KillStatement> parse_kill_statement(std::string_view sql);
 // COM_PROCESS_KILL's payload after the command byte: a 4-byte connection id.
 std::optional<KillStatement> parse_process_kill(std::span<const std::uint8_t> arguments);

@@ -100,6 +100,8 @@ class ResponseTracker {
   bool take_diagnostics() { return std::exchange(diagnostics_, false); }
   // The last non-zero last_insert_id an OK packet carried (LAST_INSERT_ID() for this session).
   std::uint64_t last_insert_id() const { return last_insert_id_; }
+  // COM_RESET_CONNECTION and COM_CHANGE_USER start the session over: LAST_INSERT_ID() is 0 again.
+  void forget_insert_id() { last_insert_id_ = 0; }
   bool in_transaction() const;
   // Nothing in flight, no transaction, no violation: another client may have the backend.
   bool at_rest() const;

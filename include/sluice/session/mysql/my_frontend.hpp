@@ -217,7 +217,7 @@ class MyFrontend : public Frontend {
   std::optional<PendingSetting> pending_setting_;  // a lone SET awaiting its OK
   bool unfollowed_state_ = false;  // a USE among other statements, or a CALL, went to the current lease
   std::optional<bool> multi_statements_option_;  // set by COM_SET_OPTION, else the login's capability
-  bool prepared_routine_ = false;  // a CALL is among its prepared statements: every backend it leaves is reset
+  bool prepared_unseen_effects_ = false;  // a CALL (or a text too long to read) is among its prepared statements: every backend it leaves is reset
   std::uint8_t next_sequence_ = 0;   // the id an ERR of ours takes in the current exchange
   std::uint32_t session_resets_ = 0;  // COM_RESET_CONNECTION / COM_CHANGE_USER so far (client_token)
   std::string scramble_;             // the handshake's: COM_CHANGE_USER's answer is to it
