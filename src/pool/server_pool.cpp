@@ -324,6 +324,9 @@ void ServerPool::update_settings(const config::PoolSettings& settings) {
   const int grown = settings.pool_size - settings_.pool_size;
   const bool lifetime_changed = settings.server_lifetime != settings_.server_lifetime;
   settings_ = settings;
+  // A reload is when an operator has fixed what made a login fail (a password, a host): the
+  // next client tries again at once instead of getting the old failure until server_login_retry.
+  login_retry_until_ = TimePoint::min();
   if (lifetime_changed) {  // open backends recycle by the new server_lifetime, as new ones will
     for (auto* list : {&connecting_, &idle_, &active_}) {
       for (auto& connection : *list) connection->expires_at_ = lifetime_deadline(connection->created_at_);
@@ -410,6 +413,7 @@ void ServerPool::retire_open_backends(CloseReason reason) {
     std::lock_guard lock(mutex_);
     ++generation_;
     retired_reason_ = reason;
+    login_retry_until_ = TimePoint::min();  // RECONNECT, or a new target: the old failure says nothing of it
     take_idle_locked(reason, closing);
   }
   finish_closing(closing);

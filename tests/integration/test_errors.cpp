@@ -110,6 +110,21 @@ TEST_CASE("a malformed message gets 08P01", "[pg][errors][protocol]") {
     CHECK(fields['C'] == "08P01");
     CHECK_THAT(fields['M'], Catch::StartsWith("protocol violation"));
     CHECK(sluice.running());
+
+    // A message type no client may send, outside a transaction: answered, not swallowed by a
+    // backend that dies of it.
+    RawSocket unknown(sluice.port(), 5s);
+    unknown.send_bytes(wire::startup_message({{"user", "app"}, {"database", "app"}}));
+    while ((message = wire::read_message(unknown)) && message->type != 'Z') REQUIRE(message->type != 'E');
+    REQUIRE(message);
+    unknown.send_bytes(std::string(1, '\x01') + wire::int32(8) + wire::int32(0));
+    reply = wire::read_message(unknown);
+    REQUIRE(reply);
+    REQUIRE(reply->type == 'E');
+    fields = wire::error_fields(reply->body);
+    CHECK(fields['C'] == "08P01");
+    CHECK(fields['M'] == "protocol violation: invalid frontend message type 1");
+    CHECK_THAT(sluice.log(), !Catch::Contains("reason=server_check_delay"));
 }
 
 TEST_CASE("SIGHUP reloads the config file", "[pg][reload]") {

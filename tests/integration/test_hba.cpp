@@ -116,6 +116,22 @@ TEST_CASE("hba rules decide the method at login", "[hba]") {
     }
 }
 
+TEST_CASE("auth_type trust lets a user listed without a password in, and still refuses unlisted ones", "[hba]") {
+    SluiceOptions options;
+    options.auth_type = "trust";
+    options.users.push_back({"nopass", "", ""});
+    // The backend login needs a password, so the database logs in as a forced user.
+    options.extra_databases = "forced:\n  host: 127.0.0.1\n  port: " + std::to_string(postgres().port()) +
+                              "\n  dbname: app\n  user: app\n  password: app\n";
+    SluiceProcess sluice(options);
+    Connection listed = try_connect(sluice.conninfo("nopass", "", "forced"));
+    INFO(listed.error_message());
+    REQUIRE(listed.ok());
+    CHECK(query_value(listed, "select current_user") == "app");
+    CHECK(first_answer(sluice.port(), "nosuchuser", "forced") ==
+          "28P01 password authentication failed for user \"nosuchuser\"");
+}
+
 TEST_CASE("hba rules reload on SIGHUP", "[hba][reload]") {
     TestPki pki;
     SluiceProcess sluice([&](int port) { return hba_config(pki, port, kRules); });

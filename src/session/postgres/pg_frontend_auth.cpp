@@ -64,9 +64,13 @@ awaitable<Status> PgFrontend::authenticate(pg::ClientLogin& login, auth::HbaMeth
       login.begin_trust();
       break;
     case auth::HbaMethod::trust:
-      // As PgBouncer: trust skips the password, not the user list (or auth_query). The admin
-      // console's users need not be listed (its own checks apply).
-      if (!known && !admin::is_admin_database(session_.database())) co_return unknown_user_failure();
+      // As PgBouncer: trust skips the password, not the user list (or auth_query): a user listed
+      // without a password is in it. The admin console's users need not be listed (its own
+      // checks apply).
+      if (!known && !session_.runtime().config->find_user(session_.user()) &&
+          !admin::is_admin_database(session_.database())) {
+        co_return unknown_user_failure();
+      }
       login.begin_trust();
       break;
     case auth::HbaMethod::md5: {

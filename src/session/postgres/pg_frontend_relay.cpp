@@ -12,6 +12,11 @@
 namespace sluice::session {
 
 namespace {
+// PostgreSQL's words for it.
+Failure invalid_message_type(char type) {
+  return protocol_violation("invalid frontend message type " + std::to_string(static_cast<unsigned char>(type)));
+}
+
 Failure statement_timeout() {
   return Failure{"statement_timeout", "57014", "canceling statement due to statement timeout"};
 }
@@ -33,6 +38,10 @@ ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
   auto& client_scanner = scanners().client;
   const auto scanned = client_scanner.scan(buffer.subspan(held, received), [&](const pg::MessageView& message) {
     complete_end = held + message.end;
+    if (!pg::frontend::is_data_phase_message(message.type)) {
+      result.error = invalid_message_type(message.type);
+      return false;
+    }
     if (message.type == pg::frontend::Terminate) {
       result.terminate = true;
       terminate_start = complete_end >= message.length + 1 ? complete_end - message.length - 1 : 0;
@@ -43,6 +52,12 @@ ClientScan PgFrontend::scan_client(std::span<const std::uint8_t> buffer, std::si
   });
   if (scanned.error != pg::ScanError::none) {
     result.error = protocol_violation(std::string(pg::to_string(scanned.error)));
+    return result;
+  }
+  if (result.error) return result;
+  // A long message's header is in: its type is known before its end.
+  if (const auto pending = client_scanner.pending_type(); pending && !pg::frontend::is_data_phase_message(*pending)) {
+    result.error = invalid_message_type(*pending);
     return result;
   }
   result.relay_end = held + received;

@@ -119,7 +119,8 @@ std::string sluice_config(int listen_port, const SluiceOptions& options) {
     if (!options.extra_databases.empty()) yaml << indent(options.extra_databases, 2);
     yaml << "users:\n";
     for (const auto& user : options.users) {
-        yaml << "  " << user.name << ":\n    password: " << quoted(user.password) << "\n";
+        // No password: listed without one (null), as a trust-only user is.
+        yaml << "  " << user.name << ":\n    password: " << (user.password.empty() ? "null" : quoted(user.password)) << "\n";
         if (!user.settings.empty()) yaml << indent(user.settings, 4);
     }
     return yaml.str();

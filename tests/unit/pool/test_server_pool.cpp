@@ -158,6 +158,27 @@ TEST_CASE("a failed login makes the pool fail fast for server_login_retry", "[po
   CHECK(pool->counts().connecting == 0);
 }
 
+TEST_CASE("a reload or RECONNECT ends server_login_retry's fail-fast: the next client tries again", "[pool]") {
+  Fixture f;
+  auto pool = f.make_pool(small_pool(2));
+  f.run([&]() -> awaitable<void> {
+    f.connector->fail_next = true;
+    CHECK_FALSE((co_await pool->acquire(f.io.get_executor())).ok());
+    pool->update_settings(small_pool(2));  // the operator fixed the password and reloaded
+    auto after_reload = co_await pool->acquire(f.io.get_executor());
+    CHECK(after_reload.ok());
+    if (after_reload) after_reload->release();
+    f.connector->fail_next = true;
+    pool->reconnect();
+    CHECK_FALSE((co_await pool->acquire(f.io.get_executor())).ok());
+    pool->reconnect();
+    auto after_reconnect = co_await pool->acquire(f.io.get_executor());
+    CHECK(after_reconnect.ok());
+    if (after_reconnect) after_reconnect->release();
+  });
+  CHECK(f.connector->opened == 4);
+}
+
 TEST_CASE("a shared database cap bounds backends across pools", "[pool]") {
   Fixture f;
   f.database_cap->set_limit(1);

@@ -46,6 +46,18 @@ inline constexpr char PasswordMessage = 'p';
 inline constexpr char Query = 'Q';
 inline constexpr char Sync = 'S';
 inline constexpr char Terminate = 'X';
+
+// What a logged-in client may send (PostgresMain's list; 'p' belongs to the login only). Any
+// other type is refused with 08P01 instead of relayed to a backend that would die of it.
+constexpr bool is_data_phase_message(char type) {
+  switch (type) {
+    case Bind: case Close: case CopyData: case CopyDone: case CopyFail: case Describe: case Execute:
+    case Flush: case FunctionCall: case Parse: case Query: case Sync: case Terminate:
+      return true;
+    default:
+      return false;
+  }
+}
 }  // namespace frontend
 
 // Message type bytes sent by servers (backend).
