@@ -154,6 +154,9 @@ AdminSnapshot AdminConsole::take_snapshot() const {
   snapshot.averages = &averages_;
   snapshot.disabled = context_.pools.disabled_databases();
   snapshot.paused = context_.pools.paused(std::nullopt);
+  for (const auto& [name, database] : snapshot.config->databases) {
+    if (context_.pools.paused(name)) snapshot.paused_databases.insert(name);
+  }
   for (const auto& pool : context_.pools.pools()) snapshot.pools.push_back(view_of(*pool));
   context_.registry.for_each([&](runtime::ClientHandle& client) { snapshot.clients.push_back(client.snapshot()); });
   std::sort(snapshot.clients.begin(), snapshot.clients.end(),

@@ -225,6 +225,8 @@ std::map<std::string, DatabaseUse> use_per_database(const AdminSnapshot& snapsho
     entry.backends = std::max(entry.backends, pool.database_connections);
     entry.paused = entry.paused || pool.paused;
   }
+  // A paused database whose first client has not come yet has no pool, and is paused all the same.
+  for (const auto& database : snapshot.paused_databases) use[database].paused = true;
   for (const auto& client : snapshot.clients) {
     if (!client.database.empty() && client.state != runtime::ClientState::login) ++use[client.database].clients;
   }

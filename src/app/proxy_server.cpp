@@ -62,6 +62,9 @@ ProxyServer::ProxyServer(std::string config_path, std::shared_ptr<const config::
       auth_query_(connector_factory()),
       context_{config_store_, pools_, cancels_, clients_, registry_, *this, events_},
       signals_(io_, SIGHUP, SIGTERM, SIGINT) {
+  // PgBouncer's SIGUSR1 (PAUSE) and SIGUSR2 (RESUME): scripts written for it send them.
+  signals_.add(SIGUSR1);
+  signals_.add(SIGUSR2);
   // At startup a certificate that cannot be used is fatal, like any invalid config.
   auto client_tls = build_client_tls(*config_store_.current()->config);
   if (!client_tls.ok() && !client_tls.error.empty()) throw std::runtime_error(client_tls.error);
@@ -132,6 +135,13 @@ awaitable<void> ProxyServer::handle_signals() {
     } else if (signal == SIGTERM) {
       spdlog::info("SIGTERM: draining");
       asio::co_spawn(io_, drain(), asio::detached);
+    } else if (signal == SIGUSR1) {
+      // As the console's PAUSE, without waiting for an answer: new transactions queue.
+      if (!pools_.paused(std::nullopt)) pools_.pause(std::nullopt);
+      spdlog::info("SIGUSR1: PAUSE (all databases) until SIGUSR2 or RESUME");
+    } else if (signal == SIGUSR2) {
+      if (pools_.paused(std::nullopt)) pools_.resume(std::nullopt);
+      spdlog::info("SIGUSR2: RESUME (all databases)");
     } else {
       spdlog::info("SIGINT: stopping now");
       workers_.stop();

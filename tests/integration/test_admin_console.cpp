@@ -2,6 +2,7 @@
 // databases `sluice` and `pgbouncer`, who may log in and run what, every SHOW command (with
 // PgBouncer's columns where PgBouncer has the command), and PAUSE/RESUME, RELOAD, KILL,
 // RECONNECT and SHUTDOWN acting on a real Sluice in front of a real PostgreSQL.
+#include <csignal>
 #include <catch2/catch.hpp>
 
 #include <thread>
@@ -371,6 +372,13 @@ TEST_CASE("admin console: DISABLE refuses new clients of a database until ENABLE
     CHECK(command_outcome(console, "RESUME") == "ok");
     CHECK(state_of("paused") == "no");
     CHECK(state_of("suspended") == "no");
+    // PgBouncer's signals: SIGUSR1 pauses everything, SIGUSR2 resumes (neither kills the daemon).
+    REQUIRE(::kill(sluice.pid(), SIGUSR1) == 0);
+    CHECK(eventually([&] { return state_of("paused") == "yes"; }, 5s));
+    REQUIRE(::kill(sluice.pid(), SIGUSR2) == 0);
+    CHECK(eventually([&] { return state_of("paused") == "no"; }, 5s));
+    CHECK(sluice.running());
+    CHECK(query_value(connected, "select 4") == "4");
     // PgBouncer's views of its own internals: refused with the reason, not "invalid command".
     for (const char* view : {"SHOW FDS", "SHOW MEM", "SHOW SOCKETS", "SHOW ACTIVE_SOCKETS"}) {
         INFO(view);
@@ -383,6 +391,20 @@ TEST_CASE("admin console: DISABLE refuses new clients of a database until ENABLE
     const auto queries = totals.where("name", "total_query_count");
     REQUIRE(queries.size() == 1);
     CHECK(std::stoll(totals.at(queries[0], "value")) >= 3);
+}
+
+TEST_CASE("admin console: SHOW DATABASES shows a PAUSE before the database's first client", "[admin]") {
+    SluiceProcess sluice(pool_of(2));
+    Connection console = admin_connect(sluice);
+    CHECK(command_outcome(console, "PAUSE app") == "ok");
+    const AdminTable databases = admin_show(console, "SHOW DATABASES");
+    const auto app = databases.where("name", "app");
+    const auto app2 = databases.where("name", "app2");
+    REQUIRE(app.size() == 1);
+    REQUIRE(app2.size() == 1);
+    CHECK(databases.at(app[0], "paused") == "1");
+    CHECK(databases.at(app2[0], "paused") == "0");
+    CHECK(command_outcome(console, "RESUME app") == "ok");
 }
 
 TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {

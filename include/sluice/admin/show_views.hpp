@@ -43,6 +43,7 @@ struct AdminSnapshot {
   StatsAverages* averages = nullptr;              // SHOW STATS rolls its windows
   std::set<std::string, std::less<>> disabled;    // databases DISABLEd by the console
   bool paused = false;                            // PAUSE without a database (all pools)
+  std::set<std::string, std::less<>> paused_databases;  // paused, whether or not a pool exists yet
 };
 
 // Names of the two virtual databases that lead to the console.
