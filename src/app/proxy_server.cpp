@@ -1,5 +1,7 @@
 #include "sluice/app/proxy_server.hpp"
 
+#include <boost/system/system_error.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -88,6 +90,9 @@ void ProxyServer::open_listeners() {
     const auto shown = config::format_listen_address(address);
     try {
       listeners_.push_back(std::make_unique<net::Listener>(workers_, address, std::move(on_accept)));
+    } catch (const boost::system::system_error& error) {
+      // Its what() ends in Boost's source location; the operator wants the reason only.
+      throw std::runtime_error(std::string(key) + " " + shown + ": cannot listen: " + error.code().message());
     } catch (const std::exception& error) {
       throw std::runtime_error(std::string(key) + " " + shown + ": cannot listen: " + error.what());
     }

@@ -884,6 +884,18 @@ TEST_CASE("a backend killed while idle is replaced transparently", "[limits][hea
     CHECK_THAT(sluice.log(), Catch::Contains("reason=server_gone"));
 }
 
+TEST_CASE("a server_check_query the server refuses is logged with the server's error", "[limits][health][server_check_delay]") {
+    SluiceOptions options;
+    options.defaults = "pool_size: 1\nserver_check_delay: 50ms\nserver_check_query: \"SELECT nosuchcolumn\"";
+    SluiceProcess sluice(options);
+    Connection client = connect(sluice.conninfo("app", "app"));
+    CHECK(query_value(client, "select 1") == "1");
+    std::this_thread::sleep_for(150ms);  // past server_check_delay: the next lease checks
+    CHECK(query_value(client, "select 2") == "2");  // the backend failing its check is replaced
+    CHECK(eventually([&] { return sluice.log().find("server_check_query failed on 127.0.0.1:") != std::string::npos; }));
+    CHECK_THAT(sluice.log(), Catch::Contains("nosuchcolumn"));
+}
+
 // ---------------------------------------------------------------- 7. live reload and drain
 
 TEST_CASE("reload applies new limits to connected clients without disconnecting them",

@@ -336,6 +336,30 @@ TEST_CASE("session_state pin: temporary objects dropped again unpin their client
     for (auto& holder : holders) exec_ok(holder, "commit");
 }
 
+TEST_CASE("session_state pin: a statement that would unpin unpins when it runs, not when it is prepared",
+          "[session_pin]") {
+    SluiceProcess sluice(transaction_pool());
+    Connection owner = connect(sluice.conninfo("app", "app", "app", "application_name=preparer"));
+    Connection console = admin_connect(sluice);
+    exec_ok(owner, "create temp table sluice_it_prepared_drop(x int)");
+    exec_ok(owner, "select pg_advisory_lock(4242)");
+    REQUIRE_FALSE(unpinned(pinned_reason(console, "preparer")));
+    // What psycopg 3 and asyncpg send first: Parse (+ Describe) + Sync, nothing run yet.
+    PgResult prepared_drop(PQprepare(owner.get(), "drop_it", "drop table sluice_it_prepared_drop", 0, nullptr));
+    REQUIRE(PQresultStatus(prepared_drop.get()) == PGRES_COMMAND_OK);
+    PgResult prepared_unlock(PQprepare(owner.get(), "unlock_all", "select pg_advisory_unlock_all()", 0, nullptr));
+    REQUIRE(PQresultStatus(prepared_unlock.get()) == PGRES_COMMAND_OK);
+    CHECK_FALSE(unpinned(pinned_reason(console, "preparer")));
+    CHECK(query_value(owner, "select count(*) from pg_temp.sluice_it_prepared_drop") == "0");  // still its own
+    // Run: now the state is gone, and so is the pin.
+    PgResult dropped(PQexecPrepared(owner.get(), "drop_it", 0, nullptr, nullptr, nullptr, 0));
+    REQUIRE(PQresultStatus(dropped.get()) == PGRES_COMMAND_OK);
+    CHECK_FALSE(unpinned(pinned_reason(console, "preparer")));  // the lock is still held
+    PgResult unlocked(PQexecPrepared(owner.get(), "unlock_all", 0, nullptr, nullptr, nullptr, 0));
+    REQUIRE(PQresultStatus(unlocked.get()) == PGRES_TUPLES_OK);
+    CHECK(eventually([&] { return unpinned(pinned_reason(console, "preparer")); }));
+}
+
 TEST_CASE("session_state error: LISTEN and a temporary table are refused with 0A000", "[session_pin][session_state_error]") {
     const std::string statement = GENERATE(as<std::string>{}, "listen sluice_it_channel",
                                            "create temp table sluice_it_refused(x int)");

@@ -61,8 +61,9 @@ constexpr std::array kByReason{
     Entry{"database_disabled", ER_UNKNOWN_ERROR, "HY000", Message::failure, ""},
     Entry{"local_infile", ER_LOAD_INFILE_CAPABILITY_DISABLED, "HY000", Message::failure, ""},
     Entry{"prepared_statement", ER_MAX_PREPARED_STMT_COUNT_REACHED, "42000", Message::failure, ""},
-    Entry{"admin_kill", ER_CONNECTION_KILLED, "70100", Message::failure, ""},
-    Entry{"client_kill", ER_CONNECTION_KILLED, "70100", Message::failure, ""},  // a client's KILL <id>
+    // MariaDB's text, then who: "Connection was killed (killed by admin)".
+    Entry{"admin_kill", ER_CONNECTION_KILLED, "70100", Message::text_and_detail, "Connection was killed"},
+    Entry{"client_kill", ER_CONNECTION_KILLED, "70100", Message::text_and_detail, "Connection was killed"},  // a client's KILL <id>
 };
 
 // Reasons without an entry: by the PostgreSQL SQLSTATE the core chose.

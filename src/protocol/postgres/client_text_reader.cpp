@@ -1,5 +1,7 @@
 #include "sluice/protocol/postgres/client_text_reader.hpp"
 
+#include <optional>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -14,6 +16,38 @@ constexpr std::size_t kHeadTokenText = 64;
 
 bool follows_text(char type) { return type == frontend::Query || type == frontend::Parse; }
 bool is_event(char type) { return follows_text(type) || type == frontend::Sync || type == frontend::FunctionCall; }
+
+bool removes_state(const SessionStateChange& change) { return change.change != StateChange::add; }
+
+// A Parse runs nothing, so what its text would remove (DROP of a temporary table, UNLISTEN,
+// pg_advisory_unlock_all, CLOSE) must wait for the Bind that runs it: counted at the Parse, a
+// client whose state is still there would be unpinned and its backend handed on. What it would
+// add and set counts at the Parse already (a false pin is the safe mistake).
+ClientEvent without_removals(ClientEvent event) {
+  for (ReadStatement& statement : event.statements) std::erase_if(statement.effects.state, removes_state);
+  return event;
+}
+
+// The first Bind after the Parse: the removals held back, alone (settings, transaction control
+// and additions were counted with the Parse). Empty when the text removes nothing.
+std::optional<ClientEvent> removals_only(const ClientEvent& parsed, std::size_t end) {
+  ClientEvent event;
+  event.type = frontend::Parse;
+  event.end = end;
+  event.length = parsed.length;
+  event.statement_count = parsed.statement_count;
+  event.client_encoding = parsed.client_encoding;
+  for (const ReadStatement& statement : parsed.statements) {
+    ReadStatement removals;
+    removals.index = statement.index;
+    for (const SessionStateChange& change : statement.effects.state) {
+      if (removes_state(change)) removals.effects.state.push_back(change);
+    }
+    if (!removals.effects.state.empty()) event.statements.push_back(std::move(removals));
+  }
+  if (event.statements.empty()) return std::nullopt;
+  return event;
+}
 
 // What BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE a statement is, from its first tokens.
 TransactionControl control_of(const std::array<std::string, 4>& head, std::size_t count, std::string& savepoint) {
@@ -177,6 +211,8 @@ void ClientTextReader::end_message(std::size_t end) {
           again.end = end;
           if (deallocates(again)) remembered_.clear();
           done_.push_back(std::move(again));
+        } else if (auto removals = removals_only(statement->event, end)) {
+          done_.push_back(std::move(*removals));
         }
       }
       return;
@@ -185,7 +221,11 @@ void ClientTextReader::end_message(std::size_t end) {
       return;
     default: break;
   }
-  if (is_event(current_.type)) done_.push_back(std::move(current_));
+  if (current_.type == frontend::Parse) {
+    done_.push_back(without_removals(std::move(current_)));
+  } else if (is_event(current_.type)) {
+    done_.push_back(std::move(current_));
+  }
 }
 
 void ClientTextReader::feed_text(const std::uint8_t* bytes, std::size_t size) {

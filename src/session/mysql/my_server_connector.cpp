@@ -63,8 +63,19 @@ awaitable<bool> MyServerConnector::check(pool::ServerConnection& connection) {
   std::vector<std::string> commands;
   commands.push_back(target->check_query.empty() ? com_ping() : com_query(target->check_query));
   auto outcome = co_await within(target->connect_timeout, run_backend_commands(server, commands));
-  co_return outcome && outcome->ok() && !(**outcome)[0].error &&
-      !((**outcome)[0].status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS);
+  if (!outcome || !outcome->ok()) co_return false;  // dead: the pool logs its close
+  const auto& answer = (**outcome)[0];
+  // Alive, but the query itself is wrong: said, or every reuse would churn backends silently.
+  if (answer.error) {
+    spdlog::warn("server_check_query failed on {}:{}: {} {}", target->host, target->port, answer.error->error_code,
+                 answer.error->error_message);
+    co_return false;
+  }
+  if (answer.status_flags & mysql::server_status::SERVER_STATUS_IN_TRANS) {
+    spdlog::warn("server_check_query left a transaction open on {}:{}", target->host, target->port);
+    co_return false;
+  }
+  co_return true;
 }
 
 awaitable<Status> MyServerConnector::connect(MyServerConnection& server) {

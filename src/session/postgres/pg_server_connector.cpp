@@ -80,8 +80,17 @@ awaitable<bool> PgServerConnector::check(pool::ServerConnection& connection) {
   auto& server = static_cast<PgServerConnection&>(connection);
   const auto target = this->target();
   auto outcome = co_await within(target->connect_timeout, run_backend_query(server, target->check_query));
-  co_return outcome && outcome->ok() && !(*outcome)->error &&
-      (*outcome)->transaction_status == pg::transaction_status::Idle;
+  if (!outcome || !outcome->ok()) co_return false;  // dead: the pool logs its close
+  // Alive, but the query itself is wrong: said, or every reuse would churn backends silently.
+  if ((*outcome)->error) {
+    spdlog::warn("server_check_query failed on {}:{}: {}", target->host, target->port, *(*outcome)->error);
+    co_return false;
+  }
+  if ((*outcome)->transaction_status != pg::transaction_status::Idle) {
+    spdlog::warn("server_check_query left a transaction open on {}:{}", target->host, target->port);
+    co_return false;
+  }
+  co_return true;
 }
 
 awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& server, std::string_view sql,

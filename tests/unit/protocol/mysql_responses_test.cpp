@@ -193,6 +193,7 @@ TEST_CASE("mysql errors: Sluice's reasons as MySQL clients see them", "[mysql]")
       // No entry for the reason: by SQLSTATE, then 1105.
       {{"server_reset_query", "08006", "server connection reset failed: x"}, 2013, "HY000",
        "server connection reset failed: x"},
+      {{"admin_kill", "", "killed by admin"}, 1927, "70100", "Connection was killed (killed by admin)"},
       {{"something_new", "XX000", "internal"}, 1105, "HY000", "internal"},
   };
   for (const auto& [failure, code, sql_state, message] : cases) {

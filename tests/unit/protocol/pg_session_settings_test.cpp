@@ -126,6 +126,29 @@ TEST_CASE("an error rolls back the implicit transaction of a multi-statement Que
   CHECK(s.value("search_path") == "<none>");
 }
 
+TEST_CASE("a Parse alone removes no state: the Bind that runs it does", "[session_state]") {
+  Session s;
+  s.run("SELECT pg_advisory_lock(1)", {"SELECT 1"});
+  REQUIRE(s.settings.pinned() == SessionState::advisory_lock);
+  // psycopg and asyncpg: Parse + Describe + Sync first. Nothing ran: the lock is still held.
+  s.send(parse("u1", "SELECT pg_advisory_unlock_all()") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.settings.pinned() == SessionState::advisory_lock);
+  // Then Bind + Execute + Sync: now it ran.
+  s.send(bind("u1") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK_FALSE(s.settings.pinned());
+  // The same for UNLISTEN through the unnamed statement, in one round trip.
+  s.run("LISTEN ch", {"LISTEN"});
+  REQUIRE(s.settings.pinned() == SessionState::listen);
+  s.send(parse("", "UNLISTEN *") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK(s.settings.pinned() == SessionState::listen);
+  s.send(parse("", "UNLISTEN *") + bind("") + sync_message());
+  s.settings.on_ready_for_query('I');
+  CHECK_FALSE(s.settings.pinned());
+}
+
 TEST_CASE("LISTEN pins after commit, UNLISTEN * releases", "[session_state]") {
   Session s;
   s.run("BEGIN; LISTEN ch", {"BEGIN", "LISTEN"}, 'T');

@@ -12,7 +12,8 @@
 // statements are confirmed one CommandComplete each. Extended-protocol texts (Parse) have no
 // CommandComplete of their own that Sluice can tie to them: their effects count when the Sync
 // that follows comes back without an error (a Parse that is never executed is taken as run;
-// a failed batch still pins what it may have pinned).
+// a failed batch still pins what it may have pinned) — but what a text removes counts at the
+// Bind that runs it (ClientTextReader), never at a Parse alone.
 //
 // Two kinds of settings:
 //   - reported parameters (application_name, client_encoding, DateStyle, TimeZone,
