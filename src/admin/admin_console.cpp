@@ -228,7 +228,10 @@ awaitable<Expected<ResultSet>> AdminConsole::run_pause(const AdminCommand& comma
       busy += counts.active + counts.connecting;
       still_paused = still_paused && pool->paused();
     }
-    if (busy == 0) co_return command_done("PAUSE");
+    if (busy == 0) {
+      for (const auto& pool : *pools) pool->close_while_paused();
+      co_return command_done("PAUSE");
+    }
     if (!still_paused) co_return Failure{"admin_pause", "57014", "PAUSE canceled by RESUME"};
     if (interrupted_ && interrupted_()) co_return Failure{"admin_pause", "57014", "PAUSE interrupted"};
     if (Clock::now() >= deadline) {

@@ -181,7 +181,7 @@ Row server_row(const ServerContext& context, const pool::ServerInfo& server) {
           std::nullopt, std::nullopt, text(format_timestamp(wall_time(context.snapshot, server.created_at))),
           text(format_timestamp(wall_time(context.snapshot, server.last_used_at))), number(0), number(0),
           flag(server.close_needed), text(server_label(key, server.id)), link, number(server.remote_process_id),
-          text(""), text(context.holder ? context.holder->application_name : ""), number(server.prepared_statements),
+          text(server.tls), text(context.holder ? context.holder->application_name : ""), number(server.prepared_statements),
           number(server.id),
           // Sluice's own:
           text(config::to_string(database ? database->protocol : config::Protocol::postgres))};

@@ -32,6 +32,7 @@ const char* to_string(CloseReason reason) {
     case CloseReason::fair_share: return "fair_share";
     case CloseReason::check_failed: return "server_check_delay";
     case CloseReason::server_gone: return "server_gone";
+    case CloseReason::paused: return "pause";
     case CloseReason::count_: break;
   }
   return "unknown";
@@ -241,9 +242,11 @@ Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection, bool
 awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
   Status status = co_await connector_->open(*connection);
   tcp::endpoint endpoint;  // for SHOW SERVERS; read while only this coroutine uses the socket
+  std::string tls;
   if (status.ok()) {
     error_code unknown;  // a test double without a socket: the endpoint stays empty
     endpoint = connection->socket().remote_endpoint(unknown);
+    tls = connection->stream().tls_description();
   }
   std::unique_ptr<ServerConnection> failed;
   {
@@ -252,6 +255,7 @@ awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
       stats_.add(stats_.servers_opened, 1);
       spdlog::info("server opened: database={} user={} id={}", key_.database, key_.user, connection->id_);
       connection->remote_endpoint_ = endpoint;
+      connection->tls_ = std::move(tls);
       transition_locked(connection, ServerState::active);
     } else {
       stats_.add(stats_.server_connect_failures, 1);
@@ -370,7 +374,7 @@ std::vector<ServerInfo> ServerPool::servers() const {
                                    connection->last_used_at_, connection->generation_ != generation_,
                                    logged_in ? connection->remote_process_id() : 0,
                                    logged_in ? connection->remote_endpoint_ : tcp::endpoint{},
-                                   connection->prepared_statements()});
+                                   connection->prepared_statements(), logged_in ? connection->tls_ : std::string()});
     }
   }
   return servers;
@@ -393,6 +397,8 @@ bool ServerPool::paused() const {
 }
 
 void ServerPool::reconnect() { retire_open_backends(CloseReason::reconnect); }
+
+void ServerPool::close_while_paused() { retire_open_backends(CloseReason::paused); }
 
 void ServerPool::retarget(const ServerConnector& fresh) {
   // The connector switches first, the generation after. A backend stamped with the new

@@ -39,6 +39,12 @@ void ServerPool::sweep(TimePoint now) {
       if (!too_old && !idle_too_long) break;
       closing.push_back(remove_locked(oldest, too_old ? CloseReason::server_lifetime : CloseReason::server_idle_timeout));
     }
+    // A reload lowered pool_size: idle backends above what the pool may hold close now, not one
+    // per later release.
+    const auto most = static_cast<std::size_t>(settings_.pool_size) + static_cast<std::size_t>(settings_.reserve_pool_size);
+    while (settings_.pool_size > 0 && !idle_.empty() && connecting_.size() + idle_.size() + active_.size() > most) {
+      closing.push_back(remove_locked(idle_.back().get(), CloseReason::pool_shrunk));
+    }
   }
   for (auto& connection : closing) connection->say_goodbye();
   if (!closing.empty() || dropped_dead) notify_caps();
@@ -78,7 +84,7 @@ bool ServerPool::close_one_idle() {
 bool ServerPool::below_minimum() const {
   std::lock_guard lock(mutex_);
   const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
-  return !filling_ && !closed_ && total < settings_.min_pool_size && Clock::now() >= login_retry_until_;
+  return !filling_ && !closed_ && !paused_ && total < settings_.min_pool_size && Clock::now() >= login_retry_until_;
 }
 
 // min_pool_size: backends opened ahead of demand, so the first clients do not pay for them.
@@ -94,7 +100,7 @@ awaitable<void> ServerPool::fill_to_minimum(asio::any_io_executor executor) {
       std::lock_guard lock(mutex_);
       const auto total = static_cast<int>(connecting_.size() + idle_.size() + active_.size());
       ConnectionCap* blocking_cap = nullptr;
-      if (closed_ || total >= settings_.min_pool_size || Clock::now() < login_retry_until_ ||
+      if (closed_ || paused_ || total >= settings_.min_pool_size || Clock::now() < login_retry_until_ ||
           !may_open_locked(false, blocking_cap)) {
         filling_ = false;
         break;

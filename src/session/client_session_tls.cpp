@@ -31,7 +31,7 @@ awaitable<Status> ClientSession::handshake_client_tls(net::TlsContextPtr context
   spdlog::debug("TLS with {}:{}: {} {} alpn={}", address(), port_, SSL_get_version(ssl), SSL_get_cipher_name(ssl),
                 net::negotiated_alpn(ssl));
   std::lock_guard lock(snapshot_mutex_);
-  tls_ = std::make_unique<const std::string>(std::string(SSL_get_version(ssl)) + "/" + SSL_get_cipher_name(ssl));
+  tls_ = std::make_unique<const std::string>(client_.tls_description());
   co_return ok_status();
 }
 

@@ -407,6 +407,21 @@ TEST_CASE("admin console: SHOW DATABASES shows a PAUSE before the database's fir
     CHECK(command_outcome(console, "RESUME app") == "ok");
 }
 
+TEST_CASE("admin console: PAUSE closes the backends once their transactions end, as in PgBouncer", "[admin]") {
+    SluiceProcess sluice(pool_of(2));
+    Connection client = connect(sluice.conninfo("app", "app", "app"));
+    CHECK(query_value(client, "select 1") == "1");
+    Connection console = admin_connect(sluice);
+    const auto app_servers = [&] { return admin_show(console, "SHOW SERVERS").where("database", "app").size(); };
+    REQUIRE(eventually([&] { return app_servers() == 1; }, 5s));
+    CHECK(command_outcome(console, "PAUSE app") == "ok");
+    // Nothing of Sluice's stays on the database: it can be restarted or renamed now.
+    CHECK(eventually([&] { return app_servers() == 0; }, 5s));
+    CHECK_THAT(sluice.log(), Catch::Contains("reason=pause"));
+    CHECK(command_outcome(console, "RESUME app") == "ok");
+    CHECK(query_value(client, "select 2") == "2");
+}
+
 TEST_CASE("admin console: RECONNECT replaces the backends", "[admin]") {
     SluiceProcess sluice(pool_of(1));
     Connection app = connect(sluice.conninfo("app", "app"));

@@ -898,6 +898,26 @@ TEST_CASE("a server_check_query the server refuses is logged with the server's e
 
 // ---------------------------------------------------------------- 7. live reload and drain
 
+TEST_CASE("a reload lowering pool_size closes the idle backends above it", "[limits][reload]") {
+    wait_quiet();
+    SluiceOptions before;
+    before.defaults = "pool_size: 3";
+    SluiceProcess sluice(before);
+    Direct direct;
+    std::vector<Connection> clients;
+    for (int i = 0; i < 3; ++i) clients.push_back(connect(sluice.conninfo("app", "app")));
+    for (auto& client : clients) exec_ok(client, "begin; select 1");  // three backends at once
+    for (auto& client : clients) exec_ok(client, "commit");
+    REQUIRE(eventually([&] { return direct.backends("app", "app") == 3; }, 3s));
+    SluiceOptions after;
+    after.defaults = "pool_size: 1";
+    sluice.write_config(sluice_config(sluice.port(), after));
+    sluice.reload();
+    // Idle, nobody releases them: the janitor closes the two above the new size.
+    CHECK(eventually([&] { return direct.backends("app", "app") == 1; }, 5s));
+    CHECK(query_value(clients[0], "select 2") == "2");
+}
+
 TEST_CASE("reload applies new limits to connected clients without disconnecting them",
           "[limits][reload]") {
     wait_quiet();

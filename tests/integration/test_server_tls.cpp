@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/admin.hpp"
 #include "support/faults.hpp"
 #include "support/harness.hpp"
 #include "support/pgbench.hpp"
@@ -128,6 +129,12 @@ TEST_CASE("verify-full to a hostssl-only PostgreSQL: every backend encrypted", "
     const auto [total, encrypted] = encrypted_backends("alice");
     CHECK(total >= 1);
     CHECK(encrypted == total);
+    // SHOW SERVERS says so too, as PgBouncer's tls column does.
+    Connection console = admin_connect(sluice);
+    const AdminTable servers = admin_show(console, "SHOW SERVERS");
+    const auto rows = servers.where("user", "alice");
+    REQUIRE_FALSE(rows.empty());
+    for (const auto row : rows) CHECK(servers.at(row, "tls").starts_with("TLSv1."));
 }
 
 TEST_CASE("tls.server.cert/key: a backend that authenticates by client certificate lets Sluice in", "[server_tls]") {

@@ -12,6 +12,7 @@
 #include <boost/asio/ssl/stream.hpp>
 
 #include <memory>
+#include <string>
 
 #include "sluice/core/asio.hpp"
 #include "sluice/net/tls_context.hpp"
@@ -39,6 +40,12 @@ class BasicTcpOrTlsStream {
   TlsStream* tls() { return tls_ ? &tls_->stream : nullptr; }
   // The OpenSSL object once TLS started (peer certificate, ALPN); null in plain text.
   SSL* ssl() { return tls_ ? tls_->stream.native_handle() : nullptr; }
+  // "TLSv1.3/TLS_AES_256_GCM_SHA384" once the handshake is done (SHOW SERVERS, SHOW CLIENTS); empty in plain text.
+  std::string tls_description() {
+    SSL* session = ssl();
+    if (!session) return {};
+    return std::string(SSL_get_version(session)) + "/" + SSL_get_cipher_name(session);
+  }
 
   // From now on every byte is TLS; the caller prepares the SSL object (SNI, host check) and
   // runs the handshake. `context` stays alive with the connection: a reload may replace the

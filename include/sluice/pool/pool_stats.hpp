@@ -23,6 +23,7 @@ enum class CloseReason {
   fair_share,      // another pool under the same max_db/max_user cap is waiting for a slot
   check_failed,    // server_check_delay's check found it dead
   server_gone,     // idle, the server closed it or spoke unasked (peeked before reuse or by the janitor)
+  paused,          // the admin console's PAUSE closes the backends of what it paused
   count_
 };
 const char* to_string(CloseReason reason);

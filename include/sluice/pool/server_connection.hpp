@@ -72,6 +72,7 @@ class ServerConnection {
   TimePoint last_used_at_ = created_at_;
   TimePoint expires_at_ = TimePoint::max();  // server_lifetime, with jitter
   tcp::endpoint remote_endpoint_;  // where it logged in (a reload may have moved the pool since)
+  std::string tls_;                // its TLS version and cipher, set at login (empty in plain text)
   std::uint64_t generation_ = 0;
   std::atomic<std::uint32_t> prepared_statements_{0};
   std::list<std::unique_ptr<ServerConnection>>::iterator position_;

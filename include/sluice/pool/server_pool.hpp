@@ -73,6 +73,7 @@ struct ServerInfo {
   std::uint32_t remote_process_id = 0;  // 0 while connecting
   tcp::endpoint remote_endpoint;        // the server it is on; port 0 while connecting
   std::uint32_t prepared_statements = 0;  // kept there for Sluice's clients (transaction mode)
+  std::string tls;  // "TLSv1.3/<cipher>" when tls.server encrypted it; empty in plain text
 };
 
 class ServerPool : public CapMember, public std::enable_shared_from_this<ServerPool> {
@@ -130,6 +131,9 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   bool paused() const;
   // RECONNECT: idle backends close now, leased ones when they come back.
   void reconnect();
+  // PAUSE has waited for the running transactions: as in PgBouncer, the backends close too (a
+  // database can then be restarted or renamed); clients queue until RESUME opens new ones.
+  void close_while_paused();
   // Reload: the connector takes over `fresh`'s target (see ServerConnector::retarget), so new
   // backends use it at once; if the server or login changed, open backends are recycled as
   // RECONNECT does. Timeouts and the check query alone recycle nothing.
