@@ -80,6 +80,31 @@ TEST_CASE("mysql: a client's KILL QUERY with its own connection id cancels its q
     CHECK(my_value(canceller.get(), "SELECT 9") == "9");
 }
 
+TEST_CASE("mysql: a KILL QUERY while the query waits for a backend stops it when it starts", "[mysql][mysql-kill]") {
+    close_backends_of("app");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MyConnection holder = my_connect(sluice.login("app", "app"));
+    MyConnection victim = my_connect(sluice.login("app", "app"));
+    MyConnection killer = my_connect(sluice.login("app", "app"));
+    my_exec(holder.get(), "BEGIN");
+    REQUIRE(my_value(holder.get(), "SELECT 1") == "1");  // the one backend is the holder's
+    auto queued = run_async(victim.get(), "SELECT SLEEP(4)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // queued behind the holder
+    CHECK(my_query(killer.get(), "KILL QUERY " + std::to_string(mysql_thread_id(victim.get()))).error_code == 0);
+    const auto released = Clock::now();
+    my_exec(holder.get(), "COMMIT");
+    const TimedResult result = queued.get();
+    // Stopped as it started: MariaDB ends a killed SLEEP with 1 (or 1317), long before 4 s.
+    if (result.result.error_code == 0) {
+        REQUIRE(result.result.rows.size() == 1);
+        CHECK(result.result.rows[0][0] == "1");
+    } else {
+        CHECK(result.result.error_code == 1317);
+    }
+    CHECK(Clock::now() - released < std::chrono::milliseconds(3000));
+    CHECK(my_value(victim.get(), "SELECT 5") == "5");  // and the client goes on
+}
+
 TEST_CASE("mysql: KILL of an unknown id, another user's client or a USER is refused", "[mysql][mysql-kill]") {
     MySluice sluice(MySluiceOptions{.defaults = "pool_size: 2\n"});
     MyConnection app = my_connect(sluice.login("app", "app"));

@@ -55,6 +55,10 @@ class ClientHandle : public RegistryHook {
   virtual void request_stop(Failure reason) = 0;
   // Disconnects now (KILL), whatever the client is doing; its backend is cancelled and closed.
   virtual void kill(Failure reason) = 0;
+  // Cancels the client's running statement (a MySQL client's KILL QUERY from another
+  // connection): from any thread; the session acts on its own worker, and a statement still
+  // queued for a backend is cancelled when it starts.
+  virtual void cancel_requested() {}
   // A counted reference, or null if the client is already going away.
   virtual std::shared_ptr<ClientHandle> shared_handle() = 0;
 };

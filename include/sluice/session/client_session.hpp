@@ -57,7 +57,7 @@ class ClientSession : public ClientHandle,
   // here, on this session's worker. A statement running on the backend the client holds is
   // cancelled, and the backend kept until the server has acted on it; one still queued for a
   // backend is cancelled once it starts; with nothing running it is dropped, as PostgreSQL does.
-  void cancel_requested();
+  void cancel_requested() override;
   std::shared_ptr<ClientHandle> shared_handle() override { return weak_from_this().lock(); }
 
   // --- for the front end, on the session's worker ---

@@ -38,8 +38,7 @@ bool MyFrontend::answer_kill(const mysql::PacketView& packet, bool alone, Client
   } else if (!kill) {
     refusal = mysql::ErrPacket{mysql::error_code::ER_NOT_SUPPORTED_YET, "42000", "this form of KILL is not supported through Sluice"};
   } else {
-    const KillCaller caller{session_.context().cancels, session_.user(), registration_.key().process_id,
-                            session_.client().get_executor()};
+    const KillCaller caller{session_.context().cancels, session_.user(), registration_.key().process_id};
     refusal = route_kill(*kill, caller);
   }
   mysql::SequenceId sequence;

@@ -356,7 +356,6 @@ awaitable<Status> MyFrontend::prepare_backend() {
   read_state_policy();
   auto& backend = server();
   if (!std::exchange(backend.version_noted, true)) session_.context().mysql_server_version.note(backend.server_version);
-  cancel_target_->set_backend(MyKillTarget::Backend{backend.target, backend.connection_id});
   // Kept from the last lease while the client is busy (trim_idle drops it): no allocation per
   // transaction. Made again only when a reload changed max_packet_size.
   const auto max_packet_size = session_.runtime().config->max_packet_size;
@@ -442,7 +441,6 @@ void MyFrontend::backend_detached() {
     if (tracker_.take_diagnostics()) server().diagnostics_left = true;
   }
   next_transaction_commands_.reset();  // a lost backend took the SET TRANSACTION with it
-  cancel_target_->set_backend(std::nullopt);
   if (server_scanner_) server_scanner_->reset();  // the next lease starts at a packet boundary
   awaiting_schema_answer_ = false;
   pending_schema_.reset();

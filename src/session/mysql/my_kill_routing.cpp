@@ -25,17 +25,6 @@ void MyKillTarget::set_owner(std::string user, std::weak_ptr<runtime::ClientHand
   client_ = std::move(client);
 }
 
-void MyKillTarget::set_backend(std::optional<Backend> backend) {
-  std::unique_lock lock(mutex_);
-  backend_.swap(backend);
-  lock.unlock();  // the old backend's target, if this held its last reference, is freed outside the lock
-}
-
-std::optional<MyKillTarget::Backend> MyKillTarget::backend() const {
-  std::lock_guard lock(mutex_);
-  return backend_;
-}
-
 std::string MyKillTarget::user() const {
   std::lock_guard lock(mutex_);
   return user_;
@@ -64,21 +53,12 @@ std::optional<mysql::ErrPacket> route_kill(const mysql::KillStatement& kill, con
   }
   // KILL QUERY on the caller's own connection: the KILL itself is what it runs.
   if (id == caller.own_connection_id) return std::nullopt;
-  const auto backend = target->backend();
-  if (!backend) return std::nullopt;  // between statements: nothing runs
-  std::weak_ptr<MyKillTarget> watched = target;
-  auto same_backend = [watched, thread_id = backend->thread_id] {
-    const auto now = watched.lock();
-    const auto held = now ? now->backend() : std::nullopt;
-    return held && held->thread_id == thread_id;
-  };
-  asio::co_spawn(caller.executor, kill_query(caller.executor, backend->target, backend->thread_id, same_backend),
-                 asio::detached);
+  if (auto client = target->client()) client->cancel_requested();
   return std::nullopt;
 }
 
 awaitable<void> kill_query(asio::any_io_executor executor, std::shared_ptr<const BackendTarget> target,
-                           std::uint32_t thread_id, std::function<bool()> still_wanted) {
+                           std::uint32_t thread_id) {
   MyServerConnector side(*target);
   auto connection = side.create(executor);
   auto& killer = static_cast<MyServerConnection&>(*connection);
@@ -86,11 +66,15 @@ awaitable<void> kill_query(asio::any_io_executor executor, std::shared_ptr<const
     spdlog::warn("KILL QUERY {} on {}:{}: {}", thread_id, target->host, target->port, opened.failure().message);
     co_return;
   }
-  if (!still_wanted || still_wanted()) {
-    std::vector<std::string> commands;
-    commands.push_back(com_query("KILL QUERY " + std::to_string(thread_id)));
-    auto results = co_await run_backend_commands(killer, commands);
-    if (!results || (*results)[0].error) spdlog::warn("KILL QUERY {} on {}:{} failed", thread_id, target->host, target->port);
+  std::vector<std::string> commands;
+  commands.push_back(com_query("KILL QUERY " + std::to_string(thread_id)));
+  auto results = co_await run_backend_commands(killer, commands);
+  if (!results) {
+    spdlog::warn("KILL QUERY {} on {}:{} failed: {}", thread_id, target->host, target->port, results.failure().message);
+  } else if ((*results)[0].error && (*results)[0].error->error_code != ER_NO_SUCH_THREAD) {
+    // 1094: the thread ended meanwhile (its client left, the backend closed): nothing to stop.
+    spdlog::warn("KILL QUERY {} on {}:{} failed: {} {}", thread_id, target->host, target->port,
+                 (*results)[0].error->error_code, (*results)[0].error->error_message);
   }
   killer.say_goodbye();
 }

@@ -4,8 +4,11 @@
 // the client in its handshake. Through a pooler that number names no backend thread, so Sluice
 // answers every KILL itself: the id is looked up in the cancel registry, the caller must be the
 // same user (as MariaDB requires without the CONNECTION ADMIN privilege), and
-//   KILL QUERY id      → KILL QUERY <backend thread> on a side connection, to the backend that
-//                        client holds right now (nothing if it holds none);
+//   KILL QUERY id      → that client's session cancels its own statement, on its worker, as a
+//                        PostgreSQL CancelRequest does (ClientSession::cancel_requested): KILL
+//                        QUERY <backend thread> on a side connection while the statement runs,
+//                        the backend held until it is delivered; a statement queued for a
+//                        backend is cancelled when it starts; nothing between statements;
 //   KILL [CONNECTION] id → that client's session ends (its backend is cancelled and closed).
 // A KILL never reaches a backend as it was sent: a number from CONNECTION_ID() would name a
 // backend serving other clients too.
@@ -30,23 +33,15 @@ namespace sluice::session {
 // read by killers on any thread.
 class MyKillTarget : public runtime::CancelTarget {
  public:
-  struct Backend {
-    std::shared_ptr<const BackendTarget> target;
-    std::uint32_t thread_id = 0;
-  };
-  // Once logged in: who may kill it, and the session a KILL CONNECTION ends.
+  // Once logged in: who may kill it, and the session a KILL ends or cancels. The PostgreSQL
+  // route of the base stays empty, so a CancelRequest naming a MySQL client finds nothing.
   void set_owner(std::string user, std::weak_ptr<runtime::ClientHandle> client);
-  // The backend it holds now (nullopt: none). Only KILL reads it: the PostgreSQL route of the
-  // base stays empty, so a CancelRequest naming a MySQL client finds nothing to cancel.
-  void set_backend(std::optional<Backend> backend);
 
-  std::optional<Backend> backend() const;
   std::string user() const;
   std::shared_ptr<runtime::ClientHandle> client() const;
 
  private:
   mutable core::SmallMutex mutex_;
-  std::optional<Backend> backend_;
   std::string user_;  // empty until logged in: nobody may kill it yet
   std::weak_ptr<runtime::ClientHandle> client_;
 };
@@ -56,18 +51,16 @@ struct KillCaller {
   runtime::CancelRegistry& registry;
   std::string user;
   std::uint32_t own_connection_id = 0;
-  asio::any_io_executor executor;  // where a KILL QUERY's side connection runs
 };
 
-// Acts on `kill` (in the background where it needs a side connection) and returns the client's
+// Acts on `kill` (the target's session does the work, in the background) and returns the client's
 // answer: nullopt for OK, else the ERR (1094 unknown thread, 1095 not its owner, 1235 a form
 // that names no connection).
 std::optional<mysql::ErrPacket> route_kill(const mysql::KillStatement& kill, const KillCaller& caller);
 
 // KILL QUERY <thread_id> on a connection of its own to `target`'s server, as the backend's
-// user (who may kill its own threads). `still_wanted`, if set, is asked once the side
-// connection is up: false (the client moved on to another backend meanwhile) skips the KILL.
+// user (who may kill its own threads).
 awaitable<void> kill_query(asio::any_io_executor executor, std::shared_ptr<const BackendTarget> target,
-                           std::uint32_t thread_id, std::function<bool()> still_wanted = {});
+                           std::uint32_t thread_id);
 
 }  // namespace sluice::session
