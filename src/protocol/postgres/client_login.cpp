@@ -78,6 +78,7 @@ ClientLoginEvent ClientLogin::on_startup_packet() {
     case StartupKind::startup:
       phase_ = Phase::chosen_startup;
       buffer_ = {};
+      negotiate_protocol_version();
       return ClientLoginEvent::startup;
     case StartupKind::cancel_request:
       phase_ = Phase::failed;  // nothing follows a CancelRequest on this connection
@@ -92,6 +93,18 @@ ClientLoginEvent ClientLogin::on_startup_packet() {
       return ClientLoginEvent::encryption_request;
   }
   return fail(protocol_violation("unknown startup packet"));
+}
+
+// As PostgreSQL 15 answers a client asking for a newer minor version (3.2) or for "_pq_."
+// protocol options: 3.0 is what this server speaks, and those options are not recognised. The
+// client then goes on in 3.0, before anything else is said.
+void ClientLogin::negotiate_protocol_version() {
+  std::vector<std::string_view> unrecognized;
+  for (const auto& [name, value] : startup_.parameters) {
+    if (std::string_view(name).starts_with("_pq_.")) unrecognized.push_back(name);
+  }
+  if (protocol_minor(startup_.protocol_version) == 0 && unrecognized.empty()) return;
+  write_negotiate_protocol_version(output_, kProtocolVersion3, unrecognized);
 }
 
 void ClientLogin::refuse_encryption() {

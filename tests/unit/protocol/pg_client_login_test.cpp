@@ -65,6 +65,32 @@ TEST_CASE("client login: a startup message, whole or one byte at a time", "[pg][
   CHECK(login.output().empty());  // AuthenticationOk is the welcome's, not the login's
 }
 
+TEST_CASE("client login: protocol 3.2 or _pq_ options get NegotiateProtocolVersion first, as from PostgreSQL 15",
+          "[pg][client-login]") {
+  std::string startup;
+  const std::pair<std::string, std::string> parameters[] = {{"user", "alice"}, {"_pq_.foo", "1"}, {"database", "app"}};
+  pg::write_startup_message(startup, parameters);
+  pg::store_be32(startup, 4, (3u << 16) | 2u);  // asks for 3.2
+  ClientLogin login;
+  REQUIRE(feed(login, startup) == ClientLoginEvent::startup);
+  login.begin_md5(nullptr, kSalt);
+  const std::string& out = login.output();
+  REQUIRE(out.size() > 9);
+  REQUIRE(out[0] == pg::backend::NegotiateProtocolVersion);
+  const auto bytes = [](const std::string& text) { return reinterpret_cast<const std::uint8_t*>(text.data()); };
+  const std::uint32_t length = pg::load_be32(bytes(out) + 1);
+  const std::string body = out.substr(5, length - 4);
+  CHECK(pg::load_be32(bytes(body)) == pg::kProtocolVersion3);  // newest: 3.0
+  CHECK(pg::load_be32(bytes(body) + 4) == 1u);                  // one option not recognised
+  CHECK(body.substr(8) == std::string("_pq_.foo") + '\0');
+  CHECK(out[1 + length] == pg::backend::Authentication);  // then the login goes on in 3.0
+
+  // A plain 3.0 startup gets none.
+  ClientLogin plain;
+  REQUIRE(feed(plain, startup_message()) == ClientLoginEvent::startup);
+  CHECK(plain.output().empty());
+}
+
 TEST_CASE("client login: SSLRequest and GSSENCRequest are refused, at most twice", "[pg][client-login]") {
   std::string ssl;
   pg::write_ssl_request(ssl);

@@ -82,6 +82,7 @@ class ClientLogin {
   enum class Method { none, md5, scram_initial, scram_final };
 
   ClientLoginEvent on_startup_packet();
+  void negotiate_protocol_version();
   ClientLoginEvent on_password_message();
   ClientLoginEvent on_md5_response(std::span<const std::uint8_t> body);
   ClientLoginEvent on_scram_initial(std::span<const std::uint8_t> body);
