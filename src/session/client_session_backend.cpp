@@ -50,15 +50,25 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
 
 void ClientSession::release_lease() {
   // The lease's own pool: after a MySQL COM_CHANGE_USER the session's pool_ is already the next one.
-  auto& stats = core_.lease().pool().stats();
-  stats.add(stats.transactions, 1);
-  const auto held_us = micros_since(busy().lease_started);
-  stats.add(stats.transaction_time_us, held_us);
-  histograms_->transaction.observe(static_cast<double>(held_us) / 1e6);
+  count_transaction(core_.lease().pool().stats());
   flush_counters();
   frontend_->backend_detached();
   core_.lease().release();
   detach_lease();
+}
+
+// One transaction since lease_started, unless the last one was already counted and nothing ran since.
+void ClientSession::count_transaction(pool::PoolStats& stats) {
+  if (busy().lease_started == TimePoint{}) return;
+  stats.add(stats.transactions, 1);
+  const auto held_us = micros_since(std::exchange(busy().lease_started, TimePoint{}));
+  stats.add(stats.transaction_time_us, held_us);
+  histograms_->transaction.observe(static_cast<double>(held_us) / 1e6);
+}
+
+void ClientSession::count_kept_transaction() {
+  count_transaction(core_.lease().pool().stats());
+  flush_counters();
 }
 
 // A backend whose state cannot be known is closed; the work the client did on it still counts.

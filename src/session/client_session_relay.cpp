@@ -81,7 +81,11 @@ awaitable<Status> ClientSession::relay_client() {
       work.held = 0;
       continue;
     }
-    if (scan.round_trip_started) work.statement_started = Clock::now();
+    if (scan.round_trip_started) {
+      work.statement_started = Clock::now();
+      // The next transaction on a kept backend starts (a fresh lease sets it when attached).
+      if (core_.has_lease() && work.lease_started == TimePoint{}) work.lease_started = work.statement_started;
+    }
     if (scan.relay_end > 0) {
       if (auto forwarded = co_await forward_to_server(scan.relay_end); !forwarded) co_return forwarded.failure();
       // A command the server never answers (MySQL's COM_STMT_CLOSE behind a finished command)
@@ -233,7 +237,10 @@ awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<Clie
       stop(std::move(*due));
       break;
     }
-    if (!core_.may_release(work)) continue;
+    if (!core_.may_release(work)) {
+      if (work.at_rest()) count_kept_transaction();
+      continue;
+    }
     if (busy().cancel_in_flight) {
       co_await wait_for_cancel_delivery();
       if (stopping_) break;

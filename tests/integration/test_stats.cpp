@@ -109,3 +109,29 @@ TEST_CASE("SHOW STATS counts query time from Query or Sync to ReadyForQuery, and
     CHECK(after.average_query_time_us < 5'000'000);           // microseconds, not a finer unit
     CHECK(after.average_queries_per_second > 0);
 }
+
+TEST_CASE("SHOW STATS counts each transaction on a backend its client keeps, as it ends", "[admin][stats]") {
+    SluiceOptions options;
+    options.defaults = "pool_mode: session";
+    SluiceProcess sluice(options);
+    Connection console = admin_connect(sluice);
+    Connection client = connect(sluice.conninfo("app", "app"));
+    const DatabaseStats before = show_stats(console, "app");
+    for (int i = 0; i < 5; ++i) CHECK(query_value(client, "select " + std::to_string(i)) == std::to_string(i));
+    exec_ok(client, "BEGIN");
+    CHECK(query_value(client, "select 9") == "9");
+    exec_ok(client, "COMMIT");
+    // Still connected, its backend still its own: five autocommit statements and one block, as
+    // PgBouncer counts them, not one session when it leaves.
+    DatabaseStats after;
+    CHECK(eventually([&] {
+        after = show_stats(console, "app");
+        return after.transactions - before.transactions == 6;
+    }));
+    INFO("transactions " << after.transactions - before.transactions << ", queries " << after.queries - before.queries);
+    CHECK(after.queries - before.queries == 8);
+    CHECK(after.transaction_time_us > before.transaction_time_us);
+    client.vanish();
+    std::this_thread::sleep_for(300ms);
+    CHECK(show_stats(console, "app").transactions - before.transactions == 6);  // leaving adds none
+}

@@ -49,7 +49,7 @@
     "Configured max_user_connections for the user (0 = no cap)")                                                   \
   /* Pool counters: cumulative, kept by the pools themselves. */                                                   \
   X(transactions_total, Counter, "sluice_transactions_total", "database user",                                     \
-    "Backend leases returned to the pool: transactions in transaction mode, sessions in session mode")             \
+    "Transactions ended: each lease returned in transaction mode, each transaction on a backend kept by its client") \
   X(queries_total, Counter, "sluice_queries_total", "database user",                                               \
     "Queries (Query and Sync round trips) completed")                                                               \
   X(query_duration_seconds_total, Counter, "sluice_query_duration_seconds_total", "database user",                 \

@@ -33,7 +33,7 @@ struct PoolStats {
   using Counter = ShardedCounter;
   // Added to per backend opened or closed: rare enough for one atomic.
   using RareCounter = std::atomic<std::uint64_t>;
-  Counter transactions;          // leases returned clean (transaction mode: one per transaction)
+  Counter transactions;          // transactions ended: per lease returned, or per transaction on a kept backend
   Counter queries;               // Query/Sync round trips completed, on any lease
   Counter bytes_from_clients;
   Counter bytes_to_clients;

@@ -133,6 +133,10 @@ class ClientSession : public ClientHandle,
   // --- the lease (client_session_backend.cpp) ---
   void release_lease();
   void discard_lease();
+  // A transaction ended on a backend the client keeps (session mode, a pinned client): counted
+  // now, as PgBouncer counts them, not once when the backend goes back.
+  void count_kept_transaction();
+  void count_transaction(pool::PoolStats& stats);
   void detach_lease();
   void flush_counters();
   void start_cancel();
@@ -200,7 +204,7 @@ class ClientSession : public ClientHandle,
   // What only a client with work in hand needs: made when its data phase starts or resumes,
   // dropped when it parks, so an idle client carries none of it.
   struct Busy {
-    TimePoint lease_started;
+    TimePoint lease_started;  // or since the last transaction counted on a kept backend; {}: none since
     TimePoint statement_started;
     // Counted here, per message; added to the pool's PoolStats once per lease however it ends
     // (flush_counters), so the hot path does no shared atomic write.
