@@ -2,7 +2,7 @@
 # Installs dependencies, builds everything and runs every test. This is what CI runs (.ci/run).
 #   normal   the normal build: unit, integration (incl. faults), fuzz-corpus replay, short soak
 #   address  the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
-#   fuzz     every libFuzzer target for FUZZ_SECONDS (default 10) each (the normal stage
+#   fuzz     every libFuzzer target for FUZZ_SECONDS (default 6) each (the normal stage
 #            replays every corpus too; longer runs: FUZZ_SECONDS=300 bash scripts/fuzz.sh)
 #   thread   the concurrency-heavy tests against a ThreadSanitizer daemon
 # Exits non-zero on any failure or sanitizer report. SLUICE_STAGES (default "normal address
@@ -89,7 +89,7 @@ for stage in $stages; do
       ;;
     fuzz)
       await_prebuild fuzz
-      run_stage fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz.sh
+      run_stage fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-6}" bash scripts/fuzz.sh
       ;;
     *) echo "test.sh: unknown stage '$stage'" >&2; exit 2 ;;
   esac
