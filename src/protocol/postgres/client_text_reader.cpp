@@ -1,9 +1,8 @@
 #include "sluice/protocol/postgres/client_text_reader.hpp"
 
-#include <optional>
-
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace sluice::pg {
