@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libpq-dev libmariadb-dev libyaml-cpp-dev libspdlog-dev prometheus-cpp-dev
   catch2 libssl-dev
+  libicu-dev      # SASLprep of SCRAM passwords (ICU's RFC 4013 profile), as PostgreSQL normalises them
   libsodium-dev   # client_ed25519 backend logins: an Ed25519 signature from a scalar (OpenSSL takes only a seed)
   openssl   # the openssl command: tests/integration/support/make_test_pki.sh makes the [tls]/[hba] tests' CA
   clang-14 libclang-rt-14-dev llvm-14   # libFuzzer (scripts/fuzz.sh), llvm-symbolizer for sanitizer traces

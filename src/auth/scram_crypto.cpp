@@ -1,5 +1,7 @@
 #include "sluice/auth/scram_crypto.hpp"
 
+#include "sluice/auth/saslprep.hpp"
+
 #include <algorithm>
 
 #include <openssl/crypto.h>
@@ -39,8 +41,9 @@ std::optional<ScramKey> hmac_sha256(std::span<const std::uint8_t> key, std::stri
 std::optional<ScramKey> scram_salted_password(std::string_view password, std::string_view salt,
                                               int iterations) {
   if (iterations < 1 || iterations > max_scram_iterations) return std::nullopt;
+  const std::string prepared = saslprep_or_raw(password);
   ScramKey salted{};
-  const int ok = PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+  const int ok = PKCS5_PBKDF2_HMAC(prepared.data(), static_cast<int>(prepared.size()),
                                    reinterpret_cast<const unsigned char*>(salt.data()),
                                    static_cast<int>(salt.size()), iterations, EVP_sha256(),
                                    static_cast<int>(salted.size()), salted.data());

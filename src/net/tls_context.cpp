@@ -47,8 +47,8 @@ std::string validity_problem(const X509* certificate) {
 }
 
 // Loads cert (a PEM chain) and key into `context` and checks they belong together.
-std::string load_identity(SSL_CTX* context, const std::string& side, const std::string& cert, const std::string& key) {
-  ERR_clear_error();
+std::string load_certificate_and_key(SSL_CTX* context, const std::string& side, const std::string& cert,
+                                     const std::string& key) {
   if (SSL_CTX_use_certificate_chain_file(context, cert.c_str()) != 1) {
     return side + ".cert '" + cert + "': " + openssl_error("cannot load the certificate");
   }
@@ -66,6 +66,30 @@ std::string load_identity(SSL_CTX* context, const std::string& side, const std::
     return mismatch + ": " + openssl_error("key mismatch");
   }
   return "";
+}
+
+// OpenSSL's default for an encrypted key is to ask for its passphrase on the terminal: a daemon
+// started from a shell (or `docker run -it`) would stop there, on the thread that reloads. This
+// callback answers "no passphrase" and notes it was asked, so the key is refused with a reason.
+int refuse_passphrase(char*, int, int, void* asked) {
+  if (asked) *static_cast<bool*>(asked) = true;
+  return 0;
+}
+
+std::string load_identity(SSL_CTX* context, const std::string& side, const std::string& cert, const std::string& key) {
+  ERR_clear_error();
+  bool passphrase_asked = false;
+  SSL_CTX_set_default_passwd_cb(context, refuse_passphrase);
+  SSL_CTX_set_default_passwd_cb_userdata(context, &passphrase_asked);
+  const std::string error = load_certificate_and_key(context, side, cert, key);
+  SSL_CTX_set_default_passwd_cb_userdata(context, nullptr);
+  if (passphrase_asked) {
+    ERR_clear_error();
+    return side + ".key '" + key +
+           "' is encrypted with a passphrase, which Sluice cannot enter: store the key unencrypted, "
+           "readable by Sluice only (openssl pkey -in <key> -out <plain key>)";
+  }
+  return error;
 }
 
 std::string load_ca(SSL_CTX* context, const std::string& side, const std::string& ca) {

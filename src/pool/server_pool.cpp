@@ -158,8 +158,13 @@ ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& 
       transition_locked(out, ServerState::active);
       return Attempt::leased;
     }
-    if (Clock::now() < login_retry_until_) return Attempt::refused;
-    if (may_open_locked(waiter->may_use_reserve, blocking_cap)) {
+    if (Clock::now() < login_retry_until_) {
+      // A login failed lately: no new login until server_login_retry passes. With no backend
+      // up, the client fails fast with that login's error (waiting would only end in the same);
+      // with some up (the server refused one more, as at max_connections), it waits for one of
+      // them, as PgBouncer's fast-fail does.
+      if (!has_established_locked()) return Attempt::refused;
+    } else if (may_open_locked(waiter->may_use_reserve, blocking_cap)) {
       out = start_opening_locked(waiter->timer.get_executor());
       return Attempt::opening;
     }
@@ -245,8 +250,11 @@ awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {
       login_retry_until_ = Clock::now() + settings_.server_login_retry;
       last_login_failure_ = status.failure();
       failed = remove_locked(connection, CloseReason::login_failed);
-      // Everyone queued learns at once that the server is unreachable.
-      while (!waiters_.empty()) wake_one_locked();
+      // With no backend up, everyone queued learns at once that the server is unreachable;
+      // with some, they wait for those.
+      if (!has_established_locked()) {
+        while (!waiters_.empty()) wake_one_locked();
+      }
     }
   }
   if (!status.ok()) {

@@ -43,7 +43,7 @@ awaitable<Status> ClientSession::relay_client() {
       // while the socket is silent, so a TLS client reads straight into a buffer.
       work.client_buffer.reset();
       waiting_idle_ = true;
-      auto [wait_error] = co_await client_.socket().async_wait(tcp::socket::wait_read, use_nothrow);
+      auto [wait_error] = co_await client_.async_wait_readable(use_nothrow);
       waiting_idle_ = false;
       if (core_.stopping()) co_return *core_.stop_reason();
       // idle_trim cancelled the wait (park_idle): leave the coroutines, wait by callback.
@@ -54,8 +54,9 @@ awaitable<Status> ClientSession::relay_client() {
       if (wait_error) co_return client_closed();
     }
     if (work.client_buffer.empty()) work.client_buffer = net::PooledBuffer(kClientBufferSize);
-    auto [read_error, received] = co_await client_.async_read_some(
-        asio::buffer(work.client_buffer.data() + work.held, work.client_buffer.size() - work.held), use_nothrow);
+    auto [read_error, received] = co_await client_.async_read_some_until_rest(
+        asio::buffer(work.client_buffer.data() + work.held, work.client_buffer.size() - work.held),
+        frontend_->client_rest_point(), use_nothrow);
     if (core_.stopping()) co_return *core_.stop_reason();
     if (read_error) co_return client_closed();
     work.bytes_from_client += received;
@@ -213,7 +214,8 @@ awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<Clie
   net::PooledBuffer buffer(kServerBufferSize);
   auto& stream = server().stream();
   for (;;) {
-    auto [read_error, received] = co_await stream.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
+    auto [read_error, received] = co_await stream.async_read_some_until_rest(
+        asio::buffer(buffer.data(), buffer.size()), frontend_->server_rest_point(), use_nothrow);
     if (stopping_) break;
     if (read_error) {
       stop(server_lost());

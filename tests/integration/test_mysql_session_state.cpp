@@ -3,6 +3,7 @@
 // cannot move (user variables, temporary tables) pins it (or is refused under session_state:
 // error); LAST_INSERT_ID() and affected rows stay the client's own.
 #include <atomic>
+#include <future>
 #include <set>
 #include <catch2/catch.hpp>
 #include <thread>
@@ -431,6 +432,42 @@ TEST_CASE("mysql: SET TRANSACTION keeps the backend for the next transaction onl
     CHECK(my_value(setter.get(), "SELECT COUNT(*) FROM next_tx") == "3");  // read-only is fine for a read
     CHECK(my_query(other.get(), "INSERT INTO next_tx VALUES (5)").error_code == 0);
     CHECK(mariadb().query("SELECT GROUP_CONCAT(v ORDER BY v) FROM app.next_tx") == "2,2,4,5");
+}
+
+TEST_CASE("mysql: a SAVEPOINT under autocommit=0, and a SET TRANSACTION before a statement that starts no "
+          "transaction, keep their backend while another client waits",
+          "[mysql][mysql_session_state]") {
+    // MariaDB flags neither as a transaction (no SERVER_STATUS_IN_TRANS): SQLAlchemy's
+    // begin_nested() and Connector/J's setSavepoint() under autocommit=0 lost their savepoint
+    // (1305) when the backend went to the waiting client, and the one-shot READ ONLY was reset away.
+    mariadb().execute("CREATE TABLE IF NOT EXISTS app.savepoints (v INT NOT NULL)");
+    mariadb().execute("DELETE FROM app.savepoints");
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\nquery_wait_timeout: 10s\n"});
+    MyConnection holder = my_connect(sluice.login("app", "app"));
+    MyConnection other = my_connect(sluice.login("app", "app"));
+    const auto other_query = [&] {
+        return std::async(std::launch::async, [&] { return my_query(other.get(), "SELECT 7").error_code; });
+    };
+
+    my_exec(holder.get(), "SET autocommit = 0");
+    my_exec(holder.get(), "SAVEPOINT sp1");
+    auto waiting = other_query();
+    CHECK(waiting.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);  // it waits
+    CHECK(my_query(holder.get(), "INSERT INTO savepoints VALUES (1)").error_code == 0);
+    CHECK(my_query(holder.get(), "ROLLBACK TO SAVEPOINT sp1").error_code == 0);
+    my_exec(holder.get(), "COMMIT");
+    CHECK(waiting.get() == 0);  // served once the transaction ended
+    my_exec(holder.get(), "SET autocommit = 1");
+
+    my_exec(holder.get(), "SET TRANSACTION READ ONLY");
+    my_exec(holder.get(), "SELECT 1");  // no table: the setting still waits on this backend
+    waiting = other_query();
+    CHECK(waiting.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+    my_exec(holder.get(), "START TRANSACTION");
+    CHECK(my_query(holder.get(), "INSERT INTO savepoints VALUES (2)").error_code == 1792);
+    my_exec(holder.get(), "COMMIT");
+    CHECK(waiting.get() == 0);
+    CHECK(mariadb().query("SELECT COUNT(*) FROM app.savepoints") == "0");
 }
 
 TEST_CASE("mysql: each client's text is parsed with its own multi-statement setting, on any backend",

@@ -22,9 +22,8 @@ inline constexpr int max_scram_iterations = 1'000'000;
 std::optional<ScramKey> sha256(std::span<const std::uint8_t> data);
 std::optional<ScramKey> hmac_sha256(std::span<const std::uint8_t> key, std::string_view data);
 
-// SaltedPassword := Hi(password, salt, i). nullopt if i is outside [1, max_scram_iterations].
-// No SASLprep: the password is used as its raw (UTF-8) bytes, which is what PostgreSQL does
-// whenever SASLprep fails, and identical for the ASCII passwords that dominate in practice.
+// SaltedPassword := Hi(SASLprep(password), salt, i). nullopt if i is outside [1,
+// max_scram_iterations]. SASLprep as PostgreSQL applies it (saslprep.hpp).
 std::optional<ScramKey> scram_salted_password(std::string_view password, std::string_view salt,
                                               int iterations);
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "sluice/core/asio.hpp"
+#include "sluice/net/drain_aware_ops.hpp"
 #include "sluice/net/tls_context.hpp"
 
 namespace sluice::net {
@@ -60,6 +61,30 @@ class BasicTcpOrTlsStream {
     return on_active_layer(std::forward<Token>(token), buffers, [](auto& layer, const auto& target, auto handler) {
       layer.async_read_some(target, std::move(handler));
     });
+  }
+
+  // The relay's reads: in plain text, a read that ends `at_rest` (the peer now waits for Sluice)
+  // spares the next read or wait on this socket a system call (drain_aware_ops.hpp).
+  template <class Token>
+  auto async_read_some_until_rest(asio::mutable_buffer target, RestPoint at_rest, Token&& token) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this, at_rest](auto handler, asio::mutable_buffer into) {
+          if (tls_) {
+            tls_->stream.async_read_some(into, std::move(handler));
+          } else if (into.size() > 0) {
+            read_some_noting_drain(socket_, into, at_rest, std::move(handler));
+          } else {
+            socket_.async_read_some(into, std::move(handler));
+          }
+        },
+        token, target);
+  }
+
+  // Completes once the plain socket has bytes to read (or its peer closed): a client's wait
+  // between messages, with no buffer held. Not for TLS, whose bytes may wait inside OpenSSL.
+  template <class Token>
+  auto async_wait_readable(Token&& token) {
+    return net::async_wait_readable(socket_, std::forward<Token>(token));
   }
 
   template <class ConstBuffers, class Token>

@@ -165,6 +165,8 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   bool moved_to_session(ServerConnection* connection, const asio::any_io_executor& session_executor);
   Lease handed_out(TimePoint waiting_since, ServerConnection* connection, bool waited = true);
   void record_wait(TimePoint waiting_since);
+  // Backends logged in (idle or leased), not counting those still logging in.
+  bool has_established_locked() const { return !idle_.empty() || !active_.empty(); }
   bool may_open_locked(bool use_reserve, ConnectionCap*& blocking_cap) const;
   void give_back(ServerConnection* connection, bool reusable, CloseReason if_not_reusable);
   void transition_locked(ServerConnection* connection, ServerState to);

@@ -12,6 +12,7 @@
 
 #include "sluice/core/asio.hpp"
 #include "sluice/core/failure.hpp"
+#include "sluice/net/rest_point.hpp"
 #include "sluice/session/session_core.hpp"
 
 namespace sluice::session {
@@ -88,6 +89,10 @@ class Frontend {
   // Asked first, so a front end with nothing to do costs no coroutine on the hot path.
   virtual bool wants_before_forward() const { return false; }
   virtual awaitable<Status> before_forward(std::span<const std::uint8_t>) { co_return ok_status(); }
+  // Where the client's and the server's bytes leave them waiting for Sluice (net::RestPoint):
+  // the relay's reads then spare the next wait a system call. Null: not known.
+  virtual net::RestPoint client_rest_point() const { return nullptr; }
+  virtual net::RestPoint server_rest_point() const { return nullptr; }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;
   // The client has been idle a while (SessionClock::kTrimAfterMs): drop what only a busy

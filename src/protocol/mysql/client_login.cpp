@@ -52,7 +52,7 @@ void ClientLogin::expect_packet(Phase phase) {
 
 bool ClientLogin::reading() const {
   return phase_ == Phase::first_packet || phase_ == Phase::response || phase_ == Phase::auth_answer ||
-         phase_ == Phase::cleartext_password;
+         phase_ == Phase::cleartext_password || phase_ == Phase::refusal_answer;
 }
 
 std::span<std::uint8_t> ClientLogin::input() { return reading() ? reader_->input() : std::span<std::uint8_t>(); }
@@ -93,6 +93,9 @@ ClientLoginEvent ClientLogin::on_packet(std::span<const std::uint8_t> payload) {
       password_given_ = password_given_ || payload.size() > 1;  // more than the NUL
       check_cleartext_password(payload);
       return next();
+    case Phase::refusal_answer:
+      password_given_ = password_given_ || !payload.empty();
+      return fail(std::move(pending_refusal_));
     default: return fail(protocol_violation("login state"));  // unreachable: only reading phases get here
   }
 }
@@ -151,8 +154,32 @@ void ClientLogin::begin_caching_sha2_full_authentication(std::string stored) {
   begin_method(Method::caching_sha2_full_authentication, std::move(stored));
 }
 
+// A client whose first answer Sluice cannot read (client_ed25519 waits for a nonce, a
+// caching_sha2_password client sent nothing for a handshake naming another plugin) is switched to
+// mysql_native_password first, as MariaDB does, and refused after its answer: otherwise it reports
+// "2012 Error in server handshake", and whether a user exists would show in the reply's shape.
 void ClientLogin::refuse(Failure failure) {
-  if (phase_ == Phase::chosen || phase_ == Phase::tls_answer) fail(std::move(failure));
+  if (phase_ == Phase::tls_answer) {
+    fail(std::move(failure));
+    return;
+  }
+  if (phase_ != Phase::chosen) return;
+  if (!(capabilities_ & CLIENT_PLUGIN_AUTH) || answer_readable()) {
+    fail(std::move(failure));
+    return;
+  }
+  pending_refusal_ = std::move(failure);
+  write_auth_switch_request(output_, sequence_,
+                            AuthSwitchRequest{std::string(auth_plugin::mysql_native_password), scramble_ + '\0'});
+  expect_packet(Phase::refusal_answer);
+}
+
+// The HandshakeResponse's answer is one Sluice can tell a password from: a mysql_native_password
+// one, or a caching_sha2_password scramble.
+bool ClientLogin::answer_readable() const {
+  const auto& plugin = response_.auth_plugin_name;
+  if (!plugin || *plugin == auth_plugin::mysql_native_password) return true;
+  return *plugin == auth_plugin::caching_sha2_password && !response_.auth_response.empty();
 }
 
 // The client answered for the plugin named in the handshake; if that is not the chosen one, it

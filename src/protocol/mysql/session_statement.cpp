@@ -253,6 +253,12 @@ QueryEffects effects_of(const std::vector<SqlToken>& tokens) {
     };
     effects.uses_schema = effects.uses_schema || runs("USE");
     effects.calls_routine = effects.calls_routine || runs("CALL");
+    effects.opens_savepoint = effects.opens_savepoint || runs("SAVEPOINT");
+    if (!block && (statement.front().is("COMMIT") || statement.front().is("ROLLBACK"))) {
+      const bool to_savepoint =
+          std::any_of(statement.begin(), statement.end(), [](const SqlToken& token) { return token.is("TO"); });
+      if (!to_savepoint) effects.ends_transaction = true;
+    }
     // LOAD DATA [LOW_PRIORITY | CONCURRENT] LOCAL INFILE (or LOAD XML): LOCAL before INFILE.
     if (statement.front().is("LOAD")) {
       for (std::size_t i = 1; i + 1 < statement.size() && i < 4; ++i) {
@@ -260,6 +266,11 @@ QueryEffects effects_of(const std::vector<SqlToken>& tokens) {
       }
     }
   }
+  effects.touches_no_table = !statements.empty() && std::all_of(statements.begin(), statements.end(), [](Tokens statement) {
+    const bool reads_only = statement.front().is("SELECT") || statement.front().is("DO") || statement.front().is("SHOW");
+    return reads_only &&
+           std::none_of(statement.begin(), statement.end(), [](const SqlToken& token) { return token.is("FROM"); });
+  });
   const auto pinned = [&effects](SessionPin pin) {
     effects.pin = pin;
     return effects;
@@ -303,6 +314,10 @@ bool same_effects(const QueryEffects& a, const QueryEffects& b) {
 void fold_reading(QueryEffects& effects, const QueryEffects& other) {
   // Fewer statements: the server refuses stacked ones itself when the client may not send them.
   effects.statement_count = std::min(effects.statement_count, other.statement_count);
+  // What the text does to the transaction: the cautious reading of the two (keeps a backend longer).
+  effects.opens_savepoint = effects.opens_savepoint || other.opens_savepoint;
+  effects.ends_transaction = effects.ends_transaction && other.ends_transaction;
+  effects.touches_no_table = effects.touches_no_table && other.touches_no_table;
   if (same_effects(effects, other)) return;
   if (effects.pin == SessionPin::none) effects.pin = other.pin != SessionPin::none ? other.pin : SessionPin::session_variables;
   effects.setting.reset();

@@ -145,14 +145,10 @@ awaitable<Expected<mysql::ClientLoginEvent>> MyFrontend::drive_login(mysql::Clie
 }
 
 // The ERR packet goes out in the login's sequence; the session then ends with `failure`.
+// (After an AuthSwitchRequest and the client's answer, when refuse() sent one.)
 awaitable<Expected<LoginOutcome>> MyFrontend::fail_login(mysql::ClientLogin& login, Failure failure) {
   login.refuse(failure);
-  if (!login.output().empty()) {
-    login_error_sent_ = true;
-    const Failure lost = client_closed();
-    co_await write_bytes(session_.client(), login.output(), lost);
-    login.output().clear();
-  }
+  co_await drive_login(login);
   co_return failure;
 }
 

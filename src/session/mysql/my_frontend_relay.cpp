@@ -110,7 +110,7 @@ bool MyFrontend::on_client_packet(const PacketView& packet, std::span<const std:
       !read_query(packet, buffer, buffer_end, scan)) {
     return false;
   }
-  if (command && next_transaction_commands_) ++*next_transaction_commands_;
+  if (command && next_transaction_commands_ && may_start_transaction(packet.payload[0])) ++*next_transaction_commands_;
   if (command && packet.payload[0] == mysql::command::COM_RESET_CONNECTION) session_reset_by_client();
   if (command && packet.payload[0] == mysql::command::COM_SET_OPTION) {
     const std::size_t size = std::size_t{packet.length} + mysql::kPacketHeaderLength;
@@ -296,6 +296,7 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
         cursors_.erase(*cursor_asked_);
       }
       cursor_asked_.reset();
+      follow_savepoint();
       // SET TRANSACTION's transaction is over once a command after it ends outside one. Whether
       // the setting was used up cannot be seen (a statement that failed before it began a
       // transaction leaves it pending): another client gets this backend reset first.
@@ -316,6 +317,22 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   }
 }
 
+// Whether a command may begin a transaction, and so use up a SET TRANSACTION: a query touching
+// a table or an execute; not COM_PING, COM_INIT_DB, a prepare, nor `SELECT 1`, which MariaDB
+// runs without one (the setting then still waits on this backend).
+bool MyFrontend::may_start_transaction(std::uint8_t command) const {
+  if (command == mysql::command::COM_QUERY) return !query_touches_no_table_;
+  return command == mysql::command::COM_STMT_EXECUTE;
+}
+
+// A command was answered: what it did to a SAVEPOINT's transaction under autocommit=0.
+void MyFrontend::follow_savepoint() {
+  const bool autocommit = (tracker_.status_flags() & mysql::server_status::SERVER_STATUS_AUTOCOMMIT) != 0;
+  if (tracker_.in_transaction() || transaction_end_sent_ || autocommit) savepoint_open_ = false;
+  if (savepoint_sent_ && !tracker_.in_transaction() && !autocommit) savepoint_open_ = true;
+  savepoint_sent_ = transaction_end_sent_ = false;
+}
+
 void MyFrontend::trim_idle() {
   if (!session_.core().has_lease()) server_scanner_.reset();  // kept between leases while busy
 }
@@ -326,7 +343,7 @@ WorkState MyFrontend::work_state() const {
                        preparing_inside_;
   // After SET TRANSACTION the client is as good as in its next transaction: the setting lives
   // on this backend only.
-  const bool in_transaction = tracker_.in_transaction() || next_transaction_commands_.has_value();
+  const bool in_transaction = tracker_.in_transaction() || next_transaction_commands_.has_value() || savepoint_open_;
   return WorkState{!tracker_.response_complete(), in_transaction, partial, !pin_reason().empty()};
 }
 
@@ -441,6 +458,7 @@ void MyFrontend::backend_detached() {
     if (tracker_.take_diagnostics()) server().diagnostics_left = true;
   }
   next_transaction_commands_.reset();  // a lost backend took the SET TRANSACTION with it
+  savepoint_open_ = savepoint_sent_ = transaction_end_sent_ = false;  // and any transaction
   if (server_scanner_) server_scanner_->reset();  // the next lease starts at a packet boundary
   awaiting_schema_answer_ = false;
   pending_schema_.reset();

@@ -35,6 +35,11 @@ void MyFrontend::read_state_policy() {
 bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, bool alone, ClientScan& scan,
                                bool prepared) {
   const auto effects = mysql::read_query_effects(text, maybe_two_byte_charset());
+  if (!prepared) {
+    query_touches_no_table_ = effects.touches_no_table;
+    savepoint_sent_ = savepoint_sent_ || effects.opens_savepoint;
+    transaction_end_sent_ = transaction_end_sent_ || effects.ends_transaction;
+  }
   if (!prepared && effects.statement_count > 1 && !multi_statements_allowed()) {
     // Backends always allow several statements (for the clients that asked); a client that did
     // not must get MariaDB's own refusal, or a stacked query an application never meant runs.
@@ -158,6 +163,7 @@ void MyFrontend::session_reset_by_client() {
   }
   pending_setting_.reset();
   next_transaction_commands_.reset();
+  savepoint_open_ = false;  // a reset ends the transaction
 }
 
 // What a fresh lease replays: the client's SETs unless this backend has them already (its last

@@ -7,6 +7,9 @@
 #include <boost/asio/local/connect_pair.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <openssl/pem.h>
+
+#include <cstdio>
 
 #include "../support/test_pki.hpp"
 #include "sluice/net/tls_context.hpp"
@@ -118,6 +121,25 @@ TEST_CASE("bad certificate material is refused with a reason naming the file", "
     auto with_ca = client_side(pki);
     with_ca.ca = pki.path("stray.key");
     CHECK_THAT(refused(net::make_client_tls_context(with_ca)), Catch::StartsWith("tls.client.ca"));
+  }
+  SECTION("a key encrypted with a passphrase: refused, never asked for on the terminal") {
+    // The server key, written again under AES-256 with a passphrase.
+    FILE* plain = std::fopen(pki.path("server.key").c_str(), "r");
+    REQUIRE(plain != nullptr);
+    EVP_PKEY* key = PEM_read_PrivateKey(plain, nullptr, nullptr, nullptr);
+    std::fclose(plain);
+    REQUIRE(key != nullptr);
+    const std::string encrypted_path = pki.path("encrypted.key");
+    FILE* encrypted = std::fopen(encrypted_path.c_str(), "w");
+    REQUIRE(encrypted != nullptr);
+    static char passphrase[] = "secret";
+    CHECK(PEM_write_PrivateKey(encrypted, key, EVP_aes_256_cbc(), nullptr, 0, nullptr, passphrase) == 1);
+    std::fclose(encrypted);
+    EVP_PKEY_free(key);
+    auto settings = client_side(pki);
+    settings.key = encrypted_path;
+    CHECK_THAT(refused(net::make_client_tls_context(settings)),
+               Catch::StartsWith("tls.client.key '" + encrypted_path + "' is encrypted with a passphrase"));
   }
   SECTION("settings that cannot work") {
     CHECK_FALSE(net::make_client_tls_context({}).ok());

@@ -158,6 +158,33 @@ TEST_CASE("a failed login makes the pool fail fast for server_login_retry", "[po
   CHECK(pool->counts().connecting == 0);
 }
 
+TEST_CASE("a failed login with backends up: clients wait for those instead of failing fast", "[pool]") {
+  // The server refused one more login (max_connections, max_user_connections) while the pool
+  // already had a backend: the next client waits for it, as with PgBouncer's fast-fail.
+  Fixture f;
+  auto pool = f.make_pool(small_pool(2, 5000ms));
+  bool waiter_served = false;
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await pool->acquire(f.io.get_executor());
+    REQUIRE(holder.ok());
+    f.connector->fail_next = true;
+    auto refused = co_await pool->acquire(f.io.get_executor());  // its own login failed: it learns why
+    REQUIRE_FALSE(refused.ok());
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, [&]() -> awaitable<void> {
+      auto lease = co_await pool->acquire(f.io.get_executor());
+      waiter_served = lease.ok();
+      if (lease) lease->release();
+    }, asio::detached);
+    asio::steady_timer pause(executor, 20ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    CHECK(pool->counts().waiting == 1);  // queued, not refused
+    holder->release();
+  });
+  CHECK(waiter_served);
+  CHECK(f.connector->opened == 2);  // no new login inside server_login_retry
+}
+
 TEST_CASE("a reload or RECONNECT ends server_login_retry's fail-fast: the next client tries again", "[pool]") {
   Fixture f;
   auto pool = f.make_pool(small_pool(2));

@@ -189,6 +189,29 @@ TEST_CASE("mysql client login: trust, refusals and clients that cannot switch", 
     CHECK(error->error_code == 1049);
     CHECK(error->error_message == "Unknown database 'shop'");
   }
+  SECTION("refused while the client answered for a plugin Sluice cannot read: switched first, then refused") {
+    // client_ed25519 waits for a nonce (an ERR instead reads as "2012 Error in server handshake");
+    // an unknown user must look like a wrong password: 1045, "using password: YES", as MariaDB says.
+    for (const auto& [plugin, answer] : {std::pair<std::string, std::string>{"client_ed25519", ""},
+                                         std::pair<std::string, std::string>{"caching_sha2_password", ""}}) {
+      INFO(plugin);
+      auto login = greeted();
+      REQUIRE(feed(login, response_packet(plugin, answer)) == ClientLoginEvent::handshake_response);
+      login.refuse(Failure{"auth_failed", "28P01", "password authentication failed for user \"app\""});
+      REQUIRE(login.next() == ClientLoginEvent::need_input);
+      const auto switched = packets_in(login.output());
+      REQUIRE(switched.size() == 1);
+      CHECK(switched[0].first == 2);
+      CHECK(switched[0].second.starts_with("\xFEmysql_native_password\0"s));
+      login.output().clear();
+      std::string reply;
+      SequenceId sequence;
+      sequence.reset(3);
+      write_packet(reply, sequence, native_answer("wrong"));
+      REQUIRE(feed(login, reply) == ClientLoginEvent::failed);
+      check_access_denied(login.output(), 4);
+    }
+  }
   SECTION("no CLIENT_PLUGIN_AUTH: no switch to caching_sha2_password") {
     auto login = greeted();
     const std::uint64_t old = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION;

@@ -207,3 +207,24 @@ TEST_CASE("a backslash read under every sql_mode and character set the text may 
   CHECK(names_two_byte_charset("SET NAMES 'SJIS'"));
   CHECK_FALSE(names_two_byte_charset("SET NAMES utf8mb4"));
 }
+
+TEST_CASE("what a query does to the transaction: SAVEPOINT, its end, and statements that start none",
+          "[mysql_statements][mysql_session_state]") {
+  CHECK(read_query_effects("SAVEPOINT sa_savepoint_1").opens_savepoint);
+  CHECK(read_query_effects("/* orm */ savepoint `sp`").opens_savepoint);
+  CHECK_FALSE(read_query_effects("RELEASE SAVEPOINT sp").opens_savepoint);
+  CHECK(read_query_effects("COMMIT").ends_transaction);
+  CHECK(read_query_effects("rollback work").ends_transaction);
+  CHECK_FALSE(read_query_effects("ROLLBACK TO SAVEPOINT sp").ends_transaction);
+  CHECK_FALSE(read_query_effects("ROLLBACK WORK TO sp").ends_transaction);
+  // MariaDB begins no transaction for these, so a SET TRANSACTION before them still waits.
+  CHECK(read_query_effects("select 1").touches_no_table);
+  CHECK(read_query_effects("SELECT NOW(), @@tx_isolation").touches_no_table);
+  CHECK(read_query_effects("DO 1").touches_no_table);
+  CHECK(read_query_effects("SHOW VARIABLES LIKE 'tx%'").touches_no_table);
+  CHECK_FALSE(read_query_effects("SELECT * FROM t").touches_no_table);
+  CHECK_FALSE(read_query_effects("select 1; select a from t").touches_no_table);
+  CHECK_FALSE(read_query_effects("INSERT INTO t VALUES (1)").touches_no_table);
+  CHECK_FALSE(read_query_effects("START TRANSACTION").touches_no_table);
+  CHECK_FALSE(read_query_effects("").touches_no_table);
+}

@@ -84,12 +84,14 @@ class ClientLogin {
   // hash or a SCRAM verifier (auth::verify_cleartext_password). Over TLS only: without
   // tls_started() the login fails as a wrong password would.
   void begin_caching_sha2_full_authentication(std::string stored);
-  // Refuse the login (unknown database, too many connections...): ERR with the mapped code.
+  // Refuse the login (unknown database, too many connections...): ERR with the mapped code. A
+  // client that answered for a plugin Sluice cannot read is first switched to
+  // mysql_native_password (need_input), and gets the ERR after its answer.
   void refuse(Failure failure);
 
  private:
   enum class Phase {
-    first_packet, tls_answer, response, chosen, auth_answer, cleartext_password, authenticated, failed
+    first_packet, tls_answer, response, chosen, auth_answer, cleartext_password, refusal_answer, authenticated, failed
   };
   enum class Method { none, mysql_native_password, caching_sha2_password, caching_sha2_full_authentication };
 
@@ -100,6 +102,7 @@ class ClientLogin {
   std::string_view method_plugin() const;
   bool answered_for_method() const;
   bool client_plugin_matches() const;
+  bool answer_readable() const;
   bool reading() const;
   void check_answer(std::string_view answer);
   void ask_for_cleartext_password();
@@ -122,6 +125,7 @@ class ClientLogin {
   bool password_given_ = false;  // an answer after the HandshakeResponse carried one ("using password: YES")
   std::string output_;
   Failure failure_;
+  Failure pending_refusal_;  // refuse() after the client answers the AuthSwitchRequest it was sent
 };
 
 }  // namespace sluice::mysql

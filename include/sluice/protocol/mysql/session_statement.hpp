@@ -46,6 +46,15 @@ struct QueryEffects {
   // A lone SET TRANSACTION (isolation level or access mode of the next transaction only): the
   // client keeps its backend until that transaction ends, then the setting is gone anyway.
   bool next_transaction = false;
+  // A SAVEPOINT: under autocommit=0 MariaDB keeps it while saying "not in a transaction" (no
+  // SERVER_STATUS_IN_TRANS until a table is touched), so the caller keeps the backend.
+  bool opens_savepoint = false;
+  // COMMIT or ROLLBACK (not ROLLBACK TO): whatever a SAVEPOINT opened is over.
+  bool ends_transaction = false;
+  // Every statement a SELECT, DO or SHOW naming no table (no FROM): it starts no transaction, so
+  // it does not use up a SET TRANSACTION. Read conservatively: `SELECT f()` whose function reads
+  // a table counts as none, which only keeps the backend longer.
+  bool touches_no_table = false;
   // The SET's value reads a system variable (`SET sql_mode = CONCAT(@@sql_mode, ',X')`): it
   // builds on the SETs before it, which must stay and be replayed before it.
   bool setting_reads_variables = false;

@@ -29,6 +29,7 @@
 #include "sluice/protocol/mysql/collations.hpp"
 #include "sluice/protocol/mysql/packet_scanner.hpp"
 #include "sluice/protocol/mysql/response_tracker.hpp"
+#include "sluice/protocol/mysql/rest_points.hpp"
 #include "sluice/protocol/mysql/session_statement.hpp"
 #include "sluice/protocol/mysql/statement_registry.hpp"
 #include "sluice/runtime/cancel_registry.hpp"
@@ -57,6 +58,7 @@ class MyFrontend : public Frontend {
   bool wants_before_forward() const override { return track_statements_ && !edits_.empty(); }
   awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
+  net::RestPoint client_rest_point() const override { return &mysql::is_one_whole_command; }
   void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   std::size_t prepared_statement_count() const override { return statements_.size(); }
@@ -150,6 +152,8 @@ class MyFrontend : public Frontend {
   // Why the client keeps its backend between transactions ("" if it does not).
   std::string_view pin_reason() const;  // a fixed word, or empty
   void show_pin();
+  bool may_start_transaction(std::uint8_t command) const;
+  void follow_savepoint();
 
   // --- the client's session across backends (my_frontend_session_state.cpp) ---
   void read_state_policy();
@@ -197,6 +201,12 @@ class MyFrontend : public Frontend {
   // SET TRANSACTION applies to the next transaction: the backend stays until it ends. Commands
   // sent since the SET (-1: none yet, the SET itself not counted); nullopt: no such hold.
   std::optional<int> next_transaction_commands_;
+  bool query_touches_no_table_ = false;  // the last COM_QUERY read: starts no transaction (QueryEffects)
+  // A SAVEPOINT under autocommit=0 opened a transaction MariaDB does not flag yet: the backend
+  // stays until COMMIT or ROLLBACK, or until SERVER_STATUS_IN_TRANS takes over.
+  bool savepoint_sent_ = false;      // in the command now answered
+  bool transaction_end_sent_ = false;  // COMMIT or ROLLBACK in the command now answered
+  bool savepoint_open_ = false;
   // Sluice's own COM_STMT_PREPAREs inside a lease: their answers are kept from the client.
   std::deque<std::uint32_t> internal_wanted_;  // the client ids they prepare, in order
   mysql::ResponseTracker internal_tracker_;    // follows their answers

@@ -11,6 +11,7 @@
 #include "sluice/protocol/postgres/client_login.hpp"
 #include "sluice/protocol/postgres/client_text_reader.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
+#include "sluice/protocol/postgres/rest_points.hpp"
 #include "sluice/protocol/postgres/session_settings.hpp"
 #include "sluice/protocol/postgres/statement_tracker.hpp"
 #include "sluice/protocol/postgres/unit_of_work.hpp"
@@ -35,6 +36,8 @@ class PgFrontend : public Frontend {
   ServerScan scan_server(std::span<const std::uint8_t> chunk) override;
   OutgoingBytes rewrite_outgoing(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
+  net::RestPoint client_rest_point() const override { return &pg::ends_client_request; }
+  net::RestPoint server_rest_point() const override { return &pg::ends_with_ready_for_query; }
   void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   std::size_t prepared_statement_count() const override { return client_statements_ ? client_statements_->size() : 0; }

@@ -1,0 +1,232 @@
+#pragma once
+// Two socket operations that spare Asio 1.24's reactor a system call per wait.
+//
+// Asio registers each socket edge-triggered and keeps, per socket and direction, a flag
+// "an operation may succeed without waiting" (try_speculative_): set by every epoll event,
+// cleared when an operation reports the socket "exhausted". A read only ever reports that at
+// end of file, so every read starts with a recv() that fails with EAGAIN when the peer has not
+// answered yet (the pump's first read of every lease), and a plain async_wait() always
+// re-arms the registration with epoll_ctl (the client's buffer-less wait between messages).
+//
+// read_some_noting_drain() is a read that may also report a read as "exhausted", but only when
+// two things hold. It was short: fewer bytes than asked means the receive queue held no more
+// data at that instant, and data arriving later raises a new edge, whose event sets the flag
+// again. And it ended where the peer waits for Sluice (`at_rest`, a protocol's test of the
+// bytes: a PostgreSQL server's ReadyForQuery, a client's whole request): a short read does not
+// see a FIN or RST that came right after the data (recv stops before it, and its edge is
+// already spent), but at such a point Sluice writes to that peer next, and a peer that has gone
+// answers that write with a RST: a new edge. A read that stops anywhere else keeps Asio's rule.
+// The flag is cleared inside the reactor's per-descriptor lock, in the call that read, so no
+// event is lost between the read and the clearing (clearing it afterwards, from a completion
+// handler, would race with an event that came in between). wait_readable() is a wait that, when
+// the flag is clear, just queues (no system call) and, when it is set, looks with a one-byte
+// peek before waiting.
+//
+// Both build on Asio's detail layer (reactor ops, the socket's implementation), which Debian 12
+// pins at Boost 1.81; the static_assert below makes a different Asio fail the build rather than
+// misbehave. TLS streams keep Asio's own operations: decrypted bytes may wait inside OpenSSL.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+
+// Asio first: its detail headers expect the rest of Asio to be declared before them.
+#include "sluice/core/asio.hpp"
+#include <boost/asio/detail/reactor.hpp>
+
+#include "sluice/net/rest_point.hpp"
+#include <boost/version.hpp>
+
+namespace sluice::net {
+
+static_assert(BOOST_VERSION / 100 == 1081, "drain_aware_ops.hpp relies on Asio 1.24's epoll reactor (Boost 1.81)");
+
+namespace drain_aware {
+
+namespace ad = asio::detail;
+
+// The socket's reactor-side state (descriptor, non-blocking flags, registration). `impl_` is
+// protected in basic_socket; a pointer to it may be formed inside a derived class.
+template <class Socket>
+struct SocketAccess : Socket {
+  static auto& implementation(Socket& socket) { return (socket.*(&SocketAccess::impl_)).get_implementation(); }
+};
+
+template <class Socket>
+ad::reactor& reactor_of(Socket& socket) {
+  return asio::use_service<ad::reactor>(asio::query(socket.get_executor(), asio::execution::context));
+}
+
+// Per-operation cancellation (as Asio's own socket operations support it: a coroutine's `||`).
+class OpCancellation {
+ public:
+  OpCancellation(ad::reactor* reactor, ad::reactor::per_descriptor_data* data, int descriptor)
+      : reactor_(reactor), data_(data), descriptor_(descriptor) {}
+  void operator()(asio::cancellation_type_t type) {
+    if (!!(type & (asio::cancellation_type::terminal | asio::cancellation_type::partial | asio::cancellation_type::total))) {
+      reactor_->cancel_ops_by_key(descriptor_, *data_, ad::reactor::read_op, this);
+    }
+  }
+
+ private:
+  ad::reactor* reactor_;
+  ad::reactor::per_descriptor_data* data_;
+  int descriptor_;
+};
+
+// The operation being started on this thread: a wait's perform() called from inside start_op
+// is the speculative look; called from the reactor, it is the event itself.
+inline const void*& op_being_started() {
+  thread_local const void* op = nullptr;
+  return op;
+}
+
+// The completion half both operations share: Asio's own recipe (free the operation's memory
+// before the upcall, which may start the next operation and reuse it).
+// A read's handler gets (error, bytes), a wait's (error).
+template <class Op>
+void finish(void* owner, ad::operation* base) {
+  Op* op = static_cast<Op*>(base);
+  typename Op::ptr p = {std::addressof(op->handler_), op, op};
+  ad::handler_work<typename Op::handler_type, typename Op::io_executor_type> work(std::move(op->work_));
+  auto handler = [op] {
+    if constexpr (Op::passes_size) {
+      return ad::binder2<typename Op::handler_type, error_code, std::size_t>(op->handler_, op->ec_, op->bytes_transferred_);
+    } else {
+      return ad::binder1<typename Op::handler_type, error_code>(op->handler_, op->ec_);
+    }
+  }();
+  p.h = std::addressof(handler.handler_);
+  p.reset();
+  if (owner) {
+    ad::fenced_block fence(ad::fenced_block::half);
+    work.complete(handler, handler.handler_);
+  }
+}
+
+template <class Handler, class IoExecutor>
+class ReadOp : public ad::reactor_op {
+ public:
+  BOOST_ASIO_DEFINE_HANDLER_PTR(ReadOp);
+  using handler_type = Handler;
+  using io_executor_type = IoExecutor;
+  static constexpr bool passes_size = true;
+
+  ReadOp(int descriptor, asio::mutable_buffer target, RestPoint at_rest, Handler& handler,
+         const IoExecutor& io_executor)
+      : ad::reactor_op(error_code(), &ReadOp::perform, &ReadOp::do_complete),
+        descriptor_(descriptor),
+        target_(target),
+        at_rest_(at_rest),
+        handler_(std::move(handler)),
+        work_(handler_, io_executor) {}
+
+  static status perform(ad::reactor_op* base) {
+    auto* op = static_cast<ReadOp*>(base);
+    if (!ad::socket_ops::non_blocking_recv1(op->descriptor_, op->target_.data(), op->target_.size(), 0, true, op->ec_,
+                                             op->bytes_transferred_)) {
+      return not_done;  // EAGAIN: wait for the next edge
+    }
+    const std::size_t read = op->bytes_transferred_;
+    if (read == 0) return done_and_exhausted;  // end of file or an error: Asio's own rule
+    const bool drained = read < op->target_.size() && op->at_rest_ != nullptr &&
+                         op->at_rest_(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(op->target_.data()), read));
+    return drained ? done_and_exhausted : done;
+  }
+  static void do_complete(void* owner, ad::operation* base, const error_code&, std::size_t) { finish<ReadOp>(owner, base); }
+
+  int descriptor_;
+  asio::mutable_buffer target_;
+  RestPoint at_rest_;
+  Handler handler_;
+  ad::handler_work<Handler, IoExecutor> work_;
+};
+
+template <class Handler, class IoExecutor>
+class WaitOp : public ad::reactor_op {
+ public:
+  BOOST_ASIO_DEFINE_HANDLER_PTR(WaitOp);
+  using handler_type = Handler;
+  using io_executor_type = IoExecutor;
+  static constexpr bool passes_size = false;
+
+  WaitOp(int descriptor, Handler& handler, const IoExecutor& io_executor)
+      : ad::reactor_op(error_code(), &WaitOp::perform, &WaitOp::do_complete),
+        descriptor_(descriptor),
+        handler_(std::move(handler)),
+        work_(handler_, io_executor) {}
+
+  static status perform(ad::reactor_op* base) {
+    auto* op = static_cast<WaitOp*>(base);
+    if (op_being_started() != op) return done;  // the reactor saw the socket readable (or closed)
+    // An edge came since the last drain, or none was seen yet: is something there now?
+    char byte;
+    const auto received = ::recv(op->descriptor_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return not_done;
+    return done;  // bytes, end of file or an error: the read that follows finds out which
+  }
+  static void do_complete(void* owner, ad::operation* base, const error_code&, std::size_t) { finish<WaitOp>(owner, base); }
+
+  int descriptor_;
+  Handler handler_;
+  ad::handler_work<Handler, IoExecutor> work_;
+};
+
+// Starts `op` (made from `p`) as a read-direction operation on `socket`, as Asio's socket
+// service does, with speculation allowed.
+template <class Socket, class Ptr, class Handler>
+void start(Socket& socket, Ptr& p, const Handler& handler) {
+  auto& implementation = SocketAccess<Socket>::implementation(socket);
+  auto& reactor = reactor_of(socket);
+  const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(handler);
+  auto slot = asio::get_associated_cancellation_slot(p.p->handler_);
+  if (slot.is_connected()) {
+    p.p->cancellation_key_ =
+        &slot.template emplace<OpCancellation>(&reactor, &implementation.reactor_data_, implementation.socket_);
+  }
+  ad::reactor_op* op = p.p;
+  p.v = p.p = nullptr;  // the reactor owns it now
+  if ((implementation.state_ & ad::socket_ops::non_blocking) == 0 &&
+      !ad::socket_ops::set_internal_non_blocking(implementation.socket_, implementation.state_, true, op->ec_)) {
+    reactor.post_immediate_completion(op, is_continuation);
+    return;
+  }
+  const void* previous = std::exchange(op_being_started(), op);
+  reactor.start_op(ad::reactor::read_op, implementation.socket_, implementation.reactor_data_, op, is_continuation, true);
+  op_being_started() = previous;
+}
+
+}  // namespace drain_aware
+
+// Reads into `target` (not empty) on a plain TCP socket; a short read that ends `at_rest` tells
+// the reactor the socket is drained, so the next read or wait_readable() on it waits without a
+// system call.
+template <class Socket, class Handler>
+void read_some_noting_drain(Socket& socket, asio::mutable_buffer target, RestPoint at_rest, Handler handler) {
+  using Op = drain_aware::ReadOp<Handler, typename Socket::executor_type>;
+  typename Op::ptr p = {std::addressof(handler), Op::ptr::allocate(handler), nullptr};
+  const int descriptor = drain_aware::SocketAccess<Socket>::implementation(socket).socket_;
+  p.p = new (p.v) Op(descriptor, target, at_rest, handler, socket.get_executor());
+  drain_aware::start(socket, p, p.p->handler_);
+}
+
+// Completes (error_code) once `socket` has something to read, is closed by its peer, or is
+// cancelled (operation_aborted), like async_wait(wait_read).
+template <class Socket, class Token>
+auto async_wait_readable(Socket& socket, Token&& token) {
+  return asio::async_initiate<Token, void(error_code)>(
+      [&socket](auto handler) {
+        using Handler = decltype(handler);
+        using Op = drain_aware::WaitOp<Handler, typename Socket::executor_type>;
+        typename Op::ptr p = {std::addressof(handler), Op::ptr::allocate(handler), nullptr};
+        const int descriptor = drain_aware::SocketAccess<Socket>::implementation(socket).socket_;
+        p.p = new (p.v) Op(descriptor, handler, socket.get_executor());
+        drain_aware::start(socket, p, p.p->handler_);
+      },
+      token);
+}
+
+}  // namespace sluice::net
