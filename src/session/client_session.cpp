@@ -58,7 +58,7 @@ awaitable<void> ClientSession::run() {
   } else if (login && *login == LoginOutcome::client) {
     logged_in();
     spdlog::info("client login: protocol={} user={} database={} application_name={} address={}:{}",
-                 frontend_->protocol(), user_, database_, application_name_, address(), port_);
+                 frontend_->protocol(), user(), database(), *application_name_, address(), port_);
     // Wait for the first query parked: a connected client that has not asked for anything
     // yet holds no coroutine frame, and the login's frames go back to the next login. One
     // co_spawn per connection, never per transaction. Not over TLS: bytes may already wait
@@ -89,7 +89,7 @@ awaitable<void> ClientSession::serve_client() {
 // hang-up, or a stop (unpark) — hands the socket back to Asio and brings the data phase back.
 void ClientSession::park() {
   if (spdlog::should_log(spdlog::level::debug)) {  // address() formats: only when it is logged
-    spdlog::debug("client parked: user={} database={} address={}:{}", user_, database_, address(), port_);
+    spdlog::debug("client parked: user={} database={} address={}:{}", user(), database(), address(), port_);
   }
   flush_counters();  // what it counted since its last lease (bytes of refused statements)
   busy_.reset();
@@ -159,17 +159,27 @@ void ClientSession::refresh_limits() {
   limits_version_ = version;
 }
 
+// Before identify(): one empty string for every client (immutable, never freed).
+const std::shared_ptr<const std::string>& ClientSession::empty_string() {
+  static const auto empty = std::make_shared<const std::string>();
+  return empty;
+}
+
 void ClientSession::identify(std::string user, std::string database, std::string application_name) {
+  auto shared_user = context_.shared_strings.intern(user);
+  auto shared_database = context_.shared_strings.intern(database);
+  auto shared_application_name = context_.shared_strings.intern(application_name);
   // Listed in the client registry already: SHOW CLIENTS and scrapes read these meanwhile.
   std::lock_guard lock(snapshot_mutex_);
-  user_ = std::move(user);
-  database_ = std::move(database);
-  application_name_ = std::move(application_name);
+  user_ = std::move(shared_user);
+  database_ = std::move(shared_database);
+  application_name_ = std::move(shared_application_name);
 }
 
 void ClientSession::set_application_name(std::string_view application_name) {
+  auto shared = context_.shared_strings.intern(application_name);
   std::lock_guard lock(snapshot_mutex_);
-  application_name_ = application_name;
+  application_name_ = std::move(shared);
 }
 
 void ClientSession::set_state(ClientState state) {
@@ -194,19 +204,19 @@ void ClientSession::set_pinned(std::string_view reason) {
     pinned_length_ = static_cast<std::uint8_t>(std::min<std::size_t>(reason.size(), UINT8_MAX));
   }
   if (!reason.empty()) {
-    spdlog::info("client pinned to its backend: user={} database={} reason={}", user_, database_, reason);
+    spdlog::info("client pinned to its backend: user={} database={} reason={}", user(), database(), reason);
   } else if (was_pinned) {
-    spdlog::info("client no longer pinned: user={} database={}", user_, database_);
+    spdlog::info("client no longer pinned: user={} database={}", user(), database());
   }
 }
 
 std::optional<std::string> ClientSession::admit() {
-  return context_.clients.admit(*runtime_->config, user_, database_, ticket_);
+  return context_.clients.admit(*runtime_->config, user(), database(), ticket_);
 }
 
 void ClientSession::join_pool(const config::DatabaseConfig& database) {
   flush_counters();  // what was counted so far belongs to the pool being left (COM_CHANGE_USER)
-  pool_ = context_.pools.find_or_create(*runtime_->config, database, user_);
+  pool_ = context_.pools.find_or_create(*runtime_->config, database, user());
   pool_->stats().add(pool_->stats().client_logins, 1);
   limits_version_ = 0;  // another pool's settings: read them at the next lease
   core_.set_pool_mode(pool_->settings().pool_mode);
@@ -221,9 +231,9 @@ ClientSnapshot ClientSession::snapshot() const {
   snapshot.connected_at = connected_at_;
   std::lock_guard lock(snapshot_mutex_);
   snapshot.id = registry_id_;
-  snapshot.user = user_;
-  snapshot.database = database_;
-  snapshot.application_name = application_name_;
+  snapshot.user = user();
+  snapshot.database = database();
+  snapshot.application_name = *application_name_;
   snapshot.state = state_;
   snapshot.state_since = state_since_;
   snapshot.transaction_since = transaction_since_;
@@ -240,19 +250,19 @@ awaitable<void> ClientSession::finish(const Status& outcome) {
   co_await stop_pump();
   co_await settle_backend();
   flush_counters();  // bytes of a client that left without a backend (query_wait_timeout, queued)
-  const bool in_pool = !database_.empty();
+  const bool in_pool = !database().empty();
   if (!outcome.ok()) {
     const auto& failure = outcome.failure();
     if (failure.reason != "client_close") {
-      spdlog::info("client closed: user={} database={} address={}:{} reason={} ({})", user_, database_, address(),
+      spdlog::info("client closed: user={} database={} address={}:{} reason={} ({})", user(), database(), address(),
                    port_, failure.reason, failure.message);
       co_await send_error(failure, true);
     } else if (in_pool) {
-      spdlog::info("client logout: user={} database={} address={}:{} reason=client_close", user_, database_,
+      spdlog::info("client logout: user={} database={} address={}:{} reason=client_close", user(), database(),
                    address(), port_);
     }
   } else if (in_pool) {
-    spdlog::info("client logout: user={} database={} address={}:{} reason=terminate", user_, database_, address(),
+    spdlog::info("client logout: user={} database={} address={}:{} reason=terminate", user(), database(), address(),
                  port_);
   }
   if (!outcome.ok() || in_pool) {

@@ -77,7 +77,7 @@ void ClientSession::on_timeout(TimeoutKind kind) {
   switch (action.kind) {
     case TimeoutAction::Kind::none: return;
     case TimeoutAction::Kind::cancel_statement:
-      spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user_, database_,
+      spdlog::warn("statement_timeout: cancelling statement of user={} database={} address={}:{}", user(), database(),
                    address(), port_);
       context_.metrics.count_timeout("statement_timeout");
       frontend_->statement_timed_out();
@@ -86,8 +86,8 @@ void ClientSession::on_timeout(TimeoutKind kind) {
       return;
     case TimeoutAction::Kind::stop:
       if (kind == TimeoutKind::cancel_grace) {
-        spdlog::warn("statement_timeout: cancel did not take effect; closing backend of user={} database={}", user_,
-                     database_);
+        spdlog::warn("statement_timeout: cancel did not take effect; closing backend of user={} database={}", user(),
+                     database());
       }
       stop(std::move(*action.failure));
       return;

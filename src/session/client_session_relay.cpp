@@ -269,7 +269,7 @@ void ClientSession::after_server_chunk(const WorkState& work) {
 awaitable<bool> ClientSession::relay_to_client(std::span<const std::uint8_t> chunk) {
   auto scan = frontend_->scan_server(chunk);
   if (scan.error) {
-    spdlog::warn("user={} database={}: closing the backend: {}", user_, database_, scan.error->message);
+    spdlog::warn("user={} database={}: closing the backend: {}", user(), database(), scan.error->message);
     stop(server_lost());
     co_return false;
   }

@@ -42,17 +42,17 @@ Status ClientSession::check_tls_required() const {
 }
 
 std::optional<auth::HbaMatch> ClientSession::match_hba(std::string_view database) const {
-  return auth::match_hba(runtime_->config->hba, auth::HbaRequest{client_.is_tls(), database, user_, peer_address()});
+  return auth::match_hba(runtime_->config->hba, auth::HbaRequest{client_.is_tls(), database, user(), peer_address()});
 }
 
 // The handshake verified the certificate against tls.client.ca; its CN names the user.
 Status ClientSession::check_certificate_user() {
   SSL* ssl = client_.ssl();
   const auto common_name = ssl ? net::verified_peer_common_name(ssl) : std::nullopt;
-  if (common_name && *common_name == user_) return ok_status();
-  spdlog::info("certificate login refused: user={} address={} certificate CN={}", user_, address(),
+  if (common_name && *common_name == user()) return ok_status();
+  spdlog::info("certificate login refused: user={} address={} certificate CN={}", user(), address(),
                common_name ? *common_name : std::string("(none verified)"));
-  return Failure{"auth_failed", "28000", "certificate authentication failed for user \"" + user_ + "\""};
+  return Failure{"auth_failed", "28000", "certificate authentication failed for user \"" + user() + "\""};
 }
 
 }  // namespace sluice::session

@@ -67,8 +67,8 @@ class ClientSession : public ClientHandle,
   const RuntimeConfig& runtime() const { return *runtime_; }
   SessionCore& core() { return core_; }
   const SessionCore& core() const { return core_; }
-  const std::string& user() const { return user_; }
-  const std::string& database() const { return database_; }
+  const std::string& user() const { return *user_; }
+  const std::string& database() const { return *database_; }
   asio::ip::address peer_address() const;  // unspecified when it could not be read
   std::string address() const;             // the same as text, "" when unknown
   std::uint16_t port() const { return port_; }
@@ -172,17 +172,19 @@ class ClientSession : public ClientHandle,
   SessionClock clock_;
   mutable core::SmallMutex snapshot_mutex_;
   ClientState state_ = ClientState::login;
-  std::string user_;
-  std::string database_;
-  std::string application_name_;
+  bool ipv6_ = false;  // the socket's family, to hand it back to Asio after parking
+  std::uint16_t port_ = 0;
+  static const std::shared_ptr<const std::string>& empty_string();
+  // Shared with every client that gave the same (ProxyContext::shared_strings): 16 bytes each
+  // instead of a 32-byte string per idle client.
+  std::shared_ptr<const std::string> user_ = empty_string();
+  std::shared_ptr<const std::string> database_ = empty_string();
+  std::shared_ptr<const std::string> application_name_ = empty_string();
   TimePoint state_since_ = Clock::now();
   TimePoint transaction_since_{};
   std::uint64_t server_id_ = 0;
   std::uint32_t server_process_id_ = 0;
   std::uint32_t prepared_statements_ = 0;  // the front end's count, as of the last lease or local answer
-  std::uint16_t port_ = 0;
-  bool ipv6_ = false;  // the socket's family, to hand it back to Asio after parking
-  bool tls_handshaking_ = false;
   // A front end's fixed reason word ("temporary_objects"), never a made string: held by view,
   // its length beside the flags below (a string_view's 8-byte size would round the struct up).
   const char* pinned_ = nullptr;
@@ -198,6 +200,7 @@ class ClientSession : public ClientHandle,
   bool park_requested_ = false;  // trim_idle cancelled that wait: park, not a hang-up
   bool parked_ = false;          // relay_client returned to park, not because the client left
   bool error_sent_ = false;
+  bool tls_handshaking_ = false;
   std::uint8_t pinned_length_ = 0;  // of pinned_; under snapshot_mutex_ like it
   std::shared_ptr<ClientSession> parked_self_;  // while in the IdleWatcher: nothing else holds it
 

@@ -56,10 +56,13 @@ struct ServerScan {
 };
 
 // Prepared statements a front end saw since the core last asked (pool::PoolStats has their meaning).
+// Per lease (the core adds them to 64-bit pool totals when it takes them, and when the client
+// parks after a second's pause): 32 bits, since every idle client carries one; only a lease of
+// over four billion statements without a pause would wrap.
 struct StatementCounts {
-  std::uint64_t client_parses = 0;
-  std::uint64_t server_parses = 0;
-  std::uint64_t binds = 0;
+  std::uint32_t client_parses = 0;
+  std::uint32_t server_parses = 0;
+  std::uint32_t binds = 0;
 };
 
 // What the core asks of a backend while settling a leaving client's lease.

@@ -298,15 +298,15 @@ namespace {
 // client's own, or one that a Bind or Describe needs on this backend first.
 class ParsesSentCounter {
  public:
-  ParsesSentCounter(const pg::BackendStatements& statements, std::uint64_t& count)
+  ParsesSentCounter(const pg::BackendStatements& statements, std::uint32_t& count)
       : statements_(statements), count_(count), before_(statements.parses_sent()) {}
-  ~ParsesSentCounter() { count_ += statements_.parses_sent() - before_; }
+  ~ParsesSentCounter() { count_ += static_cast<std::uint32_t>(statements_.parses_sent() - before_); }
   ParsesSentCounter(const ParsesSentCounter&) = delete;
   ParsesSentCounter& operator=(const ParsesSentCounter&) = delete;
 
  private:
   const pg::BackendStatements& statements_;
-  std::uint64_t& count_;
+  std::uint32_t& count_;
   const std::uint64_t before_;
 };
 }  // namespace
