@@ -296,14 +296,7 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
         cursors_.erase(*cursor_asked_);
       }
       cursor_asked_.reset();
-      follow_savepoint();
-      // SET TRANSACTION's transaction is over once a command after it ends outside one. Whether
-      // the setting was used up cannot be seen (a statement that failed before it began a
-      // transaction leaves it pending): another client gets this backend reset first.
-      if (next_transaction_commands_ && *next_transaction_commands_ >= 1 && !tracker_.in_transaction()) {
-        next_transaction_commands_.reset();
-        server().needs_reset = true;
-      }
+      follow_transaction();
       show_pin();
       answer_started_ = false;
       next_sequence_ = 0;  // an error of ours now would start an exchange of its own
@@ -315,22 +308,6 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
     case mysql::ResponseProgress::more:
       break;
   }
-}
-
-// Whether a command may begin a transaction, and so use up a SET TRANSACTION: a query touching
-// a table or an execute; not COM_PING, COM_INIT_DB, a prepare, nor `SELECT 1`, which MariaDB
-// runs without one (the setting then still waits on this backend).
-bool MyFrontend::may_start_transaction(std::uint8_t command) const {
-  if (command == mysql::command::COM_QUERY) return !query_touches_no_table_;
-  return command == mysql::command::COM_STMT_EXECUTE;
-}
-
-// A command was answered: what it did to a SAVEPOINT's transaction under autocommit=0.
-void MyFrontend::follow_savepoint() {
-  const bool autocommit = (tracker_.status_flags() & mysql::server_status::SERVER_STATUS_AUTOCOMMIT) != 0;
-  if (tracker_.in_transaction() || transaction_end_sent_ || autocommit) savepoint_open_ = false;
-  if (savepoint_sent_ && !tracker_.in_transaction() && !autocommit) savepoint_open_ = true;
-  savepoint_sent_ = transaction_end_sent_ = false;
 }
 
 void MyFrontend::trim_idle() {

@@ -91,6 +91,30 @@ bool MyFrontend::on_query_text(std::string_view text, std::uint8_t sequence_id, 
   return refuse_query(refusal(subject), sequence_id, alone, scan);
 }
 
+// Whether a command may begin a transaction, and so use up a SET TRANSACTION: a query touching
+// a table or an execute; not COM_PING, COM_INIT_DB, a prepare, nor `SELECT 1`, which MariaDB
+// runs without one (the setting then still waits on this backend).
+bool MyFrontend::may_start_transaction(std::uint8_t command) const {
+  if (command == mysql::command::COM_QUERY) return !query_touches_no_table_;
+  return command == mysql::command::COM_STMT_EXECUTE;
+}
+
+// A command was answered: what it did to the transactions MariaDB does not flag IN_TRANS.
+void MyFrontend::follow_transaction() {
+  // A SAVEPOINT's transaction under autocommit=0.
+  const bool autocommit = (tracker_.status_flags() & mysql::server_status::SERVER_STATUS_AUTOCOMMIT) != 0;
+  if (tracker_.in_transaction() || transaction_end_sent_ || autocommit) savepoint_open_ = false;
+  if (savepoint_sent_ && !tracker_.in_transaction() && !autocommit) savepoint_open_ = true;
+  savepoint_sent_ = transaction_end_sent_ = false;
+  // SET TRANSACTION's transaction is over once a command after it ends outside one. Whether
+  // the setting was used up cannot be seen (a statement that failed before it began a
+  // transaction leaves it pending): another client gets this backend reset first.
+  if (next_transaction_commands_ && *next_transaction_commands_ >= 1 && !tracker_.in_transaction()) {
+    next_transaction_commands_.reset();
+    server().needs_reset = true;
+  }
+}
+
 // A command answered with an error in its place; false (the scan stops there).
 bool MyFrontend::refuse_query(const Failure& failure, std::uint8_t sequence_id, bool alone, ClientScan& scan) {
   if (!alone) {

@@ -153,7 +153,7 @@ class MyFrontend : public Frontend {
   std::string_view pin_reason() const;  // a fixed word, or empty
   void show_pin();
   bool may_start_transaction(std::uint8_t command) const;
-  void follow_savepoint();
+  void follow_transaction();
 
   // --- the client's session across backends (my_frontend_session_state.cpp) ---
   void read_state_policy();
