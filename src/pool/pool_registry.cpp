@@ -19,20 +19,6 @@ std::shared_ptr<ServerPool> PoolRegistry::find_or_create(const config::ProxyConf
 
   const auto* user = config.find_user(user_name);
   const auto settings = config.resolve(database, user);
-  // Removed and added again while its backends were still in use: the same pool comes back,
-  // its counters with it.
-  for (auto it = retired_.begin(); it != retired_.end(); ++it) {
-    if (it->pool->key() != key || it->protocol != database.protocol) continue;
-    auto pool = std::move(it->pool);
-    retired_.erase(it);
-    pool->reopen_to_new_clients();
-    pool->update_settings(settings);
-    pool->retarget(*factory_(database, user, user_name, settings));
-    if (pause_state_.covers(database.name)) pool->pause();
-    protocols_[key] = database.protocol;
-    pools_.emplace(std::move(key), pool);
-    return pool;
-  }
   auto database_cap = cap_for(database_caps_, database.name, database_connection_cap(config, database));
   auto user_cap = cap_for(user_caps_, user_name, user ? user->max_user_connections : 0);
   auto pool = std::make_shared<ServerPool>(key, factory_(database, user, user_name, settings), settings,
@@ -112,6 +98,30 @@ void PoolRegistry::apply(const config::ProxyConfig& config) {
     cap_for(user_caps_, key.user, user ? user->max_user_connections : 0);
     ++it;
   }
+  // Removed and added again while its backends were still in use: the same pool comes back at
+  // once, its counters with it, and a backend its client hands back returns to it rather than
+  // closing. (Not at the next client's login: by then the sweep may have dropped the pool.)
+  std::erase_if(retired_, [&](Retired& retired) {
+    const auto* database = config.find_database(retired.pool->key().database);
+    if (!database || database->protocol != retired.protocol || pools_.contains(retired.pool->key())) return false;
+    reopen_locked(config, *database, std::move(retired.pool));
+    return true;
+  });
+}
+
+void PoolRegistry::reopen_locked(const config::ProxyConfig& config, const config::DatabaseConfig& database,
+                                 std::shared_ptr<ServerPool> pool) {
+  PoolKey key = pool->key();
+  const auto* user = config.find_user(key.user);
+  const auto settings = config.resolve(database, user);
+  pool->reopen_to_new_clients();
+  pool->update_settings(settings);
+  pool->retarget(*factory_(database, user, key.user, settings));
+  cap_for(database_caps_, key.database, database_connection_cap(config, database));
+  cap_for(user_caps_, key.user, user ? user->max_user_connections : 0);
+  if (pause_state_.covers(database.name)) pool->pause();
+  protocols_[key] = database.protocol;
+  pools_.emplace(std::move(key), std::move(pool));
 }
 
 std::vector<std::shared_ptr<ServerPool>> PoolRegistry::pools() const {

@@ -36,7 +36,8 @@ class PoolRegistry {
 
   // Applies a new config snapshot: changed limits take effect, each pool's connector is
   // retargeted (ServerPool::retarget: a moved backend recycles the open ones), pools of
-  // removed databases refuse new clients and close their idle backends.
+  // removed databases refuse new clients and close their idle backends, and those of
+  // databases added back take their place again.
   void apply(const config::ProxyConfig& config);
 
   // PAUSE/RESUME of one database's pools, or of all (nullopt); remembered for pools created
@@ -57,6 +58,9 @@ class PoolRegistry {
   void sweep(TimePoint now, const asio::any_io_executor& executor);
 
  private:
+  // Puts a retired pool back under `database`'s current settings; mutex_ held.
+  void reopen_locked(const config::ProxyConfig& config, const config::DatabaseConfig& database,
+                     std::shared_ptr<ServerPool> pool);
   std::shared_ptr<ConnectionCap> cap_for(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,
                                          const std::string& name, int limit);
 
@@ -64,7 +68,7 @@ class PoolRegistry {
   mutable std::mutex mutex_;
   std::map<PoolKey, std::shared_ptr<ServerPool>> pools_;
   // Pools of removed databases (or of a database that changed protocol) still holding
-  // backends: kept until the sweep finds them empty; a re-added database takes its back.
+  // backends: kept until the sweep finds them empty; a reload that adds the database back takes it back.
   struct Retired {
     std::shared_ptr<ServerPool> pool;
     config::Protocol protocol;

@@ -214,3 +214,29 @@ TEST_CASE("a backend still logging in to the old target when a reload moves it i
   CHECK(f.pool->counts().idle == 0);
   CHECK(closed(*f.pool, pool::CloseReason::target_changed) == 1);
 }
+
+TEST_CASE("a database removed and added back while a client holds its backend keeps its pool, whatever the sweep does",
+          "[pool][reload]") {
+  Fixture f;
+  f.run([&]() -> awaitable<void> {
+    auto executor = co_await asio::this_coro::executor;
+    auto held = co_await f.pool->acquire(executor);
+    REQUIRE(held.ok());
+
+    config::ProxyConfig without = f.config;
+    without.databases.clear();
+    f.registry.apply(without);
+    CHECK(f.registry.pools().size() == 1);  // retired, still listed: its backend is open
+
+    f.registry.apply(f.config);  // back before the client is done
+    held->release();
+    f.registry.sweep(Clock::now(), executor);  // an empty pool that was still retired would go here
+    CHECK(f.pool->counts().idle == 1);          // its backend came back rather than closing
+    CHECK(closed(*f.pool, pool::CloseReason::pool_closed) == 0);
+    CHECK(f.registry.find_or_create(f.config, f.config.databases.at("app"), "alice") == f.pool);
+    auto again = co_await f.pool->acquire(executor);
+    REQUIRE(again.ok());
+    again->release();
+  });
+  CHECK(f.connector.opened == 1);
+}
