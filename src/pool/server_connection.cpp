@@ -5,10 +5,17 @@
 
 #include <cerrno>
 
+#include "sluice/net/drain_aware_ops.hpp"
+
 namespace sluice::pool {
 
+// An idle backend must have nothing to say: bytes (pg_terminate_backend's FATAL) or EOF mean it
+// is gone. When its last answer drained the socket and the reactor has seen no event since, it
+// has not (as far as the reactor last polled: PgBouncer trusts its event loop the same way);
+// else one non-blocking peek asks the kernel.
 bool ServerConnection::looks_alive() {
   if (!socket().is_open()) return false;
+  if (net::known_drained(socket())) return true;
   char byte;
   const auto received = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);

@@ -58,10 +58,13 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     Failure refusal;
     bool needs_check = false;
     bool freed_slots = false;
+    TimePoint retry_at = TimePoint::max();
     {
       std::lock_guard lock(mutex_);
       waiter->may_use_reserve = Clock::now() >= reserve_at;
       attempt = try_lease_locked(waiter, connection, blocking_cap, freed_slots);
+      // Queued inside server_login_retry: when it ends, a login may be tried for this client.
+      if (attempt == Attempt::queued && Clock::now() < login_retry_until_) retry_at = login_retry_until_;
       if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
       const auto check_delay = settings_.server_check_delay;
       needs_check = attempt == Attempt::leased && check_delay.count() > 0 &&
@@ -87,7 +90,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     }
     if (attempt == Attempt::refused) co_return refusal;
 
-    waiter->timer.expires_at(waiter->may_use_reserve ? deadline : std::min(deadline, reserve_at));
+    waiter->timer.expires_at(std::min(waiter->may_use_reserve ? deadline : std::min(deadline, reserve_at), retry_at));
     if (!waiter->abandoned) co_await waiter->timer.async_wait(use_nothrow);
     {
       std::lock_guard lock(mutex_);
@@ -163,7 +166,12 @@ ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& 
       // up, the client fails fast with that login's error (waiting would only end in the same);
       // with some up (the server refused one more, as at max_connections), it waits for one of
       // them, as PgBouncer's fast-fail does.
-      if (!has_established_locked()) return Attempt::refused;
+      if (!has_established_locked()) {
+        // The last backend up has just gone (the server died under it): everyone queued for
+        // it learns now rather than at query_wait_timeout.
+        while (!waiters_.empty()) wake_one_locked();
+        return Attempt::refused;
+      }
     } else if (may_open_locked(waiter->may_use_reserve, blocking_cap)) {
       out = start_opening_locked(waiter->timer.get_executor());
       return Attempt::opening;

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 // Asio first: its detail headers expect the rest of Asio to be declared before them.
@@ -55,8 +56,31 @@ struct SocketAccess : Socket {
   static auto& implementation(Socket& socket) { return (socket.*(&SocketAccess::impl_)).get_implementation(); }
 };
 
+// Three private members of Asio's per-descriptor state, named the one way C++ allows from outside
+// (access is not checked in an explicit instantiation's template arguments).
+using DescriptorState = std::remove_pointer_t<ad::reactor::per_descriptor_data>;
+template <class Tag, auto Member>
+struct PrivateMember {
+  friend constexpr auto member(Tag) { return Member; }
+};
+struct TrySpeculative {
+  friend constexpr auto member(TrySpeculative);
+};
+struct DescriptorMutex {
+  friend constexpr auto member(DescriptorMutex);
+};
+struct OwningReactor {
+  friend constexpr auto member(OwningReactor);
+};
+template struct PrivateMember<TrySpeculative, &DescriptorState::try_speculative_>;
+template struct PrivateMember<DescriptorMutex, &DescriptorState::mutex_>;
+template struct PrivateMember<OwningReactor, &DescriptorState::reactor_>;
+
+// The reactor a socket is registered with: from its descriptor state (use_service would take the
+// service registry's lock on every operation).
 template <class Socket>
 ad::reactor& reactor_of(Socket& socket) {
+  if (auto* state = SocketAccess<Socket>::implementation(socket).reactor_data_) return *(state->*member(OwningReactor{}));
   return asio::use_service<ad::reactor>(asio::query(socket.get_executor(), asio::execution::context));
 }
 
@@ -131,8 +155,10 @@ class ReadOp : public ad::reactor_op {
       return not_done;  // EAGAIN: wait for the next edge
     }
     const std::size_t read = op->bytes_transferred_;
-    if (read == 0) return done_and_exhausted;  // end of file or an error: Asio's own rule
-    const bool drained = read < op->target_.size() && op->at_rest_ != nullptr &&
+    // End of file or an error: unlike Asio, not "exhausted": whatever looks next (a read, or
+    // known_drained) must find out at once, with no edge left to come.
+    if (read == 0) return done;
+    const bool drained = read < op->target_.size() &&
                          op->at_rest_(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(op->target_.data()), read));
     return drained ? done_and_exhausted : done;
   }
@@ -200,6 +226,19 @@ void start(Socket& socket, Ptr& p, const Handler& handler) {
 }
 
 }  // namespace drain_aware
+
+// True when the reactor holds `socket` drained: its last read ended at a rest point and no event
+// came since. Then nothing has arrived (no bytes, no FIN) as far as the reactor has polled,
+// without asking the kernel. False when not known (an event came, or the socket is new to this
+// reactor, or its last read was an ordinary one).
+template <class Socket>
+bool known_drained(Socket& socket) {
+  auto* state = drain_aware::SocketAccess<Socket>::implementation(socket).reactor_data_;
+  if (state == nullptr) return false;
+  auto& mutex = state->*member(drain_aware::DescriptorMutex{});
+  typename std::remove_reference_t<decltype(mutex)>::scoped_lock lock(mutex);
+  return !(state->*member(drain_aware::TrySpeculative{}))[drain_aware::ad::reactor::read_op];
+}
 
 // Reads into `target` (not empty) on a plain TCP socket; a short read that ends `at_rest` tells
 // the reactor the socket is drained, so the next read or wait_readable() on it waits without a

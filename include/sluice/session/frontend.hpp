@@ -94,8 +94,8 @@ class Frontend {
   virtual awaitable<Status> before_forward(std::span<const std::uint8_t>) { co_return ok_status(); }
   // Where the client's and the server's bytes leave them waiting for Sluice (net::RestPoint):
   // the relay's reads then spare the next wait a system call. Null: not known.
-  virtual net::RestPoint client_rest_point() const { return nullptr; }
-  virtual net::RestPoint server_rest_point() const { return nullptr; }
+  virtual net::RestPoint client_rest_point() const { return {}; }
+  virtual net::RestPoint server_rest_point() const { return {}; }
   // The backend's state for this client, as SessionCore's decisions read it.
   virtual WorkState work_state() const = 0;
   // The client has been idle a while (SessionClock::kTrimAfterMs): drop what only a busy

@@ -310,6 +310,12 @@ void MyFrontend::on_server_packet(const PacketView& packet, ServerScan& scan) {
   }
 }
 
+bool MyFrontend::ends_server_answer(const void* self, std::span<const std::uint8_t> bytes) {
+  const auto& frontend = *static_cast<const MyFrontend*>(self);
+  return frontend.server_scanner_ && !frontend.swallowing() && frontend.held_server_bytes_.empty() &&
+         mysql::ends_every_answer(*frontend.server_scanner_, frontend.tracker_, bytes);
+}
+
 void MyFrontend::trim_idle() {
   if (!session_.core().has_lease()) server_scanner_.reset();  // kept between leases while busy
 }

@@ -198,3 +198,28 @@ TEST_CASE("drain-aware ops: cancel() and a cancellation slot end waits and reads
   pair.run_until([&] { return read.error.has_value(); });
   CHECK(buffer.substr(0, read.size) == "ok");
 }
+
+TEST_CASE("drain-aware ops: a socket is known drained after a read at rest, until the reactor sees bytes or a FIN",
+          "[net][drain-aware]") {
+  Loopback pair;
+  CHECK_FALSE(net::known_drained(pair.socket));  // new to the reactor: not known
+  pair.send("ready");
+  std::string buffer(16, '\0');
+  Loopback::Read read;
+  pair.read(buffer, read);
+  pair.run_until([&] { return read.error.has_value(); });
+  REQUIRE(read.size == 5);
+  CHECK(net::known_drained(pair.socket));
+  pair.spin(20ms);
+  CHECK(net::known_drained(pair.socket));  // nothing came
+
+  SECTION("bytes arrive") { pair.send("x"); }
+  SECTION("the peer closes") { pair.peer.close(); }
+  pair.spin(50ms);  // the reactor polls and sees the event
+  CHECK_FALSE(net::known_drained(pair.socket));
+
+  Loopback::Read short_of_rest;
+  pair.read(buffer, short_of_rest, +[](std::span<const std::uint8_t>) { return false; });
+  pair.run_until([&] { return short_of_rest.error.has_value(); });
+  CHECK_FALSE(net::known_drained(pair.socket));  // a read that stops elsewhere proves nothing
+}

@@ -448,3 +448,65 @@ TEST_CASE("a client of another worker is passed over at most 8 times", "[pool]")
   // Client 0 (worker b) heads the queue; eight of a's clients may go before it, not nine.
   CHECK(serve_order("baaaaaaaaaa") == "12345678" "0" "910");
 }
+
+namespace {
+// One backend held, then a login the server refuses: server_login_retry starts with a backend up.
+awaitable<Expected<pool::Lease>> hold_one_then_fail_a_login(Fixture& f, pool::ServerPool& pool) {
+  auto holder = co_await pool.acquire(f.io.get_executor());
+  REQUIRE(holder.ok());
+  f.connector->fail_next = true;
+  auto failed = co_await pool.acquire(f.io.get_executor());
+  CHECK_FALSE(failed.ok());
+  co_return holder;
+}
+}  // namespace
+
+TEST_CASE("clients queued behind the last backend up fail fast together when it dies inside server_login_retry",
+          "[pool]") {
+  // The server was killed: one login failed while a backend was still held, so clients queued
+  // for it; then that backend was lost too. All of them get the login's error, none waits for
+  // query_wait_timeout.
+  Fixture f;
+  auto pool = f.make_pool(small_pool(2, 5000ms));
+  int refused = 0;
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await hold_one_then_fail_a_login(f, *pool);
+    auto executor = co_await asio::this_coro::executor;
+    for (int i = 0; i < 3; ++i) {
+      asio::co_spawn(executor, [&]() -> awaitable<void> {
+        auto lease = co_await pool->acquire(f.io.get_executor());
+        if (!lease && lease.failure().reason != "query_wait_timeout") ++refused;
+      }, asio::detached);
+    }
+    asio::steady_timer pause(executor, 20ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    CHECK(pool->counts().waiting == 3);
+    const auto lost_at = std::chrono::steady_clock::now();
+    holder->discard();  // the server connection was lost
+    pause.expires_after(50ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    CHECK(refused == 3);
+    CHECK(std::chrono::steady_clock::now() - lost_at < 1000ms);  // well before server_login_retry
+  });
+}
+
+TEST_CASE("a client queued inside server_login_retry tries a login when it ends", "[pool]") {
+  // Queued behind a busy backend after a failed login; the backend stays busy, the retry window
+  // ends, and the client gets a new backend of its own instead of waiting out query_wait_timeout.
+  Fixture f;
+  auto settings = small_pool(2, 5000ms);
+  settings.server_login_retry = 100ms;
+  auto pool = f.make_pool(settings);
+  bool served = false;
+  f.run([&]() -> awaitable<void> {
+    auto holder = co_await hold_one_then_fail_a_login(f, *pool);
+    const auto start = std::chrono::steady_clock::now();
+    auto lease = co_await pool->acquire(f.io.get_executor());
+    served = lease.ok();
+    CHECK(std::chrono::steady_clock::now() - start < 2000ms);
+    if (lease) lease->release();
+    holder->release();
+  });
+  CHECK(served);
+  CHECK(f.connector->opened == 3);
+}

@@ -1,11 +1,14 @@
 #pragma once
-// Where a MySQL client waits for Sluice (net::RestPoint): the read is exactly one whole command
-// packet (sequence id 0), which the server answers. The server's side has no such cheap test (a
-// result set's end depends on the command and the capabilities): it keeps Asio's rule.
+// Where MySQL's peers wait for Sluice (net::RestPoint). A client: the read is exactly one whole
+// command packet (sequence id 0), which the server answers. A server: the read ends its answer to
+// every command in flight, which only the session's scanner and tracker can tell (a result set's
+// end depends on the command and the capabilities), so that test runs them on copies.
 #include <cstdint>
 #include <span>
 
 #include "sluice/protocol/mysql/constants.hpp"
+#include "sluice/protocol/mysql/packet_scanner.hpp"
+#include "sluice/protocol/mysql/response_tracker.hpp"
 
 namespace sluice::mysql {
 
@@ -20,5 +23,11 @@ inline bool is_one_whole_command(std::span<const std::uint8_t> bytes) {
       code != command::COM_QUIT && code != command::COM_STMT_CLOSE && code != command::COM_STMT_SEND_LONG_DATA;
   return length + 4 == n && answered;
 }
+
+// Whether `chunk`, scanned next by `scanner` into `tracker`, ends on the last packet of the
+// answer to every command in flight. A dry run: neither is changed. False with nothing in flight
+// (bytes the server sends unasked, such as an error before it closes, are no rest point).
+bool ends_every_answer(const PacketScanner& scanner, const ResponseTracker& tracker,
+                       std::span<const std::uint8_t> chunk);
 
 }  // namespace sluice::mysql

@@ -59,6 +59,7 @@ class MyFrontend : public Frontend {
   awaitable<Status> before_forward(std::span<const std::uint8_t> bytes) override;
   WorkState work_state() const override;
   net::RestPoint client_rest_point() const override { return &mysql::is_one_whole_command; }
+  net::RestPoint server_rest_point() const override { return {&MyFrontend::ends_server_answer, this}; }
   void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   std::size_t prepared_statement_count() const override { return statements_.size(); }
@@ -144,6 +145,9 @@ class MyFrontend : public Frontend {
   awaitable<Status> prepare_inside(std::vector<std::uint32_t> wanted);
   awaitable<bool> wait_for_server();
   bool swallowing() const { return !internal_wanted_.empty(); }
+  // server_rest_point's test: the bytes end the server's answer to the client's every command
+  // (not while Sluice's own commands are answered, nor with bytes held back from the client).
+  static bool ends_server_answer(const void* self, std::span<const std::uint8_t> bytes);
   void on_internal_packet(const mysql::PacketView& packet, ServerScan& scan);
   mysql::BackendStatements& backend_statements();
   // backend_statements().make_room(), keeping the statements this client has a cursor or long data on.
