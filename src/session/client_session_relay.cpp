@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "sluice/net/drain_aware_ops.hpp"
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/session_failures.hpp"
 
@@ -22,8 +23,10 @@ constexpr std::size_t kServerBufferSize = 32 * 1024;
 // (one cheap system call, once per lease that waited): a peek would not do, since a client that
 // pipelined more messages before it closed has them unread ahead of its FIN; POLLRDHUP reports
 // the FIN whatever is queued before it. A FIN is a client gone, as in the relay loop: no client
-// half-closes and then waits for an answer.
+// half-closes and then waits for an answer. No system call at all when the reactor holds the
+// socket drained since the client's last request (net::known_drained): no FIN has come since.
 bool client_has_left(WorkerSocket& client) {
+  if (net::known_drained(client)) return false;
   pollfd state{client.native_handle(), POLLRDHUP, 0};
   if (::poll(&state, 1, 0) != 1) return false;
   return (state.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;  // FIN, or reset
