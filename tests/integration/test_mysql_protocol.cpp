@@ -43,6 +43,18 @@ TEST_CASE("mysql: LOAD DATA LOCAL INFILE goes through", "[mysql][mysql-protocol]
     CHECK(loaded.affected_rows == 1000);
     CHECK(my_value(connection.get(), "SELECT SUM(n) FROM loaded") == "500500");
     CHECK(my_value(connection.get(), "SELECT word FROM loaded WHERE n = 777") == "word777");
+    // The same as a prepared statement (COM_STMT_EXECUTE): MariaDB asks for the file there too
+    // (DBD::MariaDB's server-side prepare does this).
+    CHECK(my_query(connection.get(), "DELETE FROM loaded").error_code == 0);
+    const std::string load = "LOAD DATA LOCAL INFILE '" + dir.file("rows.tsv") + "' INTO TABLE loaded";
+    MYSQL_STMT* prepared = mysql_stmt_init(connection.get());
+    REQUIRE(mysql_stmt_prepare(prepared, load.c_str(), load.size()) == 0);
+    const bool executed = mysql_stmt_execute(prepared) == 0;
+    INFO(mysql_stmt_error(prepared));
+    CHECK(executed);
+    CHECK(mysql_stmt_affected_rows(prepared) == 1000);
+    mysql_stmt_close(prepared);
+    CHECK(my_value(connection.get(), "SELECT SUM(n) FROM loaded") == "500500");
     // A client that did not allow local files is refused (as by MariaDB) and goes on: backends
     // always offer them, so Sluice must not let the server ask this client for a file.
     MyLoginOptions refusing = sluice.login("app", "app");

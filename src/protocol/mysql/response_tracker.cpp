@@ -249,8 +249,9 @@ ResponseTracker::Step ResponseTracker::on_first_packet(const PacketView& packet)
     note_warnings(packet);
     return status ? end_of_result(*status) : fail("malformed OK packet");
   }
+  // LOAD DATA LOCAL asks the client for its file, run as text (COM_QUERY) or as a prepared
+  // statement (COM_STMT_EXECUTE: MariaDB answers that too, DBD::MariaDB's server-side prepare).
   if (*header == packet_header::LocalInfileRequest) {
-    if (head() != ResponseShape::query) return fail("LOCAL INFILE request outside COM_QUERY");
     state_ = State::local_infile_upload;
     return Step::more;
   }
