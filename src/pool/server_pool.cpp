@@ -58,12 +58,11 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     Failure refusal;
     bool needs_check = false;
     bool freed_slots = false;
-    TimePoint retry_at = TimePoint::max();
+    TimePoint retry_at = TimePoint::max();  // queued inside server_login_retry: try a login when it ends
     {
       std::lock_guard lock(mutex_);
       waiter->may_use_reserve = Clock::now() >= reserve_at;
       attempt = try_lease_locked(waiter, connection, blocking_cap, freed_slots);
-      // Queued inside server_login_retry: when it ends, a login may be tried for this client.
       if (attempt == Attempt::queued && Clock::now() < login_retry_until_) retry_at = login_retry_until_;
       if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
       const auto check_delay = settings_.server_check_delay;
@@ -165,10 +164,8 @@ ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& 
       // A login failed lately: no new login until server_login_retry passes. With no backend
       // up, the client fails fast with that login's error (waiting would only end in the same);
       // with some up (the server refused one more, as at max_connections), it waits for one of
-      // them, as PgBouncer's fast-fail does.
+      // them, as PgBouncer's fast-fail does; when the last of those dies, all queued learn now.
       if (!has_established_locked()) {
-        // The last backend up has just gone (the server died under it): everyone queued for
-        // it learns now rather than at query_wait_timeout.
         while (!waiters_.empty()) wake_one_locked();
         return Attempt::refused;
       }
