@@ -45,12 +45,16 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
   }
   auto waiter = std::make_shared<Waiter>(session_executor);
   if (ticket) ticket->waiter_ = waiter;
-  const auto limits = settings();
-  const TimePoint deadline =
-      limits.query_wait_timeout.count() > 0 ? waiter->since + limits.query_wait_timeout : TimePoint::max();
-  // reserve_pool_timeout 0 is "disabled", as every 0 duration (and PgBouncer's): no reserve.
-  const bool has_reserve = limits.reserve_pool_size > 0 && limits.reserve_pool_timeout.count() > 0;
-  const TimePoint reserve_at = has_reserve ? waiter->since + limits.reserve_pool_timeout : TimePoint::max();
+  TimePoint deadline = TimePoint::max();
+  TimePoint reserve_at = TimePoint::max();
+  {
+    std::lock_guard lock(mutex_);  // the two limits only: a copy of settings() would copy strings
+    if (settings_.query_wait_timeout.count() > 0) deadline = waiter->since + settings_.query_wait_timeout;
+    // reserve_pool_timeout 0 is "disabled", as every 0 duration (and PgBouncer's): no reserve.
+    if (settings_.reserve_pool_size > 0 && settings_.reserve_pool_timeout.count() > 0) {
+      reserve_at = waiter->since + settings_.reserve_pool_timeout;
+    }
+  }
   for (;;) {
     ServerConnection* connection = nullptr;
     ConnectionCap* blocking_cap = nullptr;
@@ -322,6 +326,7 @@ void ServerPool::update_settings(const config::PoolSettings& settings) {
   const int grown = settings.pool_size - settings_.pool_size;
   const bool lifetime_changed = settings.server_lifetime != settings_.server_lifetime;
   settings_ = settings;
+  session_state_policy_.store(settings.session_state, std::memory_order_relaxed);
   // A reload is when an operator has fixed what made a login fail (a password, a host): the
   // next client tries again at once instead of getting the old failure until server_login_retry.
   login_retry_until_ = TimePoint::min();

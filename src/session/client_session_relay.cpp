@@ -39,7 +39,8 @@ awaitable<Status> ClientSession::relay_client() {
   Busy& work = busy();
   for (;;) {
     if (core_.stopping()) co_return *core_.stop_reason();  // stopped while parked
-    if (work.held == 0 && !client_.is_tls()) {
+    const bool waits_first = work.held == 0 && !client_.is_tls();
+    if (waits_first) {
       // Wait without a buffer: between messages, and all the time it is idle, a client
       // holds none (borrowing one back from the thread's spares costs no malloc). Not over
       // TLS: decrypted or still encrypted bytes may wait inside OpenSSL and Asio's TLS layer
@@ -57,9 +58,20 @@ awaitable<Status> ClientSession::relay_client() {
       if (wait_error) co_return client_closed();
     }
     if (work.client_buffer.empty()) work.client_buffer = net::PooledBuffer(kClientBufferSize);
-    auto [read_error, received] = co_await client_.async_read_some_until_rest(
-        asio::buffer(work.client_buffer.data() + work.held, work.client_buffer.size() - work.held),
-        frontend_->client_rest_point(), use_nothrow);
+    // Read at once when the socket may have bytes (it does after the wait), else through the reactor.
+    const auto into = asio::buffer(work.client_buffer.data() + work.held, work.client_buffer.size() - work.held);
+    error_code read_error;
+    std::size_t received = 0;
+    if (const auto now = client_.read_now_until_rest(into, frontend_->client_rest_point())) {
+      read_error = now->error;
+      received = now->bytes;
+    } else if (waits_first) {
+      // Woken by an edge whose bytes a read at once already took (one the reactor had not
+      // polled yet, as after unparking): wait again, without a buffer, and still parkable.
+      continue;
+    } else {
+      std::tie(read_error, received) = co_await client_.async_read_some_until_rest(into, frontend_->client_rest_point(), use_nothrow);
+    }
     if (core_.stopping()) co_return *core_.stop_reason();
     if (read_error) co_return client_closed();
     work.bytes_from_client += received;
@@ -175,7 +187,10 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   if (frontend_->work_state().statement_running) clock_.statement_started(work.statement_started);
   const auto bytes = outgoing.rewritten ? asio::buffer(outgoing.to_server) : asio::buffer(work.client_buffer.data(), length);
   core_.set_writing(true);
-  auto [error, written] = co_await asio::async_write(server().stream(), bytes, use_nothrow);
+  error_code error;
+  if (const auto rest = server().stream().write_now(bytes, error); rest.size() > 0) {
+    std::tie(error, std::ignore) = co_await asio::async_write(server().stream(), rest, use_nothrow);
+  }
   core_.set_writing(false);
   if (core_.stopping()) co_return *core_.stop_reason();
   if (error) co_return server_lost();
@@ -201,10 +216,14 @@ awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wa
     work.writer_waiting = nullptr;
   }
   work.client_writing = true;
-  auto [error, written] = co_await asio::async_write(client_, bytes, use_nothrow);
+  // At once when the socket takes it all (the usual case), else the rest through the reactor.
+  error_code error;
+  if (const auto rest = client_.write_now(bytes, error); rest.size() > 0) {
+    std::tie(error, std::ignore) = co_await asio::async_write(client_, rest, use_nothrow);
+  }
   while (!error && !work.client_backlog.empty()) {
     const std::string backlog = std::exchange(work.client_backlog, {});
-    std::tie(error, written) = co_await asio::async_write(client_, asio::buffer(backlog), use_nothrow);
+    std::tie(error, std::ignore) = co_await asio::async_write(client_, asio::buffer(backlog), use_nothrow);
   }
   work.client_writing = false;
   if (work.writer_waiting) work.writer_waiting->cancel();

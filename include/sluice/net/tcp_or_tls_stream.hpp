@@ -80,6 +80,22 @@ class BasicTcpOrTlsStream {
         token, target);
   }
 
+  // The relay's reads and writes done at once when the socket allows, with no trip through the
+  // scheduler (drain_aware_ops.hpp); the asynchronous operations above finish what these could
+  // not. In TLS they do nothing: bytes may wait inside OpenSSL.
+  // nullopt: nothing was read, read asynchronously.
+  std::optional<ImmediateResult> read_now_until_rest(asio::mutable_buffer target, RestPoint at_rest) {
+    if (tls_) return std::nullopt;
+    return read_now_noting_drain(socket_, target, at_rest);
+  }
+  // What is left of `source` to write asynchronously (empty when all went, or on `error`).
+  asio::const_buffer write_now(asio::const_buffer source, error_code& error) {
+    if (tls_) return source;
+    const auto written = net::write_now(socket_, source);
+    error = written.error;
+    return error ? asio::const_buffer() : source + written.bytes;
+  }
+
   // Completes once the plain socket has bytes to read (or its peer closed): a client's wait
   // between messages, with no buffer held. Not for TLS, whose bytes may wait inside OpenSSL.
   template <class Token>

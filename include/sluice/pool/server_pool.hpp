@@ -114,6 +114,8 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   // Changes with every update_settings(): a session copies settings() again only when it has
   // (a copy per lease would take the pool's lock for nothing).
   std::uint64_t settings_version() const { return settings_version_.load(std::memory_order_acquire); }
+  // settings().session_state, read by the front ends at every lease: no lock, no copy.
+  config::SessionStatePolicy session_state_policy() const { return session_state_policy_.load(std::memory_order_relaxed); }
   PoolCounts counts() const;
   // No backend could be handed out now without waiting: none idle, and pool_size reached or
   // clients already queued. A hint (it may change the next moment), never a promise.
@@ -185,6 +187,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   mutable std::mutex mutex_;
   config::PoolSettings settings_;
   std::atomic<std::uint64_t> settings_version_{1};
+  std::atomic<config::SessionStatePolicy> session_state_policy_{settings_.session_state};
   ConnectionList connecting_;  // opening: counted against pool_size and the caps
   ConnectionList idle_;        // released clean; handed out most-recently-used first
   ConnectionList active_;      // leased to exactly one session

@@ -133,6 +133,8 @@ void SessionSettings::set_reported(std::string_view name, std::string_view value
   changed->replace(start, length, value);
   reported_ = std::move(changed);
   reported_known_ |= bit;
+  const auto conforming = find_reported("standard_conforming_strings");
+  lex_options_ = lex_options_for(client_encoding(), !conforming || !same_name(*conforming, "off"));
 }
 
 void SessionSettings::share_reported(core::StringInterner& strings) {
@@ -171,14 +173,12 @@ Parameters SessionSettings::reported() const {
   return known;
 }
 
-std::string SessionSettings::client_encoding() const {
-  const auto encoding = find_reported("client_encoding");
-  return encoding ? std::string(*encoding) : std::string("UTF8");
+std::string_view SessionSettings::client_encoding() const {
+  return find_reported("client_encoding").value_or("UTF8");
 }
 
-LexOptions SessionSettings::lex_options() const {
-  const auto conforming = find_reported("standard_conforming_strings");
-  return LexOptions{client_encoding_from_name(client_encoding()), !conforming || !same_name(*conforming, "off")};
+LexOptions SessionSettings::lex_options_for(std::string_view client_encoding, bool standard_conforming_strings) {
+  return LexOptions{client_encoding_from_name(client_encoding), standard_conforming_strings};
 }
 
 bool SessionSettings::is_startup_setting(std::string_view name) {
@@ -194,7 +194,7 @@ bool SessionSettings::set_startup(std::string_view name, std::string_view value)
   auto& own = tracked();
   if (!literal || own.startup.size() >= kMaxClientSettings) return false;
   TrackedSetting setting{SettingChange{SettingAction::set, SettingSyntax::set_config, lower(name), std::move(*literal)},
-                         client_encoding()};
+                         std::string(client_encoding())};
   if (!setting_statement(setting.change, client_encoding_from_name(setting.client_encoding))) return false;
   std::erase_if(own.startup, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });
   std::erase_if(own.current, [&](const TrackedSetting& known) { return known.change.name == setting.change.name; });

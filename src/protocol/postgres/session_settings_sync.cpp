@@ -75,7 +75,7 @@ bool replays_before_privileges(const TrackedSettings& settings, const BackendSet
 std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Parameters& backend_reported,
                                                                        const BackendSettings& backend) const {
   std::vector<std::string> queries;
-  const std::string own_encoding = client_encoding();
+  const std::string own_encoding(client_encoding());
   const auto* backend_encoding = find_parameter(backend_reported, "client_encoding");
   if (!backend_encoding || *backend_encoding != own_encoding) {
     auto statement = encoding_statement(own_encoding);
@@ -141,6 +141,19 @@ std::optional<std::vector<std::string>> SessionSettings::sync_queries(const Para
   }
   if (!other_encodings.empty()) queries.push_back(*encoding_statement(own_encoding));
   return queries;
+}
+
+bool SessionSettings::in_sync_with(const BackendSettings& backend) const {
+  constexpr auto kEncodingKnown = 1u << 1;  // kReportedParameters[1], client_encoding: set first otherwise
+  static_assert(kReportedParameters[1] == "client_encoding");
+  return reported_ && backend.synced_reported == reported_ && backend.synced_known == reported_known_ &&
+         (reported_known_ & kEncodingKnown) && backend.settings == settings();
+}
+
+void SessionSettings::synced(BackendSettings& backend) const {
+  backend.settings = settings();
+  backend.synced_reported = reported_;
+  backend.synced_known = reported_known_;
 }
 
 void SessionSettings::apply_to_backend(std::string_view sql, BackendSettings& backend) {

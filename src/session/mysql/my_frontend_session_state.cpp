@@ -27,7 +27,7 @@ Failure refusal(std::string_view subject) {
 // Read at login and per lease, as the limits are: a reload reaches the client's next transaction.
 void MyFrontend::read_state_policy() {
   refuse_state_ = session_.core().pool_mode() != config::PoolMode::session &&
-                  session_.pool().settings().session_state == config::SessionStatePolicy::error;
+                  session_.pool().session_state_policy() == config::SessionStatePolicy::error;
 }
 
 // A COM_QUERY about to be relayed (`text`: what the buffer holds of it; `alone`: the read is this

@@ -167,7 +167,7 @@ void PgFrontend::on_server_message(const pg::MessageView& message, ServerScan& s
     }
   } else if (message.type == pg::backend::ParameterStatus && !message.body_truncated) {
     if (auto parameter = pg::read_parameter_status(message.body)) {
-      set_parameter(server().parameters, parameter->name, parameter->value);
+      server().report_parameter(parameter->name, parameter->value);
       if (pg::is_reported_parameter(parameter->name)) {
         session_settings_.set_reported(parameter->name, parameter->value);
         if (parameter->name == "application_name") session_.set_application_name(parameter->value);
@@ -191,7 +191,11 @@ awaitable<Status> PgFrontend::prepare_backend() {
     server_scanner_ = std::make_unique<ServerScanner>(max_packet_size);
   }
   read_state_policy();
-  if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
+  session_settings_.attach(&server().given_settings);
+  // The usual lease needs no query: skip the coroutine that would run them.
+  if (!session_settings_.in_sync_with(server().given_settings)) {
+    if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
+  }
   unit_.backend_at_rest();
   co_return ok_status();
 }

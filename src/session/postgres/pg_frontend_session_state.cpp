@@ -118,7 +118,7 @@ std::optional<ClientScan> PgFrontend::refuse_alone(std::span<const std::uint8_t>
 // Read at login and per lease, as the limits are: a reload reaches the client's next transaction.
 void PgFrontend::read_state_policy() {
   refuse_state_ = session_.core().pool_mode() != config::PoolMode::session &&
-                  session_.pool().settings().session_state == config::SessionStatePolicy::error;
+                  session_.pool().session_state_policy() == config::SessionStatePolicy::error;
 }
 
 void PgFrontend::follow_session_state(const pg::MessageView& message) {
@@ -153,7 +153,6 @@ void PgFrontend::show_pin() {
 
 awaitable<Status> PgFrontend::sync_session() {
   auto& backend = server();
-  session_settings_.attach(&backend.given_settings);
   const auto queries = session_settings_.sync_queries(backend.parameters, backend.given_settings);
   if (!queries) {
     co_return Failure{"session_settings", "08006", "server connection setup failed: a setting cannot be replayed safely"};

@@ -107,7 +107,7 @@ awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& se
     const auto body = as_bytes(message->body);
     if (message->type == pg::backend::ParameterStatus) {
       if (auto parameter = pg::read_parameter_status(body)) {
-        set_parameter(server.parameters, parameter->name, parameter->value);
+        server.report_parameter(parameter->name, parameter->value);
         if (on_parameter) on_parameter(parameter->name, parameter->value);
       }
     } else if (message->type == pg::backend::ErrorResponse) {
@@ -163,7 +163,7 @@ awaitable<Status> PgServerConnector::log_in(PgServerConnection& server,
     if (error) co_return lost;
     login.received(read);
   }
-  for (const auto& [name, value] : login.parameters()) set_parameter(server.parameters, name, value);
+  for (const auto& [name, value] : login.parameters()) server.report_parameter(name, value);
   spdlog::debug("logged in to {}:{} as {} over {} with {}", target.host, target.port, target.user,
                 server.stream().tls() ? "TLS" : "plain text",
                 login.sasl_mechanism().empty() ? "no SASL" : login.sasl_mechanism());

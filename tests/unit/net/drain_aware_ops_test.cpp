@@ -223,3 +223,82 @@ TEST_CASE("drain-aware ops: a socket is known drained after a read at rest, unti
   pair.run_until([&] { return short_of_rest.error.has_value(); });
   CHECK_FALSE(net::known_drained(pair.socket));  // a read that stops elsewhere proves nothing
 }
+
+TEST_CASE("read at once: reads what is there, notes the drain, and leaves a wait that misses nothing",
+          "[net][drain-aware]") {
+  Loopback pair;
+  const net::RestPoint always = +[](std::span<const std::uint8_t>) { return true; };
+  std::string buffer(16, '\0');
+
+  SECTION("bytes are there") {
+    pair.send("hello");
+    auto now = net::read_now_noting_drain(pair.socket, asio::buffer(buffer), always);
+    REQUIRE(now.has_value());
+    CHECK(now->error == error_code());
+    CHECK(buffer.substr(0, now->bytes) == "hello");
+    CHECK(net::known_drained(pair.socket));
+    // Known drained: no read now, even once bytes came that the reactor has not seen yet.
+    pair.send("more");
+    CHECK_FALSE(net::read_now_noting_drain(pair.socket, asio::buffer(buffer), always).has_value());
+  }
+  SECTION("nothing is there: EAGAIN marks the socket drained") {
+    CHECK_FALSE(net::read_now_noting_drain(pair.socket, asio::buffer(buffer), always).has_value());
+    CHECK(net::known_drained(pair.socket));
+    pair.send("more");
+  }
+  // Either way the read through the reactor gets the bytes: their edge sets the flag again.
+  Loopback::Read read;
+  pair.read(buffer, read);
+  pair.run_until([&] { return read.error.has_value(); });
+  REQUIRE(read.error == error_code());
+  CHECK(buffer.substr(0, read.size) == "more");
+}
+
+TEST_CASE("read at once: the last bytes and the FIN, then end of file", "[net][drain-aware]") {
+  Loopback pair;
+  pair.send("bye");
+  pair.peer.close();
+  std::string buffer(16, '\0');
+  auto first = net::read_now_noting_drain(pair.socket, asio::buffer(buffer), +[](std::span<const std::uint8_t>) { return false; });
+  REQUIRE(first.has_value());
+  CHECK(buffer.substr(0, first->bytes) == "bye");
+  auto last = net::read_now_noting_drain(pair.socket, asio::buffer(buffer), nullptr);
+  REQUIRE(last.has_value());
+  CHECK(last->error == asio::error::eof);
+  CHECK_FALSE(net::known_drained(pair.socket));  // whatever looks next sees the end at once
+}
+
+TEST_CASE("write at once: a write larger than the socket takes is finished by the reactor, byte for byte",
+          "[net][drain-aware]") {
+  Loopback pair;
+  std::string payload(8 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 23);
+
+  const auto now = net::write_now(pair.socket, asio::buffer(payload));
+  REQUIRE(now.error == error_code());
+  REQUIRE(now.bytes > 0);
+  REQUIRE(now.bytes < payload.size());  // the kernel took what fits
+  // The socket is known full: a second try writes nothing, without a system call's EAGAIN.
+  CHECK(net::write_now(pair.socket, asio::buffer(payload) + now.bytes).bytes == 0);
+
+  std::optional<error_code> written;
+  asio::async_write(pair.socket, asio::buffer(payload) + now.bytes, [&](error_code error, std::size_t) { written = error; });
+  std::string received(payload.size(), '\0');
+  std::optional<error_code> read;
+  asio::async_read(pair.peer, asio::buffer(received), [&](error_code error, std::size_t) { read = error; });
+  pair.run_until([&] { return written.has_value() && read.has_value(); }, 10000ms);
+  REQUIRE(written == error_code());
+  REQUIRE(read == error_code());
+  CHECK(received == payload);
+}
+
+TEST_CASE("write at once: a peer that reset the connection is an error, not bytes written", "[net][drain-aware]") {
+  Loopback pair;
+  pair.peer.set_option(asio::socket_base::linger(true, 0));
+  pair.peer.close();  // RST
+  pair.spin(20ms);
+  std::string buffer(16, 'x');
+  auto first = net::write_now(pair.socket, asio::buffer(buffer));
+  CHECK(first.error != error_code());
+  CHECK(first.bytes == 0);
+}

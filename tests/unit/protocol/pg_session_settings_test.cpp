@@ -489,3 +489,45 @@ TEST_CASE("settings are replayed in the order the client made them, around its r
   REQUIRE(queries);
   CHECK(queries->front().find("ROLE admin") < queries->front().find("log_min_duration_statement"));
 }
+
+TEST_CASE("a backend last brought to these very reported values, with no change since, needs no sync",
+          "[session_state]") {
+  sluice::core::StringInterner strings;
+  auto client_with = [&](std::string_view application_name) {
+    SessionSettings settings;
+    settings.set_reported("client_encoding", "UTF8");
+    settings.set_reported("TimeZone", "UTC");
+    if (!application_name.empty()) settings.set_reported("application_name", application_name);
+    settings.share_reported(strings);
+    return settings;
+  };
+  SessionSettings first = client_with("app");
+  SessionSettings second = client_with("app");  // the same values: the same shared copy
+  BackendSettings backend;
+  CHECK_FALSE(first.in_sync_with(backend));  // never synced
+  first.synced(backend);
+  CHECK(first.in_sync_with(backend));
+  CHECK(second.in_sync_with(backend));
+
+  SECTION("the backend reported a change since") {
+    backend.reported_change();
+    CHECK_FALSE(second.in_sync_with(backend));
+  }
+  SECTION("other reported values") { CHECK_FALSE(client_with("other").in_sync_with(backend)); }
+  SECTION("a value the last client did not know, even an empty one") {
+    SessionSettings knows_more = client_with("app");
+    knows_more.set_reported("IntervalStyle", "");  // known now, and empty as when unknown
+    knows_more.share_reported(strings);
+    CHECK_FALSE(knows_more.in_sync_with(backend));
+  }
+  SECTION("a setting of the client's the backend does not have") {
+    Session with_setting;
+    with_setting.run("SET search_path TO a", {"SET"});
+    with_setting.settings.share_reported(strings);
+    BackendSettings plain;
+    with_setting.settings.synced(plain);
+    CHECK(with_setting.settings.in_sync_with(plain));
+    plain.settings.clear();  // as if another client's lease had RESET it
+    CHECK_FALSE(with_setting.settings.in_sync_with(plain));
+  }
+}

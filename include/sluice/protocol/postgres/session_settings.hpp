@@ -74,6 +74,15 @@ using TrackedSettings = std::vector<TrackedSetting>;  // in the order first made
 // What Sluice's clients have set on one backend (kept with the backend, across leases).
 struct BackendSettings {
   TrackedSettings settings;
+  // The reported values the backend was last brought to (a client's immutable shared copy, so
+  // one pointer stands for the whole text) and which of them that client knew; null once the
+  // backend reported a change since. Lets the next lease of a client with these very values
+  // skip the comparison (SessionSettings::in_sync_with).
+  std::shared_ptr<const std::string> synced_reported;
+  std::uint8_t synced_known = 0;
+
+  // The server reported a parameter (ParameterStatus): the memo above no longer holds.
+  void reported_change() { synced_reported.reset(); }
 };
 
 // The settings in a startup packet's `options` ("-c name=value", "--name=value"; words split at
@@ -96,9 +105,11 @@ class SessionSettings {
   // The known ones, in kReportedParameters order (built on demand: at login, not per message).
   Parameters reported() const;
   std::optional<std::string_view> find_reported(std::string_view name) const;
-  // How the server reads the client's next text, from its reported parameters.
-  LexOptions lex_options() const;
-  std::string client_encoding() const;
+  // How the server reads the client's next text, from its reported parameters (kept up to
+  // date by set_reported: asked for every client message).
+  LexOptions lex_options() const { return lex_options_; }
+  // "UTF8" when not reported; valid until the reported values change.
+  std::string_view client_encoding() const;
 
   // A setting from the startup packet (extra_float_digits, search_path, ...): the client's
   // value from the start, and what RESET and RESET ALL go back to, as in PostgreSQL. False if
@@ -125,8 +136,12 @@ class SessionSettings {
   // one before it leaves); empty if it has them. nullopt if a value cannot be written safely.
   std::optional<std::vector<std::string>> sync_queries(const Parameters& backend_reported,
                                                        const BackendSettings& backend) const;
-  // After sync_queries ran: the backend's record is the client's.
-  void synced(BackendSettings& backend) const { backend.settings = settings(); }
+  // True when `backend` needs no query at all: it was last brought to this very copy of the
+  // client's reported values, has reported no change since, and Sluice's clients left exactly
+  // this client's settings on it. The usual lease, decided without comparing a value.
+  bool in_sync_with(const BackendSettings& backend) const;
+  // After sync_queries ran (or in_sync_with said none was needed): the backend's record is the client's.
+  void synced(BackendSettings& backend) const;
   // A text Sluice itself ran on the backend (server_reset_query) succeeded: apply what it did
   // to the backend's record only.
   static void apply_to_backend(std::string_view sql, BackendSettings& backend);
@@ -214,6 +229,8 @@ class SessionSettings {
   bool in_block_ = false;  // an explicit transaction block is open
   bool aborted_ = false;   // ... and failed: it can only roll back
   std::uint8_t reported_known_ = 0;  // beside the flags: no padding after reported_
+  LexOptions lex_options_ = lex_options_for("UTF8", true);  // from reported_, remade when it changes
+  static LexOptions lex_options_for(std::string_view client_encoding, bool standard_conforming_strings);
 };
 
 }  // namespace sluice::pg

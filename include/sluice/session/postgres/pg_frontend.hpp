@@ -92,7 +92,8 @@ class PgFrontend : public Frontend {
   void read_state_policy();
   void follow_session_state(const pg::MessageView& message);
   // Brings a fresh backend to the client's settings (RESET what an earlier client left, SET
-  // what this one has).
+  // what this one has). The settings are attached to the backend already; prepare_backend
+  // does not call it when SessionSettings::in_sync_with says nothing is to be done.
   awaitable<Status> sync_session();
   bool pinned() const;
   void show_pin();  // SHOW CLIENTS and the log follow what pins the client

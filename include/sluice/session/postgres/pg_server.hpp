@@ -39,6 +39,11 @@ class PgServerConnection : public pool::ServerConnection {
   std::shared_ptr<const runtime::CancelTarget::Backend> cancel_route;
   ParameterList parameters;       // as the server last reported them (ParameterStatus)
   pg::BackendSettings given_settings;  // what Sluice's clients have SET here (reset for the next one)
+  // A ParameterStatus from the server, whoever's query caused it.
+  void report_parameter(std::string_view name, std::string_view value) {
+    set_parameter(parameters, name, value);
+    given_settings.reported_change();
+  }
   // The prepared statements Sluice made here for its clients (transaction and statement mode):
   // they stay with the backend, and every client it serves next can use them.
   std::unique_ptr<pg::BackendStatements> statements;
