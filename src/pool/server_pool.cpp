@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace sluice::pool {
@@ -47,15 +48,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
   if (ticket) ticket->waiter_ = waiter;
   TimePoint deadline = TimePoint::max();
   TimePoint reserve_at = TimePoint::max();
-  {
-    std::lock_guard lock(mutex_);  // the two limits only: a copy of settings() would copy strings
-    if (settings_.query_wait_timeout.count() > 0) deadline = waiter->since + settings_.query_wait_timeout;
-    // reserve_pool_timeout 0 is "disabled", as every 0 duration (and PgBouncer's): no reserve.
-    if (settings_.reserve_pool_size > 0 && settings_.reserve_pool_timeout.count() > 0) {
-      reserve_at = waiter->since + settings_.reserve_pool_timeout;
-    }
-  }
-  for (;;) {
+  for (bool first = true;; first = false) {
     ServerConnection* connection = nullptr;
     ConnectionCap* blocking_cap = nullptr;
     Attempt attempt;
@@ -65,6 +58,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
     TimePoint retry_at = TimePoint::max();  // queued inside server_login_retry: try a login when it ends
     {
       std::lock_guard lock(mutex_);
+      if (first) std::tie(deadline, reserve_at) = wait_limits_locked(waiter->since);
       waiter->may_use_reserve = Clock::now() >= reserve_at;
       attempt = try_lease_locked(waiter, connection, blocking_cap, freed_slots);
       if (attempt == Attempt::queued && Clock::now() < login_retry_until_) retry_at = login_retry_until_;

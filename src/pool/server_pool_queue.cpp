@@ -6,6 +6,16 @@
 
 namespace sluice::pool {
 
+// Read under the lock the first attempt takes anyway: a copy of settings() would take it again
+// and copy strings, once per queued client.
+std::pair<TimePoint, TimePoint> ServerPool::wait_limits_locked(TimePoint since) const {
+  const TimePoint deadline =
+      settings_.query_wait_timeout.count() > 0 ? since + settings_.query_wait_timeout : TimePoint::max();
+  // reserve_pool_timeout 0 is "disabled", as every 0 duration (and PgBouncer's): no reserve.
+  const bool has_reserve = settings_.reserve_pool_size > 0 && settings_.reserve_pool_timeout.count() > 0;
+  return {deadline, has_reserve ? since + settings_.reserve_pool_timeout : TimePoint::max()};
+}
+
 // The queued client a released backend goes to: the longest-waiting one on the backend's own
 // I/O worker, so the socket need not change threads (two epoll_ctl, and a cross-thread wake-up
 // for every hand-off otherwise). Passing over clients of other workers is bounded: one passed

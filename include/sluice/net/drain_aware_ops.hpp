@@ -251,68 +251,69 @@ struct ImmediateResult {
   std::size_t bytes = 0;
 };
 
-// Reads into `target` (not empty) now, unless the reactor holds the socket drained. It is the
-// recv a reactor read would start with (a client's request, after wait_readable said it came),
-// without the operation around it: Asio 1.24 hands even a read that completed at once to the
-// scheduler, a queue round trip and a coroutine suspension per read. The drain flag changes as a
-// reactor read's would, under the same lock: cleared by a short read at a rest point, and by
-// EAGAIN (the read that then waits queues without a system call, and the bytes that end the
-// wait raise the edge that sets the flag again). nullopt: nothing to read now, read through the
-// reactor. No other read may be in flight on the socket.
-template <class Socket>
-std::optional<ImmediateResult> read_now_noting_drain(Socket& socket, asio::mutable_buffer target, RestPoint at_rest) {
-  auto& implementation = drain_aware::SocketAccess<Socket>::implementation(socket);
+namespace drain_aware {
+// Runs `io` (a recv or send on the descriptor: bytes, or -1 and errno) now, under the socket's
+// reactor lock as a reactor operation runs, if the reactor's flag for direction `op_type` says
+// it may succeed without waiting. EAGAIN clears that flag: the operation that then waits queues
+// without a system call, and the edge that ends its wait sets the flag again. `done(bytes,
+// flag)` sees what went through. nullopt: nothing done now (flag clear, EAGAIN, EINTR, or a
+// socket the reactor does not hold), so go through the reactor.
+template <class Socket, class Io, class Done>
+std::optional<ImmediateResult> at_once(Socket& socket, int op_type, Io io, Done done) {
+  auto& implementation = SocketAccess<Socket>::implementation(socket);
   auto* state = implementation.reactor_data_;
-  if (state == nullptr || target.size() == 0) return std::nullopt;
-  auto& mutex = state->*member(drain_aware::DescriptorMutex{});
+  if (state == nullptr) return std::nullopt;
+  auto& mutex = state->*member(DescriptorMutex{});
   typename std::remove_reference_t<decltype(mutex)>::scoped_lock lock(mutex);
-  bool& may_have_bytes = (state->*member(drain_aware::TrySpeculative{}))[drain_aware::ad::reactor::read_op];
-  if (state->*member(drain_aware::ShutDown{}) || !may_have_bytes) return std::nullopt;
-  const auto received = ::recv(implementation.socket_, target.data(), target.size(), MSG_DONTWAIT);
-  if (received < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      may_have_bytes = false;
-      return std::nullopt;
-    }
-    if (errno == EINTR) return std::nullopt;
+  bool& may_succeed = (state->*member(TrySpeculative{}))[op_type];
+  if (state->*member(ShutDown{}) || !may_succeed) return std::nullopt;
+  const auto result = io(implementation.socket_);
+  if (result < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) may_succeed = false;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::nullopt;
     return ImmediateResult{error_code(errno, asio::error::get_system_category()), 0};
   }
-  // End of file leaves the flag set, as a reactor read does: whatever looks next sees it at once.
-  if (received == 0) return ImmediateResult{asio::error::eof, 0};
-  const auto read = static_cast<std::size_t>(received);
-  if (read < target.size() && at_rest(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(target.data()), read))) {
-    may_have_bytes = false;
-  }
-  return ImmediateResult{{}, read};
+  return done(static_cast<std::size_t>(result), may_succeed);
+}
+}  // namespace drain_aware
+
+// Reads into `target` now, unless the reactor holds the socket drained: the recv a reactor read
+// would start with (a client's request, after wait_readable said it came), without the operation
+// around it, since Asio 1.24 hands even a read that completed at once to the scheduler (a queue
+// round trip and a coroutine suspension). A short read at a rest point clears the drain flag, as
+// read_some_noting_drain does; end of file leaves it set, so whatever looks next sees it at once.
+// nullopt: nothing to read now, read through the reactor. No other read may be in flight.
+template <class Socket>
+std::optional<ImmediateResult> read_now_noting_drain(Socket& socket, asio::mutable_buffer target, RestPoint at_rest) {
+  if (target.size() == 0) return std::nullopt;
+  return drain_aware::at_once(
+      socket, drain_aware::ad::reactor::read_op,
+      [&](int descriptor) { return ::recv(descriptor, target.data(), target.size(), MSG_DONTWAIT); },
+      [&](std::size_t read, bool& may_have_bytes) {
+        if (read == 0) return ImmediateResult{asio::error::eof, 0};
+        if (read < target.size() && at_rest(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(target.data()), read))) {
+          may_have_bytes = false;
+        }
+        return ImmediateResult{{}, read};
+      });
 }
 
 // Writes as much of `source` as the socket takes now, outside the reactor (a relay's message
 // nearly always fits the socket's buffer; Asio 1.24 would still pass the finished write through
-// the scheduler). A short write clears the write direction's flag under the reactor's lock, as
-// Asio's own send does, so the write that sends the rest waits for the edge without a failing
-// send first. Returns the bytes taken (0 when the reactor knows the socket is full) and any
-// error but EAGAIN. No other write may be in flight on the socket.
+// the scheduler). A short write clears the write flag, as Asio's own send does, so the write that
+// sends the rest waits for the edge without a failing send first. Returns the bytes taken (0 when
+// the reactor knows the socket is full) and any error but EAGAIN. No other write may be in flight.
 template <class Socket>
 ImmediateResult write_now(Socket& socket, asio::const_buffer source) {
-  auto& implementation = drain_aware::SocketAccess<Socket>::implementation(socket);
-  auto* state = implementation.reactor_data_;
-  if (state == nullptr || source.size() == 0) return {};
-  auto& mutex = state->*member(drain_aware::DescriptorMutex{});
-  typename std::remove_reference_t<decltype(mutex)>::scoped_lock lock(mutex);
-  bool& may_take_bytes = (state->*member(drain_aware::TrySpeculative{}))[drain_aware::ad::reactor::write_op];
-  if (state->*member(drain_aware::ShutDown{}) || !may_take_bytes) return {};
-  const auto sent = ::send(implementation.socket_, source.data(), source.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (sent < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      may_take_bytes = false;
-      return {};
-    }
-    if (errno == EINTR) return {};
-    return ImmediateResult{error_code(errno, asio::error::get_system_category()), 0};
-  }
-  const auto written = static_cast<std::size_t>(sent);
-  if (written < source.size()) may_take_bytes = false;
-  return ImmediateResult{{}, written};
+  if (source.size() == 0) return {};
+  auto written = drain_aware::at_once(
+      socket, drain_aware::ad::reactor::write_op,
+      [&](int descriptor) { return ::send(descriptor, source.data(), source.size(), MSG_DONTWAIT | MSG_NOSIGNAL); },
+      [&](std::size_t sent, bool& may_take_bytes) {
+        if (sent < source.size()) may_take_bytes = false;
+        return ImmediateResult{{}, sent};
+      });
+  return written.value_or(ImmediateResult{});
 }
 
 // Reads into `target` (not empty) on a plain TCP socket; a short read that ends `at_rest` tells

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/config/proxy_config.hpp"
@@ -174,6 +175,8 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   void transition_locked(ServerConnection* connection, ServerState to);
   std::unique_ptr<ServerConnection> remove_locked(ServerConnection* connection, CloseReason reason);
   void wake_one_locked();
+  // A client queued since `since`: when it meets query_wait_timeout, and when it may use the reserve.
+  std::pair<TimePoint, TimePoint> wait_limits_locked(TimePoint since) const;
   std::shared_ptr<Waiter> take_waiter_for_locked(ServerConnection& connection);
   ConnectionList& list_for(ServerState state);
   TimePoint lifetime_deadline(TimePoint now) const;
