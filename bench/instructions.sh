@@ -41,18 +41,6 @@ PG_PORT=$(free_port)
 BENCH_SERVER_PIDS+=("$!")
 wait_ready "$PG_PORT" 10 "$!" || die "fake backend did not start"
 
-# A wrapper that runs BINARY under callgrind, writing OUT (and OUT.N for each dump).
-callgrind_wrapper() {
-    local binary=$1 out=$2 wrapper=$3
-    # --version (lib.sh logs it) runs plainly: its profile would be written as root first.
-    printf '#!/bin/sh\n[ "$1" = --version ] && exec %s "$@"\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s "$@"\n' \
-        "$binary" "$out" "$binary" >"$wrapper"
-    chmod 755 "$wrapper"
-}
-
-# Instructions in the first dump of OUT.
-dumped_instructions() { awk '/^(summary|totals):/ {print $2; exit}' "$1.1"; }
-
 # measure NAME PORT PID AS_USER...: zero, run pgbench, dump; prints instructions per transaction.
 measure() {
     local name=$1 port=$2 pid=$3 mode=$4 out=$5; shift 5
@@ -64,7 +52,7 @@ measure() {
         -h 127.0.0.1 -p "$port" -U "$BENCH_USER" "$BENCH_DB" >"$out.pgbench" 2>&1 || die "$name: pgbench failed"
     "${control[@]}" -d "$pid" >/dev/null 2>&1
     for _ in $(seq 1 50); do [ -s "$out.1" ] && break; sleep 0.1; done
-    awk -v i="$(dumped_instructions "$out")" -v n="$((CLIENTS * TRANSACTIONS))" 'BEGIN { printf "%.0f", i / n }'
+    awk -v i="$(dumped_instructions "$out.1")" -v n="$((CLIENTS * TRANSACTIONS))" 'BEGIN { printf "%.0f", i / n }'
 }
 
 printf '| target | mode | instructions per transaction |\n|---|---|---:|\n'

@@ -332,4 +332,17 @@ sleep_until() {
 }
 
 # The 1/5/15-minute load averages, for result headers.
+# callgrind_wrapper BINARY OUT WRAPPER: writes WRAPPER, a script that runs BINARY under valgrind's
+# callgrind (profile OUT, and OUT.N for the Nth `callgrind_control -d`).
+callgrind_wrapper() {
+    local binary=$1 out=$2 wrapper=$3
+    # --version (start_* logs it) runs plainly: its profile would be written as root first.
+    printf '#!/bin/sh\n[ "$1" = --version ] && exec %s "$@"\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s "$@"\n' \
+        "$binary" "$out" "$binary" >"$wrapper"
+    chmod 755 "$wrapper"
+}
+
+# dumped_instructions FILE: the instructions counted in one callgrind dump.
+dumped_instructions() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }

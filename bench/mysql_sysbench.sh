@@ -19,6 +19,12 @@
 #   WARMUP=3           seconds of unrecorded oltp_point_select per target before round 1
 #   OUT_DIR=           if set, results.tsv and results.md are copied there
 #   SLUICE_BIN=/work/main/build/sluice, KEEP_TMP=, NICE= (as for run.sh)
+#   INSTRUCTIONS=1     Sluice runs under valgrind's callgrind, and each Sluice run also reports its
+#                      user-space instructions per query (counters zeroed before the run, dumped
+#                      after; the run's 16-64 logins included). Rates are then meaningless, but
+#                      the instruction count is stable to ~1 % between runs on a noisy host:
+#                      INSTRUCTIONS=1 ROUNDS=1 DURATION=10 TESTS=oltp_point_select THREADS=16 \
+#                        PS_MODES=disable TARGETS=sluice SLUICE_WORKERS=1 bench/mysql_sysbench.sh
 #
 # Per run: sysbench's own rate (queries per second) and 95th-percentile latency, and Sluice's
 # CPU (utime+stime of /proc/PID/stat, all threads) over the run divided by the queries sysbench
@@ -42,6 +48,7 @@ WARMUP=${WARMUP:-3}
 SLUICE_WORKERS=${SLUICE_WORKERS:-auto}
 OUT_DIR=${OUT_DIR:-}
 MARIADBD=${MARIADBD:-/usr/sbin/mariadbd}
+INSTRUCTIONS=${INSTRUCTIONS:-0}
 
 for t in $TESTS; do case "$t" in oltp_point_select|oltp_read_only) ;; *) die "bad test $t" ;; esac; done
 for m in $PS_MODES; do case "$m" in disable|auto) ;; *) die "bad ps mode $m (disable|auto)" ;; esac; done
@@ -53,6 +60,7 @@ done
 require_cmd sysbench "apt-get install -y sysbench (scripts/install-deps.sh)"
 require_cmd mariadb "apt-get install -y mariadb-client"
 [ -x "$MARIADBD" ] || die "$MARIADBD not found (apt-get install -y mariadb-server)"
+[ "$INSTRUCTIONS" = 1 ] && require_cmd callgrind_control "apt-get install -y valgrind"
 
 AS_MYSQL=()
 [ "$(id -u)" = 0 ] && AS_MYSQL=(setpriv --reuid=mysql --regid=mysql --init-groups --)
@@ -62,7 +70,13 @@ install_traps
 apply_nice
 make_tmp
 RES=$BENCH_TMP/results.tsv
-printf 'round\ttest\tthreads\tps_mode\ttarget\tstatus\tqueries\tqps\tp95_ms\tsluice_ticks\n' >"$RES"
+printf 'round\ttest\tthreads\tps_mode\ttarget\tstatus\tqueries\tqps\tp95_ms\tsluice_ticks\tsluice_instructions\n' >"$RES"
+CALLGRIND_OUT=$BENCH_TMP/callgrind.sluice
+CALLGRIND_DUMPS=0
+if [ "$INSTRUCTIONS" = 1 ]; then
+    callgrind_wrapper "$(readlink -f "$SLUICE_BIN")" "$CALLGRIND_OUT" "$BENCH_TMP/sluice-callgrind"
+    SLUICE_BIN=$BENCH_TMP/sluice-callgrind
+fi
 
 # my_query PORT SQL: one statement as the bench user.
 my_query() {
@@ -137,7 +151,7 @@ EOF
     log "start Sluice ($SLUICE_BIN) MySQL on 127.0.0.1:$SL_MY_PORT (transaction, pool $POOL_SIZE, workers $SLUICE_WORKERS)"
     "$SLUICE_BIN" --config "$d/sluice.yaml" >"$d/sluice.log" 2>&1 &
     SL_PID=$!
-    wait_my_ready "$SL_MY_PORT" 20 "$SL_PID" || { tail -5 "$d/sluice.log" >&2; stop_pid "$SL_PID" 2; SL_PID=""; return 1; }
+    wait_my_ready "$SL_MY_PORT" $([ "$INSTRUCTIONS" = 1 ] && echo 90 || echo 20) "$SL_PID" || { tail -5 "$d/sluice.log" >&2; stop_pid "$SL_PID" 2; SL_PID=""; return 1; }
 }
 
 start_mariadb
@@ -160,9 +174,10 @@ run_child "$BENCH_TMP/prepare.log" sysbench $(sysbench_args oltp_read_only "$MY_
 
 # measure_one ROUND TEST THREADS PS_MODE TARGET
 measure_one() {
-    local r=$1 test=$2 c=$3 mode=$4 t=$5 dir rc c0 c1 queries qps p95 ticks=NA
+    local r=$1 test=$2 c=$3 mode=$4 t=$5 dir rc c0 c1 queries qps p95 ticks=NA instructions=NA
     dir=$BENCH_TMP/runs/r${r}_${test}_c${c}_${mode}_${t}
     mkdir -p "$dir"
+    [ "$t" = sluice ] && [ "$INSTRUCTIONS" = 1 ] && callgrind_control -z "$SL_PID" >/dev/null 2>&1
     [ "$t" = sluice ] && c0=$(cpu_ticks "$SL_PID")
     rc=0
     # shellcheck disable=SC2046
@@ -170,14 +185,21 @@ measure_one() {
     run_child "$dir/out" timeout -s KILL $((DURATION + 30)) \
         sysbench $(sysbench_args "$test" "${T_PORT[$t]}" "$c" "$mode") --time="$DURATION" run || rc=$?
     [ "$t" = sluice ] && { c1=$(cpu_ticks "$SL_PID"); ticks=$((c1 - c0)); }
+    if [ "$t" = sluice ] && [ "$INSTRUCTIONS" = 1 ]; then
+        callgrind_control -d "$SL_PID" >/dev/null 2>&1
+        CALLGRIND_DUMPS=$((CALLGRIND_DUMPS + 1))
+        for _ in $(seq 1 50); do [ -s "$CALLGRIND_OUT.$CALLGRIND_DUMPS" ] && break; sleep 0.1; done
+        instructions=$(dumped_instructions "$CALLGRIND_OUT.$CALLGRIND_DUMPS")
+    fi
     queries=$(awk '/queries:/ {print $2; exit}' "$dir/out")
     qps=$(sed -n 's/.*queries: *[0-9]* *(\([0-9.]*\) per sec.).*/\1/p' "$dir/out" | head -1)
     p95=$(awk '/95th percentile:/ {print $3; exit}' "$dir/out")
     if [ $rc -ne 0 ] || [ -z "$queries" ] || [ -z "$qps" ]; then
         log "  $t: FAILED (sysbench exit $rc)"; tail -5 "$dir/out" | sed 's/^/    /' >&2
-        printf '%s\t%s\t%s\t%s\t%s\tfail(rc=%s)\tNA\tNA\tNA\tNA\n' "$r" "$test" "$c" "$mode" "$t" "$rc" >>"$RES"; return
+        printf '%s\t%s\t%s\t%s\t%s\tfail(rc=%s)\tNA\tNA\tNA\tNA\tNA\n' "$r" "$test" "$c" "$mode" "$t" "$rc" >>"$RES"; return
     fi
-    printf '%s\t%s\t%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\n' "$r" "$test" "$c" "$mode" "$t" "$queries" "$qps" "${p95:-NA}" "$ticks" >>"$RES"
+    printf '%s\t%s\t%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$r" "$test" "$c" "$mode" "$t" "$queries" "$qps" "${p95:-NA}" "$ticks" \
+        "${instructions:-NA}" >>"$RES"
     log "  $(printf '%-6s' "$t") qps=$qps p95=${p95:-?}ms$( [ "$ticks" != NA ] && echo " sluice=$(cpu_us_per "$ticks" "$queries")µs/query")"
 }
 
@@ -221,17 +243,18 @@ awk -F'\t' -v hz="$CLK_TCK" '
         if ($6 != "ok") { bad[k, $5] = bad[k, $5] " " $6; next }
         Q[k, $5] = Q[k, $5] " " $8; P[k, $5] = P[k, $5] " " $9
         if ($5 == "sluice") C[k] = C[k] " " ($10 / hz * 1e6 / $7)
+        if ($5 == "sluice" && $11 != "NA") I[k] = I[k] " " ($11 / $7)
     }
     END {
-        print "| test | threads | ps-mode | direct q/s | Sluice q/s | Sluice/direct | direct p95 ms | Sluice p95 ms | Sluice CPU µs/query |"
-        print "|---|---|---|---|---|---|---|---|---|"
+        print "| test | threads | ps-mode | direct q/s | Sluice q/s | Sluice/direct | direct p95 ms | Sluice p95 ms | Sluice CPU µs/query | Sluice instructions/query |"
+        print "|---|---|---|---|---|---|---|---|---|---|"
         for (i = 1; i <= n; i++) {
             k = order[i]; split(k, f, SUBSEP)
             d = Q[k, "direct"]; s = Q[k, "sluice"]
             ratio = (d != "" && s != "") ? sprintf("%.2f", median(s) / median(d)) : "–"
             sq = (s == "" && bad[k, "sluice"] != "") ? "failed" : fmt(s, "%.0f")
-            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], fmt(d, "%.0f"), sq, ratio,
-                   fmt(P[k, "direct"], "%.2f"), fmt(P[k, "sluice"], "%.2f"), fmt(C[k], "%.1f")
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], fmt(d, "%.0f"), sq, ratio,
+                   fmt(P[k, "direct"], "%.2f"), fmt(P[k, "sluice"], "%.2f"), fmt(C[k], "%.1f"), fmt(I[k], "%.0f")
         }
     }' "$RES" >"$BENCH_TMP/results.md"
 {

@@ -1,7 +1,6 @@
 #include "sluice/protocol/mysql/kill_statement.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <string>
 #include <vector>
@@ -16,18 +15,6 @@ using Tokens = std::span<const SqlToken>;
 
 bool is_semicolon(const SqlToken& token) { return token.kind == TokenKind::punctuation && token.text == ";"; }
 
-// The cheap test first: most queries never spell the word, and are not tokenised for it.
-bool mentions_kill(std::string_view sql) {
-  for (std::size_t at = sql.find_first_of("kK"); at != std::string_view::npos; at = sql.find_first_of("kK", at + 1)) {
-    if (sql.size() - at >= 4 && std::toupper(static_cast<unsigned char>(sql[at + 1])) == 'I' &&
-        std::toupper(static_cast<unsigned char>(sql[at + 2])) == 'L' &&
-        std::toupper(static_cast<unsigned char>(sql[at + 3])) == 'L') {
-      return true;
-    }
-  }
-  return false;
-}
-
 // A string's contents, quotes removed (enough to look for a word in what PREPARE ... FROM
 // 'text' or EXECUTE IMMEDIATE 'text' would run).
 std::string_view unquoted(const SqlToken& token) {
@@ -39,12 +26,12 @@ bool statement_kills(Tokens statement, int depth);
 
 // Statements of `sql`, each tested.
 bool text_kills(std::string_view sql, int depth) {
-  if (depth > 2 || !mentions_kill(sql)) return false;
+  if (depth > 2 || !spells(sql, "KILL")) return false;  // most queries: no tokenising
   const auto tokens = tokenize_sql(sql);
   std::size_t start = 0;
   for (std::size_t i = 0; i <= tokens.size(); ++i) {
     if (i < tokens.size() && !is_semicolon(tokens[i])) continue;
-    if (i > start && statement_kills(Tokens(tokens).subspan(start, i - start), depth)) return true;
+    if (i > start && statement_kills(Tokens(tokens.data(), tokens.size()).subspan(start, i - start), depth)) return true;
     start = i + 1;
   }
   return false;

@@ -197,15 +197,18 @@ Compound compound_kind(Tokens statement) {
 }
 
 // The statements of a text. From a compound statement on, the rest is that one statement.
-std::vector<Tokens> split_statements(const std::vector<SqlToken>& tokens) {
-  std::vector<Tokens> statements;
+using Statements = boost::container::small_vector<Tokens, 4>;
+
+Statements split_statements(const SqlTokens& tokens) {
+  const Tokens all(tokens.data(), tokens.size());
+  Statements statements;
   std::size_t start = 0;
   for (std::size_t i = 0; i <= tokens.size(); ++i) {
     if (i < tokens.size() && !is_punctuation(tokens[i], ";")) continue;
     if (i > start) {
-      const auto statement = Tokens(tokens).subspan(start, i - start);
+      const auto statement = all.subspan(start, i - start);
       if (compound_kind(statement) != Compound::none) {
-        statements.push_back(Tokens(tokens).subspan(start));
+        statements.push_back(all.subspan(start));
         return statements;
       }
       statements.push_back(statement);
@@ -240,7 +243,7 @@ std::string_view to_string(SessionPin pin) {
 
 namespace {
 
-QueryEffects effects_of(const std::vector<SqlToken>& tokens) {
+QueryEffects effects_of(const SqlTokens& tokens) {
   const auto statements = split_statements(tokens);
   QueryEffects effects;
   effects.statement_count = statements.size();

@@ -1,18 +1,32 @@
 // The MySQL SQL tokeniser (sql_tokens.hpp).
 #include "sluice/protocol/mysql/sql_tokens.hpp"
 
-#include <cctype>
+#include <array>
 
 namespace sluice::mysql {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+// What a byte can start or continue, from one table: this runs for every byte of every query,
+// and isalnum/isspace go through the C library's locale tables on each call.
+enum CharClass : unsigned char { kOther = 0, kSpace = 1, kWord = 2, kDigit = 4, kCommentStart = 8 };
 
-bool is_word_char(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  return std::isalnum(byte) || c == '_' || c == '$' || byte >= 0x80;
-}
+constexpr std::array<unsigned char, 256> kClasses = [] {
+  std::array<unsigned char, 256> classes{};
+  for (const char c : {' ', '\t', '\n', '\r', '\f', '\v'}) classes[static_cast<unsigned char>(c)] = kSpace;
+  for (int c = 'a'; c <= 'z'; ++c) classes[c] = kWord;
+  for (int c = 'A'; c <= 'Z'; ++c) classes[c] = kWord;
+  for (int c = '0'; c <= '9'; ++c) classes[c] = kWord | kDigit;
+  classes['_'] = classes['$'] = kWord;
+  for (int c = 0x80; c <= 0xff; ++c) classes[c] = kWord;
+  // '#', '--', '/*', and '*/' closing an executable comment.
+  for (const char c : {'#', '-', '/', '*'}) classes[static_cast<unsigned char>(c)] = kCommentStart;
+  return classes;
+}();
+
+bool has_class(char c, CharClass which) { return (kClasses[static_cast<unsigned char>(c)] & which) != 0; }
+bool is_space(char c) { return has_class(c, kSpace); }
+bool is_word_char(char c) { return has_class(c, kWord); }
 
 // Past a quoted run starting at `at` (the quote), backslash escapes and doubled quotes included.
 std::size_t quoted_end(std::string_view sql, std::size_t at, const LexRules& rules) {
@@ -59,7 +73,7 @@ std::size_t comment_end(std::string_view sql, std::size_t at, bool& in_executabl
   if (rest.starts_with("/*!") || rest.starts_with("/*M!")) {
     in_executable = true;
     std::size_t i = at + (rest[2] == '!' ? 3 : 4);
-    while (i < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i]))) ++i;
+    while (i < sql.size() && has_class(sql[i], kDigit)) ++i;
     return i;
   }
   if (rest.starts_with("/*")) {
@@ -75,16 +89,37 @@ std::size_t comment_end(std::string_view sql, std::size_t at, bool& in_executabl
 
 }  // namespace
 
-bool SqlToken::is(std::string_view upper) const {
-  if (kind != TokenKind::word || text.size() != upper.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(text[i])) != upper[i]) return false;
+bool spells(std::string_view sql, std::string_view upper) {
+  if (upper.empty()) return true;
+  // Key words here are letters, and for a letter c | 0x20 is its lower case; for any other byte it
+  // equals a lower-case letter only if the byte is that letter's upper case: the test is exact.
+  const auto lower = [](char c) { return static_cast<char>(c | 0x20); };
+  const auto matches_at = [&](std::size_t at) {
+    if (at + upper.size() > sql.size()) return false;
+    for (std::size_t i = 1; i < upper.size(); ++i) {
+      if (lower(sql[at + i]) != lower(upper[i])) return false;
+    }
+    return true;
+  };
+  // The candidates are found by string_view::find (memchr, vectorised): most texts hold few.
+  const char first_upper = upper[0];
+  const char first_lower = lower(first_upper);
+  std::size_t next_upper = sql.find(first_upper);
+  std::size_t next_lower = sql.find(first_lower);
+  while (next_upper != std::string_view::npos || next_lower != std::string_view::npos) {
+    if (next_upper < next_lower) {
+      if (matches_at(next_upper)) return true;
+      next_upper = sql.find(first_upper, next_upper + 1);
+    } else {
+      if (matches_at(next_lower)) return true;
+      next_lower = sql.find(first_lower, next_lower + 1);
+    }
   }
-  return true;
+  return false;
 }
 
-std::vector<SqlToken> tokenize_sql(std::string_view sql, const LexRules& rules) {
-  std::vector<SqlToken> tokens;
+SqlTokens tokenize_sql(std::string_view sql, const LexRules& rules) {
+  SqlTokens tokens;
   bool in_executable = false;
   std::size_t i = 0;
   while (i < sql.size()) {
@@ -92,9 +127,11 @@ std::vector<SqlToken> tokenize_sql(std::string_view sql, const LexRules& rules) 
       ++i;
       continue;
     }
-    if (const auto skipped = comment_end(sql, i, in_executable); skipped != i) {
-      i = skipped;
-      continue;
+    if (has_class(sql[i], kCommentStart)) {
+      if (const auto skipped = comment_end(sql, i, in_executable); skipped != i) {
+        i = skipped;
+        continue;
+      }
     }
     const char c = sql[i];
     std::size_t end = i + 1;

@@ -7,6 +7,7 @@ namespace sluice::mysql {
 std::optional<std::string> parse_use_statement(std::string_view sql) {
   // Comments are skipped (SQL commenters and APM tools add them), an executable comment's
   // contents read as the code MariaDB runs: `/* app */ USE shop`, `USE shop -- c`, `/*!USE shop*/`.
+  if (!spells(sql, "USE")) return std::nullopt;  // every query is asked; few are a USE
   const auto tokens = tokenize_sql(sql);
   std::size_t count = tokens.size();
   if (count > 0 && tokens[count - 1].kind == TokenKind::punctuation && tokens[count - 1].text == ";") --count;

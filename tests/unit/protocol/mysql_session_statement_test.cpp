@@ -25,6 +25,31 @@ TEST_CASE("the tokeniser skips comments and keeps strings opaque", "[mysql_state
   CHECK(tokenize_sql("'unterminated").size() == 1);
 }
 
+TEST_CASE("a text longer than the inline token space is read whole, and key words fold ASCII only",
+          "[mysql_statements][mysql_session_state]") {
+  std::string many = "SELECT 1";
+  for (int i = 0; i < 200; ++i) many += ", " + std::to_string(i);
+  many += ", @late";
+  const auto tokens = tokenize_sql(many);
+  CHECK(tokens.size() == 2 + 2 * 200 + 2);
+  CHECK(tokens.back().text == "@late");
+  CHECK(pin_of(many) == SessionPin::user_variables);  // the token past the inline space still counts
+  CHECK(tokenize_sql("sElEcT")[0].is("SELECT"));
+  CHECK_FALSE(tokenize_sql("SELECT\xc3\xa9")[0].is("SELECTE"));  // a non-ASCII byte folds to nothing
+  CHECK(tokenize_sql("_x$1\xe9 y")[0].text == "_x$1\xe9");       // word characters, high bytes included
+  CHECK(tokenize_sql("a\vb").size() == 2);                        // every ASCII space separates
+}
+
+TEST_CASE("the cheap test before tokenising finds a key word however it is written", "[mysql_statements]") {
+  CHECK(spells("select 1; kIlL 5", "KILL"));
+  CHECK(spells("/*!uSe*/ shop", "USE"));
+  CHECK(spells("'KILL'", "KILL"));  // in a string too: the tokeniser decides
+  CHECK_FALSE(spells("SELECT c FROM sbtest1 WHERE id=1", "USE"));
+  CHECK_FALSE(spells("KIL L", "KILL"));
+  CHECK_FALSE(spells("KIL", "KILL"));
+  CHECK_FALSE(spells("\xcb\xc9\xcc\xcc", "KILL"));  // bytes whose low bits spell it are not letters
+}
+
 TEST_CASE("state that cannot move pins, by kind", "[mysql_statements][mysql_session_state]") {
   CHECK(pin_of("SET @x = 1") == SessionPin::user_variables);
   CHECK(pin_of("SELECT @x := 5") == SessionPin::user_variables);

@@ -240,6 +240,18 @@ TEST_CASE("long tokens are kept truncated, long dollar tags abandon the text", "
   CHECK(tokens[0].end == kMaxTokenText + 102);
   CHECK(tokens[1].text == "y");
 
+  // A word is taken in runs of identifier bytes: kept up to the limit, cut or whole alike.
+  const std::string long_word = "SELECT Ab" + std::string(kMaxTokenText, 'C') + "d, 1" + std::string(kMaxTokenText, 'E') + " z";
+  const auto words = lex(long_word);
+  REQUIRE(words.size() == 5);
+  CHECK(words[1].truncated);
+  CHECK(words[1].text == "ab" + std::string(kMaxTokenText - 2, 'c'));
+  CHECK(words[1].end == 7 + 2 + kMaxTokenText + 1);
+  CHECK(words[3].kind == TokenKind::number);  // digits, then identifier junk: kept as written
+  CHECK(words[3].text == "1" + std::string(kMaxTokenText - 1, 'E'));
+  CHECK(words[4].text == "z");
+  CHECK(lex_pieces(long_word, {8, 100, kMaxTokenText + 8, kMaxTokenText + 9}) == words);
+
   const std::string long_tag = "SELECT $" + std::string(kMaxDollarTag + 1, 't') + "$ x $; LISTEN y";
   bool unterminated = false;
   const auto abandoned = lex_pieces(long_tag, {}, {}, &unterminated);

@@ -116,6 +116,7 @@ class SqlLexer {
   enum class Style : std::uint8_t { standard, escape, bit };
 
   bool step(std::uint8_t byte);  // false: the byte must be read again in the new state
+  std::size_t take_word_run(const std::uint8_t* bytes, std::size_t at, std::size_t size);
   bool on_between(std::uint8_t byte);
   bool on_dash(std::uint8_t byte);
   bool on_slash(std::uint8_t byte);
