@@ -153,6 +153,16 @@ void apply_overrides(PoolSettings& settings, const PoolOverrides& overrides) {
 
 const DatabaseConfig* ProxyConfig::find_database(std::string_view name) const { return find_in(databases, name); }
 
+std::string ProxyConfig::sole_database(Protocol protocol) const {
+  std::string sole;
+  for (const auto& [name, database] : databases) {
+    if (database.protocol != protocol) continue;
+    if (!sole.empty()) return {};
+    sole = name;
+  }
+  return sole;
+}
+
 const UserConfig* ProxyConfig::find_user(std::string_view name) const { return find_in(users, name); }
 
 bool ProxyConfig::is_admin_user(std::string_view name) const { return contains(admin_users, name); }

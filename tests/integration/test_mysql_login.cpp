@@ -68,6 +68,26 @@ TEST_CASE("mysql: a client without a database gets its user's default_database",
     CHECK_THAT(none.error, Catch::Contains("default_database"));
 }
 
+TEST_CASE("mysql: with one MySQL database, a client that names none gets it (mariadb-admin works)",
+          "[mysql][mysql-login]") {
+    // A PostgreSQL database beside it does not count: it is not one a MySQL client could use.
+    MySluice sluice(MySluiceOptions{
+        .databases = "app:\n" + indent(mariadb_database(mariadb().port()), 2) + "pgdb:\n  protocol: postgres\n  host: 127.0.0.1\n  port: " +
+                     std::to_string(postgres().port()) + "\n  dbname: app\n"});
+    MyConnection connection = my_connect(sluice.login("bob", "bob", ""));
+    CHECK(my_value(connection.get(), "SELECT DATABASE()") == "app");
+    CommandResult ping = run_command({"/usr/bin/mariadb-admin", "--no-defaults", "-h127.0.0.1",
+                                      "-P" + std::to_string(sluice.mysql_port()), "-uapp", "-papp", "ping"},
+                                     {}, std::chrono::seconds(20));
+    CHECK(ping.exit_code == 0);
+    CHECK_THAT(ping.output, Catch::Contains("mysqld is alive"));
+    // A wrong password is still refused, as for any login (ping exits 0 then too: the server is up).
+    CommandResult wrong = run_command({"/usr/bin/mariadb-admin", "--no-defaults", "-h127.0.0.1",
+                                       "-P" + std::to_string(sluice.mysql_port()), "-uapp", "-pnope", "ping"},
+                                      {}, std::chrono::seconds(20));
+    CHECK_THAT(wrong.output, Catch::Contains("Access denied for user 'app'"));
+}
+
 TEST_CASE("mysql: each protocol sees only its own databases", "[mysql][mysql-login]") {
     MySluice sluice(MySluiceOptions{.extra_databases = "pgdb:\n  protocol: postgres\n  host: 127.0.0.1\n  port: " +
                                                        std::to_string(postgres().port()) + "\n  dbname: app\n"});

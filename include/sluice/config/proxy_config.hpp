@@ -222,6 +222,9 @@ struct ProxyConfig {
   std::vector<auth::HbaRule> hba;             // empty = auth_type applies to everyone
 
   const DatabaseConfig* find_database(std::string_view name) const;
+  // The name of the one database of `protocol`, if exactly one is configured (else empty): where a
+  // client that names no database, and whose user has no default_database, is taken.
+  std::string sole_database(Protocol protocol) const;
   const UserConfig* find_user(std::string_view name) const;
   bool is_admin_user(std::string_view name) const;
   bool is_stats_user(std::string_view name) const;

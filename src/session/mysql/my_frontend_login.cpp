@@ -157,7 +157,13 @@ const config::DatabaseConfig* MyFrontend::choose_database(const mysql::Handshake
   const auto& config = *session_.runtime().config;
   name = response.database.value_or("");
   if (name.empty()) {
-    if (const auto* user = config.find_user(response.user); user && user->default_database) name = *user->default_database;
+    // As MariaDB lets a client in without a schema: the user's default_database, else the one
+    // MySQL database there is (mariadb-admin, or `mariadb -u app` and then USE, never name one).
+    if (const auto* user = config.find_user(response.user); user && user->default_database) {
+      name = *user->default_database;
+    } else {
+      name = config.sole_database(config::Protocol::mysql);
+    }
   }
   const auto* database = config.find_database(name);
   const bool known = database && database->protocol == config::Protocol::mysql;

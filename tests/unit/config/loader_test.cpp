@@ -126,6 +126,15 @@ TEST_CASE("users.*.default_database is read, and absent by default", "[config]")
   CHECK_FALSE(config->find_user("b")->default_database);
 }
 
+TEST_CASE("the sole database of a protocol is where a client naming none goes, if there is one", "[config]") {
+  auto one = load_ok("databases:\n  shop:\n    protocol: mysql\n  app:\n    protocol: postgres\n");
+  CHECK(one->sole_database(Protocol::mysql) == "shop");
+  CHECK(one->sole_database(Protocol::postgres) == "app");
+  auto two = load_ok("databases:\n  shop:\n    protocol: mysql\n  crm:\n    protocol: mysql\n");
+  CHECK(two->sole_database(Protocol::mysql).empty());  // ambiguous: none is picked
+  CHECK(two->sole_database(Protocol::postgres).empty());
+}
+
 TEST_CASE("a default_database must name a database under databases", "[config]") {
   LoadResult result = load("databases:\n  shop:\n    protocol: mysql\nusers:\n  a:\n    default_database: shpo\n");
   REQUIRE(result.errors.size() == 1);
