@@ -49,9 +49,9 @@ struct LexRules {
   bool two_byte_characters = false;
 };
 
-// Whether `sql` spells `upper` (an upper-case key word of letters only) anywhere, case-insensitively: in
-// code, strings and comments alike. The cheap test before tokenising for a statement most
-// queries are not (KILL, USE): one pass over the bytes, no allocation.
+// Whether `sql` spells `upper` (an upper-case key word of letters only) anywhere, case-
+// insensitively: in code, strings and comments alike. The cheap test before tokenising for a
+// statement most queries are not (KILL, USE): memchr for the first letter, no allocation.
 bool spells(std::string_view sql, std::string_view upper);
 
 // Tokens of `sql`; an unterminated string or comment ends the text (what is left is one token).
