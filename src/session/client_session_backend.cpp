@@ -30,9 +30,11 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
   }
   if (waiting_since) histograms_->wait.observe(seconds_since(*waiting_since));
   refresh_limits();
-  if (auto prepared = co_await frontend_->prepare_backend(); !prepared) {
-    discard_lease();
-    co_return prepared.failure();
+  if (!frontend_->prepare_backend_at_once()) {
+    if (auto prepared = co_await frontend_->prepare_backend(); !prepared) {
+      discard_lease();
+      co_return prepared.failure();
+    }
   }
   busy().lease_started = Clock::now();
   {

@@ -106,7 +106,11 @@ class Frontend {
   // The prepared statements this client has defined and not closed (SHOW CLIENTS).
   virtual std::size_t prepared_statement_count() const { return 0; }
 
-  // A fresh lease: make the backend look like this client's own session.
+  // A fresh lease: make the backend look like this client's own session. What needs no round
+  // trip is done at once; true when that was all (the usual lease: the backend served this
+  // client last, or one with the same settings), so no coroutine runs per transaction. False:
+  // the core then co_awaits prepare_backend() for the round trips.
+  virtual bool prepare_backend_at_once() = 0;
   virtual awaitable<Status> prepare_backend() = 0;
   // The lease is gone (released or discarded): forget what was per-backend.
   virtual void backend_detached() = 0;

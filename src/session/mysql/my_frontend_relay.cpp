@@ -351,8 +351,8 @@ void MyFrontend::show_pin() {
 // and prepared statements go), unless that state is SETs this client has too; any backend is
 // put in this client's schema and character set and given its SETs and LAST_INSERT_ID() where
 // they differ, so a backend changes hands between clients with the same SETs (or none) with
-// one round trip at most, usually none. The commands go in one write.
-awaitable<Status> MyFrontend::prepare_backend() {
+// one round trip at most, usually none (then no coroutine runs). The commands go in one write.
+bool MyFrontend::prepare_backend_at_once() {
   read_state_policy();
   auto& backend = server();
   if (!std::exchange(backend.version_noted, true)) session_.context().mysql_server_version.note(backend.server_version);
@@ -368,7 +368,9 @@ awaitable<Status> MyFrontend::prepare_backend() {
   // a backend that has none of them: over a part of the list they would apply twice.
   const bool stale_cumulative = settings_.cumulative() && foreign_settings;
   const bool reset = (other_client && (backend.needs_reset || foreign_settings)) || stale_cumulative;
-  std::vector<std::string> commands;
+  auto& commands = backend_commands_;
+  commands.clear();
+  backend_init_db_at_.reset();
   if (reset) {
     commands.push_back(com_reset_connection());
     backend.needs_reset = false;
@@ -376,9 +378,8 @@ awaitable<Status> MyFrontend::prepare_backend() {
     // COM_RESET_CONNECTION closes every statement the last client left.
     if (backend.statements) backend.statements->clear();
   }
-  std::optional<std::size_t> init_db_at;
   if (reset || backend.schema != schema_) {
-    init_db_at = commands.size();
+    backend_init_db_at_ = commands.size();
     commands.push_back(com_init_db(schema_));
   }
   if (collation_ && (reset || backend.character_set != character_set_)) {
@@ -396,7 +397,16 @@ awaitable<Status> MyFrontend::prepare_backend() {
   }
   session_commands(reset, commands);
   backend.last_client = client_token();
-  if (commands.empty()) co_return co_await restore_statements();
+  return commands.empty() && missing_statements().empty();
+}
+
+// The round trips prepare_backend_at_once found needed: its commands, then the client's
+// statements this backend lacks.
+awaitable<Status> MyFrontend::prepare_backend() {
+  auto& backend = server();
+  if (backend_commands_.empty()) co_return co_await restore_statements();
+  const auto commands = std::exchange(backend_commands_, {});
+  const auto init_db_at = backend_init_db_at_;
   auto results = co_await run_backend_commands(backend, commands);
   if (!results) co_return results.failure();
   bool schema_gone = false;

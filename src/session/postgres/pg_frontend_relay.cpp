@@ -181,7 +181,7 @@ WorkState PgFrontend::work_state() const {
                    unit_.unsynced() || !client_at_boundary(), pinned()};
 }
 
-awaitable<Status> PgFrontend::prepare_backend() {
+bool PgFrontend::prepare_backend_at_once() {
   // Its own server's route, even if a reload has moved the pool since.
   cancel_target_.set(server().cancel_route);
   // Kept from the last lease while the client is busy (trim_idle drops it): no allocation per
@@ -192,10 +192,16 @@ awaitable<Status> PgFrontend::prepare_backend() {
   }
   read_state_policy();
   session_settings_.attach(&server().given_settings);
-  // The usual lease needs no query: skip the coroutine that would run them.
-  if (!session_settings_.in_sync_with(server().given_settings)) {
-    if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
-  }
+  // The usual lease needs no query.
+  if (!session_settings_.in_sync_with(server().given_settings)) return false;
+  unit_.backend_at_rest();
+  return true;
+}
+
+// The settings differ (prepare_backend_at_once has attached them): the queries that bring the
+// backend to this client's.
+awaitable<Status> PgFrontend::prepare_backend() {
+  if (auto synced = co_await sync_session(); !synced) co_return synced.failure();
   unit_.backend_at_rest();
   co_return ok_status();
 }

@@ -63,6 +63,7 @@ class MyFrontend : public Frontend {
   void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   std::size_t prepared_statement_count() const override { return statements_.size(); }
+  bool prepare_backend_at_once() override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;
@@ -171,6 +172,9 @@ class MyFrontend : public Frontend {
   void setting_confirmed();
   void session_reset_by_client();
   void session_commands(bool reset, std::vector<std::string>& commands);
+  // What prepare_backend_at_once found the backend needs, for prepare_backend to send.
+  std::vector<std::string> backend_commands_;
+  std::optional<std::size_t> backend_init_db_at_;  // which of them is the COM_INIT_DB
   void session_synced();
 
   // This session, as MyServerConnection::last_client knows it: changes when the client resets

@@ -41,6 +41,7 @@ class PgFrontend : public Frontend {
   void trim_idle() override;
   StatementCounts take_statement_counts() override { return std::exchange(statement_counts_, {}); }
   std::size_t prepared_statement_count() const override { return client_statements_ ? client_statements_->size() : 0; }
+  bool prepare_backend_at_once() override;
   awaitable<Status> prepare_backend() override;
   void backend_detached() override;
   awaitable<bool> settle(SettleQuery query) override;
@@ -92,8 +93,8 @@ class PgFrontend : public Frontend {
   void read_state_policy();
   void follow_session_state(const pg::MessageView& message);
   // Brings a fresh backend to the client's settings (RESET what an earlier client left, SET
-  // what this one has). The settings are attached to the backend already; prepare_backend
-  // does not call it when SessionSettings::in_sync_with says nothing is to be done.
+  // what this one has). The settings are attached to the backend already; it runs only when
+  // SessionSettings::in_sync_with says something is to be done (prepare_backend_at_once).
   awaitable<Status> sync_session();
   bool pinned() const;
   void show_pin();  // SHOW CLIENTS and the log follow what pins the client
