@@ -172,9 +172,6 @@ class MyFrontend : public Frontend {
   void setting_confirmed();
   void session_reset_by_client();
   void session_commands(bool reset, std::vector<std::string>& commands);
-  // What prepare_backend_at_once found the backend needs, for prepare_backend to send.
-  std::vector<std::string> backend_commands_;
-  std::optional<std::size_t> backend_init_db_at_;  // which of them is the COM_INIT_DB
   void session_synced();
 
   // This session, as MyServerConnection::last_client knows it: changes when the client resets
@@ -222,6 +219,9 @@ class MyFrontend : public Frontend {
   std::size_t range_commands_ = 0;             // commands with answers in the last scanned read
   bool preparing_inside_ = false;              // before_forward runs: the lease must stay
   asio::steady_timer server_progress_;         // woken when an answer completes
+  // What prepare_backend_at_once found the backend needs, for prepare_backend to send.
+  std::vector<std::string> backend_commands_;
+  std::optional<std::size_t> backend_init_db_at_;  // which of them is the COM_INIT_DB
   std::string_view shown_pin_;  // a fixed word from pin_reason()
   // Session state: what pins (kept until the client resets its session), the SETs that follow it.
   struct PendingSetting {
