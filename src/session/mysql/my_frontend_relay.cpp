@@ -1,5 +1,5 @@
 // MyFrontend, part two: the command phase's protocol work — scanning what is relayed both ways,
-// following the client's schema, bringing a backend to this client, settling it, KILL QUERY,
+// following the client's schema, settling a backend, KILL QUERY,
 // and the client's errors.
 #include <spdlog/spdlog.h>
 
@@ -345,101 +345,6 @@ void MyFrontend::show_pin() {
   if (reason == shown_pin_) return;
   session_.set_pinned(reason);
   shown_pin_ = std::move(reason);
-}
-
-// A backend another client left state on is reset first (COM_RESET_CONNECTION: its variables
-// and prepared statements go), unless that state is SETs this client has too; any backend is
-// put in this client's schema and character set and given its SETs and LAST_INSERT_ID() where
-// they differ, so a backend changes hands between clients with the same SETs (or none) with
-// one round trip at most, usually none (then no coroutine runs). The commands go in one write.
-bool MyFrontend::prepare_backend_at_once() {
-  read_state_policy();
-  auto& backend = server();
-  if (!std::exchange(backend.version_noted, true)) session_.context().mysql_server_version.note(backend.server_version);
-  // Kept from the last lease while the client is busy (trim_idle drops it): no allocation per
-  // transaction. Made again only when a reload changed max_packet_size.
-  const auto max_packet_size = session_.runtime().config->max_packet_size;
-  if (!server_scanner_ || server_scanner_->max_packet_size() != max_packet_size) {
-    server_scanner_ = std::make_unique<mysql::PacketScanner>(max_packet_size);
-  }
-  const bool other_client = backend.last_client != 0 && backend.last_client != client_token();
-  const bool foreign_settings = !backend.settings.empty() && backend.settings != settings_.statements();
-  // SETs that build on earlier ones (sql_mode = CONCAT(@@sql_mode, ...)) are replayed whole, on
-  // a backend that has none of them: over a part of the list they would apply twice.
-  const bool stale_cumulative = settings_.cumulative() && foreign_settings;
-  const bool reset = (other_client && (backend.needs_reset || foreign_settings)) || stale_cumulative;
-  auto& commands = backend_commands_;
-  commands.clear();
-  backend_init_db_at_.reset();
-  if (reset) {
-    commands.push_back(com_reset_connection());
-    backend.needs_reset = false;
-    backend.settings.clear();
-    // COM_RESET_CONNECTION closes every statement the last client left.
-    if (backend.statements) backend.statements->clear();
-  }
-  if (reset || backend.schema != schema_) {
-    backend_init_db_at_ = commands.size();
-    commands.push_back(com_init_db(schema_));
-  }
-  if (collation_ && (reset || backend.character_set != character_set_)) {
-    commands.push_back(com_query(mysql::set_names_statement(*collation_)));
-  }
-  if (const bool multi = multi_statements_allowed(); reset || backend.multi_statements != multi) {
-    commands.push_back(com_set_option(multi));
-    backend.multi_statements = multi;
-  }
-  if (other_client && backend.diagnostics_left) {
-    // The last client's warnings and errors (SHOW WARNINGS) outlive even COM_RESET_CONNECTION:
-    // MariaDB clears them at the next statement that uses a table.
-    commands.push_back(com_query("DO (SELECT 1 FROM information_schema.ENGINES LIMIT 0)"));
-    backend.diagnostics_left = false;
-  }
-  session_commands(reset, commands);
-  backend.last_client = client_token();
-  return commands.empty() && missing_statements().empty();
-}
-
-// The round trips prepare_backend_at_once found needed: its commands, then the client's
-// statements this backend lacks.
-awaitable<Status> MyFrontend::prepare_backend() {
-  auto& backend = server();
-  if (backend_commands_.empty()) co_return co_await restore_statements();
-  const auto commands = std::exchange(backend_commands_, {});
-  const auto init_db_at = backend_init_db_at_;
-  auto results = co_await run_backend_commands(backend, commands);
-  if (!results) co_return results.failure();
-  bool schema_gone = false;
-  for (std::size_t i = 0; i < results->size(); ++i) {
-    const auto& result = (*results)[i];
-    if (!result.error) continue;
-    // The client dropped the schema it was in (USE tmp; DROP DATABASE tmp): MariaDB leaves that
-    // session in no schema, which no command can bring another backend to. The pool's database
-    // is the closest: the client goes on there instead of being disconnected.
-    if (i == init_db_at && result.error->error_code == mysql::error_code::ER_BAD_DB_ERROR && backend.target &&
-        schema_ != backend.target->dbname) {
-      schema_gone = true;
-      continue;
-    }
-    spdlog::warn("user={} database={}: preparing backend {} failed: {} {}", session_.user(), session_.database(),
-                 backend.connection_id, result.error->error_code, result.error->error_message);
-    co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + result.error->error_message};
-  }
-  if (schema_gone) {
-    spdlog::info("user={} database={}: schema {} no longer exists; the client continues in {}", session_.user(),
-                 session_.database(), schema_, backend.target->dbname);
-    schema_ = backend.target->dbname;
-    const std::vector<std::string> init_db{com_init_db(schema_)};
-    auto moved = co_await run_backend_commands(backend, init_db);
-    if (!moved) co_return moved.failure();
-    if (const auto& error = moved->front().error) {
-      co_return Failure{"server_reset_query", "08006", "server connection reset failed: " + error->error_message};
-    }
-  }
-  backend.schema = schema_;
-  if (collation_) backend.character_set = character_set_;
-  session_synced();
-  co_return co_await restore_statements();
 }
 
 void MyFrontend::backend_detached() {
