@@ -11,6 +11,7 @@
 #   bench/instructions.sh                                  # simple and extended, pgbouncer + sluice
 #   SLUICE_BINS="/tmp/old/sluice build/sluice" bench/instructions.sh   # before/after
 #   MODES=simple TRANSACTIONS=200 bench/instructions.sh
+#   KEEP_PROFILES=/tmp/profiles bench/instructions.sh      # keep the dumps for callgrind_annotate
 #
 # Each target runs under callgrind with `workers: 1` (Sluice) in front of one fake backend;
 # pgbench -c CLIENTS fills the pools, the counters are zeroed, pgbench -c CLIENTS -t
@@ -52,6 +53,7 @@ measure() {
         -h 127.0.0.1 -p "$port" -U "$BENCH_USER" "$BENCH_DB" >"$out.pgbench" 2>&1 || die "$name: pgbench failed"
     "${control[@]}" -d "$pid" >/dev/null 2>&1
     for _ in $(seq 1 50); do [ -s "$out.1" ] && break; sleep 0.1; done
+    if [ -n "${KEEP_PROFILES:-}" ]; then mkdir -p "$KEEP_PROFILES" && cp "$out.1" "$KEEP_PROFILES/$(basename "$out")"; fi
     awk -v i="$(dumped_instructions "$out.1")" -v n="$((CLIENTS * TRANSACTIONS))" 'BEGIN { printf "%.0f", i / n }'
 }
 

@@ -11,9 +11,14 @@ namespace sluice::pool {
 // client's executor stays valid even if the client gave up in the meantime.
 struct ServerPool::Waiter : std::enable_shared_from_this<Waiter> {
   explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
-  // Wakes the client on its own worker (cancels its timer there); the post holds the waiter,
-  // so a client that gave up meanwhile leaves nothing dangling.
+  // Wakes the client on its own worker (cancels its timer there). From that worker's own thread
+  // at once, when the client is suspended on its timer (the cancel only queues its completion).
+  // Otherwise — another worker, or the client itself between queueing and its wait (its
+  // acquire() frees cap slots, which may wake its own pool's queue) — a post that holds the
+  // waiter, so a client that gave up meanwhile leaves nothing dangling.
   void wake() {
+    const auto* worker = timer.get_executor().target<asio::io_context::executor_type>();
+    if (worker != nullptr && worker->running_in_this_thread() && timer.cancel() > 0) return;
     asio::post(timer.get_executor(), [self = shared_from_this()] { self->timer.cancel(); });
   }
 

@@ -5,6 +5,8 @@
 #include <optional>
 #include <utility>
 
+#include "sluice/protocol/postgres/plain_statement.hpp"
+
 namespace sluice::pg {
 
 namespace {
@@ -125,17 +127,8 @@ void ClientTextReader::begin_message(std::string_view client_encoding, const Lex
   if (current_.type == frontend::Close) phase_ = Phase::target;   // 'S' or 'P', then the name
   if (!follows_text(current_.type)) return;
   current_.client_encoding = client_encoding;
-  // A fresh lexer and classifier only when the options change: reset ones keep their buffers,
-  // so a client's every Query costs no allocation here.
-  const LexOptions& current = lexer_.options();
-  if (current.encoding != options.encoding ||
-      current.standard_conforming_strings != options.standard_conforming_strings) {
-    lexer_ = SqlLexer(options);
-    classifier_ = StatementClassifier(options);
-  } else {
-    lexer_.reset();
-  }
-  head_count_ = 0;
+  text_options_ = options;
+  text_fed_ = false;
   // A Parse starts with the statement's name; a Query is all text.
   phase_ = current_.type == frontend::Parse ? Phase::name : Phase::text;
 }
@@ -151,6 +144,13 @@ void ClientTextReader::read_body(const std::uint8_t* bytes, std::size_t size) {
     }
     const auto* nul = static_cast<const std::uint8_t*>(std::memchr(bytes + i, 0, size - i));
     const std::size_t run = nul ? static_cast<std::size_t>(nul - (bytes + i)) : size - i;
+    // A whole text that is one plain statement needs no lexer: one statement, nothing to track.
+    if (phase_ == Phase::text && nul && !text_fed_ &&
+        is_plain_statement(std::string_view(reinterpret_cast<const char*>(bytes + i), run))) {
+      current_.statement_count = 1;
+      phase_ = Phase::rest;
+      return;
+    }
     if (phase_ == Phase::text) feed_text(bytes + i, run);
     if (phase_ == Phase::name || phase_ == Phase::statement) read_name(bytes + i, run);
     if (!nul) return;
@@ -227,11 +227,29 @@ void ClientTextReader::end_message(std::size_t end) {
   }
 }
 
+// The lexer for a text it will read (a plain statement never reaches it). A fresh lexer and
+// classifier only when the options change: reset ones keep their buffers, so a client's every
+// Query costs no allocation here.
+void ClientTextReader::start_lexer() {
+  text_fed_ = true;
+  head_count_ = 0;
+  const LexOptions& current = lexer_.options();
+  if (current.encoding != text_options_.encoding ||
+      current.standard_conforming_strings != text_options_.standard_conforming_strings) {
+    lexer_ = SqlLexer(text_options_);
+    classifier_ = StatementClassifier(text_options_);
+  } else {
+    lexer_.reset();
+  }
+}
+
 void ClientTextReader::feed_text(const std::uint8_t* bytes, std::size_t size) {
+  if (!text_fed_) start_lexer();
   if (size > 0) lexer_.feed(std::string_view(reinterpret_cast<const char*>(bytes), size), *this);
 }
 
 void ClientTextReader::end_text() {
+  if (!text_fed_) start_lexer();
   lexer_.finish(*this);
   if (!classifier_.empty()) end_statement();
   phase_ = Phase::rest;

@@ -174,7 +174,11 @@ Parameters SessionSettings::reported() const {
 }
 
 std::string_view SessionSettings::client_encoding() const {
-  return find_reported("client_encoding").value_or("UTF8");
+  // Asked for every client message: by its index, not its name.
+  static constexpr std::size_t kClientEncoding = 1;
+  static_assert(kReportedParameters[kClientEncoding] == "client_encoding");
+  if (!(reported_known_ & (1u << kClientEncoding))) return "UTF8";
+  return reported_value(kClientEncoding);
 }
 
 LexOptions SessionSettings::lex_options_for(std::string_view client_encoding, bool standard_conforming_strings) {

@@ -12,16 +12,23 @@
 //   - each statement's own text, read alone, is one statement with the same effects;
 //   - every setting a statement makes, replayed with setting_statement(), reads back as that
 //     same setting;
+//   - a text is_plain_statement() lets skip the lexer is one non-empty statement whose only
+//     effect may be an unterminated quote's unknown state (which it knows cannot act), and the
+//     reader's Query event for it is the same whole (the look) and in pieces (the lexer);
 //   - quote_literal / quote_identifier of any piece of the text stay quoted: "SELECT <quoted>;
 //     LISTEN x" is two statements, the second exactly LISTEN x.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz_support.hpp"
 #include "fuzz_targets.hpp"
+#include "sluice/protocol/postgres/client_text_reader.hpp"
+#include "sluice/protocol/postgres/plain_statement.hpp"
 #include "sluice/protocol/postgres/session_statement.hpp"
 #include "sluice/protocol/postgres/sql_lexer.hpp"
 #include "sluice/protocol/postgres/sql_quote.hpp"
@@ -110,6 +117,50 @@ void check_statements(std::string_view text, const std::vector<std::size_t>& cut
   SLUICE_FUZZ_CHECK(scan(text, cuts, options) == whole);
 }
 
+// The reader's events for a Query of `text`, fed whole or one byte at a time.
+std::vector<std::pair<std::size_t, std::size_t>> query_events(std::string_view text, pg::LexOptions options, bool whole) {
+  std::string bytes(1, pg::frontend::Query);
+  const auto length = static_cast<std::uint32_t>(text.size() + 5);
+  for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>((length >> shift) & 0xFF));
+  bytes.append(text);
+  bytes.push_back('\0');
+  pg::ClientTextReader reader(1 << 24);
+  std::vector<std::pair<std::size_t, std::size_t>> events;
+  auto feed = [&](std::string_view part) {
+    const auto span = std::span(reinterpret_cast<const std::uint8_t*>(part.data()), part.size());
+    for (const auto& event : reader.feed(span, options, "UTF8")) {
+      std::size_t effects = 0;
+      for (const auto& statement : event.statements) {
+        const bool only_unterminated = statement.effects.settings.empty() &&
+                                       statement.control == pg::TransactionControl::none &&
+                                       std::all_of(statement.effects.state.begin(), statement.effects.state.end(),
+                                                   [](const auto& change) { return change.name == "unterminated text"; });
+        if (!only_unterminated) ++effects;
+      }
+      events.emplace_back(event.statement_count, effects + (event.overflow ? 1 : 0));
+    }
+  };
+  if (whole) return feed(bytes), events;
+  for (std::size_t i = 0; i < bytes.size(); ++i) feed(std::string_view(bytes).substr(i, 1));
+  return events;
+}
+
+void check_plain(std::string_view text, pg::LexOptions options) {
+  if (!pg::is_plain_statement(text)) return;
+  std::size_t non_empty = 0;
+  for (const pg::Statement& statement : scan(text, {}, options)) {
+    if (statement.empty) continue;
+    ++non_empty;
+    SLUICE_FUZZ_CHECK(statement.effects.settings.empty());
+    for (const auto& change : statement.effects.state) SLUICE_FUZZ_CHECK(change.name == "unterminated text");
+  }
+  SLUICE_FUZZ_CHECK(non_empty == 1);
+  if (text.find('\0') != std::string_view::npos || text.size() > 4096) return;
+  const auto whole = query_events(text, options, true);
+  SLUICE_FUZZ_CHECK(whole.size() == 1 && whole[0] == std::make_pair(std::size_t{1}, std::size_t{0}));
+  SLUICE_FUZZ_CHECK(query_events(text, options, false) == whole);
+}
+
 // What Sluice quotes stays inside the quotes, as its own lexer (and so the server) reads it.
 void check_quoting(std::string_view piece, pg::LexOptions options) {
   const std::vector<pg::SessionStateChange> listen{{pg::SessionState::listen, pg::StateChange::add, "x"}};
@@ -134,6 +185,7 @@ int sluice_fuzz_pg_sql_lexer(const std::uint8_t* data, std::size_t size) {
   const auto cuts = fuzz::cut_points(bytes, 3);
   check_tokens(text, cuts, options);
   check_statements(text, cuts, options);
+  check_plain(text, options);
   check_quoting(text, options);
   if (!cuts.empty()) check_quoting(text.substr(0, cuts[0]), options);
   return 0;

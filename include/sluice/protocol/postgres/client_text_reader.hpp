@@ -89,6 +89,7 @@ class ClientTextReader : private TokenSink {
 
   void begin_message(std::string_view client_encoding, const LexOptions& options);
   void read_body(const std::uint8_t* bytes, std::size_t size);
+  void start_lexer();
   void feed_text(const std::uint8_t* bytes, std::size_t size);
   void end_text();
   void on_token(const Token& token) override;
@@ -112,6 +113,8 @@ class ClientTextReader : private TokenSink {
   // The first few tokens of the statement: its transaction control.
   std::array<std::string, 4> head_;
   std::size_t head_count_ = 0;
+  bool text_fed_ = false;  // the lexer has started on this text (it came in pieces, or is not plain)
+  LexOptions text_options_;  // how the server reads the text being read
   // The statement name of the Parse, Bind or Close being read.
   std::string name_;
   bool name_too_long_ = false;
