@@ -334,6 +334,11 @@ void fold_reading(QueryEffects& effects, const QueryEffects& other) {
 }  // namespace
 
 QueryEffects read_query_effects(std::string_view sql, bool maybe_two_byte_charset) {
+  if (auto plain = plain_query_effects(sql)) return *plain;
+  return read_query_effects_tokenized(sql, maybe_two_byte_charset);
+}
+
+QueryEffects read_query_effects_tokenized(std::string_view sql, bool maybe_two_byte_charset) {
   auto effects = effects_of(tokenize_sql(sql));
   // Only a backslash reads differently under another sql_mode or character set, and which one is
   // in force is not always known (a server-wide NO_BACKSLASH_ESCAPES needs no SET): every reading

@@ -253,3 +253,35 @@ TEST_CASE("what a query does to the transaction: SAVEPOINT, its end, and stateme
   CHECK_FALSE(read_query_effects("START TRANSACTION").touches_no_table);
   CHECK_FALSE(read_query_effects("").touches_no_table);
 }
+
+TEST_CASE("the look before tokenising: plain queries skip the tokens and read the same", "[mysql_statements][plain]") {
+  for (const std::string_view sql :
+       {"SELECT c FROM sbtest1 WHERE id=5432", "select 1", "  SELECT NOW();  ", "INSERT INTO t VALUES (1, 'a')",
+        "update t set a = 'x' where id = 3", "DELETE FROM t WHERE id = 1", "REPLACE INTO t VALUES (2)",
+        "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT * FROM$t", "SELECT 1get_lock(2)", "SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN 1 AND 99 ORDER BY c"}) {
+    CAPTURE(sql);
+    const auto plain = plain_query_effects(sql);
+    REQUIRE(plain);
+    const auto tokenized = read_query_effects_tokenized(sql);
+    CHECK(plain->statement_count == 1);
+    CHECK(tokenized.statement_count == 1);
+    CHECK(plain->pin == SessionPin::none);
+    CHECK(tokenized.pin == SessionPin::none);
+    CHECK(plain->touches_no_table == tokenized.touches_no_table);
+  }
+  CHECK(plain_query_effects("SELECT 1")->touches_no_table);
+  CHECK_FALSE(plain_query_effects("SELECT c FROM t")->touches_no_table);
+  CHECK_FALSE(plain_query_effects("INSERT INTO t VALUES (1)")->touches_no_table);
+
+  for (const std::string_view sql :
+       {"SET NAMES utf8", "USE db", "KILL 3", "CALL p()", "COMMIT", "BEGIN", "SAVEPOINT a", "LOAD DATA LOCAL INFILE 'f' INTO TABLE t",
+        "LOCK TABLES t READ", "CREATE TEMPORARY TABLE t (a int)", "SELECT @a", "SELECT @@sql_mode", "SELECT GET_LOCK('a', 1)",
+        "SELECT SQL_CALC_FOUND_ROWS * FROM t", "select found_rows()", "SELECT 1; SELECT 2", "SELECT 1; -- c",
+        "/*!40101 SET @a = 1 */ SELECT 1", "select: loop select 1; end loop",
+        "SELECT a FROM t WHERE b = 'x'", "SELECT a /* c */ FROM t", "SELECT a FROM `t`", "SELECT 'from'", ""}) {
+    CAPTURE(sql);
+    CHECK_FALSE(plain_query_effects(sql));
+  }
+  // Where FROM is code cannot be told with quotes about, but without FROM it is never there.
+  CHECK(plain_query_effects("SELECT 'a', \"b\" -- c")->touches_no_table);
+}

@@ -65,6 +65,18 @@ struct QueryEffects {
 // every sql_mode and character set it may be in; where the readings disagree, it pins.
 QueryEffects read_query_effects(std::string_view sql, bool maybe_two_byte_charset = false);
 
+// The look read_query_effects takes first (sluice/protocol/plain_text.hpp: bytes, not tokens):
+// one SELECT / INSERT / UPDATE / DELETE / REPLACE / WITH statement, not a label, with no '@'
+// (user and system variables) and none of the names that pin from anywhere (GET_LOCK,
+// FOUND_ROWS, SQL_CALC_FOUND_ROWS). Its effects are then known without tokenising: one
+// statement, nothing pinned or set, and for a SELECT, whether it names a table (FROM) — which
+// needs a text without quotes or comments when FROM appears, else the tokens decide. nullopt:
+// not plain, the tokens decide. The fuzz target mysql_session_statement checks that the two
+// always agree.
+std::optional<QueryEffects> plain_query_effects(std::string_view sql);
+// read_query_effects without that look: every reading tokenised.
+QueryEffects read_query_effects_tokenized(std::string_view sql, bool maybe_two_byte_charset = false);
+
 // The SETs a client's session follows it with, in the order they are to be replayed; a later SET
 // of the same variables replaces the earlier one, unless it builds on it (reads a system
 // variable). Bounded: past kMaxSettings the client pins.

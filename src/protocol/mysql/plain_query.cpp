@@ -1,0 +1,53 @@
+// The look before tokenising a COM_QUERY (session_statement.hpp: plain_query_effects).
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+#include "sluice/protocol/mysql/session_statement.hpp"
+#include "sluice/protocol/plain_text.hpp"
+
+namespace sluice::mysql {
+
+namespace {
+
+using plain_text::equals_folded;
+constexpr const plain_text::Classes& kWords = plain_text::kMysqlWords;
+
+constexpr std::string_view kPlainHeads[] = {"select", "insert", "update", "delete", "replace", "with"};
+
+// Names session_statement.cpp's pin_by_token finds anywhere in a statement.
+bool pins_anywhere(std::string_view word) {
+  return equals_folded(word, "get_lock") || equals_folded(word, "found_rows") ||
+         equals_folded(word, "sql_calc_found_rows");
+}
+
+}  // namespace
+
+std::optional<QueryEffects> plain_query_effects(std::string_view sql) {
+  if (std::memchr(sql.data(), '@', sql.size()) != nullptr) return std::nullopt;
+  bool select = false;
+  bool names_from = false;
+  const auto read = plain_text::one_plain_statement(kWords,
+      sql,
+      [&](std::string_view head) {
+        select = equals_folded(head, "select");
+        return select || std::any_of(std::begin(kPlainHeads), std::end(kPlainHeads),
+                                     [&](std::string_view plain) { return equals_folded(head, plain); });
+      },
+      [&](std::string_view word) {
+        names_from = names_from || equals_folded(word, "from");
+        return pins_anywhere(word);
+      });
+  if (!read.plain) return std::nullopt;
+  // "select: ..." is a label to the tokens (a compound block): theirs to read.
+  const std::size_t after_head = plain_text::skip_space(kWords, sql, plain_text::word_end(kWords, sql, plain_text::skip_space(kWords, sql, 0)));
+  if (after_head < sql.size() && sql[after_head] == ':') return std::nullopt;
+  // Whether FROM is a word of code or of a string or comment: the tokens tell.
+  if (select && names_from && read.quotes_or_comments) return std::nullopt;
+  QueryEffects effects;
+  effects.statement_count = 1;
+  effects.touches_no_table = select && !names_from;
+  return effects;
+}
+
+}  // namespace sluice::mysql
