@@ -9,7 +9,6 @@
 //     the server or is inside a word for it: a word the server reads is a word here.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -77,23 +76,22 @@ struct PlainStatement {
   bool quotes_or_comments = false;
 };
 
-// Words as `classes` makes them. `head(word)` and `watched(word)` get a word as written (fold it with equals_folded: compare
-// sizes first, most words are no watched name). Plain when the text is one statement whose first
-// word `head` accepts and no later word is `watched`.
+// Words as `classes` makes them. `head(word)` and `watched(word)` get a word as written (fold it
+// with equals_folded, which compares sizes first: most words are no watched name). Plain when the
+// text is one statement whose first word `head` accepts and no later word is `watched`.
 template <class Head, class Watched>
 PlainStatement one_plain_statement(const Classes& classes, std::string_view text, Head&& head, Watched&& watched) {
-  const auto class_of = [&](char c) { return classes[static_cast<unsigned char>(c)]; };
   PlainStatement result;
   const char* p = text.data();
   const char* const end = p + text.size();
   const auto word_from = [&](const char* begin) {
-    while (p < end && (class_of(*p) & kContinue) != 0) ++p;
+    while (p < end && (class_of(classes, *p) & kContinue) != 0) ++p;
     return std::string_view(begin, static_cast<std::size_t>(p - begin));
   };
-  while (p < end && class_of(*p) == kSpace) ++p;
-  if (p == end || (class_of(*p) & kStart) == 0 || !head(word_from(p))) return result;
+  while (p < end && class_of(classes, *p) == kSpace) ++p;
+  if (p == end || (class_of(classes, *p) & kStart) == 0 || !head(word_from(p))) return result;
   while (p < end) {
-    const std::uint8_t cls = class_of(*p);
+    const std::uint8_t cls = class_of(classes, *p);
     if ((cls & kStart) != 0) {
       if (watched(word_from(p))) return result;
       continue;
@@ -103,7 +101,7 @@ PlainStatement one_plain_statement(const Classes& classes, std::string_view text
     switch (c) {
       case ';':
         for (; p < end; ++p) {
-          if (class_of(*p) != kSpace) return result;  // a second statement, or a comment after the first
+          if (class_of(classes, *p) != kSpace) return result;  // a second statement, or a comment after the first
         }
         break;
       case '\'': case '"': case '`': case '#': result.quotes_or_comments = true; break;

@@ -27,8 +27,8 @@ std::optional<QueryEffects> plain_query_effects(std::string_view sql) {
   if (std::memchr(sql.data(), '@', sql.size()) != nullptr) return std::nullopt;
   bool select = false;
   bool names_from = false;
-  const auto read = plain_text::one_plain_statement(kWords,
-      sql,
+  const auto read = plain_text::one_plain_statement(
+      kWords, sql,
       [&](std::string_view head) {
         select = equals_folded(head, "select");
         return select || std::any_of(std::begin(kPlainHeads), std::end(kPlainHeads),
@@ -40,7 +40,8 @@ std::optional<QueryEffects> plain_query_effects(std::string_view sql) {
       });
   if (!read.plain) return std::nullopt;
   // "select: ..." is a label to the tokens (a compound block): theirs to read.
-  const std::size_t after_head = plain_text::skip_space(kWords, sql, plain_text::word_end(kWords, sql, plain_text::skip_space(kWords, sql, 0)));
+  using plain_text::skip_space, plain_text::word_end;
+  const std::size_t after_head = skip_space(kWords, sql, word_end(kWords, sql, skip_space(kWords, sql, 0)));
   if (after_head < sql.size() && sql[after_head] == ':') return std::nullopt;
   // Whether FROM is a word of code or of a string or comment: the tokens tell.
   if (select && names_from && read.quotes_or_comments) return std::nullopt;

@@ -140,8 +140,11 @@ std::vector<std::pair<std::size_t, std::size_t>> query_events(std::string_view t
       events.emplace_back(event.statement_count, effects + (event.overflow ? 1 : 0));
     }
   };
-  if (whole) return feed(bytes), events;
-  for (std::size_t i = 0; i < bytes.size(); ++i) feed(std::string_view(bytes).substr(i, 1));
+  if (whole) {
+    feed(bytes);
+  } else {
+    for (std::size_t i = 0; i < bytes.size(); ++i) feed(std::string_view(bytes).substr(i, 1));
+  }
   return events;
 }
 
