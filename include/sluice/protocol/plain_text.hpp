@@ -48,14 +48,6 @@ inline constexpr Classes kMysqlWords = make_classes(Words::mysql);
 inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 inline std::uint8_t class_of(const Classes& classes, char c) { return classes[static_cast<unsigned char>(c)]; }
-inline std::size_t skip_space(const Classes& classes, std::string_view text, std::size_t i) {
-  while (i < text.size() && class_of(classes, text[i]) == kSpace) ++i;
-  return i;
-}
-inline std::size_t word_end(const Classes& classes, std::string_view text, std::size_t i) {
-  while (i < text.size() && (class_of(classes, text[i]) & kContinue) != 0) ++i;
-  return i;
-}
 
 // `word` (as written) is `lower` (lower case), ASCII case folded; `starts_with_folded` its start.
 inline bool starts_with_folded(std::string_view word, std::string_view lower) {

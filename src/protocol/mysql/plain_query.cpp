@@ -24,7 +24,13 @@ bool pins_anywhere(std::string_view word) {
 }  // namespace
 
 std::optional<QueryEffects> plain_query_effects(std::string_view sql) {
-  if (std::memchr(sql.data(), '@', sql.size()) != nullptr) return std::nullopt;
+  // '@': a variable. ':' may make the first word a label (a compound block), and "/*!" or
+  // "/*M!" makes a comment's words code, split from version digits the bytes glue them to: the
+  // tokens read those.
+  if (std::memchr(sql.data(), '@', sql.size()) != nullptr || std::memchr(sql.data(), ':', sql.size()) != nullptr ||
+      sql.find("/*") != std::string_view::npos) {
+    return std::nullopt;
+  }
   bool select = false;
   bool names_from = false;
   const auto read = plain_text::one_plain_statement(
@@ -39,10 +45,6 @@ std::optional<QueryEffects> plain_query_effects(std::string_view sql) {
         return pins_anywhere(word);
       });
   if (!read.plain) return std::nullopt;
-  // "select: ..." is a label to the tokens (a compound block): theirs to read.
-  using plain_text::skip_space, plain_text::word_end;
-  const std::size_t after_head = skip_space(kWords, sql, word_end(kWords, sql, skip_space(kWords, sql, 0)));
-  if (after_head < sql.size() && sql[after_head] == ':') return std::nullopt;
   // Whether FROM is a word of code or of a string or comment: the tokens tell.
   if (select && names_from && read.quotes_or_comments) return std::nullopt;
   QueryEffects effects;

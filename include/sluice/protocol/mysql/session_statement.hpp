@@ -66,8 +66,9 @@ struct QueryEffects {
 QueryEffects read_query_effects(std::string_view sql, bool maybe_two_byte_charset = false);
 
 // The look read_query_effects takes first (sluice/protocol/plain_text.hpp: bytes, not tokens):
-// one SELECT / INSERT / UPDATE / DELETE / REPLACE / WITH statement, not a label, with no '@'
-// (user and system variables) and none of the names that pin from anywhere (GET_LOCK,
+// one SELECT / INSERT / UPDATE / DELETE / REPLACE / WITH statement, with no '@' (user and system
+// variables), no ':' (a label), no "/*" (an executable comment) and none of the names that pin
+// from anywhere (GET_LOCK,
 // FOUND_ROWS, SQL_CALC_FOUND_ROWS). Its effects are then known without tokenising: one
 // statement, nothing pinned or set, and for a SELECT, whether it names a table (FROM) — which
 // needs a text without quotes or comments when FROM appears, else the tokens decide. nullopt:
