@@ -61,6 +61,15 @@ inline bool equals_folded(std::string_view word, std::string_view lower) {
   return word.size() == lower.size() && starts_with_folded(word, lower);
 }
 
+// `word` is one of `lower_words`, ASCII case folded.
+template <std::size_t N>
+bool is_one_of_folded(std::string_view word, const std::string_view (&lower_words)[N]) {
+  for (const std::string_view lower : lower_words) {
+    if (equals_folded(word, lower)) return true;
+  }
+  return false;
+}
+
 struct PlainStatement {
   bool plain = false;
   // A quote (' " `) or a comment start (# -- /*) somewhere: a word may then be inside a string

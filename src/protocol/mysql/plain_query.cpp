@@ -1,7 +1,5 @@
 // The look before tokenising a COM_QUERY (session_statement.hpp: plain_query_effects).
-#include <algorithm>
 #include <cstring>
-#include <iterator>
 
 #include "sluice/protocol/mysql/session_statement.hpp"
 #include "sluice/protocol/plain_text.hpp"
@@ -16,10 +14,7 @@ constexpr const plain_text::Classes& kWords = plain_text::kMysqlWords;
 constexpr std::string_view kPlainHeads[] = {"select", "insert", "update", "delete", "replace", "with"};
 
 // Names session_statement.cpp's pin_by_token finds anywhere in a statement.
-bool pins_anywhere(std::string_view word) {
-  return equals_folded(word, "get_lock") || equals_folded(word, "found_rows") ||
-         equals_folded(word, "sql_calc_found_rows");
-}
+constexpr std::string_view kPinsAnywhere[] = {"get_lock", "found_rows", "sql_calc_found_rows"};
 
 }  // namespace
 
@@ -37,12 +32,11 @@ std::optional<QueryEffects> plain_query_effects(std::string_view sql) {
       kWords, sql,
       [&](std::string_view head) {
         select = equals_folded(head, "select");
-        return select || std::any_of(std::begin(kPlainHeads), std::end(kPlainHeads),
-                                     [&](std::string_view plain) { return equals_folded(head, plain); });
+        return plain_text::is_one_of_folded(head, kPlainHeads);
       },
       [&](std::string_view word) {
         names_from = names_from || equals_folded(word, "from");
-        return pins_anywhere(word);
+        return plain_text::is_one_of_folded(word, kPinsAnywhere);
       });
   if (!read.plain) return std::nullopt;
   // Whether FROM is a word of code or of a string or comment: the tokens tell.

@@ -27,10 +27,7 @@ bool is_watched(std::string_view word) {
 bool is_plain_statement(std::string_view text) {
   return plain_text::one_plain_statement(plain_text::kPostgresWords,
              text,
-             [](std::string_view head) {
-               return std::any_of(std::begin(kPlainHeads), std::end(kPlainHeads),
-                                  [&](std::string_view plain) { return equals_folded(head, plain); });
-             },
+             [](std::string_view head) { return plain_text::is_one_of_folded(head, kPlainHeads); },
              is_watched)
       .plain;
 }
