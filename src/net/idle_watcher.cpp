@@ -34,7 +34,7 @@ IdleWatcher::IdleWatcher(asio::execution_context& context)
 
 IdleWatcher::~IdleWatcher() = default;
 
-IdleWatcher& IdleWatcher::of(const asio::any_io_executor& executor) {
+IdleWatcher& IdleWatcher::of(const WorkerExecutor& executor) {
   return asio::use_service<IdleWatcher>(asio::query(executor, asio::execution::context));
 }
 

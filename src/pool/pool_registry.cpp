@@ -133,7 +133,7 @@ std::vector<std::shared_ptr<ServerPool>> PoolRegistry::pools() const {
   return result;
 }
 
-void PoolRegistry::sweep(TimePoint now, const asio::any_io_executor& executor) {
+void PoolRegistry::sweep(TimePoint now, const WorkerExecutor& executor) {
   {
     std::lock_guard lock(mutex_);
     std::erase_if(retired_, [](const Retired& retired) { return retired.pool->empty(); });

@@ -21,7 +21,7 @@ bool ServerConnection::looks_alive() {
   return received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-bool ServerConnection::move_to(const asio::any_io_executor& executor) {
+bool ServerConnection::move_to(const WorkerExecutor& executor) {
   auto& socket = stream_.socket();
   if (!socket.is_open() || socket.get_executor() == executor) return true;
   error_code error;
@@ -42,11 +42,11 @@ bool ServerConnection::move_to(const asio::any_io_executor& executor) {
     socket.close(error);
     return false;
   }
-  tcp::socket moved(executor);
+  WorkerSocket moved(executor);
   moved.assign(protocol, descriptor, error);
   if (error) {
     ::close(descriptor);
-    socket = tcp::socket(executor);
+    socket = WorkerSocket(executor);
     return false;
   }
   socket = std::move(moved);

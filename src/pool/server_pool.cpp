@@ -34,18 +34,28 @@ ServerPool::ServerPool(PoolKey key, std::shared_ptr<ServerConnector> connector,
 ServerPool::~ServerPool() = default;
 
 void ServerPool::WaitTicket::abandon() {
-  if (auto waiter = waiter_.lock()) {
-    waiter->abandoned = true;
-    waiter->timer.cancel();
+  if (waiter_) {
+    waiter_->abandoned = true;
+    waiter_->timer.cancel();
   }
 }
 
-awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_executor, WaitTicket* ticket) {
-  if (auto* connection = take_idle_fast(session_executor)) {
-    if (moved_to_session(connection, session_executor)) co_return handed_out(Clock::now(), connection, false);
+// The ticket's entry again when nothing else holds it (not queued, no wake-up in flight from
+// another worker), else a fresh one.
+std::shared_ptr<ServerPool::Waiter> ServerPool::waiter_for(const WorkerExecutor& session_executor, WaitTicket* ticket) {
+  if (ticket == nullptr) return std::make_shared<Waiter>(session_executor);
+  auto& kept = ticket->waiter_;
+  if (kept && kept.use_count() == 1 && kept->timer.get_executor() == session_executor) {
+    kept->reuse();
+  } else {
+    kept = std::make_shared<Waiter>(session_executor);
   }
-  auto waiter = std::make_shared<Waiter>(session_executor);
-  if (ticket) ticket->waiter_ = waiter;
+  return kept;
+}
+
+awaitable<Expected<Lease>> ServerPool::acquire(WorkerExecutor session_executor, WaitTicket* ticket) {
+  if (auto lease = try_acquire_now(session_executor)) co_return std::move(*lease);
+  const auto waiter = waiter_for(session_executor, ticket);
   TimePoint deadline = TimePoint::max();
   TimePoint reserve_at = TimePoint::max();
   for (bool first = true;; first = false) {
@@ -106,13 +116,19 @@ awaitable<Expected<Lease>> ServerPool::acquire(asio::any_io_executor session_exe
   }
 }
 
+std::optional<Lease> ServerPool::try_acquire_now(const WorkerExecutor& session_executor) {
+  auto* connection = take_idle_fast(session_executor);
+  if (connection == nullptr || !moved_to_session(connection, session_executor)) return std::nullopt;
+  return handed_out(Clock::now(), connection, false);
+}
+
 // The common case under load: an idle backend, fresh enough to need no check, and nobody
 // queued ahead. No waiter, no timer.
 // The most recently used idle backend of the session's own I/O worker, else of any worker
 // (moved to the session's worker by moved_to_session: two epoll_ctl calls). Its liveness peek
 // is a system call, so it runs after the lock is dropped: a dead one is closed as a failed check
 // and the caller takes the slow path.
-ServerConnection* ServerPool::take_idle_fast(const asio::any_io_executor& session_executor) {
+ServerConnection* ServerPool::take_idle_fast(const WorkerExecutor& session_executor) {
   ServerConnection* connection = nullptr;
   {
     std::lock_guard lock(mutex_);
@@ -181,7 +197,7 @@ ServerPool::Attempt ServerPool::try_lease_locked(const std::shared_ptr<Waiter>& 
   return Attempt::queued;
 }
 
-ServerConnection* ServerPool::start_opening_locked(asio::any_io_executor executor) {
+ServerConnection* ServerPool::start_opening_locked(WorkerExecutor executor) {
   auto connection = connector_->create(std::move(executor));
   connection->id_ = next_connection_id_++;
   connection->expires_at_ = lifetime_deadline(connection->created_at_);
@@ -217,7 +233,7 @@ void ServerPool::record_wait(TimePoint since) {
 
 // A backend last used on another I/O worker follows the session to its worker; one whose
 // socket cannot be moved is closed, and the caller looks for another.
-bool ServerPool::moved_to_session(ServerConnection* connection, const asio::any_io_executor& session_executor) {
+bool ServerPool::moved_to_session(ServerConnection* connection, const WorkerExecutor& session_executor) {
   if (connection->move_to(session_executor)) return true;
   give_back(connection, false, CloseReason::not_reusable);
   return false;

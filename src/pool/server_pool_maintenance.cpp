@@ -88,7 +88,7 @@ bool ServerPool::below_minimum() const {
 }
 
 // min_pool_size: backends opened ahead of demand, so the first clients do not pay for them.
-awaitable<void> ServerPool::fill_to_minimum(asio::any_io_executor executor) {
+awaitable<void> ServerPool::fill_to_minimum(WorkerExecutor executor) {
   {
     std::lock_guard lock(mutex_);
     if (filling_) co_return;

@@ -10,19 +10,28 @@ namespace sluice::pool {
 // A client queued for a backend. Shared with the pool so a hand-off posted to the
 // client's executor stays valid even if the client gave up in the meantime.
 struct ServerPool::Waiter : std::enable_shared_from_this<Waiter> {
-  explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  explicit Waiter(WorkerExecutor executor) : timer(std::move(executor)) {}
   // Wakes the client on its own worker (cancels its timer there). From that worker's own thread
   // at once, when the client is suspended on its timer (the cancel only queues its completion).
   // Otherwise — another worker, or the client itself between queueing and its wait (its
   // acquire() frees cap slots, which may wake its own pool's queue) — a post that holds the
   // waiter, so a client that gave up meanwhile leaves nothing dangling.
   void wake() {
-    const auto* worker = timer.get_executor().target<asio::io_context::executor_type>();
-    if (worker != nullptr && worker->running_in_this_thread() && timer.cancel() > 0) return;
+    if (timer.get_executor().running_in_this_thread() && timer.cancel() > 0) return;
     asio::post(timer.get_executor(), [self = shared_from_this()] { self->timer.cancel(); });
   }
 
-  asio::steady_timer timer;  // expires at the client's query_wait_timeout; cancelled to wake it
+  // As new, for the next wait of the same client (ServerPool::waiter_for).
+  void reuse() {
+    granted = nullptr;
+    abandoned = false;
+    has_waited = false;
+    may_use_reserve = false;
+    passed_over = 0;
+    since = Clock::now();
+  }
+
+  WorkerTimer timer;  // expires at the client's query_wait_timeout; cancelled to wake it
   ServerConnection* granted = nullptr;  // a backend handed over directly by give_back()
   bool queued = false;
   bool abandoned = false;  // WaitTicket::abandon: the client stops waiting

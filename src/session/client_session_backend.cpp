@@ -22,6 +22,16 @@ double seconds_since(TimePoint start) { return std::chrono::duration<double>(Clo
 // A fresh lease: the front end makes the backend look like this client's own session, then
 // the pump starts.
 awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
+  if (attach_at_once(std::move(lease))) {
+    lease_ready();
+    co_return ok_status();
+  }
+  co_return co_await prepare_attached();
+}
+
+// attach_lease without a coroutine, up to the front end's verdict. False: the backend needs
+// queries to look like this client's session (prepare_attached).
+bool ClientSession::attach_at_once(pool::Lease lease) {
   core_.attach(std::move(lease));
   std::optional<TimePoint> waiting_since;  // set when this client queued for the backend
   {
@@ -30,12 +40,19 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
   }
   if (waiting_since) histograms_->wait.observe(seconds_since(*waiting_since));
   refresh_limits();
-  if (!frontend_->prepare_backend_at_once()) {
-    if (auto prepared = co_await frontend_->prepare_backend(); !prepared) {
-      discard_lease();
-      co_return prepared.failure();
-    }
+  return frontend_->prepare_backend_at_once();
+}
+
+awaitable<Status> ClientSession::prepare_attached() {
+  if (auto prepared = co_await frontend_->prepare_backend(); !prepared) {
+    discard_lease();
+    co_return prepared.failure();
   }
+  lease_ready();
+  co_return ok_status();
+}
+
+void ClientSession::lease_ready() {
   busy().lease_started = Clock::now();
   {
     std::lock_guard lock(snapshot_mutex_);
@@ -45,9 +62,7 @@ awaitable<Status> ClientSession::attach_lease(pool::Lease lease) {
     state_ = ClientState::active;
     state_since_ = busy().lease_started;
   }
-  pump_running_ = true;
-  asio::co_spawn(client_.get_executor(), pump_server(shared_from_this()), asio::detached);
-  co_return ok_status();
+  start_pump();
 }
 
 void ClientSession::release_lease() {
@@ -155,6 +170,11 @@ awaitable<void> ClientSession::wait_for_cancel_delivery() {
   auto delivered = busy().cancel_in_flight;  // the pump and the main loop may both wait on it
   if (!delivered) co_return;
   co_await delivered->async_wait(use_nothrow);
+  note_cancel_delivery(delivered);
+}
+
+// After a wait on `delivered` ended: forgets the cancel once the server has acted on it.
+void ClientSession::note_cancel_delivery(const std::shared_ptr<asio::steady_timer>& delivered) {
   if (busy().cancel_in_flight == delivered && cancel_settled(*delivered)) busy().cancel_in_flight.reset();
 }
 

@@ -17,7 +17,6 @@ namespace sluice::session {
 namespace {
 // One read, many messages, one write: buffers sized for a socket's worth of data.
 constexpr std::size_t kClientBufferSize = 16 * 1024;
-constexpr std::size_t kServerBufferSize = 32 * 1024;
 
 // True once the client has closed or reset its connection, asked of the socket's poll state
 // (one cheap system call, once per lease that waited): a peek would not do, since a client that
@@ -131,11 +130,17 @@ void ClientSession::grow_client_buffer(std::size_t at_least) {
   work.client_buffer = std::move(bigger);
 }
 
-// A backend for the client's next bytes: queued for if none is idle. Its own coroutine, so that
-// forward_to_server's frame stays small enough for Asio's per-thread frame recycling (frames
-// above ~1 KiB go to malloc on every call).
-awaitable<Status> ClientSession::lease_backend() {
+// A backend for the client's next bytes: queued for if none is idle, or (`attached`) the one
+// lease_at_once attached, prepared. Its own coroutine, so that forward_to_server's frame stays
+// small enough for Asio's per-thread frame recycling (frames above ~1 KiB go to malloc on every
+// call).
+awaitable<Status> ClientSession::lease_backend(bool attached) {
   Busy& work = busy();
+  if (attached) {
+    if (auto prepared = co_await prepare_attached(); !prepared) co_return prepared.failure();
+    work.statement_started = Clock::now();  // statement_timeout counts the client's statement only
+    co_return ok_status();
+  }
   set_state(ClientState::waiting);
   auto lease = co_await pool_->acquire(client_.get_executor(), &work.pool_wait);
   // Stopped while queued (a drain, a KILL): the client hears why, not that its wait ended.
@@ -157,14 +162,27 @@ awaitable<Status> ClientSession::lease_backend() {
   co_return ok_status();
 }
 
+ClientSession::LeaseAtOnce ClientSession::lease_at_once() {
+  auto lease = pool_->try_acquire_now(client_.get_executor());
+  if (!lease) return LeaseAtOnce::none;
+  if (!attach_at_once(std::move(*lease))) return LeaseAtOnce::needs_preparing;
+  lease_ready();
+  return LeaseAtOnce::ready;
+}
+
 awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   Busy& work = busy();
+  // An idle backend at once (the usual case below pool_size) takes no coroutine of its own;
+  // lease_backend queues, opens or prepares.
   if (!core_.has_lease()) {
-    work.leasing = true;
-    work.cancel_when_leased = false;
-    auto leased = co_await lease_backend();
-    work.leasing = false;
-    if (!leased) co_return leased.failure();
+    const auto at_once = lease_at_once();
+    if (at_once != LeaseAtOnce::ready) {
+      work.leasing = true;
+      work.cancel_when_leased = false;
+      auto leased = co_await lease_backend(at_once == LeaseAtOnce::needs_preparing);
+      work.leasing = false;
+      if (!leased) co_return leased.failure();
+    }
   }
   if (work.cancel_in_flight) {
     // Our statement_timeout cancel is still on its way: the server may act on it late (a
@@ -199,10 +217,11 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   co_return ok_status();
 }
 
-// While a backend is leased two coroutines write to the client: the pump what the server sent,
-// the main loop replies the front end made itself. One write at a time, in the order they
-// became due. The main loop's small replies join the pump's write in progress; the pump waits
-// for the main loop's (rare) write to end, so the server's bytes keep their back-pressure.
+// While a backend is leased two writers share the client: the pump (client_session_pump.cpp)
+// what the server sent, the main loop replies the front end made itself. One write at a time,
+// in the order they became due. The main loop's small replies join the pump's write in
+// progress; the pump waits for the main loop's (rare) write to end, so the server's bytes keep
+// their back-pressure.
 awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wait_turn) {
   Busy& work = busy();
   if (work.client_writing) {
@@ -227,54 +246,12 @@ awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wa
   }
   work.client_writing = false;
   if (work.writer_waiting) work.writer_waiting->cancel();
-  co_return !error;
-}
-
-// Server -> client while leased. Ends when the backend goes back to the pool, the server
-// is lost, or the session stops.
-awaitable<void> ClientSession::pump_server([[maybe_unused]] std::shared_ptr<ClientSession> self) {
-  net::PooledBuffer buffer(kServerBufferSize);
-  auto& stream = server().stream();
-  for (;;) {
-    auto [read_error, received] = co_await stream.async_read_some_until_rest(
-        asio::buffer(buffer.data(), buffer.size()), frontend_->server_rest_point(), use_nothrow);
-    if (stopping_) break;
-    if (read_error) {
-      stop(server_lost());
-      break;
-    }
-    if (!co_await relay_to_client(std::span<const std::uint8_t>(buffer.data(), received))) {
-      // The client is gone. The main loop may be blocked writing to this backend, which stopped
-      // reading because nobody read its answers: stopping is what ends that write.
-      if (!stopping_) stop(client_closed());
-      break;
-    }
-    if (stopping_) break;
-    const auto work = frontend_->work_state();
-    if (auto violation = core_.check_pool_mode(work)) {
-      // Whatever the client sent meanwhile: a statement left a transaction open.
-      stop(std::move(*violation));
-      break;
-    }
-    after_server_chunk(work);
-    if (auto due = core_.due_stop(work)) {
-      stop(std::move(*due));
-      break;
-    }
-    if (!core_.may_release(work)) {
-      if (work.at_rest()) count_kept_transaction();
-      continue;
-    }
-    if (busy().cancel_in_flight) {
-      co_await wait_for_cancel_delivery();
-      if (stopping_) break;
-      if (!core_.may_release(frontend_->work_state())) continue;  // the client sent more meanwhile
-    }
-    release_lease();
-    break;
+  // The pump's chunk waited for this write: its turn now (posted, as the pump's steps never run
+  // inside the main loop's).
+  if (std::exchange(work.pump_wants_turn, false)) {
+    asio::post(client_.get_executor(), [self = shared_from_this()] { self->write_chunk(); });
   }
-  pump_running_ = false;
-  if (busy().pump_done) busy().pump_done->cancel();
+  co_return !error;
 }
 
 // The janitor's clock after each server chunk: idle in a transaction, or idle.
@@ -285,25 +262,6 @@ void ClientSession::after_server_chunk(const WorkState& work) {
   } else {
     clock_.client_idle(Clock::now());
   }
-}
-
-// Scans one chunk from the server and writes it to the client. False: the session is over.
-awaitable<bool> ClientSession::relay_to_client(std::span<const std::uint8_t> chunk) {
-  auto scan = frontend_->scan_server(chunk);
-  if (scan.error) {
-    spdlog::warn("user={} database={}: closing the backend: {}", user(), database(), scan.error->message);
-    stop(server_lost());
-    co_return false;
-  }
-  if (scan.round_trip_completed) {
-    ++busy().queries;
-    busy().query_time += Clock::now() - busy().statement_started;
-    clock_.statement_finished();
-    clock_.cancel_settled();
-  }
-  busy().bytes_to_client += chunk.size();
-  const auto bytes = scan.replaced ? asio::buffer(scan.replacement) : asio::buffer(chunk.data(), chunk.size());
-  co_return co_await write_to_client(bytes, true);  // false: the client is gone; the main loop cleans up
 }
 
 // Ends the session for `reason`: wakes the main loop wherever it waits on the client.

@@ -15,10 +15,19 @@ using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
-template <class T = void>
-using awaitable = asio::awaitable<T>;
+// Every coroutine runs on one worker's io_context, so its executor is that concrete type: each
+// resumption then dispatches without type erasure (no any_executor copy, target compare or
+// heap-held function per completion), which Asio's default any_io_executor would cost.
+using WorkerExecutor = asio::io_context::executor_type;
 
+template <class T = void>
+using awaitable = asio::awaitable<T, WorkerExecutor>;
+
+// A timer of one worker, for the same reason.
+using WorkerTimer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, WorkerExecutor>;
+
+inline constexpr asio::use_awaitable_t<WorkerExecutor> use_awaitable{};
 // Completion token for the data plane: (error_code, result...) tuples instead of exceptions.
-inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+inline constexpr auto use_nothrow = asio::as_tuple(use_awaitable);
 
 }  // namespace sluice

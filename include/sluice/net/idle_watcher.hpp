@@ -47,7 +47,7 @@ class IdleWatcher : public asio::execution_context::service {
   ~IdleWatcher() override;
 
   // The watcher of the worker `executor` runs on (IoWorkers makes one per worker at start).
-  static IdleWatcher& of(const asio::any_io_executor& executor);
+  static IdleWatcher& of(const WorkerExecutor& executor);
 
   // Watches `fd` (released from Asio, owned by the watcher until it is given back) for
   // readability; `wait.idle_ready` is called once, on this worker. On failure the fd is still

@@ -20,7 +20,7 @@
 
 namespace sluice::net {
 
-// Socket: tcp::socket for backends (which may move between workers), WorkerSocket for clients.
+// Socket: WorkerSocket for both sides (a backend moving to another worker gets a new one).
 template <class Socket>
 class BasicTcpOrTlsStream {
  public:
@@ -154,6 +154,6 @@ class BasicTcpOrTlsStream {
   std::unique_ptr<Tls> tls_;  // declared after socket_: destroyed before the socket it wraps
 };
 
-using TcpOrTlsStream = BasicTcpOrTlsStream<tcp::socket>;
+using TcpOrTlsStream = BasicTcpOrTlsStream<WorkerSocket>;
 
 }  // namespace sluice::net

@@ -55,7 +55,7 @@ class PoolRegistry {
   // SERVERS and the metrics account for every backend open).
   std::vector<std::shared_ptr<ServerPool>> pools() const;
   // Every pool's idle and lifetime limits, and min_pool_size refills run on `executor`.
-  void sweep(TimePoint now, const asio::any_io_executor& executor);
+  void sweep(TimePoint now, const WorkerExecutor& executor);
 
  private:
   // Puts a retired pool back under `database`'s current settings; mutex_ held.

@@ -25,14 +25,14 @@ const char* to_string(ServerState state);
 
 class ServerConnection {
  public:
-  explicit ServerConnection(asio::any_io_executor executor) : stream_(std::move(executor)) {}
+  explicit ServerConnection(WorkerExecutor executor) : stream_(std::move(executor)) {}
   virtual ~ServerConnection() = default;
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
   // Bytes go through stream() (TLS when negotiated); socket() is the TCP socket under it.
   net::BackendStream& stream() { return stream_; }
-  tcp::socket& socket() { return stream_.socket(); }
+  WorkerSocket& socket() { return stream_.socket(); }
   ServerState state() const { return state_; }
   std::uint64_t id() const { return id_; }
   TimePoint created_at() const { return created_at_; }
@@ -46,7 +46,7 @@ class ServerConnection {
   // io_contexts. A no-op when it is already there. Only while no operation is pending on it
   // (the pool calls it on a backend nobody else holds). False if the move failed: the socket
   // is closed then and the caller treats the backend as dead.
-  bool move_to(const asio::any_io_executor& executor);
+  bool move_to(const WorkerExecutor& executor);
 
   // Called just before the pool closes the socket: a protocol may say goodbye
   // (PostgreSQL Terminate) so the server logs a clean disconnect. Must not block.
@@ -93,7 +93,7 @@ struct TargetChange {
 class ServerConnector {
  public:
   virtual ~ServerConnector() = default;
-  virtual std::unique_ptr<ServerConnection> create(asio::any_io_executor executor) = 0;
+  virtual std::unique_ptr<ServerConnection> create(WorkerExecutor executor) = 0;
   // TCP connect and log in, within server_connect_timeout.
   virtual awaitable<Status> open(ServerConnection& connection) = 0;
   // server_check_delay: is a backend that sat idle a while still alive? (false: close it)

@@ -7,6 +7,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,24 +87,29 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   ~ServerPool() override;
 
   // A queued caller's way out: abandon() (on the caller's worker) ends its wait at once, as a
-  // drain or a KILL must for a client waiting on a paused or full pool.
+  // drain or a KILL must for a client waiting on a paused or full pool. It also keeps the
+  // caller's queue entry (and its timer) between waits: a busy client queues once per
+  // transaction under load, and a fresh entry each time cost an allocation, a timer and a lock.
   class WaitTicket {
    public:
     void abandon();
 
    private:
     friend class ServerPool;
-    std::weak_ptr<Waiter> waiter_;
+    std::shared_ptr<Waiter> waiter_;
   };
 
   // Hands out an idle backend, opens a new one if the caps allow, or queues the caller
   // (FIFO) until one is released, query_wait_timeout passes, or `ticket` is abandoned.
-  awaitable<Expected<Lease>> acquire(asio::any_io_executor session_executor, WaitTicket* ticket = nullptr);
+  awaitable<Expected<Lease>> acquire(WorkerExecutor session_executor, WaitTicket* ticket = nullptr);
+  // acquire()'s fast path on its own, for a caller that need not start a coroutine for it: an
+  // idle backend handed out now (nobody queued, no check due), else nullopt.
+  std::optional<Lease> try_acquire_now(const WorkerExecutor& session_executor);
 
   // Periodic maintenance: closes idle backends past server_idle_timeout above min_pool_size.
   void sweep(TimePoint now);
   // Opens backends until min_pool_size are open (no-op if another fill runs or logins fail).
-  awaitable<void> fill_to_minimum(asio::any_io_executor executor);
+  awaitable<void> fill_to_minimum(WorkerExecutor executor);
   bool below_minimum() const;
 
   // CapMember: fairness between pools sharing max_db_connections / max_user_connections.
@@ -158,14 +164,15 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   Attempt try_lease_locked(const std::shared_ptr<Waiter>& waiter, ServerConnection*& out,
                            ConnectionCap*& blocking_cap, bool& freed_slots);
   int drop_dead_idle_locked();
-  ServerConnection* take_idle_fast(const asio::any_io_executor& session_executor);
-  ServerConnection* start_opening_locked(asio::any_io_executor executor);
+  ServerConnection* take_idle_fast(const WorkerExecutor& session_executor);
+  static std::shared_ptr<Waiter> waiter_for(const WorkerExecutor& session_executor, WaitTicket* ticket);
+  ServerConnection* start_opening_locked(WorkerExecutor executor);
   void retire_open_backends(CloseReason reason);
   void take_idle_locked(CloseReason reason, std::vector<std::unique_ptr<ServerConnection>>& closing);
   void finish_closing(std::vector<std::unique_ptr<ServerConnection>>& closing);
   void notify_caps();
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
-  bool moved_to_session(ServerConnection* connection, const asio::any_io_executor& session_executor);
+  bool moved_to_session(ServerConnection* connection, const WorkerExecutor& session_executor);
   Lease handed_out(TimePoint waiting_since, ServerConnection* connection, bool waited = true);
   void record_wait(TimePoint waiting_since);
   // Backends logged in (idle or leased), not counting those still logging in.

@@ -3,9 +3,9 @@
 // janitor reads, the limits, stop/kill, and relaying bytes both ways while a backend is held.
 // A Frontend (session/postgres, session/mysql) does everything that depends on the wire.
 //
-// Two coroutines share the session's worker thread while a backend is leased: the main one reads
-// the client and writes the server; the pump reads the server and writes the client, and is
-// the one that notices (SessionCore::may_release) that the backend can go back to the pool.
+// Two flows share the session's worker thread while a backend is leased: the main coroutine
+// reads the client and writes the server; the pump (callbacks) reads the server and writes the
+// client, and is the one that notices (SessionCore::may_release) that the backend can go back.
 #include <array>
 #include <memory>
 #include <mutex>
@@ -120,17 +120,31 @@ class ClientSession : public ClientHandle,
 
   // --- data phase (client_session_relay.cpp) ---
   awaitable<Status> relay_client();
-  awaitable<Status> lease_backend();
+  // An idle backend taken and attached without a coroutine; needs_preparing: attached, but the
+  // front end's queries must run first (prepare_attached).
+  enum class LeaseAtOnce : std::uint8_t { none, ready, needs_preparing };
+  LeaseAtOnce lease_at_once();
+  awaitable<Status> lease_backend(bool attached);
   awaitable<Status> forward_to_server(std::size_t length);
-  awaitable<void> pump_server(std::shared_ptr<ClientSession> self);
-  awaitable<bool> relay_to_client(std::span<const std::uint8_t> chunk);
   awaitable<bool> write_to_client(asio::const_buffer bytes, bool wait_turn);
   void grow_client_buffer(std::size_t at_least);
   void after_server_chunk(const WorkState& work);
   void stop(Failure reason);
   void on_client_cancel();
 
+  // --- the pump: server -> client while leased (client_session_pump.cpp) ---
+  void start_pump();
+  void read_server();
+  void on_server_read(error_code error, std::size_t received);
+  void write_chunk();
+  void on_chunk_written(error_code error);
+  void after_chunk_relayed();
+  void end_pump();
+
   // --- the lease (client_session_backend.cpp) ---
+  bool attach_at_once(pool::Lease lease);
+  awaitable<Status> prepare_attached();
+  void lease_ready();  // attached and prepared: SHOW CLIENTS says active, the pump starts
   void release_lease();
   void discard_lease();
   // A transaction ended on a backend the client keeps (session mode, a pinned client): counted
@@ -141,6 +155,7 @@ class ClientSession : public ClientHandle,
   void flush_counters();
   void start_cancel();
   awaitable<void> wait_for_cancel_delivery();
+  void note_cancel_delivery(const std::shared_ptr<asio::steady_timer>& delivered);
   awaitable<void> settle_backend();
   awaitable<void> stop_pump();
   awaitable<void> wait_until_cancel_delivered();
@@ -225,7 +240,11 @@ class ClientSession : public ClientHandle,
     bool cancel_when_leased = false;  // the client cancelled what it sent while queued
     bool client_writing = false;     // write_to_client() has a write in progress
     std::string client_backlog;      // replies due while it had: written right after it
-    asio::steady_timer* writer_waiting = nullptr;  // the pump waiting for its turn to write
+    asio::steady_timer* writer_waiting = nullptr;  // the main loop waiting for its turn to write
+    bool pump_wants_turn = false;    // the pump's chunk waits for the main loop's write to end
+    net::PooledBuffer server_buffer;  // while the pump runs: what it read from the server
+    asio::const_buffer pump_pending;  // the chunk the pump writes to the client
+    std::string pump_bytes;  // the front end's replacement for that chunk, or the backlog after it
     net::PooledBuffer client_buffer;  // only while the client is busy: between messages it holds none
     std::size_t held = 0;  // bytes of an incomplete message header kept at the front of client_buffer
   };

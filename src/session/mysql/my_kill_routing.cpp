@@ -57,7 +57,7 @@ std::optional<mysql::ErrPacket> route_kill(const mysql::KillStatement& kill, con
   return std::nullopt;
 }
 
-awaitable<void> kill_query(asio::any_io_executor executor, std::shared_ptr<const BackendTarget> target,
+awaitable<void> kill_query(WorkerExecutor executor, std::shared_ptr<const BackendTarget> target,
                            std::uint32_t thread_id) {
   MyServerConnector side(*target);
   auto connection = side.create(executor);

@@ -26,7 +26,7 @@ void MyServerConnection::say_goodbye() {
   stream().write_without_waiting(asio::buffer(quit));
 }
 
-std::unique_ptr<pool::ServerConnection> MyServerConnector::create(asio::any_io_executor executor) {
+std::unique_ptr<pool::ServerConnection> MyServerConnector::create(WorkerExecutor executor) {
   return std::make_unique<MyServerConnection>(std::move(executor));
 }
 

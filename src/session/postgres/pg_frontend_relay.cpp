@@ -141,7 +141,7 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
   });
   if (result.error) return result;
   if (scanned.error != pg::ScanError::none) {
-    // Said in the log (relay_to_client's warning): a row over max_packet_size is a setting to
+    // Said in the log (the pump's warning, on_server_read): a row over max_packet_size is a setting to
     // raise, not a network fault.
     result.error = server_lost();
     result.error->message += scanned.error == pg::ScanError::length_too_large

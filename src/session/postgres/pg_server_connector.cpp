@@ -40,7 +40,7 @@ void PgServerConnection::say_goodbye() {
   stream().write_without_waiting(asio::buffer(terminate));
 }
 
-std::unique_ptr<pool::ServerConnection> PgServerConnector::create(asio::any_io_executor executor) {
+std::unique_ptr<pool::ServerConnection> PgServerConnector::create(WorkerExecutor executor) {
   return std::make_unique<PgServerConnection>(std::move(executor));
 }
 
@@ -217,7 +217,7 @@ awaitable<Status> deliver_cancel(net::BackendStream& stream, const BackendTarget
 constexpr std::chrono::seconds kCancelDeliveryLimit{10};
 }  // namespace
 
-awaitable<void> send_cancel_request(asio::any_io_executor executor, runtime::CancelTarget::Backend backend) {
+awaitable<void> send_cancel_request(WorkerExecutor executor, runtime::CancelTarget::Backend backend) {
   BackendTarget target;
   target.host = backend.host;
   target.port = backend.port;

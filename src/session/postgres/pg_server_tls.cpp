@@ -9,7 +9,7 @@ constexpr char kTlsAccepted = 'S';
 constexpr char kTlsRefused = 'N';
 
 // SSLRequest; the answer is one unencrypted byte.
-awaitable<Expected<char>> ask_for_tls(tcp::socket& socket, const BackendTarget& target) {
+awaitable<Expected<char>> ask_for_tls(WorkerSocket& socket, const BackendTarget& target) {
   std::string request;
   pg::write_ssl_request(request);
   auto [write_error, written] = co_await asio::async_write(socket, asio::buffer(request), use_nothrow);

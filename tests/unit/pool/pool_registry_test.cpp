@@ -29,7 +29,7 @@ class TargetConnector : public pool::ServerConnector {
  public:
   explicit TargetConnector(FakeTarget target) : target(std::move(target)) {}
 
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
+  std::unique_ptr<pool::ServerConnection> create(WorkerExecutor executor) override {
     return std::make_unique<FakeConnection>(std::move(executor));
   }
   awaitable<Status> open(pool::ServerConnection& connection) override {
@@ -37,7 +37,7 @@ class TargetConnector : public pool::ServerConnector {
     ++opened;
     if (open_delay.count() > 0) {
       asio::steady_timer delay(co_await asio::this_coro::executor, open_delay);
-      co_await delay.async_wait(asio::use_awaitable);
+      co_await delay.async_wait(use_awaitable);
     }
     co_return ok_status();
   }
@@ -202,7 +202,7 @@ TEST_CASE("a backend still logging in to the old target when a reload moves it i
       opened = std::move(*lease);
     }, asio::detached);
     asio::steady_timer pause(executor, 10ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     REQUIRE(f.pool->counts().connecting == 1);
     auto moved = f.config;
     moved.databases["app"].host = "10.0.0.2";

@@ -112,7 +112,7 @@ TEST_CASE("waiting clients get released backends in arrival order", "[pool]") {
       }, asio::detached);
     }
     asio::steady_timer pause(executor, 20ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     CHECK(pool->counts().waiting == 4);
     holder->release();
   });
@@ -133,7 +133,7 @@ TEST_CASE("a discarded backend frees its slot for a waiting client", "[pool]") {
       waiter_served = lease.ok();
     }, asio::detached);
     asio::steady_timer pause(executor, 20ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     holder->discard();
   });
   CHECK(waiter_served);
@@ -177,7 +177,7 @@ TEST_CASE("a failed login with backends up: clients wait for those instead of fa
       if (lease) lease->release();
     }, asio::detached);
     asio::steady_timer pause(executor, 20ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     CHECK(pool->counts().waiting == 1);  // queued, not refused
     holder->release();
   });
@@ -258,7 +258,7 @@ TEST_CASE("a server_lifetime lowered by a reload recycles backends already open"
     REQUIRE(a.ok());
     settings.server_lifetime = 1ms;
     pool->update_settings(settings);
-    co_await asio::steady_timer(f.io, 5ms).async_wait(asio::use_awaitable);
+    co_await asio::steady_timer(f.io, 5ms).async_wait(use_awaitable);
     a->release();  // older than the new lifetime: closed, not kept
   });
   CHECK(pool->counts().idle == 0);
@@ -310,7 +310,7 @@ TEST_CASE("a backend idle past server_check_delay is checked, and replaced if de
     REQUIRE(first.ok());
     first->release();
     asio::steady_timer pause(co_await asio::this_coro::executor, 5ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     f.connector->check_passes = false;
     auto second = co_await pool->acquire(f.io.get_executor());
     REQUIRE(second.ok());  // the dead one was closed and a new one opened
@@ -373,13 +373,13 @@ TEST_CASE("pools sharing a cap take turns: a busy pool cannot starve another", "
         auto lease = co_await busy->acquire(f.io.get_executor());
         REQUIRE(lease.ok());
         asio::steady_timer hold(co_await asio::this_coro::executor, 5ms);
-        co_await hold.async_wait(asio::use_awaitable);
+        co_await hold.async_wait(use_awaitable);
         ++busy_served;
         lease->release();
       }, asio::detached);
     }
     asio::steady_timer pause(executor, 2ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     auto lease = co_await quiet->acquire(f.io.get_executor());
     quiet_served = lease.ok();
     CHECK(busy_served < 20);  // served before the busy pool's queue drained
@@ -479,12 +479,12 @@ TEST_CASE("clients queued behind the last backend up fail fast together when it 
       }, asio::detached);
     }
     asio::steady_timer pause(executor, 20ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     CHECK(pool->counts().waiting == 3);
     const auto lost_at = std::chrono::steady_clock::now();
     holder->discard();  // the server connection was lost
     pause.expires_after(50ms);
-    co_await pause.async_wait(asio::use_awaitable);
+    co_await pause.async_wait(use_awaitable);
     CHECK(refused == 3);
     CHECK(std::chrono::steady_clock::now() - lost_at < 1000ms);  // well before server_login_retry
   });

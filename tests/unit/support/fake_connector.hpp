@@ -17,7 +17,7 @@ class FakeConnection : public pool::ServerConnection {
 
 class FakeConnector : public pool::ServerConnector {
  public:
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override {
+  std::unique_ptr<pool::ServerConnection> create(WorkerExecutor executor) override {
     return std::make_unique<FakeConnection>(std::move(executor));
   }
   awaitable<Status> open(pool::ServerConnection&) override {

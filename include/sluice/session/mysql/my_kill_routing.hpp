@@ -60,7 +60,7 @@ std::optional<mysql::ErrPacket> route_kill(const mysql::KillStatement& kill, con
 
 // KILL QUERY <thread_id> on a connection of its own to `target`'s server, as the backend's
 // user (who may kill its own threads).
-awaitable<void> kill_query(asio::any_io_executor executor, std::shared_ptr<const BackendTarget> target,
+awaitable<void> kill_query(WorkerExecutor executor, std::shared_ptr<const BackendTarget> target,
                            std::uint32_t thread_id);
 
 }  // namespace sluice::session

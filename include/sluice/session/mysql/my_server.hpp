@@ -71,7 +71,7 @@ class MyServerConnector : public pool::ServerConnector {
   explicit MyServerConnector(BackendTarget target)
       : target_(std::make_shared<const BackendTarget>(std::move(target))) {}
 
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
+  std::unique_ptr<pool::ServerConnection> create(WorkerExecutor executor) override;
   awaitable<Status> open(pool::ServerConnection& connection) override;
   // COM_PING (or server_check_query): alive and outside a transaction.
   awaitable<bool> check(pool::ServerConnection& connection) override;

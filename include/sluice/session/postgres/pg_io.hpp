@@ -1,7 +1,7 @@
 #pragma once
 // Whole-message reads for the login phases, where messages are small and few.
 // The data phase never uses these: it relays byte ranges (see client_session_relay.cpp).
-// Templates over the stream: a backend's tcp::socket or a client's net::ClientStream (plain or
+// Templates over the stream: a backend's WorkerSocket or a client's net::ClientStream (plain or
 // TLS).
 #include <array>
 #include <cstdint>

@@ -54,7 +54,7 @@ class PgServerConnector : public pool::ServerConnector {
   explicit PgServerConnector(BackendTarget target)
       : target_(std::make_shared<const BackendTarget>(std::move(target))) {}
 
-  std::unique_ptr<pool::ServerConnection> create(asio::any_io_executor executor) override;
+  std::unique_ptr<pool::ServerConnection> create(WorkerExecutor executor) override;
   // Each reads the target once, at its start: a reload meanwhile never mixes two targets.
   awaitable<Status> open(pool::ServerConnection& connection) override;
   awaitable<bool> check(pool::ServerConnection& connection) override;
@@ -94,6 +94,6 @@ awaitable<Expected<BackendQueryResult>> run_backend_query(PgServerConnection& se
 
 // Asks the backend with this key to cancel its running statement, on a new connection (TLS
 // when the backend's was, under the same tls.server mode).
-awaitable<void> send_cancel_request(asio::any_io_executor executor, runtime::CancelTarget::Backend backend);
+awaitable<void> send_cancel_request(WorkerExecutor executor, runtime::CancelTarget::Backend backend);
 
 }  // namespace sluice::session
