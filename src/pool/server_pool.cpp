@@ -53,8 +53,10 @@ std::shared_ptr<ServerPool::Waiter> ServerPool::waiter_for(const WorkerExecutor&
   return kept;
 }
 
-awaitable<Expected<Lease>> ServerPool::acquire(WorkerExecutor session_executor, WaitTicket* ticket) {
-  if (auto lease = try_acquire_now(session_executor)) co_return std::move(*lease);
+awaitable<Expected<Lease>> ServerPool::acquire(WorkerExecutor session_executor, WaitTicket* ticket, bool tried_now) {
+  if (!tried_now) {
+    if (auto lease = try_acquire_now(session_executor)) co_return std::move(*lease);
+  }
   const auto waiter = waiter_for(session_executor, ticket);
   TimePoint deadline = TimePoint::max();
   TimePoint reserve_at = TimePoint::max();

@@ -142,7 +142,7 @@ awaitable<Status> ClientSession::lease_backend(bool attached) {
     co_return ok_status();
   }
   set_state(ClientState::waiting);
-  auto lease = co_await pool_->acquire(client_.get_executor(), &work.pool_wait);
+  auto lease = co_await pool_->acquire(client_.get_executor(), &work.pool_wait, true);  // lease_at_once tried
   // Stopped while queued (a drain, a KILL): the client hears why, not that its wait ended.
   if (core_.stopping()) {
     if (lease) lease->release();

@@ -101,7 +101,9 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
 
   // Hands out an idle backend, opens a new one if the caps allow, or queues the caller
   // (FIFO) until one is released, query_wait_timeout passes, or `ticket` is abandoned.
-  awaitable<Expected<Lease>> acquire(WorkerExecutor session_executor, WaitTicket* ticket = nullptr);
+  // `tried_now`: the caller has just tried try_acquire_now, so acquire starts past it.
+  awaitable<Expected<Lease>> acquire(WorkerExecutor session_executor, WaitTicket* ticket = nullptr,
+                                     bool tried_now = false);
   // acquire()'s fast path on its own, for a caller that need not start a coroutine for it: an
   // idle backend handed out now (nobody queued, no check due), else nullopt.
   std::optional<Lease> try_acquire_now(const WorkerExecutor& session_executor);
