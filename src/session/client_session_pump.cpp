@@ -8,6 +8,9 @@
 // then decide — read on, or give the backend back.
 #include <spdlog/spdlog.h>
 
+#include <exception>
+#include <string>
+
 #include "sluice/session/client_session.hpp"
 #include "sluice/session/session_failures.hpp"
 
@@ -38,7 +41,15 @@ void ClientSession::on_server_read(error_code error, std::size_t received) {
   }
   Busy& work = busy();
   const std::span<const std::uint8_t> chunk(work.server_buffer.data(), received);
-  auto scan = frontend_->scan_server(chunk);
+  ServerScan scan;
+  try {
+    scan = frontend_->scan_server(chunk);
+  } catch (const std::exception& error) {
+    // Nothing a server sends should throw (the fuzzers hold the scanners to that); if something
+    // does, this backend goes, not the process: a callback has no coroutine to catch it.
+    scan.error = server_lost();
+    scan.error->message += std::string(": ") + error.what();
+  }
   if (scan.error) {
     spdlog::warn("user={} database={}: closing the backend: {}", user(), database(), scan.error->message);
     stop(server_lost());
