@@ -44,11 +44,11 @@ void ClientSession::on_server_read(error_code error, std::size_t received) {
   ServerScan scan;
   try {
     scan = frontend_->scan_server(chunk);
-  } catch (const std::exception& error) {
+  } catch (const std::exception& thrown) {
     // Nothing a server sends should throw (the fuzzers hold the scanners to that); if something
     // does, this backend goes, not the process: a callback has no coroutine to catch it.
     scan.error = server_lost();
-    scan.error->message += std::string(": ") + error.what();
+    scan.error->message += std::string(": ") + thrown.what();
   }
   if (scan.error) {
     spdlog::warn("user={} database={}: closing the backend: {}", user(), database(), scan.error->message);
