@@ -22,6 +22,7 @@ packages=(
   python3-pymysql   # the [mysql_drivers] tests' PyMySQL program (mysql2 comes from npm, below)
   libmariadb-java   # and their MariaDB Connector/J program (run with default-jdk-headless's java)
   sysbench          # bench/mysql_sysbench.sh
+  strace            # the [cancel] test that slows a backend's reads; bench/syscalls.sh
 )
 # node and npm from Debian, unless some node (e.g. a newer one from elsewhere, which ships its
 # own npm and would conflict with Debian's npm package) is already on the PATH.

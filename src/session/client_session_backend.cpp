@@ -10,6 +10,10 @@ namespace {
 
 // How long a backend is held back waiting for our cancel to reach the server.
 constexpr std::chrono::milliseconds kCancelDeliveryLimit{2000};
+// A cancel sent right behind its statement is sent again while that statement still runs:
+// after 100 ms, then 200 and 400 ms more (four in all).
+constexpr std::chrono::milliseconds kCancelRetryDelay{100};
+constexpr int kCancelAttempts = 4;
 
 std::uint64_t micros_since(TimePoint start) {
   return static_cast<std::uint64_t>(
@@ -163,6 +167,39 @@ bool cancel_settled(const asio::steady_timer& delivered) {
   return delivered.expiry() == TimePoint::min() || delivered.expiry() <= Clock::now();
 }
 }  // namespace
+
+// The client cancelled its statement while it was queued: the cancel leaves the moment the
+// statement is written, and may reach the server before the server has read it. A server
+// waiting for a command ignores a cancel (PostgreSQL does), and the statement would run to its
+// end; so while that same statement still runs, it is cancelled again, a few times.
+void ClientSession::cancel_statement_just_sent() {
+  start_cancel();
+  cancel_again_later(1);
+}
+
+// `attempt`: how many were sent before this one.
+void ClientSession::cancel_again_later(int attempt) {
+  if (attempt >= kCancelAttempts) return;
+  Busy& work = busy();
+  if (!work.cancel_retry) work.cancel_retry.emplace(client_.get_executor());
+  work.cancel_retry->expires_after(kCancelRetryDelay * (1 << (attempt - 1)));
+  work.cancel_retry->async_wait(
+      [self = shared_from_this(), epoch = work.relay_epoch, backend = &server(), attempt](error_code error) {
+        if (error || !self->busy_ || self->core_.stopping() || !self->core_.has_lease()) return;
+        Busy& work = self->busy();
+        // The statement ended (cancelled, or done), the client sent more, or the backend changed.
+        if (work.relay_epoch != epoch || &self->server() != backend) return;
+        if (!self->frontend_->work_state().statement_running) return;
+        if (work.cancel_in_flight && !cancel_settled(*work.cancel_in_flight)) {
+          self->cancel_again_later(attempt);  // the last one is still on its way
+          return;
+        }
+        spdlog::debug("cancel sent again (attempt {}): the statement still runs; user={} database={}", attempt + 1,
+                      self->user(), self->database());
+        self->start_cancel();
+        self->cancel_again_later(attempt + 1);
+      });
+}
 
 // Returns when the cancel is delivered, or when stop_pump() wakes the waiters (then it may not
 // be: cancel_in_flight stays set for settle_backend).

@@ -212,8 +212,9 @@ awaitable<Status> ClientSession::forward_to_server(std::size_t length) {
   core_.set_writing(false);
   if (core_.stopping()) co_return *core_.stop_reason();
   if (error) co_return server_lost();
+  ++work.relay_epoch;
   // Cancelled by the client while it was queued: what it sent runs now, and is cancelled now.
-  if (std::exchange(work.cancel_when_leased, false) && !work.cancel_in_flight) start_cancel();
+  if (std::exchange(work.cancel_when_leased, false) && !work.cancel_in_flight) cancel_statement_just_sent();
   co_return ok_status();
 }
 
@@ -257,6 +258,7 @@ awaitable<bool> ClientSession::write_to_client(asio::const_buffer bytes, bool wa
 // The janitor's clock after each server chunk: idle in a transaction, or idle.
 void ClientSession::after_server_chunk(const WorkState& work) {
   if (work.statement_running) return;
+  ++busy().relay_epoch;
   if (work.in_transaction) {
     clock_.idle_in_transaction(Clock::now());
   } else {

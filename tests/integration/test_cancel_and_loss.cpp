@@ -5,9 +5,12 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "support/harness.hpp"
+#include "support/poll.hpp"
+#include "support/process.hpp"
 
 using namespace sluice_it;
 
@@ -17,6 +20,15 @@ SluiceOptions transaction_pool(int size) {
     SluiceOptions options;
     options.defaults = "pool_mode: transaction\npool_size: " + std::to_string(size);
     return options;
+}
+
+// Whether a tracer (strace) is attached to process `pid`.
+bool traced(const std::string& pid) {
+    std::ifstream status("/proc/" + pid + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("TracerPid:", 0) == 0) return std::stoi(line.substr(10)) != 0;
+    }
+    return false;
 }
 
 // Sends a CancelRequest for `conn` the way libpq does; returns libpq's verdict.
@@ -127,14 +139,15 @@ TEST_CASE("a cancel from a client idle in its transaction never reaches the next
     CHECK(sleeper_cancelled == 0);
 }
 
-TEST_CASE("a cancel sent while the query waits for a backend cancels it when it starts", "[pg][cancel]") {
-    SluiceProcess sluice(transaction_pool(1));
-    Connection holder = connect(sluice.conninfo("app", "app"));
-    Connection queued = connect(sluice.conninfo("app", "app"));
-    REQUIRE(PQsendQuery(holder, "select 'held' from pg_sleep(1.5) /* it-cancel-holder */") == 1);
-    REQUIRE(wait_for_active_query("it-cancel-holder") != 0);
+// `holder` takes a one-backend pool's only backend for 1.5 s; `queued` sends a 10 s statement,
+// waits for that backend, and is cancelled while it waits. The statement runs once the backend
+// is free, and must be cancelled then: an error 57014 well before its 10 s.
+namespace {
+void check_cancel_while_queued(PGconn* holder, PGconn* queued, const std::string& marker) {
+    REQUIRE(PQsendQuery(holder, ("select 'held' from pg_sleep(1.5) /* " + marker + " */").c_str()) == 1);
+    REQUIRE(wait_for_active_query(marker) != 0);
     const auto started = Clock::now();
-    REQUIRE(PQsendQuery(queued, "select pg_sleep(10) /* it-cancel-queued */") == 1);
+    REQUIRE(PQsendQuery(queued, "select pg_sleep(10)") == 1);
     std::this_thread::sleep_for(300ms);
     std::string error;
     CHECK(send_cancel(queued, error));
@@ -142,8 +155,32 @@ TEST_CASE("a cancel sent while the query waits for a backend cancels it when it 
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     CHECK(sqlstate(result.get()) == "57014");
     CHECK(elapsed < 5s);  // not the 10 s it would run to the end
-    PgResult held = wait_for_result(holder, 5s);
-    CHECK(describe(held.get()) == "PGRES_TUPLES_OK");
+    CHECK(describe(wait_for_result(holder, 5s).get()) == "PGRES_TUPLES_OK");
+}
+}  // namespace
+
+TEST_CASE("a cancel sent while the query waits for a backend cancels it when it starts", "[pg][cancel]") {
+    SluiceProcess sluice(transaction_pool(1));
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    Connection queued = connect(sluice.conninfo("app", "app"));
+    check_cancel_while_queued(holder, queued, "it-cancel-holder");
+    CHECK(query_value(queued, "select 'after'") == "after");
+}
+
+// The cancel of a statement cancelled while queued leaves right behind the statement, and can
+// reach PostgreSQL before the backend has read it: PostgreSQL ignores a cancel while it waits for
+// a command. strace holds each of the backend's reads back 300 ms, so the first cancel always
+// comes too early; Sluice sends it again while that statement still runs.
+TEST_CASE("a cancel that reaches the backend before the statement does is sent again", "[pg][cancel]") {
+    SluiceProcess sluice(transaction_pool(1));
+    Connection holder = connect(sluice.conninfo("app", "app"));
+    Connection queued = connect(sluice.conninfo("app", "app"));
+    const std::string backend_pid = query_value(holder, "select pg_backend_pid()");
+    ChildProcess slow_reads(SpawnOptions{{"/usr/bin/strace", "-qq", "-o", "/dev/null", "-p", backend_pid, "-e",
+                                          "trace=recvfrom", "-e", "inject=recvfrom:delay_enter=300000"}});
+    REQUIRE(eventually([&] { return traced(backend_pid); }, Ms(5000)));
+    check_cancel_while_queued(holder, queued, "it-slow-read-holder");
+    slow_reads.stop(SIGTERM, 5s);
     CHECK(query_value(queued, "select 'after'") == "after");
 }
 

@@ -154,6 +154,8 @@ class ClientSession : public ClientHandle,
   void detach_lease();
   void flush_counters();
   void start_cancel();
+  void cancel_statement_just_sent();
+  void cancel_again_later(int attempt);
   awaitable<void> wait_for_cancel_delivery();
   void note_cancel_delivery(const std::shared_ptr<asio::steady_timer>& delivered);
   awaitable<void> settle_backend();
@@ -238,6 +240,10 @@ class ClientSession : public ClientHandle,
     std::shared_ptr<asio::steady_timer> cancel_in_flight;
     bool leasing = false;             // queued for a backend, or attaching one (lease_backend)
     bool cancel_when_leased = false;  // the client cancelled what it sent while queued
+    // Moves on whenever the client's bytes reach the server or its statement ends: a cancel
+    // sent again (cancel_again_later) is for the statement that was running when it was armed.
+    std::uint32_t relay_epoch = 0;
+    std::optional<WorkerTimer> cancel_retry;
     bool client_writing = false;     // write_to_client() has a write in progress
     std::string client_backlog;      // replies due while it had: written right after it
     asio::steady_timer* writer_waiting = nullptr;  // the main loop waiting for its turn to write
