@@ -3,7 +3,7 @@
 // Standalone benchmark helper (not part of the CMake build):
 //   g++ -O2 -std=c++20 bench/fake_pg_backend.cpp -o /tmp/fake_pg_backend
 //
-// Usage: fake_pg_backend [-a ADDRESS] [-p PORT]      (defaults 127.0.0.1, 0 = any free port)
+// Usage: fake_pg_backend [-a ADDRESS] [-p PORT] [-r ROWS]   (defaults 127.0.0.1, 0 = any free port, 1)
 //   Prints "LISTENING port=N" on stdout once it accepts connections. SIGUSR1 prints
 //   "COUNTS seq=N transactions=T" (T = SELECTs answered + Executes answered so far; a benchmark
 //   reads it at both ends of its measurement window). SIGTERM/SIGINT end it; it then prints
@@ -11,12 +11,14 @@
 //
 // It speaks just enough protocol v3 for a pooler and pgbench: any user and database, no password
 // (AuthenticationOk), SSLRequest and GSSENCRequest answered 'N', CancelRequest connections closed.
-// Every SELECT returns one row, one int4 column "?column?" = 1. SET statements are answered with
+// Every SELECT returns ROWS rows (one by default: -r 1000 measures what a pooler costs per row),
+// one int4 column "?column?" = 1. SET statements are answered with
 // the ParameterStatus a real server reports, so poolers that sync parameters (application_name,
 // client_encoding, ...) see the change and do not repeat the SET. Any other statement gets
 // CommandComplete with its first word as the tag; the transaction status is always 'I'.
 // One thread, one level-triggered epoll loop; replies to everything one read delivered
 // are sent with one send().
+#include <algorithm>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -123,16 +125,26 @@ void write_data_row(std::string& out) {
     finish_message(out, at);
 }
 
-// Built once: the whole reply to a simple-protocol "SELECT ...".
-std::string make_select_reply() {
-    std::string out;
-    write_row_description(out);
-    write_data_row(out);
-    write_command_complete(out, "SELECT 1");
-    write_ready_for_query(out);
-    return out;
+// Rows per SELECT (-r).
+int g_rows = 1;
+
+// A SELECT's rows and its CommandComplete.
+void write_select_rows(std::string& out) {
+    for (int i = 0; i < g_rows; ++i) write_data_row(out);
+    write_command_complete(out, "SELECT " + std::to_string(g_rows));
 }
-const std::string kSelectReply = make_select_reply();
+
+// Built once, on first use (after -r is read): the whole reply to a simple-protocol "SELECT ...".
+const std::string& select_reply() {
+    static const std::string reply = [] {
+        std::string out;
+        write_row_description(out);
+        write_select_rows(out);
+        write_ready_for_query(out);
+        return out;
+    }();
+    return reply;
+}
 
 // --- parameters a real server reports with ParameterStatus ---
 
@@ -331,7 +343,7 @@ private:
         const std::string_view sql = body.substr(0, body.find('\0'));
         if (starts_with_word(sql, "select") && trim(sql).find(';') == std::string_view::npos) {
             ++g_stats.selects;
-            out_.append(kSelectReply);
+            out_.append(select_reply());
             return;
         }
         bool any = false;
@@ -351,8 +363,7 @@ private:
         if (starts_with_word(statement, "select")) {
             ++g_stats.selects;
             write_row_description(out_);
-            write_data_row(out_);
-            write_command_complete(out_, "SELECT 1");
+            write_select_rows(out_);
         } else if (starts_with_word(statement, "set")) {
             ++g_stats.sets;
             report_set(statement);
@@ -422,8 +433,7 @@ private:
         ++g_stats.executes;
         const std::string_view portal = body.substr(0, body.find('\0'));
         if (returns_rows(key('P', portal))) {
-            write_data_row(out_);
-            write_command_complete(out_, "SELECT 1");
+            write_select_rows(out_);
         } else {
             write_command_complete(out_, "OK");
         }
@@ -560,8 +570,9 @@ int main(int argc, char** argv) {
         const std::string_view a = argv[i];
         if (a == "-a" && i + 1 < argc) address = argv[++i];
         else if (a == "-p" && i + 1 < argc) port = std::atoi(argv[++i]);
+        else if (a == "-r" && i + 1 < argc) g_rows = std::max(0, std::atoi(argv[++i]));
         else {
-            std::fprintf(stderr, "usage: %s [-a ADDRESS] [-p PORT]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [-a ADDRESS] [-p PORT] [-r ROWS]\n", argv[0]);
             return 2;
         }
     }

@@ -12,6 +12,7 @@
 #   SLUICE_BINS="/tmp/old/sluice build/sluice" bench/instructions.sh   # before/after
 #   MODES=simple TRANSACTIONS=200 bench/instructions.sh
 #   KEEP_PROFILES=/tmp/profiles bench/instructions.sh      # keep the dumps for callgrind_annotate
+#   ROWS=1000 TRANSACTIONS=40 bench/instructions.sh         # each SELECT returns 1000 rows: the cost per row
 #
 # Each target runs under callgrind with `workers: 1` (Sluice) in front of one fake backend;
 # pgbench -c CLIENTS fills the pools, the counters are zeroed, pgbench -c CLIENTS -t
@@ -25,6 +26,7 @@ MODES=${MODES:-"simple extended"}
 CLIENTS=${CLIENTS:-50}
 TRANSACTIONS=${TRANSACTIONS:-400}
 POOL_SIZE=${POOL_SIZE:-20}
+ROWS=${ROWS:-1}
 SLUICE_BINS=${SLUICE_BINS:-$SLUICE_BIN}
 TARGETS=${TARGETS:-"pgbouncer sluice"}
 
@@ -38,7 +40,7 @@ echo 'select 1;' >"$BENCH_TMP/select1.sql"
 FAKE_BIN=$BENCH_TMP/fake_pg_backend
 build_tool "$HERE/fake_pg_backend.cpp" "$FAKE_BIN"
 PG_PORT=$(free_port)
-"$FAKE_BIN" -a 127.0.0.1 -p "$PG_PORT" >"$BENCH_TMP/fake_pg_backend.out" 2>&1 &
+"$FAKE_BIN" -a 127.0.0.1 -p "$PG_PORT" -r "$ROWS" >"$BENCH_TMP/fake_pg_backend.out" 2>&1 &
 BENCH_SERVER_PIDS+=("$!")
 wait_ready "$PG_PORT" 10 "$!" || die "fake backend did not start"
 
@@ -57,7 +59,7 @@ measure() {
     awk -v i="$(dumped_instructions "$out.1")" -v n="$((CLIENTS * TRANSACTIONS))" 'BEGIN { printf "%.0f", i / n }'
 }
 
-printf '| target | mode | instructions per transaction |\n|---|---|---:|\n'
+printf '| target | mode | rows per SELECT | instructions per transaction |\n|---|---|---:|---:|\n'
 for mode in $MODES; do
     for target in $TARGETS; do
         if [ "$target" = pgbouncer ]; then
@@ -66,7 +68,7 @@ for mode in $MODES; do
             PGBOUNCER_BIN=$BENCH_TMP/pgbouncer-callgrind start_pgbouncer trust "$POOL_SIZE"
             per=$(measure pgbouncer "$PGB_PORT" "$PGB_PID" "$mode" "$out" "${AS_PG[@]}")
             stop_pid "$PGB_PID" 10
-            printf '| PgBouncer | %s | %s |\n' "$mode" "$per"
+            printf '| PgBouncer | %s | %s | %s |\n' "$mode" "$ROWS" "$per"
             continue
         fi
         for binary in $SLUICE_BINS; do
@@ -76,7 +78,7 @@ for mode in $MODES; do
                 || die "sluice did not start under valgrind: $SL_REASON"
             per=$(measure sluice "$SL_PORT" "$SL_PID" "$mode" "$out")
             stop_pid "$SL_PID" 10
-            printf '| Sluice `workers: 1` (%s) | %s | %s |\n' "$binary" "$mode" "$per"
+            printf '| Sluice `workers: 1` (%s) | %s | %s | %s |\n' "$binary" "$mode" "$ROWS" "$per"
         done
     done
 done

@@ -153,7 +153,8 @@ wait_ready() {
     local port=$1 timeout=$2 pid=${3:-}
     for _ in $(seq 1 $((timeout * 5))); do
         if [ -n "$pid" ] && ! pid_alive "$pid"; then return 2; fi
-        if [ "$(pg_query "$port" 'SELECT 1' 2>/dev/null)" = 1 ]; then return 0; fi
+        # The first row: the fake backend may answer every SELECT with many (its -r).
+        if [ "$(pg_query "$port" 'SELECT 1' 2>/dev/null | head -n 1)" = 1 ]; then return 0; fi
         sleep 0.2
     done
     return 1

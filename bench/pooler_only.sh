@@ -14,6 +14,7 @@
 #   MODES="simple extended"   pgbench -M protocol modes (prepared also works)
 #   JOBS=2             pgbench threads (-j)
 #   POOL_SIZE=20       server connections per pool (PgBouncer default_pool_size, Sluice pool_size)
+#   ROWS=1             rows the fake backend returns per SELECT (ROWS=100: a pooler's cost per row)
 #   TARGETS="direct pgbouncer sluice-w1 sluice-w2"
 #                      direct = pgbench straight to the fake backend (no pooler: the ceiling of
 #                      client + backend); sluice-wN = Sluice with `workers: N` (any N)
@@ -65,7 +66,7 @@ FAKE_BIN=$BENCH_TMP/fake_pg_backend
 build_tool "$HERE/fake_pg_backend.cpp" "$FAKE_BIN"
 PG_PORT=$(free_port)
 FAKE_OUT=$BENCH_TMP/fake_pg_backend.out
-"$FAKE_BIN" -a 127.0.0.1 -p "$PG_PORT" >"$FAKE_OUT" 2>&1 &
+"$FAKE_BIN" -a 127.0.0.1 -p "$PG_PORT" -r "${ROWS:-1}" >"$FAKE_OUT" 2>&1 &
 FAKE_PID=$!
 BENCH_SERVER_PIDS+=("$FAKE_PID")
 wait_ready "$PG_PORT" 10 "$FAKE_PID" || { cat "$FAKE_OUT" >&2; die "fake backend did not start"; }

@@ -47,14 +47,14 @@ awaitable<Expected<Lease>> ServerPool::acquire(WorkerExecutor session_executor, 
     TimePoint retry_at = TimePoint::max();  // queued inside server_login_retry: try a login when it ends
     {
       std::lock_guard lock(mutex_);
+      const auto now = Clock::now();
       if (first) std::tie(deadline, reserve_at) = wait_limits_locked(waiter->since);
-      waiter->may_use_reserve = Clock::now() >= reserve_at;
+      waiter->may_use_reserve = now >= reserve_at;
       attempt = try_lease_locked(waiter, connection, blocking_cap, freed_slots);
-      if (attempt == Attempt::queued && Clock::now() < login_retry_until_) retry_at = login_retry_until_;
+      if (attempt == Attempt::queued && now < login_retry_until_) retry_at = login_retry_until_;
       if (attempt == Attempt::refused) refusal = closed_ ? *closed_ : last_login_failure_;
       const auto check_delay = settings_.server_check_delay;
-      needs_check = attempt == Attempt::leased && check_delay.count() > 0 &&
-                    Clock::now() - connection->last_used_at_ >= check_delay;
+      needs_check = attempt == Attempt::leased && check_delay.count() > 0 && now - connection->last_used_at_ >= check_delay;
     }
     if (freed_slots) notify_caps();
     if (blocking_cap) {
@@ -98,7 +98,7 @@ awaitable<Expected<Lease>> ServerPool::acquire(WorkerExecutor session_executor, 
 std::optional<Lease> ServerPool::try_acquire_now(const WorkerExecutor& session_executor) {
   auto* connection = take_idle_fast(session_executor);
   if (connection == nullptr || !moved_to_session(connection, session_executor)) return std::nullopt;
-  return handed_out(Clock::now(), connection, false);
+  return handed_out(TimePoint{}, connection, false);
 }
 
 // The common case under load: an idle backend, fresh enough to need no check, and nobody
@@ -219,7 +219,11 @@ bool ServerPool::moved_to_session(ServerConnection* connection, const WorkerExec
 }
 
 Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection, bool waited) {
-  record_wait(since);
+  if (waited) {
+    record_wait(since);
+  } else {
+    stats_.add(stats_.acquisitions, 1);  // handed out at once: no wait to time
+  }
   return Lease(shared_from_this(), connection, waited);
 }
 

@@ -106,6 +106,9 @@ ServerScan PgFrontend::scan_server(std::span<const std::uint8_t> chunk) {
                                                     static_cast<unsigned char>(message.type)));
       return false;
     }
+    // A row: nothing below looks at one (the statement tracker ignores them, and neither the unit
+    // of work nor the session state follows them), so rows go on as they came at no cost per row.
+    if (pg::BackendStatements::ignores(message.type)) return true;
     const std::size_t size = std::size_t{message.length} + 1;
     const bool whole = message.end >= size;
     const std::size_t start = whole ? message.end - size : 0;

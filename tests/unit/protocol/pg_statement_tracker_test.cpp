@@ -138,6 +138,32 @@ TEST_CASE("a pipelined batch: Parse/Bind/Execute twice before one Sync", "[state
   CHECK_FALSE(backend.desynchronized());
 }
 
+// PgFrontend::scan_server relays rows without calling the tracker: that must change nothing.
+TEST_CASE("rows and COPY data never change what is in flight, so a session may skip them", "[statements]") {
+  for (const char row : {backend::DataRow, backend::CopyData}) {
+    CHECK(BackendStatements::ignores(row));
+    ClientStatements client;
+    BackendStatements backend(200);
+    Link link{&client, &backend};
+    CHECK(link.parse("S_1", "SELECT 1") == ParseOutcome::forwarded);
+    link.bind("S_1");
+    link.other(frontend::Execute);
+    link.other(frontend::Sync);
+    for (const char reply : "12CZ"sv) {
+      const auto in_flight = backend.requests_in_flight();
+      std::string due;
+      CHECK(backend.on_server_message(row, &client, due));
+      CHECK(due.empty());
+      CHECK(backend.requests_in_flight() == in_flight);
+      CHECK_FALSE(backend.desynchronized());
+      link.reply(std::string(1, reply));
+    }
+    CHECK(backend.requests_in_flight() == 0);
+    CHECK(link.seen == "12CZ");
+  }
+  for (const char answer : "123CEIsnTtZ"sv) CHECK_FALSE(BackendStatements::ignores(answer));
+}
+
 TEST_CASE("the next transaction on another backend prepares first, and the client sees no extra reply",
           "[statements]") {
   ClientStatements client;

@@ -49,6 +49,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/statement_messages.hpp"
 
 namespace sluice::pg {
@@ -201,6 +202,9 @@ class BackendStatements {
   // A complete server message: true if the client must see it. Afterwards append to `to_client`
   // the replies Sluice owes the client that have become due (write them after this message).
   bool on_server_message(char type, ClientStatements* client, std::string& to_client);
+  // Rows and COPY data, the bulk of what a server sends: on_server_message does nothing with
+  // them (relayed, nothing in flight answered, nothing due), so a session may skip the call.
+  static bool ignores(char type) { return type == backend::DataRow || type == backend::CopyData; }
 
   // --- SQL-level effects on this backend ---
   // DEALLOCATE ALL or DISCARD ALL was sent: nothing prepared here will be left.
