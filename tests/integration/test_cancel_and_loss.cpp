@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/admin.hpp"
 #include "support/harness.hpp"
 #include "support/poll.hpp"
 #include "support/process.hpp"
@@ -143,12 +144,13 @@ TEST_CASE("a cancel from a client idle in its transaction never reaches the next
 // waits for that backend, and is cancelled while it waits. The statement runs once the backend
 // is free, and must be cancelled then: an error 57014 well before its 10 s.
 namespace {
-void check_cancel_while_queued(PGconn* holder, PGconn* queued, const std::string& marker) {
+void check_cancel_while_queued(const SluiceProcess& sluice, PGconn* holder, PGconn* queued, const std::string& marker) {
+    Connection console = admin_connect(sluice);
     REQUIRE(PQsendQuery(holder, ("select 'held' from pg_sleep(1.5) /* " + marker + " */").c_str()) == 1);
     REQUIRE(wait_for_active_query(marker) != 0);
     const auto started = Clock::now();
     REQUIRE(PQsendQuery(queued, "select pg_sleep(10)") == 1);
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(eventually([&] { return pool_view(console, "app", "app").cl_waiting == 1; }, Ms(5000), Ms(5)));
     std::string error;
     CHECK(send_cancel(queued, error));
     PgResult result = wait_for_result(queued, 15s);
@@ -163,7 +165,7 @@ TEST_CASE("a cancel sent while the query waits for a backend cancels it when it 
     SluiceProcess sluice(transaction_pool(1));
     Connection holder = connect(sluice.conninfo("app", "app"));
     Connection queued = connect(sluice.conninfo("app", "app"));
-    check_cancel_while_queued(holder, queued, "it-cancel-holder");
+    check_cancel_while_queued(sluice, holder, queued, "it-cancel-holder");
     CHECK(query_value(queued, "select 'after'") == "after");
 }
 
@@ -179,7 +181,7 @@ TEST_CASE("a cancel that reaches the backend before the statement does is sent a
     ChildProcess slow_reads(SpawnOptions{{"/usr/bin/strace", "-qq", "-o", "/dev/null", "-p", backend_pid, "-e",
                                           "trace=recvfrom", "-e", "inject=recvfrom:delay_enter=300000"}});
     REQUIRE(eventually([&] { return traced(backend_pid); }, Ms(5000)));
-    check_cancel_while_queued(holder, queued, "it-slow-read-holder");
+    check_cancel_while_queued(sluice, holder, queued, "it-slow-read-holder");
     slow_reads.stop(SIGTERM, 5s);
     CHECK(query_value(queued, "select 'after'") == "after");
 }

@@ -6,8 +6,10 @@
 #include <future>
 #include <thread>
 
+#include "support/admin.hpp"
 #include "support/harness.hpp"
 #include "support/my_clients.hpp"
+#include "support/poll.hpp"
 
 using namespace sluice_it;
 
@@ -82,14 +84,17 @@ TEST_CASE("mysql: a client's KILL QUERY with its own connection id cancels its q
 
 TEST_CASE("mysql: a KILL QUERY while the query waits for a backend stops it when it starts", "[mysql][mysql-kill]") {
     close_backends_of("app");
-    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n",
+                                  .users = "app:\n  password: app\nadmin:\n  password: admin\n"});
     MyConnection holder = my_connect(sluice.login("app", "app"));
     MyConnection victim = my_connect(sluice.login("app", "app"));
     MyConnection killer = my_connect(sluice.login("app", "app"));
+    Connection console = admin_connect(sluice.process());
     my_exec(holder.get(), "BEGIN");
     REQUIRE(my_value(holder.get(), "SELECT 1") == "1");  // the one backend is the holder's
     auto queued = run_async(victim.get(), "SELECT SLEEP(4)");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // queued behind the holder
+    // Queued behind the holder (as Sluice sees it) before the KILL.
+    REQUIRE(eventually([&] { return pool_view(console, "app", "app").cl_waiting == 1; }, Ms(5000), Ms(5)));
     CHECK(my_query(killer.get(), "KILL QUERY " + std::to_string(mysql_thread_id(victim.get()))).error_code == 0);
     const auto released = Clock::now();
     my_exec(holder.get(), "COMMIT");
