@@ -140,10 +140,10 @@ TEST_CASE("a cancel from a client idle in its transaction never reaches the next
     CHECK(sleeper_cancelled == 0);
 }
 
+namespace {
 // `holder` takes a one-backend pool's only backend for 1.5 s; `queued` sends a 10 s statement,
 // waits for that backend, and is cancelled while it waits. The statement runs once the backend
 // is free, and must be cancelled then: an error 57014 well before its 10 s.
-namespace {
 void check_cancel_while_queued(const SluiceProcess& sluice, PGconn* holder, PGconn* queued, const std::string& marker) {
     Connection console = admin_connect(sluice);
     REQUIRE(PQsendQuery(holder, ("select 'held' from pg_sleep(1.5) /* " + marker + " */").c_str()) == 1);
