@@ -95,14 +95,15 @@ awaitable<Expected<Lease>> ServerPool::acquire(WorkerExecutor session_executor, 
   }
 }
 
+// The common case under load: an idle backend, fresh enough to need no check, and nobody
+// queued ahead. No waiter, no timer, no wait to time.
 std::optional<Lease> ServerPool::try_acquire_now(const WorkerExecutor& session_executor) {
   auto* connection = take_idle_fast(session_executor);
   if (connection == nullptr || !moved_to_session(connection, session_executor)) return std::nullopt;
-  return handed_out(TimePoint{}, connection, false);
+  stats_.add(stats_.acquisitions, 1);
+  return Lease(shared_from_this(), connection, false);
 }
 
-// The common case under load: an idle backend, fresh enough to need no check, and nobody
-// queued ahead. No waiter, no timer.
 // The most recently used idle backend of the session's own I/O worker, else of any worker
 // (moved to the session's worker by moved_to_session: two epoll_ctl calls). Its liveness peek
 // is a system call, so it runs after the lock is dropped: a dead one is closed as a failed check
@@ -218,13 +219,9 @@ bool ServerPool::moved_to_session(ServerConnection* connection, const WorkerExec
   return false;
 }
 
-Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection, bool waited) {
-  if (waited) {
-    record_wait(since);
-  } else {
-    stats_.add(stats_.acquisitions, 1);  // handed out at once: no wait to time
-  }
-  return Lease(shared_from_this(), connection, waited);
+Lease ServerPool::handed_out(TimePoint since, ServerConnection* connection) {
+  record_wait(since);
+  return Lease(shared_from_this(), connection, true);
 }
 
 awaitable<Expected<Lease>> ServerPool::open_new(ServerConnection* connection) {

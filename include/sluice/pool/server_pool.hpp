@@ -175,8 +175,7 @@ class ServerPool : public CapMember, public std::enable_shared_from_this<ServerP
   void notify_caps();
   awaitable<Expected<Lease>> open_new(ServerConnection* connection);
   bool moved_to_session(ServerConnection* connection, const WorkerExecutor& session_executor);
-  // `waited` false: handed out at once (try_acquire_now), no wait time to record.
-  Lease handed_out(TimePoint waiting_since, ServerConnection* connection, bool waited = true);
+  Lease handed_out(TimePoint waiting_since, ServerConnection* connection);
   void record_wait(TimePoint waiting_since);
   // Backends logged in (idle or leased), not counting those still logging in.
   bool has_established_locked() const { return !idle_.empty() || !active_.empty(); }
