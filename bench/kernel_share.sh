@@ -60,7 +60,7 @@ sample() {
             share = $1; sub("%", "", share); dso = $2
             if (dso ~ /kernel/) kernel += share
             else if (dso ~ /^libc/) libc += share
-            else if (dso == "pgbouncer" || dso == "sluice" || dso ~ /sluice-bench/) own += share
+            else if (dso == "pgbouncer" || dso == "sluice") own += share
             else other += share
         }
         END { printf "| %s | %.1f %% | %.1f %% | %.1f %% | %.1f %% |\n", name, kernel, own, libc, other }'
