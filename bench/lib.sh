@@ -160,6 +160,26 @@ wait_ready() {
     return 1
 }
 
+# start_floor_relay UPSTREAM_PORT: bench/floor_relay.cpp (a byte-copying TCP proxy, one upstream
+# connection per client, no logic) in front of UPSTREAM_PORT; sets RELAY_PORT and RELAY_PID.
+# Its CPU per transaction is the floor any pooler pays on this kernel (see floor_relay.cpp).
+RELAY_PORT="" ; RELAY_PID=""
+start_floor_relay() {
+    local upstream=$1 bin=$BENCH_TMP/floor_relay
+    [ -x "$bin" ] || build_tool "$(dirname "${BASH_SOURCE[0]}")/floor_relay.cpp" "$bin"
+    RELAY_PORT=$(free_port)
+    "$bin" -p "$RELAY_PORT" -u "$upstream" >"$BENCH_TMP/floor_relay.out" 2>&1 &
+    RELAY_PID=$!
+    BENCH_SERVER_PIDS+=("$RELAY_PID")
+    for _ in $(seq 1 50); do
+        grep -q '^LISTENING' "$BENCH_TMP/floor_relay.out" && { log "floor relay (pid $RELAY_PID) on 127.0.0.1:$RELAY_PORT -> $upstream"; return 0; }
+        pid_alive "$RELAY_PID" || break
+        sleep 0.1
+    done
+    cat "$BENCH_TMP/floor_relay.out" >&2
+    die "floor relay did not start"
+}
+
 # start_postgres AUTH (trust|scram) [MAX_CONNECTIONS]
 # fsync/synchronous_commit/full_page_writes are OFF: the data is throwaway and
 # the workload (pgbench -S) is read-only anyway.

@@ -14,7 +14,9 @@
 #                      auto = binary prepared statements (COM_STMT_PREPARE / EXECUTE)
 #   POOL_SIZE=16       Sluice pool_size
 #   TABLES=4 TABLE_SIZE=10000   sysbench prepare
-#   TARGETS="direct sluice"
+#   TARGETS="direct sluice"   (relay also works: bench/floor_relay.cpp, a byte-copying proxy with
+#                      no logic and one MariaDB connection per client, the floor of any proxy's
+#                      CPU per query on this kernel)
 #   SLUICE_WORKERS=auto  Sluice `workers:`
 #   WARMUP=3           seconds of unrecorded oltp_point_select per target before round 1
 #   OUT_DIR=           if set, results.tsv and results.md are copied there
@@ -52,7 +54,7 @@ INSTRUCTIONS=${INSTRUCTIONS:-0}
 
 for t in $TESTS; do case "$t" in oltp_point_select|oltp_read_only) ;; *) die "bad test $t" ;; esac; done
 for m in $PS_MODES; do case "$m" in disable|auto) ;; *) die "bad ps mode $m (disable|auto)" ;; esac; done
-for t in $TARGETS; do case "$t" in direct|sluice) ;; *) die "bad target $t (direct|sluice)" ;; esac; done
+for t in $TARGETS; do case "$t" in direct|sluice|relay) ;; *) die "bad target $t (direct|sluice|relay)" ;; esac; done
 for c in $THREADS; do
     case "$c" in ''|*[!0-9]*) die "bad thread count $c" ;; esac
     if [ "$c" -lt 1 ] || [ "$c" -gt 1000 ]; then die "thread count $c out of range 1..1000"; fi
@@ -70,7 +72,7 @@ install_traps
 apply_nice
 make_tmp
 RES=$BENCH_TMP/results.tsv
-printf 'round\ttest\tthreads\tps_mode\ttarget\tstatus\tqueries\tqps\tp95_ms\tsluice_ticks\tsluice_instructions\n' >"$RES"
+printf 'round\ttest\tthreads\tps_mode\ttarget\tstatus\tqueries\tqps\tp95_ms\tproxy_ticks\tsluice_instructions\n' >"$RES"
 CALLGRIND_OUT=$BENCH_TMP/callgrind.sluice
 CALLGRIND_DUMPS=0
 if [ "$INSTRUCTIONS" = 1 ]; then
@@ -155,10 +157,13 @@ EOF
 }
 
 start_mariadb
-declare -A T_PORT
-T_PORT[direct]=$MY_PORT
+declare -A T_PORT T_PID
+T_PORT[direct]=$MY_PORT; T_PID[direct]=""
 case " $TARGETS " in
-    *" sluice "*) start_my_sluice || die "Sluice did not start"; T_PORT[sluice]=$SL_MY_PORT ;;
+    *" sluice "*) start_my_sluice || die "Sluice did not start"; T_PORT[sluice]=$SL_MY_PORT; T_PID[sluice]=$SL_PID ;;
+esac
+case " $TARGETS " in
+    *" relay "*) start_floor_relay "$MY_PORT"; T_PORT[relay]=$RELAY_PORT; T_PID[relay]=$RELAY_PID ;;
 esac
 
 sysbench_args() {  # TEST PORT THREADS PS_MODE
@@ -178,13 +183,13 @@ measure_one() {
     dir=$BENCH_TMP/runs/r${r}_${test}_c${c}_${mode}_${t}
     mkdir -p "$dir"
     [ "$t" = sluice ] && [ "$INSTRUCTIONS" = 1 ] && callgrind_control -z "$SL_PID" >/dev/null 2>&1
-    [ "$t" = sluice ] && c0=$(cpu_ticks "$SL_PID")
+    [ -n "${T_PID[$t]}" ] && c0=$(cpu_ticks "${T_PID[$t]}")
     rc=0
     # shellcheck disable=SC2046
     # Bounded: a client stuck waiting for a backend must not hold up the whole run.
     run_child "$dir/out" timeout -s KILL $((DURATION + 30)) \
         sysbench $(sysbench_args "$test" "${T_PORT[$t]}" "$c" "$mode") --time="$DURATION" run || rc=$?
-    [ "$t" = sluice ] && { c1=$(cpu_ticks "$SL_PID"); ticks=$((c1 - c0)); }
+    [ -n "${T_PID[$t]}" ] && { c1=$(cpu_ticks "${T_PID[$t]}"); ticks=$((c1 - c0)); }
     if [ "$t" = sluice ] && [ "$INSTRUCTIONS" = 1 ]; then
         callgrind_control -d "$SL_PID" >/dev/null 2>&1
         CALLGRIND_DUMPS=$((CALLGRIND_DUMPS + 1))
@@ -200,7 +205,7 @@ measure_one() {
     fi
     printf '%s\t%s\t%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\t%s\n' "$r" "$test" "$c" "$mode" "$t" "$queries" "$qps" "${p95:-NA}" "$ticks" \
         "${instructions:-NA}" >>"$RES"
-    log "  $(printf '%-6s' "$t") qps=$qps p95=${p95:-?}ms$( [ "$ticks" != NA ] && echo " sluice=$(cpu_us_per "$ticks" "$queries")µs/query")"
+    log "  $(printf '%-6s' "$t") qps=$qps p95=${p95:-?}ms$( [ "$ticks" != NA ] && echo " $t=$(cpu_us_per "$ticks" "$queries")µs/query")"
 }
 
 if [ "$WARMUP" -gt 0 ]; then
@@ -242,19 +247,22 @@ awk -F'\t' -v hz="$CLK_TCK" '
         if (!(k in seen)) { seen[k] = 1; order[++n] = k }
         if ($6 != "ok") { bad[k, $5] = bad[k, $5] " " $6; next }
         Q[k, $5] = Q[k, $5] " " $8; P[k, $5] = P[k, $5] " " $9
-        if ($5 == "sluice") C[k] = C[k] " " ($10 / hz * 1e6 / $7)
+        if ($10 != "NA") C[k, $5] = C[k, $5] " " ($10 / hz * 1e6 / $7)
         if ($5 == "sluice" && $11 != "NA") I[k] = I[k] " " ($11 / $7)
     }
     END {
-        print "| test | threads | ps-mode | direct q/s | Sluice q/s | Sluice/direct | direct p95 ms | Sluice p95 ms | Sluice CPU µs/query | Sluice instructions/query |"
-        print "|---|---|---|---|---|---|---|---|---|---|"
+        print "| test | threads | ps-mode | direct q/s | Sluice q/s | Sluice/direct | direct p95 ms | Sluice p95 ms | Sluice CPU µs/query | Sluice instructions/query | floor relay/direct | floor relay CPU µs/query |"
+        print "|---|---|---|---|---|---|---|---|---|---|---|---|"
         for (i = 1; i <= n; i++) {
             k = order[i]; split(k, f, SUBSEP)
             d = Q[k, "direct"]; s = Q[k, "sluice"]
+            x = Q[k, "relay"]
             ratio = (d != "" && s != "") ? sprintf("%.2f", median(s) / median(d)) : "–"
+            xratio = (d != "" && x != "") ? sprintf("%.2f", median(x) / median(d)) : "–"
             sq = (s == "" && bad[k, "sluice"] != "") ? "failed" : fmt(s, "%.0f")
-            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], fmt(d, "%.0f"), sq, ratio,
-                   fmt(P[k, "direct"], "%.2f"), fmt(P[k, "sluice"], "%.2f"), fmt(C[k], "%.1f"), fmt(I[k], "%.0f")
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], fmt(d, "%.0f"), sq, ratio,
+                   fmt(P[k, "direct"], "%.2f"), fmt(P[k, "sluice"], "%.2f"), fmt(C[k, "sluice"], "%.1f"), fmt(I[k], "%.0f"),
+                   xratio, fmt(C[k, "relay"], "%.1f")
         }
     }' "$RES" >"$BENCH_TMP/results.md"
 {

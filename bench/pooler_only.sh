@@ -17,7 +17,9 @@
 #   ROWS=1             rows the fake backend returns per SELECT (ROWS=100: a pooler's cost per row)
 #   TARGETS="direct pgbouncer sluice-w1 sluice-w2"
 #                      direct = pgbench straight to the fake backend (no pooler: the ceiling of
-#                      client + backend); sluice-wN = Sluice with `workers: N` (any N)
+#                      client + backend); sluice-wN = Sluice with `workers: N` (any N);
+#                      relay = bench/floor_relay.cpp, a byte-copying proxy with no logic and one
+#                      backend per client: the floor of any pooler's CPU on this kernel
 #   WARMUP=2           seconds of unrecorded pgbench per target before round 1
 #   OUT_DIR=           if set, results.tsv and results.md are copied there
 #   SLUICE_BIN=/work/main/build/sluice, KEEP_TMP=, NICE= (as for run.sh)
@@ -44,7 +46,7 @@ OUT_DIR=${OUT_DIR:-}
 
 for m in $MODES; do case "$m" in simple|extended|prepared) ;; *) die "bad mode $m" ;; esac; done
 for t in $TARGETS; do
-    case "$t" in direct|pgbouncer|sluice-w[1-9]|sluice-w[1-9][0-9]) ;; *) die "bad target $t (direct|pgbouncer|sluice-wN)" ;; esac
+    case "$t" in direct|pgbouncer|relay|sluice-w[1-9]|sluice-w[1-9][0-9]) ;; *) die "bad target $t (direct|pgbouncer|relay|sluice-wN)" ;; esac
 done
 for c in $CLIENTS; do
     case "$c" in ''|*[!0-9]*) die "bad client count $c" ;; esac
@@ -91,6 +93,7 @@ T_PORT[direct]=$PG_PORT ; T_PID[direct]=""
 for t in $TARGETS; do
     case "$t" in
         pgbouncer) start_pgbouncer trust "$POOL_SIZE"; T_PID[$t]=$PGB_PID; T_PORT[$t]=$PGB_PORT ;;
+        relay) start_floor_relay "$PG_PORT"; T_PID[$t]=$RELAY_PID; T_PORT[$t]=$RELAY_PORT ;;
         sluice-w*)
             if start_sluice trust "$POOL_SIZE" "${t#sluice-w}" "$t"; then T_PID[$t]=$SL_PID; T_PORT[$t]=$SL_PORT
             else T_WHY[$t]=$SL_REASON; fi ;;
@@ -211,7 +214,7 @@ summarize() {
         for (i = 1; i <= nc; i++) for (j = 1; j <= nm; j++) for (t = 1; t <= nt; t++) {
             c = C[i]; m = M[j]; g = TG[t]; k = c SUBSEP m SUBSEP g
             if (!(k in T)) { printf "| %s | %s | %s | %s | | | | | | | | |\n", c, m, g, (k in bad) ? "failed:" bad[k] : "not run"; continue }
-            isl = (g ~ /^sluice/)
+            isl = (g ~ /^sluice/ || g == "relay")
             printf "| %s | %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, g, fmt(T[k], "%.0f"),
                 (k in bad) ? " (failed:" bad[k] ")" : "",
                 fmt(U[k], "%.1f"), fmt(E[k], "%.0f"), fmt(L[k], "%.0f"), fmt(B[k], "%.1f"), fmt(BL[k], "%.0f"), fmt(K[k], "%.1f"),
@@ -228,7 +231,7 @@ summarize() {
     for t in $TARGETS; do [ -n "${T_WHY[$t]:-}" ] && echo "- $t: not available (${T_WHY[$t]})"; done
     echo "- load average (1/5/15 min) at start: $LOAD_START; at end: $(load_now)${NICE:+; everything ran at nice $NICE}"
     echo "- workload: pgbench -n -f (select 1;) -M MODE -c C -j $JOBS; window ${DURATION}s after ${RAMP}s ramp; pool size $POOL_SIZE (transaction mode), trust auth; $ROUNDS rounds, target order rotated per round"
-    echo "- TPS = transactions the backend answered in the window / window; CPU = utime+stime of each process over the window; each value is the median over rounds; ratios (Sluice / PgBouncer) are medians of per-round ratios"
+    echo "- TPS = transactions the backend answered in the window / window; CPU = utime+stime of each process over the window; each value is the median over rounds; ratios (Sluice or the floor relay / PgBouncer) are medians of per-round ratios"
     echo
     summarize
 } >"$BENCH_TMP/results.md"

@@ -19,7 +19,9 @@
 #   JOBS=2             pgbench threads (-j)
 #   SCALE=10           pgbench -i scale factor
 #   AUTH=trust         trust | scram (PostgreSQL, PgBouncer and Sluice all use it)
-#   TARGETS="direct pgbouncer sluice"
+#   TARGETS="direct pgbouncer sluice"   (relay also works: bench/floor_relay.cpp, a byte-copying
+#                      proxy with no logic and one PostgreSQL connection per client, so like direct
+#                      it is skipped above max_connections; its CPU is the floor of any pooler's)
 #   SLUICE_WORKERS=auto  `workers:` of the Sluice under test (auto = one per core)
 #   TLS=0              1: clients reach both poolers over TLS (pgbench sslmode=require; a throwaway
 #                      self-signed RSA-2048 certificate; PgBouncer client_tls_sslmode=require, Sluice
@@ -64,7 +66,7 @@ for cm in $CASES; do
     case "${cm%%:*}" in ''|*[!0-9]*) die "bad case $cm (CLIENTS:MODE)" ;; esac
     case "${cm#*:}" in simple|extended|prepared) ;; *) die "bad mode in case $cm" ;; esac
 done
-for t in $TARGETS; do case "$t" in direct|pgbouncer|sluice) ;; *) die "bad target $t" ;; esac; done
+for t in $TARGETS; do case "$t" in direct|pgbouncer|sluice|relay) ;; *) die "bad target $t" ;; esac; done
 command -v pgbench >/dev/null || die "pgbench not found (apt-get install -y postgresql-client-15)"
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -101,20 +103,21 @@ init_pgbench "$SCALE"
 case " $TARGETS " in *" pgbouncer "*) start_pgbouncer "$AUTH" "$POOL_SIZE" ;; esac
 SLUICE_OK=0
 case " $TARGETS " in *" sluice "*) start_sluice "$AUTH" "$POOL_SIZE" "${SLUICE_WORKERS:-auto}" && SLUICE_OK=1 ;; esac
+case " $TARGETS " in *" relay "*) start_floor_relay "$PG_PORT" ;; esac
 
 pid_of() {
-    case "$1" in pgbouncer) echo "$PGB_PID" ;; sluice) echo "$SL_PID" ;; esac
+    case "$1" in pgbouncer) echo "$PGB_PID" ;; sluice) echo "$SL_PID" ;; relay) echo "$RELAY_PID" ;; esac
 }
 
 port_of() {
-    case "$1" in direct) echo "$PG_PORT" ;; pgbouncer) echo "$PGB_PORT" ;; sluice) echo "$SL_PORT" ;; esac
+    case "$1" in direct) echo "$PG_PORT" ;; pgbouncer) echo "$PGB_PORT" ;; sluice) echo "$SL_PORT" ;; relay) echo "$RELAY_PORT" ;; esac
 }
 
 # Why TARGET cannot run with C clients right now ("" = it can).
 unavailable() {
     local target=$1 c=$2
     case "$target" in
-        direct) if [ "$TLS" = 1 ]; then echo "skip(no TLS)"
+        direct|relay) if [ "$TLS" = 1 ]; then echo "skip(no TLS)"
                 elif [ "$c" -gt $((PG_MAX_CONN - 10)) ]; then echo "skip(max_connections=$PG_MAX_CONN)"; fi ;;
         pgbouncer) pid_alive "$PGB_PID" || echo "n/a(pgbouncer died)" ;;
         sluice) [ "$SLUICE_OK" = 1 ] || echo "n/a" ;;
@@ -248,11 +251,13 @@ summarize() {
     }
     END {
         ncase = split(cases, CS, " "); nt = split(targets, TG, " ")
-        print "| clients | mode | target | TPS (median) | TPS min–max | avg latency ms | p99 latency ms | pooler CPU µs/tx | vs PgBouncer (TPS) | vs direct (TPS) |"
-        print "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        print "| clients | mode | target | TPS (median) | TPS min–max | avg latency ms | p99 latency ms | pooler CPU µs/tx | vs PgBouncer (TPS) | vs PgBouncer (CPU/tx) | vs direct (TPS) |"
+        print "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
         for (i = 1; i <= ncase; i++) for (t = 1; t <= nt; t++) {
             split(CS[i], cm, ":"); c = cm[1]; m = cm[2]; g = TG[t]; k = c SUBSEP m SUBSEP g
-            vp = (g == "sluice") ? ratio(c, m, "sluice", "pgbouncer") : "–"
+            vp = (g == "sluice" || g == "relay") ? ratio(c, m, g, "pgbouncer") : "–"
+            kp = c SUBSEP m SUBSEP "pgbouncer"
+            vc = (vp != "–" && (k in U) && (kp in U)) ? sprintf("%.2f", median(U[k]) / median(U[kp])) : "–"
             vd = (g == "direct") ? "–" : ratio(c, m, g, "direct")
             if (nok[k] > 0) {
                 note = ""
@@ -261,11 +266,11 @@ summarize() {
                     st = dedupe(bad[k]); gsub(/n\/a/, "not available", st)
                     note = sprintf(" (%d of %d rounds; %s)", nok[k], nok[k] + nb, st)
                 }
-                printf "| %s | %s | %s | %.0f%s | %s | %.3f | %s | %s | %s | %s |\n", c, m, g, median(T[k]), note, minmax(T[k]), median(L[k]), (k in P) ? sprintf("%.3f", median(P[k])) : "NA", (k in U) ? sprintf("%.1f", median(U[k])) : "–", vp, vd
+                printf "| %s | %s | %s | %.0f%s | %s | %.3f | %s | %s | %s | %s | %s |\n", c, m, g, median(T[k]), note, minmax(T[k]), median(L[k]), (k in P) ? sprintf("%.3f", median(P[k])) : "NA", (k in U) ? sprintf("%.1f", median(U[k])) : "–", vp, vc, vd
             } else {
                 st = (k in bad) ? dedupe(bad[k]) : "not run"
                 if (st ~ /^n\/a/) st = g ": not available"
-                printf "| %s | %s | %s | %s | | | | | | |\n", c, m, g, st
+                printf "| %s | %s | %s | %s | | | | | | | |\n", c, m, g, st
             }
         }
     }' "$RES"
@@ -283,7 +288,7 @@ summarize() {
     echo "- workload: pgbench -n -S -c C -M MODE -j $JOBS -T $DURATION, scale $SCALE, auth $AUTH; pool size $POOL_SIZE (transaction mode); $ROUNDS rounds, target order rotated per round"
     [ "$TLS" = 1 ] && echo "- clients over TLS (sslmode=require, self-signed RSA-2048): PgBouncer client_tls_sslmode=require, Sluice tls.client.mode: require; backends in plain text"
     [ "$CONNECT" = 1 ] && echo "- pgbench -C: a new connection (login$( [ "$TLS" = 1 ] && echo ", TLS handshake")) per transaction, so TPS is connections per second"
-    echo "- TPS and avg latency: pgbench's own numbers; p99: nearest-rank over all per-transaction latencies (--log); each value is the median over rounds; ratios are the median of the per-round TPS ratios; pooler CPU µs/tx: the pooler process's utime+stime (all threads, /proc/PID/stat) across the pgbench run ÷ pgbench's transactions"
+    echo "- TPS and avg latency: pgbench's own numbers; p99: nearest-rank over all per-transaction latencies (--log); each value is the median over rounds; TPS ratios are the median of the per-round ratios, the CPU ratio is of the medians; pooler CPU µs/tx: the pooler process's utime+stime (all threads, /proc/PID/stat) across the pgbench run ÷ pgbench's transactions"
     echo
     summarize
 } >"$BENCH_TMP/results.md"
