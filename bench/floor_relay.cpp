@@ -50,6 +50,8 @@ struct Endpoint {
     int peer_fd = -1;
     std::string unsent;
     bool reading = true;     // EPOLLIN is registered
+    bool in_epoll = true;    // out of the set while it waits for nothing (see watch)
+    bool ended = false;      // it sent FIN; the peer's write side was shut down after it
 };
 
 class Relay {
@@ -72,8 +74,9 @@ public:
         const auto it = endpoints_.find(fd);
         if (it == endpoints_.end()) return;   // closed earlier in this batch with its peer
         Endpoint& self = *it->second;
+        if (events & EPOLLERR) { close_pair(fd); return; }   // reset
         if ((events & EPOLLOUT) && !flush(self)) return;
-        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && self.reading) copy_to_peer(self);
+        if ((events & (EPOLLIN | EPOLLHUP)) && self.reading) copy_to_peer(self);
     }
 
 private:
@@ -107,27 +110,37 @@ private:
         endpoints_[fd] = std::move(endpoint);
     }
 
-    void watch(Endpoint& e, std::uint32_t events) {
+    // Re-registers `e` for what it needs now: input while it may read, output while it has unsent
+    // bytes. A socket that needs neither leaves the set: epoll reports a hang-up whatever the mask,
+    // and a socket paused by back-pressure may be hung up with unread data still to relay.
+    void watch(Endpoint& e, bool reading) {
+        e.reading = reading;
         epoll_event ev{};
-        ev.events = events;
+        ev.events = (reading ? EPOLLIN : 0u) | (e.unsent.empty() ? 0u : EPOLLOUT);
         ev.data.fd = e.fd;
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, e.fd, &ev);
-        e.reading = (events & EPOLLIN) != 0;
+        if (ev.events == 0) {
+            if (e.in_epoll) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, e.fd, nullptr);
+            e.in_epoll = false;
+            return;
+        }
+        epoll_ctl(epoll_fd_, e.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, e.fd, &ev);
+        e.in_epoll = true;
     }
 
     // One recv() from `source`, one send() of it to the peer; the rest waits in the peer's buffer.
     void copy_to_peer(Endpoint& source) {
         const ssize_t n = recv(source.fd, buffer_, sizeof buffer_, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) { close_pair(source.fd); return; }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) { close_pair(source.fd); return; }
         if (n < 0) return;
         Endpoint& dest = *endpoints_.at(source.peer_fd);
+        if (n == 0) { end_direction(source, dest); return; }
         const ssize_t sent = send(dest.fd, buffer_, static_cast<std::size_t>(n), MSG_NOSIGNAL);
         if (sent < 0 && errno != EAGAIN) { close_pair(source.fd); return; }
         const std::size_t taken = sent < 0 ? 0 : static_cast<std::size_t>(sent);
         if (taken == static_cast<std::size_t>(n)) return;
         dest.unsent.assign(buffer_ + taken, static_cast<std::size_t>(n) - taken);
-        watch(dest, EPOLLIN | EPOLLOUT);
-        watch(source, 0);
+        watch(dest, dest.reading);
+        watch(source, false);
     }
 
     // Sends what waits for `dest`; false if the pair was closed.
@@ -136,9 +149,20 @@ private:
         if (sent < 0 && errno != EAGAIN) { close_pair(dest.fd); return false; }
         if (sent > 0) dest.unsent.erase(0, static_cast<std::size_t>(sent));
         if (!dest.unsent.empty()) return true;
-        watch(dest, EPOLLIN);
-        watch(*endpoints_.at(dest.peer_fd), EPOLLIN);
+        watch(dest, dest.reading);
+        Endpoint& source = *endpoints_.at(dest.peer_fd);
+        watch(source, !source.ended);
         return true;
+    }
+
+    // `source` sent FIN: pass the half-close on (a client may still read a reply after it), and
+    // close both once both directions have ended. Nothing is unsent towards `dest` here, since
+    // `source` is read only while `dest` has no backlog.
+    void end_direction(Endpoint& source, Endpoint& dest) {
+        source.ended = true;
+        if (dest.ended) { close_pair(source.fd); return; }
+        shutdown(dest.fd, SHUT_WR);
+        watch(source, false);
     }
 
     void close_pair(int fd) {
