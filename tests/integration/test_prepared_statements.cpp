@@ -1,7 +1,8 @@
 // Protocol-level prepared statements in transaction mode, driven with libpq where the real
 // drivers (test_drivers.cpp) do not reach: pipelined batches with several Syncs in flight,
 // Describe alone, a failing Parse, eviction under max_prepared_statements, SQL DEALLOCATE of a
-// protocol-level statement, a duplicate name, and backends lost between transactions. Clients
+// protocol-level statement, a duplicate name (refused as PostgreSQL refuses it), and backends
+// lost between transactions. Clients
 // outnumber backends, so statements meet backends that have not got them.
 #include <catch2/catch.hpp>
 
@@ -146,10 +147,27 @@ TEST_CASE("prepared statements: Describe alone, a failing Parse, SQL DEALLOCATE,
         CHECK(std::string(PQgetvalue(others.get(), 0, 0)) == "1");
         CHECK(sqlstate(exec_prepared(conn, "q1", {}).get()) == "26000");  // gone for conn: does not exist
     }
-    SECTION("Parse of a name the client already has ends the client with 42P05") {
+    SECTION("Parse of a name the client already has fails with 42P05 as in PostgreSQL; the client goes on") {
+        // PHP's pg_prepare() in code that runs twice, an ORM preparing a name again: PostgreSQL
+        // refuses the second Parse and the session goes on with the first statement.
         REQUIRE(succeeded(prepare(conn, "dup", "SELECT 1", 0).get()));
         PgResult duplicate = prepare(conn, "dup", "SELECT 2", 0);
         CHECK(sqlstate(duplicate.get()) == "42P05");
+        CHECK(std::string(PQresultErrorField(duplicate.get(), PG_DIAG_MESSAGE_PRIMARY)) ==
+              "prepared statement \"dup\" already exists");
+        CHECK(PQstatus(conn) == CONNECTION_OK);
+        PgResult first = exec_prepared(conn, "dup", {});
+        REQUIRE(succeeded(first.get()));
+        CHECK(std::string(PQgetvalue(first.get(), 0, 0)) == "1");
+        // In a transaction block the refusal fails the block, as PostgreSQL's does; the next
+        // statement says so (25P02), and ROLLBACK ends it.
+        exec_ok(conn, "BEGIN");
+        CHECK(sqlstate(prepare(conn, "dup", "SELECT 3", 0).get()) == "42P05");
+        CHECK(PQtransactionStatus(conn) == PQTRANS_INERROR);
+        PgResult in_failed_block = exec(conn, "SELECT 1");
+        CHECK(sqlstate(in_failed_block.get()) == "25P02");
+        exec_ok(conn, "ROLLBACK");
+        CHECK(query_value(conn, "SELECT 'usable'") == "usable");
         CHECK(query_value(other, "SELECT 'others unaffected'") == "others unaffected");
     }
 }

@@ -5,6 +5,8 @@
 
 #include "sluice/protocol/postgres/byte_order.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
+#include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
 
 namespace sluice::pg {
 
@@ -180,7 +182,7 @@ ParseOutcome BackendStatements::parse(ClientStatements& client, const ParseMessa
   auto statement = std::make_shared<ClientStatement>(
       ClientStatement{std::string(message.statement), make_statement_text(message.query, message.parameter_types)});
   switch (client.add(statement)) {
-    case ClientStatements::AddResult::duplicate: return ParseOutcome::duplicate_name;
+    case ClientStatements::AddResult::duplicate: return refuse_duplicate(client, message.statement, out);
     case ClientStatements::AddResult::over_limit: return ParseOutcome::over_limit;
     case ClientStatements::AddResult::added: break;
   }
@@ -221,6 +223,17 @@ ParseOutcome BackendStatements::parse_copy(ClientStatements& client, const std::
   enqueue(Request{frontend::Parse, Reply::relay, statement}, &client, out.to_client);
   enqueue(Request{frontend::Close, Reply::swallow}, &client, out.to_client);
   return ParseOutcome::forwarded;
+}
+
+// PostgreSQL checks a Parse's name last, once the text has parsed: what it refuses, it refuses
+// with the backend's whole error handling (skip to Sync, fail the transaction block). So the
+// backend gets a Parse that fails too, and its error becomes 42P05 on the way back.
+ParseOutcome BackendStatements::refuse_duplicate(ClientStatements& client, std::string_view name, StatementOutbox& out) {
+  if (!write_parse(out.to_backend, kRefusedParseName, kRefusedParseQuery, {})) return ParseOutcome::unwritable;
+  Request request{frontend::Parse, Reply::relay};
+  request.refused_name = name;
+  enqueue(std::move(request), &client, out.to_client);
+  return ParseOutcome::duplicate_name;
 }
 
 // A message naming a statement (`names_statement`) or a portal goes on under Sluice's name for
@@ -424,6 +437,16 @@ void BackendStatements::emit_due(ClientStatements* client, std::string& to_clien
     if (request.type == frontend::Close) write_close_complete(to_client);
     succeeded(request, client);
   }
+}
+
+std::optional<std::string> BackendStatements::duplicate_name_error(std::span<const std::uint8_t> error_body) const {
+  if (requests_.empty() || requests_.front().refused_name.empty()) return std::nullopt;
+  const auto error = read_error_fields(error_body);
+  if (!error || error->sqlstate != "42703") return std::nullopt;
+  std::string reply;
+  write_error_response(reply, "ERROR", "42P05",
+                       "prepared statement \"" + requests_.front().refused_name + "\" already exists");
+  return reply;
 }
 
 bool BackendStatements::on_server_message(char type, ClientStatements* client, std::string& to_client) {

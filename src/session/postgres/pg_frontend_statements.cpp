@@ -323,8 +323,6 @@ std::optional<Failure> PgFrontend::rewrite_statement_message(char type, std::spa
       ++statement_counts_.client_parses;
     }
     switch (outcome) {
-      case pg::ParseOutcome::duplicate_name:
-        return statement_failure("42P05", "prepared statement \"" + std::string(parse->statement) + "\" already exists");
       case pg::ParseOutcome::over_limit:
         return statement_failure("53400", "too many prepared statements on this connection");
       case pg::ParseOutcome::unwritable: return protocol_violation("Parse message too long");
@@ -439,12 +437,20 @@ std::optional<PgFrontend::StatementReply> PgFrontend::track_server_message(const
   if (message.type == pg::backend::ErrorResponse && invalidates_prepared_statement(message.body)) {
     statements.forget_failing_definition();
   }
+  // Read before on_server_message() takes the request it answers off the queue.
+  auto duplicate_name_error = message.type == pg::backend::ErrorResponse && !message.body_truncated
+                                  ? statements.duplicate_name_error(message.body)
+                                  : std::nullopt;
   StatementReply reply;
   reply.relay = statements.on_server_message(message.type, &client_statements(), reply.due);
   if (statements.desynchronized() || (!reply.relay && message.length != 4)) {
     spdlog::warn("user={} database={}: the server's replies do not match the requests in flight", session_.user(),
                  session_.database());
     return std::nullopt;
+  }
+  if (duplicate_name_error) {  // in place of the backend's error, where it stood
+    reply.relay = false;
+    reply.due.insert(0, *duplicate_name_error);
   }
   return reply;
 }

@@ -157,7 +157,10 @@ class FakeBackend {
  private:
   void on_parse(std::span<const std::uint8_t> body, std::string& replies) {
     const auto parse = pg::read_parse(body);
-    if (!parse || parse->query.starts_with('!')) return fail(replies);
+    // Fails as PostgreSQL fails the text Sluice sends in place of a Parse of a name in use.
+    if (!parse || parse->query.starts_with('!') || parse->query == pg::BackendStatements::kRefusedParseQuery) {
+      return fail(replies);
+    }
     if (!parse->statement.empty() && statements_.contains(parse->statement)) return fail(replies);  // 42P05
     statements_[std::string(parse->statement)] = std::string(parse->query);
     replies += '1';
@@ -275,8 +278,7 @@ class Program {
     switch (type) {
       case pg::frontend::Parse: {
         const auto outcome = backend_.parse(me.statements, *pg::read_parse(body), out);
-        if (outcome == pg::ParseOutcome::duplicate_name || outcome == pg::ParseOutcome::over_limit ||
-            outcome == pg::ParseOutcome::unwritable) {
+        if (outcome == pg::ParseOutcome::over_limit || outcome == pg::ParseOutcome::unwritable) {
           stopped_ = true;  // the session ends the client here: neither side sees the message
           return;
         }

@@ -9,8 +9,10 @@
 #include "sluice/protocol/postgres/byte_order.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/message_scanner.hpp"
+#include "sluice/protocol/postgres/readers.hpp"
 #include "sluice/protocol/postgres/statement_messages.hpp"
 #include "sluice/protocol/postgres/statement_tracker.hpp"
+#include "sluice/protocol/postgres/writers.hpp"
 
 using namespace sluice::pg;
 using namespace std::literals;
@@ -511,11 +513,10 @@ TEST_CASE("names, limits and the unnamed statement", "[statements]") {
   link.bind("");
   CHECK(link.sent == Sent{"P  SELECT 1", "B "});
   CHECK(link.parse("a", "SELECT 1") == ParseOutcome::forwarded);
-  CHECK(link.parse("a", "SELECT 2") == ParseOutcome::duplicate_name);
   CHECK(link.parse("b", std::string(2000, 'x')) == ParseOutcome::over_limit);
   CHECK(link.parse("b", "SELECT 3") == ParseOutcome::forwarded);
   CHECK(link.parse("c", "SELECT 4") == ParseOutcome::over_limit);
-  CHECK(link.sent.size() == 4);  // refused Parses sent nothing
+  CHECK(link.sent.size() == 4);  // Parses over the limits sent nothing
   CHECK(client.size() == 2);
   link.other(frontend::Sync);
   link.reply("1211Z");
@@ -523,6 +524,76 @@ TEST_CASE("names, limits and the unnamed statement", "[statements]") {
   CHECK(client.deallocate("a"));
   CHECK_FALSE(client.deallocate("a"));
   CHECK(client.size() == 1);
+}
+
+namespace {
+// An ErrorResponse's body, as a backend sends it.
+std::string error_body(std::string_view sqlstate, std::string_view message) {
+  std::string framed;
+  write_error_response(framed, "ERROR", sqlstate, message);
+  return framed.substr(kHeaderLength);
+}
+
+// The client prepares "a" (SELECT 1) in a round trip of its own; the link's records start empty.
+void prepare_first_a(Link& link) {
+  CHECK(link.parse("a", "SELECT 1") == ParseOutcome::forwarded);
+  link.other(frontend::Sync);
+  link.reply("1Z");
+  link.sent.clear();
+  link.seen.clear();
+}
+}  // namespace
+
+TEST_CASE("a Parse of a name the client has fails as in PostgreSQL: 42P05, skip to Sync, the first statement kept",
+          "[statements]") {
+  ClientStatements client;
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  prepare_first_a(link);
+
+  // Parse a again, then Bind and Execute in the same group: PostgreSQL fails the Parse and skips the rest.
+  CHECK(link.parse("a", "SELECT 2") == ParseOutcome::duplicate_name);
+  link.bind("a");
+  link.other(frontend::Execute);
+  link.other(frontend::Sync);
+  CHECK(link.sent == Sent{"P sluice_refused SELECT sluice_statement_name_in_use", "B sluice_s1", "E", "S"});
+
+  // The backend's error for the stand-in Parse becomes the client's 42P05.
+  const auto refused = error_body("42703", "column \"sluice_statement_name_in_use\" does not exist");
+  const auto replacement = backend.duplicate_name_error(bytes_of(refused));
+  REQUIRE(replacement);
+  const auto fields = read_error_fields(bytes_of(*replacement).subspan(kHeaderLength));
+  REQUIRE(fields);
+  CHECK(fields->sqlstate == "42P05");
+  CHECK(fields->message == "prepared statement \"a\" already exists");
+  // In a failed transaction block the backend says 25P02 first, as it would to the client's Parse.
+  CHECK_FALSE(backend.duplicate_name_error(bytes_of(error_body("25P02", "current transaction is aborted"))));
+  link.reply("EZ");
+  CHECK(link.seen == "EZ");
+  CHECK(backend.requests_in_flight() == 0);
+  CHECK_FALSE(backend.desynchronized());
+
+  // The client's first statement is untouched and still runs.
+  CHECK(client.find("a")->text->query == "SELECT 1");
+  CHECK_FALSE(backend.duplicate_name_error(bytes_of(refused)));  // nothing refused in flight now
+  link.sent.clear();
+  link.bind("a");
+  link.other(frontend::Sync);
+  CHECK(link.sent == Sent{"B sluice_s1", "S"});
+}
+
+TEST_CASE("a Parse of a name in use, after an error in its group, is skipped like the rest", "[statements]") {
+  ClientStatements client;
+  BackendStatements backend(200);
+  Link link{&client, &backend};
+  prepare_first_a(link);
+  link.bind("missing");
+  link.reply("E");  // the backend now skips to Sync
+  CHECK(link.parse("a", "SELECT 2") == ParseOutcome::skipped);
+  link.other(frontend::Sync);
+  link.reply("Z");
+  CHECK(backend.requests_in_flight() == 0);
+  CHECK(client.find("a")->text->query == "SELECT 1");
 }
 
 TEST_CASE("DEALLOCATE ALL and DISCARD ALL empty both sides", "[statements]") {

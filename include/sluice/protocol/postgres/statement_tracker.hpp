@@ -139,9 +139,11 @@ enum class ParseOutcome : std::uint8_t {
   forwarded,       // sent on, renamed to Sluice's name for the definition
   shared,          // the backend has the definition prepared: nothing sent, ParseComplete made by Sluice
   unnamed,         // the unnamed statement: sent on unchanged
-  duplicate_name,  // the client already has a statement of that name: nothing sent or queued.
-                   // PostgreSQL answers 42P05 and skips to Sync; the session must do the
-                   // equivalent (PgBouncer closes the client)
+  duplicate_name,  // the client already has a statement of that name: PostgreSQL answers 42P05,
+                   // skips to the next Sync and, in a transaction block, fails it. A Parse that
+                   // fails on the backend is sent in its place, so the backend does all that,
+                   // and the session gives the client duplicate_name_error() for its error. The
+                   // client keeps its statement of that name. (PgBouncer closes the client.)
   over_limit,      // ClientStatementLimits reached: nothing sent or queued; the session refuses
   unwritable,      // the renamed message would not fit the protocol: nothing sent or queued
   skipped,         // the backend is skipping to Sync after an error: sent unchanged, it will be ignored
@@ -202,6 +204,16 @@ class BackendStatements {
   // A complete server message: true if the client must see it. Afterwards append to `to_client`
   // the replies Sluice owes the client that have become due (write them after this message).
   bool on_server_message(char type, ClientStatements* client, std::string& to_client);
+  // Call before on_server_message() for an ErrorResponse (its body): if it answers the Parse sent
+  // in place of a client's Parse of a name in use, and failed the way that Parse always fails,
+  // the ErrorResponse the client gets instead, PostgreSQL's 42P05; nullopt otherwise (the
+  // backend's error is the client's too: 25P02 in a failed transaction block, a cancel, ...).
+  std::optional<std::string> duplicate_name_error(std::span<const std::uint8_t> error_body) const;
+  // What the Parse sent in place of a refused one prepares: it fails in parse analysis (42703,
+  // no FROM clause for the column to come from), after the backend's check for a failed
+  // transaction block, as the client's own Parse would have.
+  static constexpr std::string_view kRefusedParseName = "sluice_refused";
+  static constexpr std::string_view kRefusedParseQuery = "SELECT sluice_statement_name_in_use";
   // Rows and COPY data, the bulk of what a server sends: on_server_message does nothing with
   // them (relayed, nothing in flight answered, nothing due), so a session may skip the call.
   static bool ignores(char type) { return type == backend::DataRow || type == backend::CopyData; }
@@ -255,6 +267,7 @@ class BackendStatements {
     SharedStatementText text = {};  // the definition a Parse, Bind, Describe or evicting Close is about
     std::string server_name = {};
     std::uint64_t group = 0;  // Syncs, Queries and FunctionCalls sent before it
+    std::string refused_name = {};  // the client's name, for a Parse sent in place of a refused one
   };
 
   Entry* find(const StatementText& text);
@@ -266,6 +279,7 @@ class BackendStatements {
   std::string next_server_name();
   ParseOutcome parse_copy(ClientStatements& client, const std::shared_ptr<ClientStatement>& statement,
                           StatementOutbox& out);
+  ParseOutcome refuse_duplicate(ClientStatements& client, std::string_view name, StatementOutbox& out);
   Lru::iterator erase(Lru::iterator entry);
   Entry* resolve(ClientStatements& client, std::string_view name, StatementOutbox& out);
   template <class Write>
