@@ -214,11 +214,11 @@ summarize() {
         for (i = 1; i <= nc; i++) for (j = 1; j <= nm; j++) for (t = 1; t <= nt; t++) {
             c = C[i]; m = M[j]; g = TG[t]; k = c SUBSEP m SUBSEP g
             if (!(k in T)) { printf "| %s | %s | %s | %s | | | | | | | | |\n", c, m, g, (k in bad) ? "failed:" bad[k] : "not run"; continue }
-            isl = (g ~ /^sluice/ || g == "relay")
+            compared = (g ~ /^sluice/ || g == "relay")  # PgBouncer is the baseline
             printf "| %s | %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, m, g, fmt(T[k], "%.0f"),
                 (k in bad) ? " (failed:" bad[k] ")" : "",
                 fmt(U[k], "%.1f"), fmt(E[k], "%.0f"), fmt(L[k], "%.0f"), fmt(B[k], "%.1f"), fmt(BL[k], "%.0f"), fmt(K[k], "%.1f"),
-                isl ? ratio(c, m, g, "tps") : "–", isl ? ratio(c, m, g, "eff") : "–"
+                compared ? ratio(c, m, g, "tps") : "–", compared ? ratio(c, m, g, "eff") : "–"
         }
     }' "$RES"
 }
