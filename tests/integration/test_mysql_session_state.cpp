@@ -503,6 +503,33 @@ TEST_CASE("mysql: each client's text is parsed with its own multi-statement sett
     }
 }
 
+TEST_CASE("mysql: CLIENT_IGNORE_SPACE puts IGNORE_SPACE in its client's sql_mode on every backend, as MariaDB does, "
+          "and in no other client's", "[mysql][mysql_session_state]") {
+    // mysql2 and mysqljs log in with CLIENT_IGNORE_SPACE: `COUNT (*)` parses for them directly.
+    MySluice sluice(MySluiceOptions{.defaults = "pool_size: 1\n"});
+    auto spaced_options = sluice.login("app", "app");
+    spaced_options.ignore_space = true;
+    MyConnection spaced = my_connect(spaced_options);
+    MyConnection plain = my_connect(sluice.login("app", "app"));
+    const auto has_ignore_space = [](MYSQL* connection) {
+        return my_value(connection, "SELECT FIND_IN_SET('IGNORE_SPACE', @@SESSION.sql_mode) > 0") == "1";
+    };
+    for (int round = 0; round < 3; ++round) {  // one backend, handed back and forth
+        INFO("round " << round);
+        CHECK(has_ignore_space(spaced.get()));
+        CHECK(my_value(spaced.get(), "SELECT COUNT (*) FROM (SELECT 1) AS t") == "1");
+        CHECK_FALSE(has_ignore_space(plain.get()));
+        CHECK(mysql_query(plain.get(), "SELECT COUNT (*) FROM (SELECT 1) AS t") != 0);
+        CHECK(mysql_errno(plain.get()) == 1064);
+    }
+    // A SET of sql_mode replaces it, as it would directly; a reset drops it, as MariaDB's does.
+    REQUIRE(mysql_query(spaced.get(), "SET SESSION sql_mode = 'ANSI_QUOTES'") == 0);
+    CHECK(my_value(plain.get(), "SELECT 1") == "1");  // the backend goes to the other client between
+    CHECK(my_value(spaced.get(), "SELECT @@SESSION.sql_mode") == "ANSI_QUOTES");
+    REQUIRE(mysql_reset_connection(spaced.get()) == 0);
+    CHECK_FALSE(has_ignore_space(spaced.get()));
+}
+
 TEST_CASE("mysql: SET SESSION TRANSACTION characteristics and SETs building on earlier ones follow their client whole",
           "[mysql][mysql_session_state]") {
     close_backends_of("app");

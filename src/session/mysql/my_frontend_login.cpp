@@ -105,6 +105,7 @@ awaitable<Expected<LoginOutcome>> MyFrontend::welcome(mysql::ClientLogin& login,
   choose_collation(login.response().character_set);
   scramble_ = login.scramble();
   client_capabilities_ = login.capabilities();
+  follow_login_sql_mode();
   const Failure lost = client_closed();
   auto sent = co_await write_bytes(session_.client(), login.output(), lost);
   if (!sent) co_return sent.failure();

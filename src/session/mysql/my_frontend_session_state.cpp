@@ -177,6 +177,18 @@ void MyFrontend::setting_confirmed() {
   pending_setting_.reset();
 }
 
+// MariaDB adds IGNORE_SPACE to the sql_mode of a client that logs in with CLIENT_IGNORE_SPACE
+// (mysql2 and mysqljs ask for it by default), until COM_RESET_CONNECTION or COM_CHANGE_USER.
+// Backends log in with Sluice's own capabilities, so it follows the client as a SET of its own
+// would, first in its list: `count (*)` parses, and a later SET of sql_mode replaces it.
+void MyFrontend::follow_login_sql_mode() {
+  if (!(client_capabilities_ & mysql::capability::CLIENT_IGNORE_SPACE)) return;
+  static constexpr std::string_view kIgnoreSpace =
+      "SET SESSION sql_mode = CONCAT_WS(',', 'IGNORE_SPACE', NULLIF(@@SESSION.sql_mode, ''))";
+  const auto effects = mysql::read_query_effects(kIgnoreSpace);
+  if (effects.setting) settings_.record(*effects.setting, kIgnoreSpace, effects.setting_reads_variables);
+}
+
 // COM_RESET_CONNECTION from the client: the server forgets its variables, temporary tables, locks.
 void MyFrontend::session_reset_by_client() {
   state_pin_ = mysql::SessionPin::none;

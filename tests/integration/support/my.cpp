@@ -38,7 +38,8 @@ MyLogin my_try_connect(const MyLoginOptions& options) {
     const char* socket = options.socket.empty() ? nullptr : options.socket.c_str();
     const char* host = socket ? "localhost" : options.host.c_str();
     const unsigned long flags = (options.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) |
-                                (options.found_rows ? CLIENT_FOUND_ROWS : 0);
+                                (options.found_rows ? CLIENT_FOUND_ROWS : 0) |
+                                (options.ignore_space ? CLIENT_IGNORE_SPACE : 0);
     if (mysql_real_connect(connection, host, options.user.c_str(), options.password.c_str(), database,
                            static_cast<unsigned int>(options.port), socket, flags) == nullptr) {
         login.error_code = mysql_errno(connection);

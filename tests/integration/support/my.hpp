@@ -22,6 +22,7 @@ struct MyLoginOptions {
     bool local_infile = false;    // LOAD DATA LOCAL INFILE allowed (CLIENT_LOCAL_FILES)
     bool multi_statements = true;  // CLIENT_MULTI_STATEMENTS: several statements in one query
     bool found_rows = false;       // CLIENT_FOUND_ROWS: an UPDATE's affected rows count matched rows
+    bool ignore_space = false;     // CLIENT_IGNORE_SPACE: IGNORE_SPACE in sql_mode (mysql2's default)
     std::string charset;          // the handshake's character set (empty: Connector/C's default)
     // TLS: `tls` asks for it and fails the login without it (MYSQL_OPT_SSL_ENFORCE); `tls_ca`
     // also verifies the server's certificate against that CA and its name (implies `tls`).

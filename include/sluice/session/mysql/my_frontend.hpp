@@ -11,9 +11,10 @@
 // Capabilities: clients are offered only what every pooled backend does the same way for them
 // (kClientCapabilities): no CLIENT_DEPRECATE_EOF and no CLIENT_SESSION_TRACK (backends log in
 // without them, so result sets end with classic EOF packets and OK packets carry no session
-// state), no CLIENT_IGNORE_SPACE (it changes how a backend parses). CLIENT_FOUND_ROWS is
-// offered: backends log in without it, and an UPDATE's OK packet is rewritten for clients that
-// set it (mysql/found_rows.hpp).
+// state). CLIENT_FOUND_ROWS is offered: backends log in without it, and an UPDATE's OK packet is
+// rewritten for clients that set it (mysql/found_rows.hpp). CLIENT_IGNORE_SPACE is offered too:
+// backends log in without it, and the IGNORE_SPACE it puts in MariaDB's sql_mode follows the
+// client as a SET would (follow_login_sql_mode).
 // CLIENT_SSL is added at login when tls.client gives a context (allow or require).
 #include <cstdint>
 #include <deque>
@@ -42,8 +43,7 @@ namespace sluice::session {
 
 inline constexpr std::uint64_t kClientCapabilities =
     mysql::kDefaultServerCapabilities &
-    ~(mysql::capability::CLIENT_DEPRECATE_EOF | mysql::capability::CLIENT_SESSION_TRACK |
-      mysql::capability::CLIENT_IGNORE_SPACE);
+    ~(mysql::capability::CLIENT_DEPRECATE_EOF | mysql::capability::CLIENT_SESSION_TRACK);
 
 class MyFrontend : public Frontend {
  public:
@@ -170,6 +170,7 @@ class MyFrontend : public Frontend {
   bool maybe_two_byte_charset() const;
   bool on_set_option(const mysql::PacketView& packet, bool alone, ClientScan& scan);
   void setting_confirmed();
+  void follow_login_sql_mode();
   void session_reset_by_client();
   void session_commands(bool reset, std::vector<std::string>& commands);
   void session_synced();
