@@ -37,12 +37,7 @@ install_traps
 make_tmp
 echo 'select 1;' >"$BENCH_TMP/select1.sql"
 
-FAKE_BIN=$BENCH_TMP/fake_pg_backend
-build_tool "$HERE/fake_pg_backend.cpp" "$FAKE_BIN"
-PG_PORT=$(free_port)
-"$FAKE_BIN" -a 127.0.0.1 -p "$PG_PORT" -r "$ROWS" >"$BENCH_TMP/fake_pg_backend.out" 2>&1 &
-BENCH_SERVER_PIDS+=("$!")
-wait_ready "$PG_PORT" 10 "$!" || die "fake backend did not start"
+start_fake_backend "$ROWS"
 
 # measure NAME PORT PID AS_USER...: zero, run pgbench, dump; prints instructions per transaction.
 measure() {

@@ -160,6 +160,21 @@ wait_ready() {
     return 1
 }
 
+# start_fake_backend [ROWS]: bench/fake_pg_backend.cpp (one row per SELECT unless ROWS) on a
+# free port; sets PG_PORT, FAKE_PID and FAKE_OUT (its output: LISTENING, COUNTS, STATS lines).
+FAKE_PID="" ; FAKE_OUT=""
+start_fake_backend() {
+    local rows=${1:-1} bin=$BENCH_TMP/fake_pg_backend
+    build_tool "$(dirname "${BASH_SOURCE[0]}")/fake_pg_backend.cpp" "$bin"
+    PG_PORT=$(free_port)
+    FAKE_OUT=$BENCH_TMP/fake_pg_backend.out
+    "$bin" -a 127.0.0.1 -p "$PG_PORT" -r "$rows" >"$FAKE_OUT" 2>&1 &
+    FAKE_PID=$!
+    BENCH_SERVER_PIDS+=("$FAKE_PID")
+    wait_ready "$PG_PORT" 10 "$FAKE_PID" || { cat "$FAKE_OUT" >&2; die "fake backend did not start"; }
+    log "fake backend (pid $FAKE_PID) on 127.0.0.1:$PG_PORT"
+}
+
 # start_floor_relay UPSTREAM_PORT: bench/floor_relay.cpp (a byte-copying TCP proxy, one upstream
 # connection per client, no logic) in front of UPSTREAM_PORT; sets RELAY_PORT and RELAY_PID.
 # Its CPU per transaction is the floor any pooler pays on this kernel (see floor_relay.cpp).

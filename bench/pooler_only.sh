@@ -64,15 +64,7 @@ printf 'round\tclients\tmode\ttarget\tstatus\twindow_s\ttransactions\tpooler_tic
 echo 'select 1;' >"$BENCH_TMP/select1.sql"
 
 # --- the fake backend ---
-FAKE_BIN=$BENCH_TMP/fake_pg_backend
-build_tool "$HERE/fake_pg_backend.cpp" "$FAKE_BIN"
-PG_PORT=$(free_port)
-FAKE_OUT=$BENCH_TMP/fake_pg_backend.out
-"$FAKE_BIN" -a 127.0.0.1 -p "$PG_PORT" -r "${ROWS:-1}" >"$FAKE_OUT" 2>&1 &
-FAKE_PID=$!
-BENCH_SERVER_PIDS+=("$FAKE_PID")
-wait_ready "$PG_PORT" 10 "$FAKE_PID" || { cat "$FAKE_OUT" >&2; die "fake backend did not start"; }
-log "fake backend (pid $FAKE_PID) on 127.0.0.1:$PG_PORT"
+start_fake_backend "${ROWS:-1}"
 
 # Transactions the fake backend has answered so far (asks it with SIGUSR1).
 backend_transactions() {

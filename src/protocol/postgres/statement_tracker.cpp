@@ -6,6 +6,7 @@
 #include "sluice/protocol/postgres/byte_order.hpp"
 #include "sluice/protocol/postgres/constants.hpp"
 #include "sluice/protocol/postgres/readers.hpp"
+#include "sluice/protocol/postgres/sqlstate.hpp"
 #include "sluice/protocol/postgres/writers.hpp"
 
 namespace sluice::pg {
@@ -442,9 +443,9 @@ void BackendStatements::emit_due(ClientStatements* client, std::string& to_clien
 std::optional<std::string> BackendStatements::duplicate_name_error(std::span<const std::uint8_t> error_body) const {
   if (requests_.empty() || requests_.front().refused_name.empty()) return std::nullopt;
   const auto error = read_error_fields(error_body);
-  if (!error || error->sqlstate != "42703") return std::nullopt;
+  if (!error || error->sqlstate != sqlstate::undefined_column) return std::nullopt;  // kRefusedParseQuery's
   std::string reply;
-  write_error_response(reply, "ERROR", "42P05",
+  write_error_response(reply, "ERROR", sqlstate::duplicate_prepared_statement,
                        "prepared statement \"" + requests_.front().refused_name + "\" already exists");
   return reply;
 }

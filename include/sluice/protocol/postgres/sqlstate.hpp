@@ -1,4 +1,5 @@
-// SQLSTATE codes Sluice itself sends in ErrorResponse (PostgreSQL Appendix A names).
+// SQLSTATE codes Sluice itself sends in ErrorResponse, or looks for in a server's (PostgreSQL
+// Appendix A names).
 #pragma once
 
 #include <string_view>
@@ -14,6 +15,8 @@ inline constexpr std::string_view invalid_authorization_specification = "28000";
 inline constexpr std::string_view invalid_password = "28P01";
 inline constexpr std::string_view invalid_catalog_name = "3D000";
 inline constexpr std::string_view syntax_error = "42601";
+inline constexpr std::string_view undefined_column = "42703";
+inline constexpr std::string_view duplicate_prepared_statement = "42P05";
 inline constexpr std::string_view insufficient_privilege = "42501";
 inline constexpr std::string_view too_many_connections = "53300";
 inline constexpr std::string_view configuration_limit_exceeded = "53400";
