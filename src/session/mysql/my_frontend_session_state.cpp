@@ -185,7 +185,7 @@ void MyFrontend::follow_login_sql_mode() {
   if (!(client_capabilities_ & mysql::capability::CLIENT_IGNORE_SPACE)) return;
   static constexpr std::string_view kIgnoreSpace =
       "SET SESSION sql_mode = CONCAT_WS(',', 'IGNORE_SPACE', NULLIF(@@SESSION.sql_mode, ''))";
-  const auto effects = mysql::read_query_effects(kIgnoreSpace);
+  static const auto effects = mysql::read_query_effects(kIgnoreSpace);  // read once, not per login
   if (effects.setting) settings_.record(*effects.setting, kIgnoreSpace, effects.setting_reads_variables);
 }
 
